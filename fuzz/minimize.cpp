@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "fuzz/minimize.h"
+
+#include <stdexcept>
+
+#include "mmu/format/arm64_s2.h"
+
+namespace mmudiff {
+
+std::optional<FindingKind> finding_kind(const StreamReport& report) {
+  const Finding* w = report.worst();
+  if (!w) return std::nullopt;
+  return FindingKind{w->severity, w->oracle};
+}
+
+namespace {
+
+class Minimizer {
+ public:
+  Minimizer(const HarnessOptions& options, FindingKind kind,
+            const std::function<void(const Stream&)>& progress)
+      : options_(options), kind_(std::move(kind)), progress_(progress) {}
+
+  bool reproduces(const Stream& s) {
+    ++runs_;
+    StreamReport r = run_stream(s, options_);
+    return !r.bound_reached && finding_kind(r) == kind_;
+  }
+
+  // ddmin over operations: remove chunks, halving the chunk size until single operations.
+  Stream drop_operations(Stream s) {
+    size_t chunk = s.size() / 2;
+    while (chunk >= 1) {
+      bool shrunk = false;
+      for (size_t start = 0; start < s.size();) {
+        Stream candidate;
+        candidate.insert(candidate.end(), s.begin(), s.begin() + static_cast<long>(start));
+        size_t end = std::min(s.size(), start + chunk);
+        candidate.insert(candidate.end(), s.begin() + static_cast<long>(end), s.end());
+        if (!candidate.empty() && reproduces(candidate)) {
+          s = std::move(candidate);
+          shrunk = true;
+          if (progress_) progress_(s);
+        } else {
+          start += chunk;
+        }
+      }
+      if (!shrunk) chunk /= 2;
+    }
+    return s;
+  }
+
+  // Simpler operands, one field at a time: round addresses and sizes to coarser granules,
+  // fewer permission bits, the default memcache and configuration.
+  Stream simplify_operands(Stream s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      for (const Op& candidate_op : simpler(s[i])) {
+        Stream candidate = s;
+        candidate[i] = candidate_op;
+        if (reproduces(candidate)) {
+          s = std::move(candidate);
+          if (progress_) progress_(s);
+        }
+      }
+    }
+    return s;
+  }
+
+  size_t runs() const { return runs_; }
+
+ private:
+  static std::vector<Op> simpler(const Op& op) {
+    std::vector<Op> out;
+    auto with = [&](auto mutate) {
+      Op o = op;
+      mutate(o);
+      if (!(o == op)) out.push_back(o);
+    };
+    OpShape shape = op_shape(op.kind);
+    for (unsigned level = 1; level <= 3; ++level) {
+      uint64_t g = arm64s2::granule_size(level);
+      with([&](Op& o) { o.addr = o.addr / g * g; });
+      if (shape.phys) with([&](Op& o) { o.phys = o.phys / g * g; });
+      if (shape.size) with([&](Op& o) { o.size = g; });
+    }
+    if (shape.phys) with([&](Op& o) { o.phys = o.addr; });
+    if (shape.prot) {
+      with([&](Op& o) { o.prot &= ~arm64s2::prot::kSwMask; });
+      for (uint64_t b : {arm64s2::prot::kX, arm64s2::prot::kW, arm64s2::prot::kDevice})
+        with([&](Op& o) { o.prot &= ~b; });
+    }
+    if (shape.memcache) with([&](Op& o) { o.memcache = kDefaultMemcache; });
+    if (shape.config) with([&](Op& o) { o.config = Config{}; });
+    return out;
+  }
+
+  const HarnessOptions& options_;
+  FindingKind kind_;
+  const std::function<void(const Stream&)>& progress_;
+  size_t runs_ = 0;
+};
+
+}  // namespace
+
+MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
+                        const std::function<void(const Stream&)>& progress) {
+  auto kind = finding_kind(run_stream(stream, options));
+  if (!kind) throw std::invalid_argument("the stream produces no finding: nothing to minimise");
+  Minimizer m(options, *kind, progress);
+  Stream s = m.drop_operations(stream);
+  // Operand changes can make further operations unnecessary: repeat until nothing changes.
+  for (int round = 0; round < 4; ++round) {
+    Stream t = m.drop_operations(m.simplify_operands(s));
+    if (t == s) break;
+    s = std::move(t);
+  }
+  return {s, *kind, m.runs()};
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Shrinks a stream that produces a finding to a small one that produces the same kind of finding
+// (same class and oracle): delta debugging over whole operations, then simpler operands.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "mmu/ops/op.h"
+#include "oracles/harness.h"
+
+namespace mmudiff {
+
+struct FindingKind {
+  Severity severity;
+  std::string oracle;
+  bool operator==(const FindingKind&) const = default;
+};
+
+// The most severe finding's kind, if the stream has one.
+std::optional<FindingKind> finding_kind(const StreamReport& report);
+
+struct MinimizeResult {
+  Stream stream;
+  FindingKind kind;
+  size_t runs = 0;  // streams executed while minimising
+};
+
+// Requires that `stream` produces a finding under `options`; throws std::invalid_argument if not.
+// `progress` (optional) is told each time the stream shrinks.
+MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
+                        const std::function<void(const Stream&)>& progress = {});
+
+}  // namespace mmudiff

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "fuzz/mutator.h"
+
+#include <cstring>
+#include <span>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/random_stream.h"
+
+namespace mmudiff {
+
+namespace {
+
+using namespace arm64s2;
+
+uint64_t pick(std::mt19937_64& rng, uint64_t n) {
+  return n ? rng() % n : 0;
+}
+
+// Values that sit on the boundaries page-table code gets wrong: granule and level edges, the
+// last valid IPA and PA, one past them, one page either side.
+uint64_t interesting_value(std::mt19937_64& rng, const Config& c) {
+  uint64_t g = granule_size(1 + static_cast<unsigned>(pick(rng, 3)));
+  switch (pick(rng, 9)) {
+    case 0:
+      return g;
+    case 1:
+      return g - kPageSize;
+    case 2:
+      return g + kPageSize;
+    case 3:
+      return bit(c.ia_bits) - g;
+    case 4:
+      return bit(c.ia_bits);
+    case 5:
+      return bit(kPaBits) - kPageSize;
+    case 6:
+      return bit(kPaBits);
+    case 7:
+      return pick(rng, 16) * g;
+    default:
+      return pick(rng, kPageSize);
+  }
+}
+
+Config config_before(const Stream& s, size_t index) {
+  Config c;
+  for (size_t i = 0; i < index && i < s.size(); ++i)
+    if (s[i].kind == OpKind::Init) c = s[i].config;
+  return c;
+}
+
+void tweak(Op* op, std::mt19937_64& rng, const Config& c) {
+  OpShape shape = op_shape(op->kind);
+  switch (pick(rng, 6)) {
+    case 0:
+      op->addr = interesting_value(rng, c);
+      break;
+    case 1:
+      if (shape.size) op->size = interesting_value(rng, c);
+      break;
+    case 2:
+      if (shape.phys) op->phys = pick(rng, 2) ? op->addr : interesting_value(rng, c);
+      break;
+    case 3:
+      if (shape.prot) op->prot ^= uint64_t{1} << pick(rng, 4);
+      break;
+    case 4:
+      if (shape.memcache) op->memcache = static_cast<int32_t>(pick(rng, 4)) - 1;
+      break;
+    default:
+      // Nudge by a page: the off-by-one at the end of a range.
+      op->addr += pick(rng, 2) ? kPageSize : -kPageSize;
+      break;
+  }
+  if (shape.config) op->config = random_config(rng);
+}
+
+}  // namespace
+
+void mutate_stream(Stream* s, std::mt19937_64& rng) {
+  unsigned rounds = 1 + static_cast<unsigned>(pick(rng, 3));
+  for (unsigned r = 0; r < rounds; ++r) {
+    size_t n = s->size();
+    size_t at = pick(rng, n + 1);
+    switch (pick(rng, 6)) {
+      case 0:  // insert a fresh operation
+        if (n < kMaxFuzzOps)
+          s->insert(s->begin() + static_cast<long>(at),
+                    random_op(rng, config_before(*s, at), true));
+        break;
+      case 1:  // delete one
+        if (n > 1 && at < n) s->erase(s->begin() + static_cast<long>(at));
+        break;
+      case 2:  // duplicate one: the same operation twice finds idempotence bugs
+        if (n < kMaxFuzzOps && at < n) s->insert(s->begin() + static_cast<long>(at), (*s)[at]);
+        break;
+      case 3:  // swap two
+        if (n > 1) std::swap((*s)[pick(rng, n)], (*s)[pick(rng, n)]);
+        break;
+      default:  // tweak an operand
+        if (at < n) tweak(&(*s)[at], rng, config_before(*s, at));
+        break;
+    }
+  }
+  if (s->empty()) s->push_back(random_op(rng, Config{}, false));
+  if (s->size() > kMaxFuzzOps) s->resize(kMaxFuzzOps);
+}
+
+Stream cross_streams(const Stream& a, const Stream& b, std::mt19937_64& rng) {
+  Stream out(a.begin(), a.begin() + static_cast<long>(pick(rng, a.size() + 1)));
+  out.insert(out.end(), b.begin() + static_cast<long>(pick(rng, b.size() + 1)), b.end());
+  if (out.size() > kMaxFuzzOps) out.resize(kMaxFuzzOps);
+  if (out.empty()) out.push_back(random_op(rng, Config{}, false));
+  return out;
+}
+
+size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  Stream s = decode_binary(std::span<const uint8_t>(data, size));
+  mutate_stream(&s, rng);
+  std::vector<uint8_t> out = encode_binary(s);
+  // Drop operations from the end until it fits the engine's limit.
+  while (out.size() > max_size && !s.empty()) {
+    s.pop_back();
+    out = encode_binary(s);
+  }
+  std::memcpy(data, out.data(), out.size());
+  return out.size();
+}
+
+}  // namespace mmudiff

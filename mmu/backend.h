@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The one interface every page-table backend implements. Operations go in with the kernel's
+// arguments and come out with the kernel's return codes (negative errno), because return codes
+// are part of the semantics being compared. Table pages live in the backend's Machine, where the
+// oracles read them; hardware effects go to the Machine's EffectLog.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mmu/memory/effects.h"
+#include "mmu/memory/sim_memory.h"
+#include "mmu/ops/op.h"
+
+namespace mmudiff {
+
+// What a backend runs on: its table memory and the record of what it did to the hardware.
+struct Machine {
+  explicit Machine(MemoryLimits limits = {}) : memory(limits) {}
+  SimMemory memory;
+  EffectLog effects;
+};
+
+// Where the oracles start walking: the concatenated start-level pages.
+struct TableRoot {
+  unsigned ia_bits = 0;
+  unsigned start_level = 0;
+  uint64_t pgd_pa = 0;  // first page; the others follow contiguously
+  unsigned pgd_pages = 0;
+  bool fwb = false;  // MemAttr uses the FWB encoding
+
+  bool live() const { return pgd_pages != 0; }
+};
+
+// Planted bugs a backend can switch on at run time (issue 7); 0 is none.
+using PlantId = uint32_t;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string_view name() const = 0;
+
+  // 0, or -ENOMEM when the start-level pages cannot be allocated.
+  virtual int init(const Config& config) = 0;
+  // Frees every table page; afterwards the Machine's memory must hold no live page.
+  virtual void destroy() = 0;
+
+  virtual int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) = 0;
+  virtual int unmap(uint64_t addr, uint64_t size) = 0;
+  virtual int wrprotect(uint64_t addr, uint64_t size) = 0;
+  virtual uint64_t mkyoung(uint64_t addr) = 0;
+  virtual uint64_t mkold(uint64_t addr) = 0;
+  virtual bool is_young(uint64_t addr) = 0;
+  virtual int relax_perms(uint64_t addr, uint64_t prot) = 0;
+  virtual int flush(uint64_t addr, uint64_t size) = 0;
+  virtual int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) = 0;
+  virtual int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) = 0;
+
+  virtual TableRoot root() const = 0;
+
+  // Problems the backend noticed in itself (the kernel's WARN_ON, a failed self-check).
+  virtual std::vector<std::string> take_warnings() { return {}; }
+};
+
+struct BackendInfo {
+  std::string_view name;
+  std::string_view description;
+  std::unique_ptr<Backend> (*create)(Machine& machine, PlantId plant);
+};
+
+// Every backend compiled into this build, in a fixed order.
+const std::vector<BackendInfo>& registered_backends();
+const BackendInfo* find_backend(std::string_view name);
+
+// Runs one operation on a backend, with a memcache of op.memcache pages where it takes one.
+OpResult apply_op(Backend& backend, Machine& machine, const Op& op);
+
+}  // namespace mmudiff

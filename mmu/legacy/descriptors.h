@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// How the legacy backend encodes and reads stage-2 descriptors. Only the bit positions come from
+// the shared format layer; every rule about which bits go where is written out here again, so a
+// mistake in another backend's encoder cannot hide behind a shared helper.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "mmu/format/arm64_s2.h"
+
+namespace mmudiff::legacy {
+
+using namespace arm64s2;
+
+// The PA map uses for "no frame": with it, map writes owner annotations instead of leaves.
+inline constexpr uint64_t kInvalidPhys = ~uint64_t{0};
+
+// Bits a permission change may touch without the mapping counting as different.
+inline constexpr uint64_t kPermissionBits = kS2apR | kS2apW | kXn;
+// Bits a leaf attribute update may set or clear.
+inline constexpr uint64_t kLeafAttributeBits = kLeafAttrLo | kLeafAttrHi;
+
+inline bool pa_is_valid(uint64_t pa) {
+  return pa < bit(kPaBits);
+}
+
+inline bool is_valid(uint64_t desc) {
+  return desc & kValid;
+}
+// A table pointer can only sit above the last level; at level 3 the same bits mean "page".
+inline bool is_table(uint64_t desc, unsigned level) {
+  return level < kLastLevel && is_valid(desc) && (desc & kTypeBit);
+}
+inline bool is_valid_leaf(uint64_t desc, unsigned level) {
+  return is_valid(desc) && !is_table(desc, level);
+}
+
+inline uint64_t output_pa(uint64_t desc) {
+  return desc & kOaMask;
+}
+
+inline uint64_t table_descriptor(uint64_t table_pa) {
+  return (table_pa & kOaMask) | kTypeBit | kValid;
+}
+
+// The attribute half of a leaf for a map's prot; nullopt for executable device memory, which
+// stage 2 refuses (-EINVAL).
+inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb) {
+  bool device = prot_bits & prot::kDevice;
+  uint64_t mem_attr = device ? mem_attr_device(fwb) : mem_attr_normal(fwb);
+  uint64_t attrs = mem_attr << kMemAttrShift;
+  if (!(prot_bits & prot::kX)) {
+    attrs |= kXn;
+  } else if (device) {
+    return std::nullopt;
+  }
+  if (prot_bits & prot::kR) attrs |= kS2apR;
+  if (prot_bits & prot::kW) attrs |= kS2apW;
+  attrs |= kShInner << kShShift;
+  attrs |= kAf;
+  attrs |= prot_bits & prot::kSwMask;
+  return attrs;
+}
+
+// A block above the last level, a page at it: bit 1 tells them apart.
+inline uint64_t leaf_descriptor(uint64_t pa, uint64_t attrs, unsigned level) {
+  uint64_t type = level == kLastLevel ? kTypeBit : 0;
+  return (pa & kOaMask) | (attrs & kLeafAttributeBits) | type | kValid;
+}
+
+// An invalid descriptor recording which entity owns the page; owner 0 (the table's owner) is 0.
+inline uint64_t owner_descriptor(uint8_t owner) {
+  return (uint64_t{owner} << kOwnerShift) & kOwnerMask;
+}
+
+// Two valid leaves that differ only in permissions are "the same mapping": map refuses to
+// rewrite one with the other and leaves permission changes to relax_perms.
+inline bool same_mapping_but_permissions(uint64_t old_desc, uint64_t new_desc) {
+  return is_valid(old_desc) && is_valid(new_desc) && !((old_desc ^ new_desc) & ~kPermissionBits);
+}
+
+// What the kernel calls "cacheable": the MemAttr field alone decides, whatever the valid bit
+// says, so an owner annotation is never cacheable but is looked at all the same.
+inline bool mem_attr_is_normal(uint64_t desc, bool fwb) {
+  return ((desc & kMemAttrMask) >> kMemAttrShift) == mem_attr_normal(fwb);
+}
+
+// XN clear: true of every invalid descriptor too, which is why installing an owner annotation
+// invalidates the instruction cache for "PA 0".
+inline bool is_executable(uint64_t desc) {
+  return !(desc & kXn);
+}
+
+}  // namespace mmudiff::legacy

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The primitives through which every descriptor changes.
+#include "mmu/legacy/descriptors.h"
+#include "mmu/legacy/shadow_mmu.h"
+
+namespace mmudiff::legacy {
+
+void ShadowMmu::write_entry(ShadowPage& table, unsigned index, uint64_t desc) {
+  uint64_t* entry = &table.entries[index];
+  uint64_t old = *entry;
+  unsigned level = table.level();
+  machine_.effects.store(machine_.memory.entry_pa(entry), old, desc);
+  *entry = desc;
+
+  // A rewritten leaf (new permissions, new AF) stays where it was: only a leaf appearing or
+  // disappearing changes the reverse maps.
+  bool was_leaf = is_valid_leaf(old, level);
+  bool is_leaf = is_valid_leaf(desc, level);
+  if (was_leaf && !is_leaf) rmap_.remove(table.entry_ipa(index));
+  if (!was_leaf && is_leaf)
+    rmap_.add(table.entry_ipa(index), {&table, static_cast<uint16_t>(index)});
+
+  // Every non-zero entry holds a reference on its page: owner annotations count too.
+  if (!old && desc) {
+    ++table.present;
+    machine_.memory.get_page(entry);
+  } else if (old && !desc) {
+    --table.present;
+    machine_.memory.put_page(entry);
+  }
+}
+
+void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa) {
+  uint64_t old = table.entries[index];
+  if (!is_valid(old)) return;
+  write_entry(table, index, 0);
+  machine_.effects.tlbi_ipa(visit_ipa, is_table(old, table.level()) ? 0 : table.level());
+}
+
+ShadowPage& ShadowMmu::link_new_table(ShadowPage& parent, unsigned index, void* page) {
+  auto* child = new ShadowPage;
+  child->role = {TableFormat::Arm64Stage2Granule4K, static_cast<uint8_t>(parent.level() + 1), false,
+                 config_.has_fwb()};
+  child->base_ipa = parent.entry_ipa(index);
+  child->entries = static_cast<uint64_t*>(page);
+  child->table_pa = machine_.memory.virt_to_phys(page);
+  child->parent = &parent;
+  child->parent_index = static_cast<uint16_t>(index);
+  hash_.insert(child);
+  write_entry(parent, index, table_descriptor(child->table_pa));
+  return *child;
+}
+
+void ShadowMmu::clean_caches_before_install(uint64_t desc, unsigned level) {
+  uint64_t size = granule_size(level);
+  if (mem_attr_is_normal(desc, fwb())) machine_.effects.dcache_clean_inval(output_pa(desc), size);
+  if (is_executable(desc)) machine_.effects.icache_inval(output_pa(desc), size);
+}
+
+}  // namespace mmudiff::legacy

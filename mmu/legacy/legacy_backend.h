@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Backend "legacy": stage-2 tables built the way x86 KVM's Shadow MMU and pre-2020 arm64 KVM built
+// them -- shadow pages found through a (base, level) hash table, reverse maps for write-protect and
+// aging, open-coded per-level map functions, prepare/commit zapping -- with the observable
+// behaviour of Linux 6.1's kvm_pgtable: the same return codes, descriptors, reference counts and
+// hardware effects in the same order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmu/backend.h"
+#include "mmu/legacy/ipa_range.h"
+#include "mmu/legacy/shadow_mmu.h"
+
+namespace mmudiff {
+
+std::unique_ptr<Backend> make_legacy_backend(Machine& machine, PlantId plant);
+
+namespace legacy {
+
+class LegacyBackend final : public Backend {
+ public:
+  explicit LegacyBackend(Machine& machine) : mmu_(machine) {}
+
+  std::string_view name() const override { return "legacy"; }
+  int init(const Config& config) override;
+  void destroy() override;
+
+  int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override;
+  int unmap(uint64_t addr, uint64_t size) override;
+  int wrprotect(uint64_t addr, uint64_t size) override;
+  uint64_t mkyoung(uint64_t addr) override;
+  uint64_t mkold(uint64_t addr) override;
+  bool is_young(uint64_t addr) override;
+  int relax_perms(uint64_t addr, uint64_t prot) override;
+  int flush(uint64_t addr, uint64_t size) override;
+  int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override;
+  int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override;
+
+  TableRoot root() const override { return mmu_.root(); }
+  std::vector<std::string> take_warnings() override;
+
+  // For tests: the shadow structures, and their consistency with the tables.
+  const ShadowMmu& mmu() const { return mmu_; }
+  std::vector<std::string> self_check() const { return mmu_.self_check(); }
+
+ private:
+  // The last leaf an attribute update saw: the kernel's orig_pte and level out-parameters.
+  struct LeafSeen {
+    uint64_t pte = 0;
+    unsigned level = 0;
+  };
+
+  // 0 with the page-aligned range, -ERANGE beyond the IPA size, -EINVAL without a table.
+  int walk_range(uint64_t addr, uint64_t size, IpaRange* range) const;
+
+  // map.cpp
+  unsigned mapping_level(uint64_t ipa, uint64_t end, uint64_t phys, bool force_pte) const;
+  int map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint8_t owner, bool force_pte,
+                Memcache* mc);
+  // level_maps.cpp: one function per level, as stage2_set_pud_huge / _pmd_huge / stage2_set_pte.
+  int map_level1_block(uint64_t ipa, uint64_t desc, Memcache* mc);
+  int map_level2_block(uint64_t ipa, uint64_t desc, Memcache* mc);
+  int map_level3_page(uint64_t ipa, uint64_t desc, Memcache* mc);
+  int install_block(ShadowPage& table, unsigned index, uint64_t ipa, uint64_t desc);
+  int install_leaf(ShadowPage& table, unsigned index, uint64_t ipa, uint64_t desc);
+  void replace_table_with_block(ShadowPage& table, unsigned index, uint64_t desc);
+  // unmap.cpp
+  void unmap_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa);
+  void release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap);
+  // leaf_attrs.cpp
+  int update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set, uint64_t clear, LeafSeen* seen);
+
+  ShadowMmu mmu_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace legacy
+}  // namespace mmudiff

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// map and set_owner: the range is cut into the largest mappings that fit, in address order, and
+// each is handed to the map function for its level.
+#include <cerrno>
+
+#include "mmu/legacy/descriptors.h"
+#include "mmu/legacy/legacy_backend.h"
+
+namespace mmudiff::legacy {
+
+// The first level, from the top, whose block fits the rest of the range with both the IPA and
+// the PA aligned to it; the last level always fits. An invalid PA has no alignment to respect.
+unsigned LegacyBackend::mapping_level(uint64_t ipa, uint64_t end, uint64_t phys,
+                                      bool force_pte) const {
+  if (force_pte) return kLastLevel;
+  unsigned first = mmu_.start_level() > kMinBlockLevel ? mmu_.start_level() : kMinBlockLevel;
+  for (unsigned level = first; level < kLastLevel; ++level) {
+    uint64_t granule = granule_size(level);
+    if (granule <= end - ipa && is_aligned(ipa, granule) &&
+        (!pa_is_valid(phys) || is_aligned(phys, granule)))
+      return level;
+  }
+  return kLastLevel;
+}
+
+// Mappings go in one at a time in address order, and every table a mapping needs is created
+// before the mapping goes in: the same order of stores and TLBIs as the kernel's single walk,
+// which also decides each address's level from the top down and creates tables on its way.
+// An error stops everything; what was mapped before it stays mapped.
+int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint8_t owner,
+                             bool force_pte, Memcache* mc) {
+  for (uint64_t ipa = range.start; ipa < range.end;) {
+    unsigned level = mapping_level(ipa, range.end, phys, force_pte);
+    // A PA beyond the PA size maps nothing: the descriptor is the owner annotation (0 for map).
+    uint64_t desc =
+        pa_is_valid(phys) ? leaf_descriptor(phys, attrs, level) : owner_descriptor(owner);
+    int ret = 0;
+    switch (level) {
+      case 1:
+        ret = map_level1_block(ipa, desc, mc);
+        break;
+      case 2:
+        ret = map_level2_block(ipa, desc, mc);
+        break;
+      default:
+        ret = map_level3_page(ipa, desc, mc);
+        break;
+    }
+    if (ret) return ret;
+    if (pa_is_valid(phys)) phys += granule_size(level);
+    ipa += granule_size(level);
+  }
+  return 0;
+}
+
+int LegacyBackend::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) {
+  const Config& config = mmu_.config();
+  if (config.idmap && addr != phys) {
+    // The kernel WARNs here: an identity-mapped table asked for anything else is a caller bug.
+    warnings_.push_back("map: identity-mapped table asked to map an IPA to another PA");
+    return -EINVAL;
+  }
+  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb());
+  if (!attrs) return -EINVAL;
+  bool force_pte = config.force_pte == ForcePte::Always ||
+                   (config.force_pte == ForcePte::Device && (prot & prot::kDevice));
+
+  IpaRange range;
+  int ret = walk_range(addr, size, &range);
+  if (!ret) ret = map_range(range, align_down(phys, kPageSize), *attrs, 0, force_pte, mc);
+  // Whatever happened, the stores made so far must be visible to the table walker.
+  mmu_.effects().dsb(Barrier::IshSt);
+  return ret;
+}
+
+// Owner annotations are only ever written page by page.
+int LegacyBackend::set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) {
+  if (owner > kMaxOwnerId) return -EINVAL;
+  IpaRange range;
+  if (int ret = walk_range(addr, size, &range)) return ret;
+  return map_range(range, kInvalidPhys, 0, owner, true, mc);
+}
+
+}  // namespace mmudiff::legacy

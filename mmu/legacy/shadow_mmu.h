@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The legacy backend's state and the primitives that change it: root pages, shadow pages, the
+// (base, level) hash table, the reverse maps, and descriptor writes that keep all of them, the
+// page reference counts and the hardware-effect record in step. Operations (map.cpp, unmap.cpp,
+// ...) are built from these primitives and never touch a descriptor any other way.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mmu/backend.h"
+#include "mmu/legacy/reverse_map.h"
+#include "mmu/legacy/shadow_hash.h"
+#include "mmu/legacy/shadow_page.h"
+#include "mmu/legacy/zap_list.h"
+
+namespace mmudiff::legacy {
+
+class ShadowMmu {
+ public:
+  explicit ShadowMmu(Machine& machine) : machine_(machine) {}
+  ~ShadowMmu();
+  ShadowMmu(const ShadowMmu&) = delete;
+  ShadowMmu& operator=(const ShadowMmu&) = delete;
+
+  // The concatenated start-level pages: 0, -EINVAL for an IPA size stage 2 cannot have, or
+  // -ENOMEM. On failure the previous configuration stays, as the kernel leaves its fields alone.
+  int create_roots(const Config& config);
+  // Drops every reference and frees every table page. No descriptor is written and nothing is
+  // invalidated: the table is unreachable by then.
+  void release_all();
+
+  bool live() const { return !roots_.empty(); }
+  // The configuration of the current table, or of the last one after destroy (ia_bits 0 before
+  // the first init), which is what the kernel's struct kvm_pgtable still holds.
+  const Config& config() const { return config_; }
+  bool fwb() const { return config_.has_fwb(); }
+  unsigned start_level() const { return start_level_; }
+  uint64_t ia_limit() const { return arm64s2::bit(config_.ia_bits); }
+  TableRoot root() const;
+
+  // --- Finding tables through the hash table ---
+  ShadowPage* find_table(uint64_t base_ipa, unsigned level) const {
+    return hash_.find(base_ipa, level);
+  }
+  // The last-level-most table that translates ipa (< ia_limit()); its entry for ipa is not a table.
+  ShadowPage& deepest_table(uint64_t ipa) const;
+  // The table at `level` translating ipa, allocating the missing ones from the memcache on the
+  // way down; nullptr when the memcache is missing or dry (-ENOMEM). A non-table entry in the way
+  // is replaced, with break-before-make when it is valid.
+  ShadowPage* table_for(uint64_t ipa, unsigned level, Memcache* memcache);
+
+  // --- Descriptor writes (entry_writes.cpp) ---
+  // The one way a descriptor changes: records the store, keeps present-count and refcount (1 +
+  // non-zero entries) and the reverse maps in step.
+  void write_entry(ShadowPage& table, unsigned index, uint64_t desc);
+  // The kernel's stage2_put_pte: a valid entry is cleared and its TLB entries invalidated at
+  // visit_ipa (level 0 for a table: any level). An invalid one is left for the caller's next
+  // write, because no TLB can hold it.
+  void break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa);
+  // Points entry `index` of `parent` (which must hold no valid descriptor) at a fresh zeroed page.
+  ShadowPage& link_new_table(ShadowPage& parent, unsigned index, void* page);
+  // Cache maintenance before a descriptor is installed, for the memory it will map.
+  void clean_caches_before_install(uint64_t desc, unsigned level);
+
+  ZapList start_zap() { return ZapList(hash_, rmap_, machine_.memory); }
+
+  const ShadowHash& hash() const { return hash_; }
+  const ReverseMap& rmap() const { return rmap_; }
+  EffectLog& effects() { return machine_.effects; }
+  const SimMemory& memory() const { return machine_.memory; }
+
+  // Shadow pages <-> table pages <-> reverse maps <-> refcounts: every disagreement, in words.
+  std::vector<std::string> self_check() const;
+
+ private:
+  ShadowPage& root_for(uint64_t ipa) const;
+  void check_page(const ShadowPage& page, std::vector<std::string>& problems, size_t* child_tables,
+                  size_t* leaves) const;
+
+  Machine& machine_;
+  Config config_{.ia_bits = 0};
+  unsigned start_level_ = 0;
+  std::vector<ShadowPage*> roots_;  // in IPA order; their pages are one zalloc_pages_exact run
+  ShadowHash hash_;
+  ReverseMap rmap_;
+};
+
+}  // namespace mmudiff::legacy

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Hardware side effects a backend causes: descriptor stores, TLB invalidations, barriers and cache
+// maintenance, in program order. Oracles check break-before-make and TLB staleness over this.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mmudiff {
+
+enum class EffectKind : uint8_t {
+  Store,     // a descriptor write: pa of the entry, old and new value
+  TlbiIpa,   // __kvm_tlb_flush_vmid_ipa(ipa, level); level 0 = "any level"
+  TlbiVmid,  // __kvm_tlb_flush_vmid: the whole VMID
+  Dsb,       // barrier: domain says which
+  Isb,
+  DcacheCleanInval,  // dcache_clean_inval_poc over [pa, pa + size)
+  IcacheInval,       // icache_inval_pou over [pa, pa + size)
+};
+
+enum class Barrier : uint8_t { None, Ish, IshSt, Nsh, Sy };
+
+struct Effect {
+  EffectKind kind;
+  uint8_t level = 0;
+  Barrier barrier = Barrier::None;
+  uint64_t addr = 0;  // Store: descriptor pa; TLBI: ipa; cache ops: pa
+  uint64_t size = 0;  // cache ops
+  uint64_t old_value = 0;
+  uint64_t new_value = 0;
+
+  bool operator==(const Effect&) const = default;
+};
+
+class EffectLog {
+ public:
+  void store(uint64_t entry_pa, uint64_t old_value, uint64_t new_value) {
+    events_.push_back({EffectKind::Store, 0, Barrier::None, entry_pa, 0, old_value, new_value});
+  }
+  void tlbi_ipa(uint64_t ipa, unsigned level) {
+    events_.push_back({EffectKind::TlbiIpa, static_cast<uint8_t>(level), Barrier::None, ipa});
+  }
+  void tlbi_vmid() { events_.push_back({EffectKind::TlbiVmid}); }
+  void dsb(Barrier b) { events_.push_back({EffectKind::Dsb, 0, b}); }
+  void isb() { events_.push_back({EffectKind::Isb}); }
+  void dcache_clean_inval(uint64_t pa, uint64_t size) {
+    events_.push_back({EffectKind::DcacheCleanInval, 0, Barrier::None, pa, size});
+  }
+  void icache_inval(uint64_t pa, uint64_t size) {
+    events_.push_back({EffectKind::IcacheInval, 0, Barrier::None, pa, size});
+  }
+
+  const std::vector<Effect>& events() const { return events_; }
+  size_t size() const { return events_.size(); }
+  void clear() { events_.clear(); }
+
+ private:
+  std::vector<Effect> events_;
+};
+
+const char* effect_kind_name(EffectKind kind);
+std::string describe_effect(const Effect& e);
+
+}  // namespace mmudiff

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "mmu/memory/sim_memory.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MMUDIFF_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define MMUDIFF_ASAN 1
+#endif
+
+#ifdef MMUDIFF_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON_PAGE(p) ASAN_POISON_MEMORY_REGION((p), 4096)
+#define UNPOISON_PAGE(p) ASAN_UNPOISON_MEMORY_REGION((p), 4096)
+#else
+#define POISON_PAGE(p) ((void)(p))
+#define UNPOISON_PAGE(p) ((void)(p))
+#endif
+
+namespace mmudiff {
+
+static constexpr size_t kPage = 4096;
+static constexpr size_t kWords = kPage / sizeof(uint64_t);
+
+const char* memory_fault_name(MemoryFaultKind kind) {
+  switch (kind) {
+    case MemoryFaultKind::GetOfFreePage:
+      return "get_page of a free page";
+    case MemoryFaultKind::PutOfFreePage:
+      return "put_page of a free page";
+    case MemoryFaultKind::ForeignAddress:
+      return "address outside table memory";
+    case MemoryFaultKind::WriteAfterFree:
+      return "write to a freed page";
+    case MemoryFaultKind::LeakedPage:
+      return "page leaked";
+    case MemoryFaultKind::BadFreeExact:
+      return "bad free_pages_exact";
+  }
+  return "?";
+}
+
+SimMemory::SimMemory(MemoryLimits limits) : limits_(limits) {
+  // Twice the bound, so zalloc_pages_exact finds contiguous runs however fragmented the rest is.
+  arena_pages_ = limits_.max_pages * 2 + 64;
+  // Every page's address must fit a descriptor's OA field, below 2^48.
+  if (limits_.max_pages > (((uint64_t{1} << 48) - kPhysBase) / kPage - 64) / 2)
+    throw std::invalid_argument(
+        fmt::format("memory bound of {} pages does not fit below 2^48 from {:#x}",
+                    limits_.max_pages, kPhysBase));
+  void* p = mmap(nullptr, arena_pages_ * kPage, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  arena_ = static_cast<uint8_t*>(p);
+  pages_.resize(arena_pages_);
+}
+
+SimMemory::~SimMemory() {
+#ifdef MMUDIFF_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(arena_, arena_pages_ * kPage);
+#endif
+  munmap(arena_, arena_pages_ * kPage);
+}
+
+void SimMemory::fault(MemoryFaultKind kind, uint64_t pa, std::string detail) {
+  faults_.push_back({kind, pa, std::move(detail)});
+}
+
+bool SimMemory::index_of(const void* va, size_t* index) const {
+  auto p = reinterpret_cast<uintptr_t>(va);
+  auto base = reinterpret_cast<uintptr_t>(arena_);
+  if (p < base || p >= base + arena_pages_ * kPage) return false;
+  *index = (p - base) / kPage;
+  return true;
+}
+
+void* SimMemory::take_page(size_t index) {
+  PageInfo& info = pages_[index];
+  uint8_t* p = page_ptr(index);
+  UNPOISON_PAGE(p);
+  if (info.state == PageState::Free) {
+    auto* words = reinterpret_cast<const uint64_t*>(p);
+    for (size_t i = 0; i < kWords; ++i) {
+      if (words[i] != kPoison) {
+        fault(MemoryFaultKind::WriteAfterFree, kPhysBase + index * kPage + i * 8,
+              fmt::format("freed page {:#x} word {} is {:#018x} on reuse",
+                          kPhysBase + index * kPage, i, words[i]));
+        break;
+      }
+    }
+  }
+  std::memset(p, 0, kPage);
+  info.state = PageState::Live;
+  info.refcount = 1;
+  info.run = 0;
+  ++live_;
+  ++allocations_;
+  if (live_ > peak_) peak_ = live_;
+  return p;
+}
+
+void SimMemory::release_page(size_t index) {
+  PageInfo& info = pages_[index];
+  uint8_t* p = page_ptr(index);
+  auto* words = reinterpret_cast<uint64_t*>(p);
+  for (size_t i = 0; i < kWords; ++i) words[i] = kPoison;
+  POISON_PAGE(p);
+  info.state = PageState::Free;
+  info.refcount = 0;
+  info.run = 0;
+  --live_;
+  free_fifo_.push_back({index, ++info.frees});
+}
+
+void* SimMemory::zalloc_page() {
+  if (live_ >= limits_.max_pages) {
+    bound_reached_ = true;
+    return nullptr;
+  }
+  // Oldest freed page first, but only once enough have been freed after it: a late write to a
+  // just-freed page then still finds its poison.
+  while (free_fifo_.size() > limits_.quarantine || (bump_ == arena_pages_ && !free_fifo_.empty())) {
+    FreedPage f = free_fifo_.front();
+    free_fifo_.pop_front();
+    // An entry is stale when zalloc_pages_exact reused the page since: it may be free again,
+    // queued later, and must wait its own turn.
+    if (pages_[f.index].state == PageState::Free && pages_[f.index].frees == f.frees)
+      return take_page(f.index);
+  }
+  if (bump_ < arena_pages_) return take_page(bump_++);
+  bound_reached_ = true;
+  return nullptr;
+}
+
+void* SimMemory::zalloc_pages_exact(size_t bytes) {
+  size_t n = (bytes + kPage - 1) / kPage;
+  if (n == 0 || n > 255 || live_ + n > limits_.max_pages) {
+    bound_reached_ = bound_reached_ || n != 0;
+    return nullptr;
+  }
+  size_t first = arena_pages_;
+  if (bump_ + n <= arena_pages_) {
+    first = bump_;
+    bump_ += n;
+  } else {
+    // First fit over freed runs: rare, only after the bump region is exhausted.
+    size_t run = 0;
+    for (size_t i = 0; i < bump_ && first == arena_pages_; ++i) {
+      run = pages_[i].state == PageState::Free ? run + 1 : 0;
+      if (run == n) first = i + 1 - n;
+    }
+    if (first == arena_pages_) {
+      bound_reached_ = true;
+      return nullptr;
+    }
+  }
+  for (size_t i = first; i < first + n; ++i) take_page(i);
+  pages_[first].run = static_cast<uint8_t>(n);
+  return page_ptr(first);
+}
+
+void SimMemory::free_pages_exact(void* va, size_t bytes) {
+  size_t index;
+  size_t n = (bytes + kPage - 1) / kPage;
+  if (!index_of(va, &index) || reinterpret_cast<uintptr_t>(va) % kPage != 0 ||
+      pages_[index].run != n) {
+    fault(MemoryFaultKind::BadFreeExact, virt_to_phys(va),
+          fmt::format("free_pages_exact({:#x}, {:#x}) does not match an allocation",
+                      virt_to_phys(va), bytes));
+    return;
+  }
+  pages_[index].run = 0;
+  // Like the kernel's free_pages_exact: drop one reference on each page.
+  for (size_t i = index; i < index + n; ++i) put_page(page_ptr(i));
+}
+
+void SimMemory::get_page(void* va) {
+  size_t index;
+  if (!index_of(va, &index)) {
+    fault(MemoryFaultKind::ForeignAddress, virt_to_phys(va), "get_page");
+    return;
+  }
+  PageInfo& info = pages_[index];
+  if (info.state != PageState::Live) {
+    fault(MemoryFaultKind::GetOfFreePage, kPhysBase + index * kPage, "get_page");
+    return;
+  }
+  ++info.refcount;
+}
+
+void SimMemory::put_page(void* va) {
+  size_t index;
+  if (!index_of(va, &index)) {
+    fault(MemoryFaultKind::ForeignAddress, virt_to_phys(va), "put_page");
+    return;
+  }
+  PageInfo& info = pages_[index];
+  if (info.state != PageState::Live) {
+    fault(MemoryFaultKind::PutOfFreePage, kPhysBase + index * kPage, "put_page");
+    return;
+  }
+  if (--info.refcount == 0) release_page(index);
+}
+
+int SimMemory::page_count(const void* va) const {
+  size_t index;
+  if (!index_of(va, &index)) return 0;
+  return pages_[index].state == PageState::Live ? pages_[index].refcount : 0;
+}
+
+void* SimMemory::phys_to_virt(uint64_t pa) const {
+  if (pa >= kPhysBase && pa < kPhysBase + arena_pages_ * kPage) return arena_ + (pa - kPhysBase);
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(pa) | kForeignTag);
+}
+
+uint64_t SimMemory::virt_to_phys(const void* va) const {
+  size_t index;
+  if (index_of(va, &index)) {
+    return kPhysBase + (reinterpret_cast<uintptr_t>(va) - reinterpret_cast<uintptr_t>(arena_));
+  }
+  return reinterpret_cast<uintptr_t>(va) & ~kForeignTag;
+}
+
+const uint64_t* SimMemory::table_page(uint64_t pa) const {
+  if (!is_live(pa)) return nullptr;
+  return reinterpret_cast<const uint64_t*>(arena_ + ((pa & ~uint64_t{kPage - 1}) - kPhysBase));
+}
+
+bool SimMemory::is_live(uint64_t pa) const {
+  if (pa < kPhysBase || pa >= kPhysBase + arena_pages_ * kPage) return false;
+  return pages_[(pa - kPhysBase) / kPage].state == PageState::Live;
+}
+
+size_t SimMemory::report_leaks() {
+  size_t leaks = 0;
+  for (size_t i = 0; i < bump_; ++i) {
+    if (pages_[i].state != PageState::Live) continue;
+    ++leaks;
+    fault(MemoryFaultKind::LeakedPage, kPhysBase + i * kPage,
+          fmt::format("page {:#x} still allocated, refcount {}", kPhysBase + i * kPage,
+                      pages_[i].refcount));
+  }
+  return leaks;
+}
+
+size_t SimMemory::check_freed_pages() {
+  size_t bad = 0;
+  for (size_t i = 0; i < bump_; ++i) {
+    if (pages_[i].state != PageState::Free) continue;
+    uint8_t* p = page_ptr(i);
+    UNPOISON_PAGE(p);
+    auto* words = reinterpret_cast<const uint64_t*>(p);
+    for (size_t w = 0; w < kWords; ++w) {
+      if (words[w] != kPoison) {
+        ++bad;
+        fault(MemoryFaultKind::WriteAfterFree, kPhysBase + i * kPage + w * 8,
+              fmt::format("freed page {:#x} word {} is {:#018x}", kPhysBase + i * kPage, w,
+                          words[w]));
+        break;
+      }
+    }
+    POISON_PAGE(p);
+  }
+  return bad;
+}
+
+std::vector<uint64_t> SimMemory::live_page_list() const {
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < bump_; ++i)
+    if (pages_[i].state == PageState::Live) out.push_back(kPhysBase + i * kPage);
+  return out;
+}
+
+}  // namespace mmudiff

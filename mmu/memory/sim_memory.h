@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Simulated physical memory for table pages: 4 KiB pages at deterministic fake physical addresses,
+// reference counts with kvm_pgtable_mm_ops semantics, poisoning of freed pages, a leak report and
+// a hard bound on the number of live pages. Misuse is recorded as a fault, never a crash, so the
+// oracles can report it as a finding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace mmudiff {
+
+struct MemoryLimits {
+  size_t max_pages = 32768;  // 128 MiB of table pages per backend
+  size_t quarantine = 64;    // freed pages wait this long before reuse, to catch late writes
+};
+
+enum class MemoryFaultKind : uint8_t {
+  GetOfFreePage,   // get_page on a page that is not allocated
+  PutOfFreePage,   // put_page on a page that is not allocated (double free)
+  ForeignAddress,  // refcount or conversion call on an address outside the arena
+  WriteAfterFree,  // a freed page's poison was overwritten
+  LeakedPage,      // a page still allocated when the table was destroyed
+  BadFreeExact,    // free_pages_exact on something zalloc_pages_exact did not return
+};
+
+struct MemoryFault {
+  MemoryFaultKind kind;
+  uint64_t pa;
+  std::string detail;
+};
+
+const char* memory_fault_name(MemoryFaultKind kind);
+
+class SimMemory {
+ public:
+  // Table pages live at kPhysBase upwards: below 2^48, so they fit a descriptor's OA field.
+  static constexpr uint64_t kPhysBase = 0x0000'4000'0000'0000ULL;
+  // Addresses outside the arena convert to non-canonical pointers: dereferencing one faults.
+  static constexpr uintptr_t kForeignTag = 0xa000'0000'0000'0000ULL;
+  static constexpr uint64_t kPoison = 0xdeadbeefdeadbeefULL;
+
+  // Throws std::invalid_argument when limits.max_pages would put pages at or above 2^48, and
+  // std::bad_alloc when the arena cannot be mapped.
+  explicit SimMemory(MemoryLimits limits = {});
+  ~SimMemory();
+  SimMemory(const SimMemory&) = delete;
+  SimMemory& operator=(const SimMemory&) = delete;
+
+  // mm_ops: zeroed pages with a reference count of 1; nullptr once the bound is reached.
+  void* zalloc_page();
+  void* zalloc_pages_exact(size_t bytes);
+  void free_pages_exact(void* va, size_t bytes);
+  void get_page(void* va);
+  void put_page(void* va);
+  int page_count(const void* va) const;
+  void* phys_to_virt(uint64_t pa) const;
+  uint64_t virt_to_phys(const void* va) const;
+
+  // For oracles and dumps: the 512 entries of a live table page, or nullptr.
+  const uint64_t* table_page(uint64_t pa) const;
+  bool is_live(uint64_t pa) const;
+  uint64_t entry_pa(const void* entry) const { return virt_to_phys(entry); }
+
+  size_t live_pages() const { return live_; }
+  size_t peak_pages() const { return peak_; }
+  size_t total_allocations() const { return allocations_; }
+  bool bound_reached() const { return bound_reached_; }
+  const MemoryLimits& limits() const { return limits_; }
+
+  // Records a LeakedPage fault for every page still allocated; returns how many.
+  size_t report_leaks();
+  // Checks every freed page's poison; records WriteAfterFree faults; returns how many.
+  size_t check_freed_pages();
+  const std::vector<MemoryFault>& faults() const { return faults_; }
+  void clear_faults() { faults_.clear(); }
+
+  // Every live page's physical address, in address order.
+  std::vector<uint64_t> live_page_list() const;
+
+ private:
+  enum class PageState : uint8_t { Unused, Live, Free };
+  struct PageInfo {
+    int32_t refcount = 0;
+    PageState state = PageState::Unused;
+    uint8_t run = 0;     // >0 on the first page of a zalloc_pages_exact run: its length
+    uint32_t frees = 0;  // how often the page was freed: tells a stale queue entry apart
+  };
+  struct FreedPage {
+    size_t index;
+    uint32_t frees;  // the page's count when it was queued
+  };
+
+  bool index_of(const void* va, size_t* index) const;
+  uint8_t* page_ptr(size_t index) const { return arena_ + index * 4096; }
+  void* take_page(size_t index);
+  void release_page(size_t index);
+  void fault(MemoryFaultKind kind, uint64_t pa, std::string detail);
+
+  MemoryLimits limits_;
+  uint8_t* arena_ = nullptr;
+  size_t arena_pages_ = 0;
+  size_t bump_ = 0;
+  std::vector<PageInfo> pages_;
+  std::deque<FreedPage> free_fifo_;  // oldest free first; may hold stale entries
+  size_t live_ = 0;
+  size_t peak_ = 0;
+  size_t allocations_ = 0;
+  bool bound_reached_ = false;
+  std::vector<MemoryFault> faults_;
+};
+
+// A kvm_mmu_memory_cache: pages set aside for an operation so the walk never calls the allocator
+// under a lock. It can run dry, which is how an operation reaches -ENOMEM. Pages are taken from
+// memory only when popped: which pages a backend gets is unobservable (table addresses are
+// masked), and filling a cache the operation never uses would cost the fuzz loop dearly.
+class Memcache {
+ public:
+  Memcache(SimMemory& memory, size_t pages) : memory_(memory), remaining_(pages) {}
+
+  void* pop() {
+    if (remaining_ == 0) return nullptr;
+    --remaining_;
+    return memory_.zalloc_page();
+  }
+  size_t remaining() const { return remaining_; }
+
+ private:
+  SimMemory& memory_;
+  size_t remaining_;
+};
+
+}  // namespace mmudiff

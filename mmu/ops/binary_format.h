@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The compact form of an operation stream, for fuzzers. Every byte string decodes to a valid,
+// bounded stream (running out of bytes simply ends it), and encode() followed by decode() gives
+// back exactly the operations encoded.
+//
+// Layout, per operation: one byte whose value modulo the number of kinds is the kind, then the
+// kind's operands in this order, each present only if the kind uses it:
+//   addr, size, phys  unsigned LEB128 (at most 10 bytes; bits past 64 are dropped)
+//   prot              one byte: bit 0 X, 1 W, 2 R, 3 device, 4-7 software bits 0-3
+//   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)
+//   owner             one byte
+//   config            two bytes: ia = 32 + b0 % 17; b1 bit 0 fwb, 1 nofwb, 2 idmap,
+//                     bits 3-4 force_pte (never, always, device; 3 reads as never)
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "mmu/ops/op.h"
+
+namespace mmudiff {
+
+Stream decode_binary(std::span<const uint8_t> bytes);
+std::vector<uint8_t> encode_binary(const Stream& stream);
+void encode_op(const Op& op, std::vector<uint8_t>* out);
+
+// Reads one operation at *offset; false (and *offset unchanged) when the bytes run out.
+bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op);
+
+}  // namespace mmudiff

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "mmu/ops/random_stream.h"
+
+#include <algorithm>
+
+#include "mmu/format/arm64_s2.h"
+
+namespace mmudiff {
+
+namespace {
+
+using namespace arm64s2;
+
+uint64_t pick(std::mt19937_64& rng, uint64_t n) {
+  return n ? rng() % n : 0;
+}
+bool chance(std::mt19937_64& rng, unsigned percent) {
+  return pick(rng, 100) < percent;
+}
+
+// Addresses cluster in a few 1 GiB windows so that operations overlap each other, with block
+// and table boundaries, the IPA limit and unaligned values mixed in.
+uint64_t random_addr(std::mt19937_64& rng, const Config& config) {
+  uint64_t limit = bit(config.ia_bits);
+  switch (pick(rng, 10)) {
+    case 0:
+      return pick(rng, limit);  // anywhere
+    case 1:
+      return limit - granule_size(1 + pick(rng, 3)) * (1 + pick(rng, 2));  // the top
+    case 2:
+      return limit + pick(rng, 4) * kPageSize;  // just past it
+    case 3:
+      return pick(rng, 4) * granule_size(1) + pick(rng, kPageSize);  // unaligned
+    default: {
+      uint64_t window = pick(rng, 4) * granule_size(1);
+      uint64_t level = 1 + pick(rng, 3);
+      return window + pick(rng, 8) * granule_size(level) +
+             (chance(rng, 30) ? pick(rng, 8) * kPageSize : 0);
+    }
+  }
+}
+
+uint64_t random_size(std::mt19937_64& rng) {
+  switch (pick(rng, 12)) {
+    case 0:
+      return 0;
+    case 1:
+      return pick(rng, 3 * kPageSize) + 1;  // unaligned, small
+    case 2:
+      return granule_size(1) * (1 + pick(rng, 2));  // 1-2 GiB
+    case 3:
+      return granule_size(2) + kPageSize;  // 2M + 4K
+    case 4:
+      return granule_size(2) - kPageSize;  // 2M - 4K
+    case 5:
+      return pick(rng, 2) ? ~uint64_t{0} : bit(48);  // wraps or covers all
+    case 6:
+    case 7:
+      return granule_size(2) * (1 + pick(rng, 4));
+    default:
+      return kPageSize * (1 + pick(rng, 16));
+  }
+}
+
+uint64_t random_phys(std::mt19937_64& rng, uint64_t addr) {
+  switch (pick(rng, 10)) {
+    case 0:
+      return bit(kPaBits) + pick(rng, 4) * granule_size(2);  // not a valid PA
+    case 1:
+      return bit(kPaBits) - granule_size(1 + pick(rng, 3));  // the last valid PAs
+    case 2:
+      return pick(rng, bit(kPaBits));  // unaligned anywhere
+    case 3:
+    case 4:
+      return addr;  // identity
+    default:
+      return (pick(rng, 64) * granule_size(1 + pick(rng, 3))) & (bit(kPaBits) - 1);
+  }
+}
+
+uint64_t random_prot(std::mt19937_64& rng, bool allow_sw) {
+  uint64_t p = pick(rng, 16);  // X W R DEVICE
+  if (allow_sw && chance(rng, 10)) p |= pick(rng, 16) << 55;
+  return p;
+}
+
+int32_t random_memcache(std::mt19937_64& rng) {
+  switch (pick(rng, 10)) {
+    case 0:
+      return kNoMemcache;
+    case 1:
+      return static_cast<int32_t>(pick(rng, 3));
+    default:
+      return kDefaultMemcache;
+  }
+}
+
+}  // namespace
+
+Config random_config(std::mt19937_64& rng) {
+  Config c;
+  static constexpr uint8_t kInteresting[] = {32, 33, 36, 39, 40, 42, 43, 44, 48};
+  c.ia_bits = chance(rng, 70) ? kInteresting[pick(rng, sizeof kInteresting)]
+                              : static_cast<uint8_t>(kMinIaBits + pick(rng, 17));
+  c.fwb = chance(rng, 50);
+  c.nofwb = chance(rng, 20);
+  c.idmap = chance(rng, 10);
+  c.force_pte = static_cast<ForcePte>(chance(rng, 70) ? 0 : 1 + pick(rng, 2));
+  return c;
+}
+
+Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
+  Op op;
+  static constexpr OpKind kWeighted[] = {
+      OpKind::Map,      OpKind::Map,     OpKind::Map,        OpKind::Map,
+      OpKind::Unmap,    OpKind::Unmap,   OpKind::Wrprotect,  OpKind::Mkyoung,
+      OpKind::Mkold,    OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,
+      OpKind::SetOwner, OpKind::GetLeaf, OpKind::Destroy,    OpKind::Init};
+  do {
+    op.kind = kWeighted[pick(rng, sizeof kWeighted / sizeof kWeighted[0])];
+  } while (!allow_destroy && (op.kind == OpKind::Destroy || op.kind == OpKind::Init));
+  OpShape shape = op_shape(op.kind);
+  if (op.kind == OpKind::Init) {
+    op.config = random_config(rng);
+    return op;
+  }
+  if (op.kind == OpKind::Destroy) return op;
+  op.addr = random_addr(rng, config);
+  if (shape.size) op.size = random_size(rng);
+  if (shape.phys) op.phys = config.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
+  if (shape.prot) op.prot = random_prot(rng, op.kind == OpKind::Map || chance(rng, 10));
+  if (shape.memcache) op.memcache = random_memcache(rng);
+  if (shape.owner) op.owner = static_cast<uint8_t>(chance(rng, 90) ? pick(rng, 2) : pick(rng, 256));
+  return op;
+}
+
+Op random_wild_op(std::mt19937_64& rng) {
+  // A value of a random bit width 0..64, so small numbers are as likely as huge ones.
+  auto wide = [&rng]() -> uint64_t {
+    unsigned width = static_cast<unsigned>(pick(rng, 65));
+    return width == 0 ? 0 : rng() >> (64 - width);
+  };
+  Op op;
+  op.kind = static_cast<OpKind>(pick(rng, kOpKindCount));
+  op.addr = wide();
+  op.size = wide();
+  op.phys = wide();
+  op.prot = rng() & prot::kAll;
+  op.memcache = chance(rng, 10) ? kNoMemcache : static_cast<int32_t>(pick(rng, kMaxMemcache + 1));
+  op.owner = static_cast<uint8_t>(pick(rng, 256));
+  op.config.ia_bits = static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
+  op.config.fwb = chance(rng, 50);
+  op.config.nofwb = chance(rng, 50);
+  op.config.idmap = chance(rng, 50);
+  op.config.force_pte = static_cast<ForcePte>(pick(rng, 3));
+  return canonical(op);
+}
+
+Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
+  Stream s;
+  Op init;
+  init.kind = OpKind::Init;
+  if (options.random_config) init.config = random_config(rng);
+  s.push_back(init);
+  // The length is drawn from [min_ops, max_ops], clamped to what a stream may hold.
+  size_t lo = std::min(options.min_ops, kMaxStreamOps);
+  size_t hi = std::min(std::max(options.max_ops, lo), kMaxStreamOps);
+  size_t n = lo + pick(rng, hi - lo + 1);
+  Config current = init.config;
+  while (s.size() < n) {
+    Op op = random_op(rng, current, options.allow_destroy);
+    if (op.kind == OpKind::Init) current = op.config;
+    s.push_back(op);
+    // A destroyed table takes no more operations until the next init, if there is room for one.
+    if (op.kind == OpKind::Destroy && s.size() < n) {
+      Op again;
+      again.kind = OpKind::Init;
+      again.config = random_config(rng);
+      current = again.config;
+      s.push_back(again);
+    }
+  }
+  return s;
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Random operation streams biased toward what breaks page-table code: block and level boundaries,
+// the edges of the IPA and PA space, unaligned addresses, overlapping ranges, small memcaches.
+// Tests and bulk differential runs use it; the fuzzers' mutator draws on the same values.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "mmu/ops/op.h"
+
+namespace mmudiff {
+
+struct RandomStreamOptions {
+  size_t min_ops = 1;
+  size_t max_ops = 64;
+  bool random_config = true;  // otherwise the default Config
+  bool allow_destroy = true;  // destroy and re-init mid-stream
+};
+
+// The first operation is always an init; the stream has between max(1, min_ops) and max_ops
+// operations, both clamped to kMaxStreamOps, so it always fits the text and binary forms. Every
+// operation is canonical() and within the text form's domain.
+Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options = {});
+
+// One operation on a table of the given configuration.
+Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy);
+
+Config random_config(std::mt19937_64& rng);
+
+// Any operation the text and binary forms can carry, every field drawn uniformly over its
+// whole domain (addresses and sizes of every bit width, any prot bits of arm64s2::prot::kAll,
+// memcache none or 0..kMaxMemcache, any owner byte, any config): for round-trip properties and
+// the fuzzers' mutator, not for meaningful tables. The result is canonical().
+Op random_wild_op(std::mt19937_64& rng);
+
+}  // namespace mmudiff

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "mmu/ops/text_format.h"
+
+#include <charconv>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mmu/format/arm64_s2.h"
+
+namespace mmudiff {
+
+namespace {
+
+namespace prot = arm64s2::prot;
+
+struct LineError {
+  std::string message;
+};
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+    if (i > start) words.push_back(line.substr(start, i - start));
+  }
+  return words;
+}
+
+uint64_t parse_number(std::string_view word, std::string_view what) {
+  std::string_view digits = word;
+  unsigned shift = 0;
+  if (!digits.empty()) {
+    switch (digits.back()) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        break;
+      case 'M':
+      case 'm':
+        shift = 20;
+        break;
+      case 'G':
+      case 'g':
+        shift = 30;
+        break;
+      case 'T':
+      case 't':
+        shift = 40;
+        break;
+      default:
+        break;
+    }
+    if (shift) digits.remove_suffix(1);
+  }
+  int base = 10;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    base = 16;
+    digits.remove_prefix(2);
+  }
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+  if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size())
+    throw LineError{
+        fmt::format("{} '{}' is not a number (decimal or 0x hex, optionally with a "
+                    "K, M, G or T suffix)",
+                    what, word)};
+  if (ec == std::errc::result_out_of_range || (shift && (value >> (64 - shift)) != 0))
+    throw LineError{fmt::format("{} '{}' does not fit in 64 bits", what, word)};
+  return value << shift;
+}
+
+uint64_t parse_bounded(std::string_view word, std::string_view what, uint64_t lo, uint64_t hi) {
+  uint64_t v = parse_number(word, what);
+  if (v < lo || v > hi)
+    throw LineError{fmt::format("{} {} is out of range {}..{}", what, word, lo, hi)};
+  return v;
+}
+
+bool parse_flag(std::string_view word, std::string_view what) {
+  if (word == "0" || word == "no" || word == "false") return false;
+  if (word == "1" || word == "yes" || word == "true") return true;
+  throw LineError{fmt::format("{} must be 0 or 1, not '{}'", what, word)};
+}
+
+uint64_t parse_prot_letters(std::string_view word) {
+  if (word == "-") return 0;
+  uint64_t p = 0;
+  for (char c : word) {
+    uint64_t b;
+    switch (c) {
+      case 'r':
+        b = prot::kR;
+        break;
+      case 'w':
+        b = prot::kW;
+        break;
+      case 'x':
+        b = prot::kX;
+        break;
+      case 'd':
+        b = prot::kDevice;
+        break;
+      case '-':
+        continue;
+      default:
+        throw LineError{
+            fmt::format("prot '{}' has '{}'; use the letters r, w, x, d or -", word, c)};
+    }
+    if (p & b) throw LineError{fmt::format("prot '{}' repeats '{}'", word, c)};
+    p |= b;
+  }
+  return p;
+}
+
+ForcePte parse_force_pte(std::string_view word) {
+  if (word == "never") return ForcePte::Never;
+  if (word == "always") return ForcePte::Always;
+  if (word == "device") return ForcePte::Device;
+  throw LineError{fmt::format("force_pte must be never, always or device, not '{}'", word)};
+}
+
+const char* force_pte_name(ForcePte f) {
+  switch (f) {
+    case ForcePte::Never:
+      return "never";
+    case ForcePte::Always:
+      return "always";
+    case ForcePte::Device:
+      return "device";
+  }
+  return "?";
+}
+
+const char* const kPositionalNames[] = {"ADDR", "SIZE"};
+
+bool takes_addr(OpKind kind) {
+  return kind != OpKind::Init && kind != OpKind::Destroy;
+}
+
+// "map ADDR SIZE [pa=PA] [prot=rwxd] [sw=0..15] [mc=0..4096|none]": what an error message shows.
+std::string usage(OpKind kind) {
+  OpShape shape = op_shape(kind);
+  std::string u(op_kind_name(kind));
+  if (takes_addr(kind)) u += " ADDR";
+  if (shape.size) u += " SIZE";
+  if (shape.config)
+    u += " [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] [force_pte=never|always|device]";
+  if (shape.phys) u += " [pa=PA]";
+  if (shape.prot) u += " [prot=rwxd] [sw=0..15]";
+  if (shape.owner) u += " [owner=0..255]";
+  if (shape.memcache) u += fmt::format(" [mc=0..{}|none]", kMaxMemcache);
+  return u;
+}
+
+std::string all_op_names() {
+  std::string names;
+  for (unsigned i = 0; i < kOpKindCount; ++i) {
+    if (i) names += ", ";
+    names += op_kind_name(static_cast<OpKind>(i));
+  }
+  return names;
+}
+
+Op parse_line(const std::vector<std::string_view>& words) {
+  Op op;
+  if (!op_kind_from_name(words[0], &op.kind))
+    throw LineError{
+        fmt::format("unknown operation '{}'; the operations are {}", words[0], all_op_names())};
+  OpShape shape = op_shape(op.kind);
+  size_t positional = (takes_addr(op.kind) ? 1 : 0) + (shape.size ? 1 : 0);
+
+  // Positional values first, then key=value operands.
+  size_t first_key = words.size();
+  for (size_t i = 1; i < words.size(); ++i) {
+    bool is_key = words[i].find('=') != std::string_view::npos;
+    if (is_key && first_key == words.size()) first_key = i;
+    if (!is_key && first_key < i)
+      throw LineError{
+          fmt::format("'{}' comes after the key=value operand '{}'; positional values "
+                      "come first: {}",
+                      words[i], words[first_key], usage(op.kind))};
+  }
+  size_t given = first_key - 1;
+  if (given < positional)
+    throw LineError{
+        fmt::format("{} is missing {}: {}", words[0], kPositionalNames[given], usage(op.kind))};
+  if (given > positional)
+    throw LineError{
+        fmt::format("unexpected value '{}': {}", words[1 + positional], usage(op.kind))};
+  if (takes_addr(op.kind)) op.addr = parse_number(words[1], "address");
+  if (shape.size) op.size = parse_number(words[2], "size");
+  if (shape.memcache) op.memcache = kDefaultMemcache;
+
+  std::vector<std::string_view> seen;
+  for (size_t i = first_key; i < words.size(); ++i) {
+    std::string_view w = words[i];
+    size_t eq = w.find('=');
+    std::string_view key = w.substr(0, eq), value = w.substr(eq + 1);
+    if (key.empty()) throw LineError{fmt::format("'{}' has no key before '='", w)};
+    for (auto s : seen)
+      if (s == key) throw LineError{fmt::format("'{}' is given twice", key)};
+    seen.push_back(key);
+    if (value.empty()) throw LineError{fmt::format("'{}' has no value after '='", key)};
+    if (shape.config && key == "ia") {
+      op.config.ia_bits = static_cast<uint8_t>(
+          parse_bounded(value, "ia", arm64s2::kMinIaBits, arm64s2::kMaxIaBits));
+    } else if (shape.config && key == "fwb") {
+      op.config.fwb = parse_flag(value, "fwb");
+    } else if (shape.config && key == "nofwb") {
+      op.config.nofwb = parse_flag(value, "nofwb");
+    } else if (shape.config && key == "idmap") {
+      op.config.idmap = parse_flag(value, "idmap");
+    } else if (shape.config && key == "force_pte") {
+      op.config.force_pte = parse_force_pte(value);
+    } else if (shape.phys && key == "pa") {
+      op.phys = parse_number(value, "pa");
+    } else if (shape.prot && key == "prot") {
+      op.prot = (op.prot & prot::kSwMask) | parse_prot_letters(value);
+    } else if (shape.prot && key == "sw") {
+      op.prot = (op.prot & ~prot::kSwMask) | (parse_bounded(value, "sw", 0, 15) << 55);
+    } else if (shape.memcache && key == "mc") {
+      op.memcache = value == "none"
+                        ? kNoMemcache
+                        : static_cast<int32_t>(parse_bounded(value, "mc", 0, kMaxMemcache));
+    } else if (shape.owner && key == "owner") {
+      op.owner = static_cast<uint8_t>(parse_bounded(value, "owner", 0, 255));
+    } else {
+      throw LineError{fmt::format("{} has no operand '{}': {}", words[0], key, usage(op.kind))};
+    }
+  }
+  return op;
+}
+
+}  // namespace
+
+Stream parse_text(std::string_view text, std::string_view filename) {
+  // A UTF-8 byte-order mark, as some editors write, is not binary data.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  Stream stream;
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    ++line_no;
+    pos = nl + 1;
+    // Binary data is refused before anything else: a control character anywhere (comments
+    // included), or a byte outside ASCII in the operation part of the line.
+    size_t hash = line.find('#');
+    for (size_t i = 0; i < line.size(); ++i) {
+      auto c = static_cast<unsigned char>(line[i]);
+      bool control = (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f;
+      bool non_ascii = c >= 0x80 && i < hash;
+      if (control || non_ascii)
+        throw InputError(fmt::format(
+            "{}:{}: {} {:#04x} at column {}; is this a binary stream? ('mmudiff decode' turns one "
+            "into text)",
+            filename, line_no, control ? "control character" : "non-ASCII byte", c, i + 1));
+    }
+    if (hash != std::string_view::npos) line = line.substr(0, hash);
+    auto words = split_words(line);
+    if (words.empty()) continue;
+    if (stream.size() == kMaxStreamOps)
+      throw InputError(fmt::format("{}:{}: more than {} operations; split the stream", filename,
+                                   line_no, kMaxStreamOps));
+    try {
+      stream.push_back(parse_line(words));
+    } catch (const LineError& e) {
+      throw InputError(fmt::format("{}:{}: {}", filename, line_no, e.message));
+    }
+  }
+  return stream;
+}
+
+std::string format_prot_letters(uint64_t p) {
+  std::string s;
+  if (p & prot::kR) s += 'r';
+  if (p & prot::kW) s += 'w';
+  if (p & prot::kX) s += 'x';
+  if (p & prot::kDevice) s += 'd';
+  return s.empty() ? "-" : s;
+}
+
+std::string format_size(uint64_t size) {
+  static constexpr struct {
+    unsigned shift;
+    char suffix;
+  } units[] = {{40, 'T'}, {30, 'G'}, {20, 'M'}, {10, 'K'}};
+  for (auto u : units) {
+    if (size != 0 && size % (uint64_t{1} << u.shift) == 0 && (size >> u.shift) < 4096)
+      return fmt::format("{}{}", size >> u.shift, u.suffix);
+  }
+  return fmt::format("{:#x}", size);
+}
+
+std::string format_op(const Op& op) {
+  OpShape shape = op_shape(op.kind);
+  std::string s(op_kind_name(op.kind));
+  if (op.kind == OpKind::Init) {
+    const Config& c = op.config;
+    return fmt::format("init ia={} fwb={} nofwb={} idmap={} force_pte={}", c.ia_bits, int(c.fwb),
+                       int(c.nofwb), int(c.idmap), force_pte_name(c.force_pte));
+  }
+  if (op.kind == OpKind::Destroy) return s;
+  s += fmt::format(" {:#x}", op.addr);
+  if (shape.size) s += " " + format_size(op.size);
+  if (shape.phys) s += fmt::format(" pa={:#x}", op.phys);
+  if (shape.prot) {
+    s += " prot=" + format_prot_letters(op.prot);
+    s += fmt::format(" sw={}", (op.prot & prot::kSwMask) >> 55);
+  }
+  if (shape.owner) s += fmt::format(" owner={}", op.owner);
+  if (shape.memcache)
+    s += op.memcache == kNoMemcache ? std::string(" mc=none") : fmt::format(" mc={}", op.memcache);
+  return s;
+}
+
+std::string format_stream(const Stream& stream) {
+  std::string out;
+  for (const Op& op : stream) {
+    out += format_op(op);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace mmudiff

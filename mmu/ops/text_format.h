@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The readable form of an operation stream (.mmu): one operation a line, '#' starts a comment
+// that runs to the end of the line, blank lines are ignored. A line is the operation's name, its
+// positional values (ADDR, then SIZE where the operation takes one), then key=value operands in
+// any order, each at most once; words are separated by spaces or tabs.
+//
+// Numbers are decimal or 0x hex, optionally followed by K, M, G or T (powers of 1024): 4K, 2M,
+// 0x40000000, 1G. They must fit in 64 bits.
+//
+//   init [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] [force_pte=never|always|device]
+//       defaults: ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never. Flags also take no/yes,
+//       false/true. fwb says the CPU has FEAT_S2FWB; nofwb and idmap are the stage-2 flags
+//       KVM_PGTABLE_S2_NOFWB and KVM_PGTABLE_S2_IDMAP. Replaces any live table.
+//   destroy
+//   map ADDR SIZE [pa=PA] [prot=rwxd] [sw=0..15] [mc=0..4096|none]
+//       prot letters: r read, w write, x execute, d device; '-' alone (or as filler, "r-x")
+//       means none. sw sets the four software bits (prot bits 55-58). mc is the number of
+//       memcache pages the operation gets (default 64); none passes no memcache at all.
+//   unmap ADDR SIZE          wrprotect ADDR SIZE          flush ADDR SIZE
+//   mkyoung ADDR             mkold ADDR                   is_young ADDR          get_leaf ADDR
+//   relax_perms ADDR [prot=rwxd] [sw=0..15]
+//   set_owner ADDR SIZE [owner=0..255] [mc=0..4096|none]
+//
+// Omitted operands are 0 (pa, prot, sw, owner) or the default above. A stream holds at most
+// kMaxStreamOps operations. Control characters (other than tab and CR) are refused anywhere,
+// and bytes outside ASCII are refused outside comments: they mean a binary stream was given as
+// text. A leading UTF-8 byte-order mark is skipped. Example:
+//
+//   # a 2 MiB block, an owner annotation, then the block made old
+//   init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never
+//   map 0x40000000 2M pa=0x80000000 prot=rwx sw=0 mc=64
+//   set_owner 0x1000 4K owner=1 mc=none
+//   mkold 0x40000000
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "mmu/ops/op.h"
+
+namespace mmudiff {
+
+// A malformed input. what() is one line naming the file and the line or offset.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws InputError("FILE:LINE: what is wrong"), for the first wrong line.
+Stream parse_text(std::string_view text, std::string_view filename);
+
+std::string format_op(const Op& op);
+std::string format_stream(const Stream& stream);
+
+// "rwx", "r-d", "-": the letters of the prot bits r, w, x, d(evice); software bits are separate.
+std::string format_prot_letters(uint64_t prot);
+// Sizes as 4K, 2M, 1G where exact, otherwise hex.
+std::string format_size(uint64_t size);
+
+}  // namespace mmudiff

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// get_leaf: the deepest entry that translates one page, valid or not, and its level.
+#include "mmu/walker/stage2.h"
+#include "mmu/walker/walk.h"
+
+namespace mmudiff::walker {
+
+LeafLookup get_leaf(const Stage2PageTable& pgt, uint64_t addr) {
+  LeafLookup found;
+  // A one-page walk meets exactly one non-table entry.
+  found.ret = walk(pgt, align_down(addr, arm64s2::kPageSize), arm64s2::kPageSize, Visit::Leaf,
+                   [&](const VisitedEntry& e) {
+                     found.pte = *e.ptep;
+                     found.level = e.level;
+                     return 0;
+                   });
+  if (found.ret) found = LeafLookup{found.ret, 0, 0};
+  return found;
+}
+
+}  // namespace mmudiff::walker

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// wrprotect, mkyoung, mkold, is_young and relax_perms: set and clear attribute bits of valid
+// leaves in place. A whole block changes at once; nothing is broken or reallocated, because the
+// output address and shape stay the same.
+#include <cerrno>
+
+#include "mmu/walker/attributes.h"
+#include "mmu/walker/stage2.h"
+#include "mmu/walker/walk.h"
+
+namespace mmudiff::walker {
+
+namespace {
+
+// The last valid leaf the walk changed (or would have), before the change.
+struct LeafAttrUpdate {
+  int ret = 0;
+  Pte old_pte = 0;
+  unsigned level = 0;  // 0 when no valid leaf was found
+};
+
+LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Pte set,
+                                 Pte clear) {
+  constexpr Pte kAttrFields = arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi;
+  set &= kAttrFields;
+  clear &= kAttrFields;
+
+  LeafAttrUpdate found;
+  found.ret = walk(pgt, addr, size, Visit::Leaf, [&](const VisitedEntry& e) {
+    const Pte old = *e.ptep;
+    if (!pte_valid(old)) return 0;
+    found.old_pte = old;
+    found.level = e.level;
+    const Pte next = (old & ~clear) | set;
+    if (next == old) return 0;
+    // Instructions fetched through a newly executable mapping must not come from stale lines.
+    if (pte_executable(next) && !pte_executable(old)) {
+      pgt.mm.icache_inval_pou(pte_to_phys(next), arm64s2::granule_size(e.level));
+    }
+    // Racing with the hardware setting AF is harmless: at worst AF is set again on next access.
+    pgt.mmu.write_pte(e.ptep, next);
+    return 0;
+  });
+  return found;
+}
+
+}  // namespace
+
+int stage2_wrprotect(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
+  return update_leaf_attrs(pgt, addr, size, 0, arm64s2::kS2apW).ret;
+}
+
+Pte stage2_mkyoung(Stage2PageTable& pgt, uint64_t addr) {
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, arm64s2::kAf, 0);
+  pgt.mmu.dsb_ishst();
+  return u.ret ? 0 : u.old_pte;
+}
+
+// No TLB invalidation: the caller's MMU notifier does it when it wants one.
+Pte stage2_mkold(Stage2PageTable& pgt, uint64_t addr) {
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, 0, arm64s2::kAf);
+  return u.ret ? 0 : u.old_pte;
+}
+
+bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr) {
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, 0, 0);
+  return !u.ret && (u.old_pte & arm64s2::kAf);
+}
+
+// Only ever adds permissions: R and W are set, XN is cleared, nothing is taken away.
+int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot) {
+  if (prot & arm64s2::prot::kSwMask) return -EINVAL;
+  Pte set = 0;
+  Pte clear = 0;
+  if (prot & arm64s2::prot::kR) set |= arm64s2::kS2apR;
+  if (prot & arm64s2::prot::kW) set |= arm64s2::kS2apW;
+  if (prot & arm64s2::prot::kX) clear |= arm64s2::kXn;
+
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, set, clear);
+  if (u.ret) return u.ret;
+  // The TLB may hold the stricter permissions. Invalidated even when nothing changed or
+  // nothing was found (level 0 then: any level).
+  pgt.mmu.tlb_flush_ipa(addr, u.level);
+  return 0;
+}
+
+}  // namespace mmudiff::walker

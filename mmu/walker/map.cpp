@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// map and set_owner: install leaves over a range, choosing the largest block that fits, using
+// break-before-make over existing entries, replacing whole tables by a block in one step, and
+// breaking a block into an (empty) table when the range needs something smaller.
+#include <cerrno>
+
+#include "mmu/walker/attributes.h"
+#include "mmu/walker/stage2.h"
+#include "mmu/walker/walk.h"
+
+namespace mmudiff::walker {
+
+namespace {
+
+using arm64s2::granule_size;
+using arm64s2::kLastLevel;
+
+// What to install: a valid leaf for a valid phys, otherwise an owner annotation.
+struct MapRequest {
+  uint64_t phys;  // advances by a granule with each valid leaf installed
+  Pte attr;
+  uint8_t owner_id;
+  bool force_pte;  // pages only
+  Memcache* memcache;
+};
+
+bool block_mapping_supported(uint64_t addr, uint64_t end, uint64_t phys, unsigned level) {
+  const uint64_t granule = granule_size(level);
+  if (!arm64s2::level_supports_block(level)) return false;
+  if (granule > end - addr) return false;
+  // An invalid phys has no alignment to respect: the "leaf" it makes carries no address.
+  if (phys_is_valid(phys) && !is_aligned(phys, granule)) return false;
+  return is_aligned(addr, granule);
+}
+
+class Stage2MapWalker {
+ public:
+  Stage2MapWalker(Stage2PageTable& pgt, const MapRequest& request) : pgt_(pgt), req_(request) {}
+
+  int operator()(const VisitedEntry& e) {
+    switch (e.visit) {
+      case Visit::TablePre:
+        return table_pre(e);
+      case Visit::Leaf:
+        return leaf(e);
+      case Visit::TablePost:
+        return table_post(e);
+    }
+    return -EINVAL;
+  }
+
+ private:
+  enum class LeafOutcome {
+    Installed,
+    TooLarge,         // this level cannot hold the leaf: go one level down
+    PermissionsOnly,  // the entry already maps this, differing in R/W/XN at most
+  };
+
+  bool leaf_allowed(uint64_t addr, uint64_t end, unsigned level) const {
+    if (req_.force_pte && level < kLastLevel) return false;
+    return block_mapping_supported(addr, end, req_.phys, level);
+  }
+
+  LeafOutcome try_leaf(const VisitedEntry& e) {
+    if (!leaf_allowed(e.addr, e.end, e.level)) return LeafOutcome::TooLarge;
+
+    const uint64_t granule = granule_size(e.level);
+    const bool has_phys = phys_is_valid(req_.phys);
+    const Pte old = *e.ptep;
+    const Pte next =
+        has_phys ? make_leaf_pte(req_.phys, req_.attr, e.level) : make_owner_pte(req_.owner_id);
+
+    if (pte_is_counted(old)) {
+      // Leave permission changes to relax_perms: the vCPU faults again if it still needs them,
+      // and the mapping need not be broken for it.
+      const bool valid_both = pte_valid(old) && pte_valid(next);
+      if (valid_both && !((old ^ next) & ~kS2Perms)) return LeafOutcome::PermissionsOnly;
+      put_pte(e.ptep, e.addr, e.level);
+    }
+
+    // The guest must not see stale cache lines through the new mapping.
+    if (pte_cacheable(next, pgt_.has_fwb()))
+      pgt_.mm.dcache_clean_inval_poc(pte_to_phys(next), granule);
+    if (pte_executable(next)) pgt_.mm.icache_inval_pou(pte_to_phys(next), granule);
+
+    pgt_.mmu.write_pte(e.ptep, next);
+    if (pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
+    if (has_phys) req_.phys += granule;
+    return LeafOutcome::Installed;
+  }
+
+  // Break: clear a counted entry, invalidate what the TLB may hold for a valid one, and drop the
+  // entry's reference on its table page.
+  void put_pte(Pte* ptep, uint64_t addr, unsigned level) {
+    const Pte pte = *ptep;
+    if (pte_valid(pte)) {
+      pgt_.mmu.clear_pte(ptep);
+      pgt_.mmu.tlb_flush_ipa(addr, pte_is_table(pte, level) ? 0 : level);
+    }
+    pgt_.mm.put_page(ptep);
+  }
+
+  // A table wholly covered by a block this map can use: detach it now, release what is below it
+  // as the walk passes, and install the block when the walk comes back up (table_post).
+  int table_pre(const VisitedEntry& e) {
+    if (anchor_) return 0;
+    if (!leaf_allowed(e.addr, e.end, e.level)) return 0;
+    detached_ = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+    pgt_.mmu.clear_pte(e.ptep);
+    // One invalidation of everything, rather than one per leaf under the table.
+    pgt_.mmu.tlb_flush_vmid();
+    anchor_ = e.ptep;
+    return 0;
+  }
+
+  int leaf(const VisitedEntry& e) {
+    if (anchor_) {
+      // Below a detached table: only the references go; the page is freed whole later.
+      if (pte_is_counted(*e.ptep)) pgt_.mm.put_page(e.ptep);
+      return 0;
+    }
+
+    switch (try_leaf(e)) {
+      case LeafOutcome::Installed:
+        return 0;
+      case LeafOutcome::PermissionsOnly:
+        return -EAGAIN;
+      case LeafOutcome::TooLarge:
+        break;
+    }
+
+    if (e.level == kLastLevel) {
+      pgt_.warnings.push_back("WARN_ON: no page mapping allowed at the last level");
+      return -EINVAL;
+    }
+    Pte* child = pgt_.mm.zalloc_page(req_.memcache);
+    if (!child) return -ENOMEM;
+
+    // A block in the way is dropped, not split: the parts of it outside this range come back
+    // through later faults.
+    if (pte_is_counted(*e.ptep)) put_pte(e.ptep, e.addr, e.level);
+    install_table(e.ptep, child);
+    pgt_.mm.get_page(e.ptep);
+    return 0;
+  }
+
+  void install_table(Pte* ptep, Pte* child) {
+    if (pte_valid(*ptep)) {
+      pgt_.warnings.push_back("WARN_ON: table installed over a valid entry");
+    }
+    pgt_.mmu.write_pte(ptep, make_table_pte(pgt_.mm.virt_to_phys(child)));
+  }
+
+  int table_post(const VisitedEntry& e) {
+    if (!anchor_) return 0;
+
+    Pte* child;
+    int ret = 0;
+    if (anchor_ == e.ptep) {
+      child = detached_;
+      anchor_ = nullptr;
+      detached_ = nullptr;
+      ret = leaf(e);  // installs the block over the now empty entry
+    } else {
+      child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+    }
+    // The table page loses its last reference (the parent entry's) and is freed; the parent
+    // page loses the reference the table entry held.
+    pgt_.mm.put_page(child);
+    pgt_.mm.put_page(e.ptep);
+    return ret;
+  }
+
+  Stage2PageTable& pgt_;
+  MapRequest req_;
+  Pte* anchor_ = nullptr;    // the detached table's entry, while the walk is below it
+  Pte* detached_ = nullptr;  // the detached table's page
+};
+
+constexpr VisitSet kMapVisits = Visit::TablePre | Visit::Leaf | Visit::TablePost;
+
+bool force_pte_for(ForcePte policy, uint64_t prot) {
+  switch (policy) {
+    case ForcePte::Never:
+      return false;
+    case ForcePte::Always:
+      return true;
+    case ForcePte::Device:
+      return prot & arm64s2::prot::kDevice;
+  }
+  return false;
+}
+
+}  // namespace
+
+int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+               Memcache* memcache) {
+  if (pgt.config.idmap && addr != phys) {
+    pgt.warnings.push_back("WARN_ON: identity-mapped table asked to map addr != phys");
+    return -EINVAL;
+  }
+  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb());
+  if (!attr) return -EINVAL;
+
+  const MapRequest request{align_down(phys, arm64s2::kPageSize), *attr, 0,
+                           force_pte_for(pgt.config.force_pte, prot), memcache};
+  const int ret = walk(pgt, addr, size, kMapVisits, Stage2MapWalker(pgt, request));
+  // Publish the new entries to the hardware walker whether or not the walk finished.
+  pgt.mmu.dsb_ishst();
+  return ret;
+}
+
+int stage2_set_owner(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcache* memcache,
+                     uint8_t owner_id) {
+  if (owner_id > arm64s2::kMaxOwnerId) return -EINVAL;
+  // Ownership is tracked per page, and an annotation has no address to align.
+  const MapRequest request{kPhysInvalid, 0, owner_id, true, memcache};
+  return walk(pgt, addr, size, kMapVisits, Stage2MapWalker(pgt, request));
+}
+
+}  // namespace mmudiff::walker

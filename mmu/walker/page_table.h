@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// One stage-2 page table: its geometry, its configuration and the two interfaces it works
+// through. The walk and every operation take this and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/ops/op.h"
+#include "mmu/walker/mm_ops.h"
+#include "mmu/walker/pte.h"
+#include "mmu/walker/stage2_mmu.h"
+
+namespace mmudiff::walker {
+
+// Each start-level page covers what one entry of the level above would: that shift, applied to
+// the highest IPA, numbers the last concatenated page.
+inline constexpr unsigned pgd_page_shift(unsigned start_level) {
+  return arm64s2::granule_shift(start_level) + 9;
+}
+inline constexpr unsigned pgd_pages(unsigned ia_bits, unsigned start_level) {
+  return static_cast<unsigned>(((arm64s2::bit(ia_bits) - 1) >> pgd_page_shift(start_level)) + 1);
+}
+
+struct Stage2PageTable {
+  Stage2PageTable(MmOps& mm_ops, Stage2Mmu& s2_mmu) : mm(mm_ops), mmu(s2_mmu) {}
+
+  MmOps& mm;
+  Stage2Mmu& mmu;
+
+  // Geometry and configuration outlive destroy, as the kernel's struct does: only pgd says
+  // whether the table exists.
+  unsigned ia_bits = 0;
+  unsigned start_level = 0;
+  Pte* pgd = nullptr;  // the concatenated start-level pages, contiguous
+  Config config;
+
+  // The kernel's WARN_ONs that a caller can reach.
+  std::vector<std::string> warnings;
+
+  uint64_t ia_limit() const { return arm64s2::bit(ia_bits); }
+  unsigned pgd_pages() const { return walker::pgd_pages(ia_bits, start_level); }
+  unsigned pgd_page_index(uint64_t addr) const {
+    return static_cast<unsigned>((addr & (ia_limit() - 1)) >> pgd_page_shift(start_level));
+  }
+  // FWB lets the table force the memory type, so cache maintenance is needless with it.
+  bool has_fwb() const { return config.has_fwb(); }
+};
+
+}  // namespace mmudiff::walker

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Stage-2 descriptors as values: what a descriptor is, and how the walker builds one. Pure
+// arithmetic on the shared bit layout; reading and writing table memory happens elsewhere.
+#pragma once
+
+#include <cstdint>
+
+#include "mmu/format/arm64_s2.h"
+
+namespace mmudiff::walker {
+
+using Pte = uint64_t;
+
+// Output addresses at or above the PA size cannot be mapped; map treats them as "no address".
+inline constexpr uint64_t kPhysInvalid = ~uint64_t{0};
+inline constexpr bool phys_is_valid(uint64_t pa) {
+  return pa < arm64s2::bit(arm64s2::kPaBits);
+}
+
+inline constexpr bool pte_valid(Pte pte) {
+  return pte & arm64s2::kValid;
+}
+
+// The last level has no tables: its type bit means "page".
+inline constexpr bool pte_is_table(Pte pte, unsigned level) {
+  return level != arm64s2::kLastLevel && pte_valid(pte) && (pte & arm64s2::kTypeBit);
+}
+
+// Table pages count valid entries and owner annotations alike, so only an all-zero entry is
+// free: that is what lets a page be recognised as empty from its count alone.
+inline constexpr bool pte_is_counted(Pte pte) {
+  return pte != 0;
+}
+
+inline constexpr bool pte_executable(Pte pte) {
+  return !(pte & arm64s2::kXn);
+}
+
+inline constexpr uint64_t pte_to_phys(Pte pte) {
+  return pte & arm64s2::kOaMask;
+}
+
+inline constexpr Pte make_table_pte(uint64_t child_pa) {
+  return (child_pa & arm64s2::kOaMask) | arm64s2::kTypeBit | arm64s2::kValid;
+}
+
+// attr may carry anything; only the leaf attribute fields reach the descriptor.
+inline constexpr Pte make_leaf_pte(uint64_t pa, Pte attr, unsigned level) {
+  Pte type = level == arm64s2::kLastLevel ? arm64s2::kTypeBit : 0;
+  return (pa & arm64s2::kOaMask) | (attr & (arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi)) | type |
+         arm64s2::kValid;
+}
+
+// An invalid descriptor that records which entity owns the page; owner 0 is the table's owner
+// and so encodes as an empty entry.
+inline constexpr Pte make_owner_pte(uint8_t owner_id) {
+  return (Pte{owner_id} << arm64s2::kOwnerShift) & arm64s2::kOwnerMask;
+}
+
+inline constexpr uint64_t align_down(uint64_t value, uint64_t granule) {
+  return value & ~(granule - 1);
+}
+inline constexpr bool is_aligned(uint64_t value, uint64_t granule) {
+  return (value & (granule - 1)) == 0;
+}
+
+}  // namespace mmudiff::walker

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The stage-2 operations, each a small visitor over walk(). They return what Linux 6.1's
+// kvm_pgtable_stage2_* functions return, because return codes are compared across backends.
+#pragma once
+
+#include <cstdint>
+
+#include "mmu/memory/sim_memory.h"
+#include "mmu/ops/op.h"
+#include "mmu/walker/page_table.h"
+#include "mmu/walker/pte.h"
+
+namespace mmudiff::walker {
+
+// lifetime.cpp
+int stage2_init(Stage2PageTable& pgt, const Config& config);
+void stage2_destroy(Stage2PageTable& pgt);
+
+// map.cpp: both install leaves through the same visitor.
+int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+               Memcache* memcache);
+int stage2_set_owner(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcache* memcache,
+                     uint8_t owner_id);
+
+// unmap.cpp
+int stage2_unmap(Stage2PageTable& pgt, uint64_t addr, uint64_t size);
+
+// leaf_attrs.cpp: in-place changes to valid leaves, no break-before-make.
+int stage2_wrprotect(Stage2PageTable& pgt, uint64_t addr, uint64_t size);
+Pte stage2_mkyoung(Stage2PageTable& pgt, uint64_t addr);
+Pte stage2_mkold(Stage2PageTable& pgt, uint64_t addr);
+bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr);
+int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot);
+
+// flush.cpp
+int stage2_flush(Stage2PageTable& pgt, uint64_t addr, uint64_t size);
+
+// get_leaf.cpp
+struct LeafLookup {
+  int ret = 0;  // pte and level mean something only when this is 0
+  Pte pte = 0;
+  unsigned level = 0;
+};
+LeafLookup get_leaf(const Stage2PageTable& pgt, uint64_t addr);
+
+}  // namespace mmudiff::walker

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The translation hardware a stage-2 table feeds, as the walker sees it: descriptor stores that a
+// concurrent table walk can observe, TLB invalidation for the table's VMID, and barriers. Every
+// call is recorded, in order, because the order is part of what the backends must agree on.
+#pragma once
+
+#include <cstdint>
+
+#include "mmu/memory/effects.h"
+#include "mmu/memory/sim_memory.h"
+#include "mmu/walker/pte.h"
+
+namespace mmudiff::walker {
+
+class Stage2Mmu {
+ public:
+  Stage2Mmu(const SimMemory& memory, EffectLog& effects) : memory_(memory), effects_(effects) {}
+
+  // Every descriptor write goes through here, even one that stores the value already there:
+  // the hardware sees a store either way.
+  void write_pte(Pte* ptep, Pte value) {
+    effects_.store(memory_.virt_to_phys(ptep), *ptep, value);
+    *ptep = value;
+  }
+  void clear_pte(Pte* ptep) { write_pte(ptep, 0); }
+
+  // Level 0 means "any level": the entry was a table, so the walk cache may hold anything below.
+  void tlb_flush_ipa(uint64_t ipa, unsigned level) { effects_.tlbi_ipa(ipa, level); }
+  void tlb_flush_vmid() { effects_.tlbi_vmid(); }
+  // Makes stores visible to the hardware walker before the caller goes on.
+  void dsb_ishst() { effects_.dsb(Barrier::IshSt); }
+
+ private:
+  const SimMemory& memory_;
+  EffectLog& effects_;
+};
+
+}  // namespace mmudiff::walker

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// unmap: remove every leaf the range touches, whole, and free the tables this leaves empty.
+#include "mmu/walker/attributes.h"
+#include "mmu/walker/stage2.h"
+#include "mmu/walker/walk.h"
+
+namespace mmudiff::walker {
+
+namespace {
+
+class Stage2UnmapWalker {
+ public:
+  explicit Stage2UnmapWalker(Stage2PageTable& pgt) : pgt_(pgt) {}
+
+  int operator()(const VisitedEntry& e) {
+    const Pte pte = *e.ptep;
+
+    if (!pte_valid(pte)) {
+      // An owner annotation: nothing the TLB can hold, so no invalidation.
+      if (pte_is_counted(pte)) {
+        pgt_.mmu.clear_pte(e.ptep);
+        pgt_.mm.put_page(e.ptep);
+      }
+      return 0;
+    }
+
+    Pte* child = nullptr;
+    bool clean_cache = false;
+    if (pte_is_table(pte, e.level)) {
+      // Seen after its children (TablePost): free it only if nothing is left in it.
+      child = pgt_.mm.phys_to_virt(pte_to_phys(pte));
+      if (pgt_.mm.page_count(child) != 1) return 0;
+    } else if (pte_cacheable(pte, pgt_.has_fwb())) {
+      // Without FWB the guest may have dirty lines the host would otherwise read around.
+      clean_cache = !pgt_.has_fwb();
+    }
+
+    // The whole leaf goes, even when the range covers only part of a block: the rest is
+    // faulted back in later.
+    pgt_.mmu.clear_pte(e.ptep);
+    pgt_.mmu.tlb_flush_ipa(e.addr, child ? 0 : e.level);
+    pgt_.mm.put_page(e.ptep);
+
+    if (clean_cache) {
+      pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte), arm64s2::granule_size(e.level));
+    }
+    if (child) pgt_.mm.put_page(child);
+    return 0;
+  }
+
+ private:
+  Stage2PageTable& pgt_;
+};
+
+}  // namespace
+
+int stage2_unmap(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
+  return walk(pgt, addr, size, Visit::Leaf | Visit::TablePost, Stage2UnmapWalker(pgt));
+}
+
+}  // namespace mmudiff::walker

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The walker backend: a generic table walker with one small visitor per operation, in the style
+// of arm64's kvm_pgtable, written from its observable behaviour in Linux 6.1.
+#pragma once
+
+#include <memory>
+
+#include "mmu/backend.h"
+
+namespace mmudiff {
+
+std::unique_ptr<Backend> make_walker_backend(Machine& machine, PlantId plant);
+
+}  // namespace mmudiff

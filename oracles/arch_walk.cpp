@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "oracles/arch_walk.h"
+
+#include <fmt/format.h>
+
+namespace mmudiff {
+
+namespace {
+
+// From the architecture, not from the format layer: with a 4 KiB granule each level resolves 9
+// bits of the IPA, level 3 resolves bits [20:12], and an entry is 8 bytes of a 4 KiB table.
+constexpr unsigned kGranuleBits = 12;
+constexpr unsigned kBitsPerLevel = 9;
+constexpr unsigned kEntries = 1u << kBitsPerLevel;
+constexpr uint64_t kOutputAddressMask = 0x0000'ffff'ffff'f000ULL;  // OA[47:12], 48-bit PA
+
+constexpr unsigned level_shift(unsigned level) { return kGranuleBits + kBitsPerLevel * (3 - level); }
+
+class Walker {
+ public:
+  Walker(const SimMemory& memory, uint64_t ipa_limit, ArchWalk* out)
+      : memory_(memory), limit_(ipa_limit), out_(out) {}
+
+  void table(uint64_t table_pa, unsigned level, uint64_t base) {
+    const uint64_t* t = memory_.table_page(table_pa);
+    if (!t) {
+      out_->anomalies.push_back(fmt::format(
+          "level {} table for IPA {:#x} at {:#x} is not table memory: the walk reads garbage",
+          level, base, table_pa));
+      return;
+    }
+    for (unsigned i = 0; i < kEntries; ++i) entry(t[i], level, base + (uint64_t{i} << level_shift(level)));
+  }
+
+ private:
+  void entry(uint64_t d, unsigned level, uint64_t ipa) {
+    uint64_t size = uint64_t{1} << level_shift(level);
+    if (ipa >= limit_) {
+      // Beyond VTCR's IPA size the walk never starts: whatever is stored there is unreachable.
+      if (d) out_->anomalies.push_back(fmt::format(
+                 "IPA {:#x}: descriptor {:#018x} lies beyond the {}-bit IPA space", ipa, d,
+                 __builtin_ctzll(limit_)));
+      return;
+    }
+    if (!(d & 1)) {
+      // Invalid: a translation fault. The remaining bits are ignored by hardware and free for
+      // software; a non-zero value is an annotation worth comparing.
+      if (d) out_->translation.annotations.push_back({ipa, size, d});
+      return;
+    }
+    bool bit1 = d & 2;
+    if (level == 3) {
+      if (!bit1) {
+        out_->anomalies.push_back(fmt::format(
+            "IPA {:#x}: level 3 descriptor {:#018x} has bits[1:0]=01, reserved: translation fault",
+            ipa, d));
+        return;
+      }
+      leaf(d, level, ipa, size);
+      return;
+    }
+    if (bit1) {
+      table(d & kOutputAddressMask, level + 1, ipa);
+      return;
+    }
+    if (level == 0) {
+      // No level-0 blocks with a 4 KiB granule (without FEAT_LPA2): a translation fault.
+      out_->anomalies.push_back(
+          fmt::format("IPA {:#x}: level 0 block {:#018x} is not allowed: translation fault", ipa, d));
+      return;
+    }
+    leaf(d, level, ipa, size);
+  }
+
+  void leaf(uint64_t d, unsigned level, uint64_t ipa, uint64_t size) {
+    uint64_t oa = d & kOutputAddressMask & ~(size - 1);
+    if ((d & kOutputAddressMask) != oa)
+      out_->anomalies.push_back(fmt::format(
+          "IPA {:#x}: level {} block {:#018x} has output-address bits below its size set (RES0)",
+          ipa, level, d));
+    out_->translation.mappings.push_back({ipa, size, oa, d & kTranslationAttrMask});
+  }
+
+  const SimMemory& memory_;
+  uint64_t limit_;
+  ArchWalk* out_;
+};
+
+}  // namespace
+
+ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory) {
+  ArchWalk w;
+  if (!root.live()) return w;
+  // Concatenated start-level tables: the IPA bits above the start level's range select the page.
+  uint64_t per_page = uint64_t{1} << (level_shift(root.start_level) + kBitsPerLevel);
+  Walker walker(memory, uint64_t{1} << root.ia_bits, &w);
+  for (unsigned p = 0; p < root.pgd_pages; ++p)
+    walker.table(root.pgd_pa + p * 4096, root.start_level, p * per_page);
+  normalise(&w.translation);
+  return w;
+}
+
+}  // namespace mmudiff

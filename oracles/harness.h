@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Runs one operation stream through several backends in lockstep and asks the oracles whether
+// they agree. Deterministic: the same stream, options and hash key give the same report.
+//
+// Per operation: return codes, memory faults (refcount misuse, writes to freed pages), backend
+// warnings (the kernel's WARN_ON), and hardware effects (break-before-make, TLB staleness).
+// At the end of the stream (and after every operation when localising): the masked hash tree
+// (Deacon's check), the first diverging descriptor, the architectural translation of each table
+// compared with the reference, and the table invariants. Then every table is destroyed and
+// leaks are checked.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mmu/backend.h"
+#include "mmu/ops/op.h"
+#include "oracles/table_hash.h"
+#include "oracles/verdict.h"
+
+namespace mmudiff {
+
+struct HarnessOptions {
+  std::vector<std::string> backends;  // empty: every registered backend
+  MemoryLimits limits;
+  bool check_every_op = false;  // compare tables after each operation to find the first divergence
+  PlantId plant = 0;
+  SipKey hash_key{};  // the masked hash's key; pick one per run and record it
+  // Called for each backend with its final table, before the harness destroys it (for dumps).
+  std::function<void(std::string_view backend, const Backend&, const Machine&)> inspect_final;
+};
+
+struct StreamReport {
+  std::vector<std::string> backends;
+  Stream stream;
+  std::vector<std::vector<OpResult>> results;  // [backend][op]
+  std::vector<bool> skipped;                   // [op]: no table was live, nothing ran
+  std::vector<Finding> findings;
+  // What every backend, the reference included, did alike although an oracle objects: kernel API
+  // behaviour worth knowing (relax_perms making device memory executable), not a divergence.
+  std::vector<std::string> notes;
+  std::vector<uint64_t> root_hashes;  // [backend], masked hash of the final table
+  size_t table_pages = 0;             // pages hashed in the first backend's final table
+  size_t mappings = 0;                // translation ranges in the first backend's final table
+  bool bound_reached = false;         // a backend hit the memory bound: the stream is refused
+  size_t bound_op = 0;
+
+  bool equivalent() const { return findings.empty() && !bound_reached; }
+  const Finding* worst() const;
+};
+
+// Throws std::invalid_argument for an unknown backend name.
+StreamReport run_stream(const Stream& stream, const HarnessOptions& options);
+
+// Every backend name in options, resolved ("all" and empty mean every registered backend).
+std::vector<std::string> resolve_backends(const std::vector<std::string>& names);
+
+// The oracles, in report order, and what "ok" means for each.
+struct OracleInfo {
+  const char* name;
+  const char* ok;
+};
+const std::vector<OracleInfo>& oracle_list();
+
+}  // namespace mmudiff

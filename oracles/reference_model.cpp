@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The reference model's rules. Each operation is stated over the abstract state (leaves by IPA,
+// table pages by level and base); the comments give the rule in words, and where a rule is a
+// surprising fact of Linux 6.1's pgtable.c, which function it comes from.
+#include "oracles/reference_model.h"
+
+#include <cerrno>
+#include <iterator>
+
+namespace mmudiff {
+
+using namespace arm64s2;
+
+namespace {
+
+constexpr uint64_t kLeafAttrMaskAll = kLeafAttrLo | kLeafAttrHi;
+// KVM_PTE_LEAF_ATTR_S2_PERMS: what a map over an existing leaf may not change by itself.
+constexpr uint64_t kS2Perms = kS2apR | kS2apW | kXn;
+// KVM_PHYS_INVALID, what set_owner maps.
+constexpr uint64_t kPhysInvalid = ~uint64_t{0};
+
+constexpr uint64_t align_down(uint64_t x, uint64_t a) {
+  return x & ~(a - 1);
+}
+constexpr bool is_aligned(uint64_t x, uint64_t a) {
+  return (x & (a - 1)) == 0;
+}
+// A PA is one the table can hold: below 2^48 (no FEAT_LPA, PARange capped at 48 bits).
+constexpr bool phys_valid(uint64_t pa) {
+  return pa < bit(kPaBits);
+}
+
+}  // namespace
+
+ReferenceModel::ReferenceModel(size_t max_pages) : max_pages_(max_pages) {}
+
+uint64_t ReferenceModel::descriptor(const ModelLeaf& leaf) {
+  if (!leaf.valid) return (uint64_t{leaf.owner} << kOwnerShift) & kOwnerMask;
+  uint64_t d = (leaf.pa & kOaMask) | (leaf.attrs & kLeafAttrMaskAll) | kValid;
+  if (leaf.level == kLastLevel) d |= kTypeBit;  // page; a block has type 0
+  return d;
+}
+
+int ReferenceModel::prot_to_attrs(uint64_t prot, bool fwb, uint64_t* attrs) {
+  const bool device = prot & prot::kDevice;
+  uint64_t a = (device ? mem_attr_device(fwb) : mem_attr_normal(fwb)) << kMemAttrShift;
+  if (!(prot & prot::kX)) {
+    a |= kXn;
+  } else if (device) {
+    return -EINVAL;  // device memory is never executable
+  }
+  if (prot & prot::kR) a |= kS2apR;
+  if (prot & prot::kW) a |= kS2apW;
+  a |= kShInner << kShShift;
+  a |= kAf;
+  a |= prot & prot::kSwMask;
+  *attrs = a;
+  return 0;
+}
+
+size_t ReferenceModel::live_pages() const {
+  if (!live_) return 0;
+  size_t n = pgd_pages_;
+  for (const auto& t : tables_) n += t.size();
+  return n;
+}
+
+std::vector<ModelTable> ReferenceModel::tables() const {
+  std::vector<ModelTable> out;
+  for (unsigned level = 0; level < kLevels; ++level)
+    for (uint64_t base : tables_[level]) out.push_back({level, base});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape queries
+
+bool ReferenceModel::is_table(unsigned level, uint64_t base) const {
+  return level < kLastLevel && tables_[level + 1].count(base) != 0;
+}
+
+ReferenceModel::Slot ReferenceModel::slot_of(uint64_t addr) const {
+  unsigned level = start_level_;
+  while (is_table(level, align_down(addr, granule_size(level)))) ++level;
+  return {level, align_down(addr, granule_size(level))};
+}
+
+const ModelLeaf* ReferenceModel::leaf_at(uint64_t base) const {
+  auto it = leaves_.find(base);
+  return it == leaves_.end() ? nullptr : &it->second;
+}
+
+// A table page counts 1 + its non-zero entries; it is "empty" (count 1) when nothing at all lies
+// in its range: every deeper entry hangs off a table entry of this page.
+bool ReferenceModel::table_empty(const ModelTable& t) const {
+  const uint64_t end = t.base + granule_size(t.level - 1);
+  auto l = leaves_.lower_bound(t.base);
+  if (l != leaves_.end() && l->first < end) return false;
+  if (t.level < kLastLevel) {
+    auto c = tables_[t.level + 1].lower_bound(t.base);
+    if (c != tables_[t.level + 1].end() && *c < end) return false;
+  }
+  return true;
+}
+
+void ReferenceModel::erase_below(unsigned level, uint64_t base) {
+  const uint64_t end = base + granule_size(level);
+  leaves_.erase(leaves_.lower_bound(base), leaves_.lower_bound(end));
+  for (unsigned l = level + 1; l < kLevels; ++l)
+    tables_[l].erase(tables_[l].lower_bound(base), tables_[l].lower_bound(end));
+}
+
+// kvm_pgtable_walk: [ALIGN_DOWN(addr, 4K), PAGE_ALIGN(start + size)) in u64 arithmetic, so a range
+// that runs off the top wraps and is empty; -ERANGE if either end lies beyond 2^ia_bits; then
+// -EINVAL if there is no table.
+int ReferenceModel::walk_range(uint64_t addr, uint64_t size, Range* range) const {
+  const uint64_t start = align_down(addr, kPageSize);
+  const uint64_t end = align_down(start + size + (kPageSize - 1), kPageSize);
+  const uint64_t limit = bit(ia_bits_);
+  if (start > limit || end > limit) return -ERANGE;
+  if (!live_) return -EINVAL;
+  *range = {start, end};
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// init / destroy
+
+int ReferenceModel::init(const Config& config) {
+  if (!valid_ia_bits(config.ia_bits)) return -EINVAL;
+  const Geometry g = geometry_for(config.ia_bits);
+  if (g.pgd_pages > max_pages_) return -ENOMEM;
+  live_ = true;
+  config_ = config;
+  ia_bits_ = g.ia_bits;
+  start_level_ = g.start_level;
+  pgd_pages_ = g.pgd_pages;
+  return 0;
+}
+
+void ReferenceModel::destroy() {
+  live_ = false;
+  leaves_.clear();
+  for (auto& t : tables_) t.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// map and set_owner (stage2_map_walker)
+//
+// The range is covered entry by entry in IPA order, at the cursor:
+//  - A leaf is allowed at a level when the level can hold blocks (or is the last), force_pte does
+//    not forbid it (pages only), the granule fits in what is left of the range, the cursor is
+//    aligned to it, and the PA cursor is too, unless the PA is invalid.
+//  - Over a table: if a leaf is allowed at the table's level, the whole subtree goes and the leaf
+//    is installed in its place; otherwise the map continues inside the table.
+//  - Over anything else (nothing, a leaf, an annotation): if a leaf is allowed, it is installed;
+//    if not, a table page is taken from the memcache (none, or none left: -ENOMEM, with the
+//    entry untouched), the old block (if any) is dropped whole, the new table installed empty and
+//    the map continues inside it.
+//  - Installing over an existing valid leaf that would differ only in S2AP R/W and XN is -EAGAIN
+//    and ends the operation, with whatever was done before it kept.
+//  - A valid PA installs a valid leaf and moves the PA cursor on by the granule; an invalid one
+//    (>= 2^48) installs an owner annotation (map: owner 0, i.e. a zero entry) and the PA cursor
+//    stays put.
+
+bool ReferenceModel::leaf_allowed(uint64_t addr, uint64_t end, unsigned level,
+                                  const MapRequest& req) const {
+  if (req.force_pte && level < kLastLevel) return false;
+  if (!level_supports_block(level)) return false;
+  const uint64_t granule = granule_size(level);
+  if (granule > end - addr) return false;
+  if (phys_valid(req.phys) && !is_aligned(req.phys, granule)) return false;
+  return is_aligned(addr, granule);
+}
+
+int ReferenceModel::install_leaf(unsigned level, uint64_t base, bool replaced_table,
+                                 MapRequest* req) {
+  const bool valid = phys_valid(req->phys);
+  ModelLeaf next;
+  next.level = static_cast<uint8_t>(level);
+  next.valid = valid;
+  if (valid) {
+    next.pa = req->phys;
+    next.attrs = req->attrs & kLeafAttrMaskAll;
+  } else {
+    next.owner = req->owner;
+  }
+  const bool next_zero = !valid && req->owner == 0;
+
+  auto it = leaves_.find(base);
+  if (!replaced_table && it != leaves_.end()) {
+    const ModelLeaf& old = it->second;
+    if (old.valid && valid && !((descriptor(old) ^ descriptor(next)) & ~kS2Perms)) return -EAGAIN;
+  }
+  if (next_zero) {
+    if (it != leaves_.end()) leaves_.erase(it);
+  } else if (it != leaves_.end()) {
+    it->second = next;
+  } else {
+    leaves_.emplace(base, next);
+  }
+  if (valid) req->phys += granule_size(level);
+  return 0;
+}
+
+int ReferenceModel::alloc_table(MapRequest* req) {
+  if (!req->has_memcache) return -ENOMEM;
+  if (req->memcache == 0) return -ENOMEM;
+  --req->memcache;
+  if (live_pages() >= max_pages_) return -ENOMEM;
+  return 0;
+}
+
+int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
+  uint64_t cursor = range.start;
+  while (cursor < range.end) {
+    unsigned level = start_level_;
+    for (;;) {
+      const uint64_t base = align_down(cursor, granule_size(level));
+      if (is_table(level, base)) {
+        // Only when the cursor is at the table's base can a leaf at its level be allowed: the
+        // same test the kernel makes once, on the way down (stage2_map_walk_table_pre).
+        if (leaf_allowed(cursor, range.end, level, *req)) {
+          erase_below(level, base);
+          tables_[level + 1].erase(base);
+          install_leaf(level, base, /*replaced_table=*/true, req);
+          break;
+        }
+        ++level;
+        continue;
+      }
+      if (leaf_allowed(cursor, range.end, level, *req)) {
+        if (int ret = install_leaf(level, base, /*replaced_table=*/false, req)) return ret;
+        break;
+      }
+      if (level == kLastLevel) return -EINVAL;  // cannot happen: a page always fits
+      if (int ret = alloc_table(req)) return ret;
+      // The block, if there was one, is dropped whole: the new table starts empty.
+      leaves_.erase(base);
+      tables_[level + 1].insert(base);
+      ++level;
+    }
+    cursor = align_down(cursor, granule_size(level)) + granule_size(level);
+  }
+  return 0;
+}
+
+int ReferenceModel::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+                        int32_t memcache) {
+  if (config_.idmap && addr != phys) return -EINVAL;
+  uint64_t attrs = 0;
+  if (int ret = prot_to_attrs(prot, config_.has_fwb(), &attrs)) return ret;
+  Range range{};
+  if (int ret = walk_range(addr, size, &range)) return ret;
+  MapRequest req{};
+  req.phys = align_down(phys, kPageSize);
+  req.attrs = attrs;
+  req.owner = 0;
+  req.force_pte = config_.force_pte == ForcePte::Always ||
+                  (config_.force_pte == ForcePte::Device && (prot & prot::kDevice));
+  req.has_memcache = memcache != kNoMemcache;
+  req.memcache = static_cast<size_t>(memcache);
+  return map_walk(range, &req);
+}
+
+// set_owner: a map of the invalid PA with force_pte, so pages only. Owner 1 annotates each page,
+// owner 0 clears it; either way the tables on the way are created and stay.
+int ReferenceModel::set_owner(uint64_t addr, uint64_t size, int32_t memcache, uint8_t owner) {
+  if (owner > kMaxOwnerId) return -EINVAL;
+  Range range{};
+  if (int ret = walk_range(addr, size, &range)) return ret;
+  MapRequest req{};
+  req.phys = kPhysInvalid;
+  req.owner = owner;
+  req.force_pte = true;
+  req.has_memcache = memcache != kNoMemcache;
+  req.memcache = static_cast<size_t>(memcache);
+  return map_walk(range, &req);
+}
+
+// ---------------------------------------------------------------------------------------------
+// unmap (stage2_unmap_walker): every leaf the range touches goes whole (a page unmapped inside a
+// block drops the block); annotations it touches are cleared; then every table the range
+// touches that has nothing left in it is freed, deepest first, so freeing a child can empty its
+// parent. Tables the range does not touch stay, empty or not.
+
+int ReferenceModel::unmap(uint64_t addr, uint64_t size) {
+  Range range{};
+  if (int ret = walk_range(addr, size, &range)) return ret;
+  if (range.start >= range.end) return 0;
+
+  auto it = leaves_.lower_bound(range.start);
+  if (it != leaves_.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + granule_size(prev->second.level) > range.start) it = prev;
+  }
+  while (it != leaves_.end() && it->first < range.end) it = leaves_.erase(it);
+
+  for (unsigned level = kLastLevel; level > start_level_; --level) {
+    const uint64_t span = granule_size(level - 1);
+    auto t = tables_[level].lower_bound(align_down(range.start, span));
+    while (t != tables_[level].end() && *t < range.end) {
+      if (table_empty({level, *t})) {
+        t = tables_[level].erase(t);
+      } else {
+        ++t;
+      }
+    }
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaf attributes (stage2_update_leaf_attrs): valid leaves the range touches are changed in place,
+// whole blocks at a time; invalid entries are left alone. The old descriptor and level of the
+// last valid leaf touched are reported (0 and level 0 if there was none).
+
+int ReferenceModel::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set, uint64_t clr,
+                                      uint64_t* old_pte, uint32_t* level) {
+  Range range{};
+  if (int ret = walk_range(addr, size, &range)) return ret;
+  set &= kLeafAttrMaskAll;
+  clr &= kLeafAttrMaskAll;
+  uint64_t last_pte = 0;
+  uint32_t last_level = 0;
+  if (range.start < range.end) {
+    auto it = leaves_.lower_bound(range.start);
+    if (it != leaves_.begin()) {
+      auto prev = std::prev(it);
+      if (prev->first + granule_size(prev->second.level) > range.start) it = prev;
+    }
+    for (; it != leaves_.end() && it->first < range.end; ++it) {
+      ModelLeaf& leaf = it->second;
+      if (!leaf.valid) continue;
+      last_pte = descriptor(leaf);
+      last_level = leaf.level;
+      leaf.attrs = (leaf.attrs & ~clr) | set;
+    }
+  }
+  if (old_pte) *old_pte = last_pte;
+  if (level) *level = last_level;
+  return 0;
+}
+
+// relax_perms only adds: R and W set S2AP bits, X clears XN; a software bit is -EINVAL; nothing
+// mapped is not an error.
+int ReferenceModel::relax_perms(uint64_t addr, uint64_t prot) {
+  if (prot & prot::kSwMask) return -EINVAL;
+  uint64_t set = 0, clr = 0;
+  if (prot & prot::kR) set |= kS2apR;
+  if (prot & prot::kW) set |= kS2apW;
+  if (prot & prot::kX) clr |= kXn;
+  return update_leaf_attrs(addr, 1, set, clr, nullptr, nullptr);
+}
+
+// flush changes nothing; with FWB it returns 0 before even checking the range.
+int ReferenceModel::flush(uint64_t addr, uint64_t size) {
+  if (config_.has_fwb()) return 0;
+  Range range{};
+  return walk_range(addr, size, &range);
+}
+
+// get_leaf: the entry translating the page of addr, whatever it holds (zero included), and the
+// level it sits at: one below the deepest table on the way.
+int ReferenceModel::get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) const {
+  Range range{};
+  if (int ret = walk_range(align_down(addr, kPageSize), kPageSize, &range)) return ret;
+  const Slot s = slot_of(range.start);
+  const ModelLeaf* leaf = leaf_at(s.base);
+  *pte = leaf && leaf->level == s.level ? descriptor(*leaf) : 0;
+  *level = s.level;
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+OpResult ReferenceModel::apply(const Op& op) {
+  OpResult r;
+  switch (op.kind) {
+    case OpKind::Init:
+      if (live_) destroy();
+      r.ret = init(op.config);
+      break;
+    case OpKind::Destroy:
+      destroy();
+      break;
+    case OpKind::Map:
+      r.ret = map(op.addr, op.size, op.phys, op.prot, op.memcache);
+      break;
+    case OpKind::Unmap:
+      r.ret = unmap(op.addr, op.size);
+      break;
+    case OpKind::Wrprotect:
+      r.ret = update_leaf_attrs(op.addr, op.size, 0, kS2apW, nullptr, nullptr);
+      break;
+    case OpKind::Mkyoung:
+      update_leaf_attrs(op.addr, 1, kAf, 0, &r.value, nullptr);
+      break;
+    case OpKind::Mkold:
+      update_leaf_attrs(op.addr, 1, 0, kAf, &r.value, nullptr);
+      break;
+    case OpKind::IsYoung: {
+      uint64_t pte = 0;
+      update_leaf_attrs(op.addr, 1, 0, 0, &pte, nullptr);
+      r.ret = (pte & kAf) ? 1 : 0;
+      break;
+    }
+    case OpKind::RelaxPerms:
+      r.ret = relax_perms(op.addr, op.prot);
+      break;
+    case OpKind::Flush:
+      r.ret = flush(op.addr, op.size);
+      break;
+    case OpKind::SetOwner:
+      r.ret = set_owner(op.addr, op.size, op.memcache, op.owner);
+      break;
+    case OpKind::GetLeaf: {
+      uint64_t pte = 0;
+      uint32_t level = 0;
+      r.ret = get_leaf(op.addr, &pte, &level);
+      if (r.ret == 0) {
+        r.value = pte;
+        r.level = level;
+      }
+      break;
+    }
+  }
+  return r;
+}
+
+Translation ReferenceModel::translation() const {
+  Translation t;
+  if (!live_) return t;
+  // Built merged (a run of pages can be millions long); normalise() then only confirms it.
+  for (const auto& [base, leaf] : leaves_) {
+    const uint64_t size = granule_size(leaf.level);
+    if (leaf.valid) {
+      const Mapping m{base, size, leaf.pa, leaf.attrs & kTranslationAttrMask};
+      if (!t.mappings.empty()) {
+        Mapping& last = t.mappings.back();
+        if (last.ipa + last.size == m.ipa && last.pa + last.size == m.pa && last.attrs == m.attrs) {
+          last.size += m.size;
+          continue;
+        }
+      }
+      t.mappings.push_back(m);
+    } else {
+      const OwnerAnnotation a{base, size, descriptor(leaf)};
+      if (!t.annotations.empty()) {
+        OwnerAnnotation& last = t.annotations.back();
+        if (last.ipa + last.size == a.ipa && last.descriptor == a.descriptor) {
+          last.size += a.size;
+          continue;
+        }
+      }
+      t.annotations.push_back(a);
+    }
+  }
+  normalise(&t);
+  return t;
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The abstract reference model: what Linux 6.1's stage-2 kvm_pgtable does to a table, stated as
+// rules over an abstract state instead of as code over descriptor pages. It consumes the same
+// operations as a backend and predicts (1) every operation's result and (2) the Translation the
+// table has afterwards, which the translation oracle compares with the architectural walk of each
+// backend's real table.
+//
+// The state is
+//   - the non-zero entries that are not tables, by IPA: valid leaves (level, PA, attribute bits)
+//     and owner annotations (an owner id, always one 4 KiB page);
+//   - the table pages that exist below the start level, as (level, base IPA).
+// Tables are part of the state because the semantics depend on them: a map needs a memcache page
+// for every table it must create (-ENOMEM otherwise), get_leaf reports the level at which it found
+// nothing, and tables outlive their entries (only unmap frees a table, when it has become empty;
+// a block mapped over a table frees the whole subtree).
+//
+// Descriptors appear only at the boundary, where the kernel's interface returns one (mkyoung,
+// mkold, get_leaf) or compares two (map's "only the permissions differ" test). Hardware effects
+// (TLBI, DSB, cache maintenance) are not predicted here: the effects oracle checks those.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/memory/sim_memory.h"
+#include "mmu/ops/op.h"
+#include "oracles/translation.h"
+
+namespace mmudiff {
+
+// A non-zero entry that is not a table.
+struct ModelLeaf {
+  uint8_t level = arm64s2::kLastLevel;
+  bool valid = false;  // false: an owner annotation
+  uint64_t pa = 0;     // valid: the output address, aligned to the level's granule
+  uint64_t attrs = 0;  // valid: the leaf attribute bits (KVM_PTE_LEAF_ATTR_LO | _HI)
+  uint8_t owner = 0;   // annotation: the owner id (1; owner 0 is no entry at all)
+
+  bool operator==(const ModelLeaf&) const = default;
+};
+
+// A table page below the start level: its entries are at `level`, it translates
+// [base, base + granule_size(level - 1)).
+struct ModelTable {
+  unsigned level;
+  uint64_t base;
+  bool operator==(const ModelTable&) const = default;
+  auto operator<=>(const ModelTable&) const = default;
+};
+
+class ReferenceModel {
+ public:
+  // max_pages: the bound on live table pages, as the backends' SimMemory enforces it.
+  explicit ReferenceModel(size_t max_pages = MemoryLimits{}.max_pages);
+
+  // One operation, with the result apply_op() would give for a correct backend.
+  OpResult apply(const Op& op);
+
+  // What the table translates to now (normalised). Empty when no table is live.
+  Translation translation() const;
+
+  bool live() const { return live_; }
+  const Config& config() const { return config_; }
+  unsigned start_level() const { return start_level_; }
+  unsigned pgd_pages() const { return pgd_pages_; }
+  // Live table pages, start-level pages included: what the backend's SimMemory holds.
+  size_t live_pages() const;
+  // The tables below the start level, by level then base.
+  std::vector<ModelTable> tables() const;
+  const std::map<uint64_t, ModelLeaf>& leaves() const { return leaves_; }
+
+  // The descriptor the kernel stores for a leaf (what mkyoung, mkold and get_leaf return).
+  static uint64_t descriptor(const ModelLeaf& leaf);
+  // The leaf attribute bits a map with this prot installs (stage2_set_prot_attr), or -EINVAL.
+  static int prot_to_attrs(uint64_t prot, bool fwb, uint64_t* attrs);
+
+ private:
+  // The range a walk of (addr, size) covers, or the walk's error (-ERANGE, or -EINVAL without a
+  // table). An empty range (end <= start, after wrapping) is not an error.
+  struct Range {
+    uint64_t start;
+    uint64_t end;
+  };
+  int walk_range(uint64_t addr, uint64_t size, Range* range) const;
+
+  // The entry that translates addr: the level below the deepest table covering it.
+  struct Slot {
+    unsigned level;
+    uint64_t base;
+  };
+  Slot slot_of(uint64_t addr) const;
+  bool is_table(unsigned level, uint64_t base) const;  // entry (level, base) points to a table
+  bool table_empty(const ModelTable& t) const;
+  void erase_below(unsigned level, uint64_t base);  // everything under entry (level, base)
+  const ModelLeaf* leaf_at(uint64_t base) const;
+
+  // What map and set_owner have in common: stage2_map_walker's rules.
+  struct MapRequest {
+    uint64_t phys;  // the PA cursor; >= 2^48 is invalid and writes owner annotations instead
+    uint64_t attrs;
+    uint8_t owner;
+    bool force_pte;
+    bool has_memcache;
+    size_t memcache;  // pages left
+  };
+  int map_walk(const Range& range, MapRequest* req);
+  bool leaf_allowed(uint64_t addr, uint64_t end, unsigned level, const MapRequest& req) const;
+  int install_leaf(unsigned level, uint64_t base, bool replaced_table, MapRequest* req);
+  int alloc_table(MapRequest* req);
+
+  // stage2_update_leaf_attrs: every valid leaf the range touches; the last one's old descriptor
+  // and level are reported.
+  int update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set, uint64_t clr, uint64_t* old_pte,
+                        uint32_t* level);
+
+  int init(const Config& config);
+  void destroy();
+  int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, int32_t memcache);
+  int unmap(uint64_t addr, uint64_t size);
+  int set_owner(uint64_t addr, uint64_t size, int32_t memcache, uint8_t owner);
+  int relax_perms(uint64_t addr, uint64_t prot);
+  int flush(uint64_t addr, uint64_t size);
+  int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) const;
+
+  size_t max_pages_;
+  bool live_ = false;
+  // Like struct kvm_pgtable, these survive destroy: a walk after destroy still checks its range
+  // against the old IPA size before it finds no table (-ERANGE before -EINVAL).
+  Config config_{};
+  unsigned ia_bits_ = 0;
+  unsigned start_level_ = 0;
+  unsigned pgd_pages_ = 0;
+  std::map<uint64_t, ModelLeaf> leaves_;         // by base IPA
+  std::set<uint64_t> tables_[arm64s2::kLevels];  // [level]: bases of table pages at that level
+};
+
+}  // namespace mmudiff

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The command line's contract, end to end through the real binary: exit codes, one-line errors
+// naming file and line, lossless encode/decode, and dump output.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "mmu/backend.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& args) {
+  std::string cmd = std::string(MMUDIFF_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("mmudiff_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, RunOfAgreeingStreamExitsZeroAndPrintsEveryOracle) {
+  std::string f = write("ok.mmu",
+                        "init ia=40\n"
+                        "map 0x40000000 2M pa=0x80000000 prot=rw\n"
+                        "map 0x80000000 4K pa=0x1000 prot=r\n"
+                        "get_leaf 0x40000000\n"
+                        "unmap 0x40000000 4K\n");
+  Result r = run_cli("run " + f);
+  EXPECT_EQ(r.status, 0) << r.out;
+  for (const char* oracle : {"return-codes", "masked-hash", "translation", "invariants", "effects",
+                             "memory", "warnings"})
+    EXPECT_NE(r.out.find(oracle), std::string::npos) << oracle << "\n" << r.out;
+  EXPECT_NE(r.out.find("verdict: EQUIVALENT"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, MalformedStreamGivesFileAndLineAndExitTwo) {
+  std::string f = write("bad.mmu", "init ia=40\n# fine\nmap 0x1000 4K pa=zz\n");
+  Result r = run_cli("run " + f);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find(f + ":3: pa 'zz' is not a number"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, MissingFileIsBadInput) {
+  Result r = run_cli("run " + (dir_ / "nope.mmu").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("nope.mmu: cannot open"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, UnknownBackendIsBadUsage) {
+  std::string f = write("ok.mmu", "init\n");
+  Result r = run_cli("run --backends walker,nosuch " + f);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("unknown backend 'nosuch'"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, UnknownFlagIsBadUsage) {
+  Result r = run_cli("run --no-such-flag x.mmu");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--no-such-flag"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, HelpExitsZeroAndNamesEverySubcommand) {
+  Result r = run_cli("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* sub : {"run", "dump", "encode", "decode", "backends"})
+    EXPECT_NE(r.out.find(sub), std::string::npos) << sub;
+}
+
+TEST_F(CliTest, EncodeThenDecodeGivesTheSameOperations) {
+  std::string text =
+      "init ia=36 fwb=1 nofwb=0 idmap=0 force_pte=device\n"
+      "map 0x200000 2M pa=0x200000 prot=rwx sw=3 mc=none\n"
+      "set_owner 0x1000 8K owner=1 mc=5\n"
+      "relax_perms 0x200000 prot=w sw=0\n"
+      "mkold 0x200000\n"
+      "destroy\n";
+  std::string f = write("s.mmu", text);
+  std::string bin = (dir_ / "s.bin").string();
+  std::string back = (dir_ / "back.mmu").string();
+  ASSERT_EQ(run_cli("encode " + f + " -o " + bin).status, 0);
+  ASSERT_EQ(run_cli("decode " + bin + " -o " + back).status, 0);
+  std::ifstream in(back);
+  std::string decoded((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The decoder adds one comment line saying where the stream came from.
+  ASSERT_EQ(decoded.substr(0, 2), "# ");
+  EXPECT_EQ(decoded.substr(decoded.find('\n') + 1), text);
+}
+
+TEST_F(CliTest, BinaryStreamsRunLikeTheirText) {
+  std::string f = write("s.mmu", "init ia=40\nmap 0 1G pa=0x40000000 prot=r\nis_young 0x1000\n");
+  std::string bin = (dir_ / "s.bin").string();
+  ASSERT_EQ(run_cli("encode " + f + " -o " + bin).status, 0);
+  const std::string key = " --hash-key 00112233445566778899aabbccddeeff ";
+  Result text = run_cli("run -q" + key + f);
+  Result binary = run_cli("run -q" + key + bin);
+  EXPECT_EQ(text.status, 0) << text.out;
+  EXPECT_EQ(text.status, binary.status);
+  // Everything but the line naming the file is the same.
+  auto body = [](const std::string& out) {
+    size_t first = out.find('\n');
+    return out.substr(0, first) + out.substr(out.find('\n', first + 1));
+  };
+  EXPECT_EQ(body(text.out), body(binary.out));
+  EXPECT_NE(text.out.find("verdict: EQUIVALENT"), std::string::npos) << text.out;
+}
+
+TEST_F(CliTest, DumpDecodesTheFinalTable) {
+  if (mmudiff::registered_backends().empty()) GTEST_SKIP() << "no backend in this build";
+  std::string backend(mmudiff::registered_backends().front().name);
+  std::string f = write("d.mmu", "init ia=40\nmap 0x40000000 2M pa=0x80000000 prot=rw\n");
+  Result r = run_cli("dump --backend " + backend + " " + f);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("start_level=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("L2 block"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("OA=0x80000000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("S2AP=RW"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, OversizedStreamIsRefusedByTheMemoryBound) {
+  if (mmudiff::registered_backends().empty()) GTEST_SKIP() << "no backend in this build";
+  // 64 MiB in 4 KiB pages needs 32 level-3 tables plus the levels above: over a 16-page bound.
+  std::string f = write("big.mmu", "init ia=40 force_pte=always\nmap 0 64M pa=0 prot=r mc=4096\n");
+  Result r = run_cli("run --max-table-pages 16 " + f);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("exceeds the memory bound of 16 table pages"), std::string::npos) << r.out;
+}
+
+}  // namespace

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The compact binary form the fuzzers use: the byte layout documented in binary_format.h, the
+// lossless round trip with operation values and with the text form (property-tested over
+// thousands of streams), and the promise that any byte string at all decodes, without crashing,
+// to a bounded stream that re-encodes to itself.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <vector>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/op.h"
+#include "mmu/ops/random_stream.h"
+#include "mmu/ops/text_format.h"
+
+namespace mmudiff {
+namespace {
+
+namespace prot = arm64s2::prot;
+using Bytes = std::vector<uint8_t>;
+
+Bytes encode_one(const Op& op) {
+  Bytes out;
+  encode_op(op, &out);
+  return out;
+}
+
+Stream decode(const Bytes& bytes) {
+  return decode_binary(bytes);
+}
+
+// Everything a decoded operation is promised to be: a known kind, canonical, in the domain the
+// text form can print.
+void expect_in_domain(const Op& op) {
+  EXPECT_LT(static_cast<unsigned>(op.kind), kOpKindCount);
+  EXPECT_EQ(op, canonical(op));
+  EXPECT_EQ(op.prot & ~prot::kAll, 0u);
+  EXPECT_TRUE(op.memcache == kNoMemcache || (op.memcache >= 0 && op.memcache <= kMaxMemcache));
+  EXPECT_TRUE(arm64s2::valid_ia_bits(op.config.ia_bits));
+  EXPECT_LE(static_cast<unsigned>(op.config.force_pte), 2u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layout, byte by byte.
+
+TEST(BinaryLayout, MapIsKindThenLeb128AddrSizePhysThenProtByteThenMemcachePlusOne) {
+  Op map{.kind = OpKind::Map,
+         .addr = 0x4000'0000,
+         .size = 2u << 20,
+         .phys = 0x8000'0000,
+         .prot = prot::kR | prot::kW | prot::kX | (uint64_t{0xa} << 55),
+         .memcache = 64,
+         .config = {}};
+  EXPECT_EQ(encode_one(map), (Bytes{0x02,                          // kind
+                                    0x80, 0x80, 0x80, 0x80, 0x04,  // 2^30
+                                    0x80, 0x80, 0x80, 0x01,        // 2^21
+                                    0x80, 0x80, 0x80, 0x80, 0x08,  // 2^31
+                                    0xa7,                          // sw 0xa, rwx
+                                    0x41}));                       // 64 + 1
+}
+
+TEST(BinaryLayout, InitIsKindThenIaMinus32ThenFlags) {
+  Op init{.kind = OpKind::Init, .config = {}};
+  init.config = {
+      .ia_bits = 40, .fwb = true, .nofwb = false, .idmap = true, .force_pte = ForcePte::Device};
+  EXPECT_EQ(encode_one(init), (Bytes{0x00, 0x08, 0x15}));  // fwb | idmap << 2 | device << 3
+  init.config = {
+      .ia_bits = 48, .fwb = false, .nofwb = true, .idmap = false, .force_pte = ForcePte::Always};
+  EXPECT_EQ(encode_one(init), (Bytes{0x00, 0x10, 0x0a}));
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::Init, .config = {}}), (Bytes{0x00, 0x08, 0x00}));
+}
+
+TEST(BinaryLayout, SetOwnerPutsTheMemcacheBeforeTheOwnerByte) {
+  Op op{.kind = OpKind::SetOwner,
+        .addr = 0x1000,
+        .size = 0x1000,
+        .memcache = kNoMemcache,
+        .owner = 1,
+        .config = {}};
+  EXPECT_EQ(encode_one(op), (Bytes{0x0a, 0x80, 0x20, 0x80, 0x20, 0x00, 0x01}));
+}
+
+TEST(BinaryLayout, SmallOperationsAreOneOrTwoBytes) {
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::Destroy, .config = {}}), (Bytes{0x01}));
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::Mkold, .addr = 0, .config = {}}), (Bytes{0x06, 0x00}));
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::GetLeaf, .addr = 0x7f, .config = {}}),
+            (Bytes{0x0b, 0x7f}));
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::IsYoung, .addr = 0x80, .config = {}}),
+            (Bytes{0x07, 0x80, 0x01}));
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::RelaxPerms, .addr = 1, .prot = prot::kW, .config = {}}),
+            (Bytes{0x08, 0x01, 0x02}));
+  EXPECT_EQ(encode_one(Op{.kind = OpKind::Flush, .addr = 1, .size = 2, .config = {}}),
+            (Bytes{0x09, 1, 2}));
+}
+
+TEST(BinaryLayout, TheLargestAddressTakesTenBytes) {
+  Bytes b = encode_one(Op{.kind = OpKind::Mkyoung, .addr = ~uint64_t{0}, .config = {}});
+  EXPECT_EQ(b, (Bytes{0x05, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}));
+}
+
+TEST(BinaryLayout, FieldsAnOperationDoesNotUseAreNotEncoded) {
+  Op op{.kind = OpKind::Unmap,
+        .addr = 5,
+        .size = 6,
+        .phys = 7,
+        .prot = 7,
+        .memcache = 9,
+        .owner = 3,
+        .config = {}};
+  EXPECT_EQ(encode_one(op), (Bytes{0x03, 5, 6}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding arbitrary bytes.
+
+TEST(BinaryDecode, KindIsTheFirstByteModuloTheNumberOfKinds) {
+  EXPECT_EQ(decode({12, 0x08, 0x00})[0].kind, OpKind::Init);
+  EXPECT_EQ(decode({13})[0].kind, OpKind::Destroy);
+  EXPECT_EQ(decode({255, 0, 0})[0].kind, OpKind::Unmap);  // 255 % 12 = 3
+  EXPECT_EQ(decode({0x17, 0})[0].kind, OpKind::GetLeaf);  // 23 % 12 = 11
+}
+
+TEST(BinaryDecode, IaIsThirtyTwoPlusTheByteModuloSeventeen) {
+  EXPECT_EQ(decode({0, 0, 0})[0].config.ia_bits, 32);
+  EXPECT_EQ(decode({0, 16, 0})[0].config.ia_bits, 48);
+  EXPECT_EQ(decode({0, 17, 0})[0].config.ia_bits, 32);
+  EXPECT_EQ(decode({0, 255, 0})[0].config.ia_bits, 32);  // 255 = 15 * 17
+  EXPECT_EQ(decode({0, 254, 0})[0].config.ia_bits, 48);
+}
+
+TEST(BinaryDecode, ConfigFlagBitsAndForcePteThreeReadsAsNever) {
+  Config c = decode({0, 8, 0x07})[0].config;
+  EXPECT_TRUE(c.fwb && c.nofwb && c.idmap);
+  EXPECT_EQ(c.force_pte, ForcePte::Never);
+  EXPECT_EQ(decode({0, 8, 0x08})[0].config.force_pte, ForcePte::Always);
+  EXPECT_EQ(decode({0, 8, 0x10})[0].config.force_pte, ForcePte::Device);
+  EXPECT_EQ(decode({0, 8, 0x18})[0].config.force_pte, ForcePte::Never);
+  EXPECT_EQ(decode({0, 8, 0xe0})[0].config, Config{}) << "bits 5-7 are ignored";
+}
+
+TEST(BinaryDecode, MemcacheZeroIsNoneAndLargeValuesAreClamped) {
+  // map addr 0, size 0, phys 0, prot 0, memcache.
+  EXPECT_EQ(decode({2, 0, 0, 0, 0, 0})[0].memcache, kNoMemcache);
+  EXPECT_EQ(decode({2, 0, 0, 0, 0, 1})[0].memcache, 0);
+  EXPECT_EQ(decode({2, 0, 0, 0, 0, 0x81, 0x20})[0].memcache, kMaxMemcache);  // 4097 - 1
+  EXPECT_EQ(decode({2, 0, 0, 0, 0, 0x82, 0x20})[0].memcache, kMaxMemcache);  // clamped
+  EXPECT_EQ(decode({2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})[0]
+                .memcache,
+            kMaxMemcache);
+}
+
+TEST(BinaryDecode, ProtByteCarriesRwxdAndTheFourSoftwareBits) {
+  EXPECT_EQ(decode({8, 0, 0xff})[0].prot, prot::kAll);
+  EXPECT_EQ(decode({8, 0, 0x10})[0].prot, uint64_t{1} << 55);
+  EXPECT_EQ(decode({8, 0, 0x0c})[0].prot, prot::kR | prot::kDevice);
+}
+
+TEST(BinaryDecode, AVarintStopsAfterTenBytesAndDropsBitsPastSixtyFour) {
+  // Ten continuation bytes: the tenth ends the number whatever its top bit says, and only its
+  // lowest bit lands (in bit 63); the next byte starts a new operation (13 % 12 = destroy).
+  Stream s = decode({5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 13});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].addr, ~uint64_t{0});
+  EXPECT_EQ(s[1].kind, OpKind::Destroy);
+  Stream t = decode({5, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7e});
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].addr, 0u) << "0x7e << 63 keeps only bit 0 of 0x7e, which is 0";
+  // Such over-long encodings re-encode shorter but to the same operation.
+  EXPECT_EQ(decode(encode_binary(s)), s);
+  EXPECT_EQ(encode_binary(t), (Bytes{5, 0}));
+}
+
+TEST(BinaryDecode, BytesThatRunOutMidOperationEndTheStream) {
+  EXPECT_TRUE(decode({}).empty());
+  EXPECT_TRUE(decode({2}).empty());
+  EXPECT_TRUE(decode({2, 0x80}).empty()) << "unterminated varint";
+  EXPECT_TRUE(decode({0, 8}).empty()) << "init without its flags byte";
+  EXPECT_TRUE(decode({10, 0, 0, 0}).empty()) << "set_owner without its owner byte";
+  Stream s = decode({1, 6, 0x00, 2, 0, 0});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].kind, OpKind::Destroy);
+  EXPECT_EQ(s[1].kind, OpKind::Mkold);
+}
+
+TEST(BinaryDecode, DecodeOpLeavesTheOffsetAloneWhenItFails) {
+  Bytes b = {6, 0x81, 0x01, 2, 0x80};
+  size_t offset = 0;
+  Op op;
+  ASSERT_TRUE(decode_op(b, &offset, &op));
+  EXPECT_EQ(op.kind, OpKind::Mkold);
+  EXPECT_EQ(op.addr, 0x81u);
+  EXPECT_EQ(offset, 3u);
+  Op untouched{.kind = OpKind::Flush, .addr = 99, .config = {}};
+  EXPECT_FALSE(decode_op(b, &offset, &untouched));
+  EXPECT_EQ(offset, 3u);
+  EXPECT_EQ(untouched, (Op{.kind = OpKind::Flush, .addr = 99, .config = {}}));
+  offset = b.size();
+  EXPECT_FALSE(decode_op(b, &offset, &op));
+}
+
+TEST(BinaryDecode, StreamsAreCutAtTheMaximumNumberOfOperations) {
+  Bytes many(kMaxStreamOps * 3, 1);  // destroy, destroy, ...
+  Stream s = decode(many);
+  EXPECT_EQ(s.size(), kMaxStreamOps);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+TEST(BinaryRoundTrip, ThousandsOfRandomStreamsDecodeBackToThemselves) {
+  std::mt19937_64 rng(0xb1a5);
+  for (int i = 0; i < 3000; ++i) {
+    Stream s = random_stream(rng);
+    Bytes bytes = encode_binary(s);
+    ASSERT_EQ(decode(bytes), s) << "iteration " << i << ":\n" << format_stream(s);
+    ASSERT_EQ(encode_binary(decode(bytes)), bytes);
+  }
+}
+
+TEST(BinaryRoundTrip, FullyRandomOperationsOfEveryKindDecodeBackToThemselves) {
+  std::mt19937_64 rng(0x5eed);
+  for (int i = 0; i < 3000; ++i) {
+    Stream s;
+    size_t n = 1 + rng() % 32;
+    for (size_t j = 0; j < n; ++j) s.push_back(random_wild_op(rng));
+    Bytes bytes = encode_binary(s);
+    ASSERT_EQ(decode(bytes), s) << format_stream(s);
+  }
+}
+
+TEST(BinaryRoundTrip, TextToBinaryToTextIsLossless) {
+  std::mt19937_64 rng(0x7e47);
+  for (int i = 0; i < 1000; ++i) {
+    Stream s = random_stream(rng);
+    if (i % 2) {
+      s.clear();
+      for (int j = 0; j < 16; ++j) s.push_back(random_wild_op(rng));
+    }
+    std::string text = format_stream(s);
+    Stream via_binary = decode(encode_binary(parse_text(text, "r.mmu")));
+    ASSERT_EQ(format_stream(via_binary), text);
+  }
+}
+
+TEST(BinaryRoundTrip, AnyByteStringDecodesToABoundedStreamThatReencodesToItself) {
+  std::mt19937_64 rng(0xfa22);
+  size_t total_ops = 0;
+  bool hit_limit = false;
+  for (int i = 0; i < 4000; ++i) {
+    // Lengths up to 256 bytes, and up to 8 KiB now and then (enough to hit the operation limit);
+    // half the strings drawn from a small alphabet so that short varints, zero bytes and kind
+    // bytes are common, the rest uniform.
+    size_t len = rng() % (i % 40 == 0 ? 8192 : 256);
+    Bytes bytes(len);
+    bool small = rng() % 2;
+    for (auto& b : bytes) b = static_cast<uint8_t>(small ? rng() % 24 : rng());
+    Stream s = decode(bytes);
+    total_ops += s.size();
+    hit_limit = hit_limit || s.size() == kMaxStreamOps;
+    ASSERT_LE(s.size(), kMaxStreamOps);
+    for (const Op& op : s) expect_in_domain(op);
+    Bytes again = encode_binary(s);
+    ASSERT_EQ(decode(again), s);
+    ASSERT_EQ(encode_binary(decode(again)), again) << "the re-encoding is a fixed point";
+    if (i % 4 == 0) {
+      ASSERT_EQ(parse_text(format_stream(s), "fuzz.mmu"), s) << "and the text form carries it";
+    }
+  }
+  EXPECT_GT(total_ops, 10000u);
+  EXPECT_TRUE(hit_limit) << "some byte strings were long enough to be cut at the limit";
+}
+
+TEST(BinaryRoundTrip, TruncationAtEveryOffsetDecodesToTheOperationsThatFit) {
+  std::mt19937_64 rng(0x77);
+  for (int i = 0; i < 100; ++i) {
+    Stream s = random_stream(rng);
+    for (int j = 0; j < 8; ++j) s.push_back(random_wild_op(rng));
+    // Where each operation's encoding ends.
+    std::vector<size_t> ends;
+    Bytes bytes;
+    for (const Op& op : s) {
+      encode_op(op, &bytes);
+      ends.push_back(bytes.size());
+    }
+    ASSERT_EQ(bytes, encode_binary(s));
+    for (size_t cut = 0; cut <= bytes.size(); ++cut) {
+      Stream prefix = decode_binary(std::span(bytes).first(cut));
+      size_t whole = 0;
+      while (whole < ends.size() && ends[whole] <= cut) ++whole;
+      ASSERT_EQ(prefix.size(), whole) << "cut at " << cut;
+      ASSERT_TRUE(std::equal(prefix.begin(), prefix.end(), s.begin()));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The seeds survive the binary form too.
+
+TEST(BinarySeeds, EverySeedEncodesAndDecodesToItself) {
+  auto dir = std::filesystem::path(MMUDIFF_SOURCE_DIR) / "corpus" / "seeds";
+  size_t seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".mmu") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Stream s = parse_text(text, entry.path().string());
+    EXPECT_EQ(decode(encode_binary(s)), s) << entry.path();
+    ++seen;
+  }
+  EXPECT_GE(seen, 6u);
+}
+
+}  // namespace
+}  // namespace mmudiff

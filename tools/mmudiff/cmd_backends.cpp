@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <fmt/format.h>
+
+#include "mmu/backend.h"
+#include "tools/mmudiff/commands.h"
+
+namespace mmudiff::cli {
+
+void add_backends_command(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("backends", "List the backends compiled into this build");
+  cmd->callback([exit_code] {
+    for (const auto& b : registered_backends()) fmt::print("{:<8} {}\n", b.name, b.description);
+    *exit_code = kExitAgree;
+  });
+}
+
+}  // namespace mmudiff::cli

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// repro: replay a crash or divergence file bit for bit, localising the first diverging operation.
+// minimize: shrink it to a small .mmu reproducer with the same kind of finding.
+#include <fmt/format.h>
+
+#include "fuzz/minimize.h"
+#include "mmu/ops/text_format.h"
+#include "oracles/harness.h"
+#include "tools/mmudiff/backend_option.h"
+#include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/report_text.h"
+#include "tools/mmudiff/stream_io.h"
+
+namespace mmudiff::cli {
+
+namespace {
+
+struct ReproArgs {
+  std::string file;
+  std::string output;
+  std::vector<std::string> backends;
+};
+
+HarnessOptions repro_options(const ReproArgs& a) {
+  HarnessOptions o;
+  o.backends = a.backends;
+  o.check_every_op = true;
+  // The fuzzers' key, so a crash file replays exactly as the fuzzer saw it.
+  for (size_t i = 0; i < o.hash_key.size(); ++i) o.hash_key[i] = static_cast<uint8_t>(i);
+  return o;
+}
+
+}  // namespace
+
+void add_repro_commands(CLI::App& app, int* exit_code) {
+  auto rargs = std::make_shared<ReproArgs>();
+  auto* repro = app.add_subcommand(
+      "repro",
+      "Replay a finding (binary crash file or .mmu) operation by operation; exit 1 while it "
+      "still reproduces, 0 when it no longer does");
+  repro->add_option("FILE", rargs->file, "crash file (binary) or .mmu stream")->required();
+  add_backends_option(repro, &rargs->backends);
+  repro->callback([rargs, exit_code] {
+    Stream stream = load_stream(rargs->file);
+    HarnessOptions options = repro_options(*rargs);
+    fmt::print("# {} as .mmu text\n{}", rargs->file, format_stream(stream));
+    StreamReport report = run_stream(stream, options);
+    fmt::print("{}", format_stream_report(rargs->file, report, true));
+    *exit_code = report.bound_reached      ? kExitBadInput
+                 : report.findings.empty() ? kExitAgree
+                                           : kExitFinding;
+  });
+
+  auto margs = std::make_shared<ReproArgs>();
+  auto* min = app.add_subcommand(
+      "minimize", "Shrink a finding to a small .mmu reproducer with the same class and oracle");
+  min->add_option("FILE", margs->file, "crash file (binary) or .mmu stream")->required();
+  min->add_option("-o,--output", margs->output, "where to write the .mmu reproducer")->required();
+  add_backends_option(min, &margs->backends);
+  min->callback([margs, exit_code] {
+    Stream stream = load_stream(margs->file);
+    HarnessOptions options = repro_options(*margs);
+    options.check_every_op = false;
+    auto kind = finding_kind(run_stream(stream, options));
+    if (!kind) {
+      fmt::print(stderr, "mmudiff: {}: produces no finding; nothing to minimise\n", margs->file);
+      *exit_code = kExitBadInput;
+      return;
+    }
+    MinimizeResult r = minimize(stream, options, [&](const Stream& s) {
+      // Every improvement is on disk at once: an interrupted minimisation loses nothing.
+      write_file_atomic(margs->output, format_stream(s));
+    });
+    std::string text =
+        fmt::format("# minimised from {}: {} -> {} operations, {} runs\n# expect: {}/{}\n{}",
+                    margs->file, stream.size(), r.stream.size(), r.runs,
+                    severity_name(r.kind.severity), r.kind.oracle, format_stream(r.stream));
+    write_file_atomic(margs->output, text);
+    fmt::print("{}: {} -> {} operations ({}/{}), written to {}\n", margs->file, stream.size(),
+               r.stream.size(), severity_name(r.kind.severity), r.kind.oracle, margs->output);
+    *exit_code = kExitAgree;
+  });
+}
+
+}  // namespace mmudiff::cli

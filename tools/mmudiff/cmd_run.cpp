@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// run: replay streams through the backends and print every oracle's verdict.
+#include <fmt/format.h>
+
+#include "mmu/ops/text_format.h"
+#include "oracles/harness.h"
+#include "tools/mmudiff/backend_option.h"
+#include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/report_text.h"
+#include "tools/mmudiff/stream_io.h"
+
+namespace mmudiff::cli {
+
+namespace {
+
+struct RunArgs {
+  std::vector<std::string> files;
+  std::vector<std::string> backends;
+  bool every_op = false;
+  bool quiet = false;
+  size_t max_pages = MemoryLimits{}.max_pages;
+  std::string hash_key;
+};
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand(
+      "run", "Replay operation streams through the backends and print each oracle's verdict");
+  cmd->add_option("FILE", args->files, ".mmu text or binary stream files")->required();
+  add_backends_option(cmd, &args->backends);
+  cmd->add_flag("--every-op", args->every_op,
+                "compare tables after every operation to find the first diverging one");
+  cmd->add_flag("-q,--quiet", args->quiet, "print only the oracles' verdicts, not each operation");
+  cmd->add_option("--max-table-pages", args->max_pages,
+                  "memory bound per backend, in 4 KiB table pages; larger streams are refused")
+      ->check(CLI::Range(size_t{16}, size_t{1} << 22));
+  cmd->add_option(
+      "--hash-key", args->hash_key,
+      "SipHash key of the masked hash, 32 hex digits (default: a new random key, printed)");
+  cmd->callback([args, exit_code] {
+    HarnessOptions options;
+    options.backends = args->backends;
+    options.check_every_op = args->every_op;
+    options.limits.max_pages = args->max_pages;
+    resolve_backends(options.backends);  // reject an unknown name before reading any file
+    options.hash_key = args->hash_key.empty() ? random_sip_key() : parse_sip_key(args->hash_key);
+    fmt::print("hash key: {}\n", format_sip_key(options.hash_key));
+    int worst = kExitAgree;
+    for (const auto& file : args->files) {
+      Stream stream;
+      try {
+        stream = load_stream(file);
+      } catch (const InputError& e) {
+        fmt::print(stderr, "mmudiff: {}\n", e.what());
+        worst = kExitBadInput;
+        continue;
+      }
+      StreamReport report = run_stream(stream, options);
+      fmt::print("{}", format_stream_report(file, report, !args->quiet));
+      if (report.bound_reached) {
+        fmt::print(stderr,
+                   "mmudiff: {}: operation #{} exceeds the memory bound of {} table pages\n", file,
+                   report.bound_op, args->max_pages);
+        worst = kExitBadInput;
+      } else if (!report.equivalent() && worst != kExitBadInput) {
+        worst = kExitFinding;
+      }
+    }
+    *exit_code = worst;
+  });
+}
+
+}  // namespace mmudiff::cli
