@@ -11,6 +11,7 @@
 #include "oracles/arch_walk.h"
 #include "oracles/effects_check.h"
 #include "oracles/invariants.h"
+#include "oracles/reference_model.h"
 #include "oracles/translation_diff.h"
 
 namespace mmudiff {
@@ -18,6 +19,7 @@ namespace mmudiff {
 const std::vector<OracleInfo>& oracle_list() {
   static const std::vector<OracleInfo> oracles = {
       {"return-codes", "every operation returned the same on every backend"},
+      {"reference-model", "results and translations match the abstract model of the operations"},
       {"masked-hash", "equal SipHash trees, table addresses masked"},
       {"translation", "every table translates every IPA as the reference does"},
       {"invariants",
@@ -61,7 +63,8 @@ Severity memory_fault_severity(MemoryFaultKind kind) {
 
 class Run {
  public:
-  Run(const Stream& stream, const HarnessOptions& options) : options_(options) {
+  Run(const Stream& stream, const HarnessOptions& options)
+      : options_(options), model_(options.limits.max_pages) {
     report_.stream = stream;
     report_.backends = resolve_backends(options.backends);
     for (const auto& name : report_.backends) {
@@ -83,6 +86,9 @@ class Run {
         lane.effects.reset(lane.backend->root());
         lane.machine->effects.clear();
       }
+      Op init;
+      init.kind = OpKind::Init;
+      model_.apply(init);
     }
     bool stopped = false;
     for (size_t i = 0; i < stream.size() && !stopped; ++i) stopped = !step(i);
@@ -119,6 +125,8 @@ class Run {
       if (op.kind == OpKind::Destroy && !skip) lane.machine->memory.report_leaks();
       report_.results[b].push_back(r);
     }
+    OpResult expected;
+    if (!skip) expected = model_.apply(op);
     for (auto& lane : lanes_) {
       if (lane.machine->memory.bound_reached()) {
         report_.bound_reached = true;
@@ -127,12 +135,25 @@ class Run {
       }
     }
     bool ok = check_results(i);
+    ok = ok && check_model_result(i, expected);
     ok = check_warnings(i) && ok;
     ok = check_memory(i) && ok;
     ok = check_effects(i, op) && ok;
     if (ok && options_.check_every_op && lanes_.front().backend->root().live())
       ok = compare_tables(i);
     return ok;
+  }
+
+  // The backends agree with each other; do they agree with the model of the operations?
+  bool check_model_result(size_t i, const OpResult& expected) {
+    if (report_.results.front()[i] == expected) return true;
+    const Op& op = report_.stream[i];
+    add(Severity::Functional, "reference-model", i,
+        fmt::format("every backend returned the same for {}, but the model expects otherwise",
+                    format_op(op)),
+        {fmt::format("backends: {}", describe_result(op, report_.results.front()[i])),
+         fmt::format("model: {}", describe_result(op, expected))});
+    return false;
   }
 
   bool check_results(size_t i) {
@@ -266,6 +287,19 @@ class Run {
     }
     ok = report_shared_or_not(i, "translation", anomalies) && ok;
     ok = report_shared_or_not(i, "invariants", invariants) && ok;
+    // What each table translates to, against what the operations alone say it must.
+    if (model_.live()) {
+      Translation expected = model_.translation();
+      std::vector<LaneObjection> model_diffs;
+      for (size_t b = 0; b < lanes_.size(); ++b)
+        if (auto d = compare_translations(walks[b].translation, expected))
+          model_diffs.push_back({lanes_[b].name, d->severity, d->what});
+      if (!model_diffs.empty()) {
+        ok = false;
+        for (const auto& d : model_diffs)
+          add(d.severity, "reference-model", i, fmt::format("{}: {}", d.lane, d.what));
+      }
+    }
     // The first backend is the reference: linux61, the real kernel code, when it is built.
     for (size_t b = 1; b < lanes_.size(); ++b) {
       auto diff = first_divergence(hashes[0], lanes_[0].machine->memory, hashes[b],
@@ -311,6 +345,7 @@ class Run {
   const HarnessOptions& options_;
   StreamReport report_;
   std::vector<Lane> lanes_;
+  ReferenceModel model_;
   Config config_;  // of the live table
 };
 
