@@ -381,6 +381,20 @@ TEST_F(LegacyStructures, SetOwnerKeepsAnnotationsOutOfTheReverseMaps) {
   EXPECT_EQ(mmu().find_table(2 * kG, 3)->present, 0u);  // emptied, but still there
 }
 
+TEST_F(LegacyStructures, SelfCheckNoticesATableChangedBehindItsBack) {
+  ASSERT_EQ(run(make_op(OpKind::Map, kG + 0x3000, kPageSize, 0x3000, kRW)), 0);
+  const legacy::ShadowPage& table = mmu().deepest_table(kG + 0x3000);
+  auto* entries = static_cast<uint64_t*>(machine_.memory.phys_to_virt(table.table_pa));
+  uint64_t saved = entries[3];
+  entries[3] = 0;  // the leaf vanishes without the reverse maps or the count knowing
+  EXPECT_GE(legacy().self_check().size(), 2u);
+  entries[3] = saved;
+  entries[4] = saved;  // a leaf appears: uncounted, unmapped in reverse, at the wrong OA
+  EXPECT_GE(legacy().self_check().size(), 2u);
+  entries[4] = 0;
+  EXPECT_TRUE(legacy().self_check().empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Differential: the real kernel code is right.
 
