@@ -3,6 +3,9 @@
 
 #include "mmu/backend.h"
 #include "tools/mmudiff/commands.h"
+#ifdef MMUDIFF_HAVE_LINUX61
+#include "mmu/linux61/linux61_backend.h"
+#endif
 
 namespace mmudiff::cli {
 
@@ -10,6 +13,9 @@ void add_backends_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("backends", "List the backends compiled into this build");
   cmd->callback([exit_code] {
     for (const auto& b : registered_backends()) fmt::print("{:<8} {}\n", b.name, b.description);
+#ifdef MMUDIFF_HAVE_LINUX61
+    fmt::print("{}\n", linux61_source_info().summary());
+#endif
     *exit_code = kExitAgree;
   });
 }

@@ -8,6 +8,9 @@
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
+#ifdef MMUDIFF_HAVE_LINUX61
+#include "mmu/linux61/linux61_backend.h"
+#endif
 
 namespace mmudiff::cli {
 
@@ -47,6 +50,9 @@ void add_run_command(CLI::App& app, int* exit_code) {
     resolve_backends(options.backends);  // reject an unknown name before reading any file
     options.hash_key = args->hash_key.empty() ? random_sip_key() : parse_sip_key(args->hash_key);
     fmt::print("hash key: {}\n", format_sip_key(options.hash_key));
+#ifdef MMUDIFF_HAVE_LINUX61
+    fmt::print("{}\n", linux61_source_info().summary());
+#endif
     int worst = kExitAgree;
     for (const auto& file : args->files) {
       Stream stream;
