@@ -4,6 +4,8 @@
 // real kernel code (linux61) comparing return values, hardware effects and final tables.
 #include <gtest/gtest.h>
 
+#include "tests/sanitizer_scale.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -36,7 +38,7 @@ constexpr uint64_t kM = uint64_t{1} << 20;
 size_t stream_count(size_t fallback) {
   if (const char* env = std::getenv("MMUDIFF_LEGACY_STREAMS"))
     return std::strtoull(env, nullptr, 0);
-  return fallback;
+  return mmudiff::testing::sanitizer_scaled(fallback);
 }
 
 Op make_op(OpKind kind, uint64_t addr = 0, uint64_t size = 0, uint64_t phys = 0,

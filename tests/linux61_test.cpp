@@ -28,6 +28,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "tests/sanitizer_scale.h"
 #include <sodium.h>
 
 #include "mmu/backend.h"
@@ -59,22 +61,7 @@ constexpr uint64_t G1 = 0x4000'0000;
 constexpr uint64_t kProtRW = prot::kR | prot::kW;
 constexpr uint64_t kProtRWX = prot::kR | prot::kW | prot::kX;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
-// Stream counts for the randomised tests: ASan+UBSan runs them about 8x slower, so fewer.
-size_t scaled(size_t n) {
-  return kSanitized ? n / 5 : n;
-}
+size_t scaled(size_t n) { return mmudiff::testing::sanitizer_scaled(n); }
 
 uint64_t env_u64(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
