@@ -39,7 +39,7 @@ void BM_BackendsOnly(benchmark::State& state) {
     std::vector<std::unique_ptr<Backend>> backends;
     for (const auto& info : registered_backends()) {
       machines.push_back(std::make_unique<Machine>());
-      backends.push_back(info.create(*machines.back(), 0));
+      backends.push_back(info.create(*machines.back(), Plant::kNone));
     }
     for (size_t b = 0; b < backends.size(); ++b) {
       for (const Op& op : s) {
@@ -71,7 +71,7 @@ struct BigTable {
   Machine machine{MemoryLimits{.max_pages = 4096, .quarantine = 64}};
   std::unique_ptr<Backend> backend;
   BigTable() {
-    backend = registered_backends().front().create(machine, 0);
+    backend = registered_backends().front().create(machine, Plant::kNone);
     Config c;
     c.force_pte = ForcePte::Always;
     backend->init(c);

@@ -14,6 +14,7 @@
 #include "mmu/memory/effects.h"
 #include "mmu/memory/sim_memory.h"
 #include "mmu/ops/op.h"
+#include "mmu/plants.h"
 
 namespace mmudiff {
 
@@ -34,9 +35,6 @@ struct TableRoot {
 
   bool live() const { return pgd_pages != 0; }
 };
-
-// Planted bugs a backend can switch on at run time (issue 7); 0 is none.
-using PlantId = uint32_t;
 
 class Backend {
  public:
@@ -69,7 +67,7 @@ class Backend {
 struct BackendInfo {
   std::string_view name;
   std::string_view description;
-  std::unique_ptr<Backend> (*create)(Machine& machine, PlantId plant);
+  std::unique_ptr<Backend> (*create)(Machine& machine, Plant plant);
 };
 
 // Every backend compiled into this build, in a fixed order.

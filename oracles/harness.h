@@ -26,7 +26,7 @@ struct HarnessOptions {
   std::vector<std::string> backends;  // empty: every registered backend
   MemoryLimits limits;
   bool check_every_op = false;  // compare tables after each operation to find the first divergence
-  PlantId plant = 0;
+  Plant plant = Plant::kNone;
   SipKey hash_key{};  // the masked hash's key; pick one per run and record it
   // Called for each backend with its final table, before the harness destroys it (for dumps).
   std::function<void(std::string_view backend, const Backend&, const Machine&)> inspect_final;

@@ -215,7 +215,7 @@ TEST(LegacySelfCheck, HoldsAfterEveryOperationOfRandomStreams) {
   for (size_t s = 0; s < streams; ++s) {
     Stream stream = random_stream(rng);
     Machine machine;
-    auto backend = make_legacy_backend(machine, 0);
+    auto backend = make_legacy_backend(machine, Plant::kNone);
     for (size_t i = 0; i < stream.size(); ++i) {
       apply_op(*backend, machine, stream[i]);
       std::vector<std::string> problems = as_legacy(*backend).self_check();
@@ -261,7 +261,7 @@ class LegacyStructures : public ::testing::Test {
   }
 
   Machine machine_;
-  std::unique_ptr<Backend> backend_ = make_legacy_backend(machine_, 0);
+  std::unique_ptr<Backend> backend_ = make_legacy_backend(machine_, Plant::kNone);
 };
 
 TEST_F(LegacyStructures, TablesAreFoundByBaseAndLevel) {
@@ -406,8 +406,8 @@ TEST_F(LegacyStructures, SelfCheckNoticesATableChangedBehindItsBack) {
 void expect_same_as_linux61(const BackendInfo& reference, const Stream& stream,
                             const std::string& label) {
   Machine ref_machine, legacy_machine;
-  auto ref = reference.create(ref_machine, 0);
-  auto leg = make_legacy_backend(legacy_machine, 0);
+  auto ref = reference.create(ref_machine, Plant::kNone);
+  auto leg = make_legacy_backend(legacy_machine, Plant::kNone);
   TablePages ref_pages, legacy_pages;
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];

@@ -230,7 +230,7 @@ struct Coverage {
 std::string differential(const BackendInfo& info, const Stream& stream,
                          Coverage* coverage = nullptr, size_t max_pages = kDifferentialMaxPages) {
   Machine machine(MemoryLimits{max_pages, 64});
-  std::unique_ptr<Backend> backend = info.create(machine, 0);
+  std::unique_ptr<Backend> backend = info.create(machine, Plant::kNone);
   ReferenceModel model(machine.memory.limits().max_pages);
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];

@@ -181,7 +181,7 @@ class Semantics : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     const BackendInfo* info = find_backend(GetParam());
     ASSERT_NE(info, nullptr);
-    backend_ = info->create(machine_, 0);
+    backend_ = info->create(machine_, Plant::kNone);
   }
 
   void TearDown() override {

@@ -348,7 +348,7 @@ TEST(WalkerSoak, RandomOperationsOnRandomConfigurationsNeverLeakMiscountOrFault)
   const size_t target = env_count("MMUDIFF_WALKER_SOAK_OPS", 20000);
   std::mt19937_64 rng(env_count("MMUDIFF_WALKER_SOAK_SEED", 0x77a1c3e5));
   Machine machine;
-  std::unique_ptr<Backend> backend = make_walker_backend(machine, 0);
+  std::unique_ptr<Backend> backend = make_walker_backend(machine, Plant::kNone);
   SoakTally tally;
   RandomStreamOptions options;
   options.max_ops = 128;
@@ -396,8 +396,8 @@ TEST(WalkerSoak, MatchesLinux61ExactlyOnRandomStreams) {
   const size_t target = env_count("MMUDIFF_WALKER_DIFF_OPS", 20000);
   std::mt19937_64 rng(env_count("MMUDIFF_WALKER_SOAK_SEED", 0x5eed1e55));
   Machine walker_machine, kernel_machine;
-  std::unique_ptr<Backend> ours = make_walker_backend(walker_machine, 0);
-  std::unique_ptr<Backend> theirs = linux61->create(kernel_machine, 0);
+  std::unique_ptr<Backend> ours = make_walker_backend(walker_machine, Plant::kNone);
+  std::unique_ptr<Backend> theirs = linux61->create(kernel_machine, Plant::kNone);
   RandomStreamOptions options;
   options.max_ops = 128;
   DenseStreams dense(rng);

@@ -74,7 +74,7 @@ class WalkerBackend final : public Backend {
 }  // namespace
 
 // Planted bugs arrive with issue 7; until then every plant builds the faithful walker.
-std::unique_ptr<Backend> make_walker_backend(Machine& machine, PlantId /*plant*/) {
+std::unique_ptr<Backend> make_walker_backend(Machine& machine, Plant /*plant*/) {
   return std::make_unique<WalkerBackend>(machine);
 }
 

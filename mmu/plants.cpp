@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "mmu/plants.h"
+
+namespace mmudiff {
+
+const std::vector<PlantInfo>& planted_bugs() {
+  static const std::vector<PlantInfo> kPlants = {
+      {Plant::kWalkerLeakTableOnUpdate, "walker-leak-table-on-update", "walker",
+       "page tables leaked when a valid entry is updated"},
+      {Plant::kWalkerNoTlbiTableToBlock, "walker-no-tlbi-table-to-block", "walker",
+       "missing TLB invalidation when a table becomes a block"},
+      {Plant::kLegacyRelaxWrongLevel, "legacy-relax-wrong-level", "legacy",
+       "permission relaxed at the wrong level"},
+      {Plant::kWalkerUnalignedStartSkip, "walker-unaligned-start-skip", "walker",
+       "unaligned start address skipping entries"},
+      {Plant::kLegacyRangeEndOffByOne, "legacy-range-end-off-by-one", "legacy",
+       "off-by-one at range end"},
+      {Plant::kWalkerPaCursorDrift, "walker-pa-cursor-drift", "walker",
+       "PA cursor drifting from the IPA in the map walker"},
+      {Plant::kLegacyDescendFreedSubtree, "legacy-descend-freed-subtree", "legacy",
+       "descending into a just-freed subtree"},
+      {Plant::kWalkerLeakNonLeafOnZap, "walker-leak-nonleaf-on-zap", "walker",
+       "non-leaf entries leaked when zapping everything"},
+      {Plant::kLegacySkipAfterRestart, "legacy-skip-after-restart", "legacy",
+       "an entry skipped after a walk restart"},
+      {Plant::kLegacyWrprotectWrongBit, "legacy-wrprotect-wrong-bit", "legacy",
+       "write-protect testing the wrong writable bit"},
+      {Plant::kWalkerLoseAccessFlag, "walker-lose-access-flag", "walker", "A/D bits lost"},
+      {Plant::kLegacyOaAbovePaSize, "legacy-oa-above-pa-size", "legacy",
+       "frames above the PA size mapped"},
+      {Plant::kWalkerReservedBit, "walker-reserved-bit", "walker",
+       "a reserved (RES0) descriptor bit set"},
+      {Plant::kLegacyDeviceExecutable, "legacy-device-executable", "legacy",
+       "device memory left executable (XN dropped)"},
+  };
+  return kPlants;
+}
+
+const PlantInfo* find_plant(std::string_view name) {
+  for (const PlantInfo& p : planted_bugs())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const PlantInfo* plant_info(Plant id) {
+  for (const PlantInfo& p : planted_bugs())
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Planted bugs: known-wrong behaviour a backend switches on at run time, one at a time, so a
+// campaign, a proof or a test can show that mmudiff finds that class of bug. Each is modelled on
+// a bug class from Linux history (BRIEF.md, end). A backend tests its plant with one integer
+// compare on the path concerned; with no plant that branch is never taken.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace mmudiff {
+
+enum class Plant : uint32_t {
+  kNone = 0,
+  kWalkerLeakTableOnUpdate,    // a table replaced by a block is not freed
+  kWalkerNoTlbiTableToBlock,   // table -> block without the TLBI that covers the old table
+  kLegacyRelaxWrongLevel,      // relax_perms applied at a level other than the leaf's
+  kWalkerUnalignedStartSkip,   // an unaligned start skips the entry containing it
+  kLegacyRangeEndOffByOne,     // a range operation stops one page short of its end
+  kWalkerPaCursorDrift,        // map's PA cursor does not advance with the IPA cursor
+  kLegacyDescendFreedSubtree,  // the zap walks into a table page it has just freed
+  kWalkerLeakNonLeafOnZap,     // unmap leaves empty tables in place
+  kLegacySkipAfterRestart,     // a walk restarted mid-range skips the next entry
+  kLegacyWrprotectWrongBit,    // wrprotect clears S2AP_R instead of S2AP_W
+  kWalkerLoseAccessFlag,       // a permission change drops AF
+  kLegacyOaAbovePaSize,        // frames above the PA size are mapped, not refused
+  kWalkerReservedBit,          // a block descriptor carries a RES0 bit
+  kLegacyDeviceExecutable,     // device memory mapped without XN
+};
+
+struct PlantInfo {
+  Plant id;
+  std::string_view name;       // the --plant NAME
+  std::string_view backend;    // the backend that carries it
+  std::string_view bug_class;  // the BRIEF.md class it is modelled on
+};
+
+// Every plant except kNone, in enum order.
+const std::vector<PlantInfo>& planted_bugs();
+// nullptr when no plant has that name.
+const PlantInfo* find_plant(std::string_view name);
+// The plant's entry; kNone has none.
+const PlantInfo* plant_info(Plant id);
+
+}  // namespace mmudiff
