@@ -9,8 +9,8 @@
 
 namespace mmudiff {
 
-std::unique_ptr<Backend> make_legacy_backend(Machine& machine, Plant /*plant*/) {
-  return std::make_unique<legacy::LegacyBackend>(machine);
+std::unique_ptr<Backend> make_legacy_backend(Machine& machine, Plant plant) {
+  return std::make_unique<legacy::LegacyBackend>(machine, plant);
 }
 
 namespace legacy {

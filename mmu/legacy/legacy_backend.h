@@ -22,7 +22,7 @@ namespace legacy {
 
 class LegacyBackend final : public Backend {
  public:
-  explicit LegacyBackend(Machine& machine) : mmu_(machine) {}
+  LegacyBackend(Machine& machine, Plant plant) : mmu_(machine, plant) {}
 
   std::string_view name() const override { return "legacy"; }
   int init(const Config& config) override;

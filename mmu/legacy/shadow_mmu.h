@@ -19,7 +19,9 @@ namespace mmudiff::legacy {
 
 class ShadowMmu {
  public:
-  explicit ShadowMmu(Machine& machine) : machine_(machine) {}
+  ShadowMmu(Machine& machine, Plant plant) : machine_(machine), plant_(plant) {}
+  // The planted bug this MMU runs with (kNone: the faithful legacy code).
+  Plant plant() const { return plant_; }
   ~ShadowMmu();
   ShadowMmu(const ShadowMmu&) = delete;
   ShadowMmu& operator=(const ShadowMmu&) = delete;
@@ -80,6 +82,7 @@ class ShadowMmu {
                   size_t* leaves) const;
 
   Machine& machine_;
+  Plant plant_;
   Config config_{.ia_bits = 0};
   unsigned start_level_ = 0;
   std::vector<ShadowPage*> roots_;  // in IPA order; their pages are one zalloc_pages_exact run

@@ -9,6 +9,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/op.h"
+#include "mmu/plants.h"
 #include "mmu/walker/mm_ops.h"
 #include "mmu/walker/pte.h"
 #include "mmu/walker/stage2_mmu.h"
@@ -36,6 +37,8 @@ struct Stage2PageTable {
   unsigned start_level = 0;
   Pte* pgd = nullptr;  // the concatenated start-level pages, contiguous
   Config config;
+  // The planted bug this table runs with (kNone: the faithful walker).
+  Plant plant = Plant::kNone;
 
   // The kernel's WARN_ONs that a caller can reach.
   std::vector<std::string> warnings;

@@ -14,10 +14,12 @@ using walker::Stage2PageTable;
 
 class WalkerBackend final : public Backend {
  public:
-  explicit WalkerBackend(Machine& machine)
+  WalkerBackend(Machine& machine, Plant plant)
       : mm_(machine.memory, machine.effects),
         mmu_(machine.memory, machine.effects),
-        pgt_(mm_, mmu_) {}
+        pgt_(mm_, mmu_) {
+    pgt_.plant = plant;
+  }
 
   std::string_view name() const override { return "walker"; }
 
@@ -73,9 +75,8 @@ class WalkerBackend final : public Backend {
 
 }  // namespace
 
-// Planted bugs arrive with issue 7; until then every plant builds the faithful walker.
-std::unique_ptr<Backend> make_walker_backend(Machine& machine, Plant /*plant*/) {
-  return std::make_unique<WalkerBackend>(machine);
+std::unique_ptr<Backend> make_walker_backend(Machine& machine, Plant plant) {
+  return std::make_unique<WalkerBackend>(machine, plant);
 }
 
 }  // namespace mmudiff
