@@ -12,6 +12,7 @@
 
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
+#include "reports/run_dir.h"
 
 namespace mmudiff::cli {
 
@@ -35,16 +36,11 @@ Stream load_stream(const std::string& path, StreamFormat format) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw InputError(fmt::format("{}: write failed: {}", tmp, std::strerror(errno)));
+  try {
+    rundir::write_file_atomic(path, bytes);
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw InputError(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
 }
 
 }  // namespace mmudiff::cli

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// A run directory is everything a campaign, run, repro or prove leaves behind, and the only input
+// the report renderer needs: an interrupted campaign still yields a report of what it found.
+//
+//   run.json          what ran: tool, backends (linux61 package and file hashes), configuration,
+//                     hash key, engine, time limit, start/end, status
+//   progress.jsonl    one sample a line while a campaign runs: t, execs, execs_per_s, coverage,
+//                     corpus, findings
+//   findings/SIG/     one directory per distinct signature: finding.json, input.bin, repro.mmu
+//   corpus/           the engines' working corpus (resumed by the next campaign on this directory)
+//   exercised.json    operations per kind, leaves per level and block size, replayed from the
+//   corpus proofs.json       mmudiff prove --json report.json, report.html   written by `mmudiff
+//   report`
+//
+// Every file is written whole and renamed into place (or appended a line at a time and synced),
+// so a reader never sees half a file and a finding is on disk before anything else happens.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "oracles/verdict.h"
+
+namespace mmudiff::rundir {
+
+inline constexpr std::string_view kRunFile = "run.json";
+inline constexpr std::string_view kProgressFile = "progress.jsonl";
+inline constexpr std::string_view kFindingsDir = "findings";
+inline constexpr std::string_view kFindingFile = "finding.json";
+inline constexpr std::string_view kFindingInput = "input.bin";
+inline constexpr std::string_view kFindingReproducer = "repro.mmu";
+inline constexpr std::string_view kCorpusDir = "corpus";
+inline constexpr std::string_view kExercisedFile = "exercised.json";
+inline constexpr std::string_view kProofsFile = "proofs.json";
+inline constexpr std::string_view kReportJson = "report.json";
+inline constexpr std::string_view kReportHtml = "report.html";
+
+// Writes to PATH.tmp, syncs it, renames it over PATH and syncs the directory. Throws
+// std::runtime_error naming the path on any failure.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& value);
+// Appends one compact JSON line and syncs it.
+void append_json_line(const std::filesystem::path& path, const nlohmann::json& value);
+
+// A finding as the run directory records it (class, oracle, operation, evidence, signature).
+nlohmann::json finding_json(const Finding& finding);
+// The directory name for a finding's signature: "security-translation-map", safe in any file
+// system.
+std::string finding_dir_name(const Finding& finding);
+
+}  // namespace mmudiff::rundir
