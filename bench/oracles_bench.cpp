@@ -3,6 +3,9 @@
 // to plain SipHash over the same bytes. Read the results as ratios from one run:
 //   oracle overhead = BM_Harness/all / BM_BackendsOnly/all  (same 64-operation streams)
 //   hash overhead   = BM_MaskedHashTree_1GiB / BM_PlainSipHash_sameBytes
+//   hash cache gain = BM_HashCheckPerOp_1GiB/cache:0 / BM_HashCheckPerOp_1GiB/cache:1
+//   every-op check cost per operation, with and without the cache:
+//                     (BM_EveryOpRun_1GiB/mode:N - BM_EveryOpRun_1GiB/mode:0) / kSmallOps
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -86,6 +89,91 @@ BigTable& big_table() {
   static BigTable t;
   return t;
 }
+
+// One small operation on the big table and the masked hash check after it, as --every-op runs
+// it on one lane: wrprotect a page, or give its write permission back, so the table cycles
+// through the same states. With the cache (range(0) = 1) only the written page and its
+// ancestors are rehashed; without it the whole tree is.
+void BM_HashCheckPerOp_1GiB(benchmark::State& state) {
+  static BigTable t;  // its own: the operations write to it
+  const bool cached = state.range(0) != 0;
+  TableHashCache cache(SipKey{});
+  cache.update(t.backend->root(), t.machine.memory);
+  std::mt19937_64 rng(5);
+  size_t rehashed = 0, ops = 0;
+  for (auto _ : state) {
+    uint64_t ipa = 0x40000000 + (rng() % 262144) * 4096;
+    t.backend->wrprotect(ipa, 4096);
+    t.machine.effects.clear();
+    HashedTable h = cached ? cache.update(t.backend->root(), t.machine.memory)
+                           : hash_table(t.backend->root(), t.machine.memory, SipKey{});
+    benchmark::DoNotOptimize(h.root_hash);
+    t.backend->relax_perms(ipa, arm64s2::prot::kR | arm64s2::prot::kW);
+    t.machine.effects.clear();
+    h = cached ? cache.update(t.backend->root(), t.machine.memory)
+               : hash_table(t.backend->root(), t.machine.memory, SipKey{});
+    benchmark::DoNotOptimize(h.root_hash);
+    rehashed += cached ? cache.rehashed() : h.pages;
+    ops += 2;
+  }
+  state.SetItemsProcessed(int64_t(ops));
+  state.counters["pages_rehashed_per_check"] = double(rehashed) / double(state.iterations());
+}
+BENCHMARK(BM_HashCheckPerOp_1GiB)->ArgName("cache")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// The whole harness on a stream that maps 1 GiB in 4 KiB pages and then makes kSmallOps small
+// operations: mode 0 checks at the end only, mode 1 after every operation with the hash cache,
+// mode 2 after every operation without it. The per-operation check cost is the difference to
+// mode 0 divided by kSmallOps; it includes the architectural walk, the reference model's
+// translation and the invariants, which are not incremental.
+constexpr size_t kSmallOps = 16;
+
+Stream every_op_stream() {
+  Stream s;
+  Op init;
+  init.kind = OpKind::Init;
+  init.config.force_pte = ForcePte::Always;
+  s.push_back(init);
+  Op map;
+  map.kind = OpKind::Map;
+  map.addr = 0x40000000;
+  map.size = uint64_t{1} << 30;
+  map.phys = 0x80000000;
+  map.prot = arm64s2::prot::kR | arm64s2::prot::kW;
+  map.memcache = kMaxMemcache;
+  s.push_back(map);
+  for (size_t i = 0; i < kSmallOps; ++i) {
+    Op op;
+    op.addr = 0x40000000 + (i * 7919 % 262144) * 4096;
+    if (i % 2 == 0) {
+      op.kind = OpKind::Wrprotect;
+      op.size = 4096;
+    } else {
+      op.kind = OpKind::Mkold;
+    }
+    s.push_back(canonical(op));
+  }
+  return s;
+}
+
+void BM_EveryOpRun_1GiB(benchmark::State& state) {
+  static const Stream stream = every_op_stream();
+  HarnessOptions options;
+  options.check_every_op = state.range(0) != 0;
+  options.hash_cache = state.range(0) == 1;
+  for (auto _ : state) {
+    StreamReport r = run_stream(stream, options);
+    if (!r.equivalent()) state.SkipWithError("the backends disagree on the benchmark stream");
+    benchmark::DoNotOptimize(r.root_hashes);
+  }
+}
+BENCHMARK(BM_EveryOpRun_1GiB)
+    ->ArgName("mode")
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 void BM_MaskedHashTree_1GiB(benchmark::State& state) {
   BigTable& t = big_table();

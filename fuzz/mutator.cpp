@@ -4,6 +4,7 @@
 #include <cstring>
 #include <span>
 
+#include "fuzz/work_budget.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/random_stream.h"
@@ -116,18 +117,33 @@ Stream cross_streams(const Stream& a, const Stream& b, std::mt19937_64& rng) {
   return out;
 }
 
-size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  Stream s = decode_binary(std::span<const uint8_t>(data, size));
-  mutate_stream(&s, rng);
+namespace {
+
+// Encodes `s` into data, dropping operations from the end until it fits max_size.
+size_t store(Stream s, uint8_t* data, size_t max_size) {
+  fit_fuzz_budget(&s);
   std::vector<uint8_t> out = encode_binary(s);
-  // Drop operations from the end until it fits the engine's limit.
   while (out.size() > max_size && !s.empty()) {
     s.pop_back();
     out = encode_binary(s);
   }
   std::memcpy(data, out.data(), out.size());
   return out.size();
+}
+
+}  // namespace
+
+size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  Stream s = decode_binary(std::span<const uint8_t>(data, size));
+  mutate_stream(&s, rng);
+  return store(std::move(s), data, max_size);
+}
+
+size_t cross_bytes(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out,
+                   size_t max_size, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  return store(cross_streams(decode_binary(a), decode_binary(b), rng), out, max_size);
 }
 
 }  // namespace mmudiff

@@ -1,44 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The fuzz entry point shared by libFuzzer and AFL++ (through libAFLDriver): bytes -> operation
 // stream -> every backend in lockstep -> oracles. Any finding aborts with its signature first, so
-// the engine keeps the input and a cluster can tell findings apart.
+// the engine keeps the input and a cluster can tell findings apart. The same source is built
+// plain, with ASan+UBSan, and with afl-clang-fast; MMUDIFF_BACKENDS and MMUDIFF_PLANT select
+// what runs (fuzz/target_options.h).
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <random>
 #include <span>
 
 #include <fmt/format.h>
 
 #include "fuzz/mutator.h"
+#include "fuzz/target_options.h"
+#include "fuzz/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 
 namespace {
 
-mmudiff::HarnessOptions fuzz_options() {
-  mmudiff::HarnessOptions o;
-  if (const char* b = std::getenv("MMUDIFF_BACKENDS")) {
-    std::string s(b);
-    for (size_t pos = 0; pos <= s.size();) {
-      size_t comma = s.find(',', pos);
-      if (comma == std::string::npos) comma = s.size();
-      if (comma > pos) o.backends.push_back(s.substr(pos, comma - pos));
-      pos = comma + 1;
+const mmudiff::HarnessOptions& options() {
+  static const mmudiff::HarnessOptions o = [] {
+    try {
+      return mmudiff::fuzz_target_options_from_env();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "stream_fuzzer: {}\n", e.what());
+      std::exit(2);
     }
-  }
-  // Small tables keep every input fast; larger streams are refused, not reported.
-  o.limits.max_pages = 2048;
-  // A fixed key: a crash file must replay to the same verdict with 'mmudiff run'.
-  for (size_t i = 0; i < o.hash_key.size(); ++i) o.hash_key[i] = static_cast<uint8_t>(i);
+  }();
   return o;
 }
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  options();  // a bad MMUDIFF_BACKENDS or MMUDIFF_PLANT stops the engine before it starts
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const mmudiff::HarnessOptions options = fuzz_options();
   mmudiff::Stream stream = mmudiff::decode_binary(std::span(data, size));
-  mmudiff::StreamReport report = mmudiff::run_stream(stream, options);
+  // Over-budget streams are refused before anything runs (-1: libFuzzer keeps them out of the
+  // corpus), so every input that does run replays identically outside the fuzzer.
+  if (!mmudiff::within_fuzz_budget(stream)) return -1;
+  mmudiff::StreamReport report = mmudiff::run_stream(stream, options());
   if (report.findings.empty()) return 0;
   const mmudiff::Finding& w = *report.worst();
   fmt::print(stderr, "MMUDIFF FINDING [{}] at operation #{}: {}\n", w.signature(), w.op_index,
@@ -52,4 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
                                           unsigned seed) {
   return mmudiff::mutate_bytes(data, size, max_size, seed);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
+                                            const uint8_t* data2, size_t size2, uint8_t* out,
+                                            size_t max_out_size, unsigned seed) {
+  return mmudiff::cross_bytes(std::span(data1, size1), std::span(data2, size2), out, max_out_size,
+                              seed);
 }

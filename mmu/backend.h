@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mmu/format/format.h"
 #include "mmu/memory/effects.h"
 #include "mmu/memory/sim_memory.h"
 #include "mmu/ops/op.h"
@@ -20,7 +21,7 @@ namespace mmudiff {
 
 // What a backend runs on: its table memory and the record of what it did to the hardware.
 struct Machine {
-  explicit Machine(MemoryLimits limits = {}) : memory(limits) {}
+  explicit Machine(MemoryLimits limits = {}) : memory(limits) { effects.track_stores_in(memory); }
   SimMemory memory;
   EffectLog effects;
 };
@@ -32,6 +33,8 @@ struct TableRoot {
   uint64_t pgd_pa = 0;  // first page; the others follow contiguously
   unsigned pgd_pages = 0;
   bool fwb = false;  // MemAttr uses the FWB encoding
+  // The descriptor format of the pages: what the oracles read them with.
+  const DescriptorFormat* format = &default_format();
 
   bool live() const { return pgd_pages != 0; }
 };

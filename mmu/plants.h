@@ -13,15 +13,15 @@ namespace mmudiff {
 
 enum class Plant : uint32_t {
   kNone = 0,
-  kWalkerLeakTableOnUpdate,    // a table replaced by a block is not freed
+  kWalkerLeakTableOnUpdate,    // updating a valid leaf takes a table-page reference for good
   kWalkerNoTlbiTableToBlock,   // table -> block without the TLBI that covers the old table
-  kLegacyRelaxWrongLevel,      // relax_perms applied at a level other than the leaf's
-  kWalkerUnalignedStartSkip,   // an unaligned start skips the entry containing it
-  kLegacyRangeEndOffByOne,     // a range operation stops one page short of its end
-  kWalkerPaCursorDrift,        // map's PA cursor does not advance with the IPA cursor
-  kLegacyDescendFreedSubtree,  // the zap walks into a table page it has just freed
-  kWalkerLeakNonLeafOnZap,     // unmap leaves empty tables in place
-  kLegacySkipAfterRestart,     // a walk restarted mid-range skips the next entry
+  kLegacyRelaxWrongLevel,      // relax_perms applied at the level above: the whole table page
+  kWalkerUnalignedStartSkip,   // an unaligned start skips the first entry of the next table
+  kLegacyRangeEndOffByOne,     // unmap stops one page short of its end
+  kWalkerPaCursorDrift,        // map's PA cursor steps a page whatever the leaf's size
+  kLegacyDescendFreedSubtree,  // unmap walks into a table page it has just freed
+  kWalkerLeakNonLeafOnZap,     // unmap leaves empty tables reaching past the range's end
+  kLegacySkipAfterRestart,     // unmap, restarting after it freed a table, skips an entry
   kLegacyWrprotectWrongBit,    // wrprotect clears S2AP_R instead of S2AP_W
   kWalkerLoseAccessFlag,       // a permission change drops AF
   kLegacyOaAbovePaSize,        // frames above the PA size are mapped, not refused

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "oracles/arch_walk.h"
 
+#include <stdexcept>
+#include <string_view>
+
 #include <fmt/format.h>
 
 namespace mmudiff {
@@ -14,7 +17,9 @@ constexpr unsigned kBitsPerLevel = 9;
 constexpr unsigned kEntries = 1u << kBitsPerLevel;
 constexpr uint64_t kOutputAddressMask = 0x0000'ffff'ffff'f000ULL;  // OA[47:12], 48-bit PA
 
-constexpr unsigned level_shift(unsigned level) { return kGranuleBits + kBitsPerLevel * (3 - level); }
+constexpr unsigned level_shift(unsigned level) {
+  return kGranuleBits + kBitsPerLevel * (3 - level);
+}
 
 class Walker {
  public:
@@ -29,7 +34,8 @@ class Walker {
           level, base, table_pa));
       return;
     }
-    for (unsigned i = 0; i < kEntries; ++i) entry(t[i], level, base + (uint64_t{i} << level_shift(level)));
+    for (unsigned i = 0; i < kEntries; ++i)
+      entry(t[i], level, base + (uint64_t{i} << level_shift(level)));
   }
 
  private:
@@ -37,9 +43,10 @@ class Walker {
     uint64_t size = uint64_t{1} << level_shift(level);
     if (ipa >= limit_) {
       // Beyond VTCR's IPA size the walk never starts: whatever is stored there is unreachable.
-      if (d) out_->anomalies.push_back(fmt::format(
-                 "IPA {:#x}: descriptor {:#018x} lies beyond the {}-bit IPA space", ipa, d,
-                 __builtin_ctzll(limit_)));
+      if (d)
+        out_->anomalies.push_back(
+            fmt::format("IPA {:#x}: descriptor {:#018x} lies beyond the {}-bit IPA space", ipa, d,
+                        __builtin_ctzll(limit_)));
       return;
     }
     if (!(d & 1)) {
@@ -65,8 +72,8 @@ class Walker {
     }
     if (level == 0) {
       // No level-0 blocks with a 4 KiB granule (without FEAT_LPA2): a translation fault.
-      out_->anomalies.push_back(
-          fmt::format("IPA {:#x}: level 0 block {:#018x} is not allowed: translation fault", ipa, d));
+      out_->anomalies.push_back(fmt::format(
+          "IPA {:#x}: level 0 block {:#018x} is not allowed: translation fault", ipa, d));
       return;
     }
     leaf(d, level, ipa, size);
@@ -86,11 +93,9 @@ class Walker {
   ArchWalk* out_;
 };
 
-}  // namespace
-
-ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory) {
+// Arm64 stage 2, 4 KiB granule.
+ArchWalk arm64_s2_4k_walk(const TableRoot& root, const SimMemory& memory) {
   ArchWalk w;
-  if (!root.live()) return w;
   // Concatenated start-level tables: the IPA bits above the start level's range select the page.
   uint64_t per_page = uint64_t{1} << (level_shift(root.start_level) + kBitsPerLevel);
   Walker walker(memory, uint64_t{1} << root.ia_bits, &w);
@@ -98,6 +103,33 @@ ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory) {
     walker.table(root.pgd_pa + p * 4096, root.start_level, p * per_page);
   normalise(&w.translation);
   return w;
+}
+
+// One architectural walk per format, each written from that architecture's manual. They are
+// looked up by the format's name, never built on the format trait: a mistake in the format layer
+// (which the backends share) must not be shared by the oracle that judges them.
+struct ArchWalker {
+  std::string_view format;
+  ArchWalk (*walk)(const TableRoot&, const SimMemory&);
+};
+constexpr ArchWalker kArchWalkers[] = {
+    {"arm64-s2-4k", arm64_s2_4k_walk},
+};
+
+}  // namespace
+
+bool has_arch_walker(const DescriptorFormat& format) {
+  for (const auto& w : kArchWalkers)
+    if (w.format == format.name()) return true;
+  return false;
+}
+
+ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory) {
+  if (!root.live()) return {};
+  for (const auto& w : kArchWalkers)
+    if (w.format == root.format->name()) return w.walk(root, memory);
+  throw std::logic_error(
+      fmt::format("no architectural walker for the {} format", root.format->name()));
 }
 
 }  // namespace mmudiff

@@ -20,6 +20,9 @@ struct ArchWalk {
   std::vector<std::string> anomalies;
 };
 
+// Walks with the architectural walker of root's format; throws std::logic_error for a format
+// that has none (has_arch_walker).
 ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory);
+bool has_arch_walker(const DescriptorFormat& format);
 
 }  // namespace mmudiff

@@ -3,38 +3,30 @@
 
 #include <fmt/format.h>
 
-#include "mmu/format/arm64_s2.h"
-
 namespace mmudiff {
-
-using namespace arm64s2;
 
 namespace {
 
-bool is_leaf_at(uint64_t d, unsigned level) {
-  return is_leaf_kind(classify(d, level));
-}
-
 constexpr unsigned kGrantW = 4;
 
-// What a translation grants: R, W, and execution at EL1 and at EL0. Stage-2 XN[1:0] with FEAT_XNX:
-// 00 both, 01 EL0 only, 10 neither, 11 EL1 only (without FEAT_XNX XN[0] is RES0 and 00/10 are
-// all KVM writes). Counting the ELs apart makes 00 -> 01 a loss, which a single X bit would hide.
-unsigned grants(uint64_t d) {
-  unsigned xn = static_cast<unsigned>((d & kXnMask) >> 53);
-  return ((d & kS2apR) ? 8u : 0u) | ((d & kS2apW) ? kGrantW : 0u) |
-         ((xn == 0 || xn == 3) ? 2u : 0u) | ((xn == 0 || xn == 1) ? 1u : 0u);
+// What a translation grants: R, W, and execution at the privileged and the unprivileged level
+// (arm64: EL1 and EL0 under FEAT_XNX). Counting the levels apart makes a loss of execution at
+// one of them a loss, which a single X bit would hide.
+unsigned grants(const DescriptorFormat& f, uint64_t d) {
+  Permissions p = f.permissions(d);
+  return (p.read ? 8u : 0u) | (p.write ? kGrantW : 0u) | (p.exec_privileged ? 2u : 0u) |
+         (p.exec_unprivileged ? 1u : 0u);
 }
-
-constexpr uint64_t kBbmFields = kOaMask | kMemAttrMask | kShMask;
 
 }  // namespace
 
 void EffectsChecker::reset(const TableRoot& root) {
   pages_.clear();
-  uint64_t per_page = granule_size(root.start_level) * kEntriesPerTable;
+  format_ = root.format;
+  const DescriptorFormat& f = *format_;
+  uint64_t per_page = f.root_page_span(root.start_level);
   for (unsigned p = 0; p < root.pgd_pages; ++p) {
-    Page& pg = pages_[root.pgd_pa + p * kPageSize];
+    Page& pg = pages_[root.pgd_pa + p * f.page_size()];
     pg.linked = true;
     pg.level = root.start_level;
     pg.base = p * per_page;
@@ -50,25 +42,28 @@ EffectsChecker::Page& EffectsChecker::page_for_store(uint64_t page_pa) {
 }
 
 bool EffectsChecker::subtree_has_valid_leaf(uint64_t page_pa, unsigned depth) const {
+  const DescriptorFormat& f = *format_;
   auto it = pages_.find(page_pa);
-  if (it == pages_.end() || depth > kLevels) return false;
+  if (it == pages_.end() || depth > f.levels()) return false;
   const Page& p = it->second;
   for (uint64_t d : p.entries) {
-    if (!(d & kValid)) continue;
-    if (is_leaf_at(d, p.level)) return true;
-    if (classify(d, p.level) == DescriptorKind::Table &&
-        subtree_has_valid_leaf(output_address(d), depth + 1))
+    DescriptorKind k = f.classify(d, p.level);
+    if (k == DescriptorKind::Block || k == DescriptorKind::Page) return true;
+    if (k == DescriptorKind::Table &&
+        subtree_has_valid_leaf(f.next_table_address(d, p.level), depth + 1))
       return true;
   }
   return false;
 }
 
 void EffectsChecker::detach(uint64_t page_pa, unsigned depth) {
+  const DescriptorFormat& f = *format_;
   auto it = pages_.find(page_pa);
-  if (it == pages_.end() || depth > kLevels) return;
+  if (it == pages_.end() || depth > f.levels()) return;
   Page& p = it->second;
   for (uint64_t d : p.entries)
-    if (classify(d, p.level) == DescriptorKind::Table) detach(output_address(d), depth + 1);
+    if (f.classify(d, p.level) == DescriptorKind::Table)
+      detach(f.next_table_address(d, p.level), depth + 1);
   // Mark it so the next store or link starts from a zeroed page again.
   p.linked = false;
   p.level = 0xff;
@@ -76,6 +71,7 @@ void EffectsChecker::detach(uint64_t page_pa, unsigned depth) {
 
 std::vector<EffectViolation> EffectsChecker::check(std::span<const Effect> events, OpKind op) {
   std::vector<EffectViolation> out;
+  const DescriptorFormat& f = *format_;
   std::vector<Obligation> pending;
   // Entries cleared from valid during this operation, waiting for their invalidation.
   struct Cleared {
@@ -106,8 +102,8 @@ std::vector<EffectViolation> EffectsChecker::check(std::span<const Effect> event
     }
     if (e.kind != EffectKind::Store) continue;
 
-    uint64_t page_pa = e.addr & ~(kPageSize - 1);
-    unsigned index = static_cast<unsigned>((e.addr & (kPageSize - 1)) / 8);
+    uint64_t page_pa = e.addr & ~(f.page_size() - 1);
+    unsigned index = static_cast<unsigned>((e.addr & (f.page_size() - 1)) / 8);
     Page& pg = page_for_store(page_pa);
     uint64_t shadow = pg.entries[index];
     if (shadow != e.old_value && pg.linked)
@@ -120,14 +116,18 @@ std::vector<EffectViolation> EffectsChecker::check(std::span<const Effect> event
     if (!pg.linked || old == neu) continue;
 
     unsigned level = pg.level;
-    uint64_t ipa = pg.base + index * granule_size(level);
-    uint64_t size = granule_size(level);
-    bool old_valid = old & kValid, new_valid = neu & kValid;
-    bool old_table = classify(old, level) == DescriptorKind::Table;
-    bool new_table = classify(neu, level) == DescriptorKind::Table;
+    uint64_t ipa = pg.base + index * f.granule_size(level);
+    uint64_t size = f.granule_size(level);
+    DescriptorKind old_kind = f.classify(old, level), new_kind = f.classify(neu, level);
+    bool old_valid = old_kind != DescriptorKind::Invalid;
+    bool new_valid = new_kind != DescriptorKind::Invalid;
+    bool old_table = old_kind == DescriptorKind::Table;
+    bool new_table = new_kind == DescriptorKind::Table;
+    uint64_t bbm_fields = f.break_before_make_mask();
 
     if (old_valid && new_valid &&
-        (old_table != new_table || ((old ^ neu) & (old_table ? kOaMask : kBbmFields))))
+        (old_table != new_table ||
+         ((old ^ neu) & (old_table ? f.table_address_mask(level) : bbm_fields))))
       out.push_back(
           {"break-before-make",
            fmt::format("IPA {:#x} level {}: valid {:#018x} replaced by valid {:#018x} without "
@@ -144,11 +144,12 @@ std::vector<EffectViolation> EffectsChecker::check(std::span<const Effect> event
       }
       std::erase_if(cleared, [&](const Cleared& c) { return c.entry_pa == e.addr; });
     }
-    bool leaves_below = old_table && subtree_has_valid_leaf(output_address(old), 0);
+    bool leaves_below = old_table && subtree_has_valid_leaf(f.next_table_address(old, level), 0);
     if (old_valid && !new_valid) cleared.push_back({e.addr, ipa, size, level, leaves_below, false});
 
-    if (old_table && (!new_table || output_address(old) != output_address(neu))) {
-      uint64_t child = output_address(old);
+    if (old_table &&
+        (!new_table || f.next_table_address(old, level) != f.next_table_address(neu, level))) {
+      uint64_t child = f.next_table_address(old, level);
       // Even an empty table may sit in the walk caches: the hardware could keep walking the page
       // after it is freed and reused. Linux 6.1 invalidates by IPA at the table's level
       // (stage2_put_pte), or the whole VMID when leaves sat below (stage2_map_walk_table_pre).
@@ -160,16 +161,17 @@ std::vector<EffectViolation> EffectsChecker::check(std::span<const Effect> event
                : fmt::format("IPA {:#x} level {}: empty table removed", ipa, level)});
       detach(child, 0);
     }
-    if (new_table && (!old_table || output_address(old) != output_address(neu))) {
-      auto [it, fresh] = pages_.try_emplace(output_address(neu));
+    if (new_table &&
+        (!old_table || f.next_table_address(old, level) != f.next_table_address(neu, level))) {
+      auto [it, fresh] = pages_.try_emplace(f.next_table_address(neu, level));
       if (!fresh && it->second.level == 0xff) it->second = Page{};
       it->second.linked = true;
       it->second.level = level + 1;
       it->second.base = ipa;
     }
     if (old_valid && !old_table) {
-      bool moved = !new_valid || new_table || ((old ^ neu) & kBbmFields);
-      unsigned lost = grants(old) & ~(new_valid && !new_table ? grants(neu) : 0u);
+      bool moved = !new_valid || new_table || ((old ^ neu) & bbm_fields);
+      unsigned lost = grants(f, old) & ~(new_valid && !new_table ? grants(f, neu) : 0u);
       if (op == OpKind::Wrprotect) lost &= ~kGrantW;  // the caller flushes the VMID after wrprotect
       if (moved || lost)
         pending.push_back({ipa, size, level, false,

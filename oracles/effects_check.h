@@ -58,6 +58,7 @@ class EffectsChecker {
   void detach(uint64_t page_pa, unsigned depth);
 
   std::unordered_map<uint64_t, Page> pages_;
+  const DescriptorFormat* format_ = &default_format();
 };
 
 }  // namespace mmudiff

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "mmu/format/decode.h"
+#include "mmu/format/format.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/arch_walk.h"
 #include "oracles/effects_check.h"
@@ -38,8 +38,29 @@ struct Lane {
   std::unique_ptr<Machine> machine;
   std::unique_ptr<Backend> backend;
   EffectsChecker effects;
+  std::unique_ptr<TableHashCache> hashes;  // only when checking after every operation
   size_t faults_seen = 0;
 };
+
+// A field's value and, when it says more, its meaning: "0xf (normal WB)", "0x40200000".
+std::string field_text(const DecodedField& f) {
+  std::string value = fmt::format("{:#x}", f.value);
+  return f.text.empty() || f.text == value ? value : fmt::format("{} ({})", value, f.text);
+}
+
+DescriptorSide descriptor_side(const DescriptorFormat& format, std::string backend,
+                               const DivergingEntry& d, uint64_t raw, bool fwb) {
+  DecodedDescriptor decoded = format.decode(raw, d.level, fwb);
+  DescriptorSide side;
+  side.backend = std::move(backend);
+  side.ipa_start = d.ipa;
+  side.ipa_end = d.ipa + format.granule_size(d.level);
+  side.level = d.level;
+  side.raw = raw;
+  side.kind = kind_name(decoded.kind);
+  for (const auto& f : decoded.fields) side.fields.emplace_back(f.name, field_text(f));
+  return side;
+}
 
 std::string describe_result(const Op& op, const OpResult& r) {
   switch (op.kind) {
@@ -64,7 +85,9 @@ Severity memory_fault_severity(MemoryFaultKind kind) {
 class Run {
  public:
   Run(const Stream& stream, const HarnessOptions& options)
-      : options_(options), model_(options.limits.max_pages) {
+      : options_(options),
+        format_(resolve_format(options.format)),
+        model_(options.limits.max_pages) {
     report_.stream = stream;
     report_.backends = resolve_backends(options.backends);
     for (const auto& name : report_.backends) {
@@ -72,6 +95,8 @@ class Run {
       lane.name = name;
       lane.machine = std::make_unique<Machine>(options.limits);
       lane.backend = find_backend(name)->create(*lane.machine, options.plant);
+      if (options.check_every_op && options.hash_cache)
+        lane.hashes = std::make_unique<TableHashCache>(options.hash_key);
       lanes_.push_back(std::move(lane));
     }
     report_.results.resize(lanes_.size());
@@ -93,7 +118,7 @@ class Run {
     bool stopped = false;
     for (size_t i = 0; i < stream.size() && !stopped; ++i) stopped = !step(i);
     size_t last = stream.empty() ? 0 : stream.size() - 1;
-    if (!stopped && !report_.bound_reached) compare_tables(last);
+    if (!stopped && !report_.bound_reached) compare_tables(last, /*final_check=*/true);
     teardown(last);
     return std::move(report_);
   }
@@ -140,7 +165,7 @@ class Run {
     ok = check_memory(i) && ok;
     ok = check_effects(i, op) && ok;
     if (ok && options_.check_every_op && lanes_.front().backend->root().live())
-      ok = compare_tables(i);
+      ok = compare_tables(i, /*final_check=*/false);
     return ok;
   }
 
@@ -265,13 +290,64 @@ class Run {
     return ok;
   }
 
-  bool compare_tables(size_t i) {
+  // The table every lane's backend has now, in the run's format.
+  TableRoot root_of(const Lane& lane) const {
+    TableRoot root = lane.backend->root();
+    if (root.live() && root.format != &format_)
+      throw std::invalid_argument(fmt::format("backend {} builds {} tables, the run checks {}",
+                                              lane.name, root.format->name(), format_.name()));
+    return root;
+  }
+
+  // The masked hash of a lane's table: from its cache between operations; in full at the end
+  // (and before any divergence is reported), where a cache that disagrees has missed a write the
+  // backend did not record.
+  HashedTable hash_lane(Lane& lane, size_t i, bool final_check) {
+    TableRoot root = root_of(lane);
+    if (!lane.hashes) return hash_table(root, lane.machine->memory, options_.hash_key);
+    HashedTable cached = lane.hashes->update(root, lane.machine->memory);
+    if (!final_check) return cached;
+    HashedTable full = hash_table(root, lane.machine->memory, options_.hash_key);
+    if (full.root_hash != cached.root_hash) {
+      add(Severity::HardwareEffects, "effects", i,
+          fmt::format("{}: unrecorded-store: {}", lane.name, unrecorded_page(full, *lane.hashes)));
+    }
+    lane.hashes->clear();
+    return full;
+  }
+
+  // The deepest table page whose cached hash disagrees with the full one: its own entries
+  // changed without a store the EffectLog saw.
+  std::string unrecorded_page(const HashedTable& full, const TableHashCache& cache) const {
+    uint64_t worst = 0;
+    bool found = false;
+    const uint64_t low = format_.page_size() - 1;
+    for (const auto& [key, h] : full.subtree_hashes) {
+      auto c = cache.subtree_hash(key & ~low, static_cast<unsigned>(key & low));
+      if (c && *c == h) continue;
+      bool deeper = (key & low) > (worst & low) || ((key & low) == (worst & low) && key < worst);
+      if (!found || deeper) worst = key;
+      found = true;
+    }
+    if (!found) return "the table changed without a recorded store";
+    return fmt::format("level {} table page {:#x} changed without a recorded store", worst & low,
+                       worst & ~low);
+  }
+
+  bool compare_tables(size_t i, bool final_check) {
     bool ok = true;
     std::vector<HashedTable> hashes;
     std::vector<ArchWalk> walks;
     for (auto& lane : lanes_) {
-      hashes.push_back(hash_table(lane.backend->root(), lane.machine->memory, options_.hash_key));
-      walks.push_back(arch_walk(lane.backend->root(), lane.machine->memory));
+      hashes.push_back(hash_lane(lane, i, final_check));
+      walks.push_back(arch_walk(root_of(lane), lane.machine->memory));
+    }
+    // A divergence is never concluded from cached hashes alone: they are checked in full first.
+    bool differ = false;
+    for (const auto& h : hashes) differ = differ || h.root_hash != hashes.front().root_hash;
+    if (differ && !final_check && lanes_.front().hashes) {
+      hashes.clear();
+      for (auto& lane : lanes_) hashes.push_back(hash_lane(lane, i, /*final_check=*/true));
     }
     report_.root_hashes.clear();
     for (const auto& h : hashes) report_.root_hashes.push_back(h.root_hash);
@@ -282,7 +358,7 @@ class Run {
     for (size_t b = 0; b < lanes_.size(); ++b) {
       for (const auto& a : walks[b].anomalies)
         anomalies.push_back({lanes_[b].name, Severity::Security, a});
-      for (const auto& v : check_invariants(lanes_[b].backend->root(), lanes_[b].machine->memory))
+      for (const auto& v : check_invariants(root_of(lanes_[b]), lanes_[b].machine->memory))
         invariants.push_back({lanes_[b].name, v.severity, fmt::format("{}: {}", v.rule, v.what)});
     }
     ok = report_shared_or_not(i, "translation", anomalies) && ok;
@@ -292,7 +368,7 @@ class Run {
       Translation expected = model_.translation();
       std::vector<LaneObjection> model_diffs;
       for (size_t b = 0; b < lanes_.size(); ++b)
-        if (auto d = compare_translations(walks[b].translation, expected))
+        if (auto d = compare_translations(walks[b].translation, expected, format_))
           model_diffs.push_back({lanes_[b].name, d->severity, d->what});
       if (!model_diffs.empty()) {
         ok = false;
@@ -309,10 +385,10 @@ class Run {
       bool fwb = lanes_[0].backend->root().fwb;
       std::vector<std::string> evidence = {
           fmt::format("{:<8} IPA {:#x}: {}", lanes_[0].name, diff->ipa,
-                      describe_descriptor(diff->a, diff->level, fwb)),
+                      format_.describe(diff->a, diff->level, fwb)),
           fmt::format("{:<8} IPA {:#x}: {}", lanes_[b].name, diff->ipa,
-                      describe_descriptor(diff->b, diff->level, fwb))};
-      auto tdiff = compare_translations(walks[b].translation, walks[0].translation);
+                      format_.describe(diff->b, diff->level, fwb))};
+      auto tdiff = compare_translations(walks[b].translation, walks[0].translation, format_);
       if (tdiff) {
         add(tdiff->severity, "translation", i,
             fmt::format("{} differs from {}: {}", lanes_[b].name, lanes_[0].name, tdiff->what),
@@ -324,6 +400,9 @@ class Run {
                         lanes_[0].name, lanes_[b].name, hashes[0].root_hash, hashes[b].root_hash),
             evidence);
       }
+      report_.findings.back().divergence = {
+          descriptor_side(format_, lanes_[0].name, *diff, diff->a, fwb),
+          descriptor_side(format_, lanes_[b].name, *diff, diff->b, fwb)};
     }
     return ok;
   }
@@ -342,7 +421,16 @@ class Run {
     }
   }
 
+  static const DescriptorFormat& resolve_format(const std::string& name) {
+    const DescriptorFormat* f = find_format(name);
+    if (!f) throw std::invalid_argument(fmt::format("unknown descriptor format '{}'", name));
+    if (!has_arch_walker(*f))
+      throw std::invalid_argument(fmt::format("format '{}' has no architectural walker", name));
+    return *f;
+  }
+
   const HarnessOptions& options_;
+  const DescriptorFormat& format_;
   StreamReport report_;
   std::vector<Lane> lanes_;
   ReferenceModel model_;

@@ -26,6 +26,13 @@ struct HarnessOptions {
   std::vector<std::string> backends;  // empty: every registered backend
   MemoryLimits limits;
   bool check_every_op = false;  // compare tables after each operation to find the first divergence
+  // With check_every_op: hash only the table pages written since the previous check (and their
+  // ancestors). The check at the end of the stream always hashes everything, and says so if a
+  // page changed without a recorded store (which the cache could not have seen).
+  bool hash_cache = true;
+  // The descriptor format every backend's table must be in (mmu/format/format.h); the oracles
+  // dispatch on it.
+  std::string format = std::string(kDefaultFormatName);
   Plant plant = Plant::kNone;
   SipKey hash_key{};  // the masked hash's key; pick one per run and record it
   // Called for each backend with its final table, before the harness destroys it (for dumps).
@@ -51,7 +58,8 @@ struct StreamReport {
   const Finding* worst() const;
 };
 
-// Throws std::invalid_argument for an unknown backend name.
+// Throws std::invalid_argument for an unknown backend or format name, and for a backend whose
+// table is in another format than options.format.
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options);
 
 // Every backend name in options, resolved ("all" and empty mean every registered backend).

@@ -5,33 +5,15 @@
 
 #include <fmt/format.h>
 
-#include "mmu/format/arm64_s2.h"
-#include "mmu/format/decode.h"
-
 namespace mmudiff {
-
-using namespace arm64s2;
 
 namespace {
 
-// Device memory, by the Arm ARM's stage-2 MemAttr encodings: without FEAT_S2FWB MemAttr[3:2] = 00
-// is Device (MemAttr[1:0] the type: nGnRnE, nGnRE, nGRE, GRE); with FWB, MemAttr[2] = 0 is.
-// KVM writes only nGnRE, but every Device type forbids execution alike.
-bool is_device(uint64_t desc, bool fwb) {
-  uint64_t attr = (desc & kMemAttrMask) >> kMemAttrShift;
-  return fwb ? !(attr & 0x4) : (attr & 0xc) == 0;
-}
-
-// Executable at some exception level: XN[1:0] = 10 is the only encoding that forbids execution at
-// both EL1 and EL0 (00 allows both; with FEAT_XNX, 01 allows EL0 and 11 allows EL1).
-bool is_executable(uint64_t desc) {
-  return (desc & kXnMask) != kXn;
-}
-
 class Checker {
  public:
-  Checker(const SimMemory& memory, bool fwb, std::vector<InvariantViolation>* out)
-      : memory_(memory), fwb_(fwb), out_(out) {}
+  Checker(const SimMemory& memory, const DescriptorFormat& format, bool fwb,
+          std::vector<InvariantViolation>* out)
+      : memory_(memory), f_(format), fwb_(fwb), out_(out) {}
 
   void page(uint64_t pa, unsigned level, uint64_t base) {
     if (!seen_.insert(pa).second) {
@@ -43,11 +25,11 @@ class Checker {
     const uint64_t* t = memory_.table_page(pa);
     if (!t) return;  // the table-links oracle reports dangling links
     int nonzero = 0;
-    for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+    for (unsigned i = 0; i < f_.entries_per_table(); ++i) {
       uint64_t d = t[i];
       if (d == 0) continue;
       ++nonzero;
-      entry(d, level, base + i * granule_size(level));
+      entry(d, level, base + i * f_.granule_size(level));
     }
     int count = memory_.page_count(t);
     if (count != 1 + nonzero)
@@ -59,19 +41,19 @@ class Checker {
 
  private:
   void entry(uint64_t d, unsigned level, uint64_t ipa) {
-    switch (classify(d, level)) {
+    switch (f_.classify(d, level)) {
       case DescriptorKind::Invalid: {
-        uint64_t owner = (d & kOwnerMask) >> kOwnerShift;
-        if ((d & ~kOwnerMask) || owner > kMaxOwnerId)
+        unsigned owner = f_.owner_annotation(d);
+        if (owner == 0 || owner > f_.max_owner_id())
           add(Severity::Functional, "owner",
               fmt::format("IPA {:#x} level {}: invalid descriptor {:#018x} is not an owner "
                           "annotation (id <= {})",
-                          ipa, level, d, kMaxOwnerId));
-        else if (level != kLastLevel)
+                          ipa, level, d, f_.max_owner_id()));
+        else if (level != f_.owner_annotation_level())
           add(Severity::Functional, "owner",
               fmt::format("IPA {:#x} level {}: owner annotation {:#018x} above level {}; set_owner "
                           "annotates single pages only",
-                          ipa, level, d, kLastLevel));
+                          ipa, level, d, f_.owner_annotation_level()));
         return;
       }
       case DescriptorKind::Reserved:
@@ -79,12 +61,12 @@ class Checker {
             fmt::format("IPA {:#x}: {:#018x} is a reserved encoding at level {}", ipa, d, level));
         return;
       case DescriptorKind::Table:
-        if (d & table_reserved_mask())
+        if (d & f_.table_reserved_mask(level))
           add(Severity::Security, "reserved-bits",
               fmt::format("IPA {:#x} level {}: table descriptor {:#018x} has bits {:#x} besides "
                           "address and type",
-                          ipa, level, d, d & table_reserved_mask()));
-        page(output_address(d), level + 1, ipa);
+                          ipa, level, d, d & f_.table_reserved_mask(level)));
+        page(f_.next_table_address(d, level), level + 1, ipa);
         return;
       case DescriptorKind::Block:
       case DescriptorKind::Page:
@@ -94,21 +76,22 @@ class Checker {
   }
 
   void leaf(uint64_t d, unsigned level, uint64_t ipa) {
-    uint64_t misaligned =
-        level < kLastLevel ? d & genmask(granule_shift(level) - 1, kPageShift) : 0;
-    uint64_t reserved = d & leaf_reserved_mask(level) & ~misaligned;
+    uint64_t misaligned = f_.block_misalignment(d, level);
+    uint64_t reserved = d & f_.leaf_reserved_mask(level) & ~misaligned;
     if (reserved)
       add(Severity::Security, "reserved-bits",
           fmt::format("IPA {:#x}: bits {:#x} set in {}", ipa, reserved,
-                      describe_descriptor(d, level, fwb_)));
+                      f_.describe(d, level, fwb_)));
     if (misaligned)
       add(Severity::Security, "block-alignment",
           fmt::format("IPA {:#x}: level {} block OA {:#x} is not aligned to {:#x}", ipa, level,
-                      output_address(d), granule_size(level)));
-    if (is_device(d, fwb_) && is_executable(d))
+                      f_.output_address(d, level), f_.granule_size(level)));
+    // Device memory is never executable, at any privilege: every device type forbids it alike.
+    LeafAttributes a = f_.leaf_attributes(d, level, fwb_);
+    if (a.memory_type == MemoryType::Device && a.permissions.executable())
       add(Severity::Security, "device-exec",
           fmt::format("IPA {:#x}: device memory is executable: {}", ipa,
-                      describe_descriptor(d, level, fwb_)));
+                      f_.describe(d, level, fwb_)));
   }
 
   void add(Severity s, const char* rule, std::string what) {
@@ -116,6 +99,7 @@ class Checker {
   }
 
   const SimMemory& memory_;
+  const DescriptorFormat& f_;
   bool fwb_;
   std::vector<InvariantViolation>* out_;
   std::unordered_set<uint64_t> seen_;
@@ -126,10 +110,11 @@ class Checker {
 std::vector<InvariantViolation> check_invariants(const TableRoot& root, const SimMemory& memory) {
   std::vector<InvariantViolation> out;
   if (!root.live()) return out;
-  Checker c(memory, root.fwb, &out);
-  uint64_t per_page = granule_size(root.start_level) * kEntriesPerTable;
+  const DescriptorFormat& f = *root.format;
+  Checker c(memory, f, root.fwb, &out);
+  uint64_t per_page = f.root_page_span(root.start_level);
   for (unsigned p = 0; p < root.pgd_pages; ++p)
-    c.page(root.pgd_pa + p * kPageSize, root.start_level, p * per_page);
+    c.page(root.pgd_pa + p * f.page_size(), root.start_level, p * per_page);
   return out;
 }
 

@@ -14,7 +14,8 @@ namespace mmudiff {
 
 struct InvariantViolation {
   Severity severity;
-  std::string rule;  // "reserved-bits", "block-alignment", "device-exec", "owner", "aliasing", "refcount"
+  // "reserved-bits", "block-alignment", "device-exec", "owner", "aliasing", "refcount"
+  std::string rule;
   std::string what;
 };
 

@@ -3,16 +3,13 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "mmu/format/arm64_s2.h"
-
 namespace mmudiff {
-
-using namespace arm64s2;
 
 static_assert(crypto_shorthash_siphash24_KEYBYTES == 16);
 static_assert(crypto_shorthash_siphash24_BYTES == 8);
@@ -27,10 +24,51 @@ uint64_t siphash24(const SipKey& key, const void* data, size_t len) {
 
 namespace {
 
+// Entries per table page the hash tree handles: 512 for arm64 (4 KiB granule), x86 EPT and
+// RISC-V G-stage alike.
+constexpr unsigned kMaxEntries = 512;
+
+// One page's hash: its entries in order, each table descriptor with its address field masked
+// and followed by the hash of the subtree it points to (child(next-level table address)). The
+// full hash and the cache both hash pages here, so they agree by construction.
+template <class ChildHash>
+uint64_t hash_page(const DescriptorFormat& f, const SipKey& key, const uint64_t* entries,
+                   unsigned level, ChildHash&& child, size_t* bytes) {
+  const unsigned n = f.entries_per_table();
+  if (n > kMaxEntries) throw std::logic_error("format has more entries per table than supported");
+  std::array<DescriptorKind, kMaxEntries> kinds;
+  f.classify_page({entries, n}, level, {kinds.data(), n});
+  const bool tables_here = level < f.last_level();
+  const uint64_t keep = ~f.table_address_mask(level);
+  std::array<uint64_t, kMaxEntries * 2> buf;
+  size_t k = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    uint64_t e = entries[i];
+    if (tables_here && kinds[i] == DescriptorKind::Table) {
+      buf[k++] = e & keep;
+      buf[k++] = child(f.next_table_address(e, level));
+    } else {
+      buf[k++] = e;
+    }
+  }
+  *bytes += k * sizeof(uint64_t);
+  return siphash24(key, buf.data(), k * sizeof(uint64_t));
+}
+
+// The root hash covers the IPA size (44..48-bit tables share one start-level page) and every
+// start-level page's hash.
+uint64_t hash_root(const SipKey& key, const TableRoot& root, const std::vector<uint64_t>& pages) {
+  std::vector<uint64_t> top;
+  top.reserve(pages.size() + 1);
+  top.push_back(root.ia_bits);
+  top.insert(top.end(), pages.begin(), pages.end());
+  return siphash24(key, top.data(), top.size() * sizeof(uint64_t));
+}
+
 class Hasher {
  public:
   Hasher(const SimMemory& memory, const SipKey& key, HashedTable* out)
-      : memory_(memory), key_(key), out_(out) {}
+      : memory_(memory), key_(key), format_(*out->root.format), out_(out) {}
 
   // A page's hash covers its masked entries, then the hashes of the tables it points to.
   uint64_t page(uint64_t pa, unsigned level) {
@@ -38,74 +76,200 @@ class Hasher {
     if (!entries) return 0;  // a dangling link: the translation oracle reports it
     // A page linked more than once (the invariants report it) is hashed once per level: without
     // this, a page aliased at every level would be hashed 512^3 times.
-    auto [memo, fresh] = memo_.try_emplace(pa * kLevels + level, 0);
-    if (!fresh) return memo->second;
-    std::array<uint64_t, kEntriesPerTable * 2> buf;
-    size_t n = 0;
-    for (unsigned i = 0; i < kEntriesPerTable; ++i) {
-      uint64_t e = entries[i];
-      if (level < kLastLevel && classify(e, level) == DescriptorKind::Table) {
-        buf[n++] = e & ~table_address_mask();
-        buf[n++] = page(output_address(e), level + 1);
-      } else {
-        buf[n++] = e;
-      }
-    }
-    uint64_t h = siphash24(key_, buf.data(), n * sizeof(uint64_t));
-    out_->page_hash[pa] = h;
+    uint64_t key = page_key(pa, level);
+    if (auto memo = out_->subtree_hashes.find(key); memo != out_->subtree_hashes.end())
+      return memo->second;
+    uint64_t h = hash_page(
+        format_, key_, entries, level, [&](uint64_t child) { return page(child, level + 1); },
+        &out_->bytes_hashed);
+    out_->subtree_hashes[key] = h;
     ++out_->pages;
-    out_->bytes_hashed += n * sizeof(uint64_t);
-    memo_[pa * kLevels + level] = h;  // not memo->second: the recursion may have rehashed memo_
     return h;
   }
 
  private:
   const SimMemory& memory_;
   const SipKey& key_;
+  const DescriptorFormat& format_;
   HashedTable* out_;
-  std::unordered_map<uint64_t, uint64_t> memo_;  // pa * kLevels + level -> hash
 };
 
 }  // namespace
+
+std::optional<uint64_t> HashedTable::subtree_hash(uint64_t pa, unsigned level) const {
+  if (cache) return cache->subtree_hash(pa, level);
+  auto it = subtree_hashes.find(page_key(pa, level));
+  if (it == subtree_hashes.end()) return std::nullopt;
+  return it->second;
+}
 
 HashedTable hash_table(const TableRoot& root, const SimMemory& memory, const SipKey& key) {
   HashedTable t;
   t.root = root;
   if (!root.live()) return t;
   Hasher h(memory, key, &t);
-  std::array<uint64_t, kMaxPgdPages + 1> top{};
-  top[0] = root.ia_bits;
+  std::vector<uint64_t> top;
   for (unsigned p = 0; p < root.pgd_pages; ++p)
-    top[p + 1] = h.page(root.pgd_pa + p * kPageSize, root.start_level);
-  t.root_hash = siphash24(key, top.data(), (root.pgd_pages + 1) * sizeof(uint64_t));
+    top.push_back(h.page(root.pgd_pa + p * root.format->page_size(), root.start_level));
+  t.root_hash = hash_root(key, root, top);
   return t;
 }
+
+// ---- The cache ----------------------------------------------------------------------------
+
+void TableHashCache::clear() {
+  entries_.clear();
+  memory_ = nullptr;
+  format_ = nullptr;
+  root_ = TableRoot{};
+  live_pages_ = 0;
+}
+
+bool TableHashCache::same_table(const TableRoot& root, const SimMemory& memory) const {
+  return memory_ == &memory && format_ == root.format && root_.ia_bits == root.ia_bits &&
+         root_.start_level == root.start_level && root_.pgd_pa == root.pgd_pa &&
+         root_.pgd_pages == root.pgd_pages;
+}
+
+std::optional<uint64_t> TableHashCache::subtree_hash(uint64_t pa, unsigned level) const {
+  auto it = entries_.find(page_key(pa, level));
+  if (it == entries_.end() || !it->second.live) return std::nullopt;
+  return it->second.hash;
+}
+
+// A changed page invalidates its own hash and, since a hash covers its children's, every
+// ancestor's up to the root.
+void TableHashCache::mark_stale(uint64_t key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.stale) return;
+  it->second.stale = true;
+  for (uint64_t parent : it->second.parents) mark_stale(parent);
+}
+
+// Drops one link parent -> child; a child nothing links to any more (and that is not a
+// start-level page, which has no parent) leaves the cache, unlinking its own children.
+void TableHashCache::unlink(uint64_t parent, uint64_t child) {
+  auto it = entries_.find(child);
+  if (it == entries_.end()) return;
+  auto& parents = it->second.parents;
+  if (auto p = std::find(parents.begin(), parents.end(), parent); p != parents.end())
+    parents.erase(p);
+  if (!parents.empty()) return;
+  std::vector<uint64_t> children = std::move(it->second.children);
+  if (it->second.live) --live_pages_;
+  entries_.erase(it);
+  for (uint64_t c : children) unlink(child, c);
+}
+
+uint64_t TableHashCache::visit(uint64_t key) {
+  uint64_t pa = key & ~(format_->page_size() - 1);
+  unsigned level = static_cast<unsigned>(key & (format_->page_size() - 1));
+  // References to unordered_map elements survive rehashing; this one survives the recursion
+  // below because unlink() only drops pages at deeper levels than any page on the stack.
+  Entry& e = entries_[key];
+  if (!e.stale && e.generation == memory_->generation(pa)) return e.hash;
+  e.generation = memory_->generation(pa);
+  std::vector<uint64_t> old_children = std::move(e.children);
+  e.children.clear();
+  const uint64_t* entries = memory_->table_page(pa);
+  bool was_live = e.live;
+  e.live = entries != nullptr;
+  if (e.live) {
+    ++rehashed_;
+    e.hash = hash_page(
+        *format_, key_, entries, level,
+        [&](uint64_t child_pa) {
+          uint64_t child = page_key(child_pa, level + 1);
+          uint64_t h = visit(child);
+          Entry& c = entries_[child];
+          c.parents.push_back(key);
+          e.children.push_back(child);
+          return h;
+        },
+        &bytes_hashed_);
+  } else {
+    e.hash = 0;  // a dangling link hashes as 0, as in hash_table; its generation still tells
+                 // when the page becomes table memory
+  }
+  live_pages_ += e.live;
+  live_pages_ -= was_live;
+  e.stale = false;
+  // New links are in place before old ones go, so a child kept across the change stays cached.
+  for (uint64_t c : old_children) unlink(key, c);
+  return e.hash;
+}
+
+HashedTable TableHashCache::update(const TableRoot& root, const SimMemory& memory) {
+  rehashed_ = 0;
+  bytes_hashed_ = 0;
+  if (!root.live() || !memory.tracks_stores()) {
+    clear();
+    HashedTable full = hash_table(root, memory, key_);
+    rehashed_ = full.pages;
+    return full;
+  }
+  if (!same_table(root, memory)) {
+    clear();
+    memory_ = &memory;
+    format_ = root.format;
+    root_ = root;
+  } else {
+    changed_.clear();
+    if (memory.changed_since(synced_clock_, &changed_)) {
+      for (uint64_t pa : changed_)
+        for (unsigned level = 0; level < format_->levels(); ++level)
+          mark_stale(page_key(pa, level));
+    } else {
+      // The journal no longer reaches back to the last update: compare every generation.
+      for (auto& [k, e] : entries_)
+        if (e.generation != memory.generation(k & ~(format_->page_size() - 1))) mark_stale(k);
+    }
+  }
+  synced_clock_ = memory.change_clock();
+
+  HashedTable t;
+  t.root = root;
+  t.cache = this;
+  std::vector<uint64_t> top;
+  for (unsigned p = 0; p < root.pgd_pages; ++p)
+    top.push_back(visit(page_key(root.pgd_pa + p * format_->page_size(), root.start_level)));
+  t.root_hash = hash_root(key_, root, top);
+  t.pages = live_pages_;
+  t.bytes_hashed = bytes_hashed_;
+  return t;
+}
+
+// ---- The structural diff ------------------------------------------------------------------
 
 namespace {
 
 // Whether the subtrees at pa_a and pa_b hashed alike; a page with no hash (not table memory) never
 // matches.
-bool same_subtree(const HashedTable& a, uint64_t pa_a, const HashedTable& b, uint64_t pa_b) {
-  auto ha = a.page_hash.find(pa_a), hb = b.page_hash.find(pa_b);
-  return ha != a.page_hash.end() && hb != b.page_hash.end() && ha->second == hb->second;
+bool same_subtree(const HashedTable& a, uint64_t pa_a, const HashedTable& b, uint64_t pa_b,
+                  unsigned level) {
+  auto ha = a.subtree_hash(pa_a, level), hb = b.subtree_hash(pa_b, level);
+  return ha && hb && *ha == *hb;
 }
 
 std::optional<DivergingEntry> diverge_page(const HashedTable& a, const SimMemory& ma, uint64_t pa_a,
                                            const HashedTable& b, const SimMemory& mb, uint64_t pa_b,
                                            unsigned level, uint64_t base) {
+  const DescriptorFormat& f = *a.root.format;
   const uint64_t* ea = ma.table_page(pa_a);
   const uint64_t* eb = mb.table_page(pa_b);
   if (!ea || !eb) return DivergingEntry{base, level, ea ? ea[0] : 0, eb ? eb[0] : 0};
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
-    uint64_t ipa = base + i * granule_size(level);
-    bool ta = level < kLastLevel && classify(ea[i], level) == DescriptorKind::Table;
-    bool tb = level < kLastLevel && classify(eb[i], level) == DescriptorKind::Table;
-    uint64_t ma_ = ta ? ea[i] & ~table_address_mask() : ea[i];
-    uint64_t mb_ = tb ? eb[i] & ~table_address_mask() : eb[i];
+  const uint64_t keep = ~f.table_address_mask(level);
+  const bool tables_here = level < f.last_level();
+  for (unsigned i = 0; i < f.entries_per_table(); ++i) {
+    uint64_t ipa = base + i * f.granule_size(level);
+    bool ta = tables_here && f.classify(ea[i], level) == DescriptorKind::Table;
+    bool tb = tables_here && f.classify(eb[i], level) == DescriptorKind::Table;
+    uint64_t ma_ = ta ? ea[i] & keep : ea[i];
+    uint64_t mb_ = tb ? eb[i] & keep : eb[i];
     if (ma_ != mb_) return DivergingEntry{ipa, level, ea[i], eb[i]};
     if (!ta) continue;
-    uint64_t ca = output_address(ea[i]), cb = output_address(eb[i]);
-    if (same_subtree(a, ca, b, cb)) continue;
+    uint64_t ca = f.next_table_address(ea[i], level), cb = f.next_table_address(eb[i], level);
+    if (same_subtree(a, ca, b, cb, level + 1)) continue;
     // A table pointer to something that is not a table page diverges here, at the pointer.
     if (!ma.table_page(ca) || !mb.table_page(cb)) {
       if (!ma.table_page(ca) && !mb.table_page(cb)) continue;  // dangling alike: hashed alike
@@ -123,19 +287,21 @@ std::optional<DivergingEntry> first_divergence(const HashedTable& a, const SimMe
   // Destroyed tables are alike whatever configuration they had.
   if (!a.root.live() && !b.root.live()) return std::nullopt;
   if (a.root_hash == b.root_hash && a.root.live() == b.root.live() &&
-      a.root.ia_bits == b.root.ia_bits)
+      a.root.ia_bits == b.root.ia_bits && a.root.format == b.root.format)
     return std::nullopt;
-  // Tables of different geometry (or one destroyed) diverge at the root itself. The IPA size is
-  // compared here because 44..48-bit tables share one start-level page: only the root hash, which
-  // covers ia_bits, tells them apart.
+  // Tables of different geometry or format (or one destroyed) diverge at the root itself. The
+  // IPA size is compared here because 44..48-bit tables share one start-level page: only the
+  // root hash, which covers ia_bits, tells them apart.
   const DivergingEntry at_root{0, a.root.start_level, 0, 0};
   if (!a.root.live() || !b.root.live() || a.root.ia_bits != b.root.ia_bits ||
-      a.root.pgd_pages != b.root.pgd_pages || a.root.start_level != b.root.start_level)
+      a.root.pgd_pages != b.root.pgd_pages || a.root.start_level != b.root.start_level ||
+      a.root.format != b.root.format)
     return at_root;
-  uint64_t per_page = granule_size(a.root.start_level) * kEntriesPerTable;
+  const DescriptorFormat& f = *a.root.format;
+  uint64_t per_page = f.root_page_span(a.root.start_level);
   for (unsigned p = 0; p < a.root.pgd_pages; ++p) {
-    uint64_t pa = a.root.pgd_pa + p * kPageSize, pb = b.root.pgd_pa + p * kPageSize;
-    if (same_subtree(a, pa, b, pb)) continue;
+    uint64_t pa = a.root.pgd_pa + p * f.page_size(), pb = b.root.pgd_pa + p * f.page_size();
+    if (same_subtree(a, pa, b, pb, a.root.start_level)) continue;
     if (!ma.table_page(pa) && !mb.table_page(pb)) continue;  // neither is table memory
     if (auto d = diverge_page(a, ma, pa, b, mb, pb, a.root.start_level, p * per_page)) return d;
   }

@@ -3,30 +3,26 @@
 
 #include <fmt/format.h>
 
-#include "mmu/format/arm64_s2.h"
-
 namespace mmudiff {
-
-using namespace arm64s2;
 
 namespace {
 
-void flatten(const SimMemory& memory, uint64_t table_pa, unsigned level, uint64_t base,
-             TableSnapshot* out) {
+void flatten(const SimMemory& memory, const DescriptorFormat& f, uint64_t table_pa, unsigned level,
+             uint64_t base, TableSnapshot* out) {
   const uint64_t* entries = memory.table_page(table_pa);
   if (!entries) {
     out->broken_links.push_back(fmt::format(
         "table at {:#x} (level {}, IPA {:#x}) is not a live page", table_pa, level, base));
     return;
   }
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+  for (unsigned i = 0; i < f.entries_per_table(); ++i) {
     uint64_t raw = entries[i];
     if (raw == 0) continue;
-    uint64_t ipa = base + i * granule_size(level);
-    bool table = classify(raw, level) == DescriptorKind::Table;
+    uint64_t ipa = base + i * f.granule_size(level);
+    bool table = level < f.last_level() && f.classify(raw, level) == DescriptorKind::Table;
     out->entries.push_back(
-        {ipa, static_cast<uint8_t>(level), raw, table ? raw & ~table_address_mask() : raw});
-    if (table) flatten(memory, output_address(raw), level + 1, ipa, out);
+        {ipa, static_cast<uint8_t>(level), raw, table ? raw & ~f.table_address_mask(level) : raw});
+    if (table) flatten(memory, f, f.next_table_address(raw, level), level + 1, ipa, out);
   }
 }
 
@@ -37,9 +33,11 @@ TableSnapshot take_snapshot(const Backend& backend, const SimMemory& memory) {
   snap.root = backend.root();
   if (!snap.root.live()) return snap;
   // The concatenated start-level pages are one table of pgd_pages * 512 entries.
-  uint64_t per_page = granule_size(snap.root.start_level) * kEntriesPerTable;
+  const DescriptorFormat& f = *snap.root.format;
+  uint64_t per_page = f.root_page_span(snap.root.start_level);
   for (unsigned p = 0; p < snap.root.pgd_pages; ++p)
-    flatten(memory, snap.root.pgd_pa + p * kPageSize, snap.root.start_level, p * per_page, &snap);
+    flatten(memory, f, snap.root.pgd_pa + p * f.page_size(), snap.root.start_level, p * per_page,
+            &snap);
   return snap;
 }
 

@@ -5,11 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "mmu/format/arm64_s2.h"
-
 namespace mmudiff {
-
-using namespace arm64s2;
 
 namespace {
 
@@ -26,18 +22,15 @@ uint64_t next_boundary(const std::vector<Mapping>& m, size_t cursor, uint64_t ip
   return m[cursor].ipa + m[cursor].size;
 }
 
-// Access the entry grants: R, W, and execution at EL1 and at EL0, as four bits. Stage-2 XN[1:0]
-// (bits [54:53]) with FEAT_XNX: 00 executable at both, 01 not at EL1, 10 at neither, 11 not at EL0.
-// Without FEAT_XNX, XN[0] is RES0 and XN[1] alone decides; since a set XN[0] may be honoured, each
-// EL is counted executable when either reading allows it, so a stray XN[0] never hides execution.
+// Access a mapping grants, as four bits: R, W, and execution at the privileged and unprivileged
+// level, as the format reads its attribute bits (arm64: S2AP and XN[1:0], see
+// DescriptorFormat::permissions).
 constexpr unsigned kAccessR = 8, kAccessW = 4, kAccessXEl1 = 2, kAccessXEl0 = 1;
 
-unsigned access(uint64_t attrs) {
-  unsigned xn = static_cast<unsigned>((attrs & kXnMask) >> 53);
-  unsigned a = ((attrs & kS2apR) ? kAccessR : 0u) | ((attrs & kS2apW) ? kAccessW : 0u);
-  if (xn == 0 || xn == 3) a |= kAccessXEl1;
-  if (xn == 0 || xn == 1) a |= kAccessXEl0;
-  return a;
+unsigned access(const DescriptorFormat& f, uint64_t attrs) {
+  Permissions p = f.permissions(attrs);
+  return (p.read ? kAccessR : 0u) | (p.write ? kAccessW : 0u) |
+         (p.exec_privileged ? kAccessXEl1 : 0u) | (p.exec_unprivileged ? kAccessXEl0 : 0u);
 }
 
 std::string access_text(unsigned a) {
@@ -54,16 +47,17 @@ std::string access_text(unsigned a) {
 
 }  // namespace
 
-std::string describe_mapping_attrs(uint64_t attrs) {
-  return fmt::format("{} MemAttr={:#x} SH={} AF={} SW={:#x}", access_text(access(attrs)),
-                     (attrs & kMemAttrMask) >> kMemAttrShift, (attrs & kShMask) >> kShShift,
-                     (attrs & kAf) ? 1 : 0, (attrs & kSwMask) >> kSwShift);
+std::string describe_mapping_attrs(uint64_t attrs, const DescriptorFormat& format) {
+  return fmt::format("{} {}", access_text(access(format, attrs)),
+                     format.describe_attributes(attrs));
 }
 
 // The first difference in IPA order decides nothing by itself: a missing mapping below a leaked
 // one must not hide the leak. Each class keeps its first difference; the most severe one wins.
 std::optional<TranslationDifference> compare_translations(const Translation& actual,
-                                                          const Translation& expected) {
+                                                          const Translation& expected,
+                                                          const DescriptorFormat& format) {
+  auto describe_attrs = [&](uint64_t attrs) { return describe_mapping_attrs(attrs, format); };
   std::optional<TranslationDifference> security, functional;
   auto note = [&](Severity s, uint64_t ipa, std::string what) {
     auto& slot = s == Severity::Security ? security : functional;
@@ -83,14 +77,14 @@ std::optional<TranslationDifference> compare_translations(const Translation& act
     if (a && !e)
       note(Severity::Security, ipa,
            fmt::format("IPA {:#x}: maps PA {:#x} ({}) where the reference maps nothing", ipa,
-                       a->pa + (ipa - a->ipa), describe_mapping_attrs(a->attrs)));
+                       a->pa + (ipa - a->ipa), describe_attrs(a->attrs)));
     if (!a && e)
       note(Severity::Functional, ipa,
            fmt::format("IPA {:#x}: not mapped; the reference maps PA {:#x} ({})", ipa,
-                       e->pa + (ipa - e->ipa), describe_mapping_attrs(e->attrs)));
+                       e->pa + (ipa - e->ipa), describe_attrs(e->attrs)));
     if (a && e) {
       uint64_t pa = a->pa + (ipa - a->ipa), pe = e->pa + (ipa - e->ipa);
-      unsigned xa = access(a->attrs), xe = access(e->attrs);
+      unsigned xa = access(format, a->attrs), xe = access(format, e->attrs);
       if (pa != pe)
         note(Severity::Security, ipa,
              fmt::format("IPA {:#x}: maps PA {:#x}; the reference maps PA {:#x}", ipa, pa, pe));
@@ -101,7 +95,7 @@ std::optional<TranslationDifference> compare_translations(const Translation& act
       else if (a->attrs != e->attrs)
         note(Severity::Functional, ipa,
              fmt::format("IPA {:#x}: attributes {}; the reference has {}", ipa,
-                         describe_mapping_attrs(a->attrs), describe_mapping_attrs(e->attrs)));
+                         describe_attrs(a->attrs), describe_attrs(e->attrs)));
     }
     uint64_t next = std::min(next_boundary(A, ca, ipa), next_boundary(E, ce, ipa));
     if (next <= ipa) break;  // wrapped past the top of the address space

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "mmu/format/format.h"
 #include "oracles/translation.h"
 #include "oracles/verdict.h"
 
@@ -17,9 +18,13 @@ struct TranslationDifference {
   std::string what;  // one line: "IPA 0x...: maps PA 0x... where the reference maps nothing"
 };
 
-std::optional<TranslationDifference> compare_translations(const Translation& actual,
-                                                          const Translation& expected);
+// format reads the attribute bits of both translations (Mapping::attrs).
+std::optional<TranslationDifference> compare_translations(
+    const Translation& actual, const Translation& expected,
+    const DescriptorFormat& format = default_format());
 
-std::string describe_mapping_attrs(uint64_t attrs);
+// "rw- MemAttr=0xf SH=3 AF=1 SW=0x0": the access a mapping grants, then its attribute bits.
+std::string describe_mapping_attrs(uint64_t attrs,
+                                   const DescriptorFormat& format = default_format());
 
 }  // namespace mmudiff

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mmudiff {
@@ -20,6 +21,20 @@ enum class Severity : uint8_t {
 
 const char* severity_name(Severity s);
 
+// One side of a structural divergence: the first diverging descriptor as one backend has it,
+// every field decoded by the table's format, so a report can put the sides next to each other.
+struct DescriptorSide {
+  std::string backend;
+  uint64_t ipa_start = 0;  // the IPA range the entry translates: [ipa_start, ipa_end)
+  uint64_t ipa_end = 0;
+  unsigned level = 0;
+  uint64_t raw = 0;
+  std::string kind;  // "invalid", "table", "block", "page", "reserved"
+  std::vector<std::pair<std::string, std::string>> fields;  // name -> "value (meaning)"
+
+  bool operator==(const DescriptorSide&) const = default;
+};
+
 struct Finding {
   Severity severity;
   std::string oracle;                 // "return-codes", "final-tables", "memory", "warnings", ...
@@ -27,6 +42,9 @@ struct Finding {
   std::string op_kind;                // that operation's name
   std::string summary;                // one line
   std::vector<std::string> evidence;  // decoded descriptors, effect traces, per backend
+  // The first diverging descriptor, one side per backend compared (reference first); empty
+  // when the finding is not about two tables differing.
+  std::vector<DescriptorSide> divergence = {};
 
   std::string signature() const;
 };

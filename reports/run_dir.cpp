@@ -6,9 +6,17 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "mmu/backend.h"
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/text_format.h"
+#ifdef MMUDIFF_HAVE_LINUX61
+#include "mmu/linux61/linux61_backend.h"
+#endif
 
 namespace mmudiff::rundir {
 
@@ -68,12 +76,39 @@ void append_json_line(const std::filesystem::path& path, const nlohmann::json& v
   ::close(fd);
 }
 
+namespace {
+
+// 64-bit addresses and descriptors as hex strings: JSON readers that hold numbers as doubles
+// (JavaScript among them) would round them.
+std::string hex(uint64_t v) {
+  return fmt::format("{:#x}", v);
+}
+
+nlohmann::json divergence_json(const std::vector<DescriptorSide>& sides) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& side : sides) {
+    nlohmann::json fields = nlohmann::json::array();
+    for (const auto& [name, value] : side.fields)
+      fields.push_back({{"name", name}, {"value", value}});
+    list.push_back({{"backend", side.backend},
+                    {"ipa_start", hex(side.ipa_start)},
+                    {"ipa_end", hex(side.ipa_end)},
+                    {"level", side.level},
+                    {"raw", fmt::format("{:#018x}", side.raw)},
+                    {"kind", side.kind},
+                    {"fields", fields}});
+  }
+  return list;
+}
+
+}  // namespace
+
 nlohmann::json finding_json(const Finding& finding) {
   return {
       {"signature", finding.signature()}, {"class", severity_name(finding.severity)},
       {"oracle", finding.oracle},         {"op_index", finding.op_index},
       {"op_kind", finding.op_kind},       {"summary", finding.summary},
-      {"evidence", finding.evidence},
+      {"evidence", finding.evidence},     {"divergence", divergence_json(finding.divergence)},
   };
 }
 
@@ -87,6 +122,61 @@ std::string finding_dir_name(const Finding& finding) {
       name += keep ? c : '-';
   }
   return name;
+}
+
+std::filesystem::path write_finding(const std::filesystem::path& run_dir, const Finding& finding,
+                                    const Stream& stream, const nlohmann::json& extra) {
+  std::filesystem::path dir = run_dir / kFindingsDir / finding_dir_name(finding);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    throw std::runtime_error(fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
+  std::vector<uint8_t> bytes = encode_binary(stream);
+  write_file_atomic(dir / kFindingInput,
+                    std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  write_file_atomic(
+      dir / kFindingReproducer,
+      fmt::format("# {}\n# expect: {}/{}\n{}", finding.summary, severity_name(finding.severity),
+                  finding.oracle, format_stream(stream)));
+  nlohmann::json record = finding_json(finding);
+  for (const auto& [key, value] : extra.items()) record[key] = value;
+  write_json_atomic(dir / kFindingFile, record);
+  return dir;
+}
+
+nlohmann::json tool_json() {
+#if defined(__clang__)
+  const char* compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  const char* compiler = "g++ " __VERSION__;
+#else
+  const char* compiler = "unknown";
+#endif
+  return {{"version", MMUDIFF_VERSION}, {"compiler", compiler}, {"build_type", MMUDIFF_BUILD_TYPE}};
+}
+
+nlohmann::json backends_json(const std::vector<std::string>& names) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& name : names) {
+    const BackendInfo* info = find_backend(name);
+    if (!info) throw std::invalid_argument(fmt::format("no backend '{}' in this build", name));
+    std::string identity = fmt::format("mmudiff {} (built from this tree)", MMUDIFF_VERSION);
+#ifdef MMUDIFF_HAVE_LINUX61
+    if (name == "linux61") identity = linux61_source_info().summary();
+#endif
+    list.push_back(
+        {{"name", info->name}, {"description", info->description}, {"identity", identity}});
+  }
+  return list;
+}
+
+std::string utc_timestamp(std::chrono::system_clock::time_point t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 }  // namespace mmudiff::rundir

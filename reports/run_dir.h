@@ -9,19 +9,25 @@
 //   findings/SIG/     one directory per distinct signature: finding.json, input.bin, repro.mmu
 //   corpus/           the engines' working corpus (resumed by the next campaign on this directory)
 //   exercised.json    operations per kind, leaves per level and block size, replayed from the
-//   corpus proofs.json       mmudiff prove --json report.json, report.html   written by `mmudiff
-//   report`
+//                     corpus
+//   proofs.json       mmudiff prove --json
+//   report.json, report.html   written by `mmudiff report`
+//
+// The JSON files follow the schemas in reports/schema/ (json_schema.h names them).
 //
 // Every file is written whole and renamed into place (or appended a line at a time and synced),
 // so a reader never sees half a file and a finding is on disk before anything else happens.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "mmu/ops/op.h"
 #include "oracles/verdict.h"
 
 namespace mmudiff::rundir {
@@ -50,5 +56,21 @@ nlohmann::json finding_json(const Finding& finding);
 // The directory name for a finding's signature: "security-translation-map", safe in any file
 // system.
 std::string finding_dir_name(const Finding& finding);
+
+// Writes findings/NAME/ for a finding and the stream that shows it: input.bin (the binary
+// stream), repro.mmu (the same as text, with the expected verdict), then finding.json, which is
+// finding_json(finding) with EXTRA's keys added. finding.json comes last, so a directory that has
+// it is complete. Returns the directory.
+std::filesystem::path write_finding(const std::filesystem::path& run_dir, const Finding& finding,
+                                    const Stream& stream, const nlohmann::json& extra);
+
+// What run.json records about the binary that wrote it: version, compiler, build type.
+nlohmann::json tool_json();
+// run.json's backends: name, description, identity (linux61: the source package version and
+// the compiled files' hashes; the others are built from this tree, so the tool version).
+// Throws std::invalid_argument for a name not in this build.
+nlohmann::json backends_json(const std::vector<std::string>& names);
+// "2026-11-23T19:49:12Z": UTC, whole seconds, as run.json's started and ended.
+std::string utc_timestamp(std::chrono::system_clock::time_point t);
 
 }  // namespace mmudiff::rundir

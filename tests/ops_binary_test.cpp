@@ -117,11 +117,16 @@ TEST(BinaryLayout, FieldsAnOperationDoesNotUseAreNotEncoded) {
 // ---------------------------------------------------------------------------------------------
 // Decoding arbitrary bytes.
 
-TEST(BinaryDecode, KindIsTheFirstByteModuloTheNumberOfKinds) {
-  EXPECT_EQ(decode({12, 0x08, 0x00})[0].kind, OpKind::Init);
-  EXPECT_EQ(decode({13})[0].kind, OpKind::Destroy);
-  EXPECT_EQ(decode({255, 0, 0})[0].kind, OpKind::Unmap);  // 255 % 12 = 3
-  EXPECT_EQ(decode({0x17, 0})[0].kind, OpKind::GetLeaf);  // 23 % 12 = 11
+TEST(BinaryDecode, KindIsTheFirstByteModuloSixteenWithUnusedCodesFolded) {
+  EXPECT_EQ(decode({16, 0x08, 0x00})[0].kind, OpKind::Init);
+  EXPECT_EQ(decode({17})[0].kind, OpKind::Destroy);
+  EXPECT_EQ(decode({0x1b, 0})[0].kind, OpKind::GetLeaf);  // 27 % 16 = 11
+  // Codes 12-15 are reserved for new kinds; until then they read as kinds 2-5.
+  EXPECT_EQ(decode({12, 0, 0, 0, 0, 0})[0].kind, OpKind::Map);
+  EXPECT_EQ(decode({13, 0, 0})[0].kind, OpKind::Unmap);
+  EXPECT_EQ(decode({14, 0, 0})[0].kind, OpKind::Wrprotect);
+  EXPECT_EQ(decode({255, 0})[0].kind, OpKind::Mkyoung);  // 255 % 16 = 15
+  EXPECT_EQ(encode_binary(decode({255, 0})), (Bytes{5, 0})) << "re-encodes as the kind itself";
 }
 
 TEST(BinaryDecode, IaIsThirtyTwoPlusTheByteModuloSeventeen) {
@@ -161,8 +166,8 @@ TEST(BinaryDecode, ProtByteCarriesRwxdAndTheFourSoftwareBits) {
 
 TEST(BinaryDecode, AVarintStopsAfterTenBytesAndDropsBitsPastSixtyFour) {
   // Ten continuation bytes: the tenth ends the number whatever its top bit says, and only its
-  // lowest bit lands (in bit 63); the next byte starts a new operation (13 % 12 = destroy).
-  Stream s = decode({5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 13});
+  // lowest bit lands (in bit 63); the next byte starts a new operation (17 % 16 = destroy).
+  Stream s = decode({5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 17});
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0].addr, ~uint64_t{0});
   EXPECT_EQ(s[1].kind, OpKind::Destroy);

@@ -12,6 +12,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/text_format.h"
+#include "reports/json_schema.h"
+
 namespace mmudiff {
 namespace {
 
@@ -81,6 +85,63 @@ TEST(RunDir, FindingJsonCarriesSignatureAndDirectoryNameIsSafe) {
   EXPECT_EQ(dir.find(' '), std::string::npos);
   EXPECT_NE(dir.find("effects"), std::string::npos);
   EXPECT_NE(dir.find("map"), std::string::npos);
+}
+
+TEST(RunDir, FindingJsonCarriesTheDivergenceSideBySideAndMeetsTheSchema) {
+  Finding f{Severity::Security, "translation", 1, "map", "walker maps more", {}};
+  f.divergence = {
+      {"linux61", 0x40000000, 0x40200000, 2, 0x40000080000705ULL, "block", {{"OA", "0x80000000"}}},
+      {"walker", 0x40000000, 0x40200000, 2, 0x400000800007fdULL, "block", {{"OA", "0x80000000"}}},
+  };
+  nlohmann::json j = rundir::finding_json(f);
+  ASSERT_EQ(j["divergence"].size(), 2u);
+  EXPECT_EQ(j["divergence"][0]["backend"], "linux61");
+  EXPECT_EQ(j["divergence"][1]["raw"], "0x00400000800007fd");  // hex: doubles would round it
+  EXPECT_EQ(j["divergence"][0]["ipa_end"], "0x40200000");
+  EXPECT_EQ(j["divergence"][0]["fields"][0]["name"], "OA");
+  EXPECT_TRUE(schema::builtin_schemas().validate(j, schema::kFinding).empty());
+  // No divergence: an empty list, still valid.
+  f.divergence.clear();
+  EXPECT_TRUE(rundir::finding_json(f)["divergence"].empty());
+  EXPECT_TRUE(
+      schema::builtin_schemas().validate(rundir::finding_json(f), schema::kFinding).empty());
+}
+
+TEST(RunDir, WriteFindingLeavesInputReproducerAndRecordThatReplay) {
+  fs::path dir = fresh_dir("finding");
+  Stream stream = parse_text("map 0x40000000 2M pa=0x80000000 prot=rw\nunmap 0x40000000 4K\n", "s");
+  Finding f{Severity::Functional, "return-codes", 1, "unmap", "disagree", {"walker: ret 0"}};
+  fs::path fdir = rundir::write_finding(dir, f, stream, {{"hits", 3}, {"source", "s.mmu"}});
+  EXPECT_EQ(fdir, dir / "findings" / rundir::finding_dir_name(f));
+  std::string bin = slurp(fdir / "input.bin");
+  EXPECT_EQ(decode_binary(std::span(reinterpret_cast<const uint8_t*>(bin.data()), bin.size())),
+            stream);
+  std::string mmu = slurp(fdir / "repro.mmu");
+  EXPECT_NE(mmu.find("# expect: functional/return-codes"), std::string::npos) << mmu;
+  EXPECT_EQ(parse_text(mmu, "repro.mmu"), stream);
+  auto record = nlohmann::json::parse(slurp(fdir / "finding.json"));
+  EXPECT_EQ(record["hits"], 3);
+  EXPECT_EQ(record["source"], "s.mmu");
+  EXPECT_EQ(record["signature"], f.signature());
+  EXPECT_TRUE(schema::builtin_schemas().validate(record, schema::kFinding).empty());
+  fs::remove_all(dir);
+}
+
+TEST(RunDir, ToolBackendsAndTimestampsAreWhatRunJsonRecords) {
+  nlohmann::json tool = rundir::tool_json();
+  EXPECT_FALSE(tool["version"].get<std::string>().empty());
+  EXPECT_FALSE(tool["compiler"].get<std::string>().empty());
+  nlohmann::json backends = rundir::backends_json({"walker"});
+  ASSERT_EQ(backends.size(), 1u);
+  EXPECT_EQ(backends[0]["name"], "walker");
+  EXPECT_THROW(rundir::backends_json({"no-such-backend"}), std::invalid_argument);
+#ifdef MMUDIFF_HAVE_LINUX61
+  // The kernel's identity is its package version and file hashes.
+  EXPECT_NE(rundir::backends_json({"linux61"})[0]["identity"].get<std::string>().find("pgtable.c:"),
+            std::string::npos);
+#endif
+  EXPECT_EQ(rundir::utc_timestamp(std::chrono::system_clock::from_time_t(0)),
+            "1970-01-01T00:00:00Z");
 }
 
 }  // namespace

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Installs the Debian packages mmudiff needs (if missing), then configures and builds the given
-# CMake presets (default: "default"). Safe to run again: it only does what is missing.
+# CMake presets (default: "default"; also asan, fuzz, afl). Safe to run again: it only does what
+# is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev llvm afl++ pkg-config
   libz3-dev nlohmann-json3-dev libsodium-dev libcli11-dev libfmt-dev
-  googletest libgtest-dev libbenchmark-dev linux-source-6.1 xz-utils git
+  googletest libgtest-dev libbenchmark-dev linux-source-6.1 xz-utils git zip unzip gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do

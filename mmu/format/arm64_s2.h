@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "mmu/format/format.h"
+
 namespace mmudiff::arm64s2 {
 
 inline constexpr uint64_t bit(unsigned n) {
@@ -110,7 +112,8 @@ inline constexpr bool valid_ia_bits(unsigned ia_bits) {
   return ia_bits >= kMinIaBits && ia_bits <= kMaxIaBits;
 }
 
-enum class DescriptorKind : uint8_t { Invalid, Table, Block, Page, Reserved };
+// The format-neutral kinds (mmu/format/format.h), so arm64s2::DescriptorKind keeps working.
+using mmudiff::DescriptorKind;
 
 inline constexpr DescriptorKind classify(uint64_t desc, unsigned level) {
   if (!(desc & kValid)) return DescriptorKind::Invalid;

@@ -7,22 +7,6 @@ namespace mmudiff {
 
 using namespace arm64s2;
 
-const char* kind_name(DescriptorKind kind) {
-  switch (kind) {
-    case DescriptorKind::Invalid:
-      return "invalid";
-    case DescriptorKind::Table:
-      return "table";
-    case DescriptorKind::Block:
-      return "block";
-    case DescriptorKind::Page:
-      return "page";
-    case DescriptorKind::Reserved:
-      return "reserved";
-  }
-  return "?";
-}
-
 namespace {
 
 const char* const kDeviceTypes[] = {"device nGnRnE", "device nGnRE", "device nGRE", "device GRE"};

@@ -1,43 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Names every field of a descriptor, for people: dumps, diffs and reproducer output.
+// Names every field of an arm64 stage-2 descriptor, for people: dumps, diffs and reproducer
+// output. The arm64-s2-4k format (arm64_s2_format.h) decodes through these.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "mmu/format/arm64_s2.h"
 
 namespace mmudiff {
 
-struct DecodedField {
-  std::string name;  // "OA", "S2AP", "owner", ...
-  uint64_t value;    // the field's value, shifted down to bit 0 (OA stays an address)
-  std::string text;  // what the value means: "RW", "normal WB", "inner shareable", ...
-};
-
-// The fields, in this order, by kind (every field is present even when zero, so two decodings
-// of the same kind line up side by side):
+// DecodedField and DecodedDescriptor live in mmu/format/format.h. The fields, in this order, by
+// kind:
 //   invalid:  valid, owner (bits [9:2]), other (every other bit)
 //   table:    valid, type, next-level table (the address bits [47:12]), RES0
 //   block/page: valid, type, OA ([47:12]), MemAttr ([5:2]), S2AP ([7:6]), SH ([9:8]), AF (10),
 //             XN ([54:53]), SW ([58:55]), RES0 (leaf_reserved_mask(level): bit 11, [53:48],
 //             [63:59], and a block's OA bits below its granule)
 //   reserved: valid, type
-struct DecodedDescriptor {
-  uint64_t raw;
-  unsigned level;
-  arm64s2::DescriptorKind kind;
-  std::vector<DecodedField> fields;
-
-  // The named field, or nullptr.
-  const DecodedField* field(std::string_view name) const {
-    for (const auto& f : fields)
-      if (f.name == name) return &f;
-    return nullptr;
-  }
-};
 
 // fwb: whether MemAttr is read with FEAT_S2FWB's encoding.
 DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb);
@@ -48,7 +28,5 @@ DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb);
 //   "L1 table    0x0000400000003003 next=0x400000003000"
 //   "L3 invalid  0x0000000000000004 owner=1"      "L3 invalid  0x0000000000000000 empty"
 std::string describe_descriptor(uint64_t raw, unsigned level, bool fwb);
-
-const char* kind_name(arm64s2::DescriptorKind kind);
 
 }  // namespace mmudiff

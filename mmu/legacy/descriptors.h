@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // How the legacy backend encodes and reads stage-2 descriptors. Only the bit positions come from
 // the shared format layer; every rule about which bits go where is written out here again, so a
-// mistake in another backend's encoder cannot hide behind a shared helper.
+// mistake in another backend's encoder cannot hide behind a shared helper. The encoders
+// themselves live in descriptor_ops.h, where models/ proves them; these are their integer forms.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/legacy/descriptor_ops.h"
+#include "mmu/plants.h"
 
 namespace mmudiff::legacy {
 
@@ -18,11 +21,9 @@ inline constexpr uint64_t kInvalidPhys = ~uint64_t{0};
 
 // Bits a permission change may touch without the mapping counting as different.
 inline constexpr uint64_t kPermissionBits = kS2apR | kS2apW | kXn;
-// Bits a leaf attribute update may set or clear.
-inline constexpr uint64_t kLeafAttributeBits = kLeafAttrLo | kLeafAttrHi;
 
 inline bool pa_is_valid(uint64_t pa) {
-  return pa < bit(kPaBits);
+  return pa_below_pa_size(kIntegers, pa);
 }
 
 inline bool is_valid(uint64_t desc) {
@@ -41,37 +42,25 @@ inline uint64_t output_pa(uint64_t desc) {
 }
 
 inline uint64_t table_descriptor(uint64_t table_pa) {
-  return (table_pa & kOaMask) | kTypeBit | kValid;
+  return encode_table(kIntegers, table_pa);
 }
 
 // The attribute half of a leaf for a map's prot; nullopt for executable device memory, which
 // stage 2 refuses (-EINVAL).
-inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb) {
-  bool device = prot_bits & prot::kDevice;
-  uint64_t mem_attr = device ? mem_attr_device(fwb) : mem_attr_normal(fwb);
-  uint64_t attrs = mem_attr << kMemAttrShift;
-  if (!(prot_bits & prot::kX)) {
-    attrs |= kXn;
-  } else if (device) {
-    return std::nullopt;
-  }
-  if (prot_bits & prot::kR) attrs |= kS2apR;
-  if (prot_bits & prot::kW) attrs |= kS2apW;
-  attrs |= kShInner << kShShift;
-  attrs |= kAf;
-  attrs |= prot_bits & prot::kSwMask;
-  return attrs;
+inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb, Plant plant) {
+  const EncodedAttributes<Integers> e = encode_attributes(kIntegers, prot_bits, fwb, plant);
+  if (e.refused) return std::nullopt;
+  return e.attrs;
 }
 
 // A block above the last level, a page at it: bit 1 tells them apart.
 inline uint64_t leaf_descriptor(uint64_t pa, uint64_t attrs, unsigned level) {
-  uint64_t type = level == kLastLevel ? kTypeBit : 0;
-  return (pa & kOaMask) | (attrs & kLeafAttributeBits) | type | kValid;
+  return encode_leaf(kIntegers, pa, attrs, level);
 }
 
 // An invalid descriptor recording which entity owns the page; owner 0 (the table's owner) is 0.
 inline uint64_t owner_descriptor(uint8_t owner) {
-  return (uint64_t{owner} << kOwnerShift) & kOwnerMask;
+  return encode_owner(kIntegers, uint64_t{owner});
 }
 
 // Two valid leaves that differ only in permissions are "the same mapping": map refuses to

@@ -28,6 +28,29 @@ void ShadowMmu::write_entry(ShadowPage& table, unsigned index, uint64_t desc) {
     --table.present;
     machine_.memory.put_page(entry);
   }
+
+  // Only relax_perms rewrites a valid leaf in place with more access than it had.
+  if (plant_ == Plant::kLegacyRelaxWrongLevel && was_leaf && is_leaf) [[unlikely]]
+    relax_at_level_above(table, index, old, desc);
+}
+
+// Planted: the permission a fault asked for is granted at the granule of the level above the
+// leaf -- to every leaf of its table page -- as when the fault's level is taken for the
+// mapping's (a 4 KiB fault on a block, or the other way round).
+void ShadowMmu::relax_at_level_above(ShadowPage& table, unsigned index, uint64_t old,
+                                     uint64_t relaxed) {
+  uint64_t added = relaxed & ~old & (kS2apR | kS2apW);
+  uint64_t cleared = old & ~relaxed & kXn;
+  if (!added && !cleared) return;
+  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
+    uint64_t* entry = &table.entries[i];
+    if (i == index || !is_valid_leaf(*entry, table.level())) continue;
+    uint64_t widened = (*entry | added) & ~cleared;
+    if (widened == *entry) continue;
+    // A leaf rewritten in place: no count or reverse-map change, only the store.
+    machine_.effects.store(machine_.memory.entry_pa(entry), *entry, widened);
+    *entry = widened;
+  }
 }
 
 void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa) {

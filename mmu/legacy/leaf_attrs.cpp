@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Write-protect, aging and permission relaxing: in-place updates of valid leaves, found through
 // the reverse maps. Whole blocks change at once and nothing goes through break-before-make, since
-// only permission and access-flag bits move.
+// only permission and access-flag bits move. The updates themselves are in descriptor_ops.h,
+// where models/ proves them.
 #include <cerrno>
 
+#include "mmu/legacy/descriptor_ops.h"
 #include "mmu/legacy/descriptors.h"
 #include "mmu/legacy/legacy_backend.h"
 
@@ -13,11 +15,10 @@ int LegacyBackend::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set,
                                      LeafSeen* seen) {
   IpaRange range;
   if (int ret = walk_range(addr, size, &range)) return ret;
-  set &= kLeafAttributeBits;
-  clear &= kLeafAttributeBits;
+  const LeafUpdate<Integers> update{set, clear};
   mmu_.rmap().for_each_overlapping(range.start, range.end, [&](const LeafRef& leaf) {
     uint64_t old = leaf.descriptor();
-    uint64_t updated = (old & ~clear) | set;
+    uint64_t updated = apply_leaf_update(kIntegers, old, update);
     if (seen) *seen = {old, leaf.level()};
     if (updated == old) return;
     // Newly executable memory must not run stale instructions.
@@ -29,20 +30,23 @@ int LegacyBackend::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set,
 }
 
 int LegacyBackend::wrprotect(uint64_t addr, uint64_t size) {
-  return update_leaf_attrs(addr, size, 0, kS2apW, nullptr);
+  const LeafUpdate<Integers> u = wrprotect_update(kIntegers, mmu_.plant());
+  return update_leaf_attrs(addr, size, u.set, u.clear, nullptr);
 }
 
 uint64_t LegacyBackend::mkyoung(uint64_t addr) {
+  const LeafUpdate<Integers> u = mkyoung_update(kIntegers);
   LeafSeen seen;
-  update_leaf_attrs(addr, 1, kAf, 0, &seen);
+  update_leaf_attrs(addr, 1, u.set, u.clear, &seen);
   mmu_.effects().dsb(Barrier::IshSt);
   return seen.pte;
 }
 
 // No TLBI: the caller (KVM's clear_flush_young) invalidates.
 uint64_t LegacyBackend::mkold(uint64_t addr) {
+  const LeafUpdate<Integers> u = mkold_update(kIntegers);
   LeafSeen seen;
-  update_leaf_attrs(addr, 1, 0, kAf, &seen);
+  update_leaf_attrs(addr, 1, u.set, u.clear, &seen);
   return seen.pte;
 }
 
@@ -55,14 +59,10 @@ bool LegacyBackend::is_young(uint64_t addr) {
 // Only ever adds access: R, W, or X by clearing XN. The TLBI goes out even when no leaf was there
 // (at level 0, "any level"): the fault that asked for it may have raced with an unmap.
 int LegacyBackend::relax_perms(uint64_t addr, uint64_t prot_bits) {
-  if (prot_bits & prot::kSwMask) return -EINVAL;
-  uint64_t set = 0;
-  uint64_t clear = 0;
-  if (prot_bits & prot::kR) set |= kS2apR;
-  if (prot_bits & prot::kW) set |= kS2apW;
-  if (prot_bits & prot::kX) clear |= kXn;
+  if (relax_refuses(kIntegers, prot_bits)) return -EINVAL;
+  const LeafUpdate<Integers> u = relax_update(kIntegers, prot_bits);
   LeafSeen seen;
-  int ret = update_leaf_attrs(addr, 1, set, clear, &seen);
+  int ret = update_leaf_attrs(addr, 1, u.set, u.clear, &seen);
   if (!ret) mmu_.effects().tlbi_ipa(addr, seen.level);
   return ret;
 }

@@ -69,7 +69,12 @@ class LegacyBackend final : public Backend {
   void replace_table_with_block(ShadowPage& table, unsigned index, uint64_t desc);
   // unmap.cpp
   void unmap_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa);
-  void release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap);
+  // Whether the table was empty and so released.
+  bool release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap);
+  void free_while_in_hash(ShadowPage& table, uint64_t visit_ipa,
+                          std::vector<ShadowPage*>* freed_early);
+  // map.cpp: whether phys is a frame map installs leaves for.
+  bool maps_frame(uint64_t phys) const;
   // leaf_attrs.cpp
   int update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set, uint64_t clear, LeafSeen* seen);
 

@@ -9,7 +9,7 @@
 namespace mmudiff::legacy {
 
 // The first level, from the top, whose block fits the rest of the range with both the IPA and
-// the PA aligned to it; the last level always fits. An invalid PA has no alignment to respect.
+// the PA aligned to it; the last level always fits. No frame, no alignment to respect.
 unsigned LegacyBackend::mapping_level(uint64_t ipa, uint64_t end, uint64_t phys,
                                       bool force_pte) const {
   if (force_pte) return kLastLevel;
@@ -17,10 +17,19 @@ unsigned LegacyBackend::mapping_level(uint64_t ipa, uint64_t end, uint64_t phys,
   for (unsigned level = first; level < kLastLevel; ++level) {
     uint64_t granule = granule_size(level);
     if (granule <= end - ipa && is_aligned(ipa, granule) &&
-        (!pa_is_valid(phys) || is_aligned(phys, granule)))
+        (!maps_frame(phys) || is_aligned(phys, granule)))
       return level;
   }
   return kLastLevel;
+}
+
+// A frame below the PA size gets a leaf; anything else (set_owner's kInvalidPhys included) gets
+// the owner annotation. Planted: a map's frame at or above the PA size is taken as a frame too,
+// and its leaf carries the OA bits [47:12] of it -- an alias of some frame below.
+bool LegacyBackend::maps_frame(uint64_t phys) const {
+  if (pa_is_valid(phys)) [[likely]]
+    return true;
+  return mmu_.plant() == Plant::kLegacyOaAbovePaSize && phys != kInvalidPhys;
 }
 
 // Mappings go in one at a time in address order, and every table a mapping needs is created
@@ -33,7 +42,7 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
     unsigned level = mapping_level(ipa, range.end, phys, force_pte);
     // A PA beyond the PA size maps nothing: the descriptor is the owner annotation (0 for map).
     uint64_t desc =
-        pa_is_valid(phys) ? leaf_descriptor(phys, attrs, level) : owner_descriptor(owner);
+        maps_frame(phys) ? leaf_descriptor(phys, attrs, level) : owner_descriptor(owner);
     int ret = 0;
     switch (level) {
       case 1:
@@ -47,7 +56,7 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
         break;
     }
     if (ret) return ret;
-    if (pa_is_valid(phys)) phys += granule_size(level);
+    if (maps_frame(phys)) phys += granule_size(level);
     ipa += granule_size(level);
   }
   return 0;
@@ -60,7 +69,7 @@ int LegacyBackend::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t pro
     warnings_.push_back("map: identity-mapped table asked to map an IPA to another PA");
     return -EINVAL;
   }
-  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb());
+  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.plant());
   if (!attrs) return -EINVAL;
   bool force_pte = config.force_pte == ForcePte::Always ||
                    (config.force_pte == ForcePte::Device && (prot & prot::kDevice));

@@ -67,6 +67,9 @@ class ShadowMmu {
   void clean_caches_before_install(uint64_t desc, unsigned level);
 
   ZapList start_zap() { return ZapList(hash_, rmap_, machine_.memory); }
+  // Drops the reference a table page holds on itself (with no entries left, it is freed), and
+  // nothing else: for a planted bug that frees a table the hash table still finds.
+  void release_table_page(ShadowPage& table) { machine_.memory.put_page(table.entries); }
 
   const ShadowHash& hash() const { return hash_; }
   const ReverseMap& rmap() const { return rmap_; }
@@ -78,6 +81,7 @@ class ShadowMmu {
 
  private:
   ShadowPage& root_for(uint64_t ipa) const;
+  void relax_at_level_above(ShadowPage& table, unsigned index, uint64_t old, uint64_t relaxed);
   void check_page(const ShadowPage& page, std::vector<std::string>& problems, size_t* child_tables,
                   size_t* leaves) const;
 

@@ -15,20 +15,42 @@ namespace mmudiff::legacy {
 int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
   IpaRange range;
   if (int ret = walk_range(addr, size, &range)) return ret;
+  // Planted: the end taken as the last page to unmap, then compared as an exclusive bound.
+  if (mmu_.plant() == Plant::kLegacyRangeEndOffByOne && !range.empty()) [[unlikely]]
+    range.end -= kPageSize;
   ZapList zap = mmu_.start_zap();
+  std::vector<ShadowPage*> freed_early;  // only ever filled by a planted bug
   for (uint64_t ipa = range.start; ipa < range.end;) {
     ShadowPage* table = &mmu_.deepest_table(ipa);
     uint64_t granule = granule_size(table->level());
     unmap_entry(*table, table_index(ipa, table->level()), ipa);
+    if (mmu_.plant() == Plant::kLegacyDescendFreedSubtree && !table->present && !table->role.root)
+        [[unlikely]]
+      free_while_in_hash(*table, ipa, &freed_early);
     uint64_t next = align_down(ipa, granule) + granule;
+    bool released = false;
     while (!table->role.root &&
            (next >= range.end || is_aligned(next, table_span(table->level())))) {
       ShadowPage* parent = table->parent;
       // The table's own entry was first visited where the range or the table began.
-      release_if_empty(*table, std::max(range.start, table->base_ipa), zap);
+      released = release_if_empty(*table, std::max(range.start, table->base_ipa), zap) || released;
       table = parent;
     }
     ipa = next;
+    // After a table went, the cursor restarts from a fresh lookup. Planted: x86's TDP MMU before
+    // "KVM: x86/mmu: Don't advance iterator after restart due to yielding" stepped once more.
+    if (mmu_.plant() == Plant::kLegacySkipAfterRestart && released && ipa < range.end)
+        [[unlikely]] {
+      uint64_t skipped = granule_size(mmu_.deepest_table(ipa).level());
+      ipa = align_down(ipa, skipped) + skipped;
+    }
+  }
+  for (ShadowPage* table : freed_early) {
+    // Still in the hash table unless the cursor released it on its way out: unhook it now. Its
+    // count is garbage after the cursor wrote into the freed page; the commit frees it again.
+    if (!table->parent) continue;
+    table->present = 0;
+    zap.prepare(*table);
   }
   zap.commit();
   return 0;
@@ -48,10 +70,23 @@ void LegacyBackend::unmap_entry(ShadowPage& table, unsigned index, uint64_t visi
   if (clean) mmu_.effects().dcache_clean_inval(output_pa(old), granule_size(table.level()));
 }
 
-void LegacyBackend::release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap) {
-  if (table.present) return;
+bool LegacyBackend::release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap) {
+  if (table.present) return false;
   mmu_.break_before_make(*table.parent, table.parent_index, visit_ipa);
   zap.prepare(table);
+  return true;
+}
+
+// Planted: the table page is unlinked and freed the moment its last entry goes, while the cursor
+// is still inside it and the hash table still finds it -- the kernel's walkers had this bug
+// ("the page table walker frees a subtree and then proceeds with walking what it has just
+// freed", KVM/arm64 fixes for 6.4). The next lookup descends into the freed page and reads its
+// poison as descriptors.
+void LegacyBackend::free_while_in_hash(ShadowPage& table, uint64_t visit_ipa,
+                                       std::vector<ShadowPage*>* freed_early) {
+  mmu_.break_before_make(*table.parent, table.parent_index, visit_ipa);
+  mmu_.release_table_page(table);
+  freed_early->push_back(&table);
 }
 
 }  // namespace mmudiff::legacy

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mmu/memory/sim_memory.h"
+
 namespace mmudiff {
 
 enum class EffectKind : uint8_t {
@@ -35,8 +37,16 @@ struct Effect {
 
 class EffectLog {
  public:
+  // Every recorded store also moves the written page's generation in `memory`, which is how
+  // caches of table pages learn of writes the backends make through raw pointers.
+  void track_stores_in(SimMemory& memory) {
+    tracked_ = &memory;
+    memory.set_store_tracking(true);
+  }
+
   void store(uint64_t entry_pa, uint64_t old_value, uint64_t new_value) {
     events_.push_back({EffectKind::Store, 0, Barrier::None, entry_pa, 0, old_value, new_value});
+    if (tracked_) tracked_->note_store(entry_pa);
   }
   void tlbi_ipa(uint64_t ipa, unsigned level) {
     events_.push_back({EffectKind::TlbiIpa, static_cast<uint8_t>(level), Barrier::None, ipa});
@@ -57,6 +67,7 @@ class EffectLog {
 
  private:
   std::vector<Effect> events_;
+  SimMemory* tracked_ = nullptr;
 };
 
 const char* effect_kind_name(EffectKind kind);

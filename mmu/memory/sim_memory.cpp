@@ -3,6 +3,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -100,6 +101,7 @@ void* SimMemory::take_page(size_t index) {
     }
   }
   std::memset(p, 0, kPage);
+  bump_generation(index);
   info.state = PageState::Live;
   info.refcount = 1;
   info.run = 0;
@@ -115,6 +117,7 @@ void SimMemory::release_page(size_t index) {
   auto* words = reinterpret_cast<uint64_t*>(p);
   for (size_t i = 0; i < kWords; ++i) words[i] = kPoison;
   POISON_PAGE(p);
+  bump_generation(index);
   info.state = PageState::Free;
   info.refcount = 0;
   info.run = 0;
@@ -272,6 +275,38 @@ size_t SimMemory::check_freed_pages() {
     POISON_PAGE(p);
   }
   return bad;
+}
+
+void SimMemory::bump_generation(size_t index) {
+  if (index >= generation_.size()) generation_.resize(std::max(index + 1, bump_));
+  generation_[index] = ++clock_;
+  if (journal_.size() >= kJournalLimit) {
+    journal_.clear();
+    journal_base_ = clock_ - 1;
+  }
+  journal_.push_back(static_cast<uint32_t>(index));
+}
+
+uint64_t SimMemory::generation(uint64_t pa) const {
+  if (pa < kPhysBase) return 0;
+  uint64_t index = (pa - kPhysBase) / kPage;
+  return index < generation_.size() ? generation_[index] : 0;
+}
+
+void SimMemory::note_store(uint64_t entry_pa) {
+  if (entry_pa < kPhysBase) return;
+  uint64_t index = (entry_pa - kPhysBase) / kPage;
+  if (index < arena_pages_) bump_generation(index);
+}
+
+bool SimMemory::changed_since(uint64_t since, std::vector<uint64_t>* pages) const {
+  if (since < journal_base_) return false;
+  for (uint64_t k = since - journal_base_; k < journal_.size(); ++k) {
+    uint32_t index = journal_[k];
+    // Each page once: at its latest bump, the one its generation still names.
+    if (generation_[index] == journal_base_ + k + 1) pages->push_back(kPhysBase + index * kPage);
+  }
+  return true;
 }
 
 std::vector<uint64_t> SimMemory::live_page_list() const {

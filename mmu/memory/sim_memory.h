@@ -81,6 +81,22 @@ class SimMemory {
   // Every live page's physical address, in address order.
   std::vector<uint64_t> live_page_list() const;
 
+  // Write generations, for caches of what a page holds (the masked hash tree's). A page's
+  // generation changes whenever its content may have: on allocation (zeroed), on free
+  // (poisoned), and on every descriptor store reported through note_store(). Backends write
+  // descriptors through raw pointers, so stores are reported by the EffectLog that records them
+  // (EffectLog::track_stores_in); without that, tracks_stores() is false and no cache may trust
+  // generations. Generations are values of change_clock(), which only grows.
+  uint64_t generation(uint64_t pa) const;
+  void note_store(uint64_t entry_pa);
+  void set_store_tracking(bool on) { tracks_stores_ = on; }
+  bool tracks_stores() const { return tracks_stores_; }
+  uint64_t change_clock() const { return clock_; }
+  // Appends the first address of every page whose generation changed after clock value `since`,
+  // each once, oldest change first. False when the journal no longer reaches back that far: the
+  // caller must then compare generations itself.
+  bool changed_since(uint64_t since, std::vector<uint64_t>* pages) const;
+
  private:
   enum class PageState : uint8_t { Unused, Live, Free };
   struct PageInfo {
@@ -99,6 +115,7 @@ class SimMemory {
   void* take_page(size_t index);
   void release_page(size_t index);
   void fault(MemoryFaultKind kind, uint64_t pa, std::string detail);
+  void bump_generation(size_t index);
 
   MemoryLimits limits_;
   uint8_t* arena_ = nullptr;
@@ -111,6 +128,15 @@ class SimMemory {
   size_t allocations_ = 0;
   bool bound_reached_ = false;
   std::vector<MemoryFault> faults_;
+  // Generations, grown with bump_ rather than sized to the arena: a SimMemory is made per stream.
+  std::vector<uint64_t> generation_;
+  uint64_t clock_ = 0;
+  // One page index per generation bump, in clock order: journal_[k] was bumped to clock value
+  // journal_base_ + k + 1. Cleared when it grows past kJournalLimit.
+  std::vector<uint32_t> journal_;
+  uint64_t journal_base_ = 0;
+  static constexpr size_t kJournalLimit = size_t{1} << 18;
+  bool tracks_stores_ = false;
 };
 
 // A kvm_mmu_memory_cache: pages set aside for an operation so the walk never calls the allocator

@@ -58,12 +58,19 @@ uint64_t unpack_prot(uint8_t b) {
 
 }  // namespace
 
+OpKind kind_from_code(uint8_t code) {
+  static_assert(kOpKindCount <= kKindCodes && kOpKindCount + 4 >= kKindCodes,
+                "fold the remaining unused codes, or grow kKindCodes");
+  unsigned k = code % kKindCodes;
+  return static_cast<OpKind>(k < kOpKindCount ? k : k - 10);
+}
+
 bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out) {
   Reader r(bytes, *offset);
   uint8_t kind_byte;
   if (!r.byte(&kind_byte)) return false;
   Op op;
-  op.kind = static_cast<OpKind>(kind_byte % kOpKindCount);
+  op.kind = kind_from_code(kind_byte);
   OpShape shape = op_shape(op.kind);
   if (op.kind != OpKind::Init && op.kind != OpKind::Destroy && !r.varint(&op.addr)) return false;
   if (shape.size && !r.varint(&op.size)) return false;

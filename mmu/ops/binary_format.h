@@ -3,8 +3,10 @@
 // bounded stream (running out of bytes simply ends it), and encode() followed by decode() gives
 // back exactly the operations encoded.
 //
-// Layout, per operation: one byte whose value modulo the number of kinds is the kind, then the
-// kind's operands in this order, each present only if the kind uses it:
+// Layout, per operation: one kind byte, then the kind's operands in this order, each present only
+// if the kind uses it. The kind is the byte modulo kKindCodes (16), leaving room for new kinds
+// without renumbering; until they exist the unused codes 12-15 fold onto map, unmap, wrprotect
+// and mkyoung (code - 10). Encoding always writes the kind's own number (0-11).
 //   addr, size, phys  unsigned LEB128 (at most 10 bytes; bits past 64 are dropped)
 //   prot              one byte: bit 0 X, 1 W, 2 R, 3 device, 4-7 software bits 0-3
 //   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)
@@ -20,6 +22,10 @@
 #include "mmu/ops/op.h"
 
 namespace mmudiff {
+
+inline constexpr unsigned kKindCodes = 16;
+// The kind a kind byte decodes to.
+OpKind kind_from_code(uint8_t code);
 
 Stream decode_binary(std::span<const uint8_t> bytes);
 std::vector<uint8_t> encode_binary(const Stream& stream);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // wrprotect, mkyoung, mkold, is_young and relax_perms: set and clear attribute bits of valid
 // leaves in place. A whole block changes at once; nothing is broken or reallocated, because the
-// output address and shape stay the same.
+// output address and shape stay the same. What each operation does to a descriptor is in
+// descriptor_ops.h, where models/ proves it.
 #include <cerrno>
 
 #include "mmu/walker/attributes.h"
+#include "mmu/walker/descriptor_ops.h"
 #include "mmu/walker/stage2.h"
 #include "mmu/walker/walk.h"
 
@@ -19,19 +21,15 @@ struct LeafAttrUpdate {
   unsigned level = 0;  // 0 when no valid leaf was found
 };
 
-LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Pte set,
-                                 Pte clear) {
-  constexpr Pte kAttrFields = arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi;
-  set &= kAttrFields;
-  clear &= kAttrFields;
-
+LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t size,
+                                 const AttrChange<IntegerBits>& change) {
   LeafAttrUpdate found;
   found.ret = walk(pgt, addr, size, Visit::Leaf, [&](const VisitedEntry& e) {
     const Pte old = *e.ptep;
     if (!pte_valid(old)) return 0;
     found.old_pte = old;
     found.level = e.level;
-    const Pte next = (old & ~clear) | set;
+    const Pte next = apply_attr_change(kIntegerBits, old, change);
     if (next == old) return 0;
     // Instructions fetched through a newly executable mapping must not come from stale lines.
     if (pte_executable(next) && !pte_executable(old)) {
@@ -47,36 +45,31 @@ LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t s
 }  // namespace
 
 int stage2_wrprotect(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
-  return update_leaf_attrs(pgt, addr, size, 0, arm64s2::kS2apW).ret;
+  return update_leaf_attrs(pgt, addr, size, wrprotect_change(kIntegerBits, pgt.plant)).ret;
 }
 
 Pte stage2_mkyoung(Stage2PageTable& pgt, uint64_t addr) {
-  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, arm64s2::kAf, 0);
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, mkyoung_change(kIntegerBits));
   pgt.mmu.dsb_ishst();
   return u.ret ? 0 : u.old_pte;
 }
 
 // No TLB invalidation: the caller's MMU notifier does it when it wants one.
 Pte stage2_mkold(Stage2PageTable& pgt, uint64_t addr) {
-  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, 0, arm64s2::kAf);
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, mkold_change(kIntegerBits));
   return u.ret ? 0 : u.old_pte;
 }
 
 bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr) {
-  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, 0, 0);
+  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, AttrChange<IntegerBits>{0, 0});
   return !u.ret && (u.old_pte & arm64s2::kAf);
 }
 
 // Only ever adds permissions: R and W are set, XN is cleared, nothing is taken away.
 int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot) {
-  if (prot & arm64s2::prot::kSwMask) return -EINVAL;
-  Pte set = 0;
-  Pte clear = 0;
-  if (prot & arm64s2::prot::kR) set |= arm64s2::kS2apR;
-  if (prot & arm64s2::prot::kW) set |= arm64s2::kS2apW;
-  if (prot & arm64s2::prot::kX) clear |= arm64s2::kXn;
-
-  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, set, clear);
+  if (relax_perms_refuses(kIntegerBits, prot)) return -EINVAL;
+  const LeafAttrUpdate u =
+      update_leaf_attrs(pgt, addr, 1, relax_perms_change(kIntegerBits, prot, pgt.plant));
   if (u.ret) return u.ret;
   // The TLB may hold the stricter permissions. Invalidated even when nothing changed or
   // nothing was found (level 0 then: any level).

@@ -67,8 +67,8 @@ class Stage2MapWalker {
     const uint64_t granule = granule_size(e.level);
     const bool has_phys = phys_is_valid(req_.phys);
     const Pte old = *e.ptep;
-    const Pte next =
-        has_phys ? make_leaf_pte(req_.phys, req_.attr, e.level) : make_owner_pte(req_.owner_id);
+    const Pte next = has_phys ? make_leaf_pte(req_.phys, req_.attr, e.level, pgt_.plant)
+                              : make_owner_pte(req_.owner_id);
 
     if (pte_is_counted(old)) {
       // Leave permission changes to relax_perms: the vCPU faults again if it still needs them,
@@ -76,6 +76,10 @@ class Stage2MapWalker {
       const bool valid_both = pte_valid(old) && pte_valid(next);
       if (valid_both && !((old ^ next) & ~kS2Perms)) return LeafOutcome::PermissionsOnly;
       put_pte(e.ptep, e.addr, e.level);
+      // Planted: Linux before "KVM: arm64: Fix memory leak on stage2 update of a valid PTE"
+      // counted the new leaf again although it replaces one: the table page is never freed.
+      if (pgt_.plant == Plant::kWalkerLeakTableOnUpdate && pte_valid(old)) [[unlikely]]
+        pgt_.mm.get_page(e.ptep);
     }
 
     // The guest must not see stale cache lines through the new mapping.
@@ -85,8 +89,16 @@ class Stage2MapWalker {
 
     pgt_.mmu.write_pte(e.ptep, next);
     if (pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
-    if (has_phys) req_.phys += granule;
+    if (has_phys) req_.phys += phys_stride(granule);
     return LeafOutcome::Installed;
+  }
+
+  // The PA cursor moves with the IPA cursor, by the size of the leaf just installed.
+  uint64_t phys_stride(uint64_t granule) const {
+    // Planted: a cursor that always steps by a page drifts behind the IPA after the first block.
+    if (pgt_.plant == Plant::kWalkerPaCursorDrift) [[unlikely]]
+      return arm64s2::kPageSize;
+    return granule;
   }
 
   // Break: clear a counted entry, invalidate what the TLB may hold for a valid one, and drop the
@@ -107,8 +119,10 @@ class Stage2MapWalker {
     if (!leaf_allowed(e.addr, e.end, e.level)) return 0;
     detached_ = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
     pgt_.mmu.clear_pte(e.ptep);
-    // One invalidation of everything, rather than one per leaf under the table.
-    pgt_.mmu.tlb_flush_vmid();
+    // One invalidation of everything, rather than one per leaf under the table. Planted: without
+    // it the TLB keeps the old leaves' translations after the block replaced them.
+    if (pgt_.plant != Plant::kWalkerNoTlbiTableToBlock) [[likely]]
+      pgt_.mmu.tlb_flush_vmid();
     anchor_ = e.ptep;
     return 0;
   }

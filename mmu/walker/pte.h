@@ -6,6 +6,8 @@
 #include <cstdint>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/plants.h"
+#include "mmu/walker/descriptor_ops.h"
 
 namespace mmudiff::walker {
 
@@ -14,7 +16,7 @@ using Pte = uint64_t;
 // Output addresses at or above the PA size cannot be mapped; map treats them as "no address".
 inline constexpr uint64_t kPhysInvalid = ~uint64_t{0};
 inline constexpr bool phys_is_valid(uint64_t pa) {
-  return pa < arm64s2::bit(arm64s2::kPaBits);
+  return phys_in_pa_range(kIntegerBits, pa);
 }
 
 inline constexpr bool pte_valid(Pte pte) {
@@ -40,21 +42,19 @@ inline constexpr uint64_t pte_to_phys(Pte pte) {
   return pte & arm64s2::kOaMask;
 }
 
+// The descriptors themselves are built in descriptor_ops.h, where models/ proves them.
 inline constexpr Pte make_table_pte(uint64_t child_pa) {
-  return (child_pa & arm64s2::kOaMask) | arm64s2::kTypeBit | arm64s2::kValid;
+  return build_table_pte(kIntegerBits, child_pa);
 }
 
 // attr may carry anything; only the leaf attribute fields reach the descriptor.
-inline constexpr Pte make_leaf_pte(uint64_t pa, Pte attr, unsigned level) {
-  Pte type = level == arm64s2::kLastLevel ? arm64s2::kTypeBit : 0;
-  return (pa & arm64s2::kOaMask) | (attr & (arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi)) | type |
-         arm64s2::kValid;
+inline constexpr Pte make_leaf_pte(uint64_t pa, Pte attr, unsigned level, Plant plant) {
+  return build_leaf_pte(kIntegerBits, pa, attr, level, plant);
 }
 
-// An invalid descriptor that records which entity owns the page; owner 0 is the table's owner
-// and so encodes as an empty entry.
+// Owner 0 is the table's owner and so encodes as an empty entry.
 inline constexpr Pte make_owner_pte(uint8_t owner_id) {
-  return (Pte{owner_id} << arm64s2::kOwnerShift) & arm64s2::kOwnerMask;
+  return build_owner_pte(kIntegerBits, Pte{owner_id});
 }
 
 inline constexpr uint64_t align_down(uint64_t value, uint64_t granule) {

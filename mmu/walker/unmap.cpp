@@ -30,6 +30,10 @@ class Stage2UnmapWalker {
       // Seen after its children (TablePost): free it only if nothing is left in it.
       child = pgt_.mm.phys_to_virt(pte_to_phys(pte));
       if (pgt_.mm.page_count(child) != 1) return 0;
+      // Planted: x86's TDP MMU before "KVM: x86/mmu: Don't leak non-leaf SPTEs when zapping
+      // all SPTEs" skipped every table reaching past the range's end, empty or not.
+      if (pgt_.plant == Plant::kWalkerLeakNonLeafOnZap && reaches_past_end(e)) [[unlikely]]
+        return 0;
     } else if (pte_cacheable(pte, pgt_.has_fwb())) {
       // Without FWB the guest may have dirty lines the host would otherwise read around.
       clean_cache = !pgt_.has_fwb();
@@ -49,6 +53,11 @@ class Stage2UnmapWalker {
   }
 
  private:
+  static bool reaches_past_end(const VisitedEntry& e) {
+    const uint64_t granule = arm64s2::granule_size(e.level);
+    return align_down(e.addr, granule) + granule > e.end;
+  }
+
   Stage2PageTable& pgt_;
 };
 

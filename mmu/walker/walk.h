@@ -105,7 +105,7 @@ class TableWalk {
     if (ret) return ret;
 
     if (!table) {
-      addr_ = align_down(addr_, arm64s2::granule_size(level)) + arm64s2::granule_size(level);
+      addr_ = next_entry_addr(level);
       return 0;
     }
 
@@ -115,6 +115,17 @@ class TableWalk {
       ret = visitor_(VisitedEntry{Visit::TablePost, addr, end_, level, ptep});
     }
     return ret;
+  }
+
+  // The cursor moves to the start of the next entry: from an address inside a block-level entry
+  // (an unaligned start) adding the granule alone would land inside the next entry, and a table
+  // there would then be walked from its second entry on.
+  uint64_t next_entry_addr(unsigned level) const {
+    const uint64_t granule = arm64s2::granule_size(level);
+    // Planted: the walker before Linux's "KVM: arm64: Fix unaligned addr case in mmu walking".
+    if (pgt_.plant == Plant::kWalkerUnalignedStartSkip) [[unlikely]]
+      return addr_ + granule;
+    return align_down(addr_, granule) + granule;
   }
 
   const Stage2PageTable& pgt_;

@@ -6,8 +6,10 @@
 #include "fuzz/minimize.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
+#include "reports/run_recorder.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
 
@@ -19,11 +21,14 @@ struct ReproArgs {
   std::string file;
   std::string output;
   std::vector<std::string> backends;
+  std::string plant;
+  std::string out;  // repro only: a run directory to write
 };
 
-HarnessOptions repro_options(const ReproArgs& a) {
+HarnessOptions repro_options(const ReproArgs& a, std::string_view command) {
   HarnessOptions o;
   o.backends = a.backends;
+  o.plant = resolve_plant(a.plant, command, resolve_backends(a.backends));
   o.check_every_op = true;
   // The fuzzers' key, so a crash file replays exactly as the fuzzer saw it.
   for (size_t i = 0; i < o.hash_key.size(); ++i) o.hash_key[i] = static_cast<uint8_t>(i);
@@ -40,12 +45,23 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
       "still reproduces, 0 when it no longer does");
   repro->add_option("FILE", rargs->file, "crash file (binary) or .mmu stream")->required();
   add_backends_option(repro, &rargs->backends);
+  add_plant_option(repro, &rargs->plant);
+  repro->add_option(
+      "--out", rargs->out,
+      "also write a run directory (run.json, corpus/, findings/) for 'mmudiff report'");
   repro->callback([rargs, exit_code] {
+    HarnessOptions options = repro_options(*rargs, "repro");
     Stream stream = load_stream(rargs->file);
-    HarnessOptions options = repro_options(*rargs);
-    fmt::print("# {} as .mmu text\n{}", rargs->file, format_stream(stream));
+    fmt::print("{}# {} as .mmu text\n{}", plant_banner(options.plant), rargs->file,
+               format_stream(stream));
     StreamReport report = run_stream(stream, options);
     fmt::print("{}", format_stream_report(rargs->file, report, true));
+    if (!rargs->out.empty()) {
+      RunRecorder recorder(rargs->out, "repro", options, {rargs->file});
+      recorder.add(rargs->file, stream, report);
+      recorder.finish();
+      fmt::print("run directory: {} (mmudiff report {} renders it)\n", rargs->out, rargs->out);
+    }
     *exit_code = report.bound_reached      ? kExitBadInput
                  : report.findings.empty() ? kExitAgree
                                            : kExitFinding;
@@ -57,10 +73,12 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
   min->add_option("FILE", margs->file, "crash file (binary) or .mmu stream")->required();
   min->add_option("-o,--output", margs->output, "where to write the .mmu reproducer")->required();
   add_backends_option(min, &margs->backends);
+  add_plant_option(min, &margs->plant);
   min->callback([margs, exit_code] {
+    // The same options as repro, tables compared after every operation: the finding kept is the
+    // one repro reports first, so the reproducer replays to the verdict its "# expect:" names.
+    HarnessOptions options = repro_options(*margs, "minimize");
     Stream stream = load_stream(margs->file);
-    HarnessOptions options = repro_options(*margs);
-    options.check_every_op = false;
     auto kind = finding_kind(run_stream(stream, options));
     if (!kind) {
       fmt::print(stderr, "mmudiff: {}: produces no finding; nothing to minimise\n", margs->file);
@@ -71,10 +89,12 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
       // Every improvement is on disk at once: an interrupted minimisation loses nothing.
       write_file_atomic(margs->output, format_stream(s));
     });
-    std::string text =
-        fmt::format("# minimised from {}: {} -> {} operations, {} runs\n# expect: {}/{}\n{}",
-                    margs->file, stream.size(), r.stream.size(), r.runs,
-                    severity_name(r.kind.severity), r.kind.oracle, format_stream(r.stream));
+    // The reproducer replays only with the plant it was found under: the file says which.
+    std::string plant_line = margs->plant.empty() ? "" : fmt::format("# plant: {}\n", margs->plant);
+    std::string text = fmt::format(
+        "# minimised from {}: {} -> {} operations, {} runs\n# expect: {}/{}\n{}{}", margs->file,
+        stream.size(), r.stream.size(), r.runs, severity_name(r.kind.severity), r.kind.oracle,
+        plant_line, format_stream(r.stream));
     write_file_atomic(margs->output, text);
     fmt::print("{}: {} -> {} operations ({}/{}), written to {}\n", margs->file, stream.size(),
                r.stream.size(), severity_name(r.kind.severity), r.kind.oracle, margs->output);

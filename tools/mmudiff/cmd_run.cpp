@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // run: replay streams through the backends and print every oracle's verdict.
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
+#include "reports/run_recorder.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
 #ifdef MMUDIFF_HAVE_LINUX61
@@ -23,6 +27,8 @@ struct RunArgs {
   bool quiet = false;
   size_t max_pages = MemoryLimits{}.max_pages;
   std::string hash_key;
+  std::string plant;
+  std::string out;
 };
 
 }  // namespace
@@ -33,6 +39,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
       "run", "Replay operation streams through the backends and print each oracle's verdict");
   cmd->add_option("FILE", args->files, ".mmu text or binary stream files")->required();
   add_backends_option(cmd, &args->backends);
+  add_plant_option(cmd, &args->plant);
   cmd->add_flag("--every-op", args->every_op,
                 "compare tables after every operation to find the first diverging one");
   cmd->add_flag("-q,--quiet", args->quiet, "print only the oracles' verdicts, not each operation");
@@ -42,17 +49,22 @@ void add_run_command(CLI::App& app, int* exit_code) {
   cmd->add_option(
       "--hash-key", args->hash_key,
       "SipHash key of the masked hash, 32 hex digits (default: a new random key, printed)");
+  cmd->add_option("--out", args->out,
+                  "also write a run directory (run.json, corpus/, findings/) for 'mmudiff report'");
   cmd->callback([args, exit_code] {
     HarnessOptions options;
     options.backends = args->backends;
     options.check_every_op = args->every_op;
     options.limits.max_pages = args->max_pages;
-    resolve_backends(options.backends);  // reject an unknown name before reading any file
+    // Unknown names are rejected before any file is read.
+    options.plant = resolve_plant(args->plant, "run", resolve_backends(options.backends));
     options.hash_key = args->hash_key.empty() ? random_sip_key() : parse_sip_key(args->hash_key);
-    fmt::print("hash key: {}\n", format_sip_key(options.hash_key));
+    fmt::print("{}hash key: {}\n", plant_banner(options.plant), format_sip_key(options.hash_key));
 #ifdef MMUDIFF_HAVE_LINUX61
     fmt::print("{}\n", linux61_source_info().summary());
 #endif
+    std::optional<RunRecorder> recorder;
+    if (!args->out.empty()) recorder.emplace(args->out, "run", options, args->files);
     int worst = kExitAgree;
     for (const auto& file : args->files) {
       Stream stream;
@@ -64,6 +76,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
         continue;
       }
       StreamReport report = run_stream(stream, options);
+      if (recorder) recorder->add(file, stream, report);
       fmt::print("{}", format_stream_report(file, report, !args->quiet));
       if (report.bound_reached) {
         fmt::print(stderr,
@@ -73,6 +86,10 @@ void add_run_command(CLI::App& app, int* exit_code) {
       } else if (!report.equivalent() && worst != kExitBadInput) {
         worst = kExitFinding;
       }
+    }
+    if (recorder) {
+      recorder->finish();
+      fmt::print("run directory: {} (mmudiff report {} renders it)\n", args->out, args->out);
     }
     *exit_code = worst;
   });

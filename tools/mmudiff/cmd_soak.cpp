@@ -13,6 +13,7 @@
 #include "oracles/harness.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/stream_io.h"
 
 namespace mmudiff::cli {
@@ -26,6 +27,7 @@ struct SoakArgs {
   std::vector<std::string> backends;
   std::string out = "soak-findings";
   bool every_op = false;
+  std::string plant;
 };
 
 }  // namespace
@@ -41,12 +43,17 @@ void add_soak_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", args->out, "directory for findings (default soak-findings)");
   cmd->add_flag("--every-op", args->every_op, "compare tables after every operation (slower)");
   add_backends_option(cmd, &args->backends);
+  add_plant_option(cmd, &args->plant);
   cmd->callback([args, exit_code] {
     HarnessOptions options;
     options.backends = args->backends;
     options.check_every_op = args->every_op;
     options.hash_key = random_sip_key();
     auto names = resolve_backends(options.backends);
+    options.plant = resolve_plant(args->plant, "soak", names);
+    fmt::print("{}", plant_banner(options.plant));
+    // A finding under a plant replays only with it: the file says so.
+    std::string plant_line = args->plant.empty() ? "" : fmt::format("# plant: {}\n", args->plant);
     std::mt19937_64 rng(args->seed);
     RandomStreamOptions ropt;
     ropt.max_ops = args->max_ops;
@@ -65,14 +72,20 @@ void add_soak_command(CLI::App& app, int* exit_code) {
       ++with_findings;
       const Finding& w = *r.worst();
       if (by_signature[w.signature()]++ == 0) {
+        // The file's verdict is the one repro will print: with tables compared after every
+        // operation the stream stops at its first divergence, which may be a milder one.
+        HarnessOptions localise = options;
+        localise.check_every_op = true;
+        StreamReport localised = run_stream(stream, localise);
+        const Finding& first = localised.worst() ? *localised.worst() : w;
         std::filesystem::create_directories(args->out);
         std::string name = w.signature();
         for (auto& c : name)
           if (c == '/') c = '-';
         std::string path = fmt::format("{}/{}.mmu", args->out, name);
-        write_file_atomic(path, fmt::format("# soak seed {} stream {}: {}\n# expect: {}/{}\n{}",
-                                            args->seed, n, w.summary, severity_name(w.severity),
-                                            w.oracle, format_stream(stream)));
+        write_file_atomic(path, fmt::format("# soak seed {} stream {}: {}\n# expect: {}/{}\n{}{}",
+                                            args->seed, n, w.summary, severity_name(first.severity),
+                                            first.oracle, plant_line, format_stream(stream)));
         fmt::print("finding [{}] in stream {}: {}\n  written to {}\n", w.signature(), n, w.summary,
                    path);
         for (const auto& e : w.evidence) fmt::print("    {}\n", e);

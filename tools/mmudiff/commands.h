@@ -18,5 +18,8 @@ void add_dump_command(CLI::App& app, int* exit_code);
 void add_backends_command(CLI::App& app, int* exit_code);
 void add_repro_commands(CLI::App& app, int* exit_code);  // repro and minimize
 void add_soak_command(CLI::App& app, int* exit_code);
+void add_prove_command(CLI::App& app, int* exit_code);
+void add_report_command(CLI::App& app, int* exit_code);
+void add_campaign_command(CLI::App& app, int* exit_code);
 
 }  // namespace mmudiff::cli

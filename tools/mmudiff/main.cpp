@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   add_dump_command(app, &exit_code);
   add_repro_commands(app, &exit_code);
   add_soak_command(app, &exit_code);
+  add_prove_command(app, &exit_code);
+  add_report_command(app, &exit_code);
+  add_campaign_command(app, &exit_code);
   add_convert_commands(app, &exit_code);
   add_backends_command(app, &exit_code);
   try {

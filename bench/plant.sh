@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Time to detect each planted bug: for every plant (or the ones named), run a campaign with it
+# switched on until the first finding is stored (at most CAP seconds), REPS times, and print a
+# table: the fraction of campaigns that found it and the median time to the first finding
+# (a campaign that found nothing counts as CAP, so a median shown as ">CAP" means most did not).
+#   bench/plant.sh [--reps 3] [--cap 120] [--engine libfuzzer|afl] [--jobs N] [PLANT...]
+# The mmudiff binary: $MMUDIFF, else build/default/tools/mmudiff/mmudiff.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=3 cap=120 engine=libfuzzer jobs=$(nproc)
+plants=()
+while (($#)); do
+  case "$1" in
+    --reps) reps=$2; shift 2 ;;
+    --cap) cap=$2; shift 2 ;;
+    --engine) engine=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    -*) echo "bench/plant.sh: unknown option $1" >&2; exit 2 ;;
+    *) plants+=("$1"); shift ;;
+  esac
+done
+mmudiff=${MMUDIFF:-build/default/tools/mmudiff/mmudiff}
+[ -x "$mmudiff" ] || { echo "bench/plant.sh: $mmudiff not built (tools/setup.sh default fuzz)" >&2; exit 2; }
+declare -A backend
+while IFS=$'\t' read -r name be _; do backend[$name]=$be; done < <("$mmudiff" campaign --list-plants)
+((${#plants[@]})) || plants=("${!backend[@]}")
+mapfile -t plants < <(printf '%s\n' "${plants[@]}" | sort)
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+printf '%-32s %-8s %-7s %-10s %s\n' plant backend found median_s "times (s)"
+for p in "${plants[@]}"; do
+  [ -n "${backend[$p]:-}" ] || { echo "bench/plant.sh: unknown plant $p" >&2; exit 2; }
+  times=() found=0
+  for ((r = 1; r <= reps; r++)); do
+    out="$scratch/$p-$r"
+    "$mmudiff" campaign --engine "$engine" --jobs "$jobs" --time "$cap" --plant "$p" \
+      --stop-on-finding --out "$out" >"$out.log" 2>&1 || true
+    # The summary's "first at T s" of the earliest finding.
+    t=$(awk '/ first at / { for (i = 1; i <= NF; i++) if ($i == "at") print $(i + 1) }' "$out.log" |
+      sort -g | head -1)
+    if [ -n "$t" ]; then
+      found=$((found + 1))
+      times+=("$t")
+    else
+      times+=(">$cap")
+    fi
+  done
+  median=$(printf '%s\n' "${times[@]}" | sed "s/^>$cap$/999999/" | sort -g |
+    awk -v cap="$cap" '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; print (m == 999999 ? ">" cap : m) }')
+  printf '%-32s %-8s %d/%-5d %-10s %s\n' "$p" "${backend[$p]}" "$found" "$reps" "$median" "${times[*]}"
+done

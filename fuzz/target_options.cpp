@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "fuzz/target_options.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "fuzz/work_budget.h"
+
+namespace mmudiff {
+
+std::vector<std::string> split_backend_list(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos <= list.size();) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > pos) out.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Plant plant) {
+  HarnessOptions o;
+  o.backends = resolve_backends(backends);
+  if (const PlantInfo* p = plant_info(plant)) {
+    if (std::find(o.backends.begin(), o.backends.end(), p->backend) == o.backends.end())
+      throw std::invalid_argument(
+          fmt::format("plant '{}' lives in backend {}, which is not among the backends fuzzed",
+                      p->name, p->backend));
+  }
+  o.plant = plant;
+  o.limits.max_pages = kFuzzMaxTablePages;
+  // A fixed key: a crash file must replay to the same verdict with 'mmudiff run' and 'repro'.
+  for (size_t i = 0; i < o.hash_key.size(); ++i) o.hash_key[i] = static_cast<uint8_t>(i);
+  return o;
+}
+
+HarnessOptions fuzz_target_options_from_env() {
+  const char* b = std::getenv("MMUDIFF_BACKENDS");
+  const char* p = std::getenv("MMUDIFF_PLANT");
+  Plant plant = Plant::kNone;
+  if (p && *p) {
+    const PlantInfo* info = find_plant(p);
+    if (!info) throw std::invalid_argument(fmt::format("MMUDIFF_PLANT: unknown plant '{}'", p));
+    plant = info->id;
+  }
+  return fuzz_target_options(b ? split_backend_list(b) : std::vector<std::string>{}, plant);
+}
+
+}  // namespace mmudiff

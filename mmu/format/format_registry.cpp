@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The formats this build knows, by name. A new format adds its accessor to the list below.
+#include "mmu/format/arm64_s2_format.h"
+#include "mmu/format/format.h"
+
+namespace mmudiff {
+
+const std::vector<const DescriptorFormat*>& registered_formats() {
+  static const std::vector<const DescriptorFormat*> formats = {&arm64_s2_4k_format()};
+  return formats;
+}
+
+const DescriptorFormat* find_format(std::string_view name) {
+  for (const DescriptorFormat* f : registered_formats())
+    if (f->name() == name) return f;
+  return nullptr;
+}
+
+const DescriptorFormat& default_format() {
+  static const DescriptorFormat& f = *find_format(kDefaultFormatName);
+  return f;
+}
+
+}  // namespace mmudiff

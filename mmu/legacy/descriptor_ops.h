@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The legacy backend's descriptor encoders and in-place updates, written once over a bit-vector
+// domain so that models/ can run this very source on Z3 bit-vectors and prove it for all inputs,
+// while descriptors.h and leaf_attrs.cpp run it on integers (Integers below).
+//
+// A domain D provides D::Word (64 bits) and D::Bool, the operators & | ^ ~ on Words and && || !
+// on Bools, and lit(constant), any(word) (some bit set), select(cond, a, b), shl(word, n).
+// Levels, FWB and the plant are plain values: a proof takes each in turn.
+#pragma once
+
+#include <cstdint>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/plants.h"
+
+namespace mmudiff::legacy {
+
+struct Integers {
+  using Word = uint64_t;
+  using Bool = bool;
+  static constexpr Word lit(uint64_t v) { return v; }
+  static constexpr Bool any(Word w) { return w != 0; }
+  static constexpr Word select(Bool c, Word a, Word b) { return c ? a : b; }
+  static constexpr Word shl(Word w, unsigned n) { return w << n; }
+};
+inline constexpr Integers kIntegers{};
+
+// Bits a leaf attribute update may set or clear.
+inline constexpr uint64_t kLeafAttributeBits = arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi;
+
+// A frame below the PA size; anything else maps nothing.
+template <class D>
+constexpr typename D::Bool pa_below_pa_size(const D& d, typename D::Word pa) {
+  return !d.any(pa & d.lit(~(arm64s2::bit(arm64s2::kPaBits) - 1)));
+}
+
+template <class D>
+constexpr typename D::Word encode_table(const D& d, typename D::Word table_pa) {
+  return (table_pa & d.lit(arm64s2::kOaMask)) | d.lit(arm64s2::kTypeBit) | d.lit(arm64s2::kValid);
+}
+
+// A block above the last level, a page at it: bit 1 tells them apart.
+template <class D>
+constexpr typename D::Word encode_leaf(const D& d, typename D::Word pa, typename D::Word attrs,
+                                       unsigned level) {
+  const uint64_t type = level == arm64s2::kLastLevel ? arm64s2::kTypeBit : 0;
+  return (pa & d.lit(arm64s2::kOaMask)) | (attrs & d.lit(kLeafAttributeBits)) | d.lit(type) |
+         d.lit(arm64s2::kValid);
+}
+
+// An invalid descriptor recording which entity owns the page.
+template <class D>
+constexpr typename D::Word encode_owner(const D& d, typename D::Word owner) {
+  return d.shl(owner, arm64s2::kOwnerShift) & d.lit(arm64s2::kOwnerMask);
+}
+
+// The attribute half of a leaf for a map's prot. refused: executable device memory, which stage
+// 2 does not allow (-EINVAL).
+template <class D>
+struct EncodedAttributes {
+  typename D::Bool refused;
+  typename D::Word attrs;
+};
+
+template <class D>
+constexpr EncodedAttributes<D> encode_attributes(const D& d, typename D::Word prot_bits, bool fwb,
+                                                 Plant plant) {
+  using Word = typename D::Word;
+  const typename D::Bool device = d.any(prot_bits & d.lit(arm64s2::prot::kDevice));
+  const typename D::Bool exec = d.any(prot_bits & d.lit(arm64s2::prot::kX));
+  const typename D::Bool readable = d.any(prot_bits & d.lit(arm64s2::prot::kR));
+  const typename D::Bool writable = d.any(prot_bits & d.lit(arm64s2::prot::kW));
+  typename D::Bool no_exec = !exec;
+  // Planted: device memory never gets XN, so a read-write device mapping is executable.
+  if (plant == Plant::kLegacyDeviceExecutable) no_exec = no_exec && !device;
+
+  const Word zero = d.lit(0);
+  Word attrs = d.select(device, d.lit(arm64s2::mem_attr_device(fwb) << arm64s2::kMemAttrShift),
+                        d.lit(arm64s2::mem_attr_normal(fwb) << arm64s2::kMemAttrShift));
+  attrs = attrs | d.select(no_exec, d.lit(arm64s2::kXn), zero);
+  attrs = attrs | d.select(readable, d.lit(arm64s2::kS2apR), zero);
+  attrs = attrs | d.select(writable, d.lit(arm64s2::kS2apW), zero);
+  attrs = attrs | d.lit(arm64s2::kShInner << arm64s2::kShShift);
+  attrs = attrs | d.lit(arm64s2::kAf);
+  attrs = attrs | (prot_bits & d.lit(arm64s2::prot::kSwMask));
+  return {exec && device, attrs};
+}
+
+// What an in-place update does to a valid leaf: bits set and bits cleared, within the leaf
+// attribute fields only.
+template <class D>
+struct LeafUpdate {
+  typename D::Word set;
+  typename D::Word clear;
+};
+
+template <class D>
+constexpr typename D::Word apply_leaf_update(const D& d, typename D::Word old,
+                                             const LeafUpdate<D>& u) {
+  const typename D::Word bits = d.lit(kLeafAttributeBits);
+  return (old & ~(u.clear & bits)) | (u.set & bits);
+}
+
+template <class D>
+constexpr LeafUpdate<D> wrprotect_update(const D& d, Plant plant) {
+  // Planted: the readable bit is taken for the writable one.
+  const uint64_t writable =
+      plant == Plant::kLegacyWrprotectWrongBit ? arm64s2::kS2apR : arm64s2::kS2apW;
+  return {d.lit(0), d.lit(writable)};
+}
+
+template <class D>
+constexpr LeafUpdate<D> mkyoung_update(const D& d) {
+  return {d.lit(arm64s2::kAf), d.lit(0)};
+}
+
+template <class D>
+constexpr LeafUpdate<D> mkold_update(const D& d) {
+  return {d.lit(0), d.lit(arm64s2::kAf)};
+}
+
+// Software bits are not permissions: relax_perms returns -EINVAL for them.
+template <class D>
+constexpr typename D::Bool relax_refuses(const D& d, typename D::Word prot_bits) {
+  return d.any(prot_bits & d.lit(arm64s2::prot::kSwMask));
+}
+
+// Only ever adds access: R, W, or X by clearing XN.
+template <class D>
+constexpr LeafUpdate<D> relax_update(const D& d, typename D::Word prot_bits) {
+  const typename D::Word zero = d.lit(0);
+  const auto asked = [&](uint64_t bit) { return d.any(prot_bits & d.lit(bit)); };
+  return {d.select(asked(arm64s2::prot::kR), d.lit(arm64s2::kS2apR), zero) |
+              d.select(asked(arm64s2::prot::kW), d.lit(arm64s2::kS2apW), zero),
+          d.select(asked(arm64s2::prot::kX), d.lit(arm64s2::kXn), zero)};
+}
+
+}  // namespace mmudiff::legacy

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The proofs about the backends' descriptor functions, each written once as a template over a
+// backend adapter (backend_descriptors.h) and instantiated for walker and legacy -- and, in the
+// tests, for deliberately broken adapters, to show that each proof can fail.
+//
+// Configurations: the backends support one PA size (48 bits, arm64s2::kPaBits) and take FWB as
+// a flag; every proof covers both FWB settings and every level the descriptor kind exists at
+// for some IPA size (leaves: 1-3, tables: 0-2). Levels, FWB and the plant are concrete; every
+// other input (prot, PA, owner id, the old descriptor of an update) is a free 64-bit value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mmu/format/arm64_s2.h"
+#include "models/backend_descriptors.h"
+#include "models/proof_run.h"
+#include "models/proofs.h"
+
+namespace mmudiff::models {
+
+// Every descriptor proof for walker and legacy.
+std::vector<ProofSpec> descriptor_proofs();
+
+namespace proofs {
+
+namespace s2 = arm64s2;
+
+inline constexpr unsigned kLeafLevels[] = {1, 2, 3};
+inline constexpr unsigned kTableLevels[] = {0, 1, 2};
+inline constexpr bool kFwbSettings[] = {false, true};
+
+// The backends' configuration: 48-bit PA; the IPA size only decides which levels exist, and 48
+// bits has them all.
+inline S2Config config_for(bool fwb) {
+  return S2Config{48, s2::kPaBits, fwb};
+}
+
+inline z3::expr prot_has(ProofRun& r, const z3::expr& prot, uint64_t bit) {
+  return (prot & r.bits.lit(bit)) != r.bits.lit(0);
+}
+
+// The page-aligned PAs a backend accepts: map aligns phys down to a page before building, and
+// builds a level's block only for a PA aligned to the block (block_mapping_supported,
+// mapping_level).
+template <class B>
+void assume_mappable_pa(ProofRun& r, const z3::expr& pa, unsigned level) {
+  r.solver.assume(B::accepts_pa(r.bits, pa));
+  r.solver.assume((pa & r.bits.lit(s2::granule_size(level) - 1)) == r.bits.lit(0));
+}
+
+template <class B>
+void prove_map_no_reserved_bits(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      assume_mappable_pa<B>(r, pa, level);
+      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+      const S2Config c = config_for(fwb);
+      if (!r.verify(
+              {{"a leaf encoding at this level",
+                z3::implies(m.allowed, r.model.is_leaf(m.descriptor, level))},
+               {"no RES0 or KVM-forbidden bit",
+                z3::implies(m.allowed, !r.model.leaf_sets_forbidden_bit(m.descriptor, level, c))},
+               {"a MemAttr KVM writes, not a reserved one",
+                z3::implies(m.allowed, !r.model.mem_attr_reserved(m.descriptor, fwb))}},
+              m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
+template <class B>
+void prove_map_round_trip(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      assume_mappable_pa<B>(r, pa, level);
+      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+      const z3::expr& d = m.descriptor;
+      const Arm64S2Model& md = r.model;
+      const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
+      const z3::expr mem_attr = z3::ite(device, r.bits.lit(s2::mem_attr_device(fwb)),
+                                        r.bits.lit(s2::mem_attr_normal(fwb)));
+      auto decodes = [&](const z3::expr& e) { return z3::implies(m.allowed, e); };
+      if (!r.verify({{"OA decodes to the PA", decodes(md.output_address(d) == pa)},
+                     {"S2AP[0] (read) is prot's R",
+                      decodes(md.readable(d) == prot_has(r, prot, s2::prot::kR))},
+                     {"S2AP[1] (write) is prot's W",
+                      decodes(md.writable(d) == prot_has(r, prot, s2::prot::kW))},
+                     {"executable exactly when prot has X",
+                      decodes(md.executable(d) == prot_has(r, prot, s2::prot::kX))},
+                     {"MemAttr is KVM's normal or device encoding for prot and FWB",
+                      decodes(md.mem_attr(d) == mem_attr)},
+                     {"device prot reads as device memory, normal as normal write-back",
+                      decodes(z3::ite(device, md.device(d, fwb), md.normal_write_back(d, fwb)))},
+                     {"AF set", decodes(md.accessed(d))},
+                     {"inner shareable", decodes(md.shareability(d) == r.bits.lit(3))}},
+                    d, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
+template <class B>
+void prove_map_device_never_executable(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      assume_mappable_pa<B>(r, pa, level);
+      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+      const z3::expr exec_device =
+          prot_has(r, prot, s2::prot::kDevice) && prot_has(r, prot, s2::prot::kX);
+      if (!r.verify({{"map refuses prot asking for executable device memory",
+                      z3::implies(exec_device, !m.allowed)},
+                     {"every device leaf map writes has XN",
+                      z3::implies(m.allowed, r.model.device_not_executable(m.descriptor, fwb))}},
+                    m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
+template <class B>
+void prove_map_software_bits(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      assume_mappable_pa<B>(r, pa, level);
+      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+      const z3::expr prot_sw = z3::lshr(prot & r.bits.lit(s2::prot::kSwMask), r.bits.lit(55));
+      if (!r.verify({{"software bits [58:55] are exactly prot's software bits",
+                      z3::implies(m.allowed, r.model.software(m.descriptor) == prot_sw)}},
+                    m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
+template <class B>
+void prove_pa_range(ProofRun& r) {
+  Solver::Scope scope(r.solver);
+  z3::expr pa = r.solver.word("pa");
+  z3::expr limit = r.bits.lit(s2::bit(config_for(false).pa_bits));
+  MapLeaf m = B::map_leaf(r.bits, pa, r.bits.lit(s2::prot::kR), s2::kLastLevel, false, r.plant);
+  r.verify({{"a PA is accepted exactly when it is below 2^48",
+             B::accepts_pa(r.bits, pa) == z3::ult(pa, limit)}},
+           m.descriptor, s2::kLastLevel, false, {{"pa", pa}});
+}
+
+template <class B>
+void prove_table(ProofRun& r) {
+  for (unsigned level : kTableLevels) {
+    Solver::Scope scope(r.solver);
+    z3::expr pa = r.solver.word("table_pa");
+    r.solver.assume(z3::ult(pa, r.bits.lit(s2::bit(s2::kPaBits))));
+    r.solver.assume((pa & r.bits.lit(s2::kPageSize - 1)) == r.bits.lit(0));
+    z3::expr d = B::table(r.bits, pa);
+    const S2Config c = config_for(false);
+    if (!r.verify(
+            {{"a table encoding", r.model.is_table(d, level)},
+             {"no bit besides the address and the type", !r.model.table_sets_forbidden_bit(d, c)},
+             {"points at the table page", r.model.output_address(d) == pa}},
+            d, level, false, {{"table_pa", pa}}))
+      return;
+  }
+}
+
+template <class B>
+void prove_owner_never_valid(ProofRun& r) {
+  for (unsigned level : {0u, 1u, 2u, 3u}) {
+    Solver::Scope scope(r.solver);
+    z3::expr id = r.solver.word("owner");
+    r.solver.assume(z3::ult(id, r.bits.lit(256)));  // the owner id is a uint8_t
+    z3::expr d = B::owner(r.bits, id);
+    if (!r.verify({{"not a valid descriptor", !r.model.valid(d)},
+                   {"nothing but the owner id in bits [9:2]", r.model.owner_annotation(d)},
+                   {"decodes to its owner id", r.model.owner_id(d) == id}},
+                  d, level, false, {{"owner", id}}))
+      return;
+  }
+}
+
+// The old descriptor of an update: anything the backend treats as a valid leaf.
+inline void assume_valid_leaf(ProofRun& r, const z3::expr& old, unsigned level) {
+  r.solver.assume(r.model.valid(old) && !r.model.is_table(old, level));
+}
+
+template <class B>
+void prove_relax_only_adds(ProofRun& r) {
+  const uint64_t perms = s2::kS2apR | s2::kS2apW | s2::kXn;
+  for (unsigned level : kLeafLevels) {
+    Solver::Scope scope(r.solver);
+    z3::expr old = r.solver.word("old");
+    z3::expr prot = r.solver.word("prot");
+    assume_valid_leaf(r, old, level);
+    RelaxResult x = B::relax_perms(r.bits, old, prot, r.plant);
+    r.solver.assume(!x.refused);
+    const z3::expr& d = x.descriptor;
+    const Arm64S2Model& md = r.model;
+    if (!r.verify(
+            {{"every bit but S2AP and XN[1] unchanged",
+              (d & r.bits.lit(~perms)) == (old & r.bits.lit(~perms))},
+             {"read kept", z3::implies(md.readable(old), md.readable(d))},
+             {"write kept", z3::implies(md.writable(old), md.writable(d))},
+             {"execute kept", z3::implies(md.executable(old), md.executable(d))},
+             {"R granted when asked", z3::implies(prot_has(r, prot, s2::prot::kR), md.readable(d))},
+             {"W granted when asked", z3::implies(prot_has(r, prot, s2::prot::kW), md.writable(d))},
+             {"XN[1] cleared when X asked",
+              z3::implies(prot_has(r, prot, s2::prot::kX), !md.bit(d, 54))}},
+            d, level, false, {{"old", old}, {"prot", prot}}))
+      return;
+  }
+}
+
+// An update that must be exactly old with some bits cleared and some set.
+template <class Update>
+void prove_exact_update(ProofRun& r, Update update, uint64_t clear, uint64_t set,
+                        const char* what) {
+  for (unsigned level : kLeafLevels) {
+    Solver::Scope scope(r.solver);
+    z3::expr old = r.solver.word("old");
+    assume_valid_leaf(r, old, level);
+    z3::expr d = update(old);
+    if (!r.verify({{what, d == ((old & r.bits.lit(~clear)) | r.bits.lit(set))}}, d, level, false,
+                  {{"old", old}}))
+      return;
+  }
+}
+
+template <class B>
+void prove_wrprotect(ProofRun& r) {
+  prove_exact_update(
+      r, [&](const z3::expr& old) { return B::wrprotect(r.bits, old, r.plant); }, s2::kS2apW, 0,
+      "the result is the old descriptor with S2AP[1] (write) cleared, nothing else");
+}
+
+template <class B>
+void prove_mkold(ProofRun& r) {
+  prove_exact_update(
+      r, [&](const z3::expr& old) { return B::mkold(r.bits, old, r.plant); }, s2::kAf, 0,
+      "the result is the old descriptor with AF cleared, nothing else");
+}
+
+template <class B>
+void prove_mkyoung(ProofRun& r) {
+  prove_exact_update(
+      r, [&](const z3::expr& old) { return B::mkyoung(r.bits, old, r.plant); }, 0, s2::kAf,
+      "the result is the old descriptor with AF set, nothing else");
+}
+
+template <class B>
+void add_backend_proofs(std::vector<ProofSpec>& out) {
+  const std::string b = B::kName;
+  auto add = [&](const char* name, const char* property, void (*body)(ProofRun&)) {
+    out.push_back({fmt::format("{}.{}", b, name), b, property, body});
+  };
+  add("map.no-reserved-bits",
+      "map's leaves are block/page encodings with no RES0 or KVM-forbidden bit and a MemAttr "
+      "KVM uses, at levels 1-3, with and without FWB",
+      prove_map_no_reserved_bits<B>);
+  add("map.round-trip",
+      "map's leaves decode back to their inputs: OA, S2AP from R/W, XN from X, MemAttr from "
+      "device and FWB, AF set, inner shareable",
+      prove_map_round_trip<B>);
+  add("map.device-never-executable",
+      "map refuses executable device memory and every device leaf it writes has XN",
+      prove_map_device_never_executable<B>);
+  add("map.software-bits-from-prot",
+      "a leaf's software bits [58:55] come from prot and from nothing else",
+      prove_map_software_bits<B>);
+  add("map.pa-range", "map accepts a PA exactly when it is below 2^48, the PA size",
+      prove_pa_range<B>);
+  add("table.well-formed",
+      "table descriptors are table encodings at levels 0-2 with only the address and type bits, "
+      "pointing at their page",
+      prove_table<B>);
+  add("owner.never-valid",
+      "owner annotations (ids 0-255) are never valid descriptors, hold only the id, and decode "
+      "to it",
+      prove_owner_never_valid<B>);
+  add("relax-perms.only-adds",
+      "relax_perms only adds permissions: R, W and X are kept, granted when asked, and no other "
+      "bit changes",
+      prove_relax_only_adds<B>);
+  add("wrprotect.only-clears-write", "wrprotect clears S2AP[1] (write) and changes nothing else",
+      prove_wrprotect<B>);
+  add("mkold.only-clears-af", "mkold clears AF and changes nothing else", prove_mkold<B>);
+  add("mkyoung.only-sets-af", "mkyoung sets AF and changes nothing else", prove_mkyoung<B>);
+}
+
+}  // namespace proofs
+
+}  // namespace mmudiff::models

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "models/proof_run.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "mmu/format/decode.h"
+
+namespace mmudiff::models {
+
+bool ProofRun::verify(const std::vector<Named>& claims, const z3::expr& descriptor, unsigned level,
+                      bool fwb, const std::vector<Named>& inputs) {
+  for (const auto& [what, claim] : claims) {
+    Outcome o = solver.prove(claim);
+    if (o.answer == Answer::Proved) continue;
+    answer = o.answer;
+    if (o.answer == Answer::Unknown) {
+      unknown_reason = fmt::format("{} (level {}, fwb {}): {}", what, level, fwb, o.reason);
+      return false;
+    }
+    Counterexample c;
+    c.level = level;
+    c.fwb = fwb;
+    c.inputs.push_back({"level", level});
+    c.inputs.push_back({"fwb", fwb ? 1u : 0u});
+    for (const auto& [name, e] : inputs) c.inputs.push_back({name, solver.value(e)});
+    c.descriptor = solver.value(descriptor);
+    c.decoded = describe_descriptor(c.descriptor, level, fwb);
+    c.violated = what;
+    counterexample = std::move(c);
+    return false;
+  }
+  return true;
+}
+
+const ProofSpec* find_proof(const std::string& name) {
+  for (const ProofSpec& p : proof_catalogue())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+ProofResult run_proof(const ProofSpec& spec, Solver& solver, Plant plant) {
+  ProofResult r;
+  r.name = spec.name;
+  r.backend = spec.backend;
+  r.property = spec.property;
+  ProofRun run(solver, plant);
+  const auto start = std::chrono::steady_clock::now();
+  spec.body(run);
+  r.time_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  r.answer = run.answer;
+  r.unknown_reason = run.unknown_reason;
+  r.counterexample = run.counterexample;
+  return r;
+}
+
+std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant) {
+  std::vector<ProofResult> out;
+  for (const ProofSpec& p : proof_catalogue()) out.push_back(run_proof(p, solver, plant));
+  return out;
+}
+
+std::string format_counterexample(const Counterexample& c) {
+  std::string inputs;
+  for (const auto& [name, value] : c.inputs) {
+    if (!inputs.empty()) inputs += ' ';
+    inputs += name == "level" || name == "fwb" ? fmt::format("{}={}", name, value)
+                                               : fmt::format("{}={:#x}", name, value);
+  }
+  return fmt::format("  counterexample: {}\n  violates: {}\n  descriptor: {}\n", inputs, c.violated,
+                     c.decoded);
+}
+
+}  // namespace mmudiff::models

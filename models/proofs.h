@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The named proofs: each a property of one backend's descriptor functions (or of the model
+// itself), proved for every input in its domain by running the backend's own templated source
+// on Z3 bit-vectors. A failed proof carries a concrete counterexample: its inputs and the
+// descriptor the backend built from them, decoded by mmu/format.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mmu/plants.h"
+#include "models/solver.h"
+
+namespace mmudiff::models {
+
+struct Counterexample {
+  std::vector<std::pair<std::string, uint64_t>> inputs;  // "level", "fwb", "prot", "pa", ...
+  uint64_t descriptor = 0;                               // what the backend built
+  unsigned level = 0;
+  bool fwb = false;
+  std::string decoded;   // describe_descriptor(descriptor, level, fwb)
+  std::string violated;  // which part of the property fails, in words
+};
+
+struct ProofResult {
+  std::string name;
+  std::string backend;   // "walker", "legacy" or "model"
+  std::string property;  // one line
+  Answer answer = Answer::Unknown;
+  std::string unknown_reason;
+  double time_ms = 0;
+  std::optional<Counterexample> counterexample;
+};
+
+class ProofRun;
+
+struct ProofSpec {
+  std::string name;
+  std::string backend;
+  std::string property;
+  std::function<void(ProofRun&)> body;
+};
+
+// Every proof, in report order.
+const std::vector<ProofSpec>& proof_catalogue();
+const ProofSpec* find_proof(const std::string& name);
+
+// Runs one proof on solver with plant on in the backends' descriptor functions.
+ProofResult run_proof(const ProofSpec& spec, Solver& solver, Plant plant);
+std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant);
+
+// "  counterexample: level=2 fwb=0 prot=0x6 pa=0x40200000\n  descriptor: L2 block ...\n"
+std::string format_counterexample(const Counterexample& c);
+
+}  // namespace mmudiff::models

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "reports/exercised.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <span>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/text_format.h"
+#include "oracles/table_snapshot.h"
+#include "reports/run_dir.h"
+
+namespace mmudiff {
+
+namespace fs = std::filesystem;
+
+ExercisedTally::ExercisedTally(std::vector<std::string> backends) : backends_(std::move(backends)) {
+  if (backends_.empty()) throw std::invalid_argument("exercised: no backend to replay through");
+}
+
+void ExercisedTally::replay(const Stream& stream, HarnessOptions options) {
+  options.backends = backends_;
+  options.check_every_op = false;
+  const std::string& counted = backends_.front();
+  std::array<LevelCount, arm64s2::kLevels> final_levels{};
+  options.inspect_final = [&](std::string_view name, const Backend& backend,
+                              const Machine& machine) {
+    if (name != counted || !backend.root().live()) return;
+    for (const SnapshotEntry& e : take_snapshot(backend, machine.memory).entries) {
+      if (e.level >= arm64s2::kLevels) continue;
+      LevelCount& c = final_levels[e.level];
+      switch (arm64s2::classify(e.raw, e.level)) {
+        case arm64s2::DescriptorKind::Table:
+          ++c.tables;
+          break;
+        case arm64s2::DescriptorKind::Block:
+          ++c.blocks;
+          break;
+        case arm64s2::DescriptorKind::Page:
+          ++c.pages;
+          break;
+        case arm64s2::DescriptorKind::Invalid:
+          ++c.annotations;  // the snapshot holds only non-zero descriptors
+          break;
+        case arm64s2::DescriptorKind::Reserved:
+          break;
+      }
+    }
+  };
+  StreamReport report = run_stream(stream, options);
+  ++sequences_;
+  if (report.bound_reached) {
+    ++refused_;  // refused streams say nothing about the tables; count nothing else
+    return;
+  }
+  if (!report.findings.empty()) ++with_findings_;
+  const std::vector<OpResult>& results = report.results.front();
+  for (size_t i = 0; i < results.size() && i < stream.size(); ++i) {
+    ++operations_;
+    if (i < report.skipped.size() && report.skipped[i]) {
+      ++skipped_;
+      continue;
+    }
+    auto kind = static_cast<size_t>(stream[i].kind);
+    ++ops_by_kind_[kind];
+    ++return_codes_[kind][results[i].ret];
+  }
+  for (size_t l = 0; l < arm64s2::kLevels; ++l) {
+    levels_[l].tables += final_levels[l].tables;
+    levels_[l].blocks += final_levels[l].blocks;
+    levels_[l].pages += final_levels[l].pages;
+    levels_[l].annotations += final_levels[l].annotations;
+  }
+}
+
+nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_inputs,
+                                       double time_ms) const {
+  nlohmann::json by_kind = nlohmann::json::object();
+  nlohmann::json codes = nlohmann::json::object();
+  for (unsigned k = 0; k < kOpKindCount; ++k) {
+    std::string name(op_kind_name(static_cast<OpKind>(k)));
+    by_kind[name] = ops_by_kind_[k];
+    nlohmann::json mix = nlohmann::json::object();
+    for (const auto& [ret, n] : return_codes_[k]) mix[std::to_string(ret)] = n;
+    codes[name] = mix;
+  }
+  nlohmann::json levels = nlohmann::json::array();
+  nlohmann::json sizes = nlohmann::json::array();
+  for (unsigned l = 0; l < arm64s2::kLevels; ++l) {
+    const LevelCount& c = levels_[l];
+    levels.push_back({{"level", l},
+                      {"tables", c.tables},
+                      {"blocks", c.blocks},
+                      {"pages", c.pages},
+                      {"annotations", c.annotations}});
+    if (l >= arm64s2::kMinBlockLevel) {
+      uint64_t size = arm64s2::granule_size(l);
+      sizes.push_back(
+          {{"size", size}, {"label", format_size(size)}, {"count", c.blocks + c.pages}});
+    }
+  }
+  return {{"schema", "mmudiff/exercised-1"},
+          {"backends", backends_},
+          {"tables_of", backends_.front()},
+          {"sources", {{"corpus", corpus_files}, {"findings", finding_inputs}}},
+          {"sequences", sequences_},
+          {"refused", refused_},
+          {"with_findings", with_findings_},
+          {"operations", operations_},
+          {"skipped", skipped_},
+          {"ops_by_kind", by_kind},
+          {"return_codes", codes},
+          {"levels", levels},
+          {"leaf_sizes", sizes},
+          {"time_ms", time_ms}};
+}
+
+namespace {
+
+Stream read_binary_stream(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError(fmt::format("{}: read error", path.string()));
+  return decode_binary(bytes);
+}
+
+bool is_hidden_or_temporary(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.empty() || name[0] == '.' || p.extension() == ".tmp";
+}
+
+// Sorted, so the replay order (and so exercised.json) does not depend on the file system.
+std::vector<fs::path> corpus_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(dir)) return files;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (is_hidden_or_temporary(it->path())) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<fs::path> finding_inputs(const fs::path& dir) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(dir)) return files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    fs::path input = entry.path() / rundir::kFindingInput;
+    if (entry.is_directory() && fs::is_regular_file(input)) files.push_back(input);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+nlohmann::json compute_exercised(const fs::path& run_dir, const HarnessOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  ExercisedTally tally(resolve_backends(options.backends));
+  std::vector<fs::path> corpus = corpus_files(run_dir / rundir::kCorpusDir);
+  std::vector<fs::path> inputs = finding_inputs(run_dir / rundir::kFindingsDir);
+  for (const auto& f : corpus) tally.replay(read_binary_stream(f), options);
+  for (const auto& f : inputs) tally.replay(read_binary_stream(f), options);
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return tally.to_json(corpus.size(), inputs.size(), ms);
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What a run directory's streams exercise, found by replaying them through the harness: how many
+// operations of each kind ran and what they returned, and what the final tables hold at each
+// level (tables, blocks, pages, owner annotations) and in which leaf sizes. Fuzzing engines keep
+// only their corpus, so this is computed after the fact from corpus/ and the findings' inputs,
+// which is also what lets an interrupted campaign's report show it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mmu/format/arm64_s2.h"
+#include "oracles/harness.h"
+
+namespace mmudiff {
+
+class ExercisedTally {
+ public:
+  // backends: the lanes replayed; the first one's return codes and final tables are counted.
+  explicit ExercisedTally(std::vector<std::string> backends);
+
+  // Runs STREAM through the harness with OPTIONS (its backends are replaced by ours) and counts.
+  void replay(const Stream& stream, HarnessOptions options);
+
+  size_t sequences() const { return sequences_; }
+  // mmudiff/exercised-1 (reports/schema/exercised-1.schema.json).
+  nlohmann::json to_json(size_t corpus_files, size_t finding_inputs, double time_ms) const;
+
+ private:
+  struct LevelCount {
+    uint64_t tables = 0, blocks = 0, pages = 0, annotations = 0;
+  };
+
+  std::vector<std::string> backends_;
+  size_t sequences_ = 0, refused_ = 0, with_findings_ = 0;
+  uint64_t operations_ = 0, skipped_ = 0;
+  std::array<uint64_t, kOpKindCount> ops_by_kind_{};
+  std::array<std::map<int, uint64_t>, kOpKindCount> return_codes_;
+  std::array<LevelCount, arm64s2::kLevels> levels_{};
+};
+
+// Replays RUN_DIR/corpus (every regular file, recursively, except hidden ones and *.tmp) and
+// RUN_DIR/findings/*/input.bin as binary streams with OPTIONS and returns exercised.json.
+nlohmann::json compute_exercised(const std::filesystem::path& run_dir,
+                                 const HarnessOptions& options);
+
+}  // namespace mmudiff

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "reports/report.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "mmu/ops/text_format.h"
+#include "mmu/plants.h"
+#include "oracles/harness.h"
+#include "reports/exercised.h"
+#include "reports/json_schema.h"
+#include "reports/plots.h"
+#include "reports/report_html.h"
+#include "reports/report_json.h"
+#include "reports/run_dir.h"
+#include "reports/run_dir_load.h"
+
+namespace mmudiff {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The harness configuration run.json describes, so the replay runs what the run ran.
+HarnessOptions replay_options(const LoadedRun& run) {
+  std::string where = (run.dir / rundir::kRunFile).string();
+  HarnessOptions options;
+  for (const auto& b : run.run["backends"]) {
+    std::string name = b["name"];
+    if (!find_backend(name))
+      throw InputError(
+          fmt::format("{}: backend '{}' is not in this build of mmudiff", where, name));
+    options.backends.push_back(name);
+  }
+  if (!run.run["plant"].is_null()) {
+    std::string name = run.run["plant"];
+    const PlantInfo* plant = find_plant(name);
+    if (!plant) throw InputError(fmt::format("{}: unknown planted bug '{}'", where, name));
+    options.plant = plant->id;
+  }
+  options.hash_key = parse_sip_key(run.run["hash_key"].get<std::string>());
+  return options;
+}
+
+}  // namespace
+
+WrittenReport write_report(const fs::path& run_dir) {
+  LoadedRun run = load_run_dir(run_dir);
+  WrittenReport written;
+  json exercised;
+  if (run.exercised) {
+    exercised = *run.exercised;
+  } else {
+    exercised = compute_exercised(run_dir, replay_options(run));
+    check_schema(exercised, schema::kExercised, "exercised.json (computed)");
+    written.exercised_computed = true;
+  }
+  json report = build_report(run, exercised);
+  // What we write must meet our own schema; if it does not, that is a bug here, not bad input.
+  if (auto errors = schema::builtin_schemas().validate(report, schema::kReport); !errors.empty())
+    throw std::logic_error(fmt::format("report.json does not meet its schema: {}", errors.front()));
+  std::vector<Plot> plots = render_plots(report);
+  std::string html = render_report_html(report, plots);
+
+  if (written.exercised_computed)
+    rundir::write_json_atomic(run_dir / rundir::kExercisedFile, exercised);
+  written.json = run_dir / rundir::kReportJson;
+  written.html = run_dir / rundir::kReportHtml;
+  rundir::write_json_atomic(written.json, report);
+  rundir::write_file_atomic(written.html, html);
+  const json& verdict = report["verdict"];
+  written.verdict = verdict["line"];
+  written.equivalent = verdict["equivalent"].get<bool>() && verdict.value("proofs_failed", 0) == 0;
+  return written;
+}
+
+}  // namespace mmudiff

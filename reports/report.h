@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `mmudiff report RUN_DIR`: regenerates report.json and report.html from the run directory alone,
+// replaying its streams into exercised.json first when that is missing. Every file is written
+// atomically, so a report of an interrupted or still-running campaign is always whole.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace mmudiff {
+
+struct WrittenReport {
+  std::filesystem::path json, html;
+  bool exercised_computed = false;  // exercised.json was missing and has been written
+  std::string verdict;              // the verdict line
+  bool equivalent = false;          // no divergence and no failed proof
+};
+
+// Throws InputError (one line naming the file) for a missing or malformed run directory,
+// PlotterMissing without gnuplot, std::runtime_error for a file that cannot be written. Nothing
+// is written unless everything could be made.
+WrittenReport write_report(const std::filesystem::path& run_dir);
+
+}  // namespace mmudiff

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Every JSON file the commands write, generated for real through the binary (run --out, repro
+// --out, prove --json, campaign --out when a fuzz build exists, report), validated against the
+// schema files in reports/schema/; and `mmudiff report` on bad run directories: one line naming
+// the file, exit 2, nothing written.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "reports/json_schema.h"
+
+namespace mmudiff {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Result {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& args, const std::string& env = "") {
+  std::string cmd = fmt::format("{} {} {} 2>&1", env, MMUDIFF_CLI, args);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The schemas as the files on disk say, independent of the copy compiled into the binary.
+const schema::SchemaSet& schemas_on_disk() {
+  static const schema::SchemaSet set = [] {
+    schema::SchemaSet s;
+    for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / "reports/schema"))
+      s.add(json::parse(slurp(e.path())));
+    return s;
+  }();
+  return set;
+}
+
+// Parses FILE and expects it to meet schema ID; returns it.
+json expect_valid(const fs::path& file, std::string_view id) {
+  EXPECT_TRUE(fs::exists(file)) << file;
+  json value = json::parse(slurp(file));
+  auto errors = schemas_on_disk().validate(value, id);
+  EXPECT_TRUE(errors.empty()) << file << ": " << (errors.empty() ? "" : errors.front());
+  return value;
+}
+
+std::string seeds() {
+  std::string files;
+  for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / "corpus/seeds"))
+    if (e.path().extension() == ".mmu") files += " " + e.path().string();
+  return files;
+}
+
+size_t count_seeds() {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / "corpus/seeds"))
+    n += e.path().extension() == ".mmu";
+  return n;
+}
+
+bool has_temporaries(const fs::path& dir) {
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().extension() == ".tmp") return true;
+  return false;
+}
+
+size_t lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+class ReportCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("mmudiff-report-cli-{}-{}", ::getpid(),
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // Findings files of a run directory, each validated; returns how many.
+  size_t expect_valid_findings(const fs::path& run) {
+    size_t n = 0;
+    if (!fs::exists(run / "findings")) return 0;
+    for (const auto& e : fs::directory_iterator(run / "findings")) {
+      json f = expect_valid(e.path() / "finding.json", schema::kFinding);
+      EXPECT_TRUE(fs::exists(e.path() / "input.bin")) << e.path();
+      EXPECT_TRUE(fs::exists(e.path() / "repro.mmu")) << e.path();
+      ++n;
+    }
+    return n;
+  }
+
+  // report RUN: every file it writes meets its schema and agrees with what it printed.
+  json expect_valid_report(const fs::path& run, int expected_status) {
+    Result r = run_cli("report " + run.string());
+    EXPECT_EQ(r.status, expected_status) << r.out;
+    expect_valid(run / "exercised.json", schema::kExercised);
+    json report = expect_valid(run / "report.json", schema::kReport);
+    std::string line = report["verdict"]["line"];
+    EXPECT_NE(r.out.find(line), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find((run / "report.html").string()), std::string::npos) << r.out;
+    std::string html = slurp(run / "report.html");
+    EXPECT_NE(html.find(line), std::string::npos) << "the verdict is not in report.html";
+    EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org"))
+        << "report.html refers to the network";
+    EXPECT_FALSE(has_temporaries(run));
+    return report;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ReportCli, RunOutWithAPlantedBugWritesSchemaValidFilesAndADivergentReport) {
+  fs::path run = dir_ / "run";
+  Result r = run_cli(
+      fmt::format("run -q --plant walker-pa-cursor-drift --out {}{}", run.string(), seeds()));
+  ASSERT_EQ(r.status, 1) << r.out;  // the plant is found
+  json run_json = expect_valid(run / "run.json", schema::kRun);
+  EXPECT_EQ(run_json["command"], "run");
+  EXPECT_EQ(run_json["status"], "finished");
+  EXPECT_EQ(run_json["plant"], "walker-pa-cursor-drift");
+  EXPECT_EQ(run_json["executions"], count_seeds());
+  size_t findings = expect_valid_findings(run);
+  ASSERT_GT(findings, 0u);
+  EXPECT_EQ(run_json["findings"], findings);
+
+  Result p = run_cli(fmt::format("prove --json {}", (run / "proofs.json").string()));
+  ASSERT_TRUE(p.status == 0 || p.status == 1) << p.out;
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_FALSE(proofs["proofs"].empty());
+
+  json report = expect_valid_report(run, 1);
+  EXPECT_FALSE(report["verdict"]["equivalent"].get<bool>());
+  EXPECT_EQ(report["verdict"]["divergences"], findings);
+  EXPECT_EQ(report["verdict"]["sequences"], count_seeds());
+  EXPECT_EQ(report["findings"].size(), findings);
+  EXPECT_EQ(report["proofs"]["summary"], proofs["summary"]);
+  EXPECT_GT(report["exercised"]["ops_by_kind"]["map"].get<uint64_t>(), 0u);
+}
+
+TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
+  fs::path run = dir_ / "run";
+  Result r = run_cli(fmt::format("run -q --out {}{}", run.string(), seeds()));
+  ASSERT_EQ(r.status, 0) << r.out;
+  expect_valid(run / "run.json", schema::kRun);
+  EXPECT_EQ(expect_valid_findings(run), 0u);
+  json report = expect_valid_report(run, 0);
+  EXPECT_EQ(report["verdict"]["line"], fmt::format("equivalent on {} sequences", count_seeds()));
+  EXPECT_TRUE(report["proofs"].is_null());
+  EXPECT_TRUE(report["progress"].is_null());
+
+  // Regenerating reuses exercised.json and gives the same verdict.
+  Result again = run_cli("report " + run.string());
+  EXPECT_EQ(again.status, 0) << again.out;
+  EXPECT_EQ(again.out.find("exercised:"), std::string::npos) << again.out;
+  EXPECT_EQ(json::parse(slurp(run / "report.json"))["verdict"], report["verdict"]);
+
+  // An out directory that already holds a run is never overwritten.
+  Result twice = run_cli(fmt::format("run -q --out {}{}", run.string(), seeds()));
+  EXPECT_EQ(twice.status, 2) << twice.out;
+  EXPECT_NE(twice.out.find("already a run directory"), std::string::npos) << twice.out;
+}
+
+TEST_F(ReportCli, ReproOutOfAFindingWritesARunDirectoryWithThatFinding) {
+  fs::path first = dir_ / "first";
+  ASSERT_EQ(run_cli(fmt::format("run -q --plant walker-pa-cursor-drift --out {}{}", first.string(),
+                                seeds()))
+                .status,
+            1);
+  fs::path input;
+  for (const auto& e : fs::directory_iterator(first / "findings")) input = e.path() / "input.bin";
+  ASSERT_FALSE(input.empty());
+  fs::path run = dir_ / "repro";
+  Result r = run_cli(fmt::format("repro --plant walker-pa-cursor-drift --out {} {}", run.string(),
+                                 input.string()));
+  EXPECT_EQ(r.status, 1) << r.out;
+  json run_json = expect_valid(run / "run.json", schema::kRun);
+  EXPECT_EQ(run_json["command"], "repro");
+  EXPECT_EQ(run_json["executions"], 1);
+  EXPECT_GT(expect_valid_findings(run), 0u);
+  expect_valid_report(run, 1);
+}
+
+TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
+  // campaign runs the libFuzzer build of the fuzz preset; without one it refuses to start.
+  fs::path run = dir_ / "campaign";
+  Result r = run_cli(fmt::format("campaign --time 8 --jobs 1 --out {}", run.string()));
+  if (r.status == 2 && r.out.find("no libfuzzer fuzz build") != std::string::npos)
+    GTEST_SKIP() << "no fuzz build (cmake --preset fuzz && cmake --build --preset fuzz): " << r.out;
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  json run_json = expect_valid(run / "run.json", schema::kRun);
+  EXPECT_EQ(run_json["command"], "campaign");
+  EXPECT_EQ(run_json["status"], "finished");
+  std::ifstream progress(run / "progress.jsonl");
+  size_t samples = 0;
+  for (std::string line; std::getline(progress, line); ++samples) {
+    auto errors = schemas_on_disk().validate(json::parse(line), schema::kProgress);
+    EXPECT_TRUE(errors.empty()) << "progress line " << samples + 1 << ": " << errors.front();
+  }
+  EXPECT_GT(samples, 0u);
+  size_t findings = expect_valid_findings(run);
+  json report = expect_valid_report(run, findings ? 1 : 0);
+  EXPECT_EQ(report["progress"]["samples"], samples);
+  EXPECT_GT(report["exercised"]["sequences"].get<uint64_t>(), 0u);
+}
+
+// A valid run directory to break in the tests below.
+fs::path good_run(const fs::path& dir) {
+  fs::path run = dir / "run";
+  Result r = run_cli(
+      fmt::format("run -q --out {} {}/corpus/seeds/aging.mmu", run.string(), MMUDIFF_SOURCE_DIR));
+  EXPECT_EQ(r.status, 0) << r.out;
+  return run;
+}
+
+// report RUN must fail with exit 2 and exactly one line containing each of WANT, writing nothing.
+void expect_one_line_error(const fs::path& run, std::vector<std::string> want,
+                           const std::string& env = "") {
+  Result r = run_cli("report " + run.string(), env);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  for (const auto& w : want) EXPECT_NE(r.out.find(w), std::string::npos) << w << " in " << r.out;
+  EXPECT_FALSE(fs::exists(run / "report.html"));
+  EXPECT_FALSE(fs::exists(run / "report.json"));
+}
+
+TEST_F(ReportCli, MissingRunDirectoryOrRunJsonIsOneLine) {
+  expect_one_line_error(dir_ / "nowhere", {(dir_ / "nowhere").string(), "no such directory"});
+  fs::create_directories(dir_ / "empty");
+  expect_one_line_error(dir_ / "empty", {"not a run directory", "run.json"});
+}
+
+TEST_F(ReportCli, CorruptRunJsonNamesTheFileAndByteOffset) {
+  fs::path run = good_run(dir_);
+  std::string text = slurp(run / "run.json");
+  std::ofstream(run / "run.json", std::ios::trunc) << text.substr(0, 40);
+  expect_one_line_error(run, {(run / "run.json").string(), "byte 41"});
+}
+
+TEST_F(ReportCli, RunJsonBreakingItsSchemaNamesTheProperty) {
+  fs::path run = good_run(dir_);
+  json j = json::parse(slurp(run / "run.json"));
+  j["backends"][0].erase("identity");
+  j["hash_key"] = "not hex";
+  std::ofstream(run / "run.json", std::ios::trunc) << j.dump();
+  expect_one_line_error(run, {"run.json", "/backends/0", "identity", "and 1 more"});
+}
+
+TEST_F(ReportCli, CorruptFindingAndProofsFilesAreNamed) {
+  fs::path run = good_run(dir_);
+  fs::create_directories(run / "findings/x");
+  std::ofstream(run / "findings/x/finding.json") << "{\"signature\": }";
+  expect_one_line_error(run, {"findings/x/finding.json", "byte 15"});
+  fs::remove_all(run / "findings/x");
+  std::ofstream(run / "proofs.json") << R"({"schema": "mmudiff/proofs-1"})";
+  expect_one_line_error(run, {"proofs.json", "missing required property"});
+}
+
+TEST_F(ReportCli, WithoutGnuplotTheReportSaysWhatToInstall) {
+  fs::path run = good_run(dir_);
+  expect_one_line_error(run, {"gnuplot", "gnuplot-nox"}, "PATH=/nonexistent");
+}
+
+TEST_F(ReportCli, InterruptedRunStillGetsAReportThatSaysSo) {
+  fs::path run = good_run(dir_);
+  json j = json::parse(slurp(run / "run.json"));
+  j["status"] = "interrupted";
+  j["ended"] = nullptr;
+  std::ofstream(run / "run.json", std::ios::trunc) << j.dump();
+  fs::create_directories(run / "findings/cut-short");  // stopped before finding.json
+  std::ofstream(run / "progress.jsonl")
+      << R"({"t":0.5,"execs":100,"execs_per_s":200,"coverage":40,"corpus":3,"findings":0})"
+      << "\n"
+      << R"({"t":1.0,"execs":300,"execs_per_s":400,"coverage":55,"corpus":4,"findings":1})"
+      << "\n"
+      << R"({"t":1.5,"ex)";  // the stop came mid-append
+  json report = expect_valid_report(run, 1);
+  EXPECT_EQ(report["progress"]["samples"], 2);
+  EXPECT_EQ(report["incomplete_findings"], json::array({"findings/cut-short"}));
+  EXPECT_NE(report["verdict"]["line"].get<std::string>().find("interrupted"), std::string::npos);
+  std::string html = slurp(run / "report.html");
+  EXPECT_NE(html.find("id=\"plot-executions\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"plot-coverage\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mmudiff

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "tools/mmudiff/campaign_findings.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "fuzz/work_budget.h"
+#include "mmu/ops/binary_format.h"
+#include "reports/run_dir.h"
+
+namespace mmudiff::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// "heap-use-after-free" -> "heap_use_after_free": the signature's last part is [a-z_]+.
+std::string signature_word(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    out += (c >= 'a' && c <= 'z') ? c : '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+enum class Replay { Finding, NoFinding, Crashed };
+
+struct ReplayResult {
+  Replay outcome;
+  std::string signature;
+  bool wrote = false;  // the child wrote findings/NAME (a new signature)
+};
+
+}  // namespace
+
+bool sanitizer_finding(const std::string& report, Finding* out) {
+  std::istringstream in(report);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    std::string kind;
+    size_t at;
+    if ((at = l.find("ERROR: AddressSanitizer: ")) != std::string::npos) {
+      std::string rest = l.substr(at + 25);
+      kind = rest.substr(0, rest.find(' '));
+    } else if (l.find("ERROR: LeakSanitizer:") != std::string::npos) {
+      kind = "leak";
+    } else if (l.find("runtime error:") != std::string::npos) {
+      kind = "undefined_behaviour";
+    } else {
+      continue;
+    }
+    Finding f;
+    f.severity = Severity::Security;
+    f.oracle = "sanitizer";
+    f.op_index = 0;
+    f.op_kind = signature_word(kind);
+    f.summary = l.substr(l.find_first_not_of(" =0123456789"));
+    for (size_t j = i; j < lines.size() && f.evidence.size() < 30; ++j)
+      if (!lines[j].empty()) f.evidence.push_back(lines[j]);
+    for (const auto& s : lines)
+      if (s.rfind("SUMMARY:", 0) == 0 && f.evidence.back() != s) f.evidence.push_back(s);
+    *out = std::move(f);
+    return true;
+  }
+  return false;
+}
+
+FindingStore::FindingStore(fs::path run_dir, HarnessOptions options, fs::path asan_target,
+                           std::string engine)
+    : run_dir_(std::move(run_dir)),
+      options_(std::move(options)),
+      asan_target_(std::move(asan_target)),
+      engine_(std::move(engine)) {
+  fs::path dir = run_dir_ / rundir::kFindingsDir;
+  if (!fs::is_directory(dir)) return;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    fs::path record = entry.path() / rundir::kFindingFile;
+    if (!fs::exists(record)) continue;  // incomplete: finding.json is written last
+    try {
+      auto j = nlohmann::json::parse(read_bytes(record));
+      CampaignFinding f;
+      f.signature = j.at("signature").get<std::string>();
+      f.dir = entry.path();
+      f.hits = j.value("hits", size_t{1});
+      f.first_seen_t = j.value("first_seen_t", 0.0);
+      findings_[f.signature] = f;
+    } catch (const std::exception&) {
+      // A record we cannot read is left alone; its signature will be written anew if found.
+    }
+  }
+}
+
+std::vector<std::string> FindingStore::scan(const fs::path& crash_dir, const std::string& prefix,
+                                            int worker, double t) {
+  std::vector<std::string> added;
+  if (!fs::is_directory(crash_dir)) return added;
+  std::vector<fs::path> fresh;
+  for (const auto& entry : fs::directory_iterator(crash_dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::string name = entry.path().filename().string();
+    if (!prefix.empty() && name.rfind(prefix, 0) != 0) continue;
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") continue;
+    if (seen_files_.insert(entry.path().string()).second) fresh.push_back(entry.path());
+  }
+  std::sort(fresh.begin(), fresh.end());
+  for (const auto& f : fresh) {
+    std::string sig = take(f, worker, t);
+    if (!sig.empty()) added.push_back(sig);
+  }
+  return added;
+}
+
+std::string FindingStore::take(const fs::path& file, int worker, double t) {
+  std::string bytes = read_bytes(file);
+  Stream stream =
+      decode_binary(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  nlohmann::json extra = {
+      {"first_seen_t", t}, {"hits", 1}, {"engine", engine_}, {"worker", worker}};
+
+  // Replay in a child: it inherits what is known, writes a new signature's directory itself and
+  // tells the parent the signature through a pipe.
+  ReplayResult result{Replay::NoFinding, {}, false};
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe to replay a crash file");
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("cannot fork to replay a crash file");
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string message = "none";
+    if (within_fuzz_budget(stream)) {
+      StreamReport report = run_stream(stream, options_);
+      if (const Finding* w = report.worst()) {
+        std::string sig = w->signature();
+        bool fresh = !findings_.count(sig);
+        if (fresh) rundir::write_finding(run_dir_, *w, stream, extra);
+        message = (fresh ? "new " : "old ") + rundir::finding_dir_name(*w) + " " + sig;
+      }
+    }
+    ssize_t n = ::write(fds[1], message.data(), message.size());
+    ::_exit(n == static_cast<ssize_t>(message.size()) ? 0 : 3);
+  }
+  ::close(fds[1]);
+  std::string message;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) message.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::string dir_name;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    result.outcome = Replay::Crashed;
+  } else if (message.rfind("new ", 0) == 0 || message.rfind("old ", 0) == 0) {
+    result.outcome = Replay::Finding;
+    result.wrote = message[0] == 'n';
+    size_t sp = message.find(' ', 4);
+    dir_name = message.substr(4, sp - 4);
+    result.signature = message.substr(sp + 1);
+  }
+
+  if (result.outcome != Replay::Finding) {
+    // No MMUDIFF finding: does the ASan+UBSan build see a memory error or undefined behaviour?
+    fs::path report_file = file;
+    report_file += ".asan.txt";
+    std::string backends;
+    for (const auto& b : options_.backends) backends += (backends.empty() ? "" : ",") + b;
+    const PlantInfo* plant = plant_info(options_.plant);
+    std::string cmd = fmt::format(
+        "MMUDIFF_BACKENDS={} MMUDIFF_PLANT={} ASAN_OPTIONS=detect_leaks=1:symbolize=1 "
+        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 timeout 120 {} {} > {} 2>&1",
+        shell_quote(backends), shell_quote(plant ? std::string(plant->name) : ""),
+        shell_quote(asan_target_.string()), shell_quote(file.string()),
+        shell_quote(report_file.string()));
+    int rc = std::system(cmd.c_str());
+    (void)rc;
+    Finding f;
+    if (!sanitizer_finding(read_bytes(report_file), &f)) {
+      ++unreproducible_;
+      return "";
+    }
+    result.signature = f.signature();
+    dir_name = rundir::finding_dir_name(f);
+    if (!findings_.count(result.signature)) {
+      rundir::write_finding(run_dir_, f, stream, extra);
+      result.wrote = true;
+    }
+  }
+
+  auto it = findings_.find(result.signature);
+  if (it == findings_.end()) {
+    CampaignFinding cf;
+    cf.signature = result.signature;
+    cf.dir = run_dir_ / rundir::kFindingsDir / dir_name;
+    cf.hits = 1;
+    cf.first_seen_t = t;
+    findings_[cf.signature] = cf;
+    return cf.signature;
+  }
+  // Seen before: one more hit, recorded durably.
+  ++it->second.hits;
+  fs::path record = it->second.dir / rundir::kFindingFile;
+  try {
+    auto j = nlohmann::json::parse(read_bytes(record));
+    j["hits"] = it->second.hits;
+    rundir::write_json_atomic(record, j);
+  } catch (const std::exception&) {
+    // The record is unreadable; the count in memory still reaches the summary.
+  }
+  return "";
+}
+
+}  // namespace mmudiff::cli

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Turning the engines' crash files into findings/ of the run directory, the moment they appear.
+//
+// Each new crash file is replayed in a forked child of the campaign (so a memory error in a
+// backend cannot take the campaign down) under exactly the fuzz targets' options; its most severe
+// finding gives the signature: class/oracle/first diverging operation kind. A file that shows no
+// MMUDIFF finding there but crashes the ASan+UBSan target is a sanitizer finding: class
+// "security", oracle "sanitizer", and in place of the operation kind the sanitizer's error kind
+// ("heap_use_after_free", "undefined_behaviour", "leak", ...), with the sanitizer's report as its
+// evidence. A file that reproduces neither way is counted as unreproducible and kept in .work/.
+// Findings are deduplicated by signature: the first input is kept, later ones add to "hits".
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "oracles/harness.h"
+
+namespace mmudiff::cli {
+
+struct CampaignFinding {
+  std::string signature;
+  std::filesystem::path dir;  // findings/NAME
+  size_t hits = 0;
+  double first_seen_t = 0;
+};
+
+class FindingStore {
+ public:
+  // Loads the findings/ a previous campaign on `run_dir` left, so hits keep counting.
+  FindingStore(std::filesystem::path run_dir, HarnessOptions options,
+               std::filesystem::path asan_target, std::string engine);
+
+  // Looks at every crash file not seen before. Returns the signatures that are new.
+  std::vector<std::string> scan(const std::filesystem::path& crash_dir, const std::string& prefix,
+                                int worker, double t);
+
+  const std::map<std::string, CampaignFinding>& findings() const { return findings_; }
+  size_t unreproducible() const { return unreproducible_; }
+
+ private:
+  // The signature if it is new, else "".
+  std::string take(const std::filesystem::path& file, int worker, double t);
+
+  std::filesystem::path run_dir_;
+  HarnessOptions options_;
+  std::filesystem::path asan_target_;
+  std::string engine_;
+  std::set<std::string> seen_files_;
+  std::map<std::string, CampaignFinding> findings_;
+  size_t unreproducible_ = 0;
+};
+
+// The finding a sanitizer report describes, if it is one (exposed for tests).
+bool sanitizer_finding(const std::string& report, Finding* out);
+
+}  // namespace mmudiff::cli

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The fuzzing engines a campaign runs, as child processes: what binaries a build provides, the
+// command line and environment of each worker, starting and stopping them, and reading their
+// progress (libFuzzer's status lines, AFL++'s fuzzer_stats files).
+//
+// libFuzzer: one plain worker in fork mode with jobs-1 parallel jobs, and one ASan+UBSan worker
+// in fork mode with one job; both merge new inputs into the run's corpus/ and write crash files
+// into their own artifact directory. AFL++: a main instance (-M) and secondaries (-S) sharing one
+// sync directory, one secondary running the ASan+UBSan build. With --jobs 1 the only worker is the
+// ASan+UBSan one: memory errors are findings in every campaign.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mmudiff::cli {
+
+enum class Engine { LibFuzzer, Afl };
+const char* engine_name(Engine e);
+
+// What one fuzz build directory (build/fuzz/fuzz or build/afl/fuzz) holds for a campaign.
+struct FuzzBuild {
+  std::filesystem::path dir;
+  std::filesystem::path plain;        // stream_fuzzer
+  std::filesystem::path asan;         // stream_fuzzer_asan
+  std::filesystem::path mutator;      // AFL++: libmmudiff_afl_mutator.so
+  std::filesystem::path seeds;        // seeds/: corpus/seeds encoded
+  std::filesystem::path regressions;  // regressions/: corpus/regressions encoded
+  std::filesystem::path dict;         // mmudiff.dict
+};
+
+// The directory a campaign looks in: `override_dir` if given, else $MMUDIFF_LIBFUZZER_DIR or
+// $MMUDIFF_AFL_DIR, else the build tree's fuzz or afl preset (baked in at configure time).
+std::filesystem::path fuzz_build_dir(Engine e, const std::string& override_dir);
+// Throws std::invalid_argument with one line naming what is missing and the preset that builds it.
+FuzzBuild find_fuzz_build(Engine e, const std::filesystem::path& dir);
+
+struct WorkerSpec {
+  int index = 0;
+  bool asan = false;
+  std::string name;  // "plain", "asan", "main", "s1", ...
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // added to this process's environment
+  std::filesystem::path log;               // stdout and stderr
+  std::filesystem::path crash_dir;         // where its crash files appear
+  std::string crash_prefix;                // libFuzzer: "" (any of crash-, leak-, ...); AFL: "id:"
+  std::filesystem::path stats_file;        // AFL++: fuzzer_stats
+};
+
+struct CampaignLayout {
+  std::filesystem::path out;     // the run directory
+  std::filesystem::path work;    // out/.work: engine state, logs, artifacts
+  std::filesystem::path corpus;  // out/corpus
+};
+
+struct WorkerPlanInput {
+  Engine engine;
+  int jobs;
+  int time_s;
+  std::vector<std::string> backends;  // empty: all
+  std::string plant;                  // empty: none
+  bool with_regressions;              // seed with corpus/regressions too
+};
+
+// Builds the worker command lines; creates the directories they need (AFL++'s input directory
+// is assembled from the seeds and the run's corpus).
+std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild& build,
+                                     const CampaignLayout& layout);
+
+struct RunningWorker {
+  WorkerSpec spec;
+  pid_t pid = -1;  // also its process group
+  bool exited = false;
+  int status = 0;
+};
+
+// Starts the worker in its own process group (a Ctrl-C at the terminal reaches the campaign
+// only, which then stops the engines in order). Throws std::runtime_error if it cannot start.
+RunningWorker start_worker(const WorkerSpec& spec);
+// Reaps the worker if it has exited; true while it runs.
+bool worker_running(RunningWorker* w);
+// SIGINT to the worker's group, then SIGKILL after `grace_s` if it is still there.
+void stop_workers(std::vector<RunningWorker>* workers, double grace_s);
+
+struct WorkerProgress {
+  uint64_t execs = 0;
+  double execs_per_s = 0;
+  uint64_t coverage = 0;
+};
+// The latest status a worker reported, if it has reported one.
+std::optional<WorkerProgress> read_progress(Engine e, const WorkerSpec& spec);
+
+// The last lines of a worker's log, for an error message when it dies early.
+std::string log_tail(const std::filesystem::path& log, size_t lines);
+
+}  // namespace mmudiff::cli

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// campaign: run libFuzzer or AFL++ over every backend for a while, store each distinct finding
+// in the run directory the moment it appears, and end with a summary. Ctrl-C stops the engines,
+// marks the run interrupted and still prints the summary; running again on the same --out
+// resumes from its corpus and keeps counting its findings.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "fuzz/target_options.h"
+#include "mmu/plants.h"
+#include "oracles/table_hash.h"
+#include "reports/report.h"
+#include "reports/run_dir.h"
+#include "tools/mmudiff/backend_option.h"
+#include "tools/mmudiff/campaign_findings.h"
+#include "tools/mmudiff/campaign_workers.h"
+#include "tools/mmudiff/commands.h"
+
+namespace mmudiff::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct CampaignArgs {
+  std::string engine = "libfuzzer";
+  int time_s = 60;
+  int jobs = 0;  // 0: every core
+  std::vector<std::string> backends;
+  std::string plant;
+  std::string out;
+  std::string fuzzer_dir;
+  bool list_plants = false;
+  bool stop_on_finding = false;
+  double progress_every_s = 5;
+};
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+// Progress and summary lines: a closed stdout loses them but never stops the campaign.
+template <typename... T>
+void say(fmt::format_string<T...> format, T&&... args) {
+  std::fputs(fmt::format(format, std::forward<T>(args)...).c_str(), stdout);
+}
+
+void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
+
+struct Totals {
+  uint64_t execs = 0;
+  double execs_per_s = 0;
+  uint64_t coverage = 0;
+};
+
+size_t count_files(const fs::path& dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file()) ++n;
+  return n;
+}
+
+// AFL++ keeps its queue in the sync directory; the run's corpus/ is engine-neutral, so the
+// queues are copied there (named by content) when the engines stop.
+void collect_afl_queues(const fs::path& sync, const fs::path& corpus) {
+  std::error_code ec;
+  for (const auto& inst : fs::directory_iterator(sync, ec)) {
+    fs::path queue = inst.path() / "queue";
+    if (!fs::is_directory(queue)) continue;
+    for (const auto& e : fs::directory_iterator(queue, ec)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      uint64_t h = 1469598103934665603ULL;  // FNV-1a: a name, not a security property
+      for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+      fs::path to = corpus / fmt::format("afl-{:016x}", h);
+      if (!fs::exists(to)) rundir::write_file_atomic(to, bytes);
+    }
+  }
+}
+
+int run_campaign(const CampaignArgs& a) {
+  Engine engine;
+  if (a.engine == "libfuzzer") {
+    engine = Engine::LibFuzzer;
+  } else if (a.engine == "afl") {
+    engine = Engine::Afl;
+  } else {
+    throw std::invalid_argument(
+        fmt::format("--engine: unknown engine '{}' (libfuzzer or afl)", a.engine));
+  }
+  if (a.out.empty()) throw std::invalid_argument("campaign: --out DIR is required");
+  int jobs =
+      a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::string> backends = resolve_backends(a.backends);
+  Plant plant = Plant::kNone;
+  if (!a.plant.empty()) {
+    const PlantInfo* p = find_plant(a.plant);
+    if (!p)
+      throw std::invalid_argument(
+          fmt::format("unknown plant '{}' (see 'mmudiff campaign --list-plants')", a.plant));
+    plant = p->id;
+  }
+  HarnessOptions options = fuzz_target_options(backends, plant);  // checks plant vs backends
+  FuzzBuild build = find_fuzz_build(engine, fuzz_build_dir(engine, a.fuzzer_dir));
+
+  CampaignLayout layout{a.out, fs::path(a.out) / ".work", fs::path(a.out) / rundir::kCorpusDir};
+  fs::create_directories(layout.corpus);
+  fs::create_directories(layout.work);
+  fs::create_directories(fs::path(a.out) / rundir::kFindingsDir);
+  fs::path run_file = fs::path(a.out) / rundir::kRunFile;
+
+  // Resuming: keep the first start time and add to the executions already counted.
+  nlohmann::json run;
+  uint64_t previous_execs = 0;
+  bool resumed = false;
+  if (fs::exists(run_file)) {
+    try {
+      std::ifstream f(run_file);
+      nlohmann::json old = nlohmann::json::parse(f);
+      previous_execs = old.value("executions", uint64_t{0});
+      run["started"] = old.at("started");
+      resumed = true;
+    } catch (const std::exception&) {
+      throw std::invalid_argument(
+          fmt::format("{}: not a run.json this version can resume", run_file.string()));
+    }
+  }
+  auto wall_start = std::chrono::system_clock::now();
+  run["schema"] = "mmudiff/run-1";
+  run["command"] = "campaign";
+  run["tool"] = rundir::tool_json();
+  run["engine"] = engine_name(engine);
+  run["backends"] = rundir::backends_json(backends);
+  run["plant"] = plant == Plant::kNone ? nlohmann::json(nullptr) : nlohmann::json(a.plant);
+  run["jobs"] = jobs;
+  run["time_limit_s"] = a.time_s;
+  run["hash_key"] = format_sip_key(options.hash_key);
+  if (!resumed) run["started"] = rundir::utc_timestamp(wall_start);
+  run["ended"] = nullptr;
+  run["status"] = "running";
+  run["executions"] = previous_execs;
+  FindingStore store(a.out, options, build.asan, engine_name(engine));
+  run["findings"] = store.findings().size();
+  rundir::write_json_atomic(run_file, run);
+
+  // With a plant, corpus/regressions (which holds each plant's reproducer) is not handed to the
+  // engine: the campaign must find the bug, not be given it.
+  WorkerPlanInput plan{engine, jobs, a.time_s, backends, a.plant, plant == Plant::kNone};
+  std::vector<WorkerSpec> specs = plan_workers(plan, build, layout);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+
+  say("campaign: {} with {} worker{} ({}), {} s, backends {}{}{}\n", engine_name(engine),
+      specs.size(), specs.size() == 1 ? "" : "s",
+      engine == Engine::LibFuzzer ? fmt::format("{} plain fork job{} + 1 ASan+UBSan",
+                                                std::max(0, jobs - 1), jobs == 2 ? "" : "s")
+                                  : fmt::format("{} plain + 1 ASan+UBSan", std::max(0, jobs - 1)),
+      a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant);
+  say("run directory: {}{}\n", a.out, resumed ? " (resumed)" : "");
+  std::fflush(stdout);
+
+  // A closed stdout (a pager quitting) must not kill the campaign and orphan its engines.
+  struct sigaction ignore {
+  }, old_pipe{};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ignore, &old_pipe);
+
+  auto start = Clock::now();
+  std::vector<RunningWorker> workers;
+  // Whatever ends this function, an error included, stops the engines first.
+  struct StopOnExit {
+    std::vector<RunningWorker>* workers;
+    ~StopOnExit() { stop_workers(workers, 2.0); }
+  } stop_on_exit{&workers};
+  for (const auto& s : specs) workers.push_back(start_worker(s));
+
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  Totals totals;
+  // Reads the engines' totals; `record` also appends to progress.jsonl and prints a line.
+  auto sample = [&](bool record) {
+    Totals t;
+    for (const auto& w : workers) {
+      if (auto p = read_progress(engine, w.spec)) {
+        t.execs += p->execs;
+        t.execs_per_s += p->execs_per_s;
+        t.coverage = std::max(t.coverage, p->coverage);
+      }
+    }
+    // Engines report their own totals; keep the largest seen (a stopped engine reports none).
+    totals.execs = std::max(totals.execs, t.execs);
+    totals.execs_per_s = t.execs_per_s;
+    totals.coverage = std::max(totals.coverage, t.coverage);
+    if (!record) return;
+    double now = elapsed();
+    size_t corpus = count_files(layout.corpus);
+    rundir::append_json_line(fs::path(a.out) / rundir::kProgressFile,
+                             {{"t", std::round(now * 10) / 10},
+                              {"execs", previous_execs + totals.execs},
+                              {"execs_per_s", std::round(totals.execs_per_s * 10) / 10},
+                              {"coverage", totals.coverage},
+                              {"corpus", corpus},
+                              {"findings", store.findings().size()}});
+    say("[{:5.0f} s] execs {:>9}  {:>7.0f}/s  coverage {:>5}  corpus {:>5}  findings {}\n", now,
+        previous_execs + totals.execs, totals.execs_per_s, totals.coverage, corpus,
+        store.findings().size());
+    std::fflush(stdout);
+  };
+  auto scan = [&] {
+    for (const auto& w : workers) {
+      auto fresh = store.scan(w.spec.crash_dir, w.spec.crash_prefix, w.spec.index, elapsed());
+      if (!fresh.empty()) {
+        for (const auto& sig : fresh) {
+          const CampaignFinding& f = store.findings().at(sig);
+          say("[{:5.0f} s] new finding {} ({} worker) -> {}\n", f.first_seen_t, sig, w.spec.name,
+              f.dir.string());
+        }
+        run["findings"] = store.findings().size();
+        rundir::write_json_atomic(run_file, run);
+      }
+    }
+  };
+
+  auto deadline = start + std::chrono::seconds(a.time_s);
+  auto next_progress = start;
+  bool engines_died = false;
+  while (!g_stop_signal && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    scan();
+    bool due = Clock::now() >= next_progress;
+    if (due || (a.stop_on_finding && !store.findings().empty())) {
+      sample(due);
+      if (due)
+        next_progress += std::chrono::milliseconds(static_cast<int>(a.progress_every_s * 1000));
+    }
+    // Stop once something is stored and the engines have reported how much they ran.
+    if (a.stop_on_finding && !store.findings().empty() && totals.execs > 0) break;
+    bool any = false;
+    for (auto& w : workers) any = worker_running(&w) || any;
+    if (!any) {
+      engines_died = elapsed() < a.time_s - 5;
+      break;
+    }
+  }
+  bool interrupted = g_stop_signal != 0;
+  if (interrupted) say("\ncampaign: stopping (signal {})\n", static_cast<int>(g_stop_signal));
+  sample(true);
+  stop_workers(&workers, 5.0);
+  scan();
+  if (engine == Engine::Afl) collect_afl_queues(layout.work / "afl-sync", layout.corpus);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+
+  double secs = elapsed();
+  run["ended"] = rundir::utc_timestamp(std::chrono::system_clock::now());
+  run["status"] = interrupted ? "interrupted" : "finished";
+  run["executions"] = previous_execs + totals.execs;
+  run["findings"] = store.findings().size();
+  rundir::write_json_atomic(run_file, run);
+
+  if (engines_died) {
+    for (const auto& w : workers)
+      fmt::print(stderr, "mmudiff: campaign: worker {} stopped early; its log ends:\n{}\n",
+                 w.spec.name, log_tail(w.spec.log, 12));
+  }
+  say("\ncampaign {} after {:.0f} s: {} executions ({:.0f}/s), coverage {}, corpus {}\n",
+      interrupted ? "interrupted" : "finished", secs, totals.execs,
+      secs > 0 ? static_cast<double>(totals.execs) / secs : 0.0, totals.coverage,
+      count_files(layout.corpus));
+  if (previous_execs)
+    say("  with earlier campaigns on this directory: {} executions\n",
+        previous_execs + totals.execs);
+  if (store.findings().empty()) {
+    say("no findings\n");
+  } else {
+    say("{} finding signature{}:\n", store.findings().size(),
+        store.findings().size() == 1 ? "" : "s");
+    for (const auto& [sig, f] : store.findings())
+      say("  {:<44} hits {:>4}  first at {:6.1f} s  {}\n", sig, f.hits, f.first_seen_t,
+          (f.dir / rundir::kFindingReproducer).string());
+    say("replay one with: mmudiff repro{}{} FILE\n", a.plant.empty() ? "" : " --plant ", a.plant);
+  }
+  if (store.unreproducible())
+    say("{} crash file{} did not reproduce (kept in {})\n", store.unreproducible(),
+        store.unreproducible() == 1 ? "" : "s", layout.work.string());
+  // The report comes last: every finding is already on disk, and a report that cannot be
+  // made (no gnuplot) must not hide them; `mmudiff report DIR` makes it again later.
+  try {
+    WrittenReport r = write_report(a.out);
+    say("{}\nreport: {}\n", r.verdict, r.html.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mmudiff: campaign: no report: {}\n", e.what());
+  }
+  if (engines_died) return kExitBadInput;
+  // Interrupted or not, the exit status says what was found (the summary says which it was).
+  return store.findings().empty() ? kExitAgree : kExitFinding;
+}
+
+}  // namespace
+
+void add_campaign_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<CampaignArgs>();
+  auto* cmd = app.add_subcommand(
+      "campaign",
+      "Fuzz every backend with libFuzzer or AFL++ for a while; store each distinct finding in "
+      "--out as it appears and end with a summary (exit 1 if anything was found)");
+  cmd->add_option("--engine", args->engine, "libfuzzer (default) or afl")
+      ->check(CLI::IsMember({"libfuzzer", "afl"}));
+  cmd->add_option("--time", args->time_s, "seconds to fuzz (default 60)")
+      ->check(CLI::Range(1, 30 * 24 * 3600));
+  cmd->add_option("--jobs", args->jobs,
+                  "workers (default: every core); one of them runs the ASan+UBSan build")
+      ->check(CLI::Range(1, 1024));
+  add_backends_option(cmd, &args->backends);
+  std::string plant_help = "switch on one planted bug (see --list-plants)";
+  cmd->add_option("--plant", args->plant, plant_help);
+  cmd->add_option("--out", args->out, "run directory (created; resumed if it holds a campaign)");
+  cmd->add_option("--fuzzer-dir", args->fuzzer_dir,
+                  "the fuzz build's fuzz/ directory (default: build/fuzz/fuzz or build/afl/fuzz; "
+                  "or $MMUDIFF_LIBFUZZER_DIR, $MMUDIFF_AFL_DIR)");
+  cmd->add_flag("--stop-on-finding", args->stop_on_finding,
+                "stop as soon as the first finding is stored");
+  cmd->add_flag("--list-plants", args->list_plants,
+                "print the planted bugs, one a line: name, backend, bug class");
+  cmd->callback([args, exit_code] {
+    if (args->list_plants) {
+      for (const PlantInfo& p : planted_bugs()) say("{}\t{}\t{}\n", p.name, p.backend, p.bug_class);
+      *exit_code = kExitAgree;
+      return;
+    }
+    *exit_code = run_campaign(*args);
+  });
+}
+
+}  // namespace mmudiff::cli

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// prove: run every Z3 proof about the backends' descriptor functions (models/), print each with
+// its result and time and one summary line; exit 0 only when every proof holds. --emit-seeds
+// writes the proofs' boundary inputs as .mmu seeds instead.
+#include <chrono>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mmu/format/format.h"
+#include "mmu/plants.h"
+#include "models/proofs.h"
+#include "models/seeds.h"
+#include "tools/mmudiff/commands.h"
+
+namespace mmudiff::cli {
+
+namespace {
+
+struct ProveArgs {
+  std::string format = std::string(kDefaultFormatName);
+  std::string json_path;
+  std::string plant;
+  std::string emit_seeds;
+  unsigned timeout_ms = 20000;
+};
+
+nlohmann::json to_json(const models::ProofResult& r) {
+  nlohmann::json j = {{"name", r.name},         {"backend", r.backend},
+                      {"property", r.property}, {"result", models::answer_name(r.answer)},
+                      {"time_ms", r.time_ms},   {"counterexample", nullptr}};
+  if (r.counterexample) {
+    nlohmann::json inputs = nlohmann::json::object();
+    for (const auto& [name, value] : r.counterexample->inputs)
+      inputs[name] = name == "level" || name == "fwb" ? nlohmann::json(value)
+                                                      : nlohmann::json(fmt::format("{:#x}", value));
+    j["counterexample"] = {{"inputs", inputs},
+                           {"descriptor", fmt::format("{:#018x}", r.counterexample->descriptor)},
+                           {"decoded", r.counterexample->decoded}};
+  }
+  return j;
+}
+
+}  // namespace
+
+void add_prove_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<ProveArgs>();
+  auto* cmd = app.add_subcommand(
+      "prove", "Prove the backends' descriptor functions correct for all inputs with Z3");
+  cmd->add_option("--format", args->format, "descriptor format (only arm64-s2-4k has a model)");
+  cmd->add_option("--json", args->json_path, "also write the results as JSON (mmudiff/proofs-1)");
+  cmd->add_option("--plant", args->plant, "run the proofs with a planted bug switched on");
+  cmd->add_option("--emit-seeds", args->emit_seeds,
+                  "write the proofs' boundary inputs as .mmu seeds into DIR and exit");
+  cmd->add_option("--timeout-ms", args->timeout_ms, "Z3 time limit per query")
+      ->check(CLI::Range(1u, 600000u));
+  cmd->callback([args, exit_code] {
+    if (args->format != kDefaultFormatName) {
+      fmt::print(stderr, "mmudiff: prove: no model for format '{}' (models exist for {})\n",
+                 args->format, kDefaultFormatName);
+      *exit_code = kExitBadInput;
+      return;
+    }
+    Plant plant = Plant::kNone;
+    if (!args->plant.empty()) {
+      const PlantInfo* p = find_plant(args->plant);
+      if (!p) {
+        fmt::print(stderr, "mmudiff: prove: unknown plant '{}'\n", args->plant);
+        *exit_code = kExitBadInput;
+        return;
+      }
+      plant = p->id;
+    }
+    models::Solver solver(args->timeout_ms);
+    if (!args->emit_seeds.empty()) {
+      for (const std::string& path : models::write_seeds(solver, args->emit_seeds))
+        fmt::print("wrote {}\n", path);
+      *exit_code = kExitAgree;
+      return;
+    }
+
+    fmt::print("prove {}{}\n", args->format,
+               args->plant.empty() ? "" : fmt::format(" with plant {}", args->plant));
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<models::ProofResult> results;
+    unsigned proved = 0, failed = 0, unknown = 0;
+    for (const models::ProofSpec& spec : models::proof_catalogue()) {
+      models::ProofResult r = models::run_proof(spec, solver, plant);
+      fmt::print("{:<8} {:<40} {:>9.1f} ms  {}\n", models::answer_name(r.answer), r.name, r.time_ms,
+                 r.property);
+      if (r.counterexample) fmt::print("{}", models::format_counterexample(*r.counterexample));
+      if (r.answer == models::Answer::Unknown) fmt::print("  unknown: {}\n", r.unknown_reason);
+      switch (r.answer) {
+        case models::Answer::Proved:
+          ++proved;
+          break;
+        case models::Answer::Counterexample:
+          ++failed;
+          break;
+        case models::Answer::Unknown:
+          ++unknown;
+          break;
+      }
+      results.push_back(std::move(r));
+    }
+    const double total_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    fmt::print("{} proofs: {} proved, {} failed, {} unknown in {:.0f} ms\n", results.size(), proved,
+               failed, unknown, total_ms);
+
+    if (!args->json_path.empty()) {
+      nlohmann::json j = {
+          {"schema", "mmudiff/proofs-1"},
+          {"format", args->format},
+          {"plant", args->plant.empty() ? nlohmann::json(nullptr) : nlohmann::json(args->plant)},
+          {"proofs", nlohmann::json::array()},
+          {"summary",
+           {{"proved", proved}, {"failed", failed}, {"unknown", unknown}, {"time_ms", total_ms}}}};
+      for (const auto& r : results) j["proofs"].push_back(to_json(r));
+      std::ofstream out(args->json_path, std::ios::trunc);
+      out << j.dump(2) << '\n';
+      if (!out) {
+        fmt::print(stderr, "mmudiff: prove: cannot write {}\n", args->json_path);
+        *exit_code = kExitBadInput;
+        return;
+      }
+    }
+    *exit_code = failed == 0 && unknown == 0 ? kExitAgree : kExitFinding;
+  });
+}
+
+}  // namespace mmudiff::cli
