@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include "fuzz/work_budget.h"
 #include "mmu/format/arm64_s2.h"
@@ -52,8 +53,65 @@ Config config_before(const Stream& s, size_t index) {
   return c;
 }
 
-void tweak(Op* op, std::mt19937_64& rng, const Config& c) {
+// Operations only interact where their ranges meet, and absolute addresses drawn independently
+// rarely do. An anchor is an address another operation of the stream already touches (its start
+// or end), moved to where walkers slip: the same place, a page either side, the next or previous
+// entry of a level, the start of the enclosing entry, or a page into the entry before it.
+bool anchor_of(const Stream& s, std::mt19937_64& rng, uint64_t* anchor) {
+  std::vector<const Op*> ranged;
+  for (const Op& op : s)
+    if (op.kind != OpKind::Init && op.kind != OpKind::Destroy) ranged.push_back(&op);
+  if (ranged.empty()) return false;
+  const Op& other = *ranged[pick(rng, ranged.size())];
+  uint64_t base =
+      op_shape(other.kind).size && pick(rng, 4) == 0 ? other.addr + other.size : other.addr;
+  uint64_t g = granule_size(1 + static_cast<unsigned>(pick(rng, 3)));
+  switch (pick(rng, 7)) {
+    case 0:
+      *anchor = base;
+      break;
+    case 1:
+      *anchor = base + kPageSize;
+      break;
+    case 2:
+      *anchor = base - kPageSize;
+      break;
+    case 3:
+      *anchor = base + g;
+      break;
+    case 4:
+      *anchor = base - g;
+      break;
+    case 5:
+      *anchor = base & ~(g - 1);
+      break;
+    default:
+      *anchor = (base & ~(g - 1)) - g + kPageSize;
+      break;
+  }
+  return true;
+}
+
+// Points `op` at an anchor; a ranged operation may instead keep its start and stretch its end to
+// one, so that it covers the other operation's range, or stops a page short of it.
+void anchor(Op* op, const Stream& s, std::mt19937_64& rng) {
+  uint64_t a;
+  if (!anchor_of(s, rng, &a)) return;
+  if (op_shape(op->kind).size && pick(rng, 3) == 0) {
+    if (a > op->addr) op->size = a - op->addr;
+    return;
+  }
+  op->addr = a;
+  // Identity maps stay identity maps; a map elsewhere keeps its offset to the IPA.
+  if (op_shape(op->kind).phys && pick(rng, 2)) op->phys = a;
+}
+
+void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
   OpShape shape = op_shape(op->kind);
+  if (pick(rng, 3) == 0) {
+    anchor(op, s, rng);
+    return;
+  }
   switch (pick(rng, 6)) {
     case 0:
       op->addr = interesting_value(rng, c);
@@ -86,10 +144,12 @@ void mutate_stream(Stream* s, std::mt19937_64& rng) {
     size_t n = s->size();
     size_t at = pick(rng, n + 1);
     switch (pick(rng, 6)) {
-      case 0:  // insert a fresh operation
-        if (n < kMaxFuzzOps)
-          s->insert(s->begin() + static_cast<long>(at),
-                    random_op(rng, config_before(*s, at), true));
+      case 0:  // insert a fresh operation, often where the stream already works
+        if (n < kMaxFuzzOps) {
+          Op op = random_op(rng, config_before(*s, at), true);
+          if (pick(rng, 2)) anchor(&op, *s, rng);
+          s->insert(s->begin() + static_cast<long>(at), op);
+        }
         break;
       case 1:  // delete one
         if (n > 1 && at < n) s->erase(s->begin() + static_cast<long>(at));
@@ -101,7 +161,7 @@ void mutate_stream(Stream* s, std::mt19937_64& rng) {
         if (n > 1) std::swap((*s)[pick(rng, n)], (*s)[pick(rng, n)]);
         break;
       default:  // tweak an operand
-        if (at < n) tweak(&(*s)[at], rng, config_before(*s, at));
+        if (at < n) tweak(&(*s)[at], rng, config_before(*s, at), *s);
         break;
     }
   }

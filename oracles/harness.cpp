@@ -9,6 +9,7 @@
 #include "mmu/format/format.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/arch_walk.h"
+#include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
 #include "oracles/invariants.h"
 #include "oracles/reference_model.h"
@@ -367,13 +368,17 @@ class Run {
     if (model_.live()) {
       Translation expected = model_.translation();
       std::vector<LaneObjection> model_diffs;
+      std::vector<uint64_t> diff_ipas;
       for (size_t b = 0; b < lanes_.size(); ++b)
-        if (auto d = compare_translations(walks[b].translation, expected, format_))
+        if (auto d = compare_translations(walks[b].translation, expected, format_)) {
           model_diffs.push_back({lanes_[b].name, d->severity, d->what});
-      if (!model_diffs.empty()) {
-        ok = false;
-        for (const auto& d : model_diffs)
-          add(d.severity, "reference-model", i, fmt::format("{}: {}", d.lane, d.what));
+          diff_ipas.push_back(d->ipa);
+        }
+      if (!model_diffs.empty()) ok = false;
+      for (size_t k = 0; k < model_diffs.size(); ++k) {
+        const auto& d = model_diffs[k];
+        add(d.severity, "reference-model", i, fmt::format("{}: {}", d.lane, d.what));
+        report_.findings.back().divergence = sides_at(diff_ipas[k]);
       }
     }
     // The first backend is the reference: linux61, the real kernel code, when it is built.
@@ -405,6 +410,18 @@ class Run {
           descriptor_side(format_, lanes_[b].name, *diff, diff->b, fwb)};
     }
     return ok;
+  }
+
+  // Every backend's entry deciding how IPA translates, reference first, for a finding about it.
+  std::vector<DescriptorSide> sides_at(uint64_t ipa) const {
+    std::vector<DescriptorSide> sides;
+    for (const auto& lane : lanes_) {
+      auto entry = deciding_entry(root_of(lane), lane.machine->memory, ipa);
+      if (entry)
+        sides.push_back(
+            descriptor_side(format_, lane.name, *entry, entry->a, lane.backend->root().fwb));
+    }
+    return sides;
   }
 
   void teardown(size_t last) {

@@ -285,6 +285,31 @@ std::string findings_section(const json& report) {
   return out;
 }
 
+std::string coverage_section(const json& report) {
+  const json& c = report["coverage"];
+  if (c.is_null()) return "";
+  auto percent = [](uint64_t part, uint64_t whole) {
+    return whole ? fmt::format("{:.1f} %",
+                               100.0 * static_cast<double>(part) / static_cast<double>(whole))
+                 : std::string("-");
+  };
+  std::string rows;
+  for (const auto& [name, code] : c["backends"].items()) {
+    uint64_t edges = code["edges"], covered = code["edges_covered"];
+    uint64_t functions = code["functions"], reached = code["functions_covered"];
+    rows += fmt::format(
+        "<tr><td><code>{}</code></td><td>{} of {}</td><td>{}</td><td>{} of {}</td></tr>\n",
+        html_escape(name), group_thousands(covered), group_thousands(edges),
+        percent(covered, edges), reached, functions);
+  }
+  return fmt::format(
+      "<h2>Coverage of each backend's code</h2>\n<p>The corpus and seeds ({} inputs) replayed "
+      "by <code>{}</code> with <code>-print_coverage=1</code>; edges are the fuzzers' "
+      "instrumentation points.</p>\n<table id=\"coverage\">\n<tr><th>backend</th><th>edges "
+      "reached</th><th>share</th><th>functions entered</th></tr>\n{}</table>\n",
+      group_thousands(c["inputs"].get<uint64_t>()), e(c["target"]), rows);
+}
+
 std::string proofs_section(const json& report) {
   const json& proofs = report["proofs"];
   if (proofs.is_null())
@@ -320,7 +345,7 @@ std::string proofs_section(const json& report) {
 
 std::string render_report_html(const json& report, const std::vector<Plot>& plots) {
   std::string body = verdict_section(report) + run_section(report) + plots_section(report, plots) +
-                     findings_section(report) + proofs_section(report);
+                     coverage_section(report) + findings_section(report) + proofs_section(report);
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       // Nothing may be fetched: the file must read the same offline, attached to a mail.

@@ -114,6 +114,7 @@ json build_report(const LoadedRun& run, const json& exercised) {
           {"findings", findings},
           {"incomplete_findings", run.incomplete_findings},
           {"proofs", run.proofs ? *run.proofs : json(nullptr)},
+          {"coverage", run.coverage ? *run.coverage : json(nullptr)},
           {"verdict", report_verdict(run, exercised)}};
 }
 

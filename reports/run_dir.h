@@ -11,6 +11,7 @@
 //   exercised.json    operations per kind, leaves per level and block size, replayed from the
 //                     corpus
 //   proofs.json       mmudiff prove --json
+//   coverage.json     edges and functions of each backend's code the campaign's corpus reaches
 //   report.json, report.html   written by `mmudiff report`
 //
 // The JSON files follow the schemas in reports/schema/ (json_schema.h names them).
@@ -41,6 +42,7 @@ inline constexpr std::string_view kFindingReproducer = "repro.mmu";
 inline constexpr std::string_view kCorpusDir = "corpus";
 inline constexpr std::string_view kExercisedFile = "exercised.json";
 inline constexpr std::string_view kProofsFile = "proofs.json";
+inline constexpr std::string_view kCoverageFile = "coverage.json";
 inline constexpr std::string_view kReportJson = "report.json";
 inline constexpr std::string_view kReportHtml = "report.html";
 

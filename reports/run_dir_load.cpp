@@ -134,6 +134,8 @@ LoadedRun load_run_dir(const fs::path& dir) {
     run.exercised = read_json_file(p, schema::kExercised);
   if (fs::path p = dir / rundir::kProofsFile; fs::exists(p))
     run.proofs = read_json_file(p, schema::kProofs);
+  if (fs::path p = dir / rundir::kCoverageFile; fs::exists(p))
+    run.coverage = read_json_file(p, schema::kCoverage);
   return run;
 }
 

@@ -29,6 +29,7 @@ struct LoadedRun {
   std::vector<std::string> incomplete_findings;
   std::optional<nlohmann::json> exercised;  // exercised.json, if present
   std::optional<nlohmann::json> proofs;     // proofs.json, if present
+  std::optional<nlohmann::json> coverage;   // coverage.json, if present
 };
 
 // Throws InputError (mmu/ops/text_format.h), one line naming the file.

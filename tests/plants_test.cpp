@@ -198,6 +198,14 @@ TEST_F(PlantCli, RunWithAPlantPrintsTheFirstDivergenceDecoded) {
             std::string::npos)
       << with.out;
   EXPECT_NE(with.out.find("walker   IPA 0x40200000: L2 table"), std::string::npos) << with.out;
+  // The reference model's finding shows every backend's entry deciding that IPA, decoded.
+  EXPECT_NE(with.out.find("walker   IPA 0x40200000: L3 page    "), std::string::npos) << with.out;
+  EXPECT_NE(with.out.find("linux61  IPA 0x40200000: L2 block    0x00400000802007fd valid=0x1"),
+            std::string::npos)
+      << with.out;
+  // The roots differ, and the summary says so even though the finding is the translation's.
+  EXPECT_NE(with.out.find("masked-hash   differs: roots linux61 0x"), std::string::npos)
+      << with.out;
 
   CliResult without = run_cli("run " + file);
   EXPECT_EQ(without.status, 0) << without.out;

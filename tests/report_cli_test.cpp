@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -231,6 +232,18 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   json report = expect_valid_report(run, findings ? 1 : 0);
   EXPECT_EQ(report["progress"]["samples"], samples);
   EXPECT_GT(report["exercised"]["sequences"].get<uint64_t>(), 0u);
+  // Every backend's own code was reached, and the report carries the figures.
+  json coverage = expect_valid(run / "coverage.json", schema::kCoverage);
+  for (const char* backend : {"walker", "legacy", "linux61"}) {
+    const json& c = coverage["backends"][backend];
+    EXPECT_GT(c["edges_covered"].get<uint64_t>(), 0u) << backend;
+    EXPECT_LE(c["edges_covered"].get<uint64_t>(), c["edges"].get<uint64_t>()) << backend;
+    EXPECT_GT(c["functions_covered"].get<uint64_t>(), 0u) << backend;
+  }
+  EXPECT_EQ(report["coverage"], coverage);
+  std::ifstream html(run / "report.html");
+  std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("id=\"coverage\""), std::string::npos);
 }
 
 // A valid run directory to break in the tests below.

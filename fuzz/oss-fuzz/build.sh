@@ -38,7 +38,7 @@ OPTIONS
 rm -f "$OUT/${name}_seed_corpus.zip"
 (cd "$work/fuzz" && zip -q -j "$OUT/${name}_seed_corpus.zip" seeds/*.bin $(ls regressions/*.bin 2>/dev/null))
 mkdir -p "$OUT/lib"
-ldd "$OUT/$name" | awk '/=> \// {print $3}' | grep -E 'lib(fmt|sodium|z3)' | while read -r lib; do
+ldd "$OUT/$name" | awk '/=> \// {print $3}' | grep -E 'lib(fmt|sodium)' | while read -r lib; do
   cp -L "$lib" "$OUT/lib/"
 done
 echo "build.sh: $OUT/$name with $(unzip -l "$OUT/${name}_seed_corpus.zip" | tail -1 | awk '{print $2}') seeds"

@@ -23,7 +23,9 @@ for f in "$name" "$name.options" "$name.dict" "${name}_seed_corpus.zip"; do
   [ -s "$OUT/$f" ] || { echo "FAIL: build.sh did not emit $f"; exit 1; }
 done
 grep -q "^dict = $name.dict$" "$OUT/$name.options" || { echo "FAIL: .options names no dict"; exit 1; }
-nm -C "$OUT/$name" | grep -q __asan_init || { echo "FAIL: target is not built with ASan"; exit 1; }
+# Into a file first: grep -q stopping early would kill nm with SIGPIPE, a failure under pipefail.
+nm -C "$OUT/$name" >"$scratch/symbols"
+grep -q __asan_init "$scratch/symbols" || { echo "FAIL: target is not built with ASan"; exit 1; }
 mkdir "$scratch/corpus"
 unzip -q "$OUT/${name}_seed_corpus.zip" -d "$scratch/corpus"
 seeds=$(ls "$scratch/corpus" | wc -l)
@@ -36,5 +38,5 @@ seeds=$(ls "$scratch/corpus" | wc -l)
   exit 1
 }
 grep -q "Dictionary: [1-9][0-9]* entries" "$scratch/run.log" || { echo "FAIL: dictionary not loaded"; exit 1; }
-grep -E "^#[0-9]+ +DONE" "$scratch/run.log" || { echo "FAIL: no DONE line"; exit 1; }
+grep -E "^#[0-9]+[[:space:]]+DONE" "$scratch/run.log" || { echo "FAIL: no DONE line"; exit 1; }
 echo "PASS: OSS-Fuzz-style build emits a working target with $seeds seeds"

@@ -22,6 +22,7 @@
 #include "reports/report.h"
 #include "reports/run_dir.h"
 #include "tools/mmudiff/backend_option.h"
+#include "tools/mmudiff/campaign_coverage.h"
 #include "tools/mmudiff/campaign_findings.h"
 #include "tools/mmudiff/campaign_workers.h"
 #include "tools/mmudiff/commands.h"
@@ -302,6 +303,14 @@ int run_campaign(const CampaignArgs& a) {
   if (store.unreproducible())
     say("{} crash file{} did not reproduce (kept in {})\n", store.unreproducible(),
         store.unreproducible() == 1 ? "" : "s", layout.work.string());
+  // Measured after the summary, which a person waits for; not after Ctrl-C.
+  if (!interrupted) {
+    try {
+      say("{}\n", write_campaign_coverage(engine, build, layout, backends));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "mmudiff: campaign: coverage by backend not measured: {}\n", e.what());
+    }
+  }
   // The report comes last: every finding is already on disk, and a report that cannot be
   // made (no gnuplot) must not hide them; `mmudiff report DIR` makes it again later.
   try {

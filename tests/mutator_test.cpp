@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The structure-aware mutator the fuzz engines call: what it returns always decodes, fits the
+// buffer and the work budget; and it aims new operations at addresses the stream already uses,
+// which independent random addresses almost never hit.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "fuzz/mutator.h"
+#include "fuzz/work_budget.h"
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/text_format.h"
+
+namespace mmudiff {
+namespace {
+
+// A map at an address the random generator does not draw: 16 GiB + 18 MiB + 212 KiB, far above
+// the first 4 GiB it draws from and on no block boundary.
+constexpr uint64_t kOddMap = 0x40123'5000;
+
+Stream one_map() {
+  return parse_text(
+      "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never\n"
+      "map 0x401235000 8K pa=0x80000000 prot=r mc=8\n",
+      "one_map");
+}
+
+TEST(Mutator, OutputDecodesFitsTheBufferAndTheBudget) {
+  std::vector<uint8_t> buf = encode_binary(one_map());
+  size_t size = buf.size();
+  constexpr size_t kMax = 512;
+  buf.resize(kMax);
+  for (unsigned seed = 0; seed < 3000; ++seed) {
+    size = mutate_bytes(buf.data(), size, kMax, seed);
+    ASSERT_GT(size, 0u);
+    ASSERT_LE(size, kMax);
+    Stream s = decode_binary(std::span<const uint8_t>(buf.data(), size));
+    ASSERT_FALSE(s.empty()) << "seed " << seed;
+    ASSERT_LE(s.size(), kMaxFuzzOps);
+    ASSERT_TRUE(within_fuzz_budget(s)) << "seed " << seed << "\n" << format_stream(s);
+    // Re-encoding what was decoded gives the same bytes: nothing the engine stores is lossy.
+    std::vector<uint8_t> again = encode_binary(s);
+    ASSERT_EQ(again, std::vector<uint8_t>(buf.begin(), buf.begin() + static_cast<long>(size)));
+  }
+}
+
+TEST(Mutator, CrossoverFitsAndKeepsAPrefixOfTheFirst) {
+  Stream a = one_map();
+  Stream b = parse_text("unmap 0x0 4K\nget_leaf 0x1000\n", "b");
+  std::vector<uint8_t> ea = encode_binary(a), eb = encode_binary(b);
+  std::vector<uint8_t> out(256);
+  for (unsigned seed = 0; seed < 200; ++seed) {
+    size_t n = cross_bytes(ea, eb, out.data(), out.size(), seed);
+    Stream s = decode_binary(std::span<const uint8_t>(out.data(), n));
+    ASSERT_FALSE(s.empty());
+    // Whatever of `a` came first is `a`'s beginning, in order.
+    for (size_t i = 0; i < s.size() && i < a.size() && s[i].kind == a[i].kind; ++i)
+      EXPECT_EQ(s[i], a[i]);
+  }
+}
+
+// Counts, over many single mutations of the one-map stream, the new or changed operations of
+// `kind` that start at or next to the map (its start or end, a page either side).
+int aimed_at_the_map(OpKind kind) {
+  int hits = 0;
+  for (unsigned seed = 0; seed < 4000; ++seed) {
+    Stream s = one_map();
+    std::mt19937_64 rng(seed);
+    mutate_stream(&s, rng);
+    for (const Op& op : s) {
+      if (op.kind != kind) continue;
+      for (uint64_t near : {kOddMap, kOddMap + 0x1000, kOddMap - 0x1000, kOddMap + 0x2000})
+        hits += op.addr == near;
+    }
+  }
+  return hits;
+}
+
+TEST(Mutator, AimsNewOperationsAtAddressesTheStreamUses) {
+  // Permission changes and unmaps of the mapped range: what finds bugs at a range's edges.
+  EXPECT_GE(aimed_at_the_map(OpKind::RelaxPerms), 10);
+  EXPECT_GE(aimed_at_the_map(OpKind::Unmap), 10);
+  EXPECT_GE(aimed_at_the_map(OpKind::Wrprotect), 10);
+}
+
+TEST(Mutator, StretchesRangesToReachTheirNeighbours) {
+  // From a map below the odd one, some mutation makes a range that ends exactly where the odd
+  // map starts or ends (covering it, or stopping right before it).
+  Stream base = parse_text(
+      "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never\n"
+      "map 0x400000000 4K pa=0x80000000 prot=rw mc=8\n"
+      "map 0x401235000 8K pa=0x80200000 prot=rw mc=8\n",
+      "two_maps");
+  int reached = 0;
+  for (unsigned seed = 0; seed < 4000; ++seed) {
+    Stream s = base;
+    std::mt19937_64 rng(seed);
+    mutate_stream(&s, rng);
+    for (const Op& op : s)
+      if (op.addr == 0x400000000 &&
+          (op.addr + op.size == kOddMap || op.addr + op.size == kOddMap + 0x2000))
+        ++reached;
+  }
+  EXPECT_GE(reached, 3);
+}
+
+}  // namespace
+}  // namespace mmudiff
