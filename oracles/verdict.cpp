@@ -20,7 +20,10 @@ const char* severity_name(Severity s) {
 }
 
 std::string Finding::signature() const {
-  return fmt::format("{}/{}/{}", severity_name(severity), oracle, op_kind);
+  std::string s = fmt::format("{}/{}/{}", severity_name(severity), oracle, op_kind);
+  if (!rule.empty()) s += "/" + rule;
+  if (!backend.empty()) s += "/" + backend;
+  return s;
 }
 
 }  // namespace mmudiff

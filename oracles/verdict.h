@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What the oracles conclude about one stream: findings with a class, the oracle that saw them,
-// the operation, and the evidence. A finding's signature (class + oracle + operation kind) is
-// what deduplicates findings across a campaign.
+// the operation, and the evidence. A finding's signature (class + oracle + operation kind + rule
+// + the backend that differs) is what deduplicates findings across a campaign.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +45,13 @@ struct Finding {
   // The first diverging descriptor, one side per backend compared (reference first); empty
   // when the finding is not about two tables differing.
   std::vector<DescriptorSide> divergence = {};
+  // The oracle's rule that fired ("tlb-stale", "refcount", "SIGSEGV", ...) and the backend that
+  // differs from the reference; either may be empty when it does not apply.
+  std::string rule = {};
+  std::string backend = {};
 
+  // "class/oracle/operation[/rule][/backend]": begins with class/oracle/operation, so a prefix of
+  // it names a family of findings.
   std::string signature() const;
 };
 

@@ -109,6 +109,7 @@ nlohmann::json finding_json(const Finding& finding) {
       {"oracle", finding.oracle},         {"op_index", finding.op_index},
       {"op_kind", finding.op_kind},       {"summary", finding.summary},
       {"evidence", finding.evidence},     {"divergence", divergence_json(finding.divergence)},
+      {"rule", finding.rule},             {"backend", finding.backend},
   };
 }
 

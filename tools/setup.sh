@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev llvm afl++ pkg-config
   libz3-dev nlohmann-json3-dev libsodium-dev libcli11-dev libfmt-dev
-  googletest libgtest-dev libbenchmark-dev linux-source-6.1 xz-utils git zip unzip gnuplot-nox
+  googletest libgtest-dev libbenchmark-dev linux-source-6.1 xz-utils git zip unzip gnuplot-nox ccache
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,6 +21,13 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Rebuilds of the same sources (CI on a fresh clone, one build per preset) come from ccache.
+# Paths are taken relative to the checkout, so another clone of the same sources hits too.
+if command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 fi
 
 presets=("$@")
