@@ -71,6 +71,9 @@ struct BackendInfo {
   std::string_view name;
   std::string_view description;
   std::unique_ptr<Backend> (*create)(Machine& machine, Plant plant);
+  // The ground truth: the others are compared with it, and what every backend does alike, it
+  // included, is its behaviour rather than a divergence (the real kernel's code).
+  bool reference = false;
 };
 
 // Every backend compiled into this build, in a fixed order.

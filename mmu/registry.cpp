@@ -17,7 +17,7 @@ const std::vector<BackendInfo>& registered_backends() {
   static const std::vector<BackendInfo> backends = {
 #ifdef MMUDIFF_HAVE_LINUX61
       {"linux61", "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
-       make_linux61_backend},
+       make_linux61_backend, /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
       {"walker", "generic table walker with visitors, in the style of kvm_pgtable",

@@ -36,7 +36,7 @@ class OracleProbe {
     root.pgd_pages = 1;
     root.fwb = fwb;
     std::vector<std::string> out;
-    for (const InvariantViolation& v : check_invariants(root, memory_)) out.push_back(v.rule);
+    for (const Objection& v : check_invariants(root, memory_)) out.push_back(v.rule);
     return out;
   }
 

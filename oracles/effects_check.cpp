@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "oracles/effects_check.h"
 
+#include <algorithm>
+#include <map>
+
 #include <fmt/format.h>
 
 namespace mmudiff {
@@ -8,6 +11,8 @@ namespace mmudiff {
 namespace {
 
 constexpr unsigned kGrantW = 4;
+// At most this many objections of one rule per operation; the rest are counted in one more.
+constexpr size_t kPerRuleLimit = 8;
 
 // What a translation grants: R, W, and execution at the privileged and the unprivileged level
 // (arm64: EL1 and EL0 under FEAT_XNX). Counting the levels apart makes a loss of execution at
@@ -18,19 +23,116 @@ unsigned grants(const DescriptorFormat& f, uint64_t d) {
          (p.exec_unprivileged ? 1u : 0u);
 }
 
+std::string grant_names(unsigned g) {
+  std::string s;
+  if (g & 8) s += "R";
+  if (g & kGrantW) s += "W";
+  if (g & 2) s += s.empty() ? "X(EL1)" : " X(EL1)";
+  if (g & 1) s += s.empty() ? "X(EL0)" : " X(EL0)";
+  return s;
+}
+
+// Caps each rule's objections per operation and says how many more there were.
+class Collector {
+ public:
+  explicit Collector(std::vector<Objection>& out) : out_(out) {}
+  ~Collector() {
+    for (const auto& [rule, extra] : dropped_)
+      out_.push_back({severity_[rule], rule,
+                      fmt::format("{} more {} objections in this operation", extra, rule)});
+  }
+  void add(Objection o) {
+    size_t& n = count_[o.rule];
+    if (++n <= kPerRuleLimit) {
+      out_.push_back(std::move(o));
+    } else {
+      severity_[o.rule] = o.severity;
+      ++dropped_[o.rule];
+    }
+  }
+
+ private:
+  std::vector<Objection>& out_;
+  std::map<std::string, size_t> count_, dropped_;
+  std::map<std::string, Severity> severity_;
+};
+
 }  // namespace
 
+std::string TraceEntry::describe() const {
+  switch (kind) {
+    case EffectKind::Store:
+      return linked ? fmt::format("store L{} IPA {:#x}: {:#018x} -> {:#018x}", level, addr,
+                                  old_value, new_value)
+                    : fmt::format("store into an unlinked table, entry {}: {:#018x} -> {:#018x}",
+                                  addr, old_value, new_value);
+    case EffectKind::TlbiIpa:
+      return fmt::format("TLBI IPA {:#x} level hint {}", addr, level);
+    case EffectKind::TlbiVmid:
+      return "TLBI VMID";
+    case EffectKind::Dsb:
+      return fmt::format("DSB {}", static_cast<int>(barrier));
+    case EffectKind::Isb:
+      return "ISB";
+    case EffectKind::DcacheCleanInval:
+      return fmt::format("DC CIVAC PA [{:#x}, {:#x})", addr, addr + size);
+    case EffectKind::IcacheInval:
+      return fmt::format("IC IVAU PA [{:#x}, {:#x})", addr, addr + size);
+  }
+  return "?";
+}
+
 void EffectsChecker::reset(const TableRoot& root) {
-  pages_.clear();
+  clear();
   format_ = root.format;
+  fwb_ = root.fwb;
+  ia_bits_ = root.ia_bits;
+  start_level_ = root.start_level;
   const DescriptorFormat& f = *format_;
   uint64_t per_page = f.root_page_span(root.start_level);
   for (unsigned p = 0; p < root.pgd_pages; ++p) {
-    Page& pg = pages_[root.pgd_pa + p * f.page_size()];
+    uint64_t pa = root.pgd_pa + p * f.page_size();
+    Page& pg = pages_[pa];
     pg.linked = true;
     pg.level = root.start_level;
     pg.base = p * per_page;
+    root_pages_.push_back(pa);
   }
+}
+
+void EffectsChecker::clear() {
+  pages_.clear();
+  root_pages_.clear();
+  for (auto& s : stale_) s.clear();
+}
+
+bool EffectsChecker::is_leaf(uint64_t d, unsigned level) const {
+  DescriptorKind k = format_->classify(d, level);
+  return k == DescriptorKind::Block || k == DescriptorKind::Page;
+}
+
+bool EffectsChecker::cacheable(uint64_t leaf, unsigned level) const {
+  MemoryType t = format_->leaf_attributes(leaf, level, fwb_).memory_type;
+  return t == MemoryType::NormalWriteBack || t == MemoryType::NormalWriteThrough ||
+         t == MemoryType::NormalMixed;
+}
+
+bool EffectsChecker::executable(uint64_t leaf, unsigned /*level*/) const {
+  return format_->permissions(leaf).executable();
+}
+
+EffectsChecker::Range EffectsChecker::output_range(uint64_t leaf, unsigned level) const {
+  uint64_t size = format_->granule_size(level);
+  uint64_t oa = format_->output_address(leaf, level) & ~(size - 1);
+  return {oa, oa + size};
+}
+
+bool EffectsChecker::compatible(uint64_t a, uint64_t b, unsigned level) const {
+  const DescriptorFormat& f = *format_;
+  DescriptorKind ka = f.classify(a, level), kb = f.classify(b, level);
+  if (ka == DescriptorKind::Table || kb == DescriptorKind::Table)
+    return ka == kb && f.next_table_address(a, level) == f.next_table_address(b, level);
+  return is_leaf(a, level) && is_leaf(b, level) && ((a ^ b) & f.break_before_make_mask()) == 0;
 }
 
 EffectsChecker::Page& EffectsChecker::page_for_store(uint64_t page_pa) {
@@ -41,148 +143,374 @@ EffectsChecker::Page& EffectsChecker::page_for_store(uint64_t page_pa) {
   return it->second;
 }
 
-bool EffectsChecker::subtree_has_valid_leaf(uint64_t page_pa, unsigned depth) const {
+uint64_t EffectsChecker::current(unsigned level, uint64_t ipa) const {
   const DescriptorFormat& f = *format_;
-  auto it = pages_.find(page_pa);
-  if (it == pages_.end() || depth > f.levels()) return false;
-  const Page& p = it->second;
-  for (uint64_t d : p.entries) {
-    DescriptorKind k = f.classify(d, p.level);
-    if (k == DescriptorKind::Block || k == DescriptorKind::Page) return true;
-    if (k == DescriptorKind::Table &&
-        subtree_has_valid_leaf(f.next_table_address(d, p.level), depth + 1))
-      return true;
+  uint64_t root = ipa / f.root_page_span(start_level_);
+  if (root >= root_pages_.size()) return 0;
+  uint64_t page = root_pages_[root];
+  for (unsigned l = start_level_; l <= level; ++l) {
+    auto it = pages_.find(page);
+    if (it == pages_.end() || !it->second.linked) return 0;
+    uint64_t d = it->second.entries[(ipa >> f.index_shift(l)) & (f.entries_per_table() - 1)];
+    if (l == level) return d;
+    if (f.classify(d, l) != DescriptorKind::Table) return 0;
+    page = f.next_table_address(d, l);
   }
-  return false;
+  return 0;
+}
+
+void EffectsChecker::link(uint64_t page_pa, unsigned level, uint64_t base, unsigned depth) {
+  const DescriptorFormat& f = *format_;
+  if (depth > f.levels() || level >= f.levels()) return;
+  auto [it, fresh] = pages_.try_emplace(page_pa);
+  if (!fresh && it->second.level == 0xff) it->second = Page{};
+  Page& p = it->second;
+  p.linked = true;
+  p.level = level;
+  p.base = base;
+  // A table filled before it was linked brings its entries into reach all at once.
+  for (unsigned i = 0; i < p.entries.size(); ++i)
+    if (f.classify(p.entries[i], level) == DescriptorKind::Table)
+      link(f.next_table_address(p.entries[i], level), level + 1, base + i * f.granule_size(level),
+           depth + 1);
 }
 
 void EffectsChecker::detach(uint64_t page_pa, unsigned depth) {
   const DescriptorFormat& f = *format_;
   auto it = pages_.find(page_pa);
-  if (it == pages_.end() || depth > f.levels()) return;
+  if (it == pages_.end() || depth > f.levels() || !it->second.linked) return;
   Page& p = it->second;
-  for (uint64_t d : p.entries)
-    if (f.classify(d, p.level) == DescriptorKind::Table)
-      detach(f.next_table_address(d, p.level), depth + 1);
+  // Whatever the subtree held valid may still be cached, and is no longer what the tables say.
+  for (unsigned i = 0; i < p.entries.size(); ++i) {
+    uint64_t d = p.entries[i];
+    DescriptorKind k = f.classify(d, p.level);
+    if (k == DescriptorKind::Invalid || k == DescriptorKind::Reserved) continue;
+    uint64_t ipa = p.base + i * f.granule_size(p.level);
+    auto& values = stale_[p.level][ipa];
+    if (std::find(values.begin(), values.end(), d) == values.end()) values.push_back(d);
+    if (pending_unmap_cleans_ && k != DescriptorKind::Table && !fwb_ && cacheable(d, p.level))
+      owe_clean(output_range(d, p.level), p.level, ipa, d);
+    if (k == DescriptorKind::Table) detach(f.next_table_address(d, p.level), depth + 1);
+  }
   // Mark it so the next store or link starts from a zeroed page again.
   p.linked = false;
   p.level = 0xff;
 }
 
-std::vector<EffectViolation> EffectsChecker::check(std::span<const Effect> events, OpKind op) {
-  std::vector<EffectViolation> out;
+void EffectsChecker::owe_clean(Range r, unsigned level, uint64_t ipa, uint64_t desc) {
+  pending_cleans_.push_back({r, level, ipa, desc});
+  dcache_served_.emplace_back(r.start, r.end);
+}
+
+void EffectsChecker::invalidate(uint64_t ipa, unsigned hint) {
   const DescriptorFormat& f = *format_;
-  std::vector<Obligation> pending;
-  // Entries cleared from valid during this operation, waiting for their invalidation.
-  struct Cleared {
-    uint64_t entry_pa, ipa, size;
-    unsigned level;
-    bool needs_vmid;  // a table with valid leaves below: one TLBI by IPA covers one leaf only
-    bool invalidated;
+  for (unsigned l = 0; l < f.levels() && l < kMaxLevels; ++l)
+    if (hint == 0 || hint == l) stale_[l].erase(ipa & ~(f.granule_size(l) - 1));
+}
+
+void EffectsChecker::check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
+                                     std::vector<Objection>& out) const {
+  const DescriptorFormat& f = *format_;
+  auto conflict = [&](std::string what) {
+    out.push_back({Severity::HardwareEffects, "break-before-make", std::move(what), ipa});
   };
-  std::vector<Cleared> cleared;
-
-  for (size_t i = 0; i < events.size(); ++i) {
-    const Effect& e = events[i];
-    if (e.kind == EffectKind::TlbiVmid) {
-      pending.clear();
-      for (auto& c : cleared) c.invalidated = true;
-      continue;
-    }
-    if (e.kind == EffectKind::TlbiIpa) {
-      auto covers = [&](uint64_t ipa, uint64_t size, unsigned level) {
-        return e.addr >= ipa && e.addr - ipa < size && (e.level == 0 || e.level == level);
-      };
-      std::erase_if(pending, [&](const Obligation& o) {
-        return !o.needs_vmid && covers(o.ipa, o.size, o.level);
-      });
-      for (auto& c : cleared)
-        if (!c.needs_vmid && covers(c.ipa, c.size, c.level)) c.invalidated = true;
-      continue;
-    }
-    if (e.kind != EffectKind::Store) continue;
-
-    uint64_t page_pa = e.addr & ~(f.page_size() - 1);
-    unsigned index = static_cast<unsigned>((e.addr & (f.page_size() - 1)) / 8);
-    Page& pg = page_for_store(page_pa);
-    uint64_t shadow = pg.entries[index];
-    if (shadow != e.old_value && pg.linked)
-      out.push_back(
-          {"unrecorded-store",
-           fmt::format("entry {:#x} held {:#018x} by the record, but the store replaced {:#018x}",
-                       e.addr, shadow, e.old_value)});
-    uint64_t old = e.old_value, neu = e.new_value;
-    pg.entries[index] = neu;
-    if (!pg.linked || old == neu) continue;
-
-    unsigned level = pg.level;
-    uint64_t ipa = pg.base + index * f.granule_size(level);
-    uint64_t size = f.granule_size(level);
-    DescriptorKind old_kind = f.classify(old, level), new_kind = f.classify(neu, level);
-    bool old_valid = old_kind != DescriptorKind::Invalid;
-    bool new_valid = new_kind != DescriptorKind::Invalid;
-    bool old_table = old_kind == DescriptorKind::Table;
-    bool new_table = new_kind == DescriptorKind::Table;
-    uint64_t bbm_fields = f.break_before_make_mask();
-
-    if (old_valid && new_valid &&
-        (old_table != new_table ||
-         ((old ^ neu) & (old_table ? f.table_address_mask(level) : bbm_fields))))
-      out.push_back(
-          {"break-before-make",
-           fmt::format("IPA {:#x} level {}: valid {:#018x} replaced by valid {:#018x} without "
-                       "going through invalid",
-                       ipa, level, old, neu)});
-    if (new_valid) {
-      for (const auto& c : cleared) {
-        if (c.entry_pa == e.addr && !c.invalidated)
-          out.push_back(
-              {"break-before-make",
-               fmt::format("IPA {:#x} level {}: {:#018x} written before the TLBI for the entry "
-                           "cleared there",
-                           ipa, level, neu)});
-      }
-      std::erase_if(cleared, [&](const Cleared& c) { return c.entry_pa == e.addr; });
-    }
-    bool leaves_below = old_table && subtree_has_valid_leaf(f.next_table_address(old, level), 0);
-    if (old_valid && !new_valid) cleared.push_back({e.addr, ipa, size, level, leaves_below, false});
-
-    if (old_table &&
-        (!new_table || f.next_table_address(old, level) != f.next_table_address(neu, level))) {
-      uint64_t child = f.next_table_address(old, level);
-      // Even an empty table may sit in the walk caches: the hardware could keep walking the page
-      // after it is freed and reused. Linux 6.1 invalidates by IPA at the table's level
-      // (stage2_put_pte), or the whole VMID when leaves sat below (stage2_map_walk_table_pre).
-      pending.push_back(
-          {ipa, size, level, leaves_below,
-           leaves_below
-               ? fmt::format("IPA {:#x} level {}: table with valid leaves below it removed", ipa,
-                             level)
-               : fmt::format("IPA {:#x} level {}: empty table removed", ipa, level)});
-      detach(child, 0);
-    }
-    if (new_table &&
-        (!old_table || f.next_table_address(old, level) != f.next_table_address(neu, level))) {
-      auto [it, fresh] = pages_.try_emplace(f.next_table_address(neu, level));
-      if (!fresh && it->second.level == 0xff) it->second = Page{};
-      it->second.linked = true;
-      it->second.level = level + 1;
-      it->second.base = ipa;
-    }
-    if (old_valid && !old_table) {
-      bool moved = !new_valid || new_table || ((old ^ neu) & bbm_fields);
-      unsigned lost = grants(f, old) & ~(new_valid && !new_table ? grants(f, neu) : 0u);
-      if (op == OpKind::Wrprotect) lost &= ~kGrantW;  // the caller flushes the VMID after wrprotect
-      if (moved || lost)
-        pending.push_back({ipa, size, level, false,
-                           fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} {}", ipa, level,
-                                       old, neu, moved ? "moved or unmapped" : "lost permission")});
+  // The entry itself: the value it held, and whatever it held before that is still cached.
+  if (auto it = stale_[level].find(ipa); it != stale_[level].end()) {
+    for (uint64_t s : it->second) {
+      if (compatible(s, neu, level)) continue;
+      if (s == old)
+        conflict(
+            fmt::format("IPA {:#x} level {}: valid {:#018x} replaced by valid {:#018x} "
+                        "without going through invalid",
+                        ipa, level, old, neu));
+      else
+        conflict(
+            fmt::format("IPA {:#x} level {}: {:#018x} written before the TLBI for the "
+                        "entry cleared there ({:#018x} may still be cached)",
+                        ipa, level, neu, s));
+      return;
     }
   }
-  for (const auto& o : pending)
+  // A block above it that may still be cached overlaps whatever is written below.
+  for (unsigned l = start_level_; l < level; ++l) {
+    uint64_t key = ipa & ~(f.granule_size(l) - 1);
+    auto it = stale_[l].find(key);
+    if (it == stale_[l].end()) continue;
+    for (uint64_t s : it->second)
+      if (is_leaf(s, l)) {
+        conflict(
+            fmt::format("IPA {:#x} level {}: {:#018x} written before the TLBI for the "
+                        "block {:#018x} at level {}, which overlaps it",
+                        ipa, level, neu, s, l));
+        return;
+      }
+  }
+  // Entries below a new leaf that may still be cached overlap it with another size.
+  if (!is_leaf(neu, level)) return;
+  uint64_t end = ipa + f.granule_size(level);
+  for (unsigned l = level + 1; l < f.levels() && l < kMaxLevels; ++l) {
+    auto it = stale_[l].lower_bound(ipa);
+    if (it == stale_[l].end() || it->first >= end) continue;
+    conflict(
+        fmt::format("IPA {:#x} level {}: {:#018x} written before the TLBI for {:#018x} at "
+                    "IPA {:#x} level {}, which it overlaps",
+                    ipa, level, neu, it->second.front(), it->first, l));
+    return;
+  }
+}
+
+namespace {
+
+// Does one of `done` contain r? Maintenance usually comes right before its store: newest first.
+bool covered_by_one(const std::vector<std::pair<uint64_t, uint64_t>>& done, uint64_t start,
+                    uint64_t end) {
+  for (auto it = done.rbegin(); it != done.rend(); ++it)
+    if (it->first <= start && it->second >= end) return true;
+  return false;
+}
+
+}  // namespace
+
+void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Objection>& out) {
+  const DescriptorFormat& f = *format_;
+  uint64_t page_pa = e.addr & ~(f.page_size() - 1);
+  unsigned index = static_cast<unsigned>((e.addr & (f.page_size() - 1)) / 8);
+  Page& pg = page_for_store(page_pa);
+  uint64_t shadow = pg.entries[index];
+  if (shadow != e.old_value && pg.linked)
     out.push_back(
-        {"tlb-staleness", o.what + (o.needs_vmid ? ", and no VMID-wide TLBI followed"
-                                                 : ", and no TLBI covering it followed")});
+        {Severity::HardwareEffects, "unrecorded-store",
+         fmt::format("entry {:#x} held {:#018x} by the record, but the store replaced {:#018x}",
+                     e.addr, shadow, e.old_value)});
+  uint64_t old = e.old_value, neu = e.new_value;
+  pg.entries[index] = neu;
+  unsigned level = pg.level;
+  auto masked = [&](uint64_t d) {
+    return level < f.levels() && f.classify(d, level) == DescriptorKind::Table
+               ? d & ~f.table_address_mask(level)
+               : d;
+  };
+  trace_.push_back({EffectKind::Store, pg.linked, static_cast<uint8_t>(pg.linked ? level : 0),
+                    Barrier::None, pg.linked ? pg.base + index * f.granule_size(level) : index, 0,
+                    masked(old), masked(neu)});
+  if (!pg.linked || old == neu) return;
+
+  uint64_t ipa = pg.base + index * f.granule_size(level);
+  DescriptorKind old_kind = f.classify(old, level), new_kind = f.classify(neu, level);
+  bool old_table = old_kind == DescriptorKind::Table, new_table = new_kind == DescriptorKind::Table;
+  bool old_leaf = is_leaf(old, level), new_leaf = is_leaf(neu, level);
+  bool same_table = old_table && new_table &&
+                    f.next_table_address(old, level) == f.next_table_address(neu, level);
+
+  // What the old value leaves that the TLB or walk cache may still hold.
+  bool unmapping = op.kind == OpKind::Unmap && !new_leaf;
+  if ((old_table && !same_table) || (old_leaf && !(new_leaf && compatible(old, neu, level) &&
+                                                   grants(f, old) == grants(f, neu)))) {
+    auto& values = stale_[level][ipa];
+    if (std::find(values.begin(), values.end(), old) == values.end()) values.push_back(old);
+  }
+  if (old_table && !same_table) {
+    pending_unmap_cleans_ = unmapping;
+    detach(f.next_table_address(old, level), 0);
+    pending_unmap_cleans_ = false;
+  }
+  if (old_leaf && unmapping && !fwb_ && cacheable(old, level))
+    owe_clean(output_range(old, level), level, ipa, old);
+
+  if (new_leaf || new_table) check_conflicts(level, ipa, old, neu, out);
+  if (new_table && !same_table) link(f.next_table_address(neu, level), level + 1, ipa, 0);
+  if (!new_leaf) return;
+
+  // Cache maintenance the new leaf needs before it is stored.
+  Range r = output_range(neu, level);
+  bool same_output = old_leaf && output_range(old, level).start == r.start;
+  if (cacheable(neu, level)) dcache_served_.push_back({r.start, r.end});
+  if (executable(neu, level)) icache_served_.push_back({r.start, r.end});
+  if (!fwb_ && cacheable(neu, level) && !(same_output && cacheable(old, level)) &&
+      !covered_by_one(dcache_done_, r.start, r.end))
+    out.push_back({Severity::HardwareEffects, "poc-clean-missing",
+                   fmt::format("IPA {:#x} level {}: {:#018x} maps cacheable PA [{:#x}, {:#x}) "
+                               "without FWB, and no clean+invalidate to the PoC of the whole "
+                               "range came before it was stored",
+                               ipa, level, neu, r.start, r.end),
+                   ipa});
+  if (executable(neu, level) && !(same_output && executable(old, level)) &&
+      !covered_by_one(icache_done_, r.start, r.end))
+    out.push_back({Severity::HardwareEffects, "icache-inval-missing",
+                   fmt::format("IPA {:#x} level {}: {:#018x} makes PA [{:#x}, {:#x}) executable, "
+                               "and no instruction-cache invalidation to the PoU of the whole "
+                               "range came before it was stored",
+                               ipa, level, neu, r.start, r.end),
+                   ipa});
+}
+
+void EffectsChecker::judge_stale(const Op& op, std::vector<Objection>& out) const {
+  const DescriptorFormat& f = *format_;
+  for (unsigned l = 0; l < kMaxLevels; ++l) {
+    for (const auto& [ipa, values] : stale_[l]) {
+      uint64_t cur = current(l, ipa);
+      for (uint64_t s : values) {
+        if (f.classify(s, l) == DescriptorKind::Table) {
+          if (compatible(s, cur, l)) continue;
+          out.push_back({Severity::Security, "walk-cache-staleness",
+                         fmt::format("IPA {:#x} level {}: table {:#018x} removed (the entry now "
+                                     "holds {:#018x}), and no TLBI covering it at its level "
+                                     "followed: the walk cache may still follow page {:#x}",
+                                     ipa, l, s, cur, f.next_table_address(s, l)),
+                         ipa});
+          continue;
+        }
+        if (!is_leaf(cur, l) || !compatible(s, cur, l)) {
+          out.push_back({Severity::Security, "tlb-staleness",
+                         fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} moved or unmapped, "
+                                     "and no TLBI covering it followed",
+                                     ipa, l, s, cur),
+                         ipa});
+          continue;
+        }
+        unsigned extra = grants(f, s) & ~grants(f, cur);
+        if (op.kind == OpKind::Wrprotect) extra &= ~kGrantW;  // the caller flushes the VMID
+        unsigned missing = grants(f, cur) & ~grants(f, s);
+        if (extra)
+          out.push_back({Severity::Security, "tlb-staleness",
+                         fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} lost permission "
+                                     "{}, and no TLBI covering it followed",
+                                     ipa, l, s, cur, grant_names(extra)),
+                         ipa});
+        else if (missing && op.kind == OpKind::RelaxPerms)
+          out.push_back({Severity::Functional, "relax-not-flushed",
+                         fmt::format("IPA {:#x} level {}: relaxed to {:#018x} (adds {}), but "
+                                     "{:#018x} may stay cached: the guest faults on it again",
+                                     ipa, l, cur, grant_names(missing), s),
+                         ipa});
+      }
+    }
+  }
+}
+
+void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection>& out) {
+  const DescriptorFormat& f = *format_;
+  for (const auto& c : pending_cleans_)
+    out.push_back({Severity::HardwareEffects, "poc-clean-missing",
+                   fmt::format("IPA {:#x} level {}: {:#018x} unmapped without FWB, and no "
+                               "clean+invalidate to the PoC of PA [{:#x}, {:#x}) followed its "
+                               "invalidation",
+                               c.ipa, c.level, c.desc, c.range.start, c.range.end),
+                   c.ipa});
+
+  // flush cleans every cacheable leaf in its range (nothing with FWB: 6.1 returns at once).
+  uint64_t page = f.page_size();
+  uint64_t start = op.addr & ~(page - 1);
+  uint64_t end = op.addr + op.size;
+  bool in_range = op.size != 0 && end > op.addr && end <= UINT64_MAX - page &&
+                  ((end + page - 1) & ~(page - 1)) <= (uint64_t{1} << ia_bits_);
+  if (op.kind == OpKind::Flush && !fwb_ && in_range) {
+    end = (end + page - 1) & ~(page - 1);
+    std::vector<std::tuple<uint64_t, unsigned, uint64_t>> todo;  // page, level, base
+    for (uint64_t pa : root_pages_) {
+      auto it = pages_.find(pa);
+      if (it != pages_.end()) todo.emplace_back(pa, it->second.level, it->second.base);
+    }
+    while (!todo.empty()) {
+      auto [pa, level, base] = todo.back();
+      todo.pop_back();
+      auto it = pages_.find(pa);
+      if (it == pages_.end() || level >= f.levels()) continue;
+      uint64_t g = f.granule_size(level);
+      for (unsigned i = 0; i < it->second.entries.size(); ++i) {
+        uint64_t ipa = base + i * g, d = it->second.entries[i];
+        if (ipa + g <= start || ipa >= end) continue;
+        if (f.classify(d, level) == DescriptorKind::Table) {
+          todo.emplace_back(f.next_table_address(d, level), level + 1, ipa);
+        } else if (is_leaf(d, level) && cacheable(d, level)) {
+          Range r = output_range(d, level);
+          dcache_served_.push_back({r.start, r.end});
+          if (!covered_by_one(dcache_done_, r.start, r.end))
+            out.push_back({Severity::HardwareEffects, "poc-clean-missing",
+                           fmt::format("IPA {:#x} level {}: flush left cacheable {:#018x} "
+                                       "without a clean+invalidate to the PoC of PA "
+                                       "[{:#x}, {:#x})",
+                                       ipa, level, d, r.start, r.end),
+                           ipa});
+        }
+      }
+    }
+  }
+
+  // Maintenance that serves no leaf the operation maps, unmaps or flushes: device memory, a
+  // range beyond the leaf, another address.
+  auto unserved = [&](std::vector<std::pair<uint64_t, uint64_t>>& served,
+                      const std::vector<std::pair<uint64_t, uint64_t>>& done, const char* what) {
+    std::sort(served.begin(), served.end());
+    std::vector<uint64_t> max_end(served.size());
+    for (size_t k = 0; k < served.size(); ++k)
+      max_end[k] = std::max(served[k].second, k ? max_end[k - 1] : 0);
+    for (const auto& [s, e] : done) {
+      auto it = std::upper_bound(served.begin(), served.end(), std::make_pair(s, UINT64_MAX));
+      size_t n = static_cast<size_t>(it - served.begin());
+      if (n && max_end[n - 1] >= e) continue;
+      out.push_back({Severity::HardwareEffects, "cmo-unjustified",
+                     fmt::format("{} of PA [{:#x}, {:#x}) serves no leaf the operation maps, "
+                                 "unmaps or flushes that needs it (device memory, or a wrong "
+                                 "range)",
+                                 what, s, e)});
+    }
+  };
+  unserved(dcache_served_, dcache_done_, "clean+invalidate to the PoC");
+  unserved(icache_served_, icache_done_, "instruction-cache invalidation");
+}
+
+std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, const Op& op) {
+  std::vector<Objection> raw;
+  dcache_done_.clear();
+  icache_done_.clear();
+  dcache_served_.clear();
+  icache_served_.clear();
+  pending_cleans_.clear();
+  trace_.clear();
+  for (const Effect& e : events) {
+    if (e.kind != EffectKind::Store)
+      trace_.push_back({e.kind, true, e.level, e.barrier, e.addr, e.size, 0, 0});
+    switch (e.kind) {
+      case EffectKind::Store:
+        process_store(e, op, raw);
+        break;
+      case EffectKind::TlbiVmid:
+        for (auto& s : stale_) s.clear();
+        break;
+      case EffectKind::TlbiIpa:
+        invalidate(e.addr, e.level);
+        break;
+      case EffectKind::DcacheCleanInval:
+        dcache_done_.emplace_back(e.addr, e.addr + e.size);
+        // An unmapped leaf is cleaned once the guest can no longer reach it.
+        std::erase_if(pending_cleans_, [&](const PendingClean& c) {
+          auto it = stale_[c.level].find(c.ipa);
+          bool invalidated =
+              it == stale_[c.level].end() ||
+              std::find(it->second.begin(), it->second.end(), c.desc) == it->second.end();
+          return invalidated && e.addr <= c.range.start && e.addr + e.size >= c.range.end;
+        });
+        break;
+      case EffectKind::IcacheInval:
+        icache_done_.emplace_back(e.addr, e.addr + e.size);
+        break;
+      case EffectKind::Dsb:
+      case EffectKind::Isb:
+        break;
+    }
+  }
+  check_cache_maintenance(op, raw);
+  judge_stale(op, raw);
+  // What the operation leaves cached was judged once; the callers' flushes (wrprotect) and the
+  // reports end it here.
+  for (auto& s : stale_) s.clear();
+
+  std::vector<Objection> out;
+  {
+    Collector c(out);
+    for (auto& o : raw) c.add(std::move(o));
+  }
   return out;
 }
 

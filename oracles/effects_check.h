@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Checks a backend's hardware effects, operation by operation, against the architecture's rules
-// for changing live translation tables:
-//  - break-before-make: a valid entry may not become another valid entry with a different output
-//    address, memory type, shareability or shape; it must go through invalid, and a TLBI covering
-//    it must come before the new entry is written;
-//  - TLB staleness: when a translation loses permission, moves or disappears, a TLBI covering it
-//    (by IPA with a matching or absent level hint, or the whole VMID) must follow within the same
-//    operation; a valid table replaced while leaves below it were valid needs the whole VMID.
+// Checks a backend's hardware effects, operation by operation, against a model of what the
+// hardware may cache and what it needs to see (docs/oracles.md, "effects", gives each rule with
+// the Arm ARM section it comes from):
+//  - a TLB and walk cache that may hold any valid entry the tables held since its last
+//    invalidation, each tagged with the level it came from. A TLBI by IPA with a level hint
+//    removes only entries of that level, without a hint (0) entries of any level; a VMID-wide
+//    TLBI removes everything. What an operation leaves cached that the tables no longer say is
+//    judged by what it would let the guest do: more access or another output address is
+//    security, a stale walk-cache entry (a table the walker may still follow) is security, less
+//    access left behind by relax_perms, whose contract is to flush, is functional;
+//  - break-before-make: a valid entry may not be written while the TLB may still hold an entry
+//    for an overlapping range that conflicts with it (another output address, memory type,
+//    shareability or size);
+//  - cache maintenance: without FWB, a leaf that newly maps cacheable memory needs a
+//    clean+invalidate to the PoC of its whole output range before it is stored, and an unmapped
+//    cacheable leaf one after its invalidation; flush cleans every cacheable leaf in its range; a
+//    leaf that becomes executable needs the instruction cache invalidated to the PoU first; a
+//    maintenance operation that serves no such leaf (device memory, a wrong size) is reported.
 // Documented exceptions, as the kernel's callers flush instead: clearing the access flag (mkold:
-// "over in the core code", clear_flush_young) and wrprotect (kvm_mmu_wp_memory_region flushes the
-// VMID afterwards).
+// clear_flush_young) and losing write permission in wrprotect (kvm_mmu_wp_memory_region flushes
+// the VMID afterwards).
 //
 // It follows the tables through the recorded descriptor stores alone (a shadow of every table
 // page), so a write that bypasses the record is itself reported.
@@ -17,48 +27,102 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <span>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "mmu/backend.h"
+#include "oracles/objection.h"
 
 namespace mmudiff {
 
-struct EffectViolation {
-  std::string rule;  // "break-before-make", "tlb-staleness", "unrecorded-store"
-  std::string what;
+// One effect as every backend can be compared on it: a descriptor store named by the entry's
+// level and IPA (a backend's table pages live elsewhere) with table addresses masked, a TLBI, a
+// barrier, a cache-maintenance operation.
+struct TraceEntry {
+  EffectKind kind;
+  bool linked = true;  // a store: into a table reachable from the root
+  uint8_t level = 0;   // a store: the entry's level; a TLBI: its level hint
+  Barrier barrier = Barrier::None;
+  uint64_t addr = 0;  // a store: the entry's IPA (its index when unlinked); TLBI: IPA; CMO: PA
+  uint64_t size = 0;
+  uint64_t old_value = 0;
+  uint64_t new_value = 0;
+
+  bool operator==(const TraceEntry&) const = default;
+  std::string describe() const;
 };
 
 class EffectsChecker {
  public:
   // A new table: its start-level pages are where the walk begins.
   void reset(const TableRoot& root);
-  void clear() { pages_.clear(); }
+  void clear();
 
-  std::vector<EffectViolation> check(std::span<const Effect> events, OpKind op);
+  std::vector<Objection> check(std::span<const Effect> events, const Op& op);
+  // The last checked operation's effects, comparable across backends.
+  const std::vector<TraceEntry>& trace() const { return trace_; }
 
  private:
+  static constexpr unsigned kMaxLevels = 5;
   struct Page {
     bool linked = false;  // reachable from the root as far as the stores tell
     unsigned level = 0;
     uint64_t base = 0;
     std::array<uint64_t, 512> entries{};
   };
-  struct Obligation {
-    uint64_t ipa, size;
+  struct Range {
+    uint64_t start, end;  // [start, end)
+  };
+  // A cleaned-after-unmap obligation: the leaf's output range and where its entry was.
+  struct PendingClean {
+    Range range;
     unsigned level;
-    bool needs_vmid;
-    std::string what;
+    uint64_t ipa;
+    uint64_t desc;
   };
 
   Page& page_for_store(uint64_t page_pa);
-  bool subtree_has_valid_leaf(uint64_t page_pa, unsigned depth) const;
+  void process_store(const Effect& e, const Op& op, std::vector<Objection>& out);
+  void link(uint64_t page_pa, unsigned level, uint64_t base, unsigned depth);
   void detach(uint64_t page_pa, unsigned depth);
+  void invalidate(uint64_t ipa, unsigned hint);
+  // An unmapped cacheable leaf: its output range must be cleaned after its invalidation.
+  void owe_clean(Range r, unsigned level, uint64_t ipa, uint64_t desc);
+  // The entry the tables hold now at (level, ipa), following linked tables from the root; 0 when
+  // no linked table reaches that far.
+  uint64_t current(unsigned level, uint64_t ipa) const;
+  void check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
+                       std::vector<Objection>& out) const;
+  void judge_stale(const Op& op, std::vector<Objection>& out) const;
+  void check_cache_maintenance(const Op& op, std::vector<Objection>& out);
+
+  bool is_leaf(uint64_t d, unsigned level) const;
+  bool cacheable(uint64_t leaf, unsigned level) const;
+  bool executable(uint64_t leaf, unsigned level) const;
+  Range output_range(uint64_t leaf, unsigned level) const;
+  // Both may be cached at once without harm: the same leaf up to permissions and access flag, or
+  // the same table.
+  bool compatible(uint64_t a, uint64_t b, unsigned level) const;
 
   std::unordered_map<uint64_t, Page> pages_;
+  std::vector<uint64_t> root_pages_;
+  unsigned start_level_ = 0;
+  unsigned ia_bits_ = 0;
+  bool fwb_ = false;
   const DescriptorFormat* format_ = &default_format();
+  // What the TLB (leaves) and walk cache (tables) may hold that the tables no longer say, by
+  // level and by the entry's IPA: values replaced or unlinked since their last invalidation.
+  std::array<std::map<uint64_t, std::vector<uint64_t>>, kMaxLevels> stale_;
+
+  // Per operation, for the cache-maintenance rules: output ranges [start, end).
+  using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
+  Ranges dcache_done_, icache_done_;      // maintenance seen so far
+  Ranges dcache_served_, icache_served_;  // leaves that maintenance may be for
+  std::vector<PendingClean> pending_cleans_;
+  bool pending_unmap_cleans_ = false;
+  std::vector<TraceEntry> trace_;  // detach() owes cleans for the cacheable leaves it drops
 };
 
 }  // namespace mmudiff

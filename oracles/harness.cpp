@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "oracles/harness.h"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -12,6 +13,7 @@
 #include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
 #include "oracles/invariants.h"
+#include "oracles/objection.h"
 #include "oracles/reference_model.h"
 #include "oracles/translation_diff.h"
 
@@ -25,7 +27,9 @@ const std::vector<OracleInfo>& oracle_list() {
       {"translation", "every table translates every IPA as the reference does"},
       {"invariants",
        "no reserved bit, aligned blocks, no executable device memory, refcounts right"},
-      {"effects", "break-before-make kept, no stale TLB entry left behind"},
+      {"effects",
+       "break-before-make kept, no stale TLB or walk-cache entry, cache maintenance complete"},
+      {"effects-trace", "every backend's stores, TLBIs, barriers and CMOs match the reference's"},
       {"memory", "no leak, no refcount misuse, no write to a freed page"},
       {"warnings", "no backend warned"},
   };
@@ -36,6 +40,7 @@ namespace {
 
 struct Lane {
   std::string name;
+  bool reference = false;  // the registration says its behaviour is the ground truth
   std::unique_ptr<Machine> machine;
   std::unique_ptr<Backend> backend;
   EffectsChecker effects;
@@ -94,6 +99,7 @@ class Run {
     for (const auto& name : report_.backends) {
       Lane lane;
       lane.name = name;
+      lane.reference = find_backend(name)->reference;
       lane.machine = std::make_unique<Machine>(options.limits);
       lane.backend = find_backend(name)->create(*lane.machine, options.plant);
       if (options.check_every_op && options.hash_cache)
@@ -101,6 +107,11 @@ class Run {
       lanes_.push_back(std::move(lane));
     }
     report_.results.resize(lanes_.size());
+    for (size_t b = 0; b < lanes_.size(); ++b)
+      if (lanes_[b].reference) {
+        ref_ = b;
+        break;
+      }
   }
 
   StreamReport finish() {
@@ -117,9 +128,16 @@ class Run {
       model_.apply(init);
     }
     bool stopped = false;
-    for (size_t i = 0; i < stream.size() && !stopped; ++i) stopped = !step(i);
     size_t last = stream.empty() ? 0 : stream.size() - 1;
-    if (!stopped && !report_.bound_reached) compare_tables(last, /*final_check=*/true);
+    for (size_t i = 0; i < stream.size() && !stopped; ++i) {
+      stopped = !step(i);
+      if (stopped) last = i;
+    }
+    // The tables are compared where the stream ended, or where an operation's oracles stopped
+    // it: a stronger verdict on the same operation (a wrong translation behind a trace that
+    // differs) classifies the finding. Every-op checking compared them there already.
+    if (!report_.bound_reached && !(stopped && options_.check_every_op))
+      compare_tables(last, /*final_check=*/true);
     teardown(last);
     return std::move(report_);
   }
@@ -129,9 +147,15 @@ class Run {
     return i < report_.stream.size() ? std::string(op_kind_name(report_.stream[i].kind)) : "end";
   }
 
-  void add(Severity s, const char* oracle, size_t i, std::string summary,
-           std::vector<std::string> evidence = {}) {
-    report_.findings.push_back({s, oracle, i, kind_at(i), std::move(summary), std::move(evidence)});
+  // A finding in the run's report; `backend` is the one that differs, when one does alone.
+  Finding& add(Severity s, const char* oracle, size_t i, std::string summary,
+               std::vector<std::string> evidence = {}, std::string rule = {},
+               std::string backend = {}) {
+    Finding f{s, oracle, i, kind_at(i), std::move(summary), std::move(evidence)};
+    f.rule = std::move(rule);
+    f.backend = std::move(backend);
+    report_.findings.push_back(std::move(f));
+    return report_.findings.back();
   }
 
   bool step(size_t i) {
@@ -162,38 +186,44 @@ class Run {
     }
     bool ok = check_results(i);
     ok = ok && check_model_result(i, expected);
-    ok = check_warnings(i) && ok;
-    ok = check_memory(i) && ok;
-    ok = check_effects(i, op) && ok;
-    if (ok && options_.check_every_op && lanes_.front().backend->root().live())
-      ok = compare_tables(i, /*final_check=*/false);
+    // The per-lane oracles of one operation, in report order. effects-trace compares what the
+    // effects oracle traced, so it comes after it.
+    ok = judge(i, "warnings", per_lane([&](Lane& l) { return warnings_of(l, i); })) && ok;
+    ok = judge(i, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
+    ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
+    ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
+    for (auto& lane : lanes_) lane.machine->effects.clear();
+    if (options_.check_every_op && lanes_.front().backend->root().live())
+      ok = compare_tables(i, /*final_check=*/false) && ok;
     return ok;
   }
 
   // The backends agree with each other; do they agree with the model of the operations?
   bool check_model_result(size_t i, const OpResult& expected) {
-    if (report_.results.front()[i] == expected) return true;
+    if (report_.results[ref_][i] == expected) return true;
     const Op& op = report_.stream[i];
     add(Severity::Functional, "reference-model", i,
         fmt::format("every backend returned the same for {}, but the model expects otherwise",
                     format_op(op)),
-        {fmt::format("backends: {}", describe_result(op, report_.results.front()[i])),
-         fmt::format("model: {}", describe_result(op, expected))});
+        {fmt::format("backends: {}", describe_result(op, report_.results[ref_][i])),
+         fmt::format("model: {}", describe_result(op, expected))},
+        "result");
     return false;
   }
 
   bool check_results(size_t i) {
     const Op& op = report_.stream[i];
-    bool agree = true;
-    for (size_t b = 1; b < lanes_.size(); ++b)
-      agree = agree && report_.results[b][i] == report_.results[0][i];
-    if (agree) return true;
+    std::string differs;
+    for (size_t b = 0; b < lanes_.size() && differs.empty(); ++b)
+      if (!(report_.results[b][i] == report_.results[ref_][i])) differs = lanes_[b].name;
+    if (differs.empty()) return true;
     std::vector<std::string> evidence;
     for (size_t b = 0; b < lanes_.size(); ++b)
       evidence.push_back(
           fmt::format("{}: {}", lanes_[b].name, describe_result(op, report_.results[b][i])));
     add(Severity::Functional, "return-codes", i,
-        fmt::format("backends disagree on the result of {}", format_op(op)), std::move(evidence));
+        fmt::format("backends disagree on the result of {}", format_op(op)), std::move(evidence),
+        "result", differs);
     return false;
   }
 
@@ -206,87 +236,116 @@ class Run {
     return op.kind == OpKind::Map && config_.idmap && op.addr != op.phys;
   }
 
-  bool check_warnings(size_t i) {
-    bool ok = true;
-    bool expected = warning_expected(i);
-    for (auto& lane : lanes_) {
-      for (auto& w : lane.backend->take_warnings()) {
-        if (expected) continue;
-        ok = false;
-        add(Severity::Functional, "warnings", i, fmt::format("{} warned: {}", lane.name, w));
-      }
-    }
-    return ok;
-  }
-
-  bool check_memory(size_t i) {
-    bool ok = true;
-    for (auto& lane : lanes_) {
-      const auto& faults = lane.machine->memory.faults();
-      for (; lane.faults_seen < faults.size(); ++lane.faults_seen) {
-        const MemoryFault& mf = faults[lane.faults_seen];
-        ok = false;
-        add(memory_fault_severity(mf.kind), "memory", i,
-            fmt::format("{}: {}", lane.name, memory_fault_name(mf.kind)), {mf.detail});
-      }
-    }
-    return ok;
-  }
-
-  bool check_effects(size_t i, const Op& op) {
-    bool ok = true;
-    std::vector<LaneObjection> per_lane;
-    for (auto& lane : lanes_) {
-      const auto& events = lane.machine->effects.events();
-      if (op.kind == OpKind::Init) {
-        lane.effects.reset(lane.backend->root());
-      } else if (op.kind == OpKind::Destroy) {
-        lane.effects.clear();
-      } else {
-        for (auto& v : lane.effects.check(events, op.kind))
-          per_lane.push_back(
-              {lane.name, Severity::HardwareEffects, fmt::format("{}: {}", v.rule, v.what)});
-      }
-      lane.machine->effects.clear();
-    }
-    return report_shared_or_not(i, "effects", per_lane) && ok;
-  }
-
+  // ---- The per-lane oracles: each judges one backend on its own -----------------------------
   struct LaneObjection {
-    std::string lane;
-    Severity severity;
-    std::string what;  // without the lane's name, so objections compare across lanes
+    size_t lane;
+    Objection objection;
   };
 
-  // An objection every backend raises alike, the reference included, is how Linux 6.1 itself
-  // behaves: a note. One that some backends raise and others do not is a finding.
-  bool report_shared_or_not(size_t i, const char* oracle,
-                            const std::vector<LaneObjection>& objections) {
+  template <typename Oracle>
+  std::vector<LaneObjection> per_lane(Oracle oracle) {
+    std::vector<LaneObjection> out;
+    for (size_t b = 0; b < lanes_.size(); ++b)
+      for (auto& o : oracle(lanes_[b])) out.push_back({b, std::move(o)});
+    return out;
+  }
+
+  std::vector<Objection> warnings_of(Lane& lane, size_t i) {
+    std::vector<Objection> out;
+    bool expected = warning_expected(i);
+    for (auto& w : lane.backend->take_warnings())
+      if (!expected) out.push_back({Severity::Functional, "warn", fmt::format("warned: {}", w)});
+    return out;
+  }
+
+  std::vector<Objection> memory_faults_of(Lane& lane) {
+    std::vector<Objection> out;
+    const auto& faults = lane.machine->memory.faults();
+    for (; lane.faults_seen < faults.size(); ++lane.faults_seen) {
+      const MemoryFault& mf = faults[lane.faults_seen];
+      out.push_back({memory_fault_severity(mf.kind),
+                     memory_fault_name(mf.kind),
+                     memory_fault_name(mf.kind),
+                     std::nullopt,
+                     {mf.detail}});
+    }
+    return out;
+  }
+
+  std::vector<Objection> effects_of(Lane& lane, const Op& op) {
+    if (op.kind == OpKind::Init) {
+      lane.effects.reset(lane.backend->root());
+      return {};
+    }
+    if (op.kind == OpKind::Destroy) {
+      lane.effects.clear();
+      return {};
+    }
+    return lane.effects.check(lane.machine->effects.events(), op);
+  }
+
+  // Each backend's effects of the operation against the reference's, in order. Init and destroy
+  // are not traced: what they do to the hardware is outside the table's life.
+  std::vector<LaneObjection> effects_trace_differences(const Op& op) {
+    std::vector<LaneObjection> out;
+    if (op.kind == OpKind::Init || op.kind == OpKind::Destroy || !lanes_[ref_].reference)
+      return out;
+    const auto& ref = lanes_[ref_].effects.trace();
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      if (b == ref_) continue;
+      const auto& mine = lanes_[b].effects.trace();
+      size_t k = 0;
+      while (k < ref.size() && k < mine.size() && ref[k] == mine[k]) ++k;
+      if (k == ref.size() && k == mine.size()) continue;
+      auto at = [](const std::vector<TraceEntry>& t, size_t n) {
+        return n < t.size() ? t[n].describe() : std::string("(nothing)");
+      };
+      Objection o{Severity::HardwareEffects, "effects-trace",
+                  fmt::format("effect #{} differs from {}'s: {} instead of {}", k,
+                              lanes_[ref_].name, at(mine, k), at(ref, k))};
+      // Both traces side by side from the first differing effect.
+      for (size_t n = k; n < std::max(ref.size(), mine.size()) && n < k + 12; ++n)
+        o.evidence.push_back(fmt::format("#{:<3} {:<8} {:<64} {:<8} {}", n, lanes_[ref_].name,
+                                         at(ref, n), lanes_[b].name, at(mine, n)));
+      out.push_back({b, std::move(o)});
+    }
+    return out;
+  }
+
+  // Objections of one oracle, every lane's. One the reference raises is how the reference itself
+  // behaves (Linux 6.1's own quirks): a note, whichever others share it; a backend that does not
+  // behave alike differs from it, and the comparing oracles (effects-trace, masked-hash) say so.
+  // One that only other backends raise is a finding, blamed on each backend that raised it.
+  bool judge(size_t i, const char* oracle, const std::vector<LaneObjection>& objections) {
     bool ok = true;
-    bool has_reference = lanes_.size() > 1 && lanes_.front().name == "linux61";
+    bool has_reference = lanes_.size() > 1 && lanes_[ref_].reference;
     std::vector<bool> done(objections.size());
     for (size_t k = 0; k < objections.size(); ++k) {
       if (done[k]) continue;
-      size_t lanes_with_it = 0;
-      for (size_t j = k; j < objections.size(); ++j) {
-        if (objections[j].what == objections[k].what) {
-          ++lanes_with_it;
-          if (j != k) done[j] = true;
+      const Objection& o = objections[k].objection;
+      std::vector<size_t> alike;
+      std::string who;
+      bool by_reference = false;
+      for (size_t j = k; j < objections.size(); ++j)
+        if (!done[j] && objections[j].objection.same_as(o)) {
+          alike.push_back(j);
+          by_reference = by_reference || objections[j].lane == ref_;
+          const std::string& name = lanes_[objections[j].lane].name;
+          if (who.find(name) == std::string::npos) who += (who.empty() ? "" : ", ") + name;
+          done[j] = true;
         }
-      }
-      if (has_reference && lanes_with_it == lanes_.size()) {
-        report_.notes.push_back(
-            fmt::format("operation #{}: every backend, linux61 included: {}: {}", i, oracle,
-                        objections[k].what));
+      if (has_reference && by_reference) {
+        report_.notes.push_back(fmt::format("operation #{}: {}{}: {}: {}", i, who,
+                                            who == lanes_[ref_].name ? " only" : "", oracle,
+                                            o.what));
         continue;
       }
       ok = false;
-      add(objections[k].severity, oracle, i,
-          fmt::format("{}: {}", objections[k].lane, objections[k].what));
-      for (size_t j = k + 1; j < objections.size(); ++j)
-        if (objections[j].what == objections[k].what)
-          add(objections[j].severity, oracle, i,
-              fmt::format("{}: {}", objections[j].lane, objections[j].what));
+      for (size_t j : alike) {
+        const Objection& x = objections[j].objection;
+        const std::string& name = lanes_[objections[j].lane].name;
+        add(x.severity, oracle, i, fmt::format("{}: {}", name, x.what), x.evidence, x.rule, name);
+      }
     }
     return ok;
   }
@@ -311,7 +370,8 @@ class Run {
     HashedTable full = hash_table(root, lane.machine->memory, options_.hash_key);
     if (full.root_hash != cached.root_hash) {
       add(Severity::HardwareEffects, "effects", i,
-          fmt::format("{}: unrecorded-store: {}", lane.name, unrecorded_page(full, *lane.hashes)));
+          fmt::format("{}: unrecorded-store: {}", lane.name, unrecorded_page(full, *lane.hashes)),
+          {}, "unrecorded-store", lane.name);
     }
     lane.hashes->clear();
     return full;
@@ -352,62 +412,59 @@ class Run {
     }
     report_.root_hashes.clear();
     for (const auto& h : hashes) report_.root_hashes.push_back(h.root_hash);
-    report_.table_pages = hashes.front().pages;
-    report_.mappings = walks.front().translation.mappings.size();
+    report_.table_pages = hashes[ref_].pages;
+    report_.mappings = walks[ref_].translation.mappings.size();
 
-    std::vector<LaneObjection> anomalies, invariants;
+    std::vector<LaneObjection> anomalies, invariants, model_diffs;
     for (size_t b = 0; b < lanes_.size(); ++b) {
       for (const auto& a : walks[b].anomalies)
-        anomalies.push_back({lanes_[b].name, Severity::Security, a});
-      for (const auto& v : check_invariants(root_of(lanes_[b]), lanes_[b].machine->memory))
-        invariants.push_back({lanes_[b].name, v.severity, fmt::format("{}: {}", v.rule, v.what)});
+        anomalies.push_back({b, {Severity::Security, "architecture", a}});
+      for (auto& v : check_invariants(root_of(lanes_[b]), lanes_[b].machine->memory))
+        invariants.push_back({b, {v.severity, v.rule, fmt::format("{}: {}", v.rule, v.what)}});
     }
-    ok = report_shared_or_not(i, "translation", anomalies) && ok;
-    ok = report_shared_or_not(i, "invariants", invariants) && ok;
-    // What each table translates to, against what the operations alone say it must.
+    ok = judge(i, "translation", anomalies) && ok;
+    ok = judge(i, "invariants", invariants) && ok;
+    // What each table translates to, against what the operations alone say it must. The model
+    // judges the reference too: a difference every backend shares is still a finding.
     if (model_.live()) {
       Translation expected = model_.translation();
-      std::vector<LaneObjection> model_diffs;
-      std::vector<uint64_t> diff_ipas;
       for (size_t b = 0; b < lanes_.size(); ++b)
-        if (auto d = compare_translations(walks[b].translation, expected, format_)) {
-          model_diffs.push_back({lanes_[b].name, d->severity, d->what});
-          diff_ipas.push_back(d->ipa);
-        }
-      if (!model_diffs.empty()) ok = false;
-      for (size_t k = 0; k < model_diffs.size(); ++k) {
-        const auto& d = model_diffs[k];
-        add(d.severity, "reference-model", i, fmt::format("{}: {}", d.lane, d.what));
-        report_.findings.back().divergence = sides_at(diff_ipas[k]);
+        if (auto d = compare_translations(walks[b].translation, expected, format_))
+          model_diffs.push_back({b, {d->severity, "translation", d->what, d->ipa}});
+      for (const auto& [b, o] : model_diffs) {
+        ok = false;
+        add(o.severity, "reference-model", i, fmt::format("{}: {}", lanes_[b].name, o.what), {},
+            o.rule, lanes_[b].name)
+            .divergence = sides_at(*o.ipa);
       }
     }
-    // The first backend is the reference: linux61, the real kernel code, when it is built.
-    for (size_t b = 1; b < lanes_.size(); ++b) {
-      auto diff = first_divergence(hashes[0], lanes_[0].machine->memory, hashes[b],
-                                   lanes_[b].machine->memory);
+    // Each backend's table against the reference's: linux61, the real kernel code, when built.
+    const Lane& ref = lanes_[ref_];
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      if (b == ref_) continue;
+      auto diff =
+          first_divergence(hashes[ref_], ref.machine->memory, hashes[b], lanes_[b].machine->memory);
       if (!diff) continue;
       ok = false;
-      bool fwb = lanes_[0].backend->root().fwb;
+      bool fwb = ref.backend->root().fwb;
       std::vector<std::string> evidence = {
-          fmt::format("{:<8} IPA {:#x}: {}", lanes_[0].name, diff->ipa,
+          fmt::format("{:<8} IPA {:#x}: {}", ref.name, diff->ipa,
                       format_.describe(diff->a, diff->level, fwb)),
           fmt::format("{:<8} IPA {:#x}: {}", lanes_[b].name, diff->ipa,
                       format_.describe(diff->b, diff->level, fwb))};
-      auto tdiff = compare_translations(walks[b].translation, walks[0].translation, format_);
-      if (tdiff) {
-        add(tdiff->severity, "translation", i,
-            fmt::format("{} differs from {}: {}", lanes_[b].name, lanes_[0].name, tdiff->what),
-            evidence);
-      } else {
-        add(Severity::StructuralOnly, "masked-hash", i,
-            fmt::format("{} and {} translate alike but their tables differ (root hashes {:#018x} "
-                        "and {:#018x})",
-                        lanes_[0].name, lanes_[b].name, hashes[0].root_hash, hashes[b].root_hash),
-            evidence);
-      }
-      report_.findings.back().divergence = {
-          descriptor_side(format_, lanes_[0].name, *diff, diff->a, fwb),
-          descriptor_side(format_, lanes_[b].name, *diff, diff->b, fwb)};
+      auto tdiff = compare_translations(walks[b].translation, walks[ref_].translation, format_);
+      Finding& f =
+          tdiff ? add(tdiff->severity, "translation", i,
+                      fmt::format("{} differs from {}: {}", lanes_[b].name, ref.name, tdiff->what),
+                      evidence, "translation", lanes_[b].name)
+                : add(Severity::StructuralOnly, "masked-hash", i,
+                      fmt::format("{} and {} translate alike but their tables differ (root "
+                                  "hashes {:#018x} and {:#018x})",
+                                  ref.name, lanes_[b].name, hashes[ref_].root_hash,
+                                  hashes[b].root_hash),
+                      evidence, "shape", lanes_[b].name);
+      f.divergence = {descriptor_side(format_, ref.name, *diff, diff->a, fwb),
+                      descriptor_side(format_, lanes_[b].name, *diff, diff->b, fwb)};
     }
     return ok;
   }
@@ -433,8 +490,8 @@ class Run {
       lane.machine->memory.check_freed_pages();
     }
     if (!report_.bound_reached) {
-      check_warnings(last);
-      check_memory(last);
+      judge(last, "warnings", per_lane([&](Lane& l) { return warnings_of(l, last); }));
+      judge(last, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); }));
     }
   }
 
@@ -451,7 +508,8 @@ class Run {
   StreamReport report_;
   std::vector<Lane> lanes_;
   ReferenceModel model_;
-  Config config_;  // of the live table
+  Config config_;   // of the live table
+  size_t ref_ = 0;  // the lane the others are compared with
 };
 
 }  // namespace

@@ -12,7 +12,7 @@ namespace {
 class Checker {
  public:
   Checker(const SimMemory& memory, const DescriptorFormat& format, bool fwb,
-          std::vector<InvariantViolation>* out)
+          std::vector<Objection>* out)
       : memory_(memory), f_(format), fwb_(fwb), out_(out) {}
 
   void page(uint64_t pa, unsigned level, uint64_t base) {
@@ -101,14 +101,14 @@ class Checker {
   const SimMemory& memory_;
   const DescriptorFormat& f_;
   bool fwb_;
-  std::vector<InvariantViolation>* out_;
+  std::vector<Objection>* out_;
   std::unordered_set<uint64_t> seen_;
 };
 
 }  // namespace
 
-std::vector<InvariantViolation> check_invariants(const TableRoot& root, const SimMemory& memory) {
-  std::vector<InvariantViolation> out;
+std::vector<Objection> check_invariants(const TableRoot& root, const SimMemory& memory) {
+  std::vector<Objection> out;
   if (!root.live()) return out;
   const DescriptorFormat& f = *root.format;
   Checker c(memory, f, root.fwb, &out);

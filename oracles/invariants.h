@@ -8,17 +8,11 @@
 #include <vector>
 
 #include "mmu/backend.h"
-#include "oracles/verdict.h"
+#include "oracles/objection.h"
 
 namespace mmudiff {
 
-struct InvariantViolation {
-  Severity severity;
-  // "reserved-bits", "block-alignment", "device-exec", "owner", "aliasing", "refcount"
-  std::string rule;
-  std::string what;
-};
-
-std::vector<InvariantViolation> check_invariants(const TableRoot& root, const SimMemory& memory);
+// Rules: "reserved-bits", "block-alignment", "device-exec", "owner", "aliasing", "refcount".
+std::vector<Objection> check_invariants(const TableRoot& root, const SimMemory& memory);
 
 }  // namespace mmudiff

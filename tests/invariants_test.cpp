@@ -16,7 +16,7 @@ namespace {
 using namespace mmudiff::testing;
 namespace s2 = mmudiff::arm64s2;
 
-std::string show(const std::vector<InvariantViolation>& v) {
+std::string show(const std::vector<Objection>& v) {
   std::string s;
   for (const auto& x : v) s += x.rule + ": " + x.what + "\n";
   return s;

@@ -250,7 +250,8 @@ TEST_F(PlantCli, SoakWithAPlantWritesReproducersThatNameIt) {
     ++files;
     std::string text = slurp(e.path());
     EXPECT_EQ(directive(text, "plant"), "walker-no-tlbi-table-to-block") << e.path();
-    EXPECT_EQ(directive(text, "expect").rfind("hardware-effects/effects", 0), 0u) << text;
+    // A table removed without its invalidation leaves what the walk cache may follow: security.
+    EXPECT_EQ(directive(text, "expect").rfind("security/effects", 0), 0u) << text;
   }
   EXPECT_GE(files, 1u);
 }
