@@ -32,6 +32,18 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a reserved (RES0) descriptor bit set"},
       {Plant::kLegacyDeviceExecutable, "legacy-device-executable", "legacy",
        "device memory left executable (XN dropped)"},
+      {Plant::kWalkerLeafTlbiWrongLevel, "walker-leaf-tlbi-wrong-level", "walker",
+       "TLB invalidation with the wrong level hint"},
+      {Plant::kWalkerRelaxNoFlush, "walker-relax-no-flush", "walker",
+       "a relax that leaves the old, less permissive entry in the TLB"},
+      {Plant::kWalkerNoIcacheInval, "walker-no-icache-inval", "walker",
+       "missing instruction-cache invalidation for an executable mapping"},
+      {Plant::kLegacyTableTlbiLeafLevel, "legacy-table-tlbi-leaf-level", "legacy",
+       "a table entry's teardown flushed with a leaf level hint"},
+      {Plant::kLegacyNoCleanOnRemap, "legacy-no-clean-on-remap", "legacy",
+       "missing cache maintenance when a page is moved to another PA"},
+      {Plant::kLegacyCmoWrongSize, "legacy-cmo-wrong-size", "legacy",
+       "cache maintenance over the wrong size"},
   };
   return kPlants;
 }

@@ -27,6 +27,12 @@ enum class Plant : uint32_t {
   kLegacyOaAbovePaSize,        // frames above the PA size are mapped, not refused
   kWalkerReservedBit,          // a block descriptor carries a RES0 bit
   kLegacyDeviceExecutable,     // device memory mapped without XN
+  kWalkerLeafTlbiWrongLevel,   // a leaf broken by map is invalidated with a page's level hint
+  kWalkerRelaxNoFlush,         // relax_perms changes the leaf and never invalidates it
+  kWalkerNoIcacheInval,        // map installs executable leaves without invalidating the I-cache
+  kLegacyTableTlbiLeafLevel,   // a table entry torn down is invalidated with a leaf's level hint
+  kLegacyNoCleanOnRemap,       // a leaf moved to another PA is installed without its PoC clean
+  kLegacyCmoWrongSize,         // the clean before installing a leaf covers one page, not the leaf
 };
 
 struct PlantInfo {

@@ -203,9 +203,19 @@ void EffectsChecker::owe_clean(Range r, unsigned level, uint64_t ipa, uint64_t d
 }
 
 void EffectsChecker::invalidate(uint64_t ipa, unsigned hint) {
+  // A hint names the level of the leaf that translates the address (Arm ARM, TLBI IPAS2E1IS,
+  // TTL): it removes leaves of that level only. A table entry is no leaf, so only an
+  // invalidation without a hint reaches the walk cache's copy of it.
   const DescriptorFormat& f = *format_;
-  for (unsigned l = 0; l < f.levels() && l < kMaxLevels; ++l)
-    if (hint == 0 || hint == l) stale_[l].erase(ipa & ~(f.granule_size(l) - 1));
+  for (unsigned l = 0; l < f.levels() && l < kMaxLevels; ++l) {
+    auto it = stale_[l].find(ipa & ~(f.granule_size(l) - 1));
+    if (it == stale_[l].end()) continue;
+    if (hint == 0)
+      stale_[l].erase(it);
+    else if (hint == l && std::erase_if(it->second, [&](uint64_t d) { return is_leaf(d, l); }) &&
+             it->second.empty())
+      stale_[l].erase(it);
+  }
 }
 
 void EffectsChecker::check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
@@ -354,7 +364,7 @@ void EffectsChecker::judge_stale(const Op& op, std::vector<Objection>& out) cons
           if (compatible(s, cur, l)) continue;
           out.push_back({Severity::Security, "walk-cache-staleness",
                          fmt::format("IPA {:#x} level {}: table {:#018x} removed (the entry now "
-                                     "holds {:#018x}), and no TLBI covering it at its level "
+                                     "holds {:#018x}), and no TLBI without a level hint "
                                      "followed: the walk cache may still follow page {:#x}",
                                      ipa, l, s, cur, f.next_table_address(s, l)),
                          ipa});

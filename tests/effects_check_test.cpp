@@ -306,7 +306,7 @@ TEST_F(EffectsCheck, ATableRemovedWithValidLeavesAndOnlyAnIpaTlbiLeavesThemStale
   b.page(0x2000, 0x2000);
   built();
   b.set(0, 2, 0);  // the level-3 table goes, both pages still valid in it
-  tlbi_ipa(0, 2);  // removes the walk-cache entry, not the level-3 leaves
+  tlbi_ipa(0, 0);  // removes the walk-cache entry, not the level-3 leaves at other IPAs
   auto v = op(OpKind::Unmap);
   ASSERT_EQ(v.size(), 2u) << show(v);
   for (const auto& x : v) {
@@ -384,21 +384,29 @@ TEST_F(EffectsCheck, APageWrittenUnderABrokenBlockBeforeItsTlbiBreaksBreakBefore
   EXPECT_NE(show(v).find("which overlaps it"), std::string::npos) << show(v);
 }
 
-TEST_F(EffectsCheck, AnEmptyTableRemovedWithATlbiAtItsLevelOrWithoutHintIsQuiet) {
-  // 6.1's stage2_put_pte invalidates by IPA at the table's level; a hint of 0 means any level.
+TEST_F(EffectsCheck, AnEmptyTableRemovedWithATlbiWithoutLevelHintIsQuiet) {
+  // Debian's 6.1.192 stage2_put_pte: a table entry is invalidated with level 0 ("any level").
   b.page(0x1000, 0x1000);
-  b.page(k2M + 0x1000, 0x1000);
+  built();
+  b.set(0x1000, 3, 0);
+  tlbi_ipa(0x1000, 3);
+  b.set(0, 2, 0);
+  tlbi_ipa(0x1000, 0);
+  auto v = op(OpKind::Unmap);
+  EXPECT_TRUE(v.empty()) << show(v);
+}
+
+TEST_F(EffectsCheck, ATableTeardownFlushedWithTheTablesOwnLevelStaysInTheWalkCache) {
+  // The hint names the level of a leaf; a table entry at that level is none, so the hint is
+  // wrong for it and the architecture need not invalidate anything (Linux before "KVM: arm64:
+  // Use TLBI level 0 for table entries", fixed in Debian's 6.1 by a backport).
+  b.page(0x1000, 0x1000);
   built();
   b.set(0x1000, 3, 0);
   tlbi_ipa(0x1000, 3);
   b.set(0, 2, 0);
   tlbi_ipa(0x1000, 2);
-  b.set(k2M + 0x1000, 3, 0);
-  tlbi_ipa(k2M + 0x1000, 3);
-  b.set(k2M, 2, 0);
-  tlbi_ipa(k2M + 0x1000, 0);
-  auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  expect_one(op(OpKind::Unmap), "walk-cache-staleness", "IPA 0x0 level 2");
 }
 
 TEST_F(EffectsCheck, ZeroingAnOwnerAnnotationNeedsNoTlbi) {

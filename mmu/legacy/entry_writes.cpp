@@ -57,7 +57,10 @@ void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t vi
   uint64_t old = table.entries[index];
   if (!is_valid(old)) return;
   write_entry(table, index, 0);
-  machine_.effects.tlbi_ipa(visit_ipa, is_table(old, table.level()) ? 0 : table.level());
+  // A table entry is no leaf: only "any level" (0) reaches its walk-cache copy. Planted: the
+  // hint of the leaves below it, which the architecture need not honour for a table.
+  unsigned table_hint = plant_ == Plant::kLegacyTableTlbiLeafLevel ? kLastLevel : 0;
+  machine_.effects.tlbi_ipa(visit_ipa, is_table(old, table.level()) ? table_hint : table.level());
 }
 
 ShadowPage& ShadowMmu::link_new_table(ShadowPage& parent, unsigned index, void* page) {
@@ -76,7 +79,10 @@ ShadowPage& ShadowMmu::link_new_table(ShadowPage& parent, unsigned index, void* 
 
 void ShadowMmu::clean_caches_before_install(uint64_t desc, unsigned level) {
   uint64_t size = granule_size(level);
-  if (mem_attr_is_normal(desc, fwb())) machine_.effects.dcache_clean_inval(output_pa(desc), size);
+  // Planted: a page's worth, whatever the leaf's size: most of a block is left uncleaned.
+  uint64_t clean_size = plant_ == Plant::kLegacyCmoWrongSize ? kPageSize : size;
+  if (mem_attr_is_normal(desc, fwb()))
+    machine_.effects.dcache_clean_inval(output_pa(desc), clean_size);
   if (is_executable(desc)) machine_.effects.icache_inval(output_pa(desc), size);
 }
 

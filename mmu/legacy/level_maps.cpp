@@ -46,7 +46,11 @@ int LegacyBackend::install_leaf(ShadowPage& table, unsigned index, uint64_t ipa,
     if (same_mapping_but_permissions(old, desc)) return -EAGAIN;
     mmu_.break_before_make(table, index, ipa);
   }
-  mmu_.clean_caches_before_install(desc, table.level());
+  // Planted: a leaf that moves to another PA skips its cache maintenance, as if the memory had
+  // been cleaned when it was first mapped.
+  bool moved = is_valid(old) && output_pa(old) != output_pa(desc);
+  if (!(moved && mmu_.plant() == Plant::kLegacyNoCleanOnRemap))
+    mmu_.clean_caches_before_install(desc, table.level());
   mmu_.write_entry(table, index, desc);
   return 0;
 }

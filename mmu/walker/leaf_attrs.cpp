@@ -72,8 +72,9 @@ int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot) {
       update_leaf_attrs(pgt, addr, 1, relax_perms_change(kIntegerBits, prot, pgt.plant));
   if (u.ret) return u.ret;
   // The TLB may hold the stricter permissions. Invalidated even when nothing changed or
-  // nothing was found (level 0 then: any level).
-  pgt.mmu.tlb_flush_ipa(addr, u.level);
+  // nothing was found (level 0 then: any level). Planted: without it the vCPU faults again on
+  // the same address for as long as the old entry stays cached.
+  if (pgt.plant != Plant::kWalkerRelaxNoFlush) pgt.mmu.tlb_flush_ipa(addr, u.level);
   return 0;
 }
 

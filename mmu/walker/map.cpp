@@ -85,7 +85,9 @@ class Stage2MapWalker {
     // The guest must not see stale cache lines through the new mapping.
     if (pte_cacheable(next, pgt_.has_fwb()))
       pgt_.mm.dcache_clean_inval_poc(pte_to_phys(next), granule);
-    if (pte_executable(next)) pgt_.mm.icache_inval_pou(pte_to_phys(next), granule);
+    // Planted: the I-cache may then hold stale instructions for the newly executable page.
+    if (pte_executable(next) && pgt_.plant != Plant::kWalkerNoIcacheInval)
+      pgt_.mm.icache_inval_pou(pte_to_phys(next), granule);
 
     pgt_.mmu.write_pte(e.ptep, next);
     if (pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
@@ -107,7 +109,11 @@ class Stage2MapWalker {
     const Pte pte = *ptep;
     if (pte_valid(pte)) {
       pgt_.mmu.clear_pte(ptep);
-      pgt_.mmu.tlb_flush_ipa(addr, pte_is_table(pte, level) ? 0 : level);
+      // Planted: every leaf taken for a page, so a block's hint names the wrong level and the
+      // TLBI need not remove it (Arm ARM, TLBI IPAS2E1IS, TTL).
+      const unsigned leaf_level =
+          pgt_.plant == Plant::kWalkerLeafTlbiWrongLevel ? arm64s2::kLastLevel : level;
+      pgt_.mmu.tlb_flush_ipa(addr, pte_is_table(pte, level) ? 0 : leaf_level);
     }
     pgt_.mm.put_page(ptep);
   }
