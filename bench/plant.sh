@@ -4,11 +4,15 @@
 # switched on until the first finding is stored (at most CAP seconds), REPS times, and print a
 # table: the fraction of campaigns that found it and the median time to the first finding
 # (a campaign that found nothing counts as CAP, so a median shown as ">CAP" means most did not).
-#   bench/plant.sh [--reps 3] [--cap 120] [--engine libfuzzer|afl] [--jobs N] [PLANT...]
+#   bench/plant.sh [--reps 3] [--cap 120] [--engine libfuzzer|afl] [--jobs N] [--no-seeds] [PLANT...]
+# --no-seeds: the campaigns start from an empty corpus with only the dictionary, so the table
+# measures the engine and the mutator; with seeds, a plant whose trigger a seed already holds is
+# found while the seeds replay.
 # The mmudiff binary: $MMUDIFF, else build/default/tools/mmudiff/mmudiff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=3 cap=120 engine=libfuzzer jobs=$(nproc)
+seeds=()
 plants=()
 while (($#)); do
   case "$1" in
@@ -16,6 +20,7 @@ while (($#)); do
     --cap) cap=$2; shift 2 ;;
     --engine) engine=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
+    --no-seeds) seeds=(--no-seeds); shift ;;
     -*) echo "bench/plant.sh: unknown option $1" >&2; exit 2 ;;
     *) plants+=("$1"); shift ;;
   esac
@@ -29,6 +34,7 @@ mapfile -t plants < <(printf '%s\n' "${plants[@]}" | sort)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+echo "# $engine, $jobs jobs, cap $cap s, $reps repetitions, $( ((${#seeds[@]})) && echo "no seeds (dictionary only)" || echo "seeded from corpus/seeds")"
 printf '%-32s %-8s %-7s %-10s %s\n' plant backend found median_s "times (s)"
 for p in "${plants[@]}"; do
   [ -n "${backend[$p]:-}" ] || { echo "bench/plant.sh: unknown plant $p" >&2; exit 2; }
@@ -36,7 +42,7 @@ for p in "${plants[@]}"; do
   for ((r = 1; r <= reps; r++)); do
     out="$scratch/$p-$r"
     "$mmudiff" campaign --engine "$engine" --jobs "$jobs" --time "$cap" --plant "$p" \
-      --stop-on-finding --out "$out" >"$out.log" 2>&1 || true
+      --stop-on-finding ${seeds[@]+"${seeds[@]}"} --out "$out" >"$out.log" 2>&1 || true
     # The summary's "first at T s" of the earliest finding.
     t=$(awk '/ first at / { for (i = 1; i <= NF; i++) if ($i == "at") print $(i + 1) }' "$out.log" |
       sort -g | head -1)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The fuzz entry point shared by libFuzzer and AFL++ (through libAFLDriver): bytes -> operation
 // stream -> every backend in lockstep -> oracles. Any finding aborts with its signature first, so
-// the engine keeps the input and a cluster can tell findings apart. The same source is built
+// the engine keeps the input, and through the oracle's own function (fuzz/finding_stop.h), so a
+// cluster deduplicating crashes by their stack can tell findings apart. The same source is built
 // plain, with ASan+UBSan, and with afl-clang-fast; MMUDIFF_BACKENDS and MMUDIFF_PLANT select
 // what runs (fuzz/target_options.h).
 #include <cstdio>
@@ -12,11 +13,11 @@
 
 #include <fmt/format.h>
 
+#include "fuzz/finding_stop.h"
 #include "fuzz/mutator.h"
 #include "fuzz/target_options.h"
 #include "fuzz/work_budget.h"
 #include "mmu/ops/binary_format.h"
-#include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 
 namespace {
@@ -47,13 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!mmudiff::within_fuzz_budget(stream)) return -1;
   mmudiff::StreamReport report = mmudiff::run_stream(stream, options());
   if (report.findings.empty()) return 0;
-  const mmudiff::Finding& w = *report.worst();
-  fmt::print(stderr, "MMUDIFF FINDING [{}] at operation #{}: {}\n", w.signature(), w.op_index,
-             w.summary);
-  for (const auto& e : w.evidence) fmt::print(stderr, "    {}\n", e);
-  fmt::print(stderr, "stream:\n{}", mmudiff::format_stream(stream));
-  std::fflush(stderr);
-  std::abort();
+  mmudiff::stop_on_finding(*report.worst(), stream);
 }
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,

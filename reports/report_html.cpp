@@ -253,11 +253,16 @@ std::string findings_section(const json& report) {
                           duration_text(f["first_seen_t"].get<double>()));
     if (f.contains("engine")) seen += "<br>" + e(f["engine"]);
     if (f.contains("source")) seen += "<br><code>" + e(f["source"]) + "</code>";
+    // The parts of a longer signature, named (finding.json files from before them have neither).
+    std::string oracle = "oracle " + e(f["oracle"]);
+    for (const char* part : {"rule", "backend"})
+      if (f.contains(part) && !f[part].get<std::string>().empty())
+        oracle += fmt::format("<br>{} {}", part, e(f[part]));
     rows += fmt::format(
-        "<tr><td class=\"cls {0}\">{0}</td><td><code>{1}</code><br>oracle {2}</td>"
+        "<tr><td class=\"cls {0}\">{0}</td><td><code>{1}</code><br>{2}</td>"
         "<td>#{3} {4}</td><td>{5}</td><td>{6}</td><td>{7}</td><td>{8}</td></tr>\n",
-        e(f["class"]), e(f["signature"]), e(f["oracle"]), f["op_index"].get<uint64_t>(),
-        e(f["op_kind"]), e(f["summary"]), sides_html(f, backends), files, seen);
+        e(f["class"]), e(f["signature"]), oracle, f["op_index"].get<uint64_t>(), e(f["op_kind"]),
+        e(f["summary"]), sides_html(f, backends), files, seen);
   }
   std::string incomplete;
   for (const auto& d : report["incomplete_findings"])

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -105,24 +106,42 @@ nlohmann::json divergence_json(const std::vector<DescriptorSide>& sides) {
 
 nlohmann::json finding_json(const Finding& finding) {
   return {
-      {"signature", finding.signature()}, {"class", severity_name(finding.severity)},
-      {"oracle", finding.oracle},         {"op_index", finding.op_index},
-      {"op_kind", finding.op_kind},       {"summary", finding.summary},
-      {"evidence", finding.evidence},     {"divergence", divergence_json(finding.divergence)},
-      {"rule", finding.rule},             {"backend", finding.backend},
+      {"signature", finding.signature()},
+      {"class", severity_name(finding.severity)},
+      {"oracle", finding.oracle},
+      {"op_index", finding.op_index},
+      {"op_kind", finding.op_kind},
+      {"summary", finding.summary},
+      {"evidence", finding.evidence},
+      {"divergence", divergence_json(finding.divergence)},
+      {"rule", finding.rule},
+      {"backend", finding.backend},
   };
 }
 
 std::string finding_dir_name(const Finding& finding) {
+  // Readable: the signature with '/' as '-', which keeps "class-oracle-operation" names as they
+  // always were. Rules and sanitizer kinds may carry capitals, '.' or '+' ("SIGSEGV"), which a
+  // name cannot keep apart from their lowercase or '-' forms, and a long rule could outgrow a
+  // file name: such names end in a hash of the whole signature, so two signatures never share a
+  // directory (the second would overwrite the first's reproducer).
+  constexpr size_t kMaxReadable = 120;
+  std::string signature = finding.signature();
   std::string name;
-  for (char c : finding.signature()) {
-    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  bool lossy = false;
+  for (char c : signature) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (c >= 'A' && c <= 'Z')
       name += static_cast<char>(c - 'A' + 'a');
     else
       name += keep ? c : '-';
+    lossy = lossy || !(keep || c == '/');
   }
-  return name;
+  if (!lossy && name.size() <= kMaxReadable) return name;
+  uint32_t h = 2166136261u;  // FNV-1a: a name, not a security property
+  for (unsigned char c : signature) h = (h ^ c) * 16777619u;
+  if (name.size() > kMaxReadable) name.resize(kMaxReadable);
+  return fmt::format("{}-{:08x}", name, h);
 }
 
 std::filesystem::path write_finding(const std::filesystem::path& run_dir, const Finding& finding,

@@ -55,8 +55,10 @@ void append_json_line(const std::filesystem::path& path, const nlohmann::json& v
 
 // A finding as the run directory records it (class, oracle, operation, evidence, signature).
 nlohmann::json finding_json(const Finding& finding);
-// The directory name for a finding's signature: "security-translation-map", safe in any file
-// system.
+// The directory name for a finding's signature: "security-translation-map",
+// "hardware-effects-effects-unmap-tlb-stale-walker"; safe in any file system, at most 129
+// characters, and distinct for distinct signatures (a signature with characters the name cannot
+// keep, such as capitals, or a very long one, gets a hash of itself appended).
 std::string finding_dir_name(const Finding& finding);
 
 // Writes findings/NAME/ for a finding and the stream that shows it: input.bin (the binary

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -85,6 +86,31 @@ TEST(RunDir, FindingJsonCarriesSignatureAndDirectoryNameIsSafe) {
   EXPECT_EQ(dir.find(' '), std::string::npos);
   EXPECT_NE(dir.find("effects"), std::string::npos);
   EXPECT_NE(dir.find("map"), std::string::npos);
+}
+
+TEST(RunDir, LongerSignaturesGetDistinctBoundedDirectoryNames) {
+  Finding f{Severity::HardwareEffects, "effects", 3, "unmap", "stale TLB", {}};
+  EXPECT_EQ(rundir::finding_dir_name(f), "hardware-effects-effects-unmap");
+  f.rule = "tlb-stale";
+  f.backend = "walker";
+  EXPECT_EQ(rundir::finding_dir_name(f), "hardware-effects-effects-unmap-tlb-stale-walker");
+  EXPECT_TRUE(
+      schema::builtin_schemas().validate(rundir::finding_json(f), schema::kFinding).empty());
+  // Rules a name cannot keep apart ("SIGSEGV" and "sigsegv", "a.b" and "a-b") and rules too long
+  // for a file name still give one directory per signature, named within NAME_MAX.
+  std::set<std::string> names;
+  for (const std::string& rule :
+       std::vector<std::string>{"SIGSEGV", "sigsegv", "a.b", "a-b", "a+b", std::string(300, 'r'),
+                                std::string(300, 'r') + "s"}) {
+    f.rule = rule;
+    std::string name = rundir::finding_dir_name(f);
+    EXPECT_LE(name.size(), 129u) << rule;
+    EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-"), std::string::npos)
+        << name;
+    EXPECT_EQ(name.rfind("hardware-effects-effects-unmap-", 0), 0u) << name;
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), 7u);
 }
 
 TEST(RunDir, FindingJsonCarriesTheDivergenceSideBySideAndMeetsTheSchema) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -15,6 +16,7 @@
 
 #include "fuzz/work_budget.h"
 #include "mmu/ops/binary_format.h"
+#include "mmu/ops/op.h"
 #include "reports/run_dir.h"
 
 namespace mmudiff::cli {
@@ -34,15 +36,62 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-// "heap-use-after-free" -> "heap_use_after_free": the signature's last part is [a-z_]+.
-std::string signature_word(const std::string& s) {
+// A sanitizer's error kind as a signature's rule: "heap-use-after-free", "SEGV",
+// "signed-integer-overflow"; anything outside [A-Za-z0-9_.+-] becomes '-'.
+std::string rule_word(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    out += (c >= 'a' && c <= 'z') ? c : '_';
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '+' || c == '-';
+    out += keep ? c : '-';
   }
-  while (!out.empty() && out.back() == '_') out.pop_back();
+  while (!out.empty() && out.back() == '-') out.pop_back();
   return out.empty() ? "unknown" : out;
+}
+
+// Where in the backends a sanitizer report's first stack (the faulting access, or where leaked
+// memory was allocated) was: the innermost frame in a backend's code names the backend, the
+// innermost Backend method the operation (the methods are named as the operations are).
+struct StackPlace {
+  std::string backend;
+  std::string op;
+};
+
+StackPlace stack_place(const std::vector<std::string>& lines, size_t from) {
+  static const std::pair<const char*, const char*> kClasses[] = {{"WalkerBackend::", "walker"},
+                                                                 {"LegacyBackend::", "legacy"},
+                                                                 {"Linux61Backend::", "linux61"}};
+  static const std::pair<const char*, const char*> kPaths[] = {{"/mmu/walker/", "walker"},
+                                                               {"/mmu/legacy/", "legacy"},
+                                                               {"/mmu/linux61/", "linux61"},
+                                                               {"/kvm/hyp/pgtable.c", "linux61"}};
+  StackPlace place;
+  bool in_stack = false;
+  for (size_t i = from; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    size_t hash = l.find_first_not_of(' ');
+    bool frame = hash != std::string::npos && l[hash] == '#' && hash + 1 < l.size() &&
+                 l[hash + 1] >= '0' && l[hash + 1] <= '9';
+    if (!frame) {
+      if (in_stack) break;  // the first stack only: later ones say where memory was freed
+      continue;
+    }
+    in_stack = true;
+    for (const auto& [cls, name] : kClasses) {
+      size_t at = l.find(cls);
+      if (at == std::string::npos) continue;
+      if (place.backend.empty()) place.backend = name;
+      size_t begin = at + std::strlen(cls), end = begin;
+      while (end < l.size() && ((l[end] >= 'a' && l[end] <= 'z') || l[end] == '_')) ++end;
+      OpKind kind;
+      if (place.op.empty() && end < l.size() && l[end] == '(' &&
+          op_kind_from_name(l.substr(begin, end - begin), &kind))
+        place.op = std::string(op_kind_name(kind));
+    }
+    for (const auto& [path, name] : kPaths)
+      if (place.backend.empty() && l.find(path) != std::string::npos) place.backend = name;
+  }
+  return place;
 }
 
 enum class Replay { Finding, NoFinding, Crashed };
@@ -70,15 +119,28 @@ bool sanitizer_finding(const std::string& report, Finding* out) {
     } else if (l.find("ERROR: LeakSanitizer:") != std::string::npos) {
       kind = "leak";
     } else if (l.find("runtime error:") != std::string::npos) {
-      kind = "undefined_behaviour";
+      // With report_error_type=1 UBSan's summary names the check ("signed-integer-overflow").
+      kind = "undefined-behavior";
+      for (const auto& s : lines) {
+        constexpr std::string_view kUbsan = "SUMMARY: UndefinedBehaviorSanitizer: ";
+        if (s.rfind(kUbsan, 0) != 0) continue;
+        std::string check = s.substr(kUbsan.size());
+        kind = check.substr(0, check.find(' '));
+        break;
+      }
     } else {
       continue;
     }
+    StackPlace place = stack_place(lines, i + 1);
+    // UBSan's own line names the source file; a backend's path there names the backend.
+    if (place.backend.empty()) place.backend = stack_place({"#0 " + l}, 0).backend;
     Finding f;
     f.severity = Severity::Security;
     f.oracle = "sanitizer";
     f.op_index = 0;
-    f.op_kind = signature_word(kind);
+    f.op_kind = place.op.empty() ? "unknown" : place.op;
+    f.rule = rule_word(kind);
+    f.backend = place.backend;
     f.summary = l.substr(l.find_first_not_of(" =0123456789"));
     for (size_t j = i; j < lines.size() && f.evidence.size() < 30; ++j)
       if (!lines[j].empty()) f.evidence.push_back(lines[j]);
@@ -192,7 +254,8 @@ std::string FindingStore::take(const fs::path& file, int worker, double t) {
     const PlantInfo* plant = plant_info(options_.plant);
     std::string cmd = fmt::format(
         "MMUDIFF_BACKENDS={} MMUDIFF_PLANT={} ASAN_OPTIONS=detect_leaks=1:symbolize=1 "
-        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 timeout 120 {} {} > {} 2>&1",
+        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:report_error_type=1 timeout 120 {} {} > "
+        "{} 2>&1",
         shell_quote(backends), shell_quote(plant ? std::string(plant->name) : ""),
         shell_quote(asan_target_.string()), shell_quote(file.string()),
         shell_quote(report_file.string()));

@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "mmu/ops/binary_format.h"
+
 extern char** environ;
 
 namespace mmudiff::cli {
@@ -118,9 +120,9 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
                 "-max_len=4096",
                 "-timeout=30",
                 "-rss_limit_mb=4096",
-                layout.corpus.string(),
-                build.seeds.string()};
-      if (in.with_regressions && fs::is_directory(build.regressions))
+                layout.corpus.string()};
+      if (in.with_seeds) w.argv.push_back(build.seeds.string());
+      if (in.with_seeds && in.with_regressions && fs::is_directory(build.regressions))
         w.argv.push_back(build.regressions.string());
       w.env = target_env(asan);
       workers.push_back(std::move(w));
@@ -137,9 +139,19 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   fs::remove_all(input);
   fs::remove_all(sync);
   fs::create_directories(input);
-  copy_inputs(build.seeds, input);
-  if (in.with_regressions) copy_inputs(build.regressions, input);
+  if (in.with_seeds) copy_inputs(build.seeds, input);
+  if (in.with_seeds && in.with_regressions) copy_inputs(build.regressions, input);
   copy_inputs(layout.corpus, input);
+  // AFL++ refuses to start without an input; without seeds it gets the least it can work from:
+  // one init of the default configuration, an empty table.
+  if (fs::is_empty(input)) {
+    Op init;
+    init.kind = OpKind::Init;
+    std::vector<uint8_t> bytes = encode_binary({init});
+    std::ofstream(input / "empty-table", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
   auto afl = [&](bool asan, const std::string& role, const std::string& name) {
     WorkerSpec w;
     w.index = static_cast<int>(workers.size());

@@ -65,6 +65,9 @@ struct WorkerPlanInput {
   std::vector<std::string> backends;  // empty: all
   std::string plant;                  // empty: none
   bool with_regressions;              // seed with corpus/regressions too
+  // false: no seeds at all (--no-seeds), only the dictionary and what earlier campaigns on this
+  // run directory left in corpus/, to measure what the engine and mutator find by themselves.
+  bool with_seeds = true;
 };
 
 // Builds the worker command lines; creates the directories they need (AFL++'s input directory

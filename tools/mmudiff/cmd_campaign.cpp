@@ -44,6 +44,7 @@ struct CampaignArgs {
   std::string fuzzer_dir;
   bool list_plants = false;
   bool stop_on_finding = false;
+  bool no_seeds = false;
   double progress_every_s = 5;
 };
 
@@ -159,7 +160,8 @@ int run_campaign(const CampaignArgs& a) {
 
   // With a plant, corpus/regressions (which holds each plant's reproducer) is not handed to the
   // engine: the campaign must find the bug, not be given it.
-  WorkerPlanInput plan{engine, jobs, a.time_s, backends, a.plant, plant == Plant::kNone};
+  WorkerPlanInput plan{engine,     jobs, a.time_s, backends, a.plant, plant == Plant::kNone,
+                       !a.no_seeds};
   std::vector<WorkerSpec> specs = plan_workers(plan, build, layout);
 
   struct sigaction sa {};
@@ -170,12 +172,13 @@ int run_campaign(const CampaignArgs& a) {
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
-  say("campaign: {} with {} worker{} ({}), {} s, backends {}{}{}\n", engine_name(engine),
+  say("campaign: {} with {} worker{} ({}), {} s, backends {}{}{}{}\n", engine_name(engine),
       specs.size(), specs.size() == 1 ? "" : "s",
       engine == Engine::LibFuzzer ? fmt::format("{} plain fork job{} + 1 ASan+UBSan",
                                                 std::max(0, jobs - 1), jobs == 2 ? "" : "s")
                                   : fmt::format("{} plain + 1 ASan+UBSan", std::max(0, jobs - 1)),
-      a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant);
+      a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant,
+      a.no_seeds ? ", no seeds" : "");
   say("run directory: {}{}\n", a.out, resumed ? " (resumed)" : "");
   std::fflush(stdout);
 
@@ -348,6 +351,9 @@ void add_campaign_command(CLI::App& app, int* exit_code) {
                   "or $MMUDIFF_LIBFUZZER_DIR, $MMUDIFF_AFL_DIR)");
   cmd->add_flag("--stop-on-finding", args->stop_on_finding,
                 "stop as soon as the first finding is stored");
+  cmd->add_flag("--no-seeds", args->no_seeds,
+                "start from no seeds (only the dictionary, and the corpus of an earlier campaign "
+                "on --out): what the engine and the mutator find by themselves");
   cmd->add_flag("--list-plants", args->list_plants,
                 "print the planted bugs, one a line: name, backend, bug class");
   cmd->callback([args, exit_code] {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "fuzz/minimize.h"
+#include "fuzz/target_options.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 #include "reports/run_recorder.h"
@@ -26,12 +27,11 @@ struct ReproArgs {
 };
 
 HarnessOptions repro_options(const ReproArgs& a, std::string_view command) {
-  HarnessOptions o;
-  o.backends = a.backends;
-  o.plant = resolve_plant(a.plant, command, resolve_backends(a.backends));
+  // The fuzz targets' own options (hash key, table-page bound), so a crash file replays exactly
+  // as the fuzzer saw it; then tables compared after every operation to localise the finding.
+  HarnessOptions o = fuzz_target_options(
+      a.backends, resolve_plant(a.plant, command, resolve_backends(a.backends)));
   o.check_every_op = true;
-  // The fuzzers' key, so a crash file replays exactly as the fuzzer saw it.
-  for (size_t i = 0; i < o.hash_key.size(); ++i) o.hash_key[i] = static_cast<uint8_t>(i);
   return o;
 }
 

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `mmudiff repro` and `minimize` replay under the fuzz targets' own options
+// (fuzz/target_options.h): the same hash key and the same table-page bound, so a crash file
+// replays as the engine ran it. Checked through the real CLI against fuzz_target_options.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "fuzz/target_options.h"
+#include "fuzz/work_budget.h"
+#include "mmu/ops/text_format.h"
+#include "oracles/harness.h"
+#include "oracles/table_hash.h"
+#include "tests/run_command.h"
+
+namespace mmudiff {
+namespace {
+
+namespace fs = std::filesystem;
+
+using test::run_cli;
+
+class ReproOptions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("mmudiff_repro_options_{}_{}", ::getpid(),
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+// 4K maps a GiB apart: each needs a level-2 and a level-3 table page of its own.
+std::string far_apart_maps(unsigned count) {
+  std::string text = "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never\n";
+  for (unsigned i = 0; i < count; ++i)
+    text += fmt::format("map {:#x} 4K pa={:#x} prot=rw mc=4\n", uint64_t{i} << 30,
+                        0x80000000ULL + (uint64_t{i} << 12));
+  return text;
+}
+
+TEST_F(ReproOptions, ReproRecordsTheFuzzTargetsHashKey) {
+  const char* plant = "walker-reserved-bit";
+  fs::path file = fs::path(MMUDIFF_SOURCE_DIR) / "corpus/regressions/plant-walker-reserved-bit.mmu";
+  for (const std::string backends : {"", "walker,linux61"}) {
+    fs::path out = dir_ / ("run" + std::to_string(backends.size()));
+    test::CommandResult r = run_cli(fmt::format("repro --plant {} {} --out {} {}", plant,
+                                                backends.empty() ? "" : "--backends " + backends,
+                                                out.string(), file.string()));
+    ASSERT_EQ(r.status, 1) << r.out;
+    std::ifstream f(out / "run.json");
+    auto run = nlohmann::json::parse(f);
+    HarnessOptions target = fuzz_target_options(
+        backends.empty() ? std::vector<std::string>{} : split_backend_list(backends),
+        find_plant(plant)->id);
+    EXPECT_EQ(run.at("hash_key"), format_sip_key(target.hash_key));
+    // And the finding repro reports is the one the target's options give, localised.
+    target.check_every_op = true;
+    Stream stream = parse_text(
+        std::string(std::istreambuf_iterator<char>(std::ifstream(file).rdbuf()), {}), "f");
+    StreamReport report = run_stream(stream, target);
+    ASSERT_NE(report.worst(), nullptr);
+    EXPECT_NE(r.out.find("[" + report.worst()->signature() + "]"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(ReproOptions, ReproRefusesWhatTheFuzzTargetsPageBoundRefuses) {
+  // Twice the fuzz bound in table pages, within the leaf budget: the fuzz target runs it into
+  // its bound, where the default bound of `mmudiff run` has room to spare.
+  unsigned maps = kFuzzMaxTablePages;
+  Stream over = parse_text(far_apart_maps(maps), "over");
+  ASSERT_TRUE(within_fuzz_budget(over));
+  EXPECT_TRUE(run_stream(over, fuzz_target_options({}, Plant::kNone)).bound_reached);
+  EXPECT_FALSE(run_stream(over, HarnessOptions{}).bound_reached);
+  test::CommandResult r = run_cli("repro " + write("over.mmu", far_apart_maps(maps)).string());
+  EXPECT_EQ(r.status, 2) << r.out;
+
+  // A tenth of it fits both.
+  Stream under = parse_text(far_apart_maps(maps / 10), "under");
+  EXPECT_FALSE(run_stream(under, fuzz_target_options({}, Plant::kNone)).bound_reached);
+  r = run_cli("repro " + write("under.mmu", far_apart_maps(maps / 10)).string());
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+}  // namespace
+}  // namespace mmudiff
