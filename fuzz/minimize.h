@@ -26,9 +26,15 @@ struct MinimizeResult {
   size_t runs = 0;  // streams executed while minimising
 };
 
+// How each candidate is run: run_stream, or a replay that survives a crashing backend
+// (oracles/isolated_run.h), so a crash or hang can be minimised too.
+using StreamRunner = std::function<StreamReport(const Stream&, const HarnessOptions&)>;
+
 // Requires that `stream` produces a finding under `options`; throws std::invalid_argument if not.
-// `progress` (optional) is told each time the stream shrinks.
+// `progress` (optional) is told each time the stream shrinks; `runner` (default run_stream) runs
+// every candidate.
 MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
-                        const std::function<void(const Stream&)>& progress = {});
+                        const std::function<void(const Stream&)>& progress = {},
+                        const StreamRunner& runner = {});
 
 }  // namespace mmudiff

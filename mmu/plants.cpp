@@ -32,6 +32,10 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a reserved (RES0) descriptor bit set"},
       {Plant::kLegacyDeviceExecutable, "legacy-device-executable", "legacy",
        "device memory left executable (XN dropped)"},
+      {Plant::kWalkerUseFreedTable, "walker-use-freed-table", "walker",
+       "a freed table page used: its poison followed as a table descriptor"},
+      {Plant::kLegacyUnmapNeverReturns, "legacy-unmap-never-returns", "legacy",
+       "a walk restart that makes no forward progress"},
   };
   return kPlants;
 }

@@ -27,6 +27,8 @@ enum class Plant : uint32_t {
   kLegacyOaAbovePaSize,        // frames above the PA size are mapped, not refused
   kWalkerReservedBit,          // a block descriptor carries a RES0 bit
   kLegacyDeviceExecutable,     // device memory mapped without XN
+  kWalkerUseFreedTable,        // unmap reads the tables below a table page it has just freed
+  kLegacyUnmapNeverReturns,    // unmap, once restarted, resumes where it is: no forward progress
 };
 
 struct PlantInfo {

@@ -12,6 +12,7 @@
 
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
+#include "oracles/isolated_run.h"
 #include "oracles/table_snapshot.h"
 #include "reports/run_dir.h"
 
@@ -52,8 +53,27 @@ void ExercisedTally::replay(const Stream& stream, HarnessOptions options) {
       }
     }
   };
-  StreamReport report = run_stream(stream, options);
+  // In a child: a stream on which a backend crashes or hangs is counted, not the end of the
+  // report. The final tables are counted there and come back as the payload.
+  IsolationOptions isolation;
+  isolation.child_payload = [&] {
+    nlohmann::json counts = nlohmann::json::array();
+    for (const LevelCount& c : final_levels)
+      counts.push_back({c.tables, c.blocks, c.pages, c.annotations});
+    return counts.dump();
+  };
+  IsolatedRun run = run_isolated(stream, options, isolation);
+  const StreamReport& report = run.report;
   ++sequences_;
+  if (!run.completed) {
+    ++crashed_;
+    ++with_findings_;
+    return;
+  }
+  nlohmann::json counts = nlohmann::json::parse(run.payload);
+  for (size_t l = 0; l < final_levels.size(); ++l)
+    final_levels[l] = {counts.at(l).at(0).get<uint64_t>(), counts.at(l).at(1).get<uint64_t>(),
+                       counts.at(l).at(2).get<uint64_t>(), counts.at(l).at(3).get<uint64_t>()};
   if (report.bound_reached) {
     ++refused_;  // refused streams say nothing about the tables; count nothing else
     return;
@@ -110,6 +130,7 @@ nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_input
           {"sources", {{"corpus", corpus_files}, {"findings", finding_inputs}}},
           {"sequences", sequences_},
           {"refused", refused_},
+          {"crashed", crashed_},
           {"with_findings", with_findings_},
           {"operations", operations_},
           {"skipped", skipped_},

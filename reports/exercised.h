@@ -25,7 +25,8 @@ class ExercisedTally {
   // backends: the lanes replayed; the first one's return codes and final tables are counted.
   explicit ExercisedTally(std::vector<std::string> backends);
 
-  // Runs STREAM through the harness with OPTIONS (its backends are replaced by ours) and counts.
+  // Runs STREAM through the harness with OPTIONS (its backends are replaced by ours), in a child
+  // process (oracles/isolated_run.h), and counts.
   void replay(const Stream& stream, HarnessOptions options);
 
   size_t sequences() const { return sequences_; }
@@ -38,7 +39,8 @@ class ExercisedTally {
   };
 
   std::vector<std::string> backends_;
-  size_t sequences_ = 0, refused_ = 0, with_findings_ = 0;
+  // crashed: streams on which a backend crashed or hung (counted with findings, nothing else).
+  size_t sequences_ = 0, refused_ = 0, with_findings_ = 0, crashed_ = 0;
   uint64_t operations_ = 0, skipped_ = 0;
   std::array<uint64_t, kOpKindCount> ops_by_kind_{};
   std::array<std::map<int, uint64_t>, kOpKindCount> return_codes_;

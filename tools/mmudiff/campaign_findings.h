@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Turning the engines' crash files into findings/ of the run directory, the moment they appear.
 //
-// Each new crash file is replayed in a forked child of the campaign (so a memory error in a
-// backend cannot take the campaign down) under exactly the fuzz targets' options; its most severe
-// finding gives the signature: class/oracle/first diverging operation kind. A file that shows no
+// Each new crash file is replayed in a forked child of the campaign (oracles/isolated_run.h: a
+// backend that crashes or hangs there is a finding of oracle "memory" or "hang", and cannot take
+// the campaign down) under exactly the fuzz targets' options; its most severe finding gives the
+// signature: class/oracle/first diverging operation kind. A file that shows no
 // MMUDIFF finding there but crashes the ASan+UBSan target is a sanitizer finding: class
 // "security", oracle "sanitizer", and in place of the operation kind the sanitizer's error kind
 // ("heap_use_after_free", "undefined_behaviour", "leak", ...), with the sanitizer's report as its
