@@ -4,13 +4,14 @@
 #include <stdexcept>
 
 #include "mmu/format/arm64_s2.h"
+#include "oracles/isolated_run.h"
 
 namespace mmudiff {
 
 std::optional<FindingKind> finding_kind(const StreamReport& report) {
   const Finding* w = report.worst();
   if (!w) return std::nullopt;
-  return FindingKind{w->severity, w->oracle};
+  return FindingKind{w->severity, w->oracle, is_crash_finding(*w) ? w->rule : std::string()};
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Shrinks a stream that produces a finding to a small one that produces the same kind of finding
-// (same class and oracle): delta debugging over whole operations, then simpler operands.
+// (same class and oracle, and for a crash the same signal): delta debugging over whole operations,
+// then simpler operands.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,9 @@ namespace mmudiff {
 struct FindingKind {
   Severity severity;
   std::string oracle;
+  // A crash's or a hang's rule ("SIGSEGV", "timeout"; oracles/isolated_run.h), so a crash does
+  // not shrink into the memory oracle's own finding of the same class; empty otherwise.
+  std::string crash = {};
   bool operator==(const FindingKind&) const = default;
 };
 

@@ -17,6 +17,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "oracles/harness.h"
+#include "oracles/isolated_run.h"
 
 namespace mmudiff {
 
@@ -27,7 +28,7 @@ class ExercisedTally {
 
   // Runs STREAM through the harness with OPTIONS (its backends are replaced by ours), in a child
   // process (oracles/isolated_run.h), and counts.
-  void replay(const Stream& stream, HarnessOptions options);
+  void replay(const Stream& stream, HarnessOptions options, const IsolationOptions& isolation = {});
 
   size_t sequences() const { return sequences_; }
   // mmudiff/exercised-1 (reports/schema/exercised-1.schema.json).
@@ -50,6 +51,7 @@ class ExercisedTally {
 // Replays RUN_DIR/corpus (every regular file, recursively, except hidden ones and *.tmp) and
 // RUN_DIR/findings/*/input.bin as binary streams with OPTIONS and returns exercised.json.
 nlohmann::json compute_exercised(const std::filesystem::path& run_dir,
-                                 const HarnessOptions& options);
+                                 const HarnessOptions& options,
+                                 const IsolationOptions& isolation = {});
 
 }  // namespace mmudiff

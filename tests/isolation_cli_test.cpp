@@ -92,6 +92,24 @@ TEST_F(IsolationCli, SoakWritesTheCrashReproducerAndCarriesOn) {
   EXPECT_GE(crashes, 1u) << r.out;
 }
 
+TEST_F(IsolationCli, MinimizeKeepsTheCrashAndItsReproducerReplaysToIt) {
+  std::string small = (dir_ / "small.mmu").string();
+  std::string long_file = write("long.mmu",
+                                "init ia=40\n"
+                                "map 0x80000000 4K pa=0x1000 prot=r mc=8\n"
+                                "map 0x40000000 4K pa=0x80000000 prot=rw mc=8\n"
+                                "wrprotect 0 4G\n"
+                                "map 0x40400000 2M pa=0x80200000 prot=rw mc=8\n"
+                                "unmap 0x40000000 1G\n");
+  CliResult m = run_cli("minimize --plant walker-use-freed-table " + long_file + " -o " + small);
+  ASSERT_EQ(m.status, 0) << m.out;
+  std::string text = slurp(small);
+  EXPECT_NE(text.find("# expect: security/memory\n"), std::string::npos) << text;
+  CliResult again = run_cli("repro --plant walker-use-freed-table " + small);
+  EXPECT_EQ(again.status, 1) << again.out;
+  EXPECT_NE(again.out.find("/" + crash_rule() + "/walker]"), std::string::npos) << again.out;
+}
+
 TEST_F(IsolationCli, ReportOnARunDirectoryWhoseCorpusCrashesStillWritesTheReport) {
   fs::path run_dir = dir_ / "run";
   CliResult run = run_cli("run --plant walker-use-freed-table --out " + run_dir.string() + " " +
