@@ -4,13 +4,14 @@
 #include <stdexcept>
 
 #include "mmu/format/arm64_s2.h"
+#include "oracles/isolated_run.h"
 
 namespace mmudiff {
 
 std::optional<FindingKind> finding_kind(const StreamReport& report) {
   const Finding* w = report.worst();
   if (!w) return std::nullopt;
-  return FindingKind{w->severity, w->oracle};
+  return FindingKind{w->severity, w->oracle, is_crash_finding(*w) ? w->rule : std::string()};
 }
 
 namespace {
@@ -18,12 +19,12 @@ namespace {
 class Minimizer {
  public:
   Minimizer(const HarnessOptions& options, FindingKind kind,
-            const std::function<void(const Stream&)>& progress)
-      : options_(options), kind_(std::move(kind)), progress_(progress) {}
+            const std::function<void(const Stream&)>& progress, const StreamRunner& runner)
+      : options_(options), kind_(std::move(kind)), progress_(progress), runner_(runner) {}
 
   bool reproduces(const Stream& s) {
     ++runs_;
-    StreamReport r = run_stream(s, options_);
+    StreamReport r = runner_(s, options_);
     return !r.bound_reached && finding_kind(r) == kind_;
   }
 
@@ -97,16 +98,19 @@ class Minimizer {
   const HarnessOptions& options_;
   FindingKind kind_;
   const std::function<void(const Stream&)>& progress_;
+  const StreamRunner& runner_;
   size_t runs_ = 0;
 };
 
 }  // namespace
 
 MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
-                        const std::function<void(const Stream&)>& progress) {
-  auto kind = finding_kind(run_stream(stream, options));
+                        const std::function<void(const Stream&)>& progress,
+                        const StreamRunner& runner) {
+  const StreamRunner run = runner ? runner : StreamRunner(run_stream);
+  auto kind = finding_kind(run(stream, options));
   if (!kind) throw std::invalid_argument("the stream produces no finding: nothing to minimise");
-  Minimizer m(options, *kind, progress);
+  Minimizer m(options, *kind, progress, run);
   Stream s = m.drop_operations(stream);
   // Operand changes can make further operations unnecessary: repeat until nothing changes.
   for (int round = 0; round < 4; ++round) {

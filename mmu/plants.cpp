@@ -44,6 +44,10 @@ const std::vector<PlantInfo>& planted_bugs() {
        "missing cache maintenance when a page is moved to another PA"},
       {Plant::kLegacyCmoWrongSize, "legacy-cmo-wrong-size", "legacy",
        "cache maintenance over the wrong size"},
+      {Plant::kWalkerUseFreedTable, "walker-use-freed-table", "walker",
+       "a freed table page used: its poison followed as a table descriptor"},
+      {Plant::kLegacyUnmapNeverReturns, "legacy-unmap-never-returns", "legacy",
+       "a walk restart that makes no forward progress"},
   };
   return kPlants;
 }

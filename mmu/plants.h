@@ -33,6 +33,8 @@ enum class Plant : uint32_t {
   kLegacyTableTlbiLeafLevel,   // a table entry torn down is invalidated with a leaf's level hint
   kLegacyNoCleanOnRemap,       // a leaf moved to another PA is installed without its PoC clean
   kLegacyCmoWrongSize,         // the clean before installing a leaf covers one page, not the leaf
+  kWalkerUseFreedTable,        // unmap reads the tables below a table page it has just freed
+  kLegacyUnmapNeverReturns,    // unmap, once restarted, resumes where it is: no forward progress
 };
 
 struct PlantInfo {

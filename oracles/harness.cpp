@@ -171,6 +171,7 @@ class Run {
         lane.machine->memory.report_leaks();
       }
       OpResult r;
+      if (options_.on_apply) options_.on_apply(i, b);
       if (!skip) r = apply_op(*lane.backend, *lane.machine, op);
       if (op.kind == OpKind::Destroy && !skip) lane.machine->memory.report_leaks();
       report_.results[b].push_back(r);

@@ -37,6 +37,8 @@ struct HarnessOptions {
   SipKey hash_key{};  // the masked hash's key; pick one per run and record it
   // Called for each backend with its final table, before the harness destroys it (for dumps).
   std::function<void(std::string_view backend, const Backend&, const Machine&)> inspect_final;
+  // Called before backend LANE applies operation OP (oracles/isolated_run.h tracks progress).
+  std::function<void(size_t op, size_t lane)> on_apply;
 };
 
 struct StreamReport {

@@ -23,7 +23,8 @@ ExercisedTally::ExercisedTally(std::vector<std::string> backends) : backends_(st
   if (backends_.empty()) throw std::invalid_argument("exercised: no backend to replay through");
 }
 
-void ExercisedTally::replay(const Stream& stream, HarnessOptions options) {
+void ExercisedTally::replay(const Stream& stream, HarnessOptions options,
+                            const IsolationOptions& isolation) {
   options.backends = backends_;
   options.check_every_op = false;
   const std::string& counted = backends_.front();
@@ -52,8 +53,27 @@ void ExercisedTally::replay(const Stream& stream, HarnessOptions options) {
       }
     }
   };
-  StreamReport report = run_stream(stream, options);
+  // In a child: a stream on which a backend crashes or hangs is counted, not the end of the
+  // report. The final tables are counted there and come back as the payload.
+  IsolationOptions counting = isolation;
+  counting.child_payload = [&] {
+    nlohmann::json counts = nlohmann::json::array();
+    for (const LevelCount& c : final_levels)
+      counts.push_back({c.tables, c.blocks, c.pages, c.annotations});
+    return counts.dump();
+  };
+  IsolatedRun run = run_isolated(stream, options, counting);
+  const StreamReport& report = run.report;
   ++sequences_;
+  if (!run.completed) {
+    ++crashed_;
+    ++with_findings_;
+    return;
+  }
+  nlohmann::json counts = nlohmann::json::parse(run.payload);
+  for (size_t l = 0; l < final_levels.size(); ++l)
+    final_levels[l] = {counts.at(l).at(0).get<uint64_t>(), counts.at(l).at(1).get<uint64_t>(),
+                       counts.at(l).at(2).get<uint64_t>(), counts.at(l).at(3).get<uint64_t>()};
   if (report.bound_reached) {
     ++refused_;  // refused streams say nothing about the tables; count nothing else
     return;
@@ -110,6 +130,7 @@ nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_input
           {"sources", {{"corpus", corpus_files}, {"findings", finding_inputs}}},
           {"sequences", sequences_},
           {"refused", refused_},
+          {"crashed", crashed_},
           {"with_findings", with_findings_},
           {"operations", operations_},
           {"skipped", skipped_},
@@ -165,13 +186,14 @@ std::vector<fs::path> finding_inputs(const fs::path& dir) {
 
 }  // namespace
 
-nlohmann::json compute_exercised(const fs::path& run_dir, const HarnessOptions& options) {
+nlohmann::json compute_exercised(const fs::path& run_dir, const HarnessOptions& options,
+                                 const IsolationOptions& isolation) {
   auto start = std::chrono::steady_clock::now();
   ExercisedTally tally(resolve_backends(options.backends));
   std::vector<fs::path> corpus = corpus_files(run_dir / rundir::kCorpusDir);
   std::vector<fs::path> inputs = finding_inputs(run_dir / rundir::kFindingsDir);
-  for (const auto& f : corpus) tally.replay(read_binary_stream(f), options);
-  for (const auto& f : inputs) tally.replay(read_binary_stream(f), options);
+  for (const auto& f : corpus) tally.replay(read_binary_stream(f), options, isolation);
+  for (const auto& f : inputs) tally.replay(read_binary_stream(f), options, isolation);
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return tally.to_json(corpus.size(), inputs.size(), ms);

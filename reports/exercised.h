@@ -17,6 +17,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "oracles/harness.h"
+#include "oracles/isolated_run.h"
 
 namespace mmudiff {
 
@@ -25,8 +26,9 @@ class ExercisedTally {
   // backends: the lanes replayed; the first one's return codes and final tables are counted.
   explicit ExercisedTally(std::vector<std::string> backends);
 
-  // Runs STREAM through the harness with OPTIONS (its backends are replaced by ours) and counts.
-  void replay(const Stream& stream, HarnessOptions options);
+  // Runs STREAM through the harness with OPTIONS (its backends are replaced by ours), in a child
+  // process (oracles/isolated_run.h), and counts.
+  void replay(const Stream& stream, HarnessOptions options, const IsolationOptions& isolation = {});
 
   size_t sequences() const { return sequences_; }
   // mmudiff/exercised-1 (reports/schema/exercised-1.schema.json).
@@ -38,7 +40,8 @@ class ExercisedTally {
   };
 
   std::vector<std::string> backends_;
-  size_t sequences_ = 0, refused_ = 0, with_findings_ = 0;
+  // crashed: streams on which a backend crashed or hung (counted with findings, nothing else).
+  size_t sequences_ = 0, refused_ = 0, with_findings_ = 0, crashed_ = 0;
   uint64_t operations_ = 0, skipped_ = 0;
   std::array<uint64_t, kOpKindCount> ops_by_kind_{};
   std::array<std::map<int, uint64_t>, kOpKindCount> return_codes_;
@@ -48,6 +51,7 @@ class ExercisedTally {
 // Replays RUN_DIR/corpus (every regular file, recursively, except hidden ones and *.tmp) and
 // RUN_DIR/findings/*/input.bin as binary streams with OPTIONS and returns exercised.json.
 nlohmann::json compute_exercised(const std::filesystem::path& run_dir,
-                                 const HarnessOptions& options);
+                                 const HarnessOptions& options,
+                                 const IsolationOptions& isolation = {});
 
 }  // namespace mmudiff

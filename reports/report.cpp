@@ -46,14 +46,16 @@ HarnessOptions replay_options(const LoadedRun& run) {
 
 }  // namespace
 
-WrittenReport write_report(const fs::path& run_dir) {
+WrittenReport write_report(const fs::path& run_dir, double op_timeout_seconds) {
   LoadedRun run = load_run_dir(run_dir);
   WrittenReport written;
   json exercised;
   if (run.exercised) {
     exercised = *run.exercised;
   } else {
-    exercised = compute_exercised(run_dir, replay_options(run));
+    IsolationOptions isolation;
+    isolation.op_timeout_seconds = op_timeout_seconds;
+    exercised = compute_exercised(run_dir, replay_options(run), isolation);
     check_schema(exercised, schema::kExercised, "exercised.json (computed)");
     written.exercised_computed = true;
   }

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "oracles/isolated_run.h"
+
 namespace mmudiff {
 
 struct WrittenReport {
@@ -18,7 +20,9 @@ struct WrittenReport {
 
 // Throws InputError (one line naming the file) for a missing or malformed run directory,
 // PlotterMissing without gnuplot, std::runtime_error for a file that cannot be written. Nothing
-// is written unless everything could be made.
-WrittenReport write_report(const std::filesystem::path& run_dir);
+// is written unless everything could be made. OP_TIMEOUT_SECONDS bounds each operation of the
+// corpus replay (oracles/isolated_run.h): a stream that crashes or hangs is counted, not fatal.
+WrittenReport write_report(const std::filesystem::path& run_dir,
+                           double op_timeout_seconds = kDefaultOpTimeoutSeconds);
 
 }  // namespace mmudiff

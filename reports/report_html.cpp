@@ -161,7 +161,7 @@ std::string plots_section(const json& report, const std::vector<Plot>& plots) {
   out += fmt::format(
       "<p>Replayed {} streams (corpus: {}, finding inputs: {}) through {} in "
       "{:.0f} ms: {} operations, {} on no live table; {} streams over the memory bound; {} with "
-      "findings.</p>\n",
+      "findings{}.</p>\n",
       group_thousands(x["sequences"].get<uint64_t>()), x["sources"]["corpus"].get<uint64_t>(),
       x["sources"]["findings"].get<uint64_t>(), html_escape([&] {
         std::string names;
@@ -171,7 +171,10 @@ std::string plots_section(const json& report, const std::vector<Plot>& plots) {
       }()),
       x["time_ms"].get<double>(), group_thousands(x["operations"].get<uint64_t>()),
       group_thousands(x["skipped"].get<uint64_t>()), group_thousands(x["refused"].get<uint64_t>()),
-      group_thousands(x["with_findings"].get<uint64_t>()));
+      group_thousands(x["with_findings"].get<uint64_t>()),
+      x.value("crashed", uint64_t{0}) ? fmt::format(", {} of them crashed or hung a backend",
+                                                    group_thousands(x["crashed"].get<uint64_t>()))
+                                      : std::string());
   out += "<div class=\"plots\" id=\"plots\">\n";
   for (const auto& p : plots)
     out += fmt::format(

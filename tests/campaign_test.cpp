@@ -22,31 +22,18 @@
 #include <nlohmann/json.hpp>
 
 #include "mmu/plants.h"
+#include "tests/cli_runner.h"
 
 namespace {
+
+using Result = mmudiff::testing::CliResult;
+using mmudiff::testing::run_cli;
 
 namespace fs = std::filesystem;
 
 // Found by fuzzing within seconds (its reproducer is in corpus/regressions, which a planted
 // campaign does not get as a seed): the map walker's PA cursor stops following the IPA.
 constexpr const char* kQuickPlant = "walker-pa-cursor-drift";
-
-struct Result {
-  int status;
-  std::string out;
-};
-
-Result run_cli(const std::string& args) {
-  std::string cmd = std::string(MMUDIFF_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream f(p);

@@ -11,27 +11,14 @@
 #include <string>
 
 #include "mmu/backend.h"
+#include "tests/cli_runner.h"
 
 namespace {
 
+using Result = mmudiff::testing::CliResult;
+using mmudiff::testing::run_cli;
+
 namespace fs = std::filesystem;
-
-struct Result {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  std::string cmd = std::string(MMUDIFF_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 class CliTest : public ::testing::Test {
  protected:

@@ -22,9 +22,13 @@
 #include "mmu/ops/text_format.h"
 #include "mmu/plants.h"
 #include "oracles/harness.h"
+#include "tests/cli_runner.h"
 #include "tests/sanitizer_scale.h"
 
 namespace {
+
+using mmudiff::testing::CliResult;
+using mmudiff::testing::run_cli;
 
 namespace fs = std::filesystem;
 using namespace mmudiff;
@@ -138,23 +142,6 @@ TEST(Plants, OnlyTheBackendCarryingThePlantChanges) {
 }
 
 // --- The command line ---
-
-struct CliResult {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-CliResult run_cli(const std::string& args) {
-  std::string cmd = std::string(MMUDIFF_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 class PlantCli : public ::testing::Test {
  protected:

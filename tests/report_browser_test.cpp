@@ -16,27 +16,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_runner.h"
+
 namespace mmudiff {
 namespace {
 
+using Result = mmudiff::testing::CliResult;
+using mmudiff::testing::shell;
+
 namespace fs = std::filesystem;
-
-struct Result {
-  int status;
-  std::string out;
-};
-
-// Runs CMD through the shell; stdout only (stderr goes where CMD sends it).
-Result shell(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -17,29 +17,16 @@
 #include <gtest/gtest.h>
 
 #include "reports/json_schema.h"
+#include "tests/cli_runner.h"
 
 namespace mmudiff {
 namespace {
 
+using Result = mmudiff::testing::CliResult;
+using mmudiff::testing::run_cli;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-struct Result {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args, const std::string& env = "") {
-  std::string cmd = fmt::format("{} {} {} 2>&1", env, MMUDIFF_CLI, args);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -87,6 +87,29 @@ TEST(Exercised, SumsOverStreamsAndCountsRefusedOnesApart) {
   EXPECT_EQ((*level(x, 3))["pages"], 2);
 }
 
+// A stream on which a backend hangs (or crashes) is counted as such and with the findings; it
+// tells nothing about operations or tables, and the tally goes on with the next one.
+TEST(Exercised, CountsAStreamThatHangsABackendAndGoesOn) {
+  ExercisedTally tally({"walker", "legacy"});
+  HarnessOptions hang;
+  hang.plant = Plant::kLegacyUnmapNeverReturns;
+  IsolationOptions quick;
+  quick.op_timeout_seconds = 0.3;
+  tally.replay(parse_text("map 0x40200000 4K pa=0x80200000 prot=rw mc=8\n"
+                          "unmap 0x40200000 4M\n",
+                          "hangs"),
+               hang, quick);
+  tally.replay(kBlockAndPage, HarnessOptions{}, quick);
+  json x = tally.to_json(2, 0, 1.0);
+  EXPECT_TRUE(schema::builtin_schemas().validate(x, schema::kExercised).empty());
+  EXPECT_EQ(x["sequences"], 2);
+  EXPECT_EQ(x["crashed"], 1);
+  EXPECT_EQ(x["with_findings"], 1);
+  EXPECT_EQ(x["operations"], 5);  // the second stream's alone
+  EXPECT_EQ(x["ops_by_kind"]["unmap"], 0);
+  EXPECT_EQ((*level(x, 3))["pages"], 1);
+}
+
 TEST(Exercised, ComputedFromARunDirectoryReplaysCorpusAndFindingInputs) {
   fs::path dir = fresh_dir("dir");
   fs::create_directories(dir / "corpus/queue/.state");

@@ -20,6 +20,7 @@ int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
     range.end -= kPageSize;
   ZapList zap = mmu_.start_zap();
   std::vector<ShadowPage*> freed_early;  // only ever filled by a planted bug
+  bool restarted = false;                // only ever read by a planted bug
   for (uint64_t ipa = range.start; ipa < range.end;) {
     ShadowPage* table = &mmu_.deepest_table(ipa);
     uint64_t granule = granule_size(table->level());
@@ -28,6 +29,11 @@ int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
         [[unlikely]]
       free_while_in_hash(*table, ipa, &freed_early);
     uint64_t next = align_down(ipa, granule) + granule;
+    // Planted: x86's TDP MMU before "KVM: x86/mmu: Ensure forward progress when yielding in TDP
+    // MMU iter" resumed a restarted walk where it stood; here, once the walk has restarted, it
+    // resumes at the start of the entry the fresh lookup finds, over and over.
+    if (mmu_.plant() == Plant::kLegacyUnmapNeverReturns && restarted) [[unlikely]]
+      next = align_down(ipa, granule);
     bool released = false;
     while (!table->role.root &&
            (next >= range.end || is_aligned(next, table_span(table->level())))) {
@@ -37,6 +43,7 @@ int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
       table = parent;
     }
     ipa = next;
+    restarted = restarted || released;
     // After a table went, the cursor restarts from a fresh lookup. Planted: x86's TDP MMU before
     // "KVM: x86/mmu: Don't advance iterator after restart due to yielding" stepped once more.
     if (mmu_.plant() == Plant::kLegacySkipAfterRestart && released && ipa < range.end)

@@ -48,11 +48,32 @@ class Stage2UnmapWalker {
     if (clean_cache) {
       pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte), arm64s2::granule_size(e.level));
     }
-    if (child) pgt_.mm.put_page(child);
+    if (child) {
+      pgt_.mm.put_page(child);
+      // Planted: what is below is released after the page that holds it was freed, so its
+      // descriptors are read from the freed page: the poison reads as a table descriptor whose
+      // address is no table memory at all, and following it faults.
+      if (pgt_.plant == Plant::kWalkerUseFreedTable) [[unlikely]]
+        release_below(child, e.level + 1);
+    }
     return 0;
   }
 
  private:
+  // Tables are put, cacheable leaves cleaned, as a subtree's release does.
+  void release_below(Pte* table, unsigned level) {
+    for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {
+      const Pte pte = table[i];
+      if (pte_is_table(pte, level)) {
+        Pte* below = pgt_.mm.phys_to_virt(pte_to_phys(pte));
+        release_below(below, level + 1);
+        pgt_.mm.put_page(below);
+      } else if (pte_valid(pte) && !pgt_.has_fwb()) {
+        pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte), arm64s2::granule_size(level));
+      }
+    }
+  }
+
   static bool reaches_past_end(const VisitedEntry& e) {
     const uint64_t granule = arm64s2::granule_size(e.level);
     return align_down(e.addr, granule) + granule > e.end;

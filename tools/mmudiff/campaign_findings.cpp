@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "tools/mmudiff/campaign_findings.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +14,7 @@
 #include "fuzz/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/op.h"
+#include "oracles/isolated_run.h"
 #include "reports/run_dir.h"
 
 namespace mmudiff::cli {
@@ -94,12 +92,12 @@ StackPlace stack_place(const std::vector<std::string>& lines, size_t from) {
   return place;
 }
 
-enum class Replay { Finding, NoFinding, Crashed };
+enum class Replay { Finding, NoFinding };
 
 struct ReplayResult {
   Replay outcome;
   std::string signature;
-  bool wrote = false;  // the child wrote findings/NAME (a new signature)
+  bool wrote = false;  // findings/NAME was written (a new signature)
 };
 
 }  // namespace
@@ -204,45 +202,21 @@ std::string FindingStore::take(const fs::path& file, int worker, double t) {
   nlohmann::json extra = {
       {"first_seen_t", t}, {"hits", 1}, {"engine", engine_}, {"worker", worker}};
 
-  // Replay in a child: it inherits what is known, writes a new signature's directory itself and
-  // tells the parent the signature through a pipe.
+  // Replayed in a child (oracles/isolated_run.h): a backend that crashes or hangs on the file
+  // is a finding of its own, and the campaign goes on.
   ReplayResult result{Replay::NoFinding, {}, false};
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe to replay a crash file");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("cannot fork to replay a crash file");
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string message = "none";
-    if (within_fuzz_budget(stream)) {
-      StreamReport report = run_stream(stream, options_);
-      if (const Finding* w = report.worst()) {
-        std::string sig = w->signature();
-        bool fresh = !findings_.count(sig);
-        if (fresh) rundir::write_finding(run_dir_, *w, stream, extra);
-        message = (fresh ? "new " : "old ") + rundir::finding_dir_name(*w) + " " + sig;
+  std::string dir_name;
+  if (within_fuzz_budget(stream)) {
+    IsolatedRun run = run_isolated(stream, options_);
+    if (const Finding* w = run.report.worst()) {
+      result.outcome = Replay::Finding;
+      result.signature = w->signature();
+      dir_name = rundir::finding_dir_name(*w);
+      if (!findings_.count(result.signature)) {
+        rundir::write_finding(run_dir_, *w, stream, extra);
+        result.wrote = true;
       }
     }
-    ssize_t n = ::write(fds[1], message.data(), message.size());
-    ::_exit(n == static_cast<ssize_t>(message.size()) ? 0 : 3);
-  }
-  ::close(fds[1]);
-  std::string message;
-  char buf[512];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) message.append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::string dir_name;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    result.outcome = Replay::Crashed;
-  } else if (message.rfind("new ", 0) == 0 || message.rfind("old ", 0) == 0) {
-    result.outcome = Replay::Finding;
-    result.wrote = message[0] == 'n';
-    size_t sp = message.find(' ', 4);
-    dir_name = message.substr(4, sp - 4);
-    result.signature = message.substr(sp + 1);
   }
 
   if (result.outcome != Replay::Finding) {

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Turning the engines' crash files into findings/ of the run directory, the moment they appear.
 //
-// Each new crash file is replayed in a forked child of the campaign (so a memory error in a
-// backend cannot take the campaign down) under exactly the fuzz targets' options; its most severe
-// finding gives the signature: class/oracle/first diverging operation kind[/rule][/backend]. A
-// file that shows no MMUDIFF finding there but crashes the ASan+UBSan target is a sanitizer
-// finding: class "security", oracle "sanitizer", the operation and the backend whose code the
-// sanitizer's first stack is in ("unknown" and none when it is in neither), and as the rule the
-// sanitizer's error kind ("heap-use-after-free", "use-after-poison", "leak",
-// "signed-integer-overflow", ...): "security/sanitizer/unmap/use-after-poison/legacy", with the
-// sanitizer's report as its evidence. A file that reproduces neither way is counted as
-// unreproducible and kept in .work/.
+// Each new crash file is replayed in a forked child of the campaign (oracles/isolated_run.h: a
+// backend that crashes or hangs there is a finding of oracle "memory" or "hang", and cannot take
+// the campaign down) under exactly the fuzz targets' options; its most severe finding gives the
+// signature: class/oracle/first diverging operation kind[/rule][/backend]. A file that shows no
+// MMUDIFF finding there but crashes the ASan+UBSan target is a sanitizer finding: class
+// "security", oracle "sanitizer", the operation and the backend whose code the sanitizer's first
+// stack is in ("unknown" and none when it is in neither), and as the rule the sanitizer's error
+// kind ("heap-use-after-free", "use-after-poison", "leak", "signed-integer-overflow", ...):
+// "security/sanitizer/unmap/use-after-poison/legacy", with the sanitizer's report as its
+// evidence. A file that reproduces neither way is counted as unreproducible and kept in .work/.
 // Findings are deduplicated by signature: the first input is kept, later ones add to "hits".
 #pragma once
 

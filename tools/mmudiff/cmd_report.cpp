@@ -5,6 +5,7 @@
 #include "mmu/ops/text_format.h"
 #include "reports/report.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/op_timeout_option.h"
 
 namespace mmudiff::cli {
 
@@ -16,10 +17,12 @@ void add_report_command(CLI::App& app, int* exit_code) {
       "findings, proofs) from the run directory alone; needs gnuplot for the plots");
   cmd->add_option("RUN_DIR", *dir, "a directory written by campaign, run --out or repro --out")
       ->required();
-  cmd->callback([dir, exit_code] {
+  auto op_timeout = std::make_shared<double>();
+  add_op_timeout_option(cmd, op_timeout.get());
+  cmd->callback([dir, op_timeout, exit_code] {
     WrittenReport r;
     try {
-      r = write_report(*dir);
+      r = write_report(*dir, *op_timeout);
     } catch (const InputError& e) {
       throw;  // main prints it and exits 2
     } catch (const std::runtime_error& e) {

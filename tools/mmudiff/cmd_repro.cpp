@@ -7,9 +7,11 @@
 #include "fuzz/target_options.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
+#include "oracles/isolated_run.h"
 #include "reports/run_recorder.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/op_timeout_option.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
@@ -24,6 +26,7 @@ struct ReproArgs {
   std::vector<std::string> backends;
   std::string plant;
   std::string out;  // repro only: a run directory to write
+  double op_timeout = kDefaultOpTimeoutSeconds;
 };
 
 HarnessOptions repro_options(const ReproArgs& a, std::string_view command) {
@@ -33,6 +36,12 @@ HarnessOptions repro_options(const ReproArgs& a, std::string_view command) {
       a.backends, resolve_plant(a.plant, command, resolve_backends(a.backends)));
   o.check_every_op = true;
   return o;
+}
+
+IsolationOptions isolation(const ReproArgs& a) {
+  IsolationOptions i;
+  i.op_timeout_seconds = a.op_timeout;
+  return i;
 }
 
 }  // namespace
@@ -49,13 +58,15 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
   repro->add_option(
       "--out", rargs->out,
       "also write a run directory (run.json, corpus/, findings/) for 'mmudiff report'");
+  add_op_timeout_option(repro, &rargs->op_timeout);
   repro->callback([rargs, exit_code] {
     HarnessOptions options = repro_options(*rargs, "repro");
     Stream stream = load_stream(rargs->file);
     fmt::print("{}# {} as .mmu text\n{}", plant_banner(options.plant), rargs->file,
                format_stream(stream));
-    StreamReport report = run_stream(stream, options);
-    fmt::print("{}", format_stream_report(rargs->file, report, true));
+    IsolatedRun run = run_isolated(stream, options, isolation(*rargs));
+    const StreamReport& report = run.report;
+    fmt::print("{}", format_stream_report(rargs->file, report, true, run.completed));
     if (!rargs->out.empty()) {
       RunRecorder recorder(rargs->out, "repro", options, {rargs->file});
       recorder.add(rargs->file, stream, report);
@@ -74,21 +85,29 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
   min->add_option("-o,--output", margs->output, "where to write the .mmu reproducer")->required();
   add_backends_option(min, &margs->backends);
   add_plant_option(min, &margs->plant);
+  add_op_timeout_option(min, &margs->op_timeout);
   min->callback([margs, exit_code] {
     // The same options as repro, tables compared after every operation: the finding kept is the
     // one repro reports first, so the reproducer replays to the verdict its "# expect:" names.
     HarnessOptions options = repro_options(*margs, "minimize");
     Stream stream = load_stream(margs->file);
-    auto kind = finding_kind(run_stream(stream, options));
+    // Every candidate in a child: a crash or a hang is a finding to keep, not the end.
+    StreamRunner runner = [iso = isolation(*margs)](const Stream& s, const HarnessOptions& o) {
+      return run_isolated(s, o, iso).report;
+    };
+    auto kind = finding_kind(runner(stream, options));
     if (!kind) {
       fmt::print(stderr, "mmudiff: {}: produces no finding; nothing to minimise\n", margs->file);
       *exit_code = kExitBadInput;
       return;
     }
-    MinimizeResult r = minimize(stream, options, [&](const Stream& s) {
-      // Every improvement is on disk at once: an interrupted minimisation loses nothing.
-      write_file_atomic(margs->output, format_stream(s));
-    });
+    MinimizeResult r = minimize(
+        stream, options,
+        [&](const Stream& s) {
+          // Every improvement is on disk at once: an interrupted minimisation loses nothing.
+          write_file_atomic(margs->output, format_stream(s));
+        },
+        runner);
     // The reproducer replays only with the plant it was found under: the file says which.
     std::string plant_line = margs->plant.empty() ? "" : fmt::format("# plant: {}\n", margs->plant);
     std::string text = fmt::format(

@@ -6,9 +6,11 @@
 
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
+#include "oracles/isolated_run.h"
 #include "reports/run_recorder.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/op_timeout_option.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
@@ -29,6 +31,7 @@ struct RunArgs {
   std::string hash_key;
   std::string plant;
   std::string out;
+  double op_timeout = kDefaultOpTimeoutSeconds;
 };
 
 }  // namespace
@@ -51,6 +54,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
       "SipHash key of the masked hash, 32 hex digits (default: a new random key, printed)");
   cmd->add_option("--out", args->out,
                   "also write a run directory (run.json, corpus/, findings/) for 'mmudiff report'");
+  add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
     HarnessOptions options;
     options.backends = args->backends;
@@ -63,6 +67,8 @@ void add_run_command(CLI::App& app, int* exit_code) {
 #ifdef MMUDIFF_HAVE_LINUX61
     fmt::print("{}\n", linux61_source_info().summary());
 #endif
+    IsolationOptions isolation;
+    isolation.op_timeout_seconds = args->op_timeout;
     std::optional<RunRecorder> recorder;
     if (!args->out.empty()) recorder.emplace(args->out, "run", options, args->files);
     int worst = kExitAgree;
@@ -75,9 +81,11 @@ void add_run_command(CLI::App& app, int* exit_code) {
         worst = kExitBadInput;
         continue;
       }
-      StreamReport report = run_stream(stream, options);
+      // A backend that crashes or hangs on this file is a finding; the next file still runs.
+      IsolatedRun run = run_isolated(stream, options, isolation);
+      const StreamReport& report = run.report;
       if (recorder) recorder->add(file, stream, report);
-      fmt::print("{}", format_stream_report(file, report, !args->quiet));
+      fmt::print("{}", format_stream_report(file, report, !args->quiet, run.completed));
       if (report.bound_reached) {
         fmt::print(stderr,
                    "mmudiff: {}: operation #{} exceeds the memory bound of {} table pages\n", file,

@@ -11,8 +11,10 @@
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
+#include "oracles/isolated_run.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/op_timeout_option.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/stream_io.h"
 
@@ -28,6 +30,7 @@ struct SoakArgs {
   std::string out = "soak-findings";
   bool every_op = false;
   std::string plant;
+  double op_timeout = kDefaultOpTimeoutSeconds;
 };
 
 }  // namespace
@@ -44,6 +47,7 @@ void add_soak_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("--every-op", args->every_op, "compare tables after every operation (slower)");
   add_backends_option(cmd, &args->backends);
   add_plant_option(cmd, &args->plant);
+  add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
     HarnessOptions options;
     options.backends = args->backends;
@@ -57,13 +61,16 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     std::mt19937_64 rng(args->seed);
     RandomStreamOptions ropt;
     ropt.max_ops = args->max_ops;
+    IsolationOptions isolation;
+    isolation.op_timeout_seconds = args->op_timeout;
     std::map<std::string, size_t> by_signature;
     size_t ops = 0, refused = 0, with_findings = 0;
     auto start = std::chrono::steady_clock::now();
     for (size_t n = 0; n < args->streams; ++n) {
       Stream stream = random_stream(rng, ropt);
       ops += stream.size();
-      StreamReport r = run_stream(stream, options);
+      // A stream on which a backend crashes or hangs is a finding like any other.
+      StreamReport r = run_isolated(stream, options, isolation).report;
       if (r.bound_reached) {
         ++refused;
         continue;
@@ -74,9 +81,11 @@ void add_soak_command(CLI::App& app, int* exit_code) {
       if (by_signature[w.signature()]++ == 0) {
         // The file's verdict is the one repro will print: with tables compared after every
         // operation the stream stops at its first divergence, which may be a milder one.
+        // A crash or hang already names its operation, and would only happen again.
         HarnessOptions localise = options;
         localise.check_every_op = true;
-        StreamReport localised = run_stream(stream, localise);
+        StreamReport localised;
+        if (!is_crash_finding(w)) localised = run_isolated(stream, localise, isolation).report;
         const Finding& first = localised.worst() ? *localised.worst() : w;
         std::filesystem::create_directories(args->out);
         std::string name = w.signature();

@@ -26,7 +26,7 @@ std::string result_text(const Op& op, const OpResult& r) {
 }  // namespace
 
 std::string format_stream_report(const std::string& source, const StreamReport& report,
-                                 bool show_ops) {
+                                 bool show_ops, bool completed) {
   std::string out = fmt::format("{}: {} operations through {}\n", source, report.stream.size(),
                                 fmt::join(report.backends, ", "));
   size_t executed = report.results.empty() ? 0 : report.results.front().size();
@@ -54,7 +54,9 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
                        report.bound_op);
     return out;
   }
-  for (const auto& oracle : oracle_list()) {
+  static const std::vector<OracleInfo> kNotConsulted;
+  if (!completed) out += "  the replay stopped before its end: no oracle compared the tables\n";
+  for (const auto& oracle : completed ? oracle_list() : kNotConsulted) {
     size_t n = 0;
     for (const auto& f : report.findings) n += f.oracle == oracle.name;
     bool roots_differ = false;

@@ -9,7 +9,9 @@
 
 namespace mmudiff::cli {
 
+// COMPLETED false: the replay crashed or hung (oracles/isolated_run.h) and no oracle looked at
+// the tables; the report holds only that finding.
 std::string format_stream_report(const std::string& source, const StreamReport& report,
-                                 bool show_ops);
+                                 bool show_ops, bool completed = true);
 
 }  // namespace mmudiff::cli

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Running the real mmudiff binary from a test: exit status, everything it printed, and a
+// scratch directory per test for its inputs and outputs.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace mmudiff::testing {
+
+struct CliResult {
+  int status;       // the exit status, -1 when the binary did not exit normally
+  std::string out;  // stdout and stderr together
+};
+
+// Runs CMD through the shell: its stdout only (stderr goes where CMD sends it).
+inline CliResult shell(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+// mmudiff ARGS, with ENV ("NAME=value ...") before it; stdout and stderr together.
+inline CliResult run_cli(const std::string& args, const std::string& env = "") {
+  return shell(env + (env.empty() ? "" : " ") + MMUDIFF_CLI + " " + args + " 2>&1");
+}
+
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fresh directory named after the test, removed afterwards.
+class CliScratch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mmudiff_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::filesystem::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+  std::filesystem::path dir_;
+};
+
+}  // namespace mmudiff::testing

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Replays in a child process (oracles/isolated_run.h): a stream that completes comes back exactly
+// as run_stream reports it in this process; a backend that crashes or never returns becomes one
+// security finding naming the backend, the operation and the signal or the timeout.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "mmu/ops/random_stream.h"
+#include "mmu/ops/text_format.h"
+#include "mmu/plants.h"
+#include "oracles/isolated_run.h"
+#include "oracles/stream_report_wire.h"
+#include "tests/sanitizer_scale.h"
+
+namespace {
+
+using namespace mmudiff;
+
+const char* const kUseFreedTable =
+    "init ia=40\n"
+    "map 0x40000000 4K pa=0x80000000 prot=rw mc=8\n"
+    "unmap 0x40000000 1G\n";
+
+const char* const kNeverReturns =
+    "init ia=40\n"
+    "map 0x40200000 4K pa=0x80200000 prot=rw mc=8\n"
+    "unmap 0x40200000 4M\n";
+
+HarnessOptions with_plant(Plant plant) {
+  HarnessOptions o;
+  o.plant = plant;
+  o.check_every_op = true;
+  return o;
+}
+
+void expect_same(const StreamReport& a, const StreamReport& b) {
+  EXPECT_EQ(a.backends, b.backends);
+  EXPECT_EQ(a.results, b.results);
+  EXPECT_EQ(a.skipped, b.skipped);
+  EXPECT_EQ(a.notes, b.notes);
+  EXPECT_EQ(a.root_hashes, b.root_hashes);
+  EXPECT_EQ(a.table_pages, b.table_pages);
+  EXPECT_EQ(a.mappings, b.mappings);
+  EXPECT_EQ(a.bound_reached, b.bound_reached);
+  EXPECT_EQ(a.bound_op, b.bound_op);
+  ASSERT_EQ(a.findings.size(), b.findings.size());
+  for (size_t i = 0; i < a.findings.size(); ++i) {
+    EXPECT_EQ(a.findings[i].signature(), b.findings[i].signature());
+    EXPECT_EQ(a.findings[i].summary, b.findings[i].summary);
+    EXPECT_EQ(a.findings[i].evidence, b.findings[i].evidence);
+    EXPECT_EQ(a.findings[i].divergence, b.findings[i].divergence);
+    EXPECT_EQ(a.findings[i].op_index, b.findings[i].op_index);
+  }
+}
+
+// Findings of every kind (a plant of each class) and plain agreement come back unchanged.
+TEST(IsolatedRun, ACompletedReplayReportsWhatRunStreamReports) {
+  for (Plant plant : {Plant::kNone, Plant::kWalkerPaCursorDrift, Plant::kLegacyOaAbovePaSize,
+                      Plant::kWalkerNoTlbiTableToBlock, Plant::kWalkerLeakTableOnUpdate}) {
+    std::mt19937_64 rng(static_cast<uint64_t>(plant) + 1);
+    for (int n = 0; n < 20; ++n) {
+      Stream s = random_stream(rng);
+      HarnessOptions o = with_plant(plant);
+      IsolatedRun run = run_isolated(s, o);
+      ASSERT_TRUE(run.completed) << format_stream(s);
+      expect_same(run.report, run_stream(s, o));
+    }
+  }
+}
+
+TEST(IsolatedRun, PayloadComputedInTheChildComesBack) {
+  Stream s = parse_text("map 0x40000000 2M pa=0x80000000 prot=rw mc=8\n", "inline");
+  HarnessOptions o;
+  std::string seen;
+  o.inspect_final = [&](std::string_view backend, const Backend&, const Machine&) {
+    seen += std::string(backend) + ";";
+  };
+  IsolationOptions iso;
+  iso.child_payload = [&] { return seen; };
+  IsolatedRun run = run_isolated(s, o, iso);
+  EXPECT_TRUE(run.completed);
+  EXPECT_EQ(run.payload.empty(), false);
+  EXPECT_NE(run.payload.find("walker;"), std::string::npos) << run.payload;
+  EXPECT_TRUE(seen.empty()) << "inspect_final ran in this process";
+}
+
+TEST(IsolatedRun, AnUnknownBackendIsTheCallersError) {
+  HarnessOptions o;
+  o.backends = {"no-such-backend"};
+  EXPECT_THROW(run_isolated(Stream{}, o), std::invalid_argument);
+}
+
+TEST(IsolatedRun, ABackendThatCrashesIsASecurityFindingNamingItAndTheOperation) {
+  Stream s = parse_text(kUseFreedTable, "inline");
+  IsolatedRun run = run_isolated(s, with_plant(Plant::kWalkerUseFreedTable));
+  EXPECT_FALSE(run.completed);
+  ASSERT_EQ(run.report.findings.size(), 1u);
+  const Finding& f = run.report.findings.front();
+  EXPECT_EQ(f.severity, Severity::Security);
+  EXPECT_EQ(f.oracle, "memory");
+  // The release build faults; under ASan the sanitizer stops the read of the freed page first.
+  EXPECT_EQ(f.rule, mmudiff::testing::kSanitized ? "sanitizer" : "SIGSEGV");
+  EXPECT_EQ(f.backend, "walker");
+  EXPECT_EQ(f.op_index, 2u);
+  EXPECT_EQ(f.op_kind, "unmap");
+  EXPECT_NE(f.summary.find("operation #2 unmap 0x40000000 1G"), std::string::npos) << f.summary;
+  EXPECT_TRUE(is_crash_finding(f));
+  EXPECT_EQ(run.report.stream, s);
+  // Without the plant the same stream completes and agrees.
+  IsolatedRun clean = run_isolated(s, with_plant(Plant::kNone));
+  EXPECT_TRUE(clean.completed);
+  EXPECT_TRUE(clean.report.equivalent());
+}
+
+TEST(IsolatedRun, AnOperationThatNeverReturnsIsAHangAfterTheTimeout) {
+  Stream s = parse_text(kNeverReturns, "inline");
+  IsolationOptions iso;
+  iso.op_timeout_seconds = 0.5;
+  auto start = std::chrono::steady_clock::now();
+  IsolatedRun run = run_isolated(s, with_plant(Plant::kLegacyUnmapNeverReturns), iso);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(secs, 0.5);
+  EXPECT_LT(secs, 5.0);
+  EXPECT_FALSE(run.completed);
+  ASSERT_EQ(run.report.findings.size(), 1u);
+  const Finding& f = run.report.findings.front();
+  EXPECT_EQ(f.signature(), "security/hang/unmap/timeout/legacy");
+  EXPECT_EQ(f.op_index, 2u);
+  EXPECT_NE(f.summary.find("did not return within 0.5 s"), std::string::npos) << f.summary;
+}
+
+TEST(IsolatedRun, OnlyCrashesAndHangsAreCrashFindings) {
+  Finding f{Severity::Security, "memory", 0, "unmap", "", {}};
+  EXPECT_FALSE(is_crash_finding(f));  // the memory oracle's own finding: a put of a free page
+  f.rule = "SIGBUS";
+  EXPECT_TRUE(is_crash_finding(f));
+  f.oracle = "translation";
+  EXPECT_FALSE(is_crash_finding(f));
+  f.oracle = "hang";
+  f.rule = "timeout";
+  EXPECT_TRUE(is_crash_finding(f));
+}
+
+TEST(StreamReportWire, BytesThatAreNoReportAreRefused) {
+  EXPECT_THROW(decode_stream_report("{\"backends\": 3}", Stream{}), std::runtime_error);
+  EXPECT_THROW(decode_stream_report("not json", Stream{}), std::runtime_error);
+}
+
+}  // namespace
