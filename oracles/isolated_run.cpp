@@ -123,7 +123,10 @@ ChildOutcome wait_for_child(pid_t pid, int out_fd, int err_fd, const ProgressRec
   while (open[0] || open[1]) {
     for (int k = 0; k < 2; ++k) fds[k].fd = open[k] ? (k ? err_fd : out_fd) : -1;
     int ready = ::poll(fds, 2, 50);
-    if (ready < 0 && errno != EINTR) break;
+    if (ready < 0 && errno != EINTR) {
+      ::kill(pid, SIGKILL);  // without poll there is no bound on the wait below
+      break;
+    }
     if (ready > 0) {
       for (int k = 0; k < 2; ++k)
         if (open[k] && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
