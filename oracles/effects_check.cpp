@@ -199,7 +199,7 @@ void EffectsChecker::detach(uint64_t page_pa, unsigned depth) {
 
 void EffectsChecker::owe_clean(Range r, unsigned level, uint64_t ipa, uint64_t desc) {
   pending_cleans_.push_back({r, level, ipa, desc});
-  dcache_served_.emplace_back(r.start, r.end);
+  dcache_served_.push_back(r);
 }
 
 void EffectsChecker::invalidate(uint64_t ipa, unsigned hint) {
@@ -272,10 +272,10 @@ void EffectsChecker::check_conflicts(unsigned level, uint64_t ipa, uint64_t old,
 namespace {
 
 // Does one of `done` contain r? Maintenance usually comes right before its store: newest first.
-bool covered_by_one(const std::vector<std::pair<uint64_t, uint64_t>>& done, uint64_t start,
-                    uint64_t end) {
+template <typename R>
+bool covered_by_one(const std::vector<R>& done, R r) {
   for (auto it = done.rbegin(); it != done.rend(); ++it)
-    if (it->first <= start && it->second >= end) return true;
+    if (it->start <= r.start && it->end >= r.end) return true;
   return false;
 }
 
@@ -331,27 +331,28 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Ob
   if (new_table && !same_table) link(f.next_table_address(neu, level), level + 1, ipa, 0);
   if (!new_leaf) return;
 
-  // Cache maintenance the new leaf needs before it is stored.
+  // Cache maintenance the new leaf needs before it is stored: unless the entry already mapped
+  // the same PA alike just before (a permission or access-flag change in place).
   Range r = output_range(neu, level);
   bool same_output = old_leaf && output_range(old, level).start == r.start;
-  if (cacheable(neu, level)) dcache_served_.push_back({r.start, r.end});
-  if (executable(neu, level)) icache_served_.push_back({r.start, r.end});
-  if (!fwb_ && cacheable(neu, level) && !(same_output && cacheable(old, level)) &&
-      !covered_by_one(dcache_done_, r.start, r.end))
-    out.push_back({Severity::HardwareEffects, "poc-clean-missing",
-                   fmt::format("IPA {:#x} level {}: {:#018x} maps cacheable PA [{:#x}, {:#x}) "
-                               "without FWB, and no clean+invalidate to the PoC of the whole "
-                               "range came before it was stored",
-                               ipa, level, neu, r.start, r.end),
+  bool needs_clean = cacheable(neu, level), needs_icache = executable(neu, level);
+  if (needs_clean) dcache_served_.push_back(r);
+  if (needs_icache) icache_served_.push_back(r);
+  auto missing = [&](const std::vector<Range>& done, const char* rule, const char* what,
+                     const char* maintenance) {
+    if (covered_by_one(done, r)) return;
+    out.push_back({Severity::HardwareEffects, rule,
+                   fmt::format("IPA {:#x} level {}: {:#018x} {} PA [{:#x}, {:#x}), and no {} of "
+                               "the whole range came before it was stored",
+                               ipa, level, neu, what, r.start, r.end, maintenance),
                    ipa});
-  if (executable(neu, level) && !(same_output && executable(old, level)) &&
-      !covered_by_one(icache_done_, r.start, r.end))
-    out.push_back({Severity::HardwareEffects, "icache-inval-missing",
-                   fmt::format("IPA {:#x} level {}: {:#018x} makes PA [{:#x}, {:#x}) executable, "
-                               "and no instruction-cache invalidation to the PoU of the whole "
-                               "range came before it was stored",
-                               ipa, level, neu, r.start, r.end),
-                   ipa});
+  };
+  if (!fwb_ && needs_clean && !(same_output && cacheable(old, level)))
+    missing(dcache_done_, "poc-clean-missing", "maps cacheable memory (no FWB) at",
+            "clean+invalidate to the PoC");
+  if (needs_icache && !(same_output && executable(old, level)))
+    missing(icache_done_, "icache-inval-missing", "makes executable",
+            "instruction-cache invalidation to the PoU");
 }
 
 void EffectsChecker::judge_stale(const Op& op, std::vector<Objection>& out) const {
@@ -434,8 +435,8 @@ void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection
           todo.emplace_back(f.next_table_address(d, level), level + 1, ipa);
         } else if (is_leaf(d, level) && cacheable(d, level)) {
           Range r = output_range(d, level);
-          dcache_served_.push_back({r.start, r.end});
-          if (!covered_by_one(dcache_done_, r.start, r.end))
+          dcache_served_.push_back(r);
+          if (!covered_by_one(dcache_done_, r))
             out.push_back({Severity::HardwareEffects, "poc-clean-missing",
                            fmt::format("IPA {:#x} level {}: flush left cacheable {:#018x} "
                                        "without a clean+invalidate to the PoC of PA "
@@ -449,21 +450,23 @@ void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection
 
   // Maintenance that serves no leaf the operation maps, unmaps or flushes: device memory, a
   // range beyond the leaf, another address.
-  auto unserved = [&](std::vector<std::pair<uint64_t, uint64_t>>& served,
-                      const std::vector<std::pair<uint64_t, uint64_t>>& done, const char* what) {
+  auto unserved = [&](std::vector<Range>& served, const std::vector<Range>& done,
+                      const char* what) {
     std::sort(served.begin(), served.end());
+    // max_end[k]: the furthest any of served[0..k] reaches, so "one served range holds [s, e)"
+    // is a binary search for the last range starting at or before s.
     std::vector<uint64_t> max_end(served.size());
     for (size_t k = 0; k < served.size(); ++k)
-      max_end[k] = std::max(served[k].second, k ? max_end[k - 1] : 0);
-    for (const auto& [s, e] : done) {
-      auto it = std::upper_bound(served.begin(), served.end(), std::make_pair(s, UINT64_MAX));
+      max_end[k] = std::max(served[k].end, k ? max_end[k - 1] : 0);
+    for (const Range& d : done) {
+      auto it = std::upper_bound(served.begin(), served.end(), Range{d.start, UINT64_MAX});
       size_t n = static_cast<size_t>(it - served.begin());
-      if (n && max_end[n - 1] >= e) continue;
+      if (n && max_end[n - 1] >= d.end) continue;
       out.push_back({Severity::HardwareEffects, "cmo-unjustified",
                      fmt::format("{} of PA [{:#x}, {:#x}) serves no leaf the operation maps, "
                                  "unmaps or flushes that needs it (device memory, or a wrong "
                                  "range)",
-                                 what, s, e)});
+                                 what, d.start, d.end)});
     }
   };
   unserved(dcache_served_, dcache_done_, "clean+invalidate to the PoC");
@@ -492,7 +495,7 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
         invalidate(e.addr, e.level);
         break;
       case EffectKind::DcacheCleanInval:
-        dcache_done_.emplace_back(e.addr, e.addr + e.size);
+        dcache_done_.push_back({e.addr, e.addr + e.size});
         // An unmapped leaf is cleaned once the guest can no longer reach it.
         std::erase_if(pending_cleans_, [&](const PendingClean& c) {
           auto it = stale_[c.level].find(c.ipa);
@@ -503,7 +506,7 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
         });
         break;
       case EffectKind::IcacheInval:
-        icache_done_.emplace_back(e.addr, e.addr + e.size);
+        icache_done_.push_back({e.addr, e.addr + e.size});
         break;
       case EffectKind::Dsb:
       case EffectKind::Isb:

@@ -74,6 +74,7 @@ class EffectsChecker {
   };
   struct Range {
     uint64_t start, end;  // [start, end)
+    auto operator<=>(const Range&) const = default;
   };
   // A cleaned-after-unmap obligation: the leaf's output range and where its entry was.
   struct PendingClean {
@@ -117,9 +118,8 @@ class EffectsChecker {
   std::array<std::map<uint64_t, std::vector<uint64_t>>, kMaxLevels> stale_;
 
   // Per operation, for the cache-maintenance rules: output ranges [start, end).
-  using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
-  Ranges dcache_done_, icache_done_;      // maintenance seen so far
-  Ranges dcache_served_, icache_served_;  // leaves that maintenance may be for
+  std::vector<Range> dcache_done_, icache_done_;      // maintenance seen so far
+  std::vector<Range> dcache_served_, icache_served_;  // leaves that maintenance may be for
   std::vector<PendingClean> pending_cleans_;
   bool pending_unmap_cleans_ = false;
   std::vector<TraceEntry> trace_;  // detach() owes cleans for the cacheable leaves it drops

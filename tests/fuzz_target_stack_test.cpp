@@ -18,14 +18,12 @@
 #include <fmt/format.h>
 
 #include "fuzz/finding_stop.h"
-#include "tests/run_command.h"
+#include "tests/cli_runner.h"
 
 namespace mmudiff {
 namespace {
 
 namespace fs = std::filesystem;
-
-using test::run_command;
 
 fs::path fuzz_dir() {
   const char* env = std::getenv("MMUDIFF_LIBFUZZER_DIR");
@@ -53,14 +51,14 @@ class FuzzTargetStack : public ::testing::Test {
     fs::path bin = dir_ / (plant + ".bin");
     fs::path mmu =
         fs::path(MMUDIFF_SOURCE_DIR) / "corpus/regressions" / ("plant-" + plant + ".mmu");
-    test::CommandResult enc =
-        test::run_cli(fmt::format("encode {} -o {}", mmu.string(), bin.string()));
+    testing::CliResult enc =
+        testing::run_cli(fmt::format("encode {} -o {}", mmu.string(), bin.string()));
     EXPECT_EQ(enc.status, 0) << enc.out;
     // dedup_token_length: the token libFuzzer's -minimize_crash and fork mode compare.
-    test::CommandResult r =
-        run_command(fmt::format("MMUDIFF_PLANT={} ASAN_OPTIONS=dedup_token_length=3:detect_leaks=0 "
-                                "UBSAN_OPTIONS=dedup_token_length=3 {} {}",
-                                plant, (fuzz_dir() / target).string(), bin.string()));
+    testing::CliResult r = testing::shell(
+        fmt::format("MMUDIFF_PLANT={} ASAN_OPTIONS=dedup_token_length=3:detect_leaks=0 "
+                    "UBSAN_OPTIONS=dedup_token_length=3 {} {} 2>&1",
+                    plant, (fuzz_dir() / target).string(), bin.string()));
     EXPECT_NE(r.status, 0) << r.out;
     return r.out;
   }

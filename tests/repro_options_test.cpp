@@ -19,14 +19,14 @@
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 #include "oracles/table_hash.h"
-#include "tests/run_command.h"
+#include "tests/cli_runner.h"
 
 namespace mmudiff {
 namespace {
 
 namespace fs = std::filesystem;
 
-using test::run_cli;
+using testing::run_cli;
 
 class ReproOptions : public ::testing::Test {
  protected:
@@ -62,9 +62,9 @@ TEST_F(ReproOptions, ReproRecordsTheFuzzTargetsHashKey) {
   fs::path file = fs::path(MMUDIFF_SOURCE_DIR) / "corpus/regressions/plant-walker-reserved-bit.mmu";
   for (const std::string backends : {"", "walker,linux61"}) {
     fs::path out = dir_ / ("run" + std::to_string(backends.size()));
-    test::CommandResult r = run_cli(fmt::format("repro --plant {} {} --out {} {}", plant,
-                                                backends.empty() ? "" : "--backends " + backends,
-                                                out.string(), file.string()));
+    testing::CliResult r = run_cli(fmt::format("repro --plant {} {} --out {} {}", plant,
+                                               backends.empty() ? "" : "--backends " + backends,
+                                               out.string(), file.string()));
     ASSERT_EQ(r.status, 1) << r.out;
     std::ifstream f(out / "run.json");
     auto run = nlohmann::json::parse(f);
@@ -90,7 +90,7 @@ TEST_F(ReproOptions, ReproRefusesWhatTheFuzzTargetsPageBoundRefuses) {
   ASSERT_TRUE(within_fuzz_budget(over));
   EXPECT_TRUE(run_stream(over, fuzz_target_options({}, Plant::kNone)).bound_reached);
   EXPECT_FALSE(run_stream(over, HarnessOptions{}).bound_reached);
-  test::CommandResult r = run_cli("repro " + write("over.mmu", far_apart_maps(maps)).string());
+  testing::CliResult r = run_cli("repro " + write("over.mmu", far_apart_maps(maps)).string());
   EXPECT_EQ(r.status, 2) << r.out;
 
   // A tenth of it fits both.
