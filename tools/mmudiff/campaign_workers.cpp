@@ -18,10 +18,20 @@
 #include <fmt/format.h>
 
 #include "mmu/ops/binary_format.h"
+#include "oracles/isolated_run.h"
 
 extern char** environ;
 
 namespace mmudiff::cli {
+
+namespace {
+
+// An input within the fuzz work budget runs in milliseconds, even under ASan: one that takes
+// seconds is a hang (the engines then keep it as a timeout finding), found as fast as the
+// isolated replay's operation timeout finds one.
+constexpr int kInputTimeoutSeconds = static_cast<int>(kDefaultOpTimeoutSeconds);
+
+}  // namespace
 
 namespace fs = std::filesystem;
 
@@ -118,7 +128,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
                 fmt::format("-artifact_prefix={}/", w.crash_dir.string()),
                 fmt::format("-dict={}", build.dict.string()),
                 "-max_len=4096",
-                "-timeout=30",
+                fmt::format("-timeout={}", kInputTimeoutSeconds),
                 "-rss_limit_mb=4096",
                 layout.corpus.string()};
       if (in.with_seeds) w.argv.push_back(build.seeds.string());
@@ -171,7 +181,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
               "-x",
               build.dict.string(),
               "-t",
-              "30000",
+              std::to_string(kInputTimeoutSeconds * 1000),
               "-m",
               "none",
               "-V",
