@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/random_stream.h"
@@ -181,7 +181,7 @@ namespace {
 
 // Encodes `s` into data, dropping operations from the end until it fits max_size.
 size_t store(Stream s, uint8_t* data, size_t max_size) {
-  fit_fuzz_budget(&s);
+  fit_work_budget(&s);
   std::vector<uint8_t> out = encode_binary(s);
   while (out.size() > max_size && !s.empty()) {
     s.pop_back();

@@ -24,7 +24,7 @@ Stream cross_streams(const Stream& a, const Stream& b, std::mt19937_64& rng);
 inline constexpr size_t kMaxFuzzOps = 128;
 
 // bytes in, bytes out, for the engines' C interfaces. Returns the new size (<= max_size). The
-// result stays within the fuzz targets' work budget (fuzz/work_budget.h).
+// result stays within the fuzz targets' work budget (mmu/ops/work_budget.h).
 size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size, unsigned seed);
 // Crossover of two inputs into `out` (at most max_size bytes); returns its size.
 size_t cross_bytes(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out,

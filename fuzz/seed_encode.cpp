@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
 
@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "mmudiff_seed_encode: {}\n", e.what());
       return 2;
     }
-    if (!mmudiff::within_fuzz_budget(stream)) {
-      mmudiff::fit_fuzz_budget(&stream);
+    if (!mmudiff::within_work_budget(stream)) {
+      mmudiff::fit_work_budget(&stream);
       ++shrunk;
     }
     std::vector<uint8_t> bytes = mmudiff::encode_binary(stream);

@@ -16,7 +16,7 @@
 #include "fuzz/finding_stop.h"
 #include "fuzz/mutator.h"
 #include "fuzz/target_options.h"
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "oracles/harness.h"
 
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mmudiff::Stream stream = mmudiff::decode_binary(std::span(data, size));
   // Over-budget streams are refused before anything runs (-1: libFuzzer keeps them out of the
   // corpus), so every input that does run replays identically outside the fuzzer.
-  if (!mmudiff::within_fuzz_budget(stream)) return -1;
+  if (!mmudiff::within_work_budget(stream)) return -1;
   mmudiff::StreamReport report = mmudiff::run_stream(stream, options());
   if (report.findings.empty()) return 0;
   mmudiff::stop_on_finding(*report.worst(), stream);

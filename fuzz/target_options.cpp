@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 
 namespace mmudiff {
 

@@ -2,7 +2,7 @@
 // What the fuzz targets run each input with, in one place, so that `mmudiff campaign` replays a
 // crash file under exactly the options the engine saw: the backends and the plant (from the
 // environment: MMUDIFF_BACKENDS=walker,legacy and MMUDIFF_PLANT=NAME), a fixed hash key and the
-// fuzzing bounds of fuzz/work_budget.h.
+// fuzzing bounds of mmu/ops/work_budget.h.
 #pragma once
 
 #include <string>

@@ -9,6 +9,7 @@
 
 #include "mmu/format/format.h"
 #include "mmu/ops/text_format.h"
+#include "mmu/ops/work_budget.h"
 #include "oracles/arch_walk.h"
 #include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
@@ -182,6 +183,9 @@ class Run {
       if (lane.machine->memory.bound_reached()) {
         report_.bound_reached = true;
         report_.bound_op = i;
+        report_.refusal =
+            fmt::format("operation #{} {} needs more than the memory bound of {} table pages", i,
+                        format_op(op), options_.limits.max_pages);
         return false;
       }
     }
@@ -545,6 +549,17 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names)
 }
 
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options) {
+  if (auto excess = work_budget_excess(stream)) {
+    // Nothing runs: the backends, their memory and the oracles are never set up.
+    StreamReport report;
+    report.stream = stream;
+    report.backends = resolve_backends(options.backends);
+    report.results.resize(report.backends.size());
+    report.bound_reached = true;
+    report.bound_op = excess->op;
+    report.refusal = excess->why;
+    return report;
+  }
   return Run(stream, options).finish();
 }
 

@@ -53,8 +53,11 @@ struct StreamReport {
   std::vector<uint64_t> root_hashes;  // [backend], masked hash of the final table
   size_t table_pages = 0;             // pages hashed in the first backend's final table
   size_t mappings = 0;                // translation ranges in the first backend's final table
-  bool bound_reached = false;         // a backend hit the memory bound: the stream is refused
+  // The stream is refused, not judged: it is over the work budget (mmu/ops/work_budget.h, checked
+  // before anything runs), or a backend reached the memory bound at operation bound_op.
+  bool bound_reached = false;
   size_t bound_op = 0;
+  std::string refusal;  // why, in one line
 
   bool equivalent() const { return findings.empty() && !bound_reached; }
   const Finding* worst() const;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,11 +13,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "mmu/memory/asan.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/stream_report_wire.h"
 
@@ -36,6 +39,7 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free, "shared between proces
 constexpr char kReportTag = 'R';
 constexpr char kInvalidArgumentTag = 'I';
 constexpr char kErrorTag = 'E';
+constexpr char kMemoryTag = 'M';  // an allocation failed under the memory bound
 
 // What the parent keeps of the child's stderr: a sanitizer's report fits.
 constexpr size_t kStderrKept = 256 * 1024;
@@ -68,6 +72,41 @@ void write_all(int fd, const std::string& bytes) {
   }
 }
 
+// The child's end of the pipe, for the new-handler: it must not allocate.
+int memory_tag_fd = -1;
+
+[[noreturn]] void out_of_memory() {
+  const char tag = kMemoryTag;
+  ssize_t n = ::write(memory_tag_fd, &tag, 1);
+  ::_exit(n == 1 ? 0 : 3);
+}
+
+// The process's data segment now (VmData: private writable mappings, the heap among them).
+uint64_t data_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long fields[6] = {};
+  int n = std::fscanf(f, "%lu %lu %lu %lu %lu %lu", &fields[0], &fields[1], &fields[2], &fields[3],
+                      &fields[4], &fields[5]);
+  std::fclose(f);
+  return n == 6 ? uint64_t{fields[5]} * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// Holds the child to what it has plus what the backends may take (MemoryLimits::
+// bytes_per_backend): past it, mmap and brk fail, new calls out_of_memory, and the stream is
+// refused rather than run into the machine's memory. Not under AddressSanitizer, whose allocator
+// maps its own regions and reports a failed mapping as a fatal error of its own.
+void limit_memory(uint64_t extra) {
+#ifdef MMUDIFF_ASAN
+  (void)extra;
+#else
+  uint64_t now = data_bytes();
+  if (now == 0) return;
+  rlimit limit{now + extra, now + extra};
+  ::setrlimit(RLIMIT_DATA, &limit);
+#endif
+}
+
 // The child: run the stream, send the outcome, leave without running the parent's exit handlers
 // or flushing the stdio buffers it inherited.
 [[noreturn]] void child_main(const Stream& stream, HarnessOptions options,
@@ -79,11 +118,16 @@ void write_all(int fd, const std::string& bytes) {
     record->lane.store(lane, std::memory_order_relaxed);
     record->steps.fetch_add(1, std::memory_order_release);
   };
+  memory_tag_fd = out_fd;
+  limit_memory(resolve_backends(options.backends).size() * options.limits.bytes_per_backend());
+  std::set_new_handler(out_of_memory);
   std::string message;
   try {
     std::string report = encode_stream_report(run_stream(stream, options));
     std::string payload = isolation.child_payload ? isolation.child_payload() : "";
     message = kReportTag + fmt::format("{}\n", report.size()) + report + payload;
+  } catch (const std::bad_alloc&) {
+    out_of_memory();  // the arena's mapping failed
   } catch (const std::invalid_argument& e) {
     message = kInvalidArgumentTag + std::string(e.what());
   } catch (const std::exception& e) {
@@ -277,6 +321,24 @@ IsolatedRun run_isolated(const Stream& stream, const HarnessOptions& options,
         throw std::invalid_argument(body);
       case kErrorTag:
         throw std::runtime_error(body);
+      case kMemoryTag: {
+        IsolatedRun run;
+        run.report.stream = stream;
+        run.report.backends = backends;
+        run.report.results.resize(backends.size());
+        run.report.bound_reached = true;
+        uint64_t mib = (options.limits.bytes_per_backend() + (1 << 20) - 1) >> 20;
+        if (child.steps == 0 || child.op >= stream.size()) {
+          run.report.refusal =
+              fmt::format("the backends' memory ({} MiB each) cannot be reserved", mib);
+        } else {
+          run.report.bound_op = child.op;
+          run.report.refusal =
+              fmt::format("operation #{} {} needs more than the memory bound of {} MiB per backend",
+                          child.op, format_op(stream[child.op]), mib);
+        }
+        return run;
+      }
       case kReportTag: {
         size_t nl = body.find('\n');
         size_t size = nl == std::string::npos ? 0 : std::stoul(body.substr(0, nl));

@@ -71,7 +71,7 @@ std::string encode_stream_report(const StreamReport& r) {
       {"backends", r.backends},       {"results", results},     {"skipped", r.skipped},
       {"findings", findings},         {"notes", r.notes},       {"root_hashes", r.root_hashes},
       {"table_pages", r.table_pages}, {"mappings", r.mappings}, {"bound_reached", r.bound_reached},
-      {"bound_op", r.bound_op}};
+      {"bound_op", r.bound_op},       {"refusal", r.refusal}};
   return j.dump();
 }
 
@@ -95,6 +95,7 @@ StreamReport decode_stream_report(const std::string& bytes, const Stream& stream
     r.mappings = j.at("mappings").get<size_t>();
     r.bound_reached = j.at("bound_reached").get<bool>();
     r.bound_op = j.at("bound_op").get<size_t>();
+    r.refusal = j.at("refusal").get<std::string>();
     return r;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("a stream report that does not decode: ") + e.what());

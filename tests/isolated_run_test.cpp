@@ -7,6 +7,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "mmu/memory/asan.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
 #include "mmu/plants.h"
@@ -146,6 +147,36 @@ TEST(IsolatedRun, OnlyCrashesAndHangsAreCrashFindings) {
 TEST(StreamReportWire, BytesThatAreNoReportAreRefused) {
   EXPECT_THROW(decode_stream_report("{\"backends\": 3}", Stream{}), std::runtime_error);
   EXPECT_THROW(decode_stream_report("not json", Stream{}), std::runtime_error);
+}
+
+}  // namespace
+
+namespace {
+
+// The child is held to the backends' memory bound by the kernel: an allocation past it ends the
+// replay as a refusal naming the operation, never as a crash finding or the machine's OOM killer.
+TEST(IsolatedRun, MemoryPastTheBoundIsARefusalNotACrash) {
+#ifdef MMUDIFF_ASAN
+  GTEST_SKIP() << "AddressSanitizer's allocator treats a failed mapping as an error of its own";
+#endif
+  if (mmudiff::registered_backends().empty()) GTEST_SKIP() << "no backend in this build";
+  using namespace mmudiff;
+  HarnessOptions o;
+  o.limits.max_pages = 64;
+  ASSERT_LT(o.limits.bytes_per_backend(), uint64_t{64} << 20);
+  // Stands in for an oracle whose keep grows past everything the bound allows.
+  o.inspect_final = [](std::string_view, const Backend&, const Machine&) {
+    std::vector<char> hog(size_t{1} << 32, 1);
+    volatile char sink = hog.back();
+    (void)sink;
+  };
+  Stream s = parse_text("init ia=40\nmap 0x40000000 4K pa=0 prot=rw mc=8\n", "t");
+  IsolatedRun run = run_isolated(s, o);
+  EXPECT_TRUE(run.report.bound_reached);
+  EXPECT_TRUE(run.report.findings.empty());
+  EXPECT_EQ(run.report.bound_op, 1u);
+  EXPECT_NE(run.report.refusal.find("memory bound of 17 MiB per backend"), std::string::npos)
+      << run.report.refusal;
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fuzz/mutator.h"
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
 
@@ -39,7 +39,7 @@ TEST(Mutator, OutputDecodesFitsTheBufferAndTheBudget) {
     Stream s = decode_binary(std::span<const uint8_t>(buf.data(), size));
     ASSERT_FALSE(s.empty()) << "seed " << seed;
     ASSERT_LE(s.size(), kMaxFuzzOps);
-    ASSERT_TRUE(within_fuzz_budget(s)) << "seed " << seed << "\n" << format_stream(s);
+    ASSERT_TRUE(within_work_budget(s)) << "seed " << seed << "\n" << format_stream(s);
     // Re-encoding what was decoded gives the same bytes: nothing the engine stores is lossy.
     std::vector<uint8_t> again = encode_binary(s);
     ASSERT_EQ(again, std::vector<uint8_t>(buf.begin(), buf.begin() + static_cast<long>(size)));

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/target_options.h"
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 #include "oracles/table_hash.h"
@@ -87,7 +87,7 @@ TEST_F(ReproOptions, ReproRefusesWhatTheFuzzTargetsPageBoundRefuses) {
   // its bound, where the default bound of `mmudiff run` has room to spare.
   unsigned maps = kFuzzMaxTablePages;
   Stream over = parse_text(far_apart_maps(maps), "over");
-  ASSERT_TRUE(within_fuzz_budget(over));
+  ASSERT_TRUE(within_work_budget(over));
   EXPECT_TRUE(run_stream(over, fuzz_target_options({}, Plant::kNone)).bound_reached);
   EXPECT_FALSE(run_stream(over, HarnessOptions{}).bound_reached);
   testing::CliResult r = run_cli("repro " + write("over.mmu", far_apart_maps(maps)).string());

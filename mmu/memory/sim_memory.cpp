@@ -2,6 +2,7 @@
 #include "mmu/memory/sim_memory.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,14 +11,7 @@
 
 #include <fmt/format.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MMUDIFF_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define MMUDIFF_ASAN 1
-#endif
+#include "mmu/memory/asan.h"
 
 #ifdef MMUDIFF_ASAN
 #include <sanitizer/asan_interface.h>
@@ -49,6 +43,17 @@ const char* memory_fault_name(MemoryFaultKind kind) {
       return "bad free_pages_exact";
   }
   return "?";
+}
+
+size_t max_table_pages_that_fit(size_t backends) {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGESIZE);
+  uint64_t physical = pages > 0 && page_size > 0 ? uint64_t(pages) * uint64_t(page_size) : 0;
+  uint64_t fixed = MemoryLimits{.max_pages = 0}.bytes_per_backend();
+  uint64_t per_page = MemoryLimits{.max_pages = 1}.bytes_per_backend() - fixed;
+  uint64_t share = physical / 2 / std::max<size_t>(backends, 1);
+  uint64_t fit = share > fixed ? (share - fixed) / per_page : 0;
+  uint64_t below_oa_limit = (((uint64_t{1} << 48) - SimMemory::kPhysBase) / kPage - 64) / 2;
+  return static_cast<size_t>(std::min(fit, below_oa_limit));
 }
 
 SimMemory::SimMemory(MemoryLimits limits) : limits_(limits) {

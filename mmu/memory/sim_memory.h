@@ -14,9 +14,24 @@
 namespace mmudiff {
 
 struct MemoryLimits {
-  size_t max_pages = 32768;  // 128 MiB of table pages per backend
-  size_t quarantine = 64;    // freed pages wait this long before reuse, to catch late writes
+  // 32 MiB of table pages per backend: several times what any stream within the work budget
+  // (mmu/ops/work_budget.h) can build.
+  size_t max_pages = 8192;
+  size_t quarantine = 64;  // freed pages wait this long before reuse, to catch late writes
+
+  // The real memory a backend and everything kept for it may take: its table arena (reserved at
+  // twice the bound, see SimMemory), as much again for what the oracles keep for its tables
+  // (shadows, effect logs, snapshots, the reference model), and 16 MiB for what they keep
+  // whatever the table (per-operation results, traces). A replay in a child process
+  // (oracles/isolated_run.h) is held to this by the kernel.
+  uint64_t bytes_per_backend() const {
+    return (uint64_t{16} << 20) + uint64_t{max_pages} * 4096 * 4;
+  }
 };
+
+// The largest max_pages whose bytes_per_backend, for `backends` backends, fits in half of this
+// machine's physical memory (and below 2^48 in the simulated physical address space).
+size_t max_table_pages_that_fit(size_t backends);
 
 enum class MemoryFaultKind : uint8_t {
   GetOfFreePage,   // get_page on a page that is not allocated

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/ops/work_budget.h"
 
 namespace mmudiff {
 
@@ -180,6 +181,8 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
       s.push_back(again);
     }
   }
+  // Every command refuses a stream over the work budget: draw only what runs.
+  fit_work_budget(&s);
   return s;
 }
 

@@ -19,8 +19,9 @@ struct RandomStreamOptions {
 };
 
 // The first operation is always an init; the stream has between max(1, min_ops) and max_ops
-// operations, both clamped to kMaxStreamOps, so it always fits the text and binary forms. Every
-// operation is canonical() and within the text form's domain.
+// operations, both clamped to kMaxStreamOps, so it always fits the text and binary forms, and it
+// is within the work budget (mmu/ops/work_budget.h). Every operation is canonical() and within
+// the text form's domain.
 Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options = {});
 
 // One operation on a table of the given configuration.

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/op.h"
 #include "oracles/isolated_run.h"
@@ -206,7 +206,7 @@ std::string FindingStore::take(const fs::path& file, int worker, double t) {
   // is a finding of its own, and the campaign goes on.
   ReplayResult result{Replay::NoFinding, {}, false};
   std::string dir_name;
-  if (within_fuzz_budget(stream)) {
+  if (within_work_budget(stream)) {
     IsolatedRun run = run_isolated(stream, options_);
     if (const Finding* w = run.report.worst()) {
       result.outcome = Replay::Finding;

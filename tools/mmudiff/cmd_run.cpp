@@ -47,8 +47,9 @@ void add_run_command(CLI::App& app, int* exit_code) {
                 "compare tables after every operation to find the first diverging one");
   cmd->add_flag("-q,--quiet", args->quiet, "print only the oracles' verdicts, not each operation");
   cmd->add_option("--max-table-pages", args->max_pages,
-                  "memory bound per backend, in 4 KiB table pages; larger streams are refused")
-      ->check(CLI::Range(size_t{16}, size_t{1} << 22));
+                  "memory bound per backend, in 4 KiB table pages (the oracles may keep as much "
+                  "again, plus 16 MiB); larger streams are refused")
+      ->check(CLI::Range(size_t{16}, max_table_pages_that_fit(registered_backends().size())));
   cmd->add_option(
       "--hash-key", args->hash_key,
       "SipHash key of the masked hash, 32 hex digits (default: a new random key, printed)");
@@ -87,9 +88,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
       if (recorder) recorder->add(file, stream, report);
       fmt::print("{}", format_stream_report(file, report, !args->quiet, run.completed));
       if (report.bound_reached) {
-        fmt::print(stderr,
-                   "mmudiff: {}: operation #{} exceeds the memory bound of {} table pages\n", file,
-                   report.bound_op, args->max_pages);
+        fmt::print(stderr, "mmudiff: {}: refused: {}\n", file, report.refusal);
         worst = kExitBadInput;
       } else if (!report.equivalent() && worst != kExitBadInput) {
         worst = kExitFinding;

@@ -50,8 +50,7 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
     }
   }
   if (report.bound_reached) {
-    out += fmt::format("  refused: operation #{} needs more than the memory bound of table pages\n",
-                       report.bound_op);
+    out += fmt::format("  refused: {}\n", report.refusal);
     return out;
   }
   static const std::vector<OracleInfo> kNotConsulted;

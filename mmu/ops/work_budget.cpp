@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "fuzz/work_budget.h"
+#include "mmu/ops/work_budget.h"
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "mmu/format/arm64_s2.h"
+#include "mmu/ops/text_format.h"
 
 namespace mmudiff {
 
@@ -69,30 +72,65 @@ uint64_t stream_leaf_cost(const Stream& stream, uint64_t cap) {
   return total;
 }
 
-bool fit_fuzz_budget(Stream* stream) {
-  for (size_t round = 0; round < 64 && !within_fuzz_budget(*stream); ++round) {
-    // The most expensive operation gives way first: its size shrinks to what the budget leaves.
+std::optional<BudgetExcess> work_budget_excess(const Stream& stream) {
+  if (stream.size() > kMaxStreamOps)
+    return BudgetExcess{kMaxStreamOps, fmt::format("{} operations, over the budget of {}",
+                                                   stream.size(), kMaxStreamOps)};
+  Config config;
+  uint64_t total = 0;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const Op& op = stream[i];
+    if (op.kind == OpKind::Init) config = op.config;
+    if (!valid_ia_bits(config.ia_bits)) continue;
+    total += op_leaf_cost(op, config, kLeafBudget + 1);
+    if (total > kLeafBudget)
+      return BudgetExcess{
+          i, fmt::format("operation #{} {} takes the stream over the work budget of {} leaves", i,
+                         format_op(op), kLeafBudget)};
+  }
+  return std::nullopt;
+}
+
+bool fit_work_budget(Stream* stream) {
+  if (stream->size() > kMaxStreamOps) return false;
+  // The most expensive operation gives way first: its size shrinks to what the budget leaves.
+  // Each round settles one operation, so as many rounds as operations are enough.
+  for (size_t round = 0; round <= stream->size() && !within_work_budget(*stream); ++round) {
     Config config;
     size_t worst = stream->size();
-    uint64_t worst_cost = 0, total = 0;
+    uint64_t worst_cost = 1, total = 0;
     for (size_t i = 0; i < stream->size(); ++i) {
       const Op& op = (*stream)[i];
       if (op.kind == OpKind::Init) config = op.config;
-      uint64_t c = op_leaf_cost(op, config, kFuzzLeafBudget + 1);
+      uint64_t c = op_leaf_cost(op, config, kLeafBudget + 1);
       total += c;
       if (c > worst_cost) {
         worst_cost = c;
         worst = i;
       }
     }
-    if (worst == stream->size()) return false;
+    if (worst == stream->size()) break;  // every operation costs a leaf at most
     uint64_t others = total - worst_cost;
-    uint64_t room = others < kFuzzLeafBudget ? kFuzzLeafBudget - others : 1;
+    uint64_t room = others < kLeafBudget ? kLeafBudget - others : 1;
     Op& op = (*stream)[worst];
     // An unaligned start costs one page more than the size says.
     op.size = std::min(op.size, std::max<uint64_t>(room - 1, 1) * kPageSize);
   }
-  return within_fuzz_budget(*stream);
+  // Too many operations of a leaf or two: the ones past the budget install nothing (size 0 walks
+  // nothing), the ones before it keep their meaning.
+  Config config;
+  uint64_t total = 0;
+  for (Op& op : *stream) {
+    if (op.kind == OpKind::Init) config = op.config;
+    if (!valid_ia_bits(config.ia_bits)) continue;
+    uint64_t c = op_leaf_cost(op, config, kLeafBudget + 1);
+    if (total + c > kLeafBudget) {
+      op.size = 0;
+      c = 0;
+    }
+    total += c;
+  }
+  return within_work_budget(*stream);
 }
 
 }  // namespace mmudiff

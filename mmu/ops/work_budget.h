@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The work budget every stream mmudiff runs is held to -- from a file (`run`, `repro`,
+// `minimize`, `dump`), a corpus (`report`, a campaign's replays), a generator (`soak`) or a
+// fuzzer -- checked before anything runs, in one place (run_stream refuses a stream over it).
+//
+// A stream's cost is dominated by leaves: a 1 GiB map with force_pte is 262144 page descriptors
+// in every backend, in the reference model and in every oracle's walk, where the same map
+// without it is one block. Every other operation only visits what maps installed, and a stream
+// has at most kMaxStreamOps operations, so bounding the leaves installed bounds the work: at most
+// kMaxStreamOps x kLeafBudget leaf visits per backend (a few seconds, measured in
+// docs/oracles.md), and with it the memory the oracles keep. Bugs show on a handful of leaves
+// around a boundary, not on a million of them. The mutator keeps its streams under the budget.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "mmu/ops/op.h"
+
+namespace mmudiff {
+
+// Leaves a stream may install in total: two full level-3 tables' worth plus room.
+inline constexpr uint64_t kLeafBudget = 1536;
+// The table-page bound the fuzz targets give each backend (HarnessOptions::limits.max_pages).
+// Within the leaf budget a stream needs a few hundred at most (16 concatenated start pages,
+// two tables for each of at most kMaxFuzzOps far-apart maps); a stream that needs more is refused
+// by the harness, not reported.
+inline constexpr size_t kFuzzMaxTablePages = 512;
+
+// Upper estimate of the leaves map and set_owner install for `op` on a table of `config`,
+// following Linux 6.1's block choice (largest granule at level >= 1 that fits the remaining range
+// with IPA and PA aligned; pages only under force_pte and for set_owner). Stops counting at `cap`.
+uint64_t op_leaf_cost(const Op& op, const Config& config, uint64_t cap);
+
+// The sum over the stream, tracking init's configuration; stops counting at `cap`.
+uint64_t stream_leaf_cost(const Stream& stream, uint64_t cap = kLeafBudget + 1);
+
+inline bool within_work_budget(const Stream& stream) {
+  return stream.size() <= kMaxStreamOps && stream_leaf_cost(stream) <= kLeafBudget;
+}
+
+struct BudgetExcess {
+  size_t op;        // the operation that takes the stream over the budget
+  std::string why;  // one line, naming it
+};
+// Nothing within the budget.
+std::optional<BudgetExcess> work_budget_excess(const Stream& stream);
+
+// Shrinks the sizes of map and set_owner operations (the costliest first) until the stream fits
+// the budget; false if it could not (it always can below kMaxStreamOps: size 4K costs one leaf).
+bool fit_work_budget(Stream* stream);
+
+}  // namespace mmudiff
