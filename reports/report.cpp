@@ -74,6 +74,7 @@ WrittenReport write_report(const fs::path& run_dir, double op_timeout_seconds) {
   rundir::write_file_atomic(written.html, html);
   const json& verdict = report["verdict"];
   written.verdict = verdict["line"];
+  for (const auto& s : report["skipped"]) written.skipped.emplace_back(s["path"], s["reason"]);
   written.equivalent = verdict["equivalent"].get<bool>() && verdict.value("proofs_failed", 0) == 0;
   return written;
 }

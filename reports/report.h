@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "oracles/isolated_run.h"
 
@@ -15,7 +17,9 @@ struct WrittenReport {
   std::filesystem::path json, html;
   bool exercised_computed = false;  // exercised.json was missing and has been written
   std::string verdict;              // the verdict line
-  bool equivalent = false;          // no divergence and no failed proof
+  // What could not be read (path relative to the run directory, why): report.json's "skipped".
+  std::vector<std::pair<std::string, std::string>> skipped;
+  bool equivalent = false;  // no divergence and no failed proof
 };
 
 // Throws InputError (one line naming the file) for a missing or malformed run directory,

@@ -2,7 +2,10 @@
 // Reading a run directory back: every JSON file parsed and checked against its schema, with one
 // line naming the file (and the byte offset, or the line of progress.jsonl) for anything wrong.
 // What an interrupted run leaves half-done is not an error: a progress line cut off by the stop
-// is dropped, and a finding directory without finding.json is listed as incomplete.
+// is dropped, and a finding directory without finding.json is listed as incomplete. What is not
+// a file or directory where one belongs (a `findings` that is a plain file, a stray file among
+// the finding directories) is listed as skipped, with why, so the report can say what it did not
+// read instead of reporting on less than the run recorded.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +17,12 @@
 #include <nlohmann/json.hpp>
 
 namespace mmudiff {
+
+// A path of the run directory the report did not read, and why: "findings", "not a directory".
+struct SkippedEntry {
+  std::string path;  // relative to the run directory
+  std::string reason;
+};
 
 struct LoadedFinding {
   std::string dir;         // relative to the run directory: "findings/security-..."
@@ -27,6 +36,7 @@ struct LoadedRun {
   std::vector<nlohmann::json> progress;  // progress.jsonl, in file order
   std::vector<LoadedFinding> findings;   // sorted by directory name
   std::vector<std::string> incomplete_findings;
+  std::vector<SkippedEntry> skipped;        // what could not be read, in the order met
   std::optional<nlohmann::json> exercised;  // exercised.json, if present
   std::optional<nlohmann::json> proofs;     // proofs.json, if present
   std::optional<nlohmann::json> coverage;   // coverage.json, if present

@@ -3,6 +3,7 @@
 // --out, prove --json, campaign --out when a fuzz build exists, report), validated against the
 // schema files in reports/schema/; and `mmudiff report` on bad run directories: one line naming
 // the file, exit 2, nothing written.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,6 +179,84 @@ TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
   EXPECT_NE(twice.out.find("already a run directory"), std::string::npos) << twice.out;
 }
 
+// A valid run directory to break in the tests below.
+fs::path good_run(const fs::path& dir) {
+  fs::path run = dir / "run";
+  Result r = run_cli(
+      fmt::format("run -q --out {} {}/corpus/seeds/aging.mmu", run.string(), MMUDIFF_SOURCE_DIR));
+  EXPECT_EQ(r.status, 0) << r.out;
+  return run;
+}
+
+// True when report.json's "skipped" names PATH with a reason containing WHY.
+bool skipped(const json& report, const std::string& path, const std::string& why) {
+  for (const auto& s : report["skipped"])
+    if (s["path"] == path && s["reason"].get<std::string>().find(why) != std::string::npos)
+      return true;
+  return false;
+}
+
+TEST_F(ReportCli, FindingsThatIsAPlainFileIsSkippedAndTheVerdictCountsWhatRunJsonRecords) {
+  fs::path run = dir_ / "run";
+  ASSERT_EQ(run_cli(fmt::format("run -q --plant walker-pa-cursor-drift --out {}{}", run.string(),
+                                seeds()))
+                .status,
+            1);
+  size_t recorded = json::parse(slurp(run / "run.json"))["findings"];
+  ASSERT_GT(recorded, 0u);
+  fs::remove_all(run / "findings");
+  std::ofstream(run / "findings") << "not a directory\n";
+
+  json report = expect_valid_report(run, 1);
+  EXPECT_FALSE(report["verdict"]["equivalent"].get<bool>());
+  EXPECT_EQ(report["verdict"]["divergences"], recorded);
+  EXPECT_EQ(report["verdict"]["unread"], recorded);
+  std::string line = report["verdict"]["line"];
+  EXPECT_EQ(line.find("equivalent"), std::string::npos) << line;
+  EXPECT_NE(line.find(fmt::format("{} divergences", recorded)), std::string::npos) << line;
+  EXPECT_NE(line.find("could not be read"), std::string::npos) << line;
+  EXPECT_TRUE(skipped(report, "findings", "not a directory")) << report["skipped"].dump();
+  Result again = run_cli("report " + run.string());
+  EXPECT_NE(again.out.find("skipped: " + (run / "findings").string() + ": not a directory"),
+            std::string::npos)
+      << again.out;
+  EXPECT_NE(slurp(run / "report.html").find("id=\"skipped\""), std::string::npos);
+}
+
+TEST_F(ReportCli, HostileCorpusEntriesAreReplayedOrSkippedNeverFatal) {
+  fs::path run = good_run(dir_);
+  fs::path corpus = run / "corpus";
+  fs::create_directories(corpus / "a-directory");
+  std::ofstream(corpus / "empty");
+  std::string noise;  // the same bytes every time: a linear congruential sequence
+  for (uint32_t x = 12345, i = 0; i < 4096; ++i)
+    noise += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  std::ofstream(corpus / "random", std::ios::binary) << noise;
+  std::ofstream(corpus / "a-directory" / "random", std::ios::binary) << noise.substr(0, 777);
+  ASSERT_EQ(::mkfifo((corpus / "fifo").c_str(), 0644), 0);  // reading it would block forever
+  fs::create_symlink("/dev/zero", corpus / "endless");      // and this would never end
+  fs::create_symlink("nowhere", corpus / "dangling");
+  std::ofstream(corpus / "oversized", std::ios::binary) << std::string((1 << 20) + 1, '\x01');
+  size_t replayable = 0;  // what the run left, plus the three regular files above
+  for (const auto& e : fs::recursive_directory_iterator(corpus)) replayable += e.is_regular_file();
+  --replayable;  // the oversized one
+
+  json report = expect_valid_report(run, 0);
+  EXPECT_TRUE(report["verdict"]["equivalent"].get<bool>());
+  EXPECT_EQ(report["exercised"]["sequences"], replayable);
+  for (const char* p : {"corpus/fifo", "corpus/endless", "corpus/dangling"})
+    EXPECT_TRUE(skipped(report, p, "not a regular file")) << p << report["skipped"].dump();
+  EXPECT_TRUE(skipped(report, "corpus/oversized", "1048577 bytes")) << report["skipped"].dump();
+  EXPECT_EQ(report["skipped"].size(), 4u) << report["skipped"].dump();
+
+  // A corpus that is not a directory at all.
+  fs::remove_all(corpus);
+  std::ofstream(corpus) << noise;
+  fs::remove(run / "exercised.json");
+  report = expect_valid_report(run, 0);
+  EXPECT_TRUE(skipped(report, "corpus", "not a directory")) << report["skipped"].dump();
+}
+
 TEST_F(ReportCli, ReproOutOfAFindingWritesARunDirectoryWithThatFinding) {
   fs::path first = dir_ / "first";
   ASSERT_EQ(run_cli(fmt::format("run -q --plant walker-pa-cursor-drift --out {}{}", first.string(),
@@ -231,15 +310,6 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   std::ifstream html(run / "report.html");
   std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
   EXPECT_NE(page.find("id=\"coverage\""), std::string::npos);
-}
-
-// A valid run directory to break in the tests below.
-fs::path good_run(const fs::path& dir) {
-  fs::path run = dir / "run";
-  Result r = run_cli(
-      fmt::format("run -q --out {} {}/corpus/seeds/aging.mmu", run.string(), MMUDIFF_SOURCE_DIR));
-  EXPECT_EQ(r.status, 0) << r.out;
-  return run;
 }
 
 // report RUN must fail with exit 2 and exactly one line containing each of WANT, writing nothing.

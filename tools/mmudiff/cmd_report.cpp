@@ -32,6 +32,8 @@ void add_report_command(CLI::App& app, int* exit_code) {
       return;
     }
     if (r.exercised_computed) fmt::print("exercised: {}/exercised.json (replayed)\n", *dir);
+    for (const auto& [path, reason] : r.skipped)
+      fmt::print("skipped: {}/{}: {}\n", *dir, path, reason);
     fmt::print("{}\nreport: {}\nreport: {}\n", r.verdict, r.json.string(), r.html.string());
     *exit_code = r.equivalent ? kExitAgree : kExitFinding;
   });
