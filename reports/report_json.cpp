@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "reports/run_dir.h"
 
@@ -72,13 +73,14 @@ json report_verdict(const LoadedRun& run, const json& exercised) {
   bool equivalent = divergences == 0;
   const char* plural = sequences == 1 ? "" : "s";
   std::string line =
-      equivalent ? fmt::format("equivalent on {} sequence{}", group_thousands(sequences), plural)
-                 : fmt::format("{} divergence{}{} on {} sequence{}", divergences,
-                               divergences == 1 ? "" : "s",
-                               classes.empty() ? std::string()
-                                               : fmt::format(" in {} class{}", classes.size(),
-                                                             classes.size() == 1 ? "" : "es"),
-                               group_thousands(sequences), plural);
+      equivalent
+          ? fmt::format("equivalent on {} sequence{} tested", group_thousands(sequences), plural)
+          : fmt::format("{} divergence{}{} on {} sequence{} tested", divergences,
+                        divergences == 1 ? "" : "s",
+                        classes.empty() ? std::string()
+                                        : fmt::format(" in {} class{}", classes.size(),
+                                                      classes.size() == 1 ? "" : "es"),
+                        group_thousands(sequences), plural);
   if (unread)
     line += fmt::format(" ({} recorded in run.json could not be read: see skipped)", unread);
   json verdict = {{"equivalent", equivalent},
@@ -87,12 +89,23 @@ json report_verdict(const LoadedRun& run, const json& exercised) {
                   {"classes", classes.size()},
                   {"unread", unread}};
   if (run.proofs) {
+    // What was proved, beside what was tested: the proofs hold for every input, of the backends
+    // (and the model) they name.
     const json& s = (*run.proofs)["summary"];
     uint64_t proved = s["proved"], failed = s["failed"], unknown = s["unknown"];
+    std::vector<std::string> subjects;
+    for (const auto& p : (*run.proofs)["proofs"]) {
+      std::string backend = p["backend"];
+      if (std::find(subjects.begin(), subjects.end(), backend) == subjects.end())
+        subjects.push_back(backend);
+    }
     verdict["proved"] = proved;
     verdict["proofs_failed"] = failed;
-    line += fmt::format("; {} of {} properties proved", proved, proved + failed + unknown);
+    line += fmt::format("; {} of {} properties proved for all inputs", proved,
+                        proved + failed + unknown);
+    if (!subjects.empty()) line += fmt::format(" ({})", fmt::join(subjects, ", "));
     if (failed) line += fmt::format(", {} failed", failed);
+    if (unknown) line += fmt::format(", {} undecided", unknown);
   }
   std::string status = run.run["status"];
   if (status == "interrupted")

@@ -162,15 +162,29 @@ TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
   ASSERT_EQ(r.status, 0) << r.out;
   expect_valid(run / "run.json", schema::kRun);
   EXPECT_EQ(expect_valid_findings(run), 0u);
+  ASSERT_FALSE(fs::exists(run / "proofs.json"));
   json report = expect_valid_report(run, 0);
-  EXPECT_EQ(report["verdict"]["line"], fmt::format("equivalent on {} sequences", count_seeds()));
-  EXPECT_TRUE(report["proofs"].is_null());
+  // The run directory had no proofs: the report ran them, kept them, and says what they proved.
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_EQ(report["proofs"], proofs);
+  EXPECT_TRUE(proofs["plant"].is_null());
+  uint64_t proved = proofs["summary"]["proved"];
+  EXPECT_EQ(proved, proofs["proofs"].size());
+  EXPECT_EQ(report["verdict"]["proved"], proved);
+  EXPECT_EQ(report["verdict"]["line"],
+            fmt::format("equivalent on {} sequences tested; {} of {} properties proved for all "
+                        "inputs (walker, legacy, model)",
+                        count_seeds(), proved, proved));
+  std::string html = slurp(run / "report.html");
+  for (const auto& p : proofs["proofs"])
+    EXPECT_NE(html.find(p["name"].get<std::string>()), std::string::npos) << p["name"];
   EXPECT_TRUE(report["progress"].is_null());
 
-  // Regenerating reuses exercised.json and gives the same verdict.
+  // Regenerating reuses exercised.json and proofs.json and gives the same verdict.
   Result again = run_cli("report " + run.string());
   EXPECT_EQ(again.status, 0) << again.out;
   EXPECT_EQ(again.out.find("exercised:"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("proofs:"), std::string::npos) << again.out;
   EXPECT_EQ(json::parse(slurp(run / "report.json"))["verdict"], report["verdict"]);
 
   // An out directory that already holds a run is never overwritten.
@@ -180,10 +194,13 @@ TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
 }
 
 // A valid run directory to break in the tests below.
+std::string good_stream() {
+  return fmt::format("{}/corpus/seeds/aging.mmu", MMUDIFF_SOURCE_DIR);
+}
+
 fs::path good_run(const fs::path& dir) {
   fs::path run = dir / "run";
-  Result r = run_cli(
-      fmt::format("run -q --out {} {}/corpus/seeds/aging.mmu", run.string(), MMUDIFF_SOURCE_DIR));
+  Result r = run_cli(fmt::format("run -q --out {} {}", run.string(), good_stream()));
   EXPECT_EQ(r.status, 0) << r.out;
   return run;
 }
@@ -255,6 +272,24 @@ TEST_F(ReportCli, HostileCorpusEntriesAreReplayedOrSkippedNeverFatal) {
   fs::remove(run / "exercised.json");
   report = expect_valid_report(run, 0);
   EXPECT_TRUE(skipped(report, "corpus", "not a directory")) << report["skipped"].dump();
+}
+
+TEST_F(ReportCli, ProofsTheReportRunsAreOfTheRunsPlantedBugAndAFailedOneIsInTheVerdict) {
+  fs::path run = dir_ / "run";
+  Result r = run_cli(fmt::format("run -q --plant legacy-wrprotect-wrong-bit --out {} {}",
+                                 run.string(), good_stream()));
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  // A failed proof alone makes the report's exit status 1, whatever the streams showed.
+  json report = expect_valid_report(run, 1);
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_EQ(proofs["plant"], "legacy-wrprotect-wrong-bit");
+  uint64_t failed = proofs["summary"]["failed"];
+  ASSERT_GT(failed, 0u);
+  EXPECT_EQ(report["verdict"]["proofs_failed"], failed);
+  std::string line = report["verdict"]["line"];
+  EXPECT_NE(line.find(fmt::format(", {} failed", failed)), std::string::npos) << line;
+  EXPECT_NE(slurp(run / "report.html").find("legacy.wrprotect.only-clears-write"),
+            std::string::npos);
 }
 
 TEST_F(ReportCli, ReproOutOfAFindingWritesARunDirectoryWithThatFinding) {

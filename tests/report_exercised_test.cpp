@@ -153,7 +153,7 @@ TEST(RunDirLoad, RecordedRunLoadsAndGivesTheVerdict) {
   EXPECT_FALSE(run.exercised.has_value());
   json x = compute_exercised(dir, HarnessOptions{});
   json verdict = report_verdict(run, x);
-  EXPECT_EQ(verdict["line"], "equivalent on 2 sequences");
+  EXPECT_EQ(verdict["line"], "equivalent on 2 sequences tested");
   EXPECT_TRUE(verdict["equivalent"].get<bool>());
   json report = build_report(run, x);
   EXPECT_TRUE(schema::builtin_schemas().validate(report, schema::kReport).empty());
