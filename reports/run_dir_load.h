@@ -46,7 +46,7 @@ struct LoadedRun {
 LoadedRun load_run_dir(const std::filesystem::path& dir);
 
 // Parses PATH and checks it against the builtin schema SCHEMA_ID. Throws InputError:
-// "PATH: byte 17: parse error ..." or "PATH: /backends/0: missing required property 'name'".
+// "PATH: byte 17: parse error ..." or "PATH: /backends/0: Missing required property 'name'."
 nlohmann::json read_json_file(const std::filesystem::path& path, std::string_view schema_id);
 
 // The same for JSON already in memory, WHERE naming it in the error.

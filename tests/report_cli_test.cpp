@@ -387,7 +387,7 @@ TEST_F(ReportCli, CorruptFindingAndProofsFilesAreNamed) {
   expect_one_line_error(run, {"findings/x/finding.json", "byte 15"});
   fs::remove_all(run / "findings/x");
   std::ofstream(run / "proofs.json") << R"({"schema": "mmudiff/proofs-1"})";
-  expect_one_line_error(run, {"proofs.json", "missing required property"});
+  expect_one_line_error(run, {"proofs.json", "Missing required property"});
 }
 
 TEST_F(ReportCli, WithoutGnuplotTheReportSaysWhatToInstall) {
