@@ -319,6 +319,10 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   if (r.status == 2 && r.out.find("no libfuzzer fuzz build") != std::string::npos)
     GTEST_SKIP() << "no fuzz build (cmake --preset fuzz && cmake --build --preset fuzz): " << r.out;
   ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  // The campaign ends in a report, which ran the proofs: its verdict says what was proved.
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_FALSE(proofs["proofs"].empty());
+  EXPECT_NE(r.out.find("properties proved for all inputs"), std::string::npos) << r.out;
   json run_json = expect_valid(run / "run.json", schema::kRun);
   EXPECT_EQ(run_json["command"], "campaign");
   EXPECT_EQ(run_json["status"], "finished");
