@@ -68,7 +68,7 @@ json report_verdict(const LoadedRun& run, const json& exercised) {
   // run.json's count is what the run found; a finding the report cannot read (its directory
   // gone or replaced) still counts. run.json lags while a run is going, so the larger wins.
   size_t recorded = run.run.value("findings", size_t{0});
-  size_t divergences = std::max(read, recorded);
+  size_t divergences = std::max(read + run.unreadable_findings, recorded);
   size_t unread = divergences - read;
   bool equivalent = divergences == 0;
   const char* plural = sequences == 1 ? "" : "s";

@@ -21,6 +21,9 @@ using nlohmann::json;
 namespace {
 
 std::string read_whole(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))  // a directory or a FIFO would fail or block mid-read
+    throw InputError(fmt::format("{}: not a regular file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
@@ -112,6 +115,12 @@ void read_findings(const fs::path& dir, LoadedRun* run) {
       fs::path record = entry.path() / rundir::kFindingFile;
       if (!fs::exists(record)) {
         run->incomplete_findings.push_back(rel);
+        continue;
+      }
+      if (!fs::is_regular_file(record)) {
+        run->skipped.push_back(
+            {fmt::format("{}/{}", rel, rundir::kFindingFile), "not a regular file"});
+        ++run->unreadable_findings;
         continue;
       }
       LoadedFinding f;

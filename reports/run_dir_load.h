@@ -8,6 +8,7 @@
 // read instead of reporting on less than the run recorded.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -37,6 +38,7 @@ struct LoadedRun {
   std::vector<LoadedFinding> findings;   // sorted by directory name
   std::vector<std::string> incomplete_findings;
   std::vector<SkippedEntry> skipped;        // what could not be read, in the order met
+  size_t unreadable_findings = 0;           // finding directories among them (a divergence each)
   std::optional<nlohmann::json> exercised;  // exercised.json, if present
   std::optional<nlohmann::json> proofs;     // proofs.json, if present
   std::optional<nlohmann::json> coverage;   // coverage.json, if present

@@ -394,6 +394,22 @@ TEST_F(ReportCli, CorruptFindingAndProofsFilesAreNamed) {
   expect_one_line_error(run, {"proofs.json", "Missing required property"});
 }
 
+TEST_F(ReportCli, ADirectoryWhereAFileBelongsIsNamedOrSkippedNeverAnAbort) {
+  fs::path run = good_run(dir_);
+  for (const char* file : {"progress.jsonl", "exercised.json", "proofs.json", "coverage.json"}) {
+    fs::create_directories(run / file);
+    expect_one_line_error(run, {(run / file).string(), "not a regular file"});
+    fs::remove(run / file);
+  }
+  // A finding whose record cannot be read is skipped, and still counted as a divergence.
+  fs::create_directories(run / "findings/x/finding.json");
+  json report = expect_valid_report(run, 1);
+  EXPECT_EQ(report["verdict"]["divergences"], 1);
+  EXPECT_EQ(report["verdict"]["unread"], 1);
+  EXPECT_TRUE(skipped(report, "findings/x/finding.json", "not a regular file"))
+      << report["skipped"].dump();
+}
+
 TEST_F(ReportCli, WithoutGnuplotTheReportSaysWhatToInstall) {
   fs::path run = good_run(dir_);
   expect_one_line_error(run, {"gnuplot", "gnuplot-nox"}, "PATH=/nonexistent");
