@@ -133,6 +133,14 @@ TEST(JsonSchema, KeywordsValijsonDoesNotCheckAreRefusedNotIgnored) {
         << e.what();
   }
   EXPECT_THROW(set.add({{"$id", "f"}, {"format", "date-time"}}), std::invalid_argument);
+  try {
+    set.add({{"$id", "later"}, {"$defs", {{"a", {{"type", "string"}}}}}});
+    FAIL() << "$defs (draft 2019-09 and later) was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("later#/$defs: draft 7 names this \"definitions\""),
+              std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(set.add({{"$id", "d"}, {"$schema", "https://json-schema.org/draft/2020-12/schema"}}),
                std::invalid_argument);
   EXPECT_THROW(set.add({{"$id", "r"}, {"$ref", "#/definitions/a"}, {"minimum", 1}}),
