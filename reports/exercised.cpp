@@ -2,11 +2,14 @@
 #include "reports/exercised.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <span>
 #include <stdexcept>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -98,6 +101,10 @@ void ExercisedTally::replay(const Stream& stream, HarnessOptions options,
   }
 }
 
+void ExercisedTally::note_unreadable(std::string relative, std::string reason) {
+  unreadable_.emplace_back(std::move(relative), std::move(reason));
+}
+
 nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_inputs,
                                        double time_ms) const {
   nlohmann::json by_kind = nlohmann::json::object();
@@ -124,6 +131,9 @@ nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_input
           {{"size", size}, {"label", format_size(size)}, {"count", c.blocks + c.pages}});
     }
   }
+  nlohmann::json unreadable = nlohmann::json::array();
+  for (const auto& [path, reason] : unreadable_)
+    unreadable.push_back({{"path", path}, {"reason", reason}});
   return {{"schema", "mmudiff/exercised-1"},
           {"backends", backends_},
           {"tables_of", backends_.front()},
@@ -138,17 +148,24 @@ nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_input
           {"return_codes", codes},
           {"levels", levels},
           {"leaf_sizes", sizes},
+          {"unreadable", unreadable},
           {"time_ms", time_ms}};
 }
 
 namespace {
 
-Stream read_binary_stream(const fs::path& path) {
+// The stream in PATH, or why it cannot be replayed.
+std::variant<Stream, std::string> read_binary_stream(const fs::path& path) {
+  std::error_code ec;
+  uintmax_t size = fs::file_size(path, ec);
+  if (ec) return ec.message();
+  if (size > kMaxReplayedFileBytes)
+    return fmt::format("{} bytes, over the {} a stream may have", size, kMaxReplayedFileBytes);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot open", path.string()));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputError(fmt::format("{}: read error", path.string()));
+  if (!in) return fmt::format("cannot open: {}", std::strerror(errno));
+  std::vector<uint8_t> bytes(size);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  if (in.bad() || static_cast<uintmax_t>(in.gcount()) != size) return "read error";
   return decode_binary(bytes);
 }
 
@@ -157,17 +174,36 @@ bool is_hidden_or_temporary(const fs::path& p) {
   return name.empty() || name[0] == '.' || p.extension() == ".tmp";
 }
 
+std::string relative_to(const fs::path& p, const fs::path& base) {
+  return p.lexically_relative(base).string();
+}
+
 // Sorted, so the replay order (and so exercised.json) does not depend on the file system.
-std::vector<fs::path> corpus_files(const fs::path& dir) {
+// Anything in the way is noted in TALLY: the files it holds are not replayed.
+std::vector<fs::path> corpus_files(const fs::path& run_dir, ExercisedTally* tally) {
   std::vector<fs::path> files;
-  if (!fs::is_directory(dir)) return files;
-  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (is_hidden_or_temporary(it->path())) {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
+  fs::path dir = run_dir / rundir::kCorpusDir;
+  std::error_code ec;
+  if (fs::symlink_status(dir, ec).type() == fs::file_type::not_found) return files;
+  if (!fs::is_directory(dir, ec)) {
+    tally->note_unreadable(std::string(rundir::kCorpusDir), "not a directory");
+    return files;
+  }
+  try {
+    for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+         ++it) {
+      if (is_hidden_or_temporary(it->path())) {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file())
+        files.push_back(it->path());
+      else if (!it->is_directory())
+        tally->note_unreadable(relative_to(it->path(), run_dir), "not a regular file");
     }
-    if (it->is_regular_file()) files.push_back(it->path());
+  } catch (const fs::filesystem_error& e) {
+    tally->note_unreadable(relative_to(e.path1().empty() ? dir : e.path1(), run_dir),
+                           e.code().message());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -175,10 +211,11 @@ std::vector<fs::path> corpus_files(const fs::path& dir) {
 
 std::vector<fs::path> finding_inputs(const fs::path& dir) {
   std::vector<fs::path> files;
-  if (!fs::is_directory(dir)) return files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;  // the loader says why, once
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     fs::path input = entry.path() / rundir::kFindingInput;
-    if (entry.is_directory() && fs::is_regular_file(input)) files.push_back(input);
+    if (entry.is_directory(ec) && fs::is_regular_file(input, ec)) files.push_back(input);
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -190,10 +227,17 @@ nlohmann::json compute_exercised(const fs::path& run_dir, const HarnessOptions& 
                                  const IsolationOptions& isolation) {
   auto start = std::chrono::steady_clock::now();
   ExercisedTally tally(resolve_backends(options.backends));
-  std::vector<fs::path> corpus = corpus_files(run_dir / rundir::kCorpusDir);
+  std::vector<fs::path> corpus = corpus_files(run_dir, &tally);
   std::vector<fs::path> inputs = finding_inputs(run_dir / rundir::kFindingsDir);
-  for (const auto& f : corpus) tally.replay(read_binary_stream(f), options, isolation);
-  for (const auto& f : inputs) tally.replay(read_binary_stream(f), options, isolation);
+  for (const auto& list : {&corpus, &inputs}) {
+    for (const auto& f : *list) {
+      auto stream = read_binary_stream(f);
+      if (auto* why = std::get_if<std::string>(&stream))
+        tally.note_unreadable(relative_to(f, run_dir), *why);
+      else
+        tally.replay(std::get<Stream>(stream), options, isolation);
+    }
+  }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return tally.to_json(corpus.size(), inputs.size(), ms);

@@ -30,6 +30,10 @@ class ExercisedTally {
   // process (oracles/isolated_run.h), and counts.
   void replay(const Stream& stream, HarnessOptions options, const IsolationOptions& isolation = {});
 
+  // A source that could not be replayed (RELATIVE to the run directory) and why; listed in the
+  // JSON so a report never counts less than it read without saying so.
+  void note_unreadable(std::string relative, std::string reason);
+
   size_t sequences() const { return sequences_; }
   // mmudiff/exercised-1 (reports/schema/exercised-1.schema.json).
   nlohmann::json to_json(size_t corpus_files, size_t finding_inputs, double time_ms) const;
@@ -46,10 +50,17 @@ class ExercisedTally {
   std::array<uint64_t, kOpKindCount> ops_by_kind_{};
   std::array<std::map<int, uint64_t>, kOpKindCount> return_codes_;
   std::array<LevelCount, arm64s2::kLevels> levels_{};
+  std::vector<std::pair<std::string, std::string>> unreadable_;
 };
 
+// The engines write inputs of at most 4,096 bytes (-max_len); a corpus file far larger is not
+// theirs and is skipped rather than read whole.
+inline constexpr uintmax_t kMaxReplayedFileBytes = 1 << 20;
+
 // Replays RUN_DIR/corpus (every regular file, recursively, except hidden ones and *.tmp) and
-// RUN_DIR/findings/*/input.bin as binary streams with OPTIONS and returns exercised.json.
+// RUN_DIR/findings/*/input.bin as binary streams with OPTIONS and returns exercised.json. What
+// cannot be replayed (a `corpus` that is not a directory, an entry that is not a regular file, a
+// file that cannot be read or is over kMaxReplayedFileBytes) is listed in its "unreadable".
 nlohmann::json compute_exercised(const std::filesystem::path& run_dir,
                                  const HarnessOptions& options,
                                  const IsolationOptions& isolation = {});

@@ -1,46 +1,83 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "reports/json_schema.h"
 
+#include <algorithm>
+#include <cmath>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
 
 #include "reports/builtin_schemas.h"
 
 namespace mmudiff::schema {
 
-namespace {
-
 using nlohmann::json;
 
-const std::set<std::string>& known_keywords() {
-  static const std::set<std::string> keywords = {
-      "type",    "enum",     "const",   "required", "properties", "additionalProperties",
-      "items",   "minItems", "minimum", "pattern",  "anyOf",      "$ref",
-      "$schema", "$id",      "$defs",   "$comment", "title",      "description",
+struct SchemaSet::Compiled {
+  std::mutex mutex;
+  std::map<std::string, std::unique_ptr<valijson::Schema>, std::less<>> by_id;
+};
+
+namespace {
+
+constexpr std::string_view kDraft7 = "http://json-schema.org/draft-07/schema#";
+
+// Draft 7's keywords that valijson checks, and the annotations that check nothing. "format" is
+// left out: valijson checks only a few of its values, so a schema must not rely on it.
+const std::set<std::string, std::less<>>& validation_keywords() {
+  static const std::set<std::string, std::less<>> keywords = {
+      "type",
+      "enum",
+      "const",
+      "multipleOf",
+      "maximum",
+      "exclusiveMaximum",
+      "minimum",
+      "exclusiveMinimum",
+      "maxLength",
+      "minLength",
+      "pattern",
+      "items",
+      "additionalItems",
+      "maxItems",
+      "minItems",
+      "uniqueItems",
+      "contains",
+      "maxProperties",
+      "minProperties",
+      "required",
+      "properties",
+      "patternProperties",
+      "additionalProperties",
+      "dependencies",
+      "propertyNames",
+      "if",
+      "then",
+      "else",
+      "allOf",
+      "anyOf",
+      "oneOf",
+      "not",
   };
   return keywords;
 }
 
-bool has_type(const json& value, const std::string& type) {
-  if (type == "null") return value.is_null();
-  if (type == "boolean") return value.is_boolean();
-  if (type == "object") return value.is_object();
-  if (type == "array") return value.is_array();
-  if (type == "string") return value.is_string();
-  if (type == "number") return value.is_number();
-  if (type == "integer") {
-    if (value.is_number_integer()) return true;
-    if (!value.is_number_float()) return false;
-    double d = value.get<double>();
-    return d == static_cast<double>(static_cast<long long>(d));
-  }
-  return false;
+const std::set<std::string, std::less<>>& annotation_keywords() {
+  static const std::set<std::string, std::less<>> keywords = {
+      "$schema",     "$id",         "$ref",    "$comment", "title",
+      "description", "definitions", "default", "examples"};
+  return keywords;
 }
 
-std::string escape_pointer_token(const std::string& token) {
+std::string escape_pointer_token(std::string_view token) {
   std::string out;
   for (char c : token) {
     if (c == '~')
@@ -53,168 +90,249 @@ std::string escape_pointer_token(const std::string& token) {
   return out;
 }
 
-std::string shown(const std::string& pointer) {
-  return pointer.empty() ? "(root)" : pointer;
-}
-
-std::string short_dump(const json& v) {
-  std::string s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
-}  // namespace
-
-void SchemaSet::check_keywords(const json& schema, const std::string& where) const {
+// Every keyword of SCHEMA (at WHERE, a JSON pointer into its file) and of its subschemas is one
+// valijson checks or an annotation; every pattern compiles.
+void check_keywords(const json& schema, const std::string& where) {
   if (schema.is_boolean()) return;
   if (!schema.is_object()) throw std::invalid_argument(where + ": a schema must be an object");
+  bool has_ref = schema.contains("$ref");
   for (const auto& [key, sub] : schema.items()) {
-    if (!known_keywords().count(key))
-      throw std::invalid_argument(
-          fmt::format("{}/{}: keyword outside the supported subset", where, key));
-    if (key == "properties" || key == "$defs") {
-      if (!sub.is_object()) throw std::invalid_argument(where + "/" + key + ": not an object");
+    std::string at = where + "/" + escape_pointer_token(key);
+    bool validates = validation_keywords().count(key) != 0;
+    if (key == "$defs")  // the easiest slip when moving a schema from a later draft
+      throw std::invalid_argument(at + ": draft 7 names this \"definitions\"");
+    if (!validates && !annotation_keywords().count(key))
+      throw std::invalid_argument(at + ": keyword valijson does not check (draft 7)");
+    if (validates && has_ref) throw std::invalid_argument(at + ": ignored beside $ref in draft 7");
+    if (key == "properties" || key == "patternProperties" || key == "definitions") {
+      if (!sub.is_object()) throw std::invalid_argument(at + ": not an object");
       for (const auto& [name, s] : sub.items())
-        check_keywords(s, where + "/" + key + "/" + escape_pointer_token(name));
-    } else if (key == "additionalProperties" || key == "items") {
-      check_keywords(sub, where + "/" + key);
-    } else if (key == "anyOf") {
+        check_keywords(s, at + "/" + escape_pointer_token(name));
+    } else if (key == "dependencies") {
+      for (const auto& [name, s] : sub.items())
+        if (!s.is_array()) check_keywords(s, at + "/" + escape_pointer_token(name));
+    } else if (key == "allOf" || key == "anyOf" || key == "oneOf" ||
+               (key == "items" && sub.is_array())) {
       if (!sub.is_array() || sub.empty())
-        throw std::invalid_argument(where + "/anyOf: not a non-empty array");
-      for (size_t i = 0; i < sub.size(); ++i)
-        check_keywords(sub[i], fmt::format("{}/anyOf/{}", where, i));
+        throw std::invalid_argument(at + ": not a non-empty array");
+      for (size_t i = 0; i < sub.size(); ++i) check_keywords(sub[i], fmt::format("{}/{}", at, i));
+    } else if (key == "items" || key == "additionalItems" || key == "additionalProperties" ||
+               key == "contains" || key == "propertyNames" || key == "if" || key == "then" ||
+               key == "else" || key == "not") {
+      check_keywords(sub, at);
     } else if (key == "pattern") {
       try {
         std::regex re(sub.get<std::string>());
       } catch (const std::exception& e) {
-        throw std::invalid_argument(fmt::format("{}/pattern: {}", where, e.what()));
+        throw std::invalid_argument(fmt::format("{}: {}", at, e.what()));
       }
     }
   }
 }
+
+// Draft 7 counts 4.0 as an integer; valijson counts only what is stored as one. The same value
+// with integral floats stored as integers is what both agree on.
+json with_integral_numbers_as_integers(const json& value) {
+  if (value.is_number_float()) {
+    double d = value.get<double>();
+    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18)
+      return static_cast<int64_t>(d);
+    return value;
+  }
+  if (!value.is_structured()) return value;
+  json copy = value;
+  for (auto& item : copy) item = with_integral_numbers_as_integers(item);
+  return copy;
+}
+
+// valijson's context ("<root>", "[backends]", "[0]") as a JSON pointer, "(root)" for the root.
+std::string pointer_of(const std::vector<std::string>& context) {
+  std::string pointer;
+  for (const auto& part : context) {
+    if (part == "<root>") continue;
+    std::string_view token = part;
+    if (token.size() >= 2 && token.front() == '[' && token.back() == ']')
+      token = token.substr(1, token.size() - 2);
+    pointer += "/" + escape_pointer_token(token);
+  }
+  return pointer;
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+// One violation as valijson reports it, its context as a JSON pointer.
+struct Violation {
+  std::string pointer, description;
+  int alternative = -1;  // a "failed child schema #N" marker of anyOf / oneOf
+};
+
+bool within(const std::string& pointer, const std::string& outer) {
+  return pointer == outer || starts_with(pointer, outer + "/");
+}
+
+std::string line_of(const Violation& v) {
+  return (v.pointer.empty() ? "(root)" : v.pointer) + ": " + v.description;
+}
+
+// A failed anyOf at OUTER: valijson has reported each alternative's violations, each closed by a
+// marker, just before; they are replaced by one line naming the alternative that came closest
+// (one whose type fits, then the one with the fewest violations), as the old validator did.
+void collapse_any_of(std::vector<Violation>* found, const std::string& outer) {
+  std::vector<std::vector<Violation>> alternatives;
+  while (!found->empty() && within(found->back().pointer, outer)) {
+    Violation v = std::move(found->back());
+    found->pop_back();
+    if (v.alternative >= 0 && v.pointer == outer)
+      alternatives.insert(alternatives.begin(), std::vector<Violation>{});
+    else if (!alternatives.empty())
+      alternatives.front().insert(alternatives.front().begin(), std::move(v));
+  }
+  auto distance = [&](const std::vector<Violation>& e) {
+    size_t far = 0;
+    for (const auto& v : e)
+      far +=
+          v.pointer == outer && starts_with(v.description, "Value type not permitted") ? 1000 : 0;
+    return far + e.size();
+  };
+  const std::vector<Violation>* closest = nullptr;
+  for (const auto& a : alternatives)
+    if (!a.empty() && (!closest || distance(a) < distance(*closest))) closest = &a;
+  found->push_back({outer, "matches none of anyOf" +
+                               (closest ? "; closest: " + line_of(closest->front()) : "")});
+}
+
+// A short rendering of the value at POINTER, for the violations that are about the value itself.
+std::string excerpt_at(const json& value, const std::string& pointer) {
+  try {
+    std::string s = value.at(json::json_pointer(pointer)).dump();
+    return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+  } catch (const json::exception&) {
+    return "";
+  }
+}
+
+std::string type_at(const json& value, const std::string& pointer) {
+  try {
+    return value.at(json::json_pointer(pointer)).type_name();
+  } catch (const json::exception&) {
+    return "";
+  }
+}
+
+// valijson's line for a failed subschema of a property, an item, additional properties or a
+// pattern: the violations within are reported on their own.
+bool is_wrapper(const std::string& d) {
+  return starts_with(d, "Failed to validate against schema associated with property") ||
+         starts_with(d, "Failed to validate item #") ||
+         starts_with(d, "Failed to validate against additional properties schema") ||
+         starts_with(d, "Failed to validate against schema associated with pattern");
+}
+
+// Where the violations a wrapper at POINTER stands for are: the property's or item's pointer
+// ("... property name 'foo'." -> POINTER/foo, "item #3 ..." -> POINTER/3), else below POINTER.
+std::string wrapped_pointer(const std::string& pointer, const std::string& d) {
+  constexpr std::string_view kProperty = "property name '";
+  constexpr std::string_view kItem = "item #";
+  if (size_t at = d.find(kProperty); at != std::string::npos) {
+    size_t begin = at + kProperty.size(), end = d.rfind('\'');
+    if (end > begin) return pointer + "/" + escape_pointer_token(d.substr(begin, end - begin));
+  }
+  if (size_t at = d.find(kItem); at != std::string::npos) {
+    size_t begin = at + kItem.size(), end = d.find(' ', begin);
+    return pointer + "/" + d.substr(begin, end - begin);
+  }
+  return pointer;
+}
+
+std::vector<std::string> to_lines(valijson::ValidationResults& results, const json& value) {
+  std::vector<Violation> found;
+  valijson::ValidationResults::Error error;
+  while (results.popError(error)) {
+    std::string pointer = pointer_of(error.context);
+    const std::string& d = error.description;
+    if (starts_with(d, "Failed to validate against child schema #")) {
+      found.push_back({pointer, d, std::atoi(d.c_str() + 41)});
+    } else if (starts_with(d, "Failed to validate against any schemas allowed by anyOf")) {
+      collapse_any_of(&found, pointer);
+    } else if (is_wrapper(d)) {
+      // A violation inside has been reported where it is, unless the schema there was `false`,
+      // which says nothing of its own: then this is the only word on it.
+      std::string inside = wrapped_pointer(pointer, d);
+      bool said = std::any_of(found.begin(), found.end(), [&](const Violation& v) {
+        return v.alternative < 0 && within(v.pointer, inside) && v.pointer != pointer;
+      });
+      if (!said) found.push_back({pointer, d});
+    } else if (starts_with(d, "Value type not permitted")) {
+      found.push_back({pointer, fmt::format("{} (is {})", d, type_at(value, pointer))});
+    } else if (starts_with(d, "Failed to match")) {
+      found.push_back({pointer, fmt::format("{} (is {})", d, excerpt_at(value, pointer))});
+    } else {
+      found.push_back({pointer, d});
+    }
+  }
+  std::vector<std::string> lines;
+  for (const auto& v : found)
+    if (v.alternative < 0) lines.push_back(line_of(v));
+  // A $ref to a `false` schema fails with no word at all.
+  if (lines.empty()) lines.push_back("(root): not allowed by the schema");
+  return lines;
+}
+
+}  // namespace
+
+SchemaSet::SchemaSet() : compiled_(std::make_unique<Compiled>()) {}
+SchemaSet::SchemaSet(SchemaSet&&) noexcept = default;
+SchemaSet& SchemaSet::operator=(SchemaSet&&) noexcept = default;
+SchemaSet::~SchemaSet() = default;
 
 void SchemaSet::add(const json& schema) {
   if (!schema.is_object() || !schema.contains("$id") || !schema["$id"].is_string())
     throw std::invalid_argument("schema without a string $id");
   std::string id = schema["$id"];
+  if (schema.contains("$schema") && schema["$schema"] != kDraft7)
+    throw std::invalid_argument(
+        fmt::format("{}#/$schema: {} is not draft 7 ({})", id, schema["$schema"].dump(), kDraft7));
   check_keywords(schema, id + "#");
   schemas_[id] = schema;
-}
-
-const json& SchemaSet::resolve(const std::string& ref, const std::string& base) const {
-  size_t hash = ref.find('#');
-  std::string id = hash == std::string::npos ? ref : ref.substr(0, hash);
-  std::string fragment = hash == std::string::npos ? "" : ref.substr(hash + 1);
-  if (id.empty()) id = base;
-  auto it = schemas_.find(id);
-  if (it == schemas_.end())
-    throw std::invalid_argument(fmt::format("$ref {}: no schema {} in the set", ref, id));
-  if (fragment.empty()) return it->second;
-  try {
-    return it->second.at(json::json_pointer(fragment));
-  } catch (const json::exception&) {
-    throw std::invalid_argument(fmt::format("$ref {}: no {} in {}", ref, fragment, id));
-  }
-}
-
-void SchemaSet::check(const json& value, const json& schema, const std::string& base,
-                      const std::string& pointer, std::vector<std::string>* errors) const {
-  if (schema.is_boolean()) {
-    if (!schema.get<bool>()) errors->push_back(shown(pointer) + ": not allowed here");
-    return;
-  }
-  auto error = [&](const std::string& what) { errors->push_back(shown(pointer) + ": " + what); };
-
-  if (auto it = schema.find("$ref"); it != schema.end()) {
-    std::string ref = *it;
-    size_t hash = ref.find('#');
-    std::string next_base = hash == 0 ? base : ref.substr(0, hash);
-    check(value, resolve(ref, base), next_base, pointer, errors);
-  }
-  if (auto it = schema.find("type"); it != schema.end()) {
-    bool ok = false;
-    if (it->is_string()) {
-      ok = has_type(value, *it);
-    } else {
-      for (const auto& t : *it) ok = ok || has_type(value, t);
-    }
-    if (!ok) {
-      error(fmt::format("is {}, expected {}", value.type_name(),
-                        it->is_string() ? it->get<std::string>() : it->dump()));
-      return;  // the other keywords assume the right type
-    }
-  }
-  if (auto it = schema.find("const"); it != schema.end() && value != *it)
-    error(fmt::format("is {}, expected {}", short_dump(value), it->dump()));
-  if (auto it = schema.find("enum"); it != schema.end()) {
-    bool found = false;
-    for (const auto& v : *it) found = found || v == value;
-    if (!found) error(fmt::format("{} is not one of {}", short_dump(value), it->dump()));
-  }
-  if (auto it = schema.find("minimum");
-      it != schema.end() && value.is_number() && value.get<double>() < it->get<double>())
-    error(fmt::format("{} is below the minimum {}", value.dump(), it->dump()));
-  if (auto it = schema.find("pattern"); it != schema.end() && value.is_string()) {
-    std::regex re(it->get<std::string>());
-    if (!std::regex_search(value.get<std::string>(), re))
-      error(fmt::format("{} does not match {}", short_dump(value), it->get<std::string>()));
-  }
-  if (auto it = schema.find("anyOf"); it != schema.end()) {
-    // The alternative that came closest says most about what is wrong: one whose type fits
-    // (its errors are deeper than a type mismatch here), then the one with fewest errors.
-    auto distance = [&](const std::vector<std::string>& e) {
-      std::string type_mismatch = shown(pointer) + ": is ";
-      size_t far = 0;
-      for (const auto& m : e) far += m.rfind(type_mismatch, 0) == 0 ? 1000 : 0;
-      return far + e.size();
-    };
-    bool any = false;
-    std::vector<std::string> closest;
-    for (const auto& alternative : *it) {
-      std::vector<std::string> e;
-      check(value, alternative, base, pointer, &e);
-      if (e.empty()) {
-        any = true;
-        break;
-      }
-      if (closest.empty() || distance(e) < distance(closest)) closest = e;
-    }
-    if (!any) error("matches none of anyOf; closest: " + closest.front());
-  }
-  if (value.is_object()) {
-    if (auto it = schema.find("required"); it != schema.end())
-      for (const auto& name : *it)
-        if (!value.contains(name.get<std::string>()))
-          error(fmt::format("missing required property '{}'", name.get<std::string>()));
-    const json* properties = schema.contains("properties") ? &schema["properties"] : nullptr;
-    const json* additional =
-        schema.contains("additionalProperties") ? &schema["additionalProperties"] : nullptr;
-    for (const auto& [name, v] : value.items()) {
-      std::string child = pointer + "/" + escape_pointer_token(name);
-      if (properties && properties->contains(name)) {
-        check(v, (*properties)[name], base, child, errors);
-      } else if (additional) {
-        if (additional->is_boolean() && !additional->get<bool>())
-          errors->push_back(shown(child) + ": property not in the schema");
-        else
-          check(v, *additional, base, child, errors);
-      }
-    }
-  }
-  if (value.is_array()) {
-    if (auto it = schema.find("minItems"); it != schema.end() && value.size() < it->get<size_t>())
-      error(fmt::format("has {} items, at least {} required", value.size(), it->dump()));
-    if (auto it = schema.find("items"); it != schema.end())
-      for (size_t i = 0; i < value.size(); ++i)
-        check(value[i], *it, base, fmt::format("{}/{}", pointer, i), errors);
-  }
+  std::lock_guard lock(compiled_->mutex);
+  compiled_->by_id.clear();  // a $ref that did not resolve before may now
 }
 
 std::vector<std::string> SchemaSet::validate(const json& value, std::string_view id) const {
-  auto it = schemas_.find(std::string(id));
+  auto it = schemas_.find(id);
   if (it == schemas_.end()) throw std::invalid_argument(fmt::format("no schema {}", id));
-  std::vector<std::string> errors;
-  check(value, it->second, it->first, "", &errors);
-  return errors;
+  const valijson::Schema* compiled = nullptr;
+  {
+    std::lock_guard lock(compiled_->mutex);
+    auto& slot = compiled_->by_id[it->first];
+    if (!slot) {
+      auto schema = std::make_unique<valijson::Schema>();
+      valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+      // Another schema of the set, by its $id; nothing is fetched from anywhere else.
+      auto fetch = [this](const std::string& uri) -> const json* {
+        auto other = schemas_.find(uri);
+        return other == schemas_.end() ? nullptr : &other->second;
+      };
+      auto keep = [](const json*) {};  // the set owns its documents
+      try {
+        parser.populateSchema(valijson::adapters::NlohmannJsonAdapter(it->second), *schema, fetch,
+                              keep);
+      } catch (const std::exception& e) {
+        throw std::invalid_argument(fmt::format("schema {}: {}", id, e.what()));
+      }
+      slot = std::move(schema);
+    }
+    compiled = slot.get();
+  }
+  json checked = with_integral_numbers_as_integers(value);
+  // One validator a thread: it keeps every pattern compiled, and compiling dominates validating.
+  thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
+  valijson::ValidationResults results;
+  if (validator.validate(*compiled, valijson::adapters::NlohmannJsonAdapter(checked), &results))
+    return {};
+  return to_lines(results, checked);
 }
 
 const SchemaSet& builtin_schemas() {

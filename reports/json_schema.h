@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// A validator for the part of JSON Schema (draft 2020-12) that mmudiff's own schemas use. Debian
-// ships no C++ JSON Schema validator, so this is ours; it refuses a schema that uses any keyword
-// outside its subset rather than silently ignoring it, so a schema can never claim more than is
-// checked.
+// mmudiff's JSON schemas (reports/schema/, JSON Schema draft 7) and the validation of what it
+// reads and writes against them, by Debian's valijson (libvalijson-dev) over nlohmann/json.
 //
-// Keywords: type (a name or a list), enum, const, required, properties, additionalProperties
-// (false or a schema), items (one schema), minItems, minimum, pattern (ECMAScript, unanchored as
-// JSON Schema says), anyOf, and $ref to another schema of the set by $id, optionally with a
-// "#/$defs/NAME" fragment. Annotations: $schema, $id, $defs, $comment, title, description.
+// Around valijson, three things of our own: a schema must declare draft 7 (or nothing) and may use
+// only keywords valijson checks or annotations, so a schema never claims more than is checked (a
+// misspelt or unsupported keyword is refused, where a validator would ignore it); a $ref to
+// another schema of the set resolves by its $id ("run-1.schema.json#/definitions/tool"); and each
+// violation is one line, "POINTER: what is wrong", with a failed anyOf reduced to its closest
+// alternative.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,25 +31,29 @@ inline constexpr std::string_view kReport = "report-1.schema.json";
 
 class SchemaSet {
  public:
+  SchemaSet();
+  SchemaSet(SchemaSet&&) noexcept;
+  SchemaSet& operator=(SchemaSet&&) noexcept;
+  ~SchemaSet();
+
   // Adds a schema under its $id. Throws std::invalid_argument naming the schema and the JSON
-  // pointer of the first keyword outside the subset, or a $ref that does not resolve once every
-  // schema is added (checked by validate).
+  // pointer of the first keyword valijson does not check, a $schema other than draft 7, or a
+  // pattern that is not a regular expression. A $ref that does not resolve once every schema is
+  // added is refused by validate.
   void add(const nlohmann::json& schema);
 
-  // Every violation of schema ID by VALUE, each "POINTER: what is wrong" ("/backends/0: missing
-  // required property 'name'"); empty when VALUE conforms. Throws std::invalid_argument for an
+  // Every violation of schema ID by VALUE, each "POINTER: what is wrong" ("/backends/0: Missing
+  // required property 'name'."); empty when VALUE conforms. Throws std::invalid_argument for an
   // unknown ID or a $ref that does not resolve.
   std::vector<std::string> validate(const nlohmann::json& value, std::string_view id) const;
 
   bool has(std::string_view id) const { return schemas_.count(std::string(id)) != 0; }
 
  private:
-  void check_keywords(const nlohmann::json& schema, const std::string& where) const;
-  const nlohmann::json& resolve(const std::string& ref, const std::string& base) const;
-  void check(const nlohmann::json& value, const nlohmann::json& schema, const std::string& base,
-             const std::string& pointer, std::vector<std::string>* errors) const;
+  struct Compiled;  // valijson's parsed schemas, made on first use (every $ref needs its target)
 
-  std::map<std::string, nlohmann::json> schemas_;
+  std::map<std::string, nlohmann::json, std::less<>> schemas_;
+  std::unique_ptr<Compiled> compiled_;
 };
 
 // The schemas in reports/schema/, compiled into the binary.

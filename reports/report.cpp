@@ -11,6 +11,7 @@
 #include "reports/exercised.h"
 #include "reports/json_schema.h"
 #include "reports/plots.h"
+#include "reports/proofs_json.h"
 #include "reports/report_html.h"
 #include "reports/report_json.h"
 #include "reports/run_dir.h"
@@ -23,6 +24,16 @@ using nlohmann::json;
 
 namespace {
 
+// The planted bug run.json names ("" for none), checked to be one this build has.
+std::string plant_of(const LoadedRun& run) {
+  if (run.run["plant"].is_null()) return "";
+  std::string name = run.run["plant"];
+  if (!find_plant(name))
+    throw InputError(
+        fmt::format("{}: unknown planted bug '{}'", (run.dir / rundir::kRunFile).string(), name));
+  return name;
+}
+
 // The harness configuration run.json describes, so the replay runs what the run ran.
 HarnessOptions replay_options(const LoadedRun& run) {
   std::string where = (run.dir / rundir::kRunFile).string();
@@ -34,12 +45,7 @@ HarnessOptions replay_options(const LoadedRun& run) {
           fmt::format("{}: backend '{}' is not in this build of mmudiff", where, name));
     options.backends.push_back(name);
   }
-  if (!run.run["plant"].is_null()) {
-    std::string name = run.run["plant"];
-    const PlantInfo* plant = find_plant(name);
-    if (!plant) throw InputError(fmt::format("{}: unknown planted bug '{}'", where, name));
-    options.plant = plant->id;
-  }
+  if (std::string plant = plant_of(run); !plant.empty()) options.plant = find_plant(plant)->id;
   options.hash_key = parse_sip_key(run.run["hash_key"].get<std::string>());
   return options;
 }
@@ -59,6 +65,13 @@ WrittenReport write_report(const fs::path& run_dir, double op_timeout_seconds) {
     check_schema(exercised, schema::kExercised, "exercised.json (computed)");
     written.exercised_computed = true;
   }
+  if (!run.proofs) {
+    // With the run's planted bug, as `prove --plant` would: the proofs speak of the code the
+    // run tested.
+    run.proofs = run_proofs_json(plant_of(run));
+    check_schema(*run.proofs, schema::kProofs, "proofs.json (computed)");
+    written.proofs_computed = true;
+  }
   json report = build_report(run, exercised);
   // What we write must meet our own schema; if it does not, that is a bug here, not bad input.
   if (auto errors = schema::builtin_schemas().validate(report, schema::kReport); !errors.empty())
@@ -68,12 +81,15 @@ WrittenReport write_report(const fs::path& run_dir, double op_timeout_seconds) {
 
   if (written.exercised_computed)
     rundir::write_json_atomic(run_dir / rundir::kExercisedFile, exercised);
+  if (written.proofs_computed)
+    rundir::write_json_atomic(run_dir / rundir::kProofsFile, *run.proofs);
   written.json = run_dir / rundir::kReportJson;
   written.html = run_dir / rundir::kReportHtml;
   rundir::write_json_atomic(written.json, report);
   rundir::write_file_atomic(written.html, html);
   const json& verdict = report["verdict"];
   written.verdict = verdict["line"];
+  for (const auto& s : report["skipped"]) written.skipped.emplace_back(s["path"], s["reason"]);
   written.equivalent = verdict["equivalent"].get<bool>() && verdict.value("proofs_failed", 0) == 0;
   return written;
 }

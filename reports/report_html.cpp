@@ -293,6 +293,18 @@ std::string findings_section(const json& report) {
   return out;
 }
 
+// What the report could not read: said where the findings are, so a short list never passes for
+// a complete one.
+std::string skipped_section(const json& report) {
+  if (report["skipped"].empty()) return "";
+  std::string items;
+  for (const auto& s : report["skipped"])
+    items += fmt::format("<li><code>{}</code>: {}</li>", e(s["path"]), e(s["reason"]));
+  return "<h2>Not read</h2>\n<p id=\"skipped\">The report skipped these; the verdict still "
+         "counts every finding <code>run.json</code> records.</p><ul>" +
+         items + "</ul>\n";
+}
+
 std::string coverage_section(const json& report) {
   const json& c = report["coverage"];
   if (c.is_null()) return "";
@@ -353,7 +365,8 @@ std::string proofs_section(const json& report) {
 
 std::string render_report_html(const json& report, const std::vector<Plot>& plots) {
   std::string body = verdict_section(report) + run_section(report) + plots_section(report, plots) +
-                     coverage_section(report) + findings_section(report) + proofs_section(report);
+                     coverage_section(report) + findings_section(report) + skipped_section(report) +
+                     proofs_section(report);
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       // Nothing may be fetched: the file must read the same offline, attached to a mail.

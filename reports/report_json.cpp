@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "reports/run_dir.h"
 
@@ -46,6 +47,15 @@ json progress_summary(const std::vector<json>& samples) {
           {"series", series}};
 }
 
+// What the loader could not read, then what the replay could not (exercised.json's list, absent
+// from files written before it was kept).
+json skipped_json(const LoadedRun& run, const json& exercised) {
+  json list = json::array();
+  for (const auto& s : run.skipped) list.push_back({{"path", s.path}, {"reason", s.reason}});
+  for (const auto& s : exercised.value("unreadable", json::array())) list.push_back(s);
+  return list;
+}
+
 }  // namespace
 
 json report_verdict(const LoadedRun& run, const json& exercised) {
@@ -54,25 +64,48 @@ json report_verdict(const LoadedRun& run, const json& exercised) {
   std::set<std::string> classes;
   for (const auto& f : run.findings) classes.insert(f.finding["class"].get<std::string>());
   // A finding directory cut short by a stop is still a divergence, of a class we cannot tell.
-  size_t divergences = run.findings.size() + run.incomplete_findings.size();
+  size_t read = run.findings.size() + run.incomplete_findings.size();
+  // run.json's count is what the run found; a finding the report cannot read (its directory
+  // gone or replaced) still counts. run.json lags while a run is going, so the larger wins.
+  size_t recorded = run.run.value("findings", size_t{0});
+  size_t divergences = std::max(read + run.unreadable_findings, recorded);
+  size_t unread = divergences - read;
   bool equivalent = divergences == 0;
   const char* plural = sequences == 1 ? "" : "s";
   std::string line =
-      equivalent ? fmt::format("equivalent on {} sequence{}", group_thousands(sequences), plural)
-                 : fmt::format("{} divergence{} in {} class{} on {} sequence{}", divergences,
-                               divergences == 1 ? "" : "s", classes.size(),
-                               classes.size() == 1 ? "" : "es", group_thousands(sequences), plural);
+      equivalent
+          ? fmt::format("equivalent on {} sequence{} tested", group_thousands(sequences), plural)
+          : fmt::format("{} divergence{}{} on {} sequence{} tested", divergences,
+                        divergences == 1 ? "" : "s",
+                        classes.empty() ? std::string()
+                                        : fmt::format(" in {} class{}", classes.size(),
+                                                      classes.size() == 1 ? "" : "es"),
+                        group_thousands(sequences), plural);
+  if (unread)
+    line += fmt::format(" ({} recorded in run.json could not be read: see skipped)", unread);
   json verdict = {{"equivalent", equivalent},
                   {"sequences", sequences},
                   {"divergences", divergences},
-                  {"classes", classes.size()}};
+                  {"classes", classes.size()},
+                  {"unread", unread}};
   if (run.proofs) {
+    // What was proved, beside what was tested: the proofs hold for every input, of the backends
+    // (and the model) they name.
     const json& s = (*run.proofs)["summary"];
     uint64_t proved = s["proved"], failed = s["failed"], unknown = s["unknown"];
+    std::vector<std::string> subjects;
+    for (const auto& p : (*run.proofs)["proofs"]) {
+      std::string backend = p["backend"];
+      if (std::find(subjects.begin(), subjects.end(), backend) == subjects.end())
+        subjects.push_back(backend);
+    }
     verdict["proved"] = proved;
     verdict["proofs_failed"] = failed;
-    line += fmt::format("; {} of {} properties proved", proved, proved + failed + unknown);
+    line += fmt::format("; {} of {} properties proved for all inputs", proved,
+                        proved + failed + unknown);
+    if (!subjects.empty()) line += fmt::format(" ({})", fmt::join(subjects, ", "));
     if (failed) line += fmt::format(", {} failed", failed);
+    if (unknown) line += fmt::format(", {} undecided", unknown);
   }
   std::string status = run.run["status"];
   if (status == "interrupted")
@@ -113,6 +146,7 @@ json build_report(const LoadedRun& run, const json& exercised) {
           {"exercised", exercised},
           {"findings", findings},
           {"incomplete_findings", run.incomplete_findings},
+          {"skipped", skipped_json(run, exercised)},
           {"proofs", run.proofs ? *run.proofs : json(nullptr)},
           {"coverage", run.coverage ? *run.coverage : json(nullptr)},
           {"verdict", report_verdict(run, exercised)}};

@@ -10,7 +10,7 @@
 //   corpus/           the engines' working corpus (resumed by the next campaign on this directory)
 //   exercised.json    operations per kind, leaves per level and block size, replayed from the
 //                     corpus
-//   proofs.json       mmudiff prove --json
+//   proofs.json       mmudiff prove --json, or run by mmudiff report when missing
 //   coverage.json     edges and functions of each backend's code the campaign's corpus reaches
 //   report.json, report.html   written by `mmudiff report`
 //

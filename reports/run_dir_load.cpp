@@ -21,6 +21,9 @@ using nlohmann::json;
 namespace {
 
 std::string read_whole(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))  // a directory or a FIFO would fail or block mid-read
+    throw InputError(fmt::format("{}: not a regular file", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
@@ -90,6 +93,50 @@ std::vector<json> read_progress(const fs::path& path) {
   return samples;
 }
 
+// findings/*/: each complete finding, each directory cut short, and what is not a finding
+// directory at all.
+void read_findings(const fs::path& dir, LoadedRun* run) {
+  fs::path findings = dir / rundir::kFindingsDir;
+  std::error_code ec;
+  fs::file_status status = fs::symlink_status(findings, ec);
+  if (ec || status.type() == fs::file_type::not_found) return;  // no finding yet
+  if (!fs::is_directory(fs::status(findings, ec))) {
+    run->skipped.push_back({std::string(rundir::kFindingsDir), "not a directory"});
+    return;
+  }
+  try {
+    for (const auto& entry : fs::directory_iterator(findings)) {
+      std::string name = entry.path().filename().string();
+      std::string rel = fmt::format("{}/{}", rundir::kFindingsDir, name);
+      if (!entry.is_directory()) {
+        run->skipped.push_back({rel, "not a finding directory"});
+        continue;
+      }
+      fs::path record = entry.path() / rundir::kFindingFile;
+      if (!fs::exists(record)) {
+        run->incomplete_findings.push_back(rel);
+        continue;
+      }
+      if (!fs::is_regular_file(record)) {
+        run->skipped.push_back(
+            {fmt::format("{}/{}", rel, rundir::kFindingFile), "not a regular file"});
+        ++run->unreadable_findings;
+        continue;
+      }
+      LoadedFinding f;
+      f.dir = rel;
+      f.finding = read_json_file(record, schema::kFinding);
+      if (fs::exists(entry.path() / rundir::kFindingReproducer))
+        f.reproducer = fmt::format("{}/{}", rel, rundir::kFindingReproducer);
+      if (fs::exists(entry.path() / rundir::kFindingInput))
+        f.input = fmt::format("{}/{}", rel, rundir::kFindingInput);
+      run->findings.push_back(std::move(f));
+    }
+  } catch (const fs::filesystem_error& e) {
+    run->skipped.push_back({std::string(rundir::kFindingsDir), e.code().message()});
+  }
+}
+
 }  // namespace
 
 LoadedRun load_run_dir(const fs::path& dir) {
@@ -105,27 +152,7 @@ LoadedRun load_run_dir(const fs::path& dir) {
   run.run = read_json_file(run_file, schema::kRun);
   run.progress = read_progress(dir / rundir::kProgressFile);
 
-  fs::path findings = dir / rundir::kFindingsDir;
-  if (fs::is_directory(findings)) {
-    for (const auto& entry : fs::directory_iterator(findings)) {
-      if (!entry.is_directory()) continue;
-      std::string name = entry.path().filename().string();
-      std::string rel = fmt::format("{}/{}", rundir::kFindingsDir, name);
-      fs::path record = entry.path() / rundir::kFindingFile;
-      if (!fs::exists(record)) {
-        run.incomplete_findings.push_back(rel);
-        continue;
-      }
-      LoadedFinding f;
-      f.dir = rel;
-      f.finding = read_json_file(record, schema::kFinding);
-      if (fs::exists(entry.path() / rundir::kFindingReproducer))
-        f.reproducer = fmt::format("{}/{}", rel, rundir::kFindingReproducer);
-      if (fs::exists(entry.path() / rundir::kFindingInput))
-        f.input = fmt::format("{}/{}", rel, rundir::kFindingInput);
-      run.findings.push_back(std::move(f));
-    }
-  }
+  read_findings(dir, &run);
   std::sort(run.findings.begin(), run.findings.end(),
             [](const LoadedFinding& a, const LoadedFinding& b) { return a.dir < b.dir; });
   std::sort(run.incomplete_findings.begin(), run.incomplete_findings.end());

@@ -3,6 +3,7 @@
 // --out, prove --json, campaign --out when a fuzz build exists, report), validated against the
 // schema files in reports/schema/; and `mmudiff report` on bad run directories: one line naming
 // the file, exit 2, nothing written.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,21 +162,134 @@ TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
   ASSERT_EQ(r.status, 0) << r.out;
   expect_valid(run / "run.json", schema::kRun);
   EXPECT_EQ(expect_valid_findings(run), 0u);
+  ASSERT_FALSE(fs::exists(run / "proofs.json"));
   json report = expect_valid_report(run, 0);
-  EXPECT_EQ(report["verdict"]["line"], fmt::format("equivalent on {} sequences", count_seeds()));
-  EXPECT_TRUE(report["proofs"].is_null());
+  // The run directory had no proofs: the report ran them, kept them, and says what they proved.
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_EQ(report["proofs"], proofs);
+  EXPECT_TRUE(proofs["plant"].is_null());
+  uint64_t proved = proofs["summary"]["proved"];
+  EXPECT_EQ(proved, proofs["proofs"].size());
+  EXPECT_EQ(report["verdict"]["proved"], proved);
+  EXPECT_EQ(report["verdict"]["line"],
+            fmt::format("equivalent on {} sequences tested; {} of {} properties proved for all "
+                        "inputs (walker, legacy, model)",
+                        count_seeds(), proved, proved));
+  std::string html = slurp(run / "report.html");
+  for (const auto& p : proofs["proofs"])
+    EXPECT_NE(html.find(p["name"].get<std::string>()), std::string::npos) << p["name"];
   EXPECT_TRUE(report["progress"].is_null());
 
-  // Regenerating reuses exercised.json and gives the same verdict.
+  // Regenerating reuses exercised.json and proofs.json and gives the same verdict.
   Result again = run_cli("report " + run.string());
   EXPECT_EQ(again.status, 0) << again.out;
   EXPECT_EQ(again.out.find("exercised:"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("proofs:"), std::string::npos) << again.out;
   EXPECT_EQ(json::parse(slurp(run / "report.json"))["verdict"], report["verdict"]);
 
   // An out directory that already holds a run is never overwritten.
   Result twice = run_cli(fmt::format("run -q --out {}{}", run.string(), seeds()));
   EXPECT_EQ(twice.status, 2) << twice.out;
   EXPECT_NE(twice.out.find("already a run directory"), std::string::npos) << twice.out;
+}
+
+// A valid run directory to break in the tests below.
+std::string good_stream() {
+  return fmt::format("{}/corpus/seeds/aging.mmu", MMUDIFF_SOURCE_DIR);
+}
+
+fs::path good_run(const fs::path& dir) {
+  fs::path run = dir / "run";
+  Result r = run_cli(fmt::format("run -q --out {} {}", run.string(), good_stream()));
+  EXPECT_EQ(r.status, 0) << r.out;
+  return run;
+}
+
+// True when report.json's "skipped" names PATH with a reason containing WHY.
+bool skipped(const json& report, const std::string& path, const std::string& why) {
+  for (const auto& s : report["skipped"])
+    if (s["path"] == path && s["reason"].get<std::string>().find(why) != std::string::npos)
+      return true;
+  return false;
+}
+
+TEST_F(ReportCli, FindingsThatIsAPlainFileIsSkippedAndTheVerdictCountsWhatRunJsonRecords) {
+  fs::path run = dir_ / "run";
+  ASSERT_EQ(run_cli(fmt::format("run -q --plant walker-pa-cursor-drift --out {}{}", run.string(),
+                                seeds()))
+                .status,
+            1);
+  size_t recorded = json::parse(slurp(run / "run.json"))["findings"];
+  ASSERT_GT(recorded, 0u);
+  fs::remove_all(run / "findings");
+  std::ofstream(run / "findings") << "not a directory\n";
+
+  json report = expect_valid_report(run, 1);
+  EXPECT_FALSE(report["verdict"]["equivalent"].get<bool>());
+  EXPECT_EQ(report["verdict"]["divergences"], recorded);
+  EXPECT_EQ(report["verdict"]["unread"], recorded);
+  std::string line = report["verdict"]["line"];
+  EXPECT_EQ(line.find("equivalent"), std::string::npos) << line;
+  EXPECT_NE(line.find(fmt::format("{} divergences", recorded)), std::string::npos) << line;
+  EXPECT_NE(line.find("could not be read"), std::string::npos) << line;
+  EXPECT_TRUE(skipped(report, "findings", "not a directory")) << report["skipped"].dump();
+  Result again = run_cli("report " + run.string());
+  EXPECT_NE(again.out.find("skipped: " + (run / "findings").string() + ": not a directory"),
+            std::string::npos)
+      << again.out;
+  EXPECT_NE(slurp(run / "report.html").find("id=\"skipped\""), std::string::npos);
+}
+
+TEST_F(ReportCli, HostileCorpusEntriesAreReplayedOrSkippedNeverFatal) {
+  fs::path run = good_run(dir_);
+  fs::path corpus = run / "corpus";
+  fs::create_directories(corpus / "a-directory");
+  std::ofstream(corpus / "empty");
+  std::string noise;  // the same bytes every time: a linear congruential sequence
+  for (uint32_t x = 12345, i = 0; i < 4096; ++i)
+    noise += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  std::ofstream(corpus / "random", std::ios::binary) << noise;
+  std::ofstream(corpus / "a-directory" / "random", std::ios::binary) << noise.substr(0, 777);
+  ASSERT_EQ(::mkfifo((corpus / "fifo").c_str(), 0644), 0);  // reading it would block forever
+  fs::create_symlink("/dev/zero", corpus / "endless");      // and this would never end
+  fs::create_symlink("nowhere", corpus / "dangling");
+  std::ofstream(corpus / "oversized", std::ios::binary) << std::string((1 << 20) + 1, '\x01');
+  size_t replayable = 0;  // what the run left, plus the three regular files above
+  for (const auto& e : fs::recursive_directory_iterator(corpus)) replayable += e.is_regular_file();
+  --replayable;  // the oversized one
+
+  json report = expect_valid_report(run, 0);
+  EXPECT_TRUE(report["verdict"]["equivalent"].get<bool>());
+  EXPECT_EQ(report["exercised"]["sequences"], replayable);
+  for (const char* p : {"corpus/fifo", "corpus/endless", "corpus/dangling"})
+    EXPECT_TRUE(skipped(report, p, "not a regular file")) << p << report["skipped"].dump();
+  EXPECT_TRUE(skipped(report, "corpus/oversized", "1048577 bytes")) << report["skipped"].dump();
+  EXPECT_EQ(report["skipped"].size(), 4u) << report["skipped"].dump();
+
+  // A corpus that is not a directory at all.
+  fs::remove_all(corpus);
+  std::ofstream(corpus) << noise;
+  fs::remove(run / "exercised.json");
+  report = expect_valid_report(run, 0);
+  EXPECT_TRUE(skipped(report, "corpus", "not a directory")) << report["skipped"].dump();
+}
+
+TEST_F(ReportCli, ProofsTheReportRunsAreOfTheRunsPlantedBugAndAFailedOneIsInTheVerdict) {
+  fs::path run = dir_ / "run";
+  Result r = run_cli(fmt::format("run -q --plant legacy-wrprotect-wrong-bit --out {} {}",
+                                 run.string(), good_stream()));
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  // A failed proof alone makes the report's exit status 1, whatever the streams showed.
+  json report = expect_valid_report(run, 1);
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_EQ(proofs["plant"], "legacy-wrprotect-wrong-bit");
+  uint64_t failed = proofs["summary"]["failed"];
+  ASSERT_GT(failed, 0u);
+  EXPECT_EQ(report["verdict"]["proofs_failed"], failed);
+  std::string line = report["verdict"]["line"];
+  EXPECT_NE(line.find(fmt::format(", {} failed", failed)), std::string::npos) << line;
+  EXPECT_NE(slurp(run / "report.html").find("legacy.wrprotect.only-clears-write"),
+            std::string::npos);
 }
 
 TEST_F(ReportCli, ReproOutOfAFindingWritesARunDirectoryWithThatFinding) {
@@ -205,6 +319,10 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   if (r.status == 2 && r.out.find("no libfuzzer fuzz build") != std::string::npos)
     GTEST_SKIP() << "no fuzz build (cmake --preset fuzz && cmake --build --preset fuzz): " << r.out;
   ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  // The campaign ends in a report, which ran the proofs: its verdict says what was proved.
+  json proofs = expect_valid(run / "proofs.json", schema::kProofs);
+  EXPECT_FALSE(proofs["proofs"].empty());
+  EXPECT_NE(r.out.find("properties proved for all inputs"), std::string::npos) << r.out;
   json run_json = expect_valid(run / "run.json", schema::kRun);
   EXPECT_EQ(run_json["command"], "campaign");
   EXPECT_EQ(run_json["status"], "finished");
@@ -231,15 +349,6 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   std::ifstream html(run / "report.html");
   std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
   EXPECT_NE(page.find("id=\"coverage\""), std::string::npos);
-}
-
-// A valid run directory to break in the tests below.
-fs::path good_run(const fs::path& dir) {
-  fs::path run = dir / "run";
-  Result r = run_cli(
-      fmt::format("run -q --out {} {}/corpus/seeds/aging.mmu", run.string(), MMUDIFF_SOURCE_DIR));
-  EXPECT_EQ(r.status, 0) << r.out;
-  return run;
 }
 
 // report RUN must fail with exit 2 and exactly one line containing each of WANT, writing nothing.
@@ -282,7 +391,23 @@ TEST_F(ReportCli, CorruptFindingAndProofsFilesAreNamed) {
   expect_one_line_error(run, {"findings/x/finding.json", "byte 15"});
   fs::remove_all(run / "findings/x");
   std::ofstream(run / "proofs.json") << R"({"schema": "mmudiff/proofs-1"})";
-  expect_one_line_error(run, {"proofs.json", "missing required property"});
+  expect_one_line_error(run, {"proofs.json", "Missing required property"});
+}
+
+TEST_F(ReportCli, ADirectoryWhereAFileBelongsIsNamedOrSkippedNeverAnAbort) {
+  fs::path run = good_run(dir_);
+  for (const char* file : {"progress.jsonl", "exercised.json", "proofs.json", "coverage.json"}) {
+    fs::create_directories(run / file);
+    expect_one_line_error(run, {(run / file).string(), "not a regular file"});
+    fs::remove(run / file);
+  }
+  // A finding whose record cannot be read is skipped, and still counted as a divergence.
+  fs::create_directories(run / "findings/x/finding.json");
+  json report = expect_valid_report(run, 1);
+  EXPECT_EQ(report["verdict"]["divergences"], 1);
+  EXPECT_EQ(report["verdict"]["unread"], 1);
+  EXPECT_TRUE(skipped(report, "findings/x/finding.json", "not a regular file"))
+      << report["skipped"].dump();
 }
 
 TEST_F(ReportCli, WithoutGnuplotTheReportSaysWhatToInstall) {

@@ -10,6 +10,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev llvm afl++ pkg-config
   libz3-dev nlohmann-json3-dev libsodium-dev libcli11-dev libfmt-dev
   googletest libgtest-dev libbenchmark-dev linux-source-6.1 xz-utils git zip unzip gnuplot-nox ccache
+  libvalijson-dev json-schema-test-suite
 )
 missing=()
 for p in "${packages[@]}"; do

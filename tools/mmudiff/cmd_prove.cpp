@@ -12,6 +12,7 @@
 #include "mmu/plants.h"
 #include "models/proofs.h"
 #include "models/seeds.h"
+#include "reports/proofs_json.h"
 #include "tools/mmudiff/commands.h"
 
 namespace mmudiff::cli {
@@ -25,22 +26,6 @@ struct ProveArgs {
   std::string emit_seeds;
   unsigned timeout_ms = 20000;
 };
-
-nlohmann::json to_json(const models::ProofResult& r) {
-  nlohmann::json j = {{"name", r.name},         {"backend", r.backend},
-                      {"property", r.property}, {"result", models::answer_name(r.answer)},
-                      {"time_ms", r.time_ms},   {"counterexample", nullptr}};
-  if (r.counterexample) {
-    nlohmann::json inputs = nlohmann::json::object();
-    for (const auto& [name, value] : r.counterexample->inputs)
-      inputs[name] = name == "level" || name == "fwb" ? nlohmann::json(value)
-                                                      : nlohmann::json(fmt::format("{:#x}", value));
-    j["counterexample"] = {{"inputs", inputs},
-                           {"descriptor", fmt::format("{:#018x}", r.counterexample->descriptor)},
-                           {"decoded", r.counterexample->decoded}};
-  }
-  return j;
-}
 
 }  // namespace
 
@@ -110,14 +95,7 @@ void add_prove_command(CLI::App& app, int* exit_code) {
                failed, unknown, total_ms);
 
     if (!args->json_path.empty()) {
-      nlohmann::json j = {
-          {"schema", "mmudiff/proofs-1"},
-          {"format", args->format},
-          {"plant", args->plant.empty() ? nlohmann::json(nullptr) : nlohmann::json(args->plant)},
-          {"proofs", nlohmann::json::array()},
-          {"summary",
-           {{"proved", proved}, {"failed", failed}, {"unknown", unknown}, {"time_ms", total_ms}}}};
-      for (const auto& r : results) j["proofs"].push_back(to_json(r));
+      nlohmann::json j = proofs_json(args->format, args->plant, results, total_ms);
       std::ofstream out(args->json_path, std::ios::trunc);
       out << j.dump(2) << '\n';
       if (!out) {

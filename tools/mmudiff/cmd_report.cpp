@@ -14,7 +14,9 @@ void add_report_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "report",
       "Write RUN_DIR/report.json and a self-contained RUN_DIR/report.html (verdict, plots, "
-      "findings, proofs) from the run directory alone; needs gnuplot for the plots");
+      "findings, proofs) from the run directory alone, replaying its corpus into "
+      "exercised.json and running the Z3 proofs into proofs.json when they are missing; needs "
+      "gnuplot for the plots");
   cmd->add_option("RUN_DIR", *dir, "a directory written by campaign, run --out or repro --out")
       ->required();
   auto op_timeout = std::make_shared<double>();
@@ -32,6 +34,9 @@ void add_report_command(CLI::App& app, int* exit_code) {
       return;
     }
     if (r.exercised_computed) fmt::print("exercised: {}/exercised.json (replayed)\n", *dir);
+    if (r.proofs_computed) fmt::print("proofs: {}/proofs.json (proved)\n", *dir);
+    for (const auto& [path, reason] : r.skipped)
+      fmt::print("skipped: {}/{}: {}\n", *dir, path, reason);
     fmt::print("{}\nreport: {}\nreport: {}\n", r.verdict, r.json.string(), r.html.string());
     *exit_code = r.equivalent ? kExitAgree : kExitFinding;
   });
