@@ -1,12 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // mmudiff: differential testing of stage-2 page-table backends.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include <fmt/format.h>
 
-#include "mmu/ops/text_format.h"
 #include "tools/mmudiff/commands.h"
+
+namespace {
+
+// EXIT_CODE, unless what was printed on standard output never got there (a full disk): a report
+// that was lost must not end as if it had been read.
+int finish(int exit_code) {
+  if (std::fflush(stdout) != 0) {
+    fmt::print(stderr, "mmudiff: standard output: write error: {}\n", std::strerror(errno));
+    return mmudiff::cli::kExitBadInput;
+  }
+  if (std::ferror(stdout)) {
+    fmt::print(stderr, "mmudiff: standard output: write error (some output was lost)\n");
+    return mmudiff::cli::kExitBadInput;
+  }
+  return exit_code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace mmudiff::cli;
@@ -34,17 +53,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help, --version
+    return finish(app.exit(e));  // --help, --version
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return finish(app.exit(e));
     fmt::print(stderr, "mmudiff: {}\nRun 'mmudiff --help' for usage.\n", e.what());
-    return kExitBadInput;
-  } catch (const mmudiff::InputError& e) {
-    fmt::print(stderr, "mmudiff: {}\n", e.what());
-    return kExitBadInput;
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "mmudiff: {}\n", e.what());
+    return finish(kExitBadInput);
+  } catch (const std::exception& e) {
+    // The last line of defence: each command names the file it could not read or write, and
+    // this only turns what slipped past (std::bad_alloc, a filesystem_error) into one line and
+    // exit status 2 instead of an abort. A failed write to standard output (fmt throws
+    // "cannot write to file") is said to be one.
+    if (std::ferror(stdout))
+      fmt::print(stderr, "mmudiff: standard output: {}\n", e.what());
+    else
+      fmt::print(stderr, "mmudiff: {}\n", e.what());
     return kExitBadInput;
   }
-  return exit_code;
+  return finish(exit_code);
 }
