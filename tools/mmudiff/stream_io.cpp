@@ -44,10 +44,12 @@ std::string read_file(const std::string& path) {
     throw InputError(fmt::format("{}: is a directory, not a stream file", path));
   const std::string too_large =
       fmt::format("{}: larger than {} bytes; not an operation stream", path, kMaxInputBytes);
-  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxInputBytes)
-    throw InputError(too_large);
-  // Read until the end, whatever the file claims its size to be (devices and pipes say 0).
   std::string bytes;
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > kMaxInputBytes) throw InputError(too_large);
+    bytes.reserve(static_cast<size_t>(st.st_size));  // one buffer, not a doubling series
+  }
+  // Read until the end, whatever the file claims its size to be (devices and pipes say 0).
   char buffer[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
