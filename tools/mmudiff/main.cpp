@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/stream_io.h"
 
 namespace {
 
@@ -30,13 +31,15 @@ int finish(int exit_code) {
 int main(int argc, char** argv) {
   using namespace mmudiff::cli;
   CLI::App app{
-      "mmudiff runs the same stage-2 page-table operations through independent backends (the real\n"
-      "Linux 6.1 arm64 pgtable.c, a generic walker, a shadow-MMU-style implementation) and checks\n"
-      "that they build identical tables, return identical codes and cause the same TLB and cache\n"
-      "maintenance.\n\n"
-      "Operation streams are .mmu text (one operation a line; see corpus/seeds/) or the compact\n"
-      "binary form the fuzzers use. Exit status: 0 all agree, 1 divergence or finding, 2 bad "
-      "input.",
+      fmt::format(
+          "mmudiff runs the same stage-2 page-table operations through independent backends (the "
+          "real\nLinux 6.1 arm64 pgtable.c, a generic walker, a shadow-MMU-style implementation) "
+          "and checks\nthat they build identical tables, return identical codes and cause the "
+          "same TLB and cache\nmaintenance.\n\n"
+          "Operation streams are .mmu text (one operation a line; see corpus/seeds/) or the "
+          "compact\nbinary form the fuzzers use, {} MiB at most. Exit status: 0 all agree, 1 "
+          "divergence or finding,\n2 bad input or an output that could not be written.",
+          kMaxInputBytes >> 20),
       "mmudiff"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mmudiff 0.1.0");
