@@ -55,13 +55,19 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(tmp, "cannot write");
-  write_all(fd, bytes, tmp);
-  if (::fsync(fd) != 0) {
+  try {
+    write_all(fd, bytes, tmp);
+    if (::fsync(fd) != 0) {
+      ::close(fd);
+      fail(tmp, "cannot sync");
+    }
     ::close(fd);
-    fail(tmp, "cannot sync");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename into place");
+  } catch (...) {
+    // A write that fails (a full disk, a PATH that is a directory) leaves no temporary file.
+    ::unlink(tmp.c_str());
+    throw;
   }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename into place");
   sync_directory_of(path);
 }
 

@@ -20,23 +20,7 @@ using mmudiff::testing::run_cli;
 
 namespace fs = std::filesystem;
 
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("mmudiff_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  fs::path dir_;
-};
+class CliTest : public mmudiff::testing::CliScratch {};
 
 TEST_F(CliTest, RunOfAgreeingStreamExitsZeroAndPrintsEveryOracle) {
   std::string f = write("ok.mmu",

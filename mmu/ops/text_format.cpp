@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "mmu/ops/text_format.h"
 
+#include <array>
 #include <charconv>
 #include <vector>
 
@@ -18,16 +19,38 @@ struct LineError {
   std::string message;
 };
 
-std::vector<std::string_view> split_words(std::string_view line) {
-  std::vector<std::string_view> words;
+// The longest line an operation takes is map's 7 words (map ADDR SIZE pa= prot= sw= mc=). A line
+// keeps at most one word more: any 8 words hold an error parse_line reports (an extra value, an
+// operand given twice or one the operation has not), so a longer line fails on words it has,
+// and a line of millions of words costs no memory.
+constexpr size_t kMaxLineWords = 8;
+
+struct Words {
+  std::array<std::string_view, kMaxLineWords> word;
+  size_t count = 0;
+  const std::string_view& operator[](size_t i) const { return word[i]; }
+  size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+};
+
+Words split_words(std::string_view line) {
+  Words words;
   size_t i = 0;
-  while (i < line.size()) {
+  while (i < line.size() && words.count < kMaxLineWords) {
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
     size_t start = i;
     while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
+    if (i > start) words.word[words.count++] = line.substr(start, i - start);
   }
   return words;
+}
+
+// An error message quotes at most this much of a word from the input: a line may be megabytes.
+constexpr size_t kMaxQuoted = 64;
+
+std::string excerpt(std::string_view word) {
+  if (word.size() <= kMaxQuoted) return std::string(word);
+  return fmt::format("{}... ({} bytes)", word.substr(0, kMaxQuoted), word.size());
 }
 
 uint64_t parse_number(std::string_view word, std::string_view what) {
@@ -56,34 +79,29 @@ uint64_t parse_number(std::string_view word, std::string_view what) {
     }
     if (shift) digits.remove_suffix(1);
   }
-  int base = 10;
-  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
-    base = 16;
-    digits.remove_prefix(2);
-  }
   uint64_t value = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-  if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size())
+  std::errc ec = parse_plain_number(digits, &value);
+  if (ec == std::errc::invalid_argument)
     throw LineError{
         fmt::format("{} '{}' is not a number (decimal or 0x hex, optionally with a "
                     "K, M, G or T suffix)",
-                    what, word)};
+                    what, excerpt(word))};
   if (ec == std::errc::result_out_of_range || (shift && (value >> (64 - shift)) != 0))
-    throw LineError{fmt::format("{} '{}' does not fit in 64 bits", what, word)};
+    throw LineError{fmt::format("{} '{}' does not fit in 64 bits", what, excerpt(word))};
   return value << shift;
 }
 
 uint64_t parse_bounded(std::string_view word, std::string_view what, uint64_t lo, uint64_t hi) {
   uint64_t v = parse_number(word, what);
   if (v < lo || v > hi)
-    throw LineError{fmt::format("{} {} is out of range {}..{}", what, word, lo, hi)};
+    throw LineError{fmt::format("{} {} is out of range {}..{}", what, excerpt(word), lo, hi)};
   return v;
 }
 
 bool parse_flag(std::string_view word, std::string_view what) {
   if (word == "0" || word == "no" || word == "false") return false;
   if (word == "1" || word == "yes" || word == "true") return true;
-  throw LineError{fmt::format("{} must be 0 or 1, not '{}'", what, word)};
+  throw LineError{fmt::format("{} must be 0 or 1, not '{}'", what, excerpt(word))};
 }
 
 uint64_t parse_prot_letters(std::string_view word) {
@@ -108,9 +126,9 @@ uint64_t parse_prot_letters(std::string_view word) {
         continue;
       default:
         throw LineError{
-            fmt::format("prot '{}' has '{}'; use the letters r, w, x, d or -", word, c)};
+            fmt::format("prot '{}' has '{}'; use the letters r, w, x, d or -", excerpt(word), c)};
     }
-    if (p & b) throw LineError{fmt::format("prot '{}' repeats '{}'", word, c)};
+    if (p & b) throw LineError{fmt::format("prot '{}' repeats '{}'", excerpt(word), c)};
     p |= b;
   }
   return p;
@@ -120,7 +138,8 @@ ForcePte parse_force_pte(std::string_view word) {
   if (word == "never") return ForcePte::Never;
   if (word == "always") return ForcePte::Always;
   if (word == "device") return ForcePte::Device;
-  throw LineError{fmt::format("force_pte must be never, always or device, not '{}'", word)};
+  throw LineError{
+      fmt::format("force_pte must be never, always or device, not '{}'", excerpt(word))};
 }
 
 const char* force_pte_name(ForcePte f) {
@@ -165,11 +184,11 @@ std::string all_op_names() {
   return names;
 }
 
-Op parse_line(const std::vector<std::string_view>& words) {
+Op parse_line(const Words& words) {
   Op op;
   if (!op_kind_from_name(words[0], &op.kind))
-    throw LineError{
-        fmt::format("unknown operation '{}'; the operations are {}", words[0], all_op_names())};
+    throw LineError{fmt::format("unknown operation '{}'; the operations are {}", excerpt(words[0]),
+                                all_op_names())};
   OpShape shape = op_shape(op.kind);
   size_t positional = (takes_addr(op.kind) ? 1 : 0) + (shape.size ? 1 : 0);
 
@@ -182,7 +201,7 @@ Op parse_line(const std::vector<std::string_view>& words) {
       throw LineError{
           fmt::format("'{}' comes after the key=value operand '{}'; positional values "
                       "come first: {}",
-                      words[i], words[first_key], usage(op.kind))};
+                      excerpt(words[i]), excerpt(words[first_key]), usage(op.kind))};
   }
   size_t given = first_key - 1;
   if (given < positional)
@@ -190,7 +209,7 @@ Op parse_line(const std::vector<std::string_view>& words) {
         fmt::format("{} is missing {}: {}", words[0], kPositionalNames[given], usage(op.kind))};
   if (given > positional)
     throw LineError{
-        fmt::format("unexpected value '{}': {}", words[1 + positional], usage(op.kind))};
+        fmt::format("unexpected value '{}': {}", excerpt(words[1 + positional]), usage(op.kind))};
   if (takes_addr(op.kind)) op.addr = parse_number(words[1], "address");
   if (shape.size) op.size = parse_number(words[2], "size");
   if (shape.memcache) op.memcache = kDefaultMemcache;
@@ -200,11 +219,11 @@ Op parse_line(const std::vector<std::string_view>& words) {
     std::string_view w = words[i];
     size_t eq = w.find('=');
     std::string_view key = w.substr(0, eq), value = w.substr(eq + 1);
-    if (key.empty()) throw LineError{fmt::format("'{}' has no key before '='", w)};
+    if (key.empty()) throw LineError{fmt::format("'{}' has no key before '='", excerpt(w))};
     for (auto s : seen)
-      if (s == key) throw LineError{fmt::format("'{}' is given twice", key)};
+      if (s == key) throw LineError{fmt::format("'{}' is given twice", excerpt(key))};
     seen.push_back(key);
-    if (value.empty()) throw LineError{fmt::format("'{}' has no value after '='", key)};
+    if (value.empty()) throw LineError{fmt::format("'{}' has no value after '='", excerpt(key))};
     if (shape.config && key == "ia") {
       op.config.ia_bits = static_cast<uint8_t>(
           parse_bounded(value, "ia", arm64s2::kMinIaBits, arm64s2::kMaxIaBits));
@@ -229,13 +248,26 @@ Op parse_line(const std::vector<std::string_view>& words) {
     } else if (shape.owner && key == "owner") {
       op.owner = static_cast<uint8_t>(parse_bounded(value, "owner", 0, 255));
     } else {
-      throw LineError{fmt::format("{} has no operand '{}': {}", words[0], key, usage(op.kind))};
+      throw LineError{
+          fmt::format("{} has no operand '{}': {}", words[0], excerpt(key), usage(op.kind))};
     }
   }
   return op;
 }
 
 }  // namespace
+
+std::errc parse_plain_number(std::string_view text, uint64_t* value) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    text.remove_prefix(2);
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value, base);
+  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size())
+    return std::errc::invalid_argument;
+  return ec;
+}
 
 Stream parse_text(std::string_view text, std::string_view filename) {
   // A UTF-8 byte-order mark, as some editors write, is not binary data.

@@ -36,6 +36,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "mmu/ops/op.h"
 
@@ -49,6 +50,11 @@ class InputError : public std::runtime_error {
 
 // Throws InputError("FILE:LINE: what is wrong"), for the first wrong line.
 Stream parse_text(std::string_view text, std::string_view filename);
+
+// A number as .mmu writes it before any K/M/G/T suffix: decimal or 0x hex digits, the whole of
+// TEXT, no sign or space. std::errc{} with *VALUE set; std::errc::invalid_argument for anything
+// else; std::errc::result_out_of_range for more than 64 bits (never wrapped or clamped).
+std::errc parse_plain_number(std::string_view text, uint64_t* value);
 
 std::string format_op(const Op& op);
 std::string format_stream(const Stream& stream);

@@ -7,6 +7,7 @@
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/stream_io.h"
 
 namespace mmudiff::cli {
@@ -22,6 +23,7 @@ void emit(const std::string& output, const std::string& bytes) {
   if (output.empty() || output == "-") {
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
   } else {
+    check_output_file(output);
     write_file_atomic(output, bytes);
   }
 }

@@ -3,7 +3,6 @@
 // its result and time and one summary line; exit 0 only when every proof holds. --emit-seeds
 // writes the proofs' boundary inputs as .mmu seeds instead.
 #include <chrono>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +13,9 @@
 #include "models/seeds.h"
 #include "reports/proofs_json.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/number_option.h"
+#include "tools/mmudiff/output_path.h"
+#include "tools/mmudiff/stream_io.h"
 
 namespace mmudiff::cli {
 
@@ -39,6 +41,7 @@ void add_prove_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--emit-seeds", args->emit_seeds,
                   "write the proofs' boundary inputs as .mmu seeds into DIR and exit");
   cmd->add_option("--timeout-ms", args->timeout_ms, "Z3 time limit per query")
+      ->transform(strict_unsigned())
       ->check(CLI::Range(1u, 600000u));
   cmd->callback([args, exit_code] {
     if (args->format != kDefaultFormatName) {
@@ -57,6 +60,9 @@ void add_prove_command(CLI::App& app, int* exit_code) {
       }
       plant = p->id;
     }
+    // Where the results go is checked before the proofs take their seconds.
+    if (!args->json_path.empty()) check_output_file(args->json_path);
+    if (!args->emit_seeds.empty()) prepare_output_directory(args->emit_seeds);
     models::Solver solver(args->timeout_ms);
     if (!args->emit_seeds.empty()) {
       for (const std::string& path : models::write_seeds(solver, args->emit_seeds))
@@ -96,13 +102,8 @@ void add_prove_command(CLI::App& app, int* exit_code) {
 
     if (!args->json_path.empty()) {
       nlohmann::json j = proofs_json(args->format, args->plant, results, total_ms);
-      std::ofstream out(args->json_path, std::ios::trunc);
-      out << j.dump(2) << '\n';
-      if (!out) {
-        fmt::print(stderr, "mmudiff: prove: cannot write {}\n", args->json_path);
-        *exit_code = kExitBadInput;
-        return;
-      }
+      // Whole or not at all; a failed write throws InputError naming the file.
+      write_file_atomic(args->json_path, j.dump(2) + '\n');
     }
     *exit_code = failed == 0 && unknown == 0 ? kExitAgree : kExitFinding;
   });

@@ -12,6 +12,7 @@
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/op_timeout_option.h"
+#include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
@@ -60,6 +61,8 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
       "also write a run directory (run.json, corpus/, findings/) for 'mmudiff report'");
   add_op_timeout_option(repro, &rargs->op_timeout);
   repro->callback([rargs, exit_code] {
+    // A bad --out is refused before the replay, not after it.
+    if (!rargs->out.empty()) prepare_output_directory(rargs->out);
     HarnessOptions options = repro_options(*rargs, "repro");
     Stream stream = load_stream(rargs->file);
     fmt::print("{}# {} as .mmu text\n{}", plant_banner(options.plant), rargs->file,
@@ -90,6 +93,8 @@ void add_repro_commands(CLI::App& app, int* exit_code) {
     // The same options as repro, tables compared after every operation: the finding kept is the
     // one repro reports first, so the reproducer replays to the verdict its "# expect:" names.
     HarnessOptions options = repro_options(*margs, "minimize");
+    // Refused before the first of many runs, not when the first improvement is written.
+    check_output_file(margs->output);
     Stream stream = load_stream(margs->file);
     // Every candidate in a child: a crash or a hang is a finding to keep, not the end.
     StreamRunner runner = [iso = isolation(*margs)](const Stream& s, const HarnessOptions& o) {

@@ -11,6 +11,7 @@
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/op_timeout_option.h"
+#include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/report_text.h"
 #include "tools/mmudiff/stream_io.h"
@@ -57,6 +58,8 @@ void add_run_command(CLI::App& app, int* exit_code) {
                   "also write a run directory (run.json, corpus/, findings/) for 'mmudiff report'");
   add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
+    // A bad --out is refused before anything runs or is printed.
+    if (!args->out.empty()) prepare_output_directory(args->out);
     HarnessOptions options;
     options.backends = args->backends;
     options.check_every_op = args->every_op;

@@ -3,6 +3,7 @@
 // written as a .mmu reproducer before anything else happens.
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -14,7 +15,9 @@
 #include "oracles/isolated_run.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/number_option.h"
 #include "tools/mmudiff/op_timeout_option.h"
+#include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/stream_io.h"
 
@@ -39,9 +42,13 @@ void add_soak_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<SoakArgs>();
   auto* cmd = app.add_subcommand(
       "soak", "Run random operation streams through the backends (no fuzzing engine needed)");
-  cmd->add_option("-n,--streams", args->streams, "how many streams (default 10000)");
-  cmd->add_option("--seed", args->seed, "random seed; the same seed gives the same streams");
+  cmd->add_option("-n,--streams", args->streams, "how many streams (default 10000)")
+      ->transform(strict_unsigned())
+      ->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()));
+  cmd->add_option("--seed", args->seed, "random seed; the same seed gives the same streams")
+      ->transform(strict_unsigned());
   cmd->add_option("--max-ops", args->max_ops, "operations per stream, at most (default 64)")
+      ->transform(strict_unsigned())
       ->check(CLI::Range(size_t{1}, kMaxStreamOps));
   cmd->add_option("--out", args->out, "directory for findings (default soak-findings)");
   cmd->add_flag("--every-op", args->every_op, "compare tables after every operation (slower)");
@@ -49,6 +56,8 @@ void add_soak_command(CLI::App& app, int* exit_code) {
   add_plant_option(cmd, &args->plant);
   add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
+    // Checked before the first stream: a finding is never lost for want of a directory.
+    bool created_out = prepare_output_directory(args->out);
     HarnessOptions options;
     options.backends = args->backends;
     options.check_every_op = args->every_op;
@@ -87,7 +96,6 @@ void add_soak_command(CLI::App& app, int* exit_code) {
         StreamReport localised;
         if (!is_crash_finding(w)) localised = run_isolated(stream, localise, isolation).report;
         const Finding& first = localised.worst() ? *localised.worst() : w;
-        std::filesystem::create_directories(args->out);
         std::string name = w.signature();
         for (auto& c : name)
           if (c == '/') c = '-';
@@ -106,6 +114,9 @@ void add_soak_command(CLI::App& app, int* exit_code) {
         args->streams, ops, fmt::join(names, ", "), secs, double(args->streams) / secs, args->seed);
     fmt::print("soak: {} with findings in {} distinct signatures, {} refused by the memory bound\n",
                with_findings, by_signature.size(), refused);
+    // A soak without findings leaves no empty directory behind.
+    std::error_code ignored;
+    if (created_out && by_signature.empty()) std::filesystem::remove(args->out, ignored);
     *exit_code = with_findings ? kExitFinding : kExitAgree;
   });
 }

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "oracles/isolated_run.h"
+#include "tools/mmudiff/number_option.h"
 
 namespace mmudiff::cli {
 
@@ -16,6 +17,7 @@ inline CLI::Option* add_op_timeout_option(CLI::App* cmd, double* seconds) {
       ->add_option("--op-timeout", *seconds,
                    "seconds one backend operation may take before it is reported as a hang "
                    "(default 5)")
+      ->check(finite_decimal())
       ->check(CLI::Range(0.05, 86400.0));
 }
 
