@@ -118,16 +118,17 @@ TEST_F(CampaignTest, BadFlagsExitTwoWithOneLine) {
   fs::create_directories(dir_);
   std::ofstream(dir_ / "file") << "x";
   fs::create_symlink(dir_ / "loop", dir_ / "loop");
-  for (const std::string& args :
-       {std::string("campaign --time 5"), "campaign --engine honggfuzz" + out,
-        "campaign --jobs 0" + out, "campaign --time 0" + out, "campaign --jobs -1" + out,
-        "campaign --jobs 1000" + out, "campaign --jobs 99999999999999999999" + out,
-        "campaign --time -5" + out, "campaign --time 99999999999999999999" + out,
-        "campaign --out " + (dir_ / "file").string(),
-        "campaign --out " + (dir_ / "loop" / "run").string(), "campaign --out /proc/mmudiff-run",
-        "campaign --plant no-such-plant" + out, "campaign --backends nosuch" + out,
-        "campaign --backends linux61 --plant walker-pa-cursor-drift" + out,
-        "campaign --fuzzer-dir /nonexistent/mmudiff" + out}) {
+  for (const std::string& args : std::initializer_list<std::string>{
+           std::string("campaign --time 5"), "campaign --engine honggfuzz" + out,
+           "campaign --jobs 0" + out, "campaign --time 0" + out, "campaign --jobs -1" + out,
+           "campaign --jobs 1000" + out, "campaign --jobs 99999999999999999999" + out,
+           "campaign --time -5" + out, "campaign --time 99999999999999999999" + out,
+           "campaign --out " + (dir_ / "file").string(),
+           "campaign --out " + (dir_ / "loop" / "run").string(),
+           std::string("campaign --out /proc/mmudiff-run"), "campaign --plant no-such-plant" + out,
+           "campaign --backends nosuch" + out,
+           "campaign --backends linux61 --plant walker-pa-cursor-drift" + out,
+           "campaign --fuzzer-dir /nonexistent/mmudiff" + out}) {
     Result r = run_cli(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("mmudiff: ", 0), 0u) << args << "\n" << r.out;
@@ -303,7 +304,11 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
   ASSERT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "the first campaign did not survive the second";
   EXPECT_EQ(read_json(run / "run.json"), before);
 
-  std::string fuzz_dir = engine == "afl" ? MMUDIFF_AFL_BUILD_DIR : MMUDIFF_LIBFUZZER_BUILD_DIR;
+  // Where the campaign takes its engines from (tools/mmudiff/campaign_workers.h fuzz_build_dir).
+  const char* env = std::getenv(engine == "afl" ? "MMUDIFF_AFL_DIR" : "MMUDIFF_LIBFUZZER_DIR");
+  std::string fuzz_dir = env && *env ? std::string(env)
+                                     : std::string(MMUDIFF_SOURCE_DIR) + "/build/" +
+                                           (engine == "afl" ? "afl" : "fuzz") + "/fuzz";
   ASSERT_FALSE(processes_naming(fuzz_dir).empty()) << "no engine ran";
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
