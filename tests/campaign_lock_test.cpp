@@ -12,23 +12,15 @@
 #include <string>
 
 #include "mmu/ops/text_format.h"
+#include "tests/cli_runner.h"
 
 namespace mmudiff::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CampaignLock : public ::testing::Test {
+class CampaignLock : public mmudiff::testing::CliScratch {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("mmudiff_lock_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   // The message RunDirectoryLock(dir) throws, "" if it locks.
   static std::string refusal(const fs::path& dir) {
     try {
@@ -38,12 +30,10 @@ class CampaignLock : public ::testing::Test {
       return e.what();
     }
   }
-
-  fs::path root_;
 };
 
 TEST_F(CampaignLock, ASecondLockOnTheSameDirectoryIsRefusedUntilTheFirstEnds) {
-  fs::path run = root_ / "run";
+  fs::path run = dir_ / "run";
   std::optional<RunDirectoryLock> first;
   first.emplace(run);
   EXPECT_TRUE(fs::is_directory(run / ".work"));
@@ -54,15 +44,15 @@ TEST_F(CampaignLock, ASecondLockOnTheSameDirectoryIsRefusedUntilTheFirstEnds) {
   EXPECT_EQ(second.find('\n'), std::string::npos) << second;
   EXPECT_EQ(second.rfind(run.string(), 0), 0u) << second;
   // Another directory is not locked by it.
-  EXPECT_EQ(refusal(root_ / "other"), "");
+  EXPECT_EQ(refusal(dir_ / "other"), "");
   first.reset();
   EXPECT_EQ(refusal(run), "");
 }
 
 TEST_F(CampaignLock, PathsThatCannotBeARunDirectoryAreRefusedInOneLine) {
-  fs::path file = root_ / "file";
+  fs::path file = dir_ / "file";
   std::ofstream(file) << "x";
-  fs::path loop = root_ / "loop";
+  fs::path loop = dir_ / "loop";
   fs::create_symlink(loop, loop);
   for (const fs::path& bad : {file, loop / "run", fs::path("/proc/mmudiff-run"),
                               fs::path("/proc/self/fd/run"), fs::path("/sys/mmudiff")}) {

@@ -338,13 +338,15 @@ int run_campaign(const CampaignArgs& a) {
       records[i].end(WorkerState::Finished, elapsed(), 0);
   }
   sample(true);
+  // The time the engines ran: what the rate is over (storing the findings and AFL++'s queues,
+  // which follows, can take seconds).
+  double secs = elapsed();
   scan();
   if (engine == Engine::Afl) collect_afl_queues(layout.work / "afl-sync", layout.corpus);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   sigaction(SIGPIPE, &old_pipe, nullptr);
 
-  double secs = elapsed();
   run["ended"] = rundir::utc_timestamp(std::chrono::system_clock::now());
   run["status"] = interrupted ? "interrupted" : "finished";
   run["executions"] = previous_execs + totals.execs;
