@@ -240,6 +240,42 @@ std::vector<std::string> processes_naming(const std::string& needle) {
   return found;
 }
 
+// A worker that dies is said at once and never claimed: a fuzz build whose ASan+UBSan target is
+// broken (a script that fails at once) beside the real plain target.
+TEST_F(CampaignTest, AWorkerThatDiesIsReportedAtOnceAndInRunJson) {
+  fs::path real = fs::path(MMUDIFF_SOURCE_DIR) / "build/fuzz/fuzz";
+  if (const char* env = std::getenv("MMUDIFF_LIBFUZZER_DIR"); env && *env) real = env;
+  fs::path fake = dir_ / "fuzz";
+  fs::create_directories(fake);
+  for (const char* name : {"stream_fuzzer", "seeds", "regressions", "mmudiff.dict"})
+    fs::create_symlink(real / name, fake / name);
+  std::ofstream(fake / "stream_fuzzer_asan")
+      << "#!/bin/sh\necho 'sanitizer runtime missing'\nexit 3\n";
+  fs::permissions(fake / "stream_fuzzer_asan", fs::perms::owner_all);
+  fs::path run = dir_ / "run";
+  Result r = run_cli("campaign --engine libfuzzer --time 8 --jobs 2 --fuzzer-dir " + fake.string() +
+                     " --out " + run.string());
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  size_t said = r.out.find("worker asan (asan) stopped early (exit 3); its log ends:");
+  ASSERT_NE(said, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sanitizer runtime missing", said), std::string::npos) << r.out;
+  // At once: before the first progress line after the start.
+  EXPECT_LT(said, r.out.find("[    5 s]")) << r.out;
+  EXPECT_NE(r.out.find("DIED"), std::string::npos) << r.out;
+  auto workers = read_json(run / "run.json").at("workers");
+  ASSERT_EQ(workers.size(), 2u);
+  for (const auto& w : workers) {
+    if (w.at("name") == "asan") {
+      EXPECT_EQ(w.at("status"), "died");
+      EXPECT_EQ(w.at("exit"), "exit 3");
+      EXPECT_EQ(w.at("executions"), 0);
+    } else {
+      EXPECT_EQ(w.at("status"), "finished");
+      EXPECT_GT(w.at("executions").get<uint64_t>(), 0u);
+    }
+  }
+}
+
 class CampaignEngineTest : public CampaignTest,
                            public ::testing::WithParamInterface<const char*> {};
 
