@@ -327,7 +327,25 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
             "--jobs", "2", "--out", run.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::seconds(7));
+  // A failed assertion must not leave the campaign running (killing a reaped pid is harmless
+  // only while it is not reused, so this is for the failure paths).
+  struct KillOnFailure {
+    pid_t pid;
+    ~KillOnFailure() {
+      if (::testing::Test::HasFailure()) ::kill(pid, SIGKILL);
+    }
+  } kill_on_failure{pid};
+  // Until the engines have recorded executions (on a busy machine AFL++ may take a while to
+  // calibrate), so that the killed campaign leaves a count to reconcile.
+  auto waited = std::chrono::steady_clock::now();
+  for (bool counted = false; !counted;) {
+    ASSERT_LT(std::chrono::steady_clock::now() - waited, std::chrono::seconds(60))
+        << "the engines recorded no executions";
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::ifstream progress(run / "progress.jsonl");
+    for (std::string line; std::getline(progress, line);)
+      counted = counted || nlohmann::json::parse(line).at("execs").get<uint64_t>() > 0;
+  }
   auto before = read_json(run / "run.json");
 
   Result second = run_cli("campaign --engine " + engine + " --time 5 --out " + run.string());
