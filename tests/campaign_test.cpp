@@ -327,14 +327,16 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
             "--jobs", "2", "--out", run.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  // A failed assertion must not leave the campaign running (killing a reaped pid is harmless
-  // only while it is not reused, so this is for the failure paths).
-  struct KillOnFailure {
+  // A failed assertion must not leave the campaign running.
+  struct KillUnlessReaped {
     pid_t pid;
-    ~KillOnFailure() {
-      if (::testing::Test::HasFailure()) ::kill(pid, SIGKILL);
+    bool reaped = false;
+    ~KillUnlessReaped() {
+      if (reaped) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
     }
-  } kill_on_failure{pid};
+  } campaign{pid};
   // Until the engines have recorded executions (on a busy machine AFL++ may take a while to
   // calibrate), so that the killed campaign leaves a count to reconcile.
   auto waited = std::chrono::steady_clock::now();
@@ -366,6 +368,7 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
   ASSERT_FALSE(processes_naming(fuzz_dir).empty()) << "no engine ran";
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
+  campaign.reaped = true;
   std::vector<std::string> left;
   for (int i = 0; i < 30; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
