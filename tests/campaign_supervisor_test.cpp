@@ -2,7 +2,8 @@
 // The engines die with the campaign (tools/mmudiff/campaign_supervisor.cpp): a stand-in campaign
 // starts a stand-in engine in its own process group, which starts a child in a session of its
 // own (as AFL++ starts its target) and a child in its group (as libFuzzer's fork mode does);
-// the stand-in campaign then dies by SIGKILL, and both children must die with it.
+// the stand-in campaign then dies by SIGKILL, and both children must die with it -- even while
+// a fork of the campaign (as its isolated replay) keeps the supervisor's pipe open.
 #include "tools/mmudiff/campaign_supervisor.h"
 
 #include <gtest/gtest.h>
@@ -68,14 +69,24 @@ TEST(CampaignSupervisor, KillingTheCampaignKillsTheEnginesDescendantsInAnySessio
     }
     ::setpgid(engine, engine);
     supervisor.watch(engine);
+    // As the campaign's isolated replay does: a fork without exec, which holds the write end
+    // of the supervisor's pipe, so that the pipe does not close when the campaign dies.
+    pid_t replay = ::fork();
+    if (replay == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    std::ofstream(dir / "replay") << replay << "\n";
     ::pause();  // until the test kills it
     ::_exit(0);
   }
   pid_t in_group = read_pid(dir / "in_group");
   pid_t own_session = read_pid(dir / "own_session");
+  pid_t replay = read_pid(dir / "replay");
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(in_group > 0 && alive(in_group));
   ASSERT_TRUE(own_session > 0 && alive(own_session));
+  ASSERT_GT(replay, 0);
   // Give the supervisor time to see the children (it looks every few hundred milliseconds).
   std::this_thread::sleep_for(std::chrono::seconds(1));
   ::kill(campaign, SIGKILL);
@@ -88,6 +99,7 @@ TEST(CampaignSupervisor, KillingTheCampaignKillsTheEnginesDescendantsInAnySessio
   // Nothing of this test may outlive it, pass or fail.
   ::kill(in_group, SIGKILL);
   ::kill(own_session, SIGKILL);
+  ::kill(replay, SIGKILL);
 }
 
 TEST(CampaignSupervisor, AnEngineTheCampaignForgotIsLeftAlone) {

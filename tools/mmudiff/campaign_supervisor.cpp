@@ -108,7 +108,7 @@ class Descendants {
 };
 
 // The supervisor itself, in a fork of the single-threaded campaign.
-[[noreturn]] void supervise(int from_campaign) {
+[[noreturn]] void supervise(int from_campaign, pid_t campaign) {
   // Signals meant for the campaign (Ctrl-C reaches its whole group) must not end the
   // supervisor first: it ends when the pipe closes, and not before.
   signal(SIGINT, SIG_IGN);
@@ -136,6 +136,10 @@ class Descendants {
     int ready = poll(&p, 1, kSnapshotMs);
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) {
+      // The pipe closes only when every copy of its write end is closed, and a child the
+      // campaign forked without exec (an isolated replay) holds one: a campaign that died is
+      // also told by this process being handed to another parent.
+      if (getppid() != campaign) break;
       descendants.look(groups);
       continue;
     }
@@ -155,6 +159,7 @@ class Descendants {
 
 EngineSupervisor::EngineSupervisor() {
   int fds[2];
+  pid_t campaign = getpid();
   if (pipe2(fds, O_CLOEXEC) != 0)
     throw std::runtime_error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
   pid_t pid = fork();
@@ -167,7 +172,7 @@ EngineSupervisor::EngineSupervisor() {
   }
   if (pid == 0) {
     close(fds[1]);
-    supervise(fds[0]);
+    supervise(fds[0], campaign);
   }
   close(fds[0]);
   pid_ = pid;
