@@ -15,9 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -113,12 +115,20 @@ TEST_F(CampaignTest, ListPlantsPrintsEveryPlantOnALineNameFirst) {
 
 TEST_F(CampaignTest, BadFlagsExitTwoWithOneLine) {
   std::string out = " --out " + (dir_ / "run").string();
-  for (const std::string& args :
-       {std::string("campaign --time 5"), "campaign --engine honggfuzz" + out,
-        "campaign --jobs 0" + out, "campaign --time 0" + out,
-        "campaign --plant no-such-plant" + out, "campaign --backends nosuch" + out,
-        "campaign --backends linux61 --plant walker-pa-cursor-drift" + out,
-        "campaign --fuzzer-dir /nonexistent/mmudiff" + out}) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "file") << "x";
+  fs::create_symlink(dir_ / "loop", dir_ / "loop");
+  for (const std::string& args : std::initializer_list<std::string>{
+           std::string("campaign --time 5"), "campaign --engine honggfuzz" + out,
+           "campaign --jobs 0" + out, "campaign --time 0" + out, "campaign --jobs -1" + out,
+           "campaign --jobs 1000" + out, "campaign --jobs 99999999999999999999" + out,
+           "campaign --time -5" + out, "campaign --time 99999999999999999999" + out,
+           "campaign --out " + (dir_ / "file").string(),
+           "campaign --out " + (dir_ / "loop" / "run").string(),
+           std::string("campaign --out /proc/mmudiff-run"), "campaign --plant no-such-plant" + out,
+           "campaign --backends nosuch" + out,
+           "campaign --backends linux61 --plant walker-pa-cursor-drift" + out,
+           "campaign --fuzzer-dir /nonexistent/mmudiff" + out}) {
     Result r = run_cli(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("mmudiff: ", 0), 0u) << args << "\n" << r.out;
@@ -199,5 +209,194 @@ TEST_F(CampaignTest, InterruptStopsTheEnginesAndMarksTheRunInterrupted) {
     EXPECT_EQ(args.find(run.string()), std::string::npos) << p.path() << ": " << args;
   }
 }
+
+// The engines' own count of what a worker ran: libFuzzer's last status line, AFL++'s fuzzer_stats
+// (rewritten as it exits).
+uint64_t engine_count(const fs::path& run, const nlohmann::json& worker,
+                      const std::string& engine) {
+  std::string name = worker.at("name");
+  std::ifstream in(engine == "afl" ? run / ".work/afl-sync" / name / "fuzzer_stats"
+                                   : run / ".work" / name / "engine.log");
+  uint64_t count = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    unsigned long long n = 0;
+    if (engine == "afl" ? std::sscanf(line.c_str(), "execs_done : %llu", &n) == 1
+                        : std::sscanf(line.c_str(), "#%llu: cov:", &n) == 1)
+      count = n;
+  }
+  return count;
+}
+
+// Every process whose command line names `needle`.
+std::vector<std::string> processes_naming(const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& p : fs::directory_iterator("/proc")) {
+    std::ifstream cmdline(p.path() / "cmdline", std::ios::binary);
+    std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (args.find(needle) != std::string::npos && p.path().filename() != std::to_string(getpid()))
+      found.push_back(p.path().filename().string() + ": " + args);
+  }
+  return found;
+}
+
+// A worker that dies is said at once and never claimed: a fuzz build whose ASan+UBSan target is
+// broken (a script that fails at once) beside the real plain target.
+TEST_F(CampaignTest, AWorkerThatDiesIsReportedAtOnceAndInRunJson) {
+  fs::path real = fs::path(MMUDIFF_SOURCE_DIR) / "build/fuzz/fuzz";
+  if (const char* env = std::getenv("MMUDIFF_LIBFUZZER_DIR"); env && *env) real = env;
+  fs::path fake = dir_ / "fuzz";
+  fs::create_directories(fake);
+  for (const char* name : {"stream_fuzzer", "seeds", "regressions", "mmudiff.dict"})
+    fs::create_symlink(real / name, fake / name);
+  std::ofstream(fake / "stream_fuzzer_asan")
+      << "#!/bin/sh\necho 'sanitizer runtime missing'\nexit 3\n";
+  fs::permissions(fake / "stream_fuzzer_asan", fs::perms::owner_all);
+  fs::path run = dir_ / "run";
+  Result r = run_cli("campaign --engine libfuzzer --time 8 --jobs 2 --fuzzer-dir " + fake.string() +
+                     " --out " + run.string());
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  size_t said = r.out.find("worker asan (asan) stopped early (exit 3); its log ends:");
+  ASSERT_NE(said, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sanitizer runtime missing", said), std::string::npos) << r.out;
+  // At once: before the first progress line after the start.
+  EXPECT_LT(said, r.out.find("[    5 s]")) << r.out;
+  EXPECT_NE(r.out.find("DIED"), std::string::npos) << r.out;
+  auto workers = read_json(run / "run.json").at("workers");
+  ASSERT_EQ(workers.size(), 2u);
+  for (const auto& w : workers) {
+    if (w.at("name") == "asan") {
+      EXPECT_EQ(w.at("status"), "died");
+      EXPECT_EQ(w.at("exit"), "exit 3");
+      EXPECT_EQ(w.at("executions"), 0);
+    } else {
+      EXPECT_EQ(w.at("status"), "finished");
+      EXPECT_GT(w.at("executions").get<uint64_t>(), 0u);
+    }
+  }
+}
+
+class CampaignEngineTest : public CampaignTest,
+                           public ::testing::WithParamInterface<const char*> {};
+
+// What a user reads is what the engines recorded: every worker ran (the ASan+UBSan one too), and
+// the campaign's executions are the sum of the engines' own final counts.
+TEST_P(CampaignEngineTest, EveryWorkerRunsAndTheCampaignCountsWhatTheEnginesRecorded) {
+  std::string engine = GetParam();
+  fs::path run = dir_ / "run";
+  Result r = run_cli("campaign --engine " + engine + " --time 12 --jobs 2 --out " + run.string());
+  ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
+  auto j = read_json(run / "run.json");
+  ASSERT_EQ(j.at("workers").size(), 2u) << j.dump(1);
+  uint64_t sum = 0;
+  std::set<std::string> kinds;
+  for (const auto& w : j.at("workers")) {
+    EXPECT_EQ(w.at("status"), "finished") << w.dump() << "\n" << r.out;
+    uint64_t own = engine_count(run, w, engine);
+    EXPECT_GT(own, 0u) << w.dump();
+    EXPECT_EQ(w.at("executions").get<uint64_t>(), own) << w.dump();
+    kinds.insert(w.at("kind").get<std::string>());
+    sum += own;
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"plain", "asan"}));
+  EXPECT_EQ(j.at("executions").get<uint64_t>(), sum);
+  EXPECT_NE(r.out.find(std::to_string(sum) + " executions ("), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("DIED"), std::string::npos) << r.out;
+  // The progress lines show a rate, which is not zero once the engines have reported.
+  std::ifstream progress(run / "progress.jsonl");
+  std::string line, last;
+  while (std::getline(progress, line)) last = line;
+  auto p = nlohmann::json::parse(last);
+  EXPECT_GT(p.at("execs_per_s").get<double>(), 0.0) << last;
+  EXPECT_GT(p.at("by_kind").at("asan").at("execs").get<uint64_t>(), 0u) << last;
+}
+
+// kill -9 of a campaign: a second campaign on its directory is refused while it runs, no engine
+// outlives it, and the next campaign there counts what the killed one's engines recorded.
+TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsThem) {
+  std::string engine = GetParam();
+  fs::path run = dir_ / "run";
+  fs::create_directories(dir_);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::FILE* f = std::freopen((dir_ / "out.txt").c_str(), "w", stdout);
+    (void)f;
+    ::dup2(STDOUT_FILENO, STDERR_FILENO);
+    ::execl(MMUDIFF_CLI, MMUDIFF_CLI, "campaign", "--engine", engine.c_str(), "--time", "120",
+            "--jobs", "2", "--out", run.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // A failed assertion must not leave the campaign running.
+  struct KillUnlessReaped {
+    pid_t pid;
+    bool reaped = false;
+    ~KillUnlessReaped() {
+      if (reaped) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } campaign{pid};
+  // Until the engines have recorded executions (on a busy machine AFL++ may take a while to
+  // calibrate), so that the killed campaign leaves a count to reconcile.
+  auto waited = std::chrono::steady_clock::now();
+  for (bool counted = false; !counted;) {
+    ASSERT_LT(std::chrono::steady_clock::now() - waited, std::chrono::seconds(60))
+        << "the engines recorded no executions";
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::ifstream progress(run / "progress.jsonl");
+    for (std::string line; std::getline(progress, line);)
+      counted = counted || nlohmann::json::parse(line).at("execs").get<uint64_t>() > 0;
+  }
+  auto before = read_json(run / "run.json");
+
+  Result second = run_cli("campaign --engine " + engine + " --time 5 --out " + run.string());
+  EXPECT_EQ(second.status, 2) << second.out;
+  EXPECT_NE(second.out.find("another campaign (pid " + std::to_string(pid) + ")"),
+            std::string::npos)
+      << second.out;
+  EXPECT_EQ(std::count(second.out.begin(), second.out.end(), '\n'), 1) << second.out;
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "the first campaign did not survive the second";
+  EXPECT_EQ(read_json(run / "run.json"), before);
+
+  // Where the campaign takes its engines from (tools/mmudiff/campaign_workers.h fuzz_build_dir).
+  const char* env = std::getenv(engine == "afl" ? "MMUDIFF_AFL_DIR" : "MMUDIFF_LIBFUZZER_DIR");
+  std::string fuzz_dir = env && *env ? std::string(env)
+                                     : std::string(MMUDIFF_SOURCE_DIR) + "/build/" +
+                                           (engine == "afl" ? "afl" : "fuzz") + "/fuzz";
+  ASSERT_FALSE(processes_naming(fuzz_dir).empty()) << "no engine ran";
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  campaign.reaped = true;
+  std::vector<std::string> left;
+  for (int i = 0; i < 30; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    left = processes_naming(fuzz_dir);
+    auto more = processes_naming(run.string());
+    left.insert(left.end(), more.begin(), more.end());
+    if (left.empty()) break;
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " processes outlived the campaign, first "
+                            << left.front();
+  EXPECT_EQ(read_json(run / "run.json").at("status"), "running");
+
+  Result again =
+      run_cli("campaign --engine " + engine + " --time 4 --jobs 2 --out " + run.string());
+  ASSERT_TRUE(again.status == 0 || again.status == 1) << again.out;
+  unsigned long long counted = 0;
+  size_t at = again.out.find("was killed: counted the ");
+  ASSERT_NE(at, std::string::npos) << again.out;
+  counted = std::strtoull(again.out.c_str() + at + 24, nullptr, 10);
+  EXPECT_GT(counted, 0u) << again.out;
+  auto j = read_json(run / "run.json");
+  EXPECT_EQ(j.at("status"), "finished");
+  EXPECT_EQ(j.at("killed_runs"), 1);
+  uint64_t this_run = 0;
+  for (const auto& w : j.at("workers")) this_run += w.at("executions").get<uint64_t>();
+  EXPECT_EQ(j.at("executions").get<uint64_t>(), counted + this_run);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CampaignEngineTest, ::testing::Values("libfuzzer", "afl"));
 
 }  // namespace

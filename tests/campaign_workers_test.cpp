@@ -95,5 +95,76 @@ TEST_F(CampaignWorkers, AflWithoutSeedsStartsFromOneEmptyTable) {
   EXPECT_FALSE(fs::exists(input / "empty-table"));
 }
 
+TEST_F(CampaignWorkers, AflSanitizerOptionsAreOnesAflAccepts) {
+  // AFL++ 4.04c refuses to start a target whose ASAN_OPTIONS lack symbolize=0.
+  WorkerPlanInput in{Engine::Afl, 2, 10, {}, "", true, true};
+  auto workers = plan_workers(in, build_, layout_);
+  ASSERT_EQ(workers.size(), 2u);
+  size_t asan = 0;
+  for (const auto& w : workers) {
+    if (!w.asan) continue;
+    ++asan;
+    EXPECT_STREQ(w.kind(), "asan");
+    const std::string& opts = w.env.at("ASAN_OPTIONS");
+    EXPECT_NE((":" + opts + ":").find(":symbolize=0:"), std::string::npos) << opts;
+  }
+  EXPECT_EQ(asan, 1u);
+}
+
+TEST_F(CampaignWorkers, AflProgressIsTheLargerOfItsStatsAndItsQueueNames) {
+  fs::path inst = layout_.work / "afl-sync" / "main";
+  fs::create_directories(inst / "queue");
+  WorkerSpec spec;
+  spec.stats_file = inst / "fuzzer_stats";
+  EXPECT_FALSE(read_progress(Engine::Afl, spec));
+  // fuzzer_stats as AFL++ writes it at the start; the queue has moved on since.
+  std::ofstream(spec.stats_file) << "start_time        : 1\nexecs_done        : 109\n"
+                                    "corpus_count      : 35\nedges_found       : 944\n";
+  for (const char* name : {"id:000000,time:0,execs:0,orig:a.bin",
+                           "id:000036,src:000001,time:2000,execs:2945,op:havoc,rep:4,+cov",
+                           "id:000037,sync:asan,src:000040", "id:000038,src:000002,execs:2938"})
+    std::ofstream(inst / "queue" / name) << "x";
+  auto p = read_progress(Engine::Afl, spec);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->execs, 2945u);
+  EXPECT_EQ(p->coverage, 944u);
+  EXPECT_EQ(p->corpus, 35u);
+  // The final stats, written as AFL++ exits, count the most.
+  std::ofstream(spec.stats_file) << "execs_done        : 13493\ncorpus_count      : 359\n";
+  EXPECT_EQ(read_progress(Engine::Afl, spec)->execs, 13493u);
+  EXPECT_EQ(recorded_executions(Engine::Afl, layout_), 13493u);
+}
+
+TEST_F(CampaignWorkers, AKilledLibFuzzerCampaignsExecutionsAreItsWorkersLastStatusLines) {
+  fs::create_directories(layout_.work / "plain");
+  fs::create_directories(layout_.work / "asan");
+  std::ofstream(layout_.work / "plain" / "engine.log")
+      << "#554: cov: 3071 ft: 3071 corp: 33 exec/s 277 oom/timeout/crash: 0/0/0 time: 2s job: 1\n"
+         "#1208: cov: 3787 ft: 4216 corp: 158 exec/s 218 oom/timeout/crash: 0/0/0 time: 6s job: 2\n"
+         "INFO: log from the job\n";
+  std::ofstream(layout_.work / "asan" / "engine.log")
+      << "#388: cov: 4840 ft: 4760 corp: 78 exec/s 72 oom/timeout/crash: 0/0/0 time: 8s job: 2\n";
+  EXPECT_EQ(recorded_executions(Engine::LibFuzzer, layout_), 1208u + 388u);
+  WorkerSpec spec;
+  spec.log = layout_.work / "plain" / "engine.log";
+  auto p = read_progress(Engine::LibFuzzer, spec);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->corpus, 158u);
+  EXPECT_EQ(p->coverage, 3787u);
+}
+
+TEST_F(CampaignWorkers, AProgramThatCannotBeExecutedIsAnErrorNamingIt) {
+  WorkerSpec spec;
+  spec.argv = {(root_ / "no-such-engine").string()};
+  spec.log = root_ / "log";
+  try {
+    start_worker(spec);
+    FAIL() << "started a program that does not exist";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-engine: No such file"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace mmudiff::cli

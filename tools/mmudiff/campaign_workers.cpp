@@ -3,10 +3,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -83,11 +84,15 @@ void copy_inputs(const fs::path& from, const fs::path& to) {
   }
 }
 
-std::map<std::string, std::string> filter_env(bool asan) {
+std::map<std::string, std::string> filter_env(Engine engine, bool asan) {
   std::map<std::string, std::string> env;
   if (asan) {
     // Memory errors abort (so the engine keeps the input); leaks in the backends are findings.
-    env["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=1:symbolize=1:allocator_may_return_null=1";
+    // AFL++ refuses to start a target whose ASAN_OPTIONS lack symbolize=0 (symbolizing every
+    // crash is slow); the campaign's own replay (campaign_findings.h) symbolizes the stack.
+    env["ASAN_OPTIONS"] =
+        fmt::format("abort_on_error=1:detect_leaks=1:symbolize={}:allocator_may_return_null=1",
+                    engine == Engine::Afl ? 0 : 1);
     env["UBSAN_OPTIONS"] = "halt_on_error=1:abort_on_error=1:print_stacktrace=1";
   }
   return env;
@@ -101,7 +106,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   std::string backends;
   for (const auto& b : in.backends) backends += (backends.empty() ? "" : ",") + b;
   auto target_env = [&](bool asan) {
-    auto env = filter_env(asan);
+    auto env = filter_env(in.engine, asan);
     env["MMUDIFF_BACKENDS"] = backends;
     env["MMUDIFF_PLANT"] = in.plant;
     return env;
@@ -208,6 +213,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
 }
 
 RunningWorker start_worker(const WorkerSpec& spec) {
+  // Everything the child needs is made before the fork: after it, only system calls.
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
@@ -223,34 +229,71 @@ RunningWorker start_worker(const WorkerSpec& spec) {
   std::vector<std::string> args = spec.argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, spec.log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
+  // The program as execvpe would find it, resolved here: execvpe may allocate.
+  std::string program = args.front();
+  if (program.find('/') == std::string::npos) {
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "/usr/bin:/bin");
+    for (std::string d; std::getline(dirs, d, ':');) {
+      fs::path candidate = fs::path(d.empty() ? "." : d) / program;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        program = candidate.string();
+        break;
+      }
+    }
+  }
+  // Close-on-exec: the child writes errno into it if exec fails, and it closes unread if not.
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0)
+    throw std::runtime_error(
+        fmt::format("cannot start {}: {}", spec.argv.front(), std::strerror(errno)));
+  pid_t parent = ::getpid();
   RunningWorker w;
   w.spec = spec;
-  int rc = posix_spawnp(&w.pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
+  w.pid = ::fork();
+  if (w.pid < 0) {
+    int e = errno;
+    ::close(report[0]);
+    ::close(report[1]);
     throw std::runtime_error(
-        fmt::format("cannot start {}: {}", spec.argv.front(), std::strerror(rc)));
+        fmt::format("cannot start {}: {}", spec.argv.front(), std::strerror(e)));
+  }
+  if (w.pid == 0) {
+    ::close(report[0]);
+    ::setpgid(0, 0);
+    // Dies with the campaign; if the campaign died before this line, the signal is never sent.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::signal(sig, SIG_DFL);
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out, STDOUT_FILENO) < 0 ||
+        ::dup2(out, STDERR_FILENO) < 0) {
+      int e = errno;
+      (void)!::write(report[1], &e, sizeof e);
+      ::_exit(127);
+    }
+    ::execve(program.c_str(), argv.data(), envp.data());
+    int e = errno;
+    (void)!::write(report[1], &e, sizeof e);
+    ::_exit(127);
+  }
+  ::close(report[1]);
+  ::setpgid(w.pid, w.pid);  // as the child did: no moment where its group is not its own
+  int child_errno = 0;
+  ssize_t n;
+  while ((n = ::read(report[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  }
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    int status = 0;
+    ::waitpid(w.pid, &status, 0);
+    throw std::runtime_error(
+        fmt::format("cannot start {}: {}", spec.argv.front(), std::strerror(child_errno)));
+  }
   return w;
 }
 
@@ -312,15 +355,13 @@ std::optional<WorkerProgress> parse_libfuzzer(const std::string& text) {
     std::string line = text.substr(start, pos - start);
     pos = start == 0 ? 0 : start - 1;
     if (line.empty() || line[0] != '#' || line.find(": cov: ") == std::string::npos) continue;
-    WorkerProgress p;
     unsigned long long execs = 0, cov = 0;
-    double rate = 0;
     if (std::sscanf(line.c_str(), "#%llu: cov: %llu", &execs, &cov) != 2) continue;
-    size_t e = line.find("exec/s ");
-    if (e != std::string::npos) rate = std::atof(line.c_str() + e + 7);
+    WorkerProgress p;
     p.execs = execs;
     p.coverage = cov;
-    p.execs_per_s = rate;
+    size_t corp = line.find(" corp: ");
+    if (corp != std::string::npos) p.corpus = std::strtoull(line.c_str() + corp + 7, nullptr, 10);
     return p;
   }
   return std::nullopt;
@@ -341,8 +382,8 @@ std::optional<WorkerProgress> parse_afl_stats(const fs::path& path) {
     if (key == "execs_done") {
       p.execs = std::strtoull(value, nullptr, 10);
       any = true;
-    } else if (key == "execs_per_sec") {
-      p.execs_per_s = std::atof(value);
+    } else if (key == "corpus_count") {
+      p.corpus = std::strtoull(value, nullptr, 10);
     } else if (key == "edges_found") {
       p.coverage = std::strtoull(value, nullptr, 10);
     }
@@ -351,11 +392,57 @@ std::optional<WorkerProgress> parse_afl_stats(const fs::path& path) {
   return p;
 }
 
+// AFL++ names what it queues "id:000042,src:000003,time:1234,execs:5678,op:havoc,...": between
+// its once-a-minute fuzzer_stats, the largest execs: is the latest count it recorded. Imported
+// inputs ("sync:") carry the other instance's count and are skipped.
+std::optional<WorkerProgress> parse_afl_queue(const fs::path& queue) {
+  std::error_code ec;
+  WorkerProgress p;
+  bool any = false;
+  for (const auto& e : fs::directory_iterator(queue, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("id:", 0) != 0) continue;
+    ++p.corpus;
+    if (name.find(",sync:") != std::string::npos) continue;
+    size_t at = name.find(",execs:");
+    if (at == std::string::npos) continue;
+    p.execs = std::max<uint64_t>(p.execs, std::strtoull(name.c_str() + at + 7, nullptr, 10));
+    any = true;
+  }
+  if (!any && p.corpus == 0) return std::nullopt;
+  return p;
+}
+
+std::optional<WorkerProgress> read_afl(const fs::path& instance) {
+  auto stats = parse_afl_stats(instance / "fuzzer_stats");
+  auto queue = parse_afl_queue(instance / "queue");
+  if (!stats) return queue;
+  if (queue) {
+    stats->execs = std::max(stats->execs, queue->execs);
+    stats->corpus = std::max(stats->corpus, queue->corpus);
+  }
+  return stats;
+}
+
 }  // namespace
 
 std::optional<WorkerProgress> read_progress(Engine e, const WorkerSpec& spec) {
   if (e == Engine::LibFuzzer) return parse_libfuzzer(read_tail(spec.log, 64 * 1024));
-  return parse_afl_stats(spec.stats_file);
+  return read_afl(spec.stats_file.parent_path());
+}
+
+uint64_t recorded_executions(Engine e, const CampaignLayout& layout) {
+  uint64_t total = 0;
+  std::error_code ec;
+  if (e == Engine::LibFuzzer) {
+    for (const auto& d : fs::directory_iterator(layout.work, ec))
+      if (auto p = parse_libfuzzer(read_tail(d.path() / "engine.log", 64 * 1024)))
+        total += p->execs;
+  } else {
+    for (const auto& d : fs::directory_iterator(layout.work / "afl-sync", ec))
+      if (auto p = read_afl(d.path())) total += p->execs;
+  }
+  return total;
 }
 
 std::string log_tail(const fs::path& log, size_t lines) {

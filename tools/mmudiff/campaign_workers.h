@@ -44,12 +44,14 @@ struct WorkerSpec {
   int index = 0;
   bool asan = false;
   std::string name;  // "plain", "asan", "main", "s1", ...
+  // What the campaign sums its counts by: "plain" or "asan" (the ASan+UBSan build).
+  const char* kind() const { return asan ? "asan" : "plain"; }
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;  // added to this process's environment
   std::filesystem::path log;               // stdout and stderr
   std::filesystem::path crash_dir;         // where its crash files appear
   std::string crash_prefix;                // libFuzzer: "" (any of crash-, leak-, ...); AFL: "id:"
-  std::filesystem::path stats_file;        // AFL++: fuzzer_stats
+  std::filesystem::path stats_file;        // AFL++: fuzzer_stats (its queue/ beside it)
 };
 
 struct CampaignLayout {
@@ -83,20 +85,31 @@ struct RunningWorker {
 };
 
 // Starts the worker in its own process group (a Ctrl-C at the terminal reaches the campaign
-// only, which then stops the engines in order). Throws std::runtime_error if it cannot start.
+// only, which then stops the engines in order), with SIGKILL as its parent-death signal (the
+// engine dies with the campaign; its own children are the supervisor's, campaign_supervisor.h).
+// Throws std::runtime_error, naming the program and why, if it cannot be executed.
 RunningWorker start_worker(const WorkerSpec& spec);
 // Reaps the worker if it has exited; true while it runs.
 bool worker_running(RunningWorker* w);
 // SIGINT to the worker's group, then SIGKILL after `grace_s` if it is still there.
 void stop_workers(std::vector<RunningWorker>* workers, double grace_s);
 
+// What an engine's own records say it did. libFuzzer (fork mode): its last status line
+// "#EXECS: cov: COV ft: .. corp: CORPUS ...", written as each job ends. AFL++: fuzzer_stats
+// (execs_done, corpus_count, edges_found), which AFL++ rewrites only once a minute and when it
+// exits, and between those the names of the inputs it queued ("id:..,execs:N,..": it had run N
+// when it found that one), the larger of the two.
 struct WorkerProgress {
   uint64_t execs = 0;
-  double execs_per_s = 0;
   uint64_t coverage = 0;
+  uint64_t corpus = 0;
 };
-// The latest status a worker reported, if it has reported one.
+// The latest record of a worker, if it has written one.
 std::optional<WorkerProgress> read_progress(Engine e, const WorkerSpec& spec);
+// The executions every worker of the campaign that last ran in `layout` recorded, summed: what a
+// campaign that was killed (and so never wrote its count into run.json) ran. Read before
+// plan_workers, which clears the engines' state for the next campaign.
+uint64_t recorded_executions(Engine e, const CampaignLayout& layout);
 
 // The last lines of a worker's log, for an error message when it dies early.
 std::string log_tail(const std::filesystem::path& log, size_t lines);

@@ -24,6 +24,9 @@
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/campaign_coverage.h"
 #include "tools/mmudiff/campaign_findings.h"
+#include "tools/mmudiff/campaign_lock.h"
+#include "tools/mmudiff/campaign_supervisor.h"
+#include "tools/mmudiff/campaign_tally.h"
 #include "tools/mmudiff/campaign_workers.h"
 #include "tools/mmudiff/commands.h"
 
@@ -48,6 +51,9 @@ struct CampaignArgs {
   double progress_every_s = 5;
 };
 
+// --jobs is at most this many workers per core.
+constexpr int kJobsPerCore = 2;
+
 volatile sig_atomic_t g_stop_signal = 0;
 
 // Progress and summary lines: a closed stdout loses them but never stops the campaign.
@@ -59,12 +65,6 @@ void say(fmt::format_string<T...> format, T&&... args) {
 void on_stop_signal(int sig) {
   g_stop_signal = sig;
 }
-
-struct Totals {
-  uint64_t execs = 0;
-  double execs_per_s = 0;
-  uint64_t coverage = 0;
-};
 
 size_t count_files(const fs::path& dir) {
   size_t n = 0;
@@ -104,8 +104,13 @@ int run_campaign(const CampaignArgs& a) {
         fmt::format("--engine: unknown engine '{}' (libfuzzer or afl)", a.engine));
   }
   if (a.out.empty()) throw std::invalid_argument("campaign: --out DIR is required");
-  int jobs =
-      a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int jobs = a.jobs > 0 ? a.jobs : cores;
+  // More engines than that only share the cores: each runs slower, none finds more.
+  if (jobs > cores * kJobsPerCore)
+    throw std::invalid_argument(
+        fmt::format("--jobs {}: more than this machine's {} core{} can run (at most {})", jobs,
+                    cores, cores == 1 ? "" : "s", cores * kJobsPerCore));
   std::vector<std::string> backends = resolve_backends(a.backends);
   Plant plant = Plant::kNone;
   if (!a.plant.empty()) {
@@ -119,21 +124,36 @@ int run_campaign(const CampaignArgs& a) {
   FuzzBuild build = find_fuzz_build(engine, fuzz_build_dir(engine, a.fuzzer_dir));
 
   CampaignLayout layout{a.out, fs::path(a.out) / ".work", fs::path(a.out) / rundir::kCorpusDir};
+  // Before anything is read or written in it: one campaign at a time on a run directory.
+  RunDirectoryLock lock(layout.out);
   fs::create_directories(layout.corpus);
-  fs::create_directories(layout.work);
   fs::create_directories(fs::path(a.out) / rundir::kFindingsDir);
   fs::path run_file = fs::path(a.out) / rundir::kRunFile;
 
-  // Resuming: keep the first start time and add to the executions already counted.
+  // Resuming: keep the first start time and add to the executions already counted. A run.json
+  // still "running" belongs to a campaign that was killed (a live one would hold the lock): it
+  // never wrote its count, so that count is what its engines recorded, read before the engines'
+  // state is cleared for this campaign.
   nlohmann::json run;
   uint64_t previous_execs = 0;
+  uint64_t killed_execs = 0;
+  uint64_t killed_runs = 0;
   bool resumed = false;
+  bool after_kill = false;
   if (fs::exists(run_file)) {
     try {
       std::ifstream f(run_file);
       nlohmann::json old = nlohmann::json::parse(f);
       previous_execs = old.value("executions", uint64_t{0});
+      killed_runs = old.value("killed_runs", uint64_t{0});
       run["started"] = old.at("started");
+      if (old.value("status", "") == "running") {
+        after_kill = true;
+        Engine old_engine = old.value("engine", "") == "afl" ? Engine::Afl : Engine::LibFuzzer;
+        killed_execs = recorded_executions(old_engine, layout);
+        previous_execs += killed_execs;
+        ++killed_runs;
+      }
       resumed = true;
     } catch (const std::exception&) {
       throw std::invalid_argument(
@@ -154,6 +174,7 @@ int run_campaign(const CampaignArgs& a) {
   run["ended"] = nullptr;
   run["status"] = "running";
   run["executions"] = previous_execs;
+  run["killed_runs"] = killed_runs;
   FindingStore store(a.out, options, build.asan, engine_name(engine));
   run["findings"] = store.findings().size();
   rundir::write_json_atomic(run_file, run);
@@ -180,6 +201,10 @@ int run_campaign(const CampaignArgs& a) {
       a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant,
       a.no_seeds ? ", no seeds" : "");
   say("run directory: {}{}\n", a.out, resumed ? " (resumed)" : "");
+  if (after_kill)
+    say("the campaign before on this directory was killed: counted the {} executions its engines "
+        "recorded\n",
+        killed_execs);
   std::fflush(stdout);
 
   // A closed stdout (a pager quitting) must not kill the campaign and orphan its engines.
@@ -189,42 +214,57 @@ int run_campaign(const CampaignArgs& a) {
   sigaction(SIGPIPE, &ignore, &old_pipe);
 
   auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  // Declared before the workers, so it outlives them: when this process ends however it ends,
+  // the supervisor kills what is left of the engines.
+  EngineSupervisor supervisor;
   std::vector<RunningWorker> workers;
   // Whatever ends this function, an error included, stops the engines first.
   struct StopOnExit {
     std::vector<RunningWorker>* workers;
     ~StopOnExit() { stop_workers(workers, 2.0); }
   } stop_on_exit{&workers};
-  for (const auto& s : specs) workers.push_back(start_worker(s));
+  std::vector<WorkerRecord> records;
+  for (const auto& s : specs) {
+    workers.push_back(start_worker(s));
+    supervisor.watch(workers.back().pid);
+    WorkerRecord r;
+    r.name = s.name;
+    r.kind = s.kind();
+    records.push_back(r);
+  }
+  auto write_run = [&] {
+    run["workers"] = workers_json(records);
+    rundir::write_json_atomic(run_file, run);
+  };
+  write_run();
 
-  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   Totals totals;
-  // Reads the engines' totals; `record` also appends to progress.jsonl and prints a line.
+  // Reads the engines' records; `record` also appends to progress.jsonl and prints a line.
   auto sample = [&](bool record) {
-    Totals t;
-    for (const auto& w : workers) {
-      if (auto p = read_progress(engine, w.spec)) {
-        t.execs += p->execs;
-        t.execs_per_s += p->execs_per_s;
-        t.coverage = std::max(t.coverage, p->coverage);
-      }
-    }
-    // Engines report their own totals; keep the largest seen (a stopped engine reports none).
-    totals.execs = std::max(totals.execs, t.execs);
-    totals.execs_per_s = t.execs_per_s;
-    totals.coverage = std::max(totals.coverage, t.coverage);
+    for (size_t i = 0; i < workers.size(); ++i)
+      if (auto p = read_progress(engine, workers[i].spec)) records[i].take(*p);
+    totals = sum_records(records, count_files(layout.corpus));
     if (!record) return;
     double now = elapsed();
-    size_t corpus = count_files(layout.corpus);
+    nlohmann::json by_kind = nlohmann::json::object();
+    std::string rates;
+    for (const auto& [kind, execs] : totals.execs_by_kind) {
+      double rate = now > 0 ? static_cast<double>(execs) / now : 0.0;
+      by_kind[kind] = {{"execs", execs}, {"execs_per_s", std::round(rate * 10) / 10}};
+      rates += fmt::format("{}{} {:.0f}/s", rates.empty() ? "" : ", ", kind, rate);
+    }
+    double rate = now > 0 ? static_cast<double>(totals.execs) / now : 0.0;
     rundir::append_json_line(fs::path(a.out) / rundir::kProgressFile,
                              {{"t", std::round(now * 10) / 10},
                               {"execs", previous_execs + totals.execs},
-                              {"execs_per_s", std::round(totals.execs_per_s * 10) / 10},
+                              {"execs_per_s", std::round(rate * 10) / 10},
+                              {"by_kind", by_kind},
                               {"coverage", totals.coverage},
-                              {"corpus", corpus},
+                              {"corpus", totals.corpus},
                               {"findings", store.findings().size()}});
-    say("[{:5.0f} s] execs {:>9}  {:>7.0f}/s  coverage {:>5}  corpus {:>5}  findings {}\n", now,
-        previous_execs + totals.execs, totals.execs_per_s, totals.coverage, corpus,
+    say("[{:5.0f} s] execs {:>9}  {:>6.0f}/s ({})  coverage {:>5}  corpus {:>5}  findings {}\n",
+        now, previous_execs + totals.execs, rate, rates, totals.coverage, totals.corpus,
         store.findings().size());
     std::fflush(stdout);
   };
@@ -238,9 +278,34 @@ int run_campaign(const CampaignArgs& a) {
               f.dir.string());
         }
         run["findings"] = store.findings().size();
-        rundir::write_json_atomic(run_file, run);
+        write_run();
       }
     }
+  };
+  // A worker that ends before its time is said at once, on stdout and in run.json.
+  auto check_workers = [&] {
+    bool any = false;
+    for (size_t i = 0; i < workers.size(); ++i) {
+      RunningWorker& w = workers[i];
+      if (worker_running(&w)) {
+        any = true;
+        continue;
+      }
+      if (records[i].state != WorkerState::Running) continue;
+      supervisor.forget(w.pid);
+      double now = elapsed();
+      // The engines stop themselves at the time limit (-max_total_time, -V); a second early
+      // is their rounding, not a death.
+      bool early = now < a.time_s - 2 && !g_stop_signal;
+      records[i].end(early ? WorkerState::Died : WorkerState::Finished, now, early ? w.status : 0);
+      if (early) {
+        say("[{:5.0f} s] worker {} ({}) stopped early ({}); its log ends:\n{}\n", now, w.spec.name,
+            w.spec.kind(), records[i].exit, log_tail(w.spec.log, 6));
+        std::fflush(stdout);
+        write_run();
+      }
+    }
+    return any;
   };
 
   auto deadline = start + std::chrono::seconds(a.time_s);
@@ -257,39 +322,50 @@ int run_campaign(const CampaignArgs& a) {
     }
     // Stop once something is stored and the engines have reported how much they ran.
     if (a.stop_on_finding && !store.findings().empty() && totals.execs > 0) break;
-    bool any = false;
-    for (auto& w : workers) any = worker_running(&w) || any;
-    if (!any) {
+    if (!check_workers()) {
       engines_died = elapsed() < a.time_s - 5;
       break;
     }
   }
   bool interrupted = g_stop_signal != 0;
   if (interrupted) say("\ncampaign: stopping (signal {})\n", static_cast<int>(g_stop_signal));
-  sample(true);
+  // The engines write their last records as they stop: count after they have.
+  check_workers();
   stop_workers(&workers, 5.0);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    supervisor.forget(workers[i].pid);
+    if (records[i].state == WorkerState::Running)
+      records[i].end(WorkerState::Finished, elapsed(), 0);
+  }
+  sample(true);
+  // The time the engines ran: what the rate is over (storing the findings and AFL++'s queues,
+  // which follows, can take seconds).
+  double secs = elapsed();
   scan();
   if (engine == Engine::Afl) collect_afl_queues(layout.work / "afl-sync", layout.corpus);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   sigaction(SIGPIPE, &old_pipe, nullptr);
 
-  double secs = elapsed();
   run["ended"] = rundir::utc_timestamp(std::chrono::system_clock::now());
   run["status"] = interrupted ? "interrupted" : "finished";
   run["executions"] = previous_execs + totals.execs;
   run["findings"] = store.findings().size();
-  rundir::write_json_atomic(run_file, run);
+  write_run();
 
-  if (engines_died) {
-    for (const auto& w : workers)
-      fmt::print(stderr, "mmudiff: campaign: worker {} stopped early; its log ends:\n{}\n",
-                 w.spec.name, log_tail(w.spec.log, 12));
-  }
-  say("\ncampaign {} after {:.0f} s: {} executions ({:.0f}/s), coverage {}, corpus {}\n",
+  if (engines_died)
+    fmt::print(stderr, "mmudiff: campaign: every worker stopped before its time (see above)\n");
+  std::string rates;
+  for (const auto& [kind, execs] : totals.execs_by_kind)
+    rates += fmt::format("; {} {:.0f}/s", kind, secs > 0 ? static_cast<double>(execs) / secs : 0.0);
+  say("\ncampaign {} after {:.0f} s: {} executions ({:.0f}/s{}), coverage {}, corpus {}\n",
       interrupted ? "interrupted" : "finished", secs, totals.execs,
-      secs > 0 ? static_cast<double>(totals.execs) / secs : 0.0, totals.coverage,
+      secs > 0 ? static_cast<double>(totals.execs) / secs : 0.0, rates, totals.coverage,
       count_files(layout.corpus));
+  for (const WorkerRecord& r : records)
+    say("  worker {:<6} {:<5} {:>10} executions{}\n", r.name, r.kind, r.progress.execs,
+        r.state == WorkerState::Died ? fmt::format("  DIED after {:.0f} s ({})", r.ended_t, r.exit)
+                                     : "");
   if (previous_execs)
     say("  with earlier campaigns on this directory: {} executions\n",
         previous_execs + totals.execs);

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What a campaign says about its workers: each one's latest record of its own (campaign_workers.h
+// read_progress), whether it ran to its time or died, and the sums a user reads -- executions
+// per worker kind ("plain", "asan") and in all; coverage and corpus as the largest any worker
+// reached (the workers share their corpus: adding them would count the same inputs twice).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tools/mmudiff/campaign_workers.h"
+
+namespace mmudiff::cli {
+
+enum class WorkerState { Running, Finished, Died };
+
+struct WorkerRecord {
+  std::string name;
+  std::string kind;
+  WorkerProgress progress;  // the latest record; counts only grow
+  WorkerState state = WorkerState::Running;
+  double ended_t = 0;  // seconds into the campaign, once it ended
+  std::string exit;    // how it ended: "exit 1", "signal 9"
+
+  // Takes a newer record (a record that counts less is an older one, read late).
+  void take(const WorkerProgress& p);
+  // The worker's process ended with wait status `status`.
+  void end(WorkerState s, double t, int status);
+};
+
+struct Totals {
+  uint64_t execs = 0;
+  std::map<std::string, uint64_t> execs_by_kind;  // every kind with a worker, even at 0
+  uint64_t coverage = 0;
+  uint64_t corpus = 0;
+};
+
+// `corpus_files`: what the run's corpus/ holds now (libFuzzer merges into it as it goes).
+Totals sum_records(const std::vector<WorkerRecord>& records, uint64_t corpus_files);
+
+// run.json's "workers": [{"name", "kind", "status": running|finished|died, "executions",
+// "ended_after_s", "exit"}].
+nlohmann::json workers_json(const std::vector<WorkerRecord>& records);
+
+}  // namespace mmudiff::cli
