@@ -31,7 +31,7 @@ std::string read_whole(const fs::path& path) {
 
 // nlohmann's message without its "[json.exception.parse_error.101] " prefix: the byte offset is
 // given separately.
-std::string parse_message(const json::parse_error& e) {
+std::string parse_message(const json::exception& e) {
   std::string what = e.what();
   size_t close = what.find("] ");
   return close == std::string::npos ? what : what.substr(close + 2);
@@ -42,6 +42,9 @@ json parse_json(const std::string& text, const std::string& where) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(fmt::format("{}: byte {}: {}", where, e.byte, parse_message(e)));
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double's range ("1e400"): nlohmann says so without an offset.
+    throw InputError(fmt::format("{}: {}", where, parse_message(e)));
   }
 }
 
@@ -83,6 +86,9 @@ std::vector<json> read_progress(const fs::path& path) {
       // the others stand.
       if (!complete) break;
       throw InputError(fmt::format("{}: byte {}: {}", where, e.byte, parse_message(e)));
+    } catch (const json::out_of_range& e) {
+      if (!complete) break;
+      throw InputError(fmt::format("{}: {}", where, parse_message(e)));
     }
     check_schema(sample, schema::kProgress, where);
     samples.push_back(std::move(sample));
