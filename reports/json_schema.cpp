@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "reports/json_schema.h"
 
+#include <cmath>
 #include <map>
 #include <regex>
 #include <set>
@@ -35,8 +36,10 @@ bool has_type(const json& value, const std::string& type) {
   if (type == "integer") {
     if (value.is_number_integer()) return true;
     if (!value.is_number_float()) return false;
+    // A whole number a reader can convert to a 64-bit integer (1e300 is not: converting it would
+    // be undefined), checked without converting it.
     double d = value.get<double>();
-    return d == static_cast<double>(static_cast<long long>(d));
+    return std::trunc(d) == d && d >= -0x1p63 && d < 0x1p63;
   }
   return false;
 }
@@ -54,8 +57,19 @@ std::string escape_pointer_token(const std::string& token) {
   return out;
 }
 
+// A pointer as an error message shows it: on one line (control characters in the document's keys
+// as \xNN) and bounded, however long the keys are.
 std::string shown(const std::string& pointer) {
-  return pointer.empty() ? "(root)" : pointer;
+  if (pointer.empty()) return "(root)";
+  std::string out;
+  for (unsigned char c : pointer) {
+    if (out.size() >= 120) return out + "...";
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
 }
 
 std::string short_dump(const json& v) {

@@ -24,7 +24,13 @@ std::string read_whole(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    // libstdc++ throws when read(2) fails: a directory where a file should be (EISDIR), EIO.
+    throw InputError(fmt::format("{}: read error: {}", path.string(), std::strerror(errno)));
+  }
   if (in.bad()) throw InputError(fmt::format("{}: read error", path.string()));
   return bytes;
 }
