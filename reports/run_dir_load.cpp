@@ -27,14 +27,20 @@ std::string read_whole(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    // libstdc++ throws when read(2) fails: a directory where a file should be (EISDIR), EIO.
+    throw InputError(fmt::format("{}: read error: {}", path.string(), std::strerror(errno)));
+  }
   if (in.bad()) throw InputError(fmt::format("{}: read error", path.string()));
   return bytes;
 }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " prefix: the byte offset is
 // given separately.
-std::string parse_message(const json::parse_error& e) {
+std::string parse_message(const json::exception& e) {
   std::string what = e.what();
   size_t close = what.find("] ");
   return close == std::string::npos ? what : what.substr(close + 2);
@@ -45,6 +51,9 @@ json parse_json(const std::string& text, const std::string& where) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(fmt::format("{}: byte {}: {}", where, e.byte, parse_message(e)));
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double's range ("1e400"): nlohmann says so without an offset.
+    throw InputError(fmt::format("{}: {}", where, parse_message(e)));
   }
 }
 
@@ -86,6 +95,9 @@ std::vector<json> read_progress(const fs::path& path) {
       // the others stand.
       if (!complete) break;
       throw InputError(fmt::format("{}: byte {}: {}", where, e.byte, parse_message(e)));
+    } catch (const json::out_of_range& e) {
+      if (!complete) break;
+      throw InputError(fmt::format("{}: {}", where, parse_message(e)));
     }
     check_schema(sample, schema::kProgress, where);
     samples.push_back(std::move(sample));

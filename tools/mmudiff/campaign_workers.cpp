@@ -20,6 +20,7 @@
 
 #include "mmu/ops/binary_format.h"
 #include "oracles/isolated_run.h"
+#include "tools/mmudiff/install_paths.h"
 
 extern char** environ;
 
@@ -45,6 +46,7 @@ fs::path fuzz_build_dir(Engine e, const std::string& override_dir) {
   const char* env =
       std::getenv(e == Engine::LibFuzzer ? "MMUDIFF_LIBFUZZER_DIR" : "MMUDIFF_AFL_DIR");
   if (env && *env) return env;
+  if (auto installed = installed_fuzz_dir(engine_name(e))) return *installed;
   return e == Engine::LibFuzzer ? MMUDIFF_LIBFUZZER_BUILD_DIR : MMUDIFF_AFL_BUILD_DIR;
 }
 

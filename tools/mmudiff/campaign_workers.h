@@ -35,7 +35,8 @@ struct FuzzBuild {
 };
 
 // The directory a campaign looks in: `override_dir` if given, else $MMUDIFF_LIBFUZZER_DIR or
-// $MMUDIFF_AFL_DIR, else the build tree's fuzz or afl preset (baked in at configure time).
+// $MMUDIFF_AFL_DIR, else an installed mmudiff's libexec/mmudiff/ENGINE, else the build tree's fuzz
+// or afl preset (baked in at configure time).
 std::filesystem::path fuzz_build_dir(Engine e, const std::string& override_dir);
 // Throws std::invalid_argument with one line naming what is missing and the preset that builds it.
 FuzzBuild find_fuzz_build(Engine e, const std::filesystem::path& dir);
