@@ -135,7 +135,9 @@ void check_keywords(const json& schema, const std::string& where) {
 json with_integral_numbers_as_integers(const json& value) {
   if (value.is_number_float()) {
     double d = value.get<double>();
-    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18)
+    // [-2^63, 2^63): what an int64_t holds exactly.
+    if (std::isfinite(d) && std::trunc(d) == d && d >= -9223372036854775808.0 &&
+        d < 9223372036854775808.0)
       return static_cast<int64_t>(d);
     return value;
   }
@@ -172,8 +174,22 @@ bool within(const std::string& pointer, const std::string& outer) {
   return pointer == outer || starts_with(pointer, outer + "/");
 }
 
+// What a document put in its keys and values, shown on one line (control characters as \xNN) and
+// bounded, however long they are.
+std::string shown(const std::string& text, size_t limit) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (out.size() >= limit) return out + "...";
+    if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
+}
+
 std::string line_of(const Violation& v) {
-  return (v.pointer.empty() ? "(root)" : v.pointer) + ": " + v.description;
+  return shown(v.pointer.empty() ? "(root)" : v.pointer, 120) + ": " + shown(v.description, 160);
 }
 
 // A failed anyOf at OUTER: valijson has reported each alternative's violations, each closed by a
