@@ -5,10 +5,10 @@
 #include <span>
 #include <vector>
 
-#include "mmu/ops/work_budget.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/random_stream.h"
+#include "mmu/ops/work_budget.h"
 
 namespace mmudiff {
 

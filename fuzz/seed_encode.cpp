@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
+#include "mmu/ops/work_budget.h"
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;

@@ -16,8 +16,8 @@
 #include "fuzz/finding_stop.h"
 #include "fuzz/mutator.h"
 #include "fuzz/target_options.h"
-#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
+#include "mmu/ops/work_budget.h"
 #include "oracles/harness.h"
 
 namespace {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "fuzz/mutator.h"
-#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
+#include "mmu/ops/work_budget.h"
 
 namespace mmudiff {
 namespace {

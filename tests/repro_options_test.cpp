@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/target_options.h"
-#include "mmu/ops/work_budget.h"
 #include "mmu/ops/text_format.h"
+#include "mmu/ops/work_budget.h"
 #include "oracles/harness.h"
 #include "oracles/table_hash.h"
 #include "tests/cli_runner.h"

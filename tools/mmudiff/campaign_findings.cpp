@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "mmu/ops/work_budget.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/op.h"
+#include "mmu/ops/work_budget.h"
 #include "oracles/isolated_run.h"
 #include "reports/run_dir.h"
 
