@@ -81,6 +81,13 @@ int memory_tag_fd = -1;
   ::_exit(n == 1 ? 0 : 3);
 }
 
+// Holds the child to what it has plus what the backends may take (MemoryLimits::
+// bytes_per_backend): past it, mmap and brk fail, new calls out_of_memory, and the stream is
+// refused rather than run into the machine's memory. Not under AddressSanitizer, whose allocator
+// maps its own regions and reports a failed mapping as a fatal error of its own.
+#ifdef MMUDIFF_ASAN
+void limit_memory(uint64_t) {}
+#else
 // The process's data segment now (VmData: private writable mappings, the heap among them).
 uint64_t data_bytes() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
@@ -92,20 +99,13 @@ uint64_t data_bytes() {
   return n == 6 ? uint64_t{fields[5]} * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
-// Holds the child to what it has plus what the backends may take (MemoryLimits::
-// bytes_per_backend): past it, mmap and brk fail, new calls out_of_memory, and the stream is
-// refused rather than run into the machine's memory. Not under AddressSanitizer, whose allocator
-// maps its own regions and reports a failed mapping as a fatal error of its own.
 void limit_memory(uint64_t extra) {
-#ifdef MMUDIFF_ASAN
-  (void)extra;
-#else
   uint64_t now = data_bytes();
   if (now == 0) return;
   rlimit limit{now + extra, now + extra};
   ::setrlimit(RLIMIT_DATA, &limit);
-#endif
 }
+#endif
 
 // The child: run the stream, send the outcome, leave without running the parent's exit handlers
 // or flushing the stdio buffers it inherited.
