@@ -176,6 +176,10 @@ TEST_F(HostileInput, NumericOptionsAreStrict) {
       {"run --op-timeout nan x.mmu", "'nan' is not a finite decimal number"},
       {"run --op-timeout inf x.mmu", "'inf' is not a finite decimal number"},
       {"repro --op-timeout 0x10 x.mmu", "'0x10' is not a finite decimal number"},
+      {"run --max-table-pages -1 x.mmu", "'-1' is not a non-negative whole number"},
+      // Far beyond what this machine's memory holds for three backends (at most half of it).
+      {"run --max-table-pages 4194304 x.mmu", "not in range 16 to"},
+      {"run --max-table-pages 15 x.mmu", "not in range 16 to"},
   };
   for (const auto& [cmd, why] : refused) {
     CliResult r = run_cli_stderr(cmd);

@@ -10,6 +10,7 @@
 #include "reports/run_recorder.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
+#include "tools/mmudiff/number_option.h"
 #include "tools/mmudiff/op_timeout_option.h"
 #include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/plant_option.h"
@@ -50,6 +51,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-table-pages", args->max_pages,
                   "memory bound per backend, in 4 KiB table pages (the oracles may keep as much "
                   "again, plus 16 MiB); larger streams are refused")
+      ->transform(strict_unsigned())
       ->check(CLI::Range(size_t{16}, max_table_pages_that_fit(registered_backends().size())));
   cmd->add_option(
       "--hash-key", args->hash_key,
