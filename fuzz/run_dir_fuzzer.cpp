@@ -240,11 +240,14 @@ void check_accepted(const mmudiff::LoadedRun& run, const std::vector<Entry>& ent
   // Or skipped, its record not a file the loader can read (counted as a divergence all the same).
   const std::string record = fmt::format("/{}", mmudiff::rundir::kFindingFile);
   size_t unreadable = 0;
-  for (const auto& s : run.skipped)
-    if (s.path.starts_with(prefix) && s.path.ends_with(record)) {
-      listed.insert(s.path.substr(0, s.path.size() - record.size()));
-      ++unreadable;
-    }
+  for (const auto& s : run.skipped) {
+    if (!s.path.starts_with(prefix) || !s.path.ends_with(record)) continue;
+    std::string dir = s.path.substr(0, s.path.size() - record.size());
+    // findings/NAME/finding.json, not a stray file findings/finding.json.
+    if (dir.size() <= prefix.size() || dir.find('/', prefix.size()) != std::string::npos) continue;
+    listed.insert(dir);
+    ++unreadable;
+  }
   if (unreadable != run.unreadable_findings)
     fail(fmt::format("{} finding records skipped, {} counted unreadable", unreadable,
                      run.unreadable_findings));
