@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev llvm afl++ pkg-config
   libz3-dev nlohmann-json3-dev libsodium-dev libcli11-dev libfmt-dev
-  googletest libgtest-dev libbenchmark-dev linux-source-6.1 xz-utils git zip unzip gnuplot-nox ccache
+  googletest libgtest-dev libbenchmark-dev linux-source-6.1 linux-source-6.12 xz-utils git zip unzip gnuplot-nox ccache
   libvalijson-dev json-schema-test-suite
 )
 missing=()

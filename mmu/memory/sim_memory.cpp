@@ -60,10 +60,10 @@ SimMemory::SimMemory(MemoryLimits limits) : limits_(limits) {
   // Twice the bound, so zalloc_pages_exact finds contiguous runs however fragmented the rest is.
   arena_pages_ = limits_.max_pages * 2 + 64;
   // Every page's address must fit a descriptor's OA field, below 2^48.
-  if (limits_.max_pages > (((uint64_t{1} << 48) - kPhysBase) / kPage - 64) / 2)
+  if (limits_.max_pages > (((uint64_t{1} << 48) - limits_.phys_base) / kPage - 64) / 2)
     throw std::invalid_argument(
         fmt::format("memory bound of {} pages does not fit below 2^48 from {:#x}",
-                    limits_.max_pages, kPhysBase));
+                    limits_.max_pages, limits_.phys_base));
   void* p = mmap(nullptr, arena_pages_ * kPage, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
@@ -98,9 +98,9 @@ void* SimMemory::take_page(size_t index) {
     auto* words = reinterpret_cast<const uint64_t*>(p);
     for (size_t i = 0; i < kWords; ++i) {
       if (words[i] != kPoison) {
-        fault(MemoryFaultKind::WriteAfterFree, kPhysBase + index * kPage + i * 8,
+        fault(MemoryFaultKind::WriteAfterFree, limits_.phys_base + index * kPage + i * 8,
               fmt::format("freed page {:#x} word {} is {:#018x} on reuse",
-                          kPhysBase + index * kPage, i, words[i]));
+                          limits_.phys_base + index * kPage, i, words[i]));
         break;
       }
     }
@@ -200,7 +200,7 @@ void SimMemory::get_page(void* va) {
   }
   PageInfo& info = pages_[index];
   if (info.state != PageState::Live) {
-    fault(MemoryFaultKind::GetOfFreePage, kPhysBase + index * kPage, "get_page");
+    fault(MemoryFaultKind::GetOfFreePage, limits_.phys_base + index * kPage, "get_page");
     return;
   }
   ++info.refcount;
@@ -214,7 +214,7 @@ void SimMemory::put_page(void* va) {
   }
   PageInfo& info = pages_[index];
   if (info.state != PageState::Live) {
-    fault(MemoryFaultKind::PutOfFreePage, kPhysBase + index * kPage, "put_page");
+    fault(MemoryFaultKind::PutOfFreePage, limits_.phys_base + index * kPage, "put_page");
     return;
   }
   if (--info.refcount == 0) release_page(index);
@@ -227,26 +227,29 @@ int SimMemory::page_count(const void* va) const {
 }
 
 void* SimMemory::phys_to_virt(uint64_t pa) const {
-  if (pa >= kPhysBase && pa < kPhysBase + arena_pages_ * kPage) return arena_ + (pa - kPhysBase);
+  if (pa >= limits_.phys_base && pa < limits_.phys_base + arena_pages_ * kPage)
+    return arena_ + (pa - limits_.phys_base);
   return reinterpret_cast<void*>(static_cast<uintptr_t>(pa) | kForeignTag);
 }
 
 uint64_t SimMemory::virt_to_phys(const void* va) const {
   size_t index;
   if (index_of(va, &index)) {
-    return kPhysBase + (reinterpret_cast<uintptr_t>(va) - reinterpret_cast<uintptr_t>(arena_));
+    return limits_.phys_base +
+           (reinterpret_cast<uintptr_t>(va) - reinterpret_cast<uintptr_t>(arena_));
   }
   return reinterpret_cast<uintptr_t>(va) & ~kForeignTag;
 }
 
 const uint64_t* SimMemory::table_page(uint64_t pa) const {
   if (!is_live(pa)) return nullptr;
-  return reinterpret_cast<const uint64_t*>(arena_ + ((pa & ~uint64_t{kPage - 1}) - kPhysBase));
+  return reinterpret_cast<const uint64_t*>(arena_ +
+                                           ((pa & ~uint64_t{kPage - 1}) - limits_.phys_base));
 }
 
 bool SimMemory::is_live(uint64_t pa) const {
-  if (pa < kPhysBase || pa >= kPhysBase + arena_pages_ * kPage) return false;
-  return pages_[(pa - kPhysBase) / kPage].state == PageState::Live;
+  if (pa < limits_.phys_base || pa >= limits_.phys_base + arena_pages_ * kPage) return false;
+  return pages_[(pa - limits_.phys_base) / kPage].state == PageState::Live;
 }
 
 size_t SimMemory::report_leaks() {
@@ -254,8 +257,8 @@ size_t SimMemory::report_leaks() {
   for (size_t i = 0; i < bump_; ++i) {
     if (pages_[i].state != PageState::Live) continue;
     ++leaks;
-    fault(MemoryFaultKind::LeakedPage, kPhysBase + i * kPage,
-          fmt::format("page {:#x} still allocated, refcount {}", kPhysBase + i * kPage,
+    fault(MemoryFaultKind::LeakedPage, limits_.phys_base + i * kPage,
+          fmt::format("page {:#x} still allocated, refcount {}", limits_.phys_base + i * kPage,
                       pages_[i].refcount));
   }
   return leaks;
@@ -271,8 +274,8 @@ size_t SimMemory::check_freed_pages() {
     for (size_t w = 0; w < kWords; ++w) {
       if (words[w] != kPoison) {
         ++bad;
-        fault(MemoryFaultKind::WriteAfterFree, kPhysBase + i * kPage + w * 8,
-              fmt::format("freed page {:#x} word {} is {:#018x}", kPhysBase + i * kPage, w,
+        fault(MemoryFaultKind::WriteAfterFree, limits_.phys_base + i * kPage + w * 8,
+              fmt::format("freed page {:#x} word {} is {:#018x}", limits_.phys_base + i * kPage, w,
                           words[w]));
         break;
       }
@@ -293,14 +296,14 @@ void SimMemory::bump_generation(size_t index) {
 }
 
 uint64_t SimMemory::generation(uint64_t pa) const {
-  if (pa < kPhysBase) return 0;
-  uint64_t index = (pa - kPhysBase) / kPage;
+  if (pa < limits_.phys_base) return 0;
+  uint64_t index = (pa - limits_.phys_base) / kPage;
   return index < generation_.size() ? generation_[index] : 0;
 }
 
 void SimMemory::note_store(uint64_t entry_pa) {
-  if (entry_pa < kPhysBase) return;
-  uint64_t index = (entry_pa - kPhysBase) / kPage;
+  if (entry_pa < limits_.phys_base) return;
+  uint64_t index = (entry_pa - limits_.phys_base) / kPage;
   if (index < arena_pages_) bump_generation(index);
 }
 
@@ -309,7 +312,8 @@ bool SimMemory::changed_since(uint64_t since, std::vector<uint64_t>* pages) cons
   for (uint64_t k = since - journal_base_; k < journal_.size(); ++k) {
     uint32_t index = journal_[k];
     // Each page once: at its latest bump, the one its generation still names.
-    if (generation_[index] == journal_base_ + k + 1) pages->push_back(kPhysBase + index * kPage);
+    if (generation_[index] == journal_base_ + k + 1)
+      pages->push_back(limits_.phys_base + index * kPage);
   }
   return true;
 }
@@ -317,7 +321,7 @@ bool SimMemory::changed_since(uint64_t since, std::vector<uint64_t>* pages) cons
 std::vector<uint64_t> SimMemory::live_page_list() const {
   std::vector<uint64_t> out;
   for (size_t i = 0; i < bump_; ++i)
-    if (pages_[i].state == PageState::Live) out.push_back(kPhysBase + i * kPage);
+    if (pages_[i].state == PageState::Live) out.push_back(limits_.phys_base + i * kPage);
   return out;
 }
 

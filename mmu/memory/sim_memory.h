@@ -13,11 +13,18 @@
 
 namespace mmudiff {
 
+inline constexpr uint64_t kDefaultTablePhysBase = 0x0000'4000'0000'0000ULL;
+inline constexpr uint64_t kLowTablePhysBase = 0x0000'0001'0000'0000ULL;  // 4 GiB
+
 struct MemoryLimits {
   // 32 MiB of table pages per backend: several times what any stream within the work budget
   // (mmu/ops/work_budget.h) can build.
   size_t max_pages = 8192;
   size_t quarantine = 64;  // freed pages wait this long before reuse, to catch late writes
+  // Where table pages start in the simulated physical address space. arm64 descriptors take
+  // any address below 2^48; x86 SPTEs only addresses below 2^MAXPHYADDR (36 at the least), so
+  // the x86 backends put their tables at kLowTablePhysBase.
+  uint64_t phys_base = kDefaultTablePhysBase;
 
   // The real memory a backend and everything kept for it may take: its table arena (reserved at
   // twice the bound, see SimMemory), as much again for what the oracles keep for its tables
@@ -52,8 +59,9 @@ const char* memory_fault_name(MemoryFaultKind kind);
 
 class SimMemory {
  public:
-  // Table pages live at kPhysBase upwards: below 2^48, so they fit a descriptor's OA field.
-  static constexpr uint64_t kPhysBase = 0x0000'4000'0000'0000ULL;
+  // Table pages live at limits.phys_base upwards (kPhysBase unless the backend asks for another
+  // base): below 2^48, so they fit a descriptor's OA field.
+  static constexpr uint64_t kPhysBase = kDefaultTablePhysBase;
   // Addresses outside the arena convert to non-canonical pointers: dereferencing one faults.
   static constexpr uintptr_t kForeignTag = 0xa000'0000'0000'0000ULL;
   static constexpr uint64_t kPoison = 0xdeadbeefdeadbeefULL;
