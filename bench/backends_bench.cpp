@@ -29,7 +29,7 @@ void run_backend_alone(benchmark::State& state, const BackendInfo* info) {
   for (auto _ : state) {
     const Stream& s = streams()[i++ % streams().size()];
     Machine machine;
-    auto backend = info->create(machine, Plant::kNone);
+    auto backend = create_arm64(*info, machine, Plant::kNone);
     for (const Op& op : s) {
       if (op.kind != OpKind::Init && !backend->root().live()) continue;
       benchmark::DoNotOptimize(apply_op(*backend, machine, op));

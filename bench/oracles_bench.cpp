@@ -47,7 +47,7 @@ void BM_BackendsOnly(benchmark::State& state) {
     std::vector<std::unique_ptr<Backend>> backends;
     for (const auto& info : registered_backends()) {
       machines.push_back(std::make_unique<Machine>());
-      backends.push_back(info.create(*machines.back(), Plant::kNone));
+      backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
     }
     for (size_t b = 0; b < backends.size(); ++b) {
       for (const Op& op : s) {
@@ -79,7 +79,7 @@ struct BigTable {
   Machine machine{MemoryLimits{.max_pages = 4096, .quarantine = 64}};
   std::unique_ptr<Backend> backend;
   BigTable() {
-    backend = registered_backends().front().create(machine, Plant::kNone);
+    backend = create_arm64(registered_backends().front(), machine, Plant::kNone);
     Config c;
     c.force_pte = ForcePte::Always;
     backend->init(c);
@@ -137,7 +137,7 @@ Stream every_op_stream() {
   Stream s;
   Op init;
   init.kind = OpKind::Init;
-  init.config.force_pte = ForcePte::Always;
+  init.config.arm64.force_pte = ForcePte::Always;
   s.push_back(init);
   Op map;
   map.kind = OpKind::Map;

@@ -23,6 +23,8 @@ uint64_t pick(std::mt19937_64& rng, uint64_t n) {
 // Values that sit on the boundaries page-table code gets wrong: granule and level edges, the
 // last valid IPA and PA, one past them, one page either side.
 uint64_t interesting_value(std::mt19937_64& rng, const Config& c) {
+  // The top of the input address space: arm64's IPA size; x86's guest physical address size.
+  const unsigned ia_bits = c.arch == Arch::X86Ept ? c.x86.maxphyaddr : c.arm64.ia_bits;
   uint64_t g = granule_size(1 + static_cast<unsigned>(pick(rng, 3)));
   switch (pick(rng, 9)) {
     case 0:
@@ -32,9 +34,9 @@ uint64_t interesting_value(std::mt19937_64& rng, const Config& c) {
     case 2:
       return g + kPageSize;
     case 3:
-      return bit(c.ia_bits) - g;
+      return bit(ia_bits) - g;
     case 4:
-      return bit(c.ia_bits);
+      return bit(ia_bits);
     case 5:
       return bit(kPaBits) - kPageSize;
     case 6:
@@ -133,7 +135,7 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
       op->addr += pick(rng, 2) ? kPageSize : -kPageSize;
       break;
   }
-  if (shape.config) op->config = random_config(rng);
+  if (shape.config) op->config = random_config(rng, op->config.arch);
 }
 
 }  // namespace

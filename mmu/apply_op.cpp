@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <optional>
+#include <stdexcept>
 
 #include "mmu/backend.h"
+#include "mmu/format/x86_ept.h"
+#include "mmu/x86/fault_flags.h"
+#include "mmu/x86/tdp_api.h"
 
 namespace mmudiff {
 
-OpResult apply_op(Backend& backend, Machine& machine, const Op& op) {
+namespace {
+
+OpResult apply_arm64(Arm64S2Backend& backend, Machine& machine, const Op& op) {
   OpResult r;
   std::optional<Memcache> mc;
   if (op_shape(op.kind).memcache && op.memcache != kNoMemcache)
@@ -14,7 +20,7 @@ OpResult apply_op(Backend& backend, Machine& machine, const Op& op) {
   switch (op.kind) {
     case OpKind::Init:
       if (backend.root().live()) backend.destroy();
-      r.ret = backend.init(op.config);
+      r.ret = backend.init(op.config.arm64);
       break;
     case OpKind::Destroy:
       backend.destroy();
@@ -57,8 +63,99 @@ OpResult apply_op(Backend& backend, Machine& machine, const Op& op) {
       }
       break;
     }
+    default:
+      throw std::logic_error("an x86 operation given to an arm64 backend");
   }
   return r;
+}
+
+uint64_t gfn(uint64_t gpa) {
+  return gpa >> x86ept::kPageShift;
+}
+// The gfns of [addr, addr + size), pages rounded outwards; a range past the top is cut there.
+uint64_t end_gfn(uint64_t addr, uint64_t size) {
+  uint64_t end = addr + size < addr ? ~uint64_t{0} : addr + size;
+  return (end >> x86ept::kPageShift) + ((end & (x86ept::kPageSize - 1)) != 0);
+}
+
+OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op,
+                   const x86::EptConfig& vm) {
+  OpResult r;
+  const uint64_t slot_base = gfn(vm.slot_base), slot_pages = gfn(vm.slot_size);
+  // The kernel's callers flush when a function says a flush is needed (kvm_mmu_zap_... and
+  // friends in mmu.c); the flush is part of the operation.
+  auto flush_if = [&](bool needed) {
+    r.ret = needed ? 1 : 0;
+    if (needed) machine.effects.tlbi_vmid();
+  };
+  switch (op.kind) {
+    case OpKind::Init:
+      if (backend.root().live()) backend.destroy();
+      r.ret = backend.init(op.config.x86);
+      break;
+    case OpKind::Destroy:
+      backend.destroy();
+      break;
+    case OpKind::Fault: {
+      x86::TdpFault f;
+      f.gfn = gfn(op.addr);
+      f.pfn = op.phys >> x86ept::kPageShift;
+      f.max_level = op.level;
+      f.write = op.prot & x86::kFaultWrite;
+      f.exec = op.prot & x86::kFaultExec;
+      f.prefetch = op.prot & x86::kFaultPrefetch;
+      f.map_writable = !(op.prot & x86::kFaultHostReadOnly);
+      f.dirty_logging = op.prot & x86::kFaultDirtyLogging;
+      r.ret = backend.fault(f);
+      break;
+    }
+    case OpKind::ZapLeafs:
+      flush_if(backend.zap_leafs(gfn(op.addr), end_gfn(op.addr, op.size)));
+      break;
+    case OpKind::ZapAll:
+      backend.zap_all();
+      break;
+    case OpKind::WrprotSlot:
+      flush_if(backend.wrprot_slot(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr),
+                                   op.level));
+      break;
+    case OpKind::ClearDirty:
+      flush_if(backend.clear_dirty_slot(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr)));
+      break;
+    case OpKind::ClearDirtyMasked:
+      // kvm_arch_mmu_enable_log_dirty_pt_masked: the caller flushes when the log is read out.
+      backend.clear_dirty_masked(slot_base, slot_pages, gfn(op.addr), op.prot, op.owner != 0);
+      machine.effects.tlbi_vmid();
+      break;
+    case OpKind::Age:
+      r.ret = backend.age_gfn_range(gfn(op.addr), end_gfn(op.addr, op.size)) ? 1 : 0;
+      break;
+    case OpKind::TestAge:
+      r.ret = backend.test_age_gfn(gfn(op.addr)) ? 1 : 0;
+      break;
+    case OpKind::Split:
+      backend.split_huge_pages(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr),
+                               gfn(op.addr), end_gfn(op.addr, op.size), op.level);
+      break;
+    case OpKind::RecoverHuge:
+      backend.zap_collapsible(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr));
+      break;
+    case OpKind::WrprotGfn:
+      flush_if(backend.write_protect_gfn(slot_base, slot_pages, gfn(op.addr), op.level));
+      break;
+    default:
+      throw std::logic_error("an arm64 operation given to an x86 backend");
+  }
+  return r;
+}
+
+}  // namespace
+
+OpResult apply_op(Backend& backend, Machine& machine, const Op& op, const Config& config) {
+  if (auto* arm64 = dynamic_cast<Arm64S2Backend*>(&backend)) return apply_arm64(*arm64, machine, op);
+  if (auto* x86 = dynamic_cast<x86::TdpApi*>(&backend))
+    return apply_x86(*x86, machine, op, op.kind == OpKind::Init ? op.config.x86 : config.x86);
+  throw std::logic_error("a backend of no known architecture");
 }
 
 }  // namespace mmudiff

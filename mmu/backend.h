@@ -26,7 +26,7 @@ struct Machine {
   EffectLog effects;
 };
 
-// Where the oracles start walking: the concatenated start-level pages.
+// Where the oracles start walking: the concatenated start-level pages (x86: the one root page).
 struct TableRoot {
   unsigned ia_bits = 0;
   unsigned start_level = 0;
@@ -39,16 +39,27 @@ struct TableRoot {
   bool live() const { return pgd_pages != 0; }
 };
 
+// What every backend is, whatever its architecture: a table the oracles can read (root()), that
+// destroy() frees, and the problems it noticed in itself. The operations are the architecture's:
+// Arm64S2Backend here, x86::TdpApi (mmu/x86/tdp_api.h) for x86 EPT; apply_op() takes an Op to
+// them.
 class Backend {
  public:
   virtual ~Backend() = default;
 
   virtual std::string_view name() const = 0;
-
-  // 0, or -ENOMEM when the start-level pages cannot be allocated.
-  virtual int init(const Config& config) = 0;
   // Frees every table page; afterwards the Machine's memory must hold no live page.
   virtual void destroy() = 0;
+  virtual TableRoot root() const = 0;
+  // Problems the backend noticed in itself (the kernel's WARN_ON, a failed self-check).
+  virtual std::vector<std::string> take_warnings() { return {}; }
+};
+
+// The arm64 stage-2 operations: Linux's kvm_pgtable API.
+class Arm64S2Backend : public Backend {
+ public:
+  // 0, or -ENOMEM when the start-level pages cannot be allocated.
+  virtual int init(const Arm64S2Config& config) = 0;
 
   virtual int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) = 0;
   virtual int unmap(uint64_t addr, uint64_t size) = 0;
@@ -60,15 +71,11 @@ class Backend {
   virtual int flush(uint64_t addr, uint64_t size) = 0;
   virtual int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) = 0;
   virtual int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) = 0;
-
-  virtual TableRoot root() const = 0;
-
-  // Problems the backend noticed in itself (the kernel's WARN_ON, a failed self-check).
-  virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 struct BackendInfo {
-  std::string_view name;
+  std::string_view name;  // unique within an architecture: "walker" exists for each
+  Arch arch;
   std::string_view description;
   std::unique_ptr<Backend> (*create)(Machine& machine, Plant plant);
   // The ground truth: the others are compared with it, and what every backend does alike, it
@@ -78,9 +85,19 @@ struct BackendInfo {
 
 // Every backend compiled into this build, in a fixed order.
 const std::vector<BackendInfo>& registered_backends();
-const BackendInfo* find_backend(std::string_view name);
+// Those of one architecture, in the same order.
+std::vector<const BackendInfo*> backends_of(Arch arch);
+const BackendInfo* find_backend(std::string_view name, Arch arch = Arch::Arm64S2);
 
-// Runs one operation on a backend, with a memcache of op.memcache pages where it takes one.
-OpResult apply_op(Backend& backend, Machine& machine, const Op& op);
+// An arm64 backend's own interface; std::logic_error for a backend of another architecture.
+Arm64S2Backend& as_arm64(Backend& backend);
+std::unique_ptr<Arm64S2Backend> create_arm64(const BackendInfo& info, Machine& machine,
+                                             Plant plant);
+
+// Runs one operation on a backend of the operation's architecture, with a memcache of
+// op.memcache pages where it takes one. x86 operations whose kernel function leaves the flush
+// to its caller (a true return) are followed by the caller's flush, as mmu.c does.
+// `current` is the configuration of the live table (the memslot of x86 gfn operations).
+OpResult apply_op(Backend& backend, Machine& machine, const Op& op, const Config& current = {});
 
 }  // namespace mmudiff

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "mmu/backend.h"
 
+#include <stdexcept>
+
+#include <fmt/format.h>
+
 #ifdef MMUDIFF_HAVE_WALKER
 #include "mmu/walker/walker_backend.h"
 #endif
@@ -16,24 +20,44 @@ namespace mmudiff {
 const std::vector<BackendInfo>& registered_backends() {
   static const std::vector<BackendInfo> backends = {
 #ifdef MMUDIFF_HAVE_LINUX61
-      {"linux61", "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
+      {"linux61", Arch::Arm64S2, "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
        make_linux61_backend, /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
-      {"walker", "generic table walker with visitors, in the style of kvm_pgtable",
+      {"walker", Arch::Arm64S2, "generic table walker with visitors, in the style of kvm_pgtable",
        make_walker_backend},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
-      {"legacy", "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
+      {"legacy", Arch::Arm64S2, "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
        make_legacy_backend},
 #endif
   };
   return backends;
 }
 
-const BackendInfo* find_backend(std::string_view name) {
+Arm64S2Backend& as_arm64(Backend& backend) {
+  auto* b = dynamic_cast<Arm64S2Backend*>(&backend);
+  if (!b) throw std::logic_error(fmt::format("backend {} is not an arm64 backend", backend.name()));
+  return *b;
+}
+
+std::unique_ptr<Arm64S2Backend> create_arm64(const BackendInfo& info, Machine& machine,
+                                             Plant plant) {
+  auto backend = info.create(machine, plant);
+  as_arm64(*backend);
+  return std::unique_ptr<Arm64S2Backend>(static_cast<Arm64S2Backend*>(backend.release()));
+}
+
+std::vector<const BackendInfo*> backends_of(Arch arch) {
+  std::vector<const BackendInfo*> out;
   for (const auto& b : registered_backends())
-    if (b.name == name) return &b;
+    if (b.arch == arch) out.push_back(&b);
+  return out;
+}
+
+const BackendInfo* find_backend(std::string_view name, Arch arch) {
+  for (const auto& b : registered_backends())
+    if (b.name == name && b.arch == arch) return &b;
   return nullptr;
 }
 

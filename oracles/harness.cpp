@@ -69,8 +69,27 @@ DescriptorSide descriptor_side(const DescriptorFormat& format, std::string backe
   return side;
 }
 
+const char* ret_pf_name(int ret) {
+  static constexpr const char* kNames[] = {"RET_PF_CONTINUE", "RET_PF_RETRY",
+                                           "RET_PF_EMULATE",  "RET_PF_WRITE_PROTECTED",
+                                           "RET_PF_INVALID",  "RET_PF_FIXED",
+                                           "RET_PF_SPURIOUS"};
+  return ret >= 0 && ret < 7 ? kNames[ret] : "?";
+}
+
 std::string describe_result(const Op& op, const OpResult& r) {
   switch (op.kind) {
+    case OpKind::Fault:
+      return fmt::format("{} ({})", ret_pf_name(r.ret), r.ret);
+    case OpKind::ZapLeafs:
+    case OpKind::WrprotSlot:
+    case OpKind::ClearDirty:
+      return r.ret ? "flush needed" : "no flush needed";
+    case OpKind::Age:
+    case OpKind::TestAge:
+      return r.ret ? "young" : "old";
+    case OpKind::WrprotGfn:
+      return r.ret ? "write-protected" : "unchanged";
     case OpKind::Mkyoung:
     case OpKind::Mkold:
       return fmt::format("old descriptor {:#018x}", r.value);
@@ -93,16 +112,20 @@ class Run {
  public:
   Run(const Stream& stream, const HarnessOptions& options)
       : options_(options),
-        format_(resolve_format(options.format)),
+        arch_(stream_arch(stream)),
+        format_(arch_ == Arch::Arm64S2 ? &resolve_format(options.format) : nullptr),
         model_(options.limits.max_pages) {
     report_.stream = stream;
-    report_.backends = resolve_backends(options.backends);
+    report_.backends = resolve_backends(options.backends, arch_);
+    MemoryLimits limits = options.limits;
+    // x86 SPTEs hold table addresses only below 2^MAXPHYADDR.
+    if (arch_ == Arch::X86Ept) limits.phys_base = kLowTablePhysBase;
     for (const auto& name : report_.backends) {
       Lane lane;
       lane.name = name;
-      lane.reference = find_backend(name)->reference;
-      lane.machine = std::make_unique<Machine>(options.limits);
-      lane.backend = find_backend(name)->create(*lane.machine, options.plant);
+      lane.reference = find_backend(name, arch_)->reference;
+      lane.machine = std::make_unique<Machine>(limits);
+      lane.backend = find_backend(name, arch_)->create(*lane.machine, options.plant);
       if (options.check_every_op && options.hash_cache)
         lane.hashes = std::make_unique<TableHashCache>(options.hash_key);
       lanes_.push_back(std::move(lane));
@@ -119,13 +142,13 @@ class Run {
     const Stream& stream = report_.stream;
     // A stream that does not start with init runs on a table of the default configuration.
     if (stream.empty() || stream.front().kind != OpKind::Init) {
+      Op init;
+      init.kind = OpKind::Init;
       for (auto& lane : lanes_) {
-        lane.backend->init(Config{});
+        apply_op(*lane.backend, *lane.machine, init);
         lane.effects.reset(lane.backend->root());
         lane.machine->effects.clear();
       }
-      Op init;
-      init.kind = OpKind::Init;
       model_.apply(init);
     }
     bool stopped = false;
@@ -163,6 +186,8 @@ class Run {
     const Op& op = report_.stream[i];
     bool skip = op.kind != OpKind::Init && !lanes_.front().backend->root().live();
     if (op.kind == OpKind::Init) config_ = op.config;
+    // The model and the effects oracle know arm64's operations; x86 runs without them.
+    const bool arm64 = arch_ == Arch::Arm64S2;
     report_.skipped.push_back(skip);
     for (size_t b = 0; b < lanes_.size(); ++b) {
       Lane& lane = lanes_[b];
@@ -173,12 +198,15 @@ class Run {
       }
       OpResult r;
       if (options_.on_apply) options_.on_apply(i, b);
-      if (!skip) r = apply_op(*lane.backend, *lane.machine, op);
+      if (!skip) r = apply_op(*lane.backend, *lane.machine, op, config_);
       if (op.kind == OpKind::Destroy && !skip) lane.machine->memory.report_leaks();
       report_.results[b].push_back(r);
     }
+    // Each x86 table is in the format of its configuration: the run reads them all in it.
+    if (op.kind == OpKind::Init && !arm64 && lanes_[ref_].backend->root().live())
+      format_ = lanes_[ref_].backend->root().format;
     OpResult expected;
-    if (!skip) expected = model_.apply(op);
+    if (!skip && arm64) expected = model_.apply(op);
     for (auto& lane : lanes_) {
       if (lane.machine->memory.bound_reached()) {
         report_.bound_reached = true;
@@ -190,13 +218,15 @@ class Run {
       }
     }
     bool ok = check_results(i);
-    ok = ok && check_model_result(i, expected);
+    ok = ok && (!arm64 || check_model_result(i, expected));
     // The per-lane oracles of one operation, in report order. effects-trace compares what the
     // effects oracle traced, so it comes after it.
     ok = judge(i, "warnings", per_lane([&](Lane& l) { return warnings_of(l, i); })) && ok;
     ok = judge(i, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
-    ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
-    ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
+    if (arm64) {
+      ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
+      ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
+    }
     for (auto& lane : lanes_) lane.machine->effects.clear();
     if (options_.check_every_op && lanes_.front().backend->root().live())
       ok = compare_tables(i, /*final_check=*/false) && ok;
@@ -238,7 +268,7 @@ class Run {
   bool warning_expected(size_t i) const {
     if (i >= report_.stream.size()) return false;
     const Op& op = report_.stream[i];
-    return op.kind == OpKind::Map && config_.idmap && op.addr != op.phys;
+    return op.kind == OpKind::Map && config_.arm64.idmap && op.addr != op.phys;
   }
 
   // ---- The per-lane oracles: each judges one backend on its own -----------------------------
@@ -358,9 +388,9 @@ class Run {
   // The table every lane's backend has now, in the run's format.
   TableRoot root_of(const Lane& lane) const {
     TableRoot root = lane.backend->root();
-    if (root.live() && root.format != &format_)
+    if (root.live() && format_ && root.format != format_)
       throw std::invalid_argument(fmt::format("backend {} builds {} tables, the run checks {}",
-                                              lane.name, root.format->name(), format_.name()));
+                                              lane.name, root.format->name(), format_->name()));
     return root;
   }
 
@@ -387,7 +417,7 @@ class Run {
   std::string unrecorded_page(const HashedTable& full, const TableHashCache& cache) const {
     uint64_t worst = 0;
     bool found = false;
-    const uint64_t low = format_.page_size() - 1;
+    const uint64_t low = format_->page_size() - 1;
     for (const auto& [key, h] : full.subtree_hashes) {
       auto c = cache.subtree_hash(key & ~low, static_cast<unsigned>(key & low));
       if (c && *c == h) continue;
@@ -434,7 +464,7 @@ class Run {
     if (model_.live()) {
       Translation expected = model_.translation();
       for (size_t b = 0; b < lanes_.size(); ++b)
-        if (auto d = compare_translations(walks[b].translation, expected, format_))
+        if (auto d = compare_translations(walks[b].translation, expected, *format_))
           model_diffs.push_back({b, {d->severity, "translation", d->what, d->ipa}});
       for (const auto& [b, o] : model_diffs) {
         ok = false;
@@ -454,10 +484,10 @@ class Run {
       bool fwb = ref.backend->root().fwb;
       std::vector<std::string> evidence = {
           fmt::format("{:<8} IPA {:#x}: {}", ref.name, diff->ipa,
-                      format_.describe(diff->a, diff->level, fwb)),
+                      format_->describe(diff->a, diff->level, fwb)),
           fmt::format("{:<8} IPA {:#x}: {}", lanes_[b].name, diff->ipa,
-                      format_.describe(diff->b, diff->level, fwb))};
-      auto tdiff = compare_translations(walks[b].translation, walks[ref_].translation, format_);
+                      format_->describe(diff->b, diff->level, fwb))};
+      auto tdiff = compare_translations(walks[b].translation, walks[ref_].translation, *format_);
       Finding& f =
           tdiff ? add(tdiff->severity, "translation", i,
                       fmt::format("{} differs from {}: {}", lanes_[b].name, ref.name, tdiff->what),
@@ -468,8 +498,8 @@ class Run {
                                   ref.name, lanes_[b].name, hashes[ref_].root_hash,
                                   hashes[b].root_hash),
                       evidence, "shape", lanes_[b].name);
-      f.divergence = {descriptor_side(format_, ref.name, *diff, diff->a, fwb),
-                      descriptor_side(format_, lanes_[b].name, *diff, diff->b, fwb)};
+      f.divergence = {descriptor_side(*format_, ref.name, *diff, diff->a, fwb),
+                      descriptor_side(*format_, lanes_[b].name, *diff, diff->b, fwb)};
     }
     return ok;
   }
@@ -481,7 +511,7 @@ class Run {
       auto entry = deciding_entry(root_of(lane), lane.machine->memory, ipa);
       if (entry)
         sides.push_back(
-            descriptor_side(format_, lane.name, *entry, entry->a, lane.backend->root().fwb));
+            descriptor_side(*format_, lane.name, *entry, entry->a, lane.backend->root().fwb));
     }
     return sides;
   }
@@ -509,7 +539,9 @@ class Run {
   }
 
   const HarnessOptions& options_;
-  const DescriptorFormat& format_;
+  const Arch arch_;  // the stream's
+  // The run's table format: options.format on arm64; on x86 the one of the live configuration.
+  const DescriptorFormat* format_;
   StreamReport report_;
   std::vector<Lane> lanes_;
   ReferenceModel model_;
@@ -526,34 +558,56 @@ const Finding* StreamReport::worst() const {
   return w;
 }
 
-std::vector<std::string> resolve_backends(const std::vector<std::string>& names) {
+std::vector<std::string> resolve_backends(const std::vector<std::string>& names, Arch arch) {
   std::vector<std::string> out;
   bool all = names.empty();
   for (const auto& n : names) all = all || n == "all";
   if (all) {
-    for (const auto& b : registered_backends()) out.emplace_back(b.name);
-    if (out.empty()) throw std::invalid_argument("this build has no backend");
+    for (const auto* b : backends_of(arch)) out.emplace_back(b->name);
+    if (out.empty())
+      throw std::invalid_argument(fmt::format("this build has no {} backend", arch_name(arch)));
     return out;
   }
   for (const auto& n : names) {
-    if (!find_backend(n)) {
+    if (!find_backend(n, arch)) {
       std::string known;
-      for (const auto& b : registered_backends())
-        known += (known.empty() ? "" : ", ") + std::string(b.name);
-      throw std::invalid_argument(
-          fmt::format("unknown backend '{}' (this build has: {})", n, known));
+      for (const auto* b : backends_of(arch))
+        known += (known.empty() ? "" : ", ") + std::string(b->name);
+      throw std::invalid_argument(fmt::format("unknown {} backend '{}' (this build has: {})",
+                                              arch_name(arch), n, known));
     }
     out.push_back(n);
   }
   return out;
 }
 
+namespace {
+
+// The first operation that is not of the stream's architecture (a stream built in memory can mix
+// them; the text and binary forms cannot).
+std::optional<BudgetExcess> foreign_operation(const Stream& stream) {
+  const Arch arch = stream_arch(stream);
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const Op& op = stream[i];
+    bool foreign = !op_in_arch(op.kind, arch) || (op.kind == OpKind::Init && op.config.arch != arch);
+    if (foreign)
+      return BudgetExcess{i, fmt::format("refused: operation #{} {} is not an operation of this {} "
+                                         "stream",
+                                         i, format_op(op), arch_name(arch))};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options) {
-  if (auto excess = work_budget_excess(stream)) {
+  auto excess = work_budget_excess(stream);
+  if (!excess) excess = foreign_operation(stream);
+  if (excess) {
     // Nothing runs: the backends, their memory and the oracles are never set up.
     StreamReport report;
     report.stream = stream;
-    report.backends = resolve_backends(options.backends);
+    report.backends = resolve_backends(options.backends, stream_arch(stream));
     report.results.resize(report.backends.size());
     report.bound_reached = true;
     report.bound_op = excess->op;

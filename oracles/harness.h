@@ -67,8 +67,10 @@ struct StreamReport {
 // table is in another format than options.format.
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options);
 
-// Every backend name in options, resolved ("all" and empty mean every registered backend).
-std::vector<std::string> resolve_backends(const std::vector<std::string>& names);
+// Every backend name in options, resolved among ARCH's ("all" and empty mean every registered
+// backend of ARCH).
+std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
+                                          Arch arch = Arch::Arm64S2);
 
 // The oracles, in report order, and what "ok" means for each.
 struct OracleInfo {

@@ -4,6 +4,7 @@
 // surprising fact of Linux 6.1's pgtable.c, which function it comes from.
 #include "oracles/reference_model.h"
 
+#include <stdexcept>
 #include <cerrno>
 #include <iterator>
 
@@ -127,8 +128,8 @@ int ReferenceModel::walk_range(uint64_t addr, uint64_t size, Range* range) const
 // init / destroy
 
 int ReferenceModel::init(const Config& config) {
-  if (!valid_ia_bits(config.ia_bits)) return -EINVAL;
-  const Geometry g = geometry_for(config.ia_bits);
+  if (!valid_ia_bits(config.arm64.ia_bits)) return -EINVAL;
+  const Geometry g = geometry_for(config.arm64.ia_bits);
   if (g.pgd_pages > max_pages_) return -ENOMEM;
   live_ = true;
   config_ = config;
@@ -247,17 +248,17 @@ int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
 
 int ReferenceModel::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
                         int32_t memcache) {
-  if (config_.idmap && addr != phys) return -EINVAL;
+  if (config_.arm64.idmap && addr != phys) return -EINVAL;
   uint64_t attrs = 0;
-  if (int ret = prot_to_attrs(prot, config_.has_fwb(), &attrs)) return ret;
+  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), &attrs)) return ret;
   Range range{};
   if (int ret = walk_range(addr, size, &range)) return ret;
   MapRequest req{};
   req.phys = align_down(phys, kPageSize);
   req.attrs = attrs;
   req.owner = 0;
-  req.force_pte = config_.force_pte == ForcePte::Always ||
-                  (config_.force_pte == ForcePte::Device && (prot & prot::kDevice));
+  req.force_pte = config_.arm64.force_pte == ForcePte::Always ||
+                  (config_.arm64.force_pte == ForcePte::Device && (prot & prot::kDevice));
   req.has_memcache = memcache != kNoMemcache;
   req.memcache = static_cast<size_t>(memcache);
   return map_walk(range, &req);
@@ -355,7 +356,7 @@ int ReferenceModel::relax_perms(uint64_t addr, uint64_t prot) {
 
 // flush changes nothing; with FWB it returns 0 before even checking the range.
 int ReferenceModel::flush(uint64_t addr, uint64_t size) {
-  if (config_.has_fwb()) return 0;
+  if (config_.arm64.has_fwb()) return 0;
   Range range{};
   return walk_range(addr, size, &range);
 }
@@ -424,6 +425,8 @@ OpResult ReferenceModel::apply(const Op& op) {
       }
       break;
     }
+    default:
+      throw std::logic_error("the arm64 reference model was given an x86 operation");
   }
   return r;
 }

@@ -95,7 +95,7 @@ size_t check_backend(const BackendInfo& info, size_t streams, uint64_t seed) {
   for (size_t s = 0; s < streams; ++s) {
     Stream stream = random_stream(rng);
     Machine machine;
-    auto backend = info.create(machine, Plant::kNone);
+    auto backend = create_arm64(info, machine, Plant::kNone);
     TableHashCache cache(kKey);
     for (size_t i = 0; i < stream.size(); ++i) {
       const Op& op = stream[i];
@@ -171,7 +171,7 @@ TEST(HashCache, APageFreedAndReusedElsewhereIsNotServedFromTheCache) {
   // generations of freed and reallocated pages must invalidate what was cached for them.
   for (const auto& info : registered_backends()) {
     Machine m(MemoryLimits{.max_pages = 256, .quarantine = 0});
-    auto backend = info.create(m, Plant::kNone);
+    auto backend = create_arm64(info, m, Plant::kNone);
     ASSERT_EQ(backend->init(Config{}), 0);
     TableHashCache cache(kKey);
     const uint64_t prot = arm64s2::prot::kR | arm64s2::prot::kW;
@@ -196,7 +196,7 @@ TEST(HashCache, AfterABigMapASmallOperationRehashesOnlyItsPath) {
   // 1 GiB in 4 KiB pages: more stores than the journal holds, so the first update after it
   // compares every generation; the next ones follow the journal.
   Machine m(MemoryLimits{.max_pages = 2048, .quarantine = 64});
-  auto backend = registered_backends().front().create(m, Plant::kNone);
+  auto backend = create_arm64(registered_backends().front(), m, Plant::kNone);
   Config c;
   c.force_pte = ForcePte::Always;
   ASSERT_EQ(backend->init(c), 0);

@@ -56,7 +56,7 @@ Op make_op(OpKind kind, uint64_t addr = 0, uint64_t size = 0, uint64_t phys = 0,
 std::string describe(const Op& op) {
   return fmt::format("{} addr={:#x} size={:#x} phys={:#x} prot={:#x} mc={} owner={} ia={}",
                      op_kind_name(op.kind), op.addr, op.size, op.phys, op.prot, op.memcache,
-                     op.owner, op.config.ia_bits);
+                     op.owner, op.config.arm64.ia_bits);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class LegacyStructures : public ::testing::Test {
  protected:
   void SetUp() override {
     Config config;
-    config.ia_bits = 40;  // start level 1, two root pages
+    config.arm64.ia_bits = 40;  // start level 1, two root pages
     ASSERT_EQ(backend_->init(config), 0);
     machine_.effects.clear();
   }
@@ -406,7 +406,7 @@ TEST_F(LegacyStructures, SelfCheckNoticesATableChangedBehindItsBack) {
 void expect_same_as_linux61(const BackendInfo& reference, const Stream& stream,
                             const std::string& label) {
   Machine ref_machine, legacy_machine;
-  auto ref = reference.create(ref_machine, Plant::kNone);
+  auto ref = create_arm64(reference, ref_machine, Plant::kNone);
   auto leg = make_legacy_backend(legacy_machine, Plant::kNone);
   TablePages ref_pages, legacy_pages;
   for (size_t i = 0; i < stream.size(); ++i) {

@@ -74,7 +74,7 @@ using BackendFactory = std::function<std::unique_ptr<Backend>(Machine&)>;
 struct Instance {
   explicit Instance(std::string_view backend = "linux61") {
     const BackendInfo* info = find_backend(backend);
-    if (info) impl = info->create(machine, Plant::kNone);
+    if (info) impl = create_arm64(*info, machine, Plant::kNone);
   }
   explicit Instance(const BackendFactory& make) : impl(make(machine)) {}
   Machine machine;
@@ -624,7 +624,7 @@ enum class Perturbation { Result, Effect, Table };
 class Perturbed final : public Backend {
  public:
   Perturbed(Machine& m, Perturbation p)
-      : m_(m), p_(p), inner_(find_backend("linux61")->create(m, Plant::kNone)) {}
+      : m_(m), p_(p), inner_(create_arm64(*find_backend("linux61"), m, Plant::kNone)) {}
   std::string_view name() const override { return "perturbed"; }
   int init(const Config& c) override { return inner_->init(c); }
   void destroy() override { inner_->destroy(); }
@@ -688,7 +688,7 @@ TEST(Linux61Differential, ComparisonSeesEachKindOfDifference) {
             std::string::npos);
   // And linux61 against itself agrees.
   EXPECT_EQ(compare_on(stream, "linux61",
-                       [](Machine& m) { return find_backend("linux61")->create(m, Plant::kNone); }),
+                       [](Machine& m) { return create_arm64(*find_backend("linux61"), m, Plant::kNone); }),
             "");
 }
 
@@ -708,7 +708,7 @@ TEST(Linux61Differential, RandomStreamsAgreeWithWalker) {
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + i);
     Stream stream = random_stream(rng);
     ops += stream.size();
-    std::string diff = compare_on(stream, other, [info](Machine& m) { return info->create(m, Plant::kNone); });
+    std::string diff = compare_on(stream, other, [info](Machine& m) { return create_arm64(*info, m, Plant::kNone); });
     if (diff.empty()) continue;
     if (++disagreements <= max_report)
       ADD_FAILURE() << "seed " << seed << " stream " << i << ": " << diff << "\n--- stream ---\n"

@@ -40,8 +40,8 @@ void expect_in_domain(const Op& op) {
   EXPECT_EQ(op, canonical(op));
   EXPECT_EQ(op.prot & ~prot::kAll, 0u);
   EXPECT_TRUE(op.memcache == kNoMemcache || (op.memcache >= 0 && op.memcache <= kMaxMemcache));
-  EXPECT_TRUE(arm64s2::valid_ia_bits(op.config.ia_bits));
-  EXPECT_LE(static_cast<unsigned>(op.config.force_pte), 2u);
+  EXPECT_TRUE(arm64s2::valid_ia_bits(op.config.arm64.ia_bits));
+  EXPECT_LE(static_cast<unsigned>(op.config.arm64.force_pte), 2u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,20 +130,20 @@ TEST(BinaryDecode, KindIsTheFirstByteModuloSixteenWithUnusedCodesFolded) {
 }
 
 TEST(BinaryDecode, IaIsThirtyTwoPlusTheByteModuloSeventeen) {
-  EXPECT_EQ(decode({0, 0, 0})[0].config.ia_bits, 32);
-  EXPECT_EQ(decode({0, 16, 0})[0].config.ia_bits, 48);
-  EXPECT_EQ(decode({0, 17, 0})[0].config.ia_bits, 32);
-  EXPECT_EQ(decode({0, 255, 0})[0].config.ia_bits, 32);  // 255 = 15 * 17
-  EXPECT_EQ(decode({0, 254, 0})[0].config.ia_bits, 48);
+  EXPECT_EQ(decode({0, 0, 0})[0].config.arm64.ia_bits, 32);
+  EXPECT_EQ(decode({0, 16, 0})[0].config.arm64.ia_bits, 48);
+  EXPECT_EQ(decode({0, 17, 0})[0].config.arm64.ia_bits, 32);
+  EXPECT_EQ(decode({0, 255, 0})[0].config.arm64.ia_bits, 32);  // 255 = 15 * 17
+  EXPECT_EQ(decode({0, 254, 0})[0].config.arm64.ia_bits, 48);
 }
 
 TEST(BinaryDecode, ConfigFlagBitsAndForcePteThreeReadsAsNever) {
   Config c = decode({0, 8, 0x07})[0].config;
   EXPECT_TRUE(c.fwb && c.nofwb && c.idmap);
   EXPECT_EQ(c.force_pte, ForcePte::Never);
-  EXPECT_EQ(decode({0, 8, 0x08})[0].config.force_pte, ForcePte::Always);
-  EXPECT_EQ(decode({0, 8, 0x10})[0].config.force_pte, ForcePte::Device);
-  EXPECT_EQ(decode({0, 8, 0x18})[0].config.force_pte, ForcePte::Never);
+  EXPECT_EQ(decode({0, 8, 0x08})[0].config.arm64.force_pte, ForcePte::Always);
+  EXPECT_EQ(decode({0, 8, 0x10})[0].config.arm64.force_pte, ForcePte::Device);
+  EXPECT_EQ(decode({0, 8, 0x18})[0].config.arm64.force_pte, ForcePte::Never);
   EXPECT_EQ(decode({0, 8, 0xe0})[0].config, Config{}) << "bits 5-7 are ignored";
 }
 

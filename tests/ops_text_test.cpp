@@ -66,22 +66,22 @@ TEST(TextParse, InitDefaultsAreIa40WithoutFlags) {
   Op op = parse_one("init");
   EXPECT_EQ(op.kind, OpKind::Init);
   EXPECT_EQ(op.config, Config{});
-  EXPECT_EQ(op.config.ia_bits, 40);
+  EXPECT_EQ(op.config.arm64.ia_bits, 40);
 }
 
 TEST(TextParse, InitTakesEveryConfigKeyAndFlagSpelling) {
   Op op = parse_one("init ia=32 fwb=yes nofwb=true idmap=1 force_pte=device");
-  EXPECT_EQ(op.config.ia_bits, 32);
-  EXPECT_TRUE(op.config.fwb);
-  EXPECT_TRUE(op.config.nofwb);
-  EXPECT_TRUE(op.config.idmap);
-  EXPECT_EQ(op.config.force_pte, ForcePte::Device);
-  EXPECT_FALSE(op.config.has_fwb()) << "NOFWB overrides the CPU's FWB";
+  EXPECT_EQ(op.config.arm64.ia_bits, 32);
+  EXPECT_TRUE(op.config.arm64.fwb);
+  EXPECT_TRUE(op.config.arm64.nofwb);
+  EXPECT_TRUE(op.config.arm64.idmap);
+  EXPECT_EQ(op.config.arm64.force_pte, ForcePte::Device);
+  EXPECT_FALSE(op.config.arm64.has_fwb()) << "NOFWB overrides the CPU's FWB";
   Op off = parse_one("init ia=48 fwb=no nofwb=false idmap=0 force_pte=always");
-  EXPECT_EQ(off.config.ia_bits, 48);
-  EXPECT_FALSE(off.config.fwb || off.config.nofwb || off.config.idmap);
-  EXPECT_EQ(off.config.force_pte, ForcePte::Always);
-  EXPECT_EQ(parse_one("init force_pte=never").config.force_pte, ForcePte::Never);
+  EXPECT_EQ(off.config.arm64.ia_bits, 48);
+  EXPECT_FALSE(off.config.arm64.fwb || off.config.arm64.nofwb || off.config.arm64.idmap);
+  EXPECT_EQ(off.config.arm64.force_pte, ForcePte::Always);
+  EXPECT_EQ(parse_one("init force_pte=never").config.arm64.force_pte, ForcePte::Never);
 }
 
 TEST(TextParse, EveryOperationByName) {
@@ -150,7 +150,7 @@ TEST(TextParse, CommentsBlankLinesTabsAndCrlfAreIgnored) {
       "get_leaf 0x1000#no space needed",
       "t.mmu");
   ASSERT_EQ(s.size(), 3u);
-  EXPECT_EQ(s[0].config.ia_bits, 36);
+  EXPECT_EQ(s[0].config.arm64.ia_bits, 36);
   EXPECT_EQ(s[1].kind, OpKind::Map);
   EXPECT_EQ(s[1].prot, prot::kR);
   EXPECT_EQ(s[2].kind, OpKind::GetLeaf);
@@ -168,7 +168,7 @@ TEST(TextParse, NonAsciiTextInCommentsIsAllowed) {
 TEST(TextParse, ALeadingUtf8ByteOrderMarkIsSkipped) {
   Stream s = parse_text("\xef\xbb\xbfinit ia=44\n", "bom.mmu");
   ASSERT_EQ(s.size(), 1u);
-  EXPECT_EQ(s[0].config.ia_bits, 44);
+  EXPECT_EQ(s[0].config.arm64.ia_bits, 44);
   EXPECT_EQ(error_of("init\n\xef\xbb\xbf"
                      "destroy\n"),
             "t.mmu:2: non-ASCII byte 0xef at column 1; is this a binary stream? ('mmudiff decode' "
@@ -325,8 +325,8 @@ TEST(TextRoundTrip, ExtremeValuesSurvive) {
            .owner = 255,
            .config = {}};
   Op init{.kind = OpKind::Init, .config = {}};
-  init.config.ia_bits = 48;
-  init.config.force_pte = ForcePte::Always;
+  init.config.arm64.ia_bits = 48;
+  init.config.arm64.force_pte = ForcePte::Always;
   Stream s = {init, map, zero, owner};
   EXPECT_EQ(parse_text(format_stream(s), "x.mmu"), s);
 }

@@ -230,7 +230,7 @@ struct Coverage {
 std::string differential(const BackendInfo& info, const Stream& stream,
                          Coverage* coverage = nullptr, size_t max_pages = kDifferentialMaxPages) {
   Machine machine(MemoryLimits{max_pages, 64});
-  std::unique_ptr<Backend> backend = info.create(machine, Plant::kNone);
+  auto backend = create_arm64(info, machine, Plant::kNone);
   ReferenceModel model(machine.memory.limits().max_pages);
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];
@@ -363,7 +363,7 @@ TEST(ReferenceModel, InitGeometry) {
 
   Op bad;
   bad.kind = OpKind::Init;
-  bad.config.ia_bits = 31;
+  bad.config.arm64.ia_bits = 31;
   EXPECT_EQ(m.apply(bad).ret, -EINVAL);
   EXPECT_FALSE(m.live());
   EXPECT_EQ(m.live_pages(), 0u);
@@ -843,7 +843,7 @@ Stream dense_stream(std::mt19937_64& rng) {
   Op init;
   init.kind = OpKind::Init;
   init.config = random_config(rng);
-  if (pick(2)) init.config.idmap = false;
+  if (pick(2)) init.config.arm64.idmap = false;
   s.push_back(init);
   const Config& c = init.config;
   const uint64_t limit = uint64_t{1} << c.ia_bits;

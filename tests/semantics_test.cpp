@@ -181,7 +181,7 @@ class Semantics : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     const BackendInfo* info = find_backend(GetParam());
     ASSERT_NE(info, nullptr);
-    backend_ = info->create(machine_, Plant::kNone);
+    backend_ = create_arm64(*info, machine_, Plant::kNone);
   }
 
   void TearDown() override {
@@ -417,7 +417,7 @@ TEST_P(Semantics, MapBuildsLeafAttributesFromProtAndFwb) {
     SCOPED_TRACE(::testing::Message()
                  << std::hex << "prot " << c.prot << " fwb " << c.fwb << " nofwb " << c.nofwb);
     Config config = config_with(40, c.fwb);
-    config.nofwb = c.nofwb;
+    config.arm64.nofwb = c.nofwb;
     ASSERT_EQ(backend_->init(config), 0);
     EXPECT_EQ(backend_->root().fwb, c.fwb && !c.nofwb);
     ASSERT_EQ(map(0x3000, K4, 0x7000, c.prot), 0);
@@ -437,7 +437,7 @@ TEST_P(Semantics, ExecutableDeviceMemoryIsEInvalBeforeAnythingHappens) {
 
 TEST_P(Semantics, IdmapTableRefusesAMapWhoseAddressIsNotItsPhysicalAddress) {
   Config config = config_with(40);
-  config.idmap = true;
+  config.arm64.idmap = true;
   init(config);
   EXPECT_EQ(map(0x1000, K4, 0x2000, kRW), -EINVAL);
   // The comparison is on the unaligned arguments.
@@ -972,7 +972,7 @@ TEST_P(Semantics, FlushIsANoOpWithFwbEvenOutOfRange) {
   // NOFWB turns it back on.
   backend_->destroy();
   Config config = config_with(40, true);
-  config.nofwb = true;
+  config.arm64.nofwb = true;
   init(config);
   ASSERT_EQ(map(M2, M2, 4 * M2, kRW), 0);
   forget_effects();

@@ -397,7 +397,7 @@ TEST(WalkerSoak, MatchesLinux61ExactlyOnRandomStreams) {
   std::mt19937_64 rng(env_count("MMUDIFF_WALKER_SOAK_SEED", 0x5eed1e55));
   Machine walker_machine, kernel_machine;
   std::unique_ptr<Backend> ours = make_walker_backend(walker_machine, Plant::kNone);
-  std::unique_ptr<Backend> theirs = linux61->create(kernel_machine, Plant::kNone);
+  auto theirs = create_arm64(*linux61, kernel_machine, Plant::kNone);
   RandomStreamOptions options;
   options.max_ops = 128;
   DenseStreams dense(rng);

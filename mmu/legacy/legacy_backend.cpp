@@ -15,7 +15,7 @@ std::unique_ptr<Backend> make_legacy_backend(Machine& machine, Plant plant) {
 
 namespace legacy {
 
-int LegacyBackend::init(const Config& config) {
+int LegacyBackend::init(const Arm64S2Config& config) {
   if (mmu_.live()) destroy();
   return mmu_.create_roots(config);
 }

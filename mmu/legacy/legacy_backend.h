@@ -20,12 +20,12 @@ std::unique_ptr<Backend> make_legacy_backend(Machine& machine, Plant plant);
 
 namespace legacy {
 
-class LegacyBackend final : public Backend {
+class LegacyBackend final : public Arm64S2Backend {
  public:
   LegacyBackend(Machine& machine, Plant plant) : mmu_(machine, plant) {}
 
   std::string_view name() const override { return "legacy"; }
-  int init(const Config& config) override;
+  int init(const Arm64S2Config& config) override;
   void destroy() override;
 
   int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override;

@@ -63,7 +63,7 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
 }
 
 int LegacyBackend::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) {
-  const Config& config = mmu_.config();
+  const Arm64S2Config& config = mmu_.config();
   if (config.idmap && addr != phys) {
     // The kernel WARNs here: an identity-mapped table asked for anything else is a caller bug.
     warnings_.push_back("map: identity-mapped table asked to map an IPA to another PA");

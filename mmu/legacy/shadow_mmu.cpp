@@ -14,7 +14,7 @@ ShadowMmu::~ShadowMmu() {
   for (ShadowPage* page : all) delete page;
 }
 
-int ShadowMmu::create_roots(const Config& config) {
+int ShadowMmu::create_roots(const Arm64S2Config& config) {
   if (!valid_ia_bits(config.ia_bits)) return -EINVAL;
   Geometry geometry = geometry_for(config.ia_bits);
   void* pages = machine_.memory.zalloc_pages_exact(geometry.pgd_pages * kPageSize);

@@ -28,7 +28,7 @@ class ShadowMmu {
 
   // The concatenated start-level pages: 0, -EINVAL for an IPA size stage 2 cannot have, or
   // -ENOMEM. On failure the previous configuration stays, as the kernel leaves its fields alone.
-  int create_roots(const Config& config);
+  int create_roots(const Arm64S2Config& config);
   // Drops every reference and frees every table page. No descriptor is written and nothing is
   // invalidated: the table is unreachable by then.
   void release_all();
@@ -36,7 +36,7 @@ class ShadowMmu {
   bool live() const { return !roots_.empty(); }
   // The configuration of the current table, or of the last one after destroy (ia_bits 0 before
   // the first init), which is what the kernel's struct kvm_pgtable still holds.
-  const Config& config() const { return config_; }
+  const Arm64S2Config& config() const { return config_; }
   bool fwb() const { return config_.has_fwb(); }
   unsigned start_level() const { return start_level_; }
   uint64_t ia_limit() const { return arm64s2::bit(config_.ia_bits); }
@@ -87,7 +87,7 @@ class ShadowMmu {
 
   Machine& machine_;
   Plant plant_;
-  Config config_{.ia_bits = 0};
+  Arm64S2Config config_{.ia_bits = 0};
   unsigned start_level_ = 0;
   std::vector<ShadowPage*> roots_;  // in IPA order; their pages are one zalloc_pages_exact run
   ShadowHash hash_;

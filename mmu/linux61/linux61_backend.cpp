@@ -38,7 +38,7 @@ std::string Linux61SourceInfo::summary() const {
 
 namespace {
 
-class Linux61Backend final : public Backend {
+class Linux61Backend final : public Arm64S2Backend {
  public:
   explicit Linux61Backend(Machine& machine) : machine_(machine) {
     vm_ = l61_vm_create(&kHostOps, this);
@@ -53,7 +53,7 @@ class Linux61Backend final : public Backend {
 
   std::string_view name() const override { return "linux61"; }
 
-  int init(const Config& config) override {
+  int init(const Arm64S2Config& config) override {
     destroy();
     // What kvm_arm_setup_stage2() checks before it calls kvm_get_vtcr(): the IPA size is at least
     // ARM64_MIN_PARANGE_BITS and at most what the CPU (48-bit PARange) supports.

@@ -4,12 +4,17 @@
 #include <algorithm>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/format/x86_ept.h"
+#include "mmu/x86/fault_flags.h"
 
 namespace mmudiff {
 
 namespace {
 
 namespace prot = arm64s2::prot;
+
+// Bit 5 of an init's flags byte: the configuration that follows is x86's.
+constexpr uint8_t kX86ConfigFlag = 1 << 5;
 
 class Reader {
  public:
@@ -58,27 +63,79 @@ uint64_t unpack_prot(uint8_t b) {
 
 }  // namespace
 
-OpKind kind_from_code(uint8_t code) {
-  static_assert(kOpKindCount <= kKindCodes && kOpKindCount + 4 >= kKindCodes,
-                "fold the remaining unused codes, or grow kKindCodes");
+// arm64: init, destroy and its ten operations are codes 0-11; x86: init, destroy, then its
+// eleven operations from Fault on are codes 2-12. Codes past those fold back onto the first
+// operations after destroy.
+constexpr unsigned kArm64Codes = static_cast<unsigned>(OpKind::Fault);  // 12
+constexpr unsigned kX86First = static_cast<unsigned>(OpKind::Fault);
+constexpr unsigned kX86Codes = 2 + kOpKindCount - kX86First;  // 13
+static_assert(kArm64Codes <= kKindCodes && kX86Codes <= kKindCodes);
+
+OpKind kind_from_code(uint8_t code, Arch arch) {
   unsigned k = code % kKindCodes;
-  return static_cast<OpKind>(k < kOpKindCount ? k : k - 10);
+  unsigned codes = arch == Arch::X86Ept ? kX86Codes : kArm64Codes;
+  if (k >= codes) k = 2 + (k - codes);
+  if (k < 2 || arch == Arch::Arm64S2) return static_cast<OpKind>(k);
+  return static_cast<OpKind>(kX86First + k - 2);
 }
 
-bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out) {
+namespace {
+
+uint8_t code_of(OpKind kind) {
+  unsigned k = static_cast<unsigned>(kind);
+  return static_cast<uint8_t>(k >= kX86First ? k - kX86First + 2 : k);
+}
+
+uint8_t level_from_byte(OpKind kind, uint8_t b) {
+  return static_cast<uint8_t>(1 + b % (kind == OpKind::Split ? 2 : 3));
+}
+
+bool decode_x86_config(Reader& r, uint8_t b0, uint8_t flags, x86::EptConfig* c) {
+  uint8_t levels;
+  if (!r.byte(&levels)) return false;
+  c->maxphyaddr = static_cast<uint8_t>(x86ept::kMinMaxPhyAddr + b0 % 17);
+  c->levels = flags & 1 ? 5 : 4;
+  c->ad = flags & 2;
+  c->execonly = flags & 4;
+  c->nx_huge_pages = flags & 8;
+  c->max_level = static_cast<uint8_t>(1 + (levels & 3) % 3);
+  c->host_level = static_cast<uint8_t>(1 + ((levels >> 2) & 3) % 3);
+  return r.varint(&c->slot_base) && r.varint(&c->slot_size) && r.varint(&c->host_mmio_pfn);
+}
+
+void encode_x86_config(const x86::EptConfig& c, std::vector<uint8_t>* out) {
+  out->push_back(static_cast<uint8_t>(c.maxphyaddr - x86ept::kMinMaxPhyAddr));
+  out->push_back(static_cast<uint8_t>(kX86ConfigFlag | (c.levels == 5) | (c.ad << 1) |
+                                      (c.execonly << 2) | (c.nx_huge_pages << 3)));
+  out->push_back(static_cast<uint8_t>((c.max_level - 1) | ((c.host_level - 1) << 2)));
+  put_varint(c.slot_base, out);
+  put_varint(c.slot_size, out);
+  put_varint(c.host_mmio_pfn, out);
+}
+
+}  // namespace
+
+bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, Arch arch) {
   Reader r(bytes, *offset);
   uint8_t kind_byte;
   if (!r.byte(&kind_byte)) return false;
   Op op;
-  op.kind = kind_from_code(kind_byte);
+  op.kind = kind_from_code(kind_byte, arch);
   OpShape shape = op_shape(op.kind);
-  if (op.kind != OpKind::Init && op.kind != OpKind::Destroy && !r.varint(&op.addr)) return false;
+  if (shape.addr && !r.varint(&op.addr)) return false;
   if (shape.size && !r.varint(&op.size)) return false;
   if (shape.phys && !r.varint(&op.phys)) return false;
-  if (shape.prot) {
+  if (shape.prot && op.kind == OpKind::ClearDirtyMasked) {
+    if (!r.varint(&op.prot)) return false;
+  } else if (shape.prot) {
     uint8_t b;
     if (!r.byte(&b)) return false;
-    op.prot = unpack_prot(b);
+    op.prot = op.kind == OpKind::Fault ? b & x86::kFaultFlagsMask : unpack_prot(b);
+  }
+  if (shape.level) {
+    uint8_t b;
+    if (!r.byte(&b)) return false;
+    op.level = level_from_byte(op.kind, b);
   }
   if (shape.memcache) {
     uint64_t v;
@@ -90,12 +147,21 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out) {
   if (shape.config) {
     uint8_t ia, flags;
     if (!r.byte(&ia) || !r.byte(&flags)) return false;
-    op.config.ia_bits = static_cast<uint8_t>(arm64s2::kMinIaBits + ia % 17);
-    op.config.fwb = flags & 1;
-    op.config.nofwb = flags & 2;
-    op.config.idmap = flags & 4;
+    // The stream's architecture is its first init's; later inits keep it.
+    bool x86 = arch == Arch::X86Ept || (*offset == 0 && (flags & kX86ConfigFlag));
+    if (x86) {
+      op.config.arch = Arch::X86Ept;
+      if (!decode_x86_config(r, ia, flags, &op.config.x86)) return false;
+      *offset = r.offset();
+      *out = op;
+      return true;
+    }
+    op.config.arm64.ia_bits = static_cast<uint8_t>(arm64s2::kMinIaBits + ia % 17);
+    op.config.arm64.fwb = flags & 1;
+    op.config.arm64.nofwb = flags & 2;
+    op.config.arm64.idmap = flags & 4;
     unsigned f = (flags >> 3) & 3;
-    op.config.force_pte = f == 1 ? ForcePte::Always : f == 2 ? ForcePte::Device : ForcePte::Never;
+    op.config.arm64.force_pte = f == 1 ? ForcePte::Always : f == 2 ? ForcePte::Device : ForcePte::Never;
   }
   *offset = r.offset();
   *out = op;
@@ -106,26 +172,38 @@ Stream decode_binary(std::span<const uint8_t> bytes) {
   Stream stream;
   size_t offset = 0;
   Op op;
-  while (stream.size() < kMaxStreamOps && decode_op(bytes, &offset, &op)) stream.push_back(op);
+  Arch arch = Arch::Arm64S2;
+  while (stream.size() < kMaxStreamOps && decode_op(bytes, &offset, &op, arch)) {
+    stream.push_back(op);
+    if (op.kind == OpKind::Init) arch = op.config.arch;
+  }
   return stream;
 }
 
 void encode_op(const Op& op, std::vector<uint8_t>* out) {
   OpShape shape = op_shape(op.kind);
-  out->push_back(static_cast<uint8_t>(op.kind));
-  if (op.kind != OpKind::Init && op.kind != OpKind::Destroy) put_varint(op.addr, out);
+  out->push_back(code_of(op.kind));
+  if (shape.addr) put_varint(op.addr, out);
   if (shape.size) put_varint(op.size, out);
   if (shape.phys) put_varint(op.phys, out);
-  if (shape.prot) out->push_back(pack_prot(op.prot));
+  if (op.kind == OpKind::ClearDirtyMasked)
+    put_varint(op.prot, out);
+  else if (op.kind == OpKind::Fault)
+    out->push_back(static_cast<uint8_t>(op.prot & x86::kFaultFlagsMask));
+  else if (shape.prot)
+    out->push_back(pack_prot(op.prot));
+  if (shape.level) out->push_back(static_cast<uint8_t>(op.level - 1));
   if (shape.memcache) put_varint(op.memcache == kNoMemcache ? 0 : uint64_t(op.memcache) + 1, out);
   if (shape.owner) out->push_back(op.owner);
-  if (shape.config) {
-    out->push_back(static_cast<uint8_t>(op.config.ia_bits - arm64s2::kMinIaBits));
-    unsigned f = op.config.force_pte == ForcePte::Always   ? 1
-                 : op.config.force_pte == ForcePte::Device ? 2
+  if (shape.config && op.config.arch == Arch::X86Ept) {
+    encode_x86_config(op.config.x86, out);
+  } else if (shape.config) {
+    out->push_back(static_cast<uint8_t>(op.config.arm64.ia_bits - arm64s2::kMinIaBits));
+    unsigned f = op.config.arm64.force_pte == ForcePte::Always   ? 1
+                 : op.config.arm64.force_pte == ForcePte::Device ? 2
                                                            : 0;
-    out->push_back(static_cast<uint8_t>(op.config.fwb | (op.config.nofwb << 1) |
-                                        (op.config.idmap << 2) | (f << 3)));
+    out->push_back(static_cast<uint8_t>(op.config.arm64.fwb | (op.config.arm64.nofwb << 1) |
+                                        (op.config.arm64.idmap << 2) | (f << 3)));
   }
 }
 

@@ -12,7 +12,14 @@
 //   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)
 //   owner             one byte
 //   config            two bytes: ia = 32 + b0 % 17; b1 bit 0 fwb, 1 nofwb, 2 idmap,
-//                     bits 3-4 force_pte (never, always, device; 3 reads as never)
+//                     bits 3-4 force_pte (never, always, device; 3 reads as never);
+//                     b1 bit 5 set in a stream's first init: an x86 configuration instead,
+//                     maxphyaddr = 36 + b0 % 17, b1 bit 0 levels 5, 1 ad, 2 execonly,
+//                     3 nx_huge_pages; a byte of max_level (bits 0-1) and host_level
+//                     (bits 2-3), each 1 + n % 3; LEB128 slot_base, slot_size, host_mmio_pfn
+// x86 operations are codes 2-12 after init and destroy (Fault onwards); their operands:
+//   fault flags one byte (mmu/x86/fault_flags.h); clear_dirty_masked's mask LEB128;
+//   level one byte, 1 + b % 3 (split: 1 + b % 2); clear_dirty_masked's wrprot in owner bit 0
 #pragma once
 
 #include <cstdint>
@@ -24,14 +31,16 @@
 namespace mmudiff {
 
 inline constexpr unsigned kKindCodes = 16;
-// The kind a kind byte decodes to.
-OpKind kind_from_code(uint8_t code);
+// The kind a kind byte decodes to in a stream of ARCH.
+OpKind kind_from_code(uint8_t code, Arch arch = Arch::Arm64S2);
 
 Stream decode_binary(std::span<const uint8_t> bytes);
 std::vector<uint8_t> encode_binary(const Stream& stream);
 void encode_op(const Op& op, std::vector<uint8_t>* out);
 
-// Reads one operation at *offset; false (and *offset unchanged) when the bytes run out.
-bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op);
+// Reads one operation of a stream of ARCH at *offset; false (and *offset unchanged) when the
+// bytes run out. An init at offset 0 may name another architecture (flags bit 5: x86).
+bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op,
+               Arch arch = Arch::Arm64S2);
 
 }  // namespace mmudiff

@@ -6,8 +6,11 @@
 namespace mmudiff {
 
 static constexpr std::array<std::string_view, kOpKindCount> kNames = {
-    "init",  "destroy",  "map",         "unmap", "wrprotect", "mkyoung",
-    "mkold", "is_young", "relax_perms", "flush", "set_owner", "get_leaf"};
+    "init",        "destroy",   "map",       "unmap",       "wrprotect",  "mkyoung",
+    "mkold",       "is_young",  "relax_perms", "flush",     "set_owner",  "get_leaf",
+    "fault",       "zap_leafs", "zap_all",   "wrprot_slot", "clear_dirty", "clear_dirty_masked",
+    "age",         "test_age",  "split",     "recover_huge", "wrprot_gfn"};
+static constexpr std::array<std::string_view, kArchCount> kArchNames = {"arm64-s2", "x86-ept"};
 
 std::string_view op_kind_name(OpKind kind) {
   return kNames[static_cast<unsigned>(kind)];
@@ -23,12 +26,60 @@ bool op_kind_from_name(std::string_view name, OpKind* kind) {
   return false;
 }
 
+std::string_view arch_name(Arch arch) {
+  return kArchNames[static_cast<unsigned>(arch)];
+}
+
+bool arch_from_name(std::string_view name, Arch* arch) {
+  for (unsigned i = 0; i < kArchNames.size(); ++i) {
+    if (kArchNames[i] == name) {
+      *arch = static_cast<Arch>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<Arch> op_arch(OpKind kind) {
+  if (kind == OpKind::Init || kind == OpKind::Destroy) return std::nullopt;
+  return kind < OpKind::Fault ? Arch::Arm64S2 : Arch::X86Ept;
+}
+
+bool op_in_arch(OpKind kind, Arch arch) {
+  auto a = op_arch(kind);
+  return !a || *a == arch;
+}
+
+Arch stream_arch(const Stream& stream) {
+  for (const Op& op : stream)
+    if (op.kind == OpKind::Init) return op.config.arch;
+  return Arch::Arm64S2;
+}
+
 OpShape op_shape(OpKind kind) {
+  // {size, phys, prot, memcache, owner, config, addr, level}
   switch (kind) {
     case OpKind::Init:
-      return {false, false, false, false, false, true};
+      return {false, false, false, false, false, true, false};
     case OpKind::Destroy:
+    case OpKind::ZapAll:
+      return {false, false, false, false, false, false, false};
+    case OpKind::Fault:
+      return {false, true, true, false, false, false, true, true};
+    case OpKind::ZapLeafs:
+    case OpKind::ClearDirty:
+    case OpKind::Age:
+    case OpKind::RecoverHuge:
+      return {true, false, false, false, false, false};
+    case OpKind::WrprotSlot:
+    case OpKind::Split:
+      return {true, false, false, false, false, false, true, true};
+    case OpKind::ClearDirtyMasked:
+      return {false, false, true, false, true, false};
+    case OpKind::TestAge:
       return {false, false, false, false, false, false};
+    case OpKind::WrprotGfn:
+      return {false, false, false, false, false, false, true, true};
     case OpKind::Map:
       return {true, true, true, true, false, false};
     case OpKind::Unmap:
@@ -52,13 +103,21 @@ Op canonical(Op op) {
   OpShape s = op_shape(op.kind);
   Op out;
   out.kind = op.kind;
-  if (op.kind != OpKind::Init && op.kind != OpKind::Destroy) out.addr = op.addr;
+  if (s.addr) out.addr = op.addr;
+  if (s.level) out.level = op.level;
   if (s.size) out.size = op.size;
   if (s.phys) out.phys = op.phys;
   if (s.prot) out.prot = op.prot;
   if (s.memcache) out.memcache = op.memcache;
   if (s.owner) out.owner = op.owner;
-  if (s.config) out.config = op.config;
+  if (s.config) {
+    // Only the named architecture's configuration matters.
+    out.config.arch = op.config.arch;
+    if (op.config.arch == Arch::Arm64S2)
+      out.config.arm64 = op.config.arm64;
+    else
+      out.config.x86 = op.config.x86;
+  }
   return out;
 }
 

@@ -1,19 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// One operation on a stage-2 table, as a value. A stream of these is what every backend consumes,
-// what the fuzzers produce, and what .mmu files hold.
+// One operation on a table, as a value. A stream of these is what every backend consumes, what the
+// fuzzers produce, and what .mmu files hold.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "mmu/x86/ept_config.h"
+
 namespace mmudiff {
+
+// The architectures (profiles) a stream can be written for; a stream keeps the one its first
+// init names. Each has its descriptor format, its operations and its backends
+// (mmu/profile/profile.h).
+enum class Arch : uint8_t { Arm64S2, X86Ept };
+inline constexpr unsigned kArchCount = 2;
 
 // When a map must use page mappings only: kvm_pgtable's force_pte_cb. pKVM's host stage-2 forces
 // pages for everything that is not normal memory, which "device" models.
 enum class ForcePte : uint8_t { Never, Always, Device };
 
-struct Config {
+// kvm_pgtable_stage2_init's inputs on arm64.
+struct Arm64S2Config {
   uint8_t ia_bits = 40;  // 32..48
   bool fwb = false;      // the CPU has FEAT_S2FWB (ARM64_HAS_STAGE2_FWB)
   bool nofwb = false;    // KVM_PGTABLE_S2_NOFWB
@@ -21,12 +31,26 @@ struct Config {
   ForcePte force_pte = ForcePte::Never;
 
   bool has_fwb() const { return fwb && !nofwb; }
+  bool operator==(const Arm64S2Config&) const = default;
+};
+
+// What init sets up: the architecture, and that architecture's configuration (the other one is
+// left at its defaults, so == compares what matters).
+struct Config {
+  Arch arch = Arch::Arm64S2;
+  Arm64S2Config arm64;
+  x86::EptConfig x86;
+
   bool operator==(const Config&) const = default;
 };
 
+// Every operation of every profile. init and destroy belong to all; the others to one, grouped
+// below by profile (op_arch()). Values are stable: the binary form maps its kind byte onto the
+// operations of the stream's profile.
 enum class OpKind : uint8_t {
-  Init,        // kvm_pgtable_stage2_init: destroys the current table first, if there is one
-  Destroy,     // kvm_pgtable_stage2_destroy
+  Init,     // set up a table of op.config (destroying the current one first)
+  Destroy,  // free the table
+  // ---- arm64-s2: Linux's kvm_pgtable API (arch/arm64/include/asm/kvm_pgtable.h) ----------------
   Map,         // kvm_pgtable_stage2_map(addr, size, phys, prot, memcache)
   Unmap,       // kvm_pgtable_stage2_unmap(addr, size)
   Wrprotect,   // kvm_pgtable_stage2_wrprotect(addr, size)
@@ -37,20 +61,36 @@ enum class OpKind : uint8_t {
   Flush,       // kvm_pgtable_stage2_flush(addr, size)
   SetOwner,    // kvm_pgtable_stage2_set_owner(addr, size, memcache, owner)
   GetLeaf,     // kvm_pgtable_get_leaf(addr) -> descriptor and level
+  // ---- x86-ept: the TDP MMU (arch/x86/kvm/mmu/tdp_mmu.h, mmu/x86/tdp_api.h) -------------------
+  Fault,             // kvm_tdp_mmu_map(gpa, pa, level, prot = access/fault flags) -> RET_PF_*
+  ZapLeafs,          // kvm_tdp_mmu_zap_leafs(addr, size) -> flush needed
+  ZapAll,            // kvm_tdp_mmu_zap_all
+  WrprotSlot,        // kvm_tdp_mmu_wrprot_slot(slot = [addr, addr + size), level) -> flush
+  ClearDirty,        // kvm_tdp_mmu_clear_dirty_slot(slot = [addr, addr + size)) -> flush
+  ClearDirtyMasked,  // kvm_tdp_mmu_clear_dirty_pt_masked(memslot, gfn = addr, mask = phys,
+                     //                                   wrprot = owner)
+  Age,               // kvm_tdp_mmu_age_gfn_range(addr, size) -> young
+  TestAge,           // kvm_tdp_mmu_test_age_gfn(addr) -> young
+  Split,             // kvm_tdp_mmu_try_split_huge_pages(slot = [addr, addr + size), level)
+  RecoverHuge,       // kvm_tdp_mmu_zap_collapsible_sptes(slot = [addr, addr + size))
+  WrprotGfn,         // kvm_tdp_mmu_write_protect_gfn(memslot, addr, level) -> changed
 };
-inline constexpr unsigned kOpKindCount = 12;
+inline constexpr unsigned kOpKindCount = 23;
 
 // Memcache pages handed to an operation; kNoMemcache passes NULL, as a caller without one does.
 inline constexpr int32_t kNoMemcache = -1;
 inline constexpr int32_t kMaxMemcache = 4096;
 inline constexpr int32_t kDefaultMemcache = 64;
 
+// One operation, its operands in fields whose meaning is the operation's (OpShape says which it
+// uses; the comments above say how).
 struct Op {
   OpKind kind = OpKind::GetLeaf;
   uint64_t addr = 0;
   uint64_t size = 0;
   uint64_t phys = 0;
-  uint64_t prot = 0;  // kvm_pgtable_prot bits (arm64s2::prot)
+  uint64_t prot = 0;  // arm64: kvm_pgtable_prot bits (arm64s2::prot); x86: x86ops flags
+  uint8_t level = 0;  // x86: the level an operation takes (max, min or target level)
   int32_t memcache = kNoMemcache;
   uint8_t owner = 0;
   Config config;  // Init only
@@ -75,8 +115,17 @@ bool op_kind_from_name(std::string_view name, OpKind* kind);
 // Which operand fields an operation uses: the text and binary forms carry only these.
 struct OpShape {
   bool size, phys, prot, memcache, owner, config;
+  bool addr = true;
+  bool level = false;
 };
 OpShape op_shape(OpKind kind);
+// The profile an operation belongs to; init and destroy belong to every profile (nullopt).
+std::optional<Arch> op_arch(OpKind kind);
+bool op_in_arch(OpKind kind, Arch arch);
+std::string_view arch_name(Arch arch);
+bool arch_from_name(std::string_view name, Arch* arch);
+// The architecture a stream is for: its first init's, or arm64-s2 when it has none.
+Arch stream_arch(const Stream& stream);
 
 // Canonical form: fields an operation does not use are zero, so == compares what matters.
 Op canonical(Op op);

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/format/x86_ept.h"
+#include "mmu/x86/fault_flags.h"
 #include "mmu/ops/work_budget.h"
 
 namespace mmudiff {
@@ -22,7 +24,7 @@ bool chance(std::mt19937_64& rng, unsigned percent) {
 // Addresses cluster in a few 1 GiB windows so that operations overlap each other, with block
 // and table boundaries, the IPA limit and unaligned values mixed in.
 uint64_t random_addr(std::mt19937_64& rng, const Config& config) {
-  uint64_t limit = bit(config.ia_bits);
+  uint64_t limit = bit(config.arm64.ia_bits);
   switch (pick(rng, 10)) {
     case 0:
       return pick(rng, limit);  // anywhere
@@ -98,8 +100,106 @@ int32_t random_memcache(std::mt19937_64& rng) {
 
 }  // namespace
 
-Config random_config(std::mt19937_64& rng) {
-  Config c;
+namespace x86gen {
+
+// x86 faults land mostly inside the memslot, around its edges and huge-page boundaries, and
+// now and then outside it (MMIO); ranges cover a few huge pages.
+uint64_t random_gpa(std::mt19937_64& rng, const x86::EptConfig& c) {
+  const uint64_t m2 = x86ept::level_size(2), g1 = x86ept::level_size(3);
+  switch (pick(rng, 10)) {
+    case 0:
+      return c.slot_base + c.slot_size + pick(rng, 4) * x86ept::kPageSize;  // past the slot
+    case 1:
+      return c.slot_base + c.slot_size - (1 + pick(rng, 4)) * x86ept::kPageSize;  // its top
+    case 2:
+      return pick(rng, uint64_t{1} << c.maxphyaddr) & ~(x86ept::kPageSize - 1);
+    default:
+      return c.slot_base + (pick(rng, 3) * g1 + pick(rng, 8) * m2 + pick(rng, 3) * 0x1000) %
+                               std::max<uint64_t>(c.slot_size, x86ept::kPageSize);
+  }
+}
+
+uint64_t random_range(std::mt19937_64& rng) {
+  switch (pick(rng, 6)) {
+    case 0:
+      return x86ept::kPageSize * (1 + pick(rng, 8));
+    case 1:
+      return x86ept::level_size(3);
+    case 2:
+      return uint64_t{4} << 30;
+    default:
+      return x86ept::level_size(2) * (1 + pick(rng, 4));
+  }
+}
+
+x86::EptConfig random_config(std::mt19937_64& rng) {
+  x86::EptConfig c;
+  static constexpr uint8_t kInteresting[] = {36, 39, 40, 42, 46, 48, 52};
+  c.maxphyaddr = chance(rng, 80) ? kInteresting[pick(rng, sizeof kInteresting)]
+                                 : static_cast<uint8_t>(36 + pick(rng, 17));
+  c.levels = chance(rng, 20) ? 5 : 4;
+  c.ad = chance(rng, 70);
+  c.execonly = chance(rng, 70);
+  c.nx_huge_pages = chance(rng, 30);
+  c.max_level = static_cast<uint8_t>(chance(rng, 70) ? 3 : 1 + pick(rng, 2));
+  c.host_level = static_cast<uint8_t>(chance(rng, 70) ? 3 : 1 + pick(rng, 2));
+  if (chance(rng, 30)) {
+    // A memslot whose edges are not huge-page aligned: lpage_info disallows the partial ones.
+    c.slot_base = x86ept::level_size(3) + pick(rng, 512) * x86ept::kPageSize;
+    c.slot_size = x86ept::level_size(3) + pick(rng, 1024) * x86ept::kPageSize;
+  }
+  if (chance(rng, 10)) c.host_mmio_pfn = uint64_t{1} << (c.maxphyaddr - 13);
+  return c;
+}
+
+Op random_op(std::mt19937_64& rng, const x86::EptConfig& c, bool allow_destroy) {
+  Op op;
+  static constexpr OpKind kWeighted[] = {
+      OpKind::Fault,      OpKind::Fault,   OpKind::Fault,      OpKind::Fault,
+      OpKind::Fault,      OpKind::Fault,   OpKind::ZapLeafs,   OpKind::ZapLeafs,
+      OpKind::ZapAll,     OpKind::WrprotSlot, OpKind::ClearDirty, OpKind::ClearDirtyMasked,
+      OpKind::Age,        OpKind::TestAge, OpKind::Split,      OpKind::RecoverHuge,
+      OpKind::WrprotGfn,  OpKind::Destroy, OpKind::Init};
+  do {
+    op.kind = kWeighted[pick(rng, sizeof kWeighted / sizeof kWeighted[0])];
+  } while (!allow_destroy && (op.kind == OpKind::Destroy || op.kind == OpKind::Init));
+  OpShape shape = op_shape(op.kind);
+  if (op.kind == OpKind::Init) {
+    op.config.arch = Arch::X86Ept;
+    op.config.x86 = random_config(rng);
+    return op;
+  }
+  if (shape.addr) op.addr = random_gpa(rng, c);
+  if (shape.size) op.size = random_range(rng);
+  if (op.kind == OpKind::Fault) {
+    // Congruent with the gpa below 1 GiB, as a host mapping is (kvm_mmu_hugepage_adjust).
+    op.phys = (pick(rng, 64) * x86ept::level_size(3) + (op.addr & (x86ept::level_size(3) - 1))) &
+              (x86ept::addr_mask(c.maxphyaddr) | (x86ept::kPageSize - 1));
+    op.prot = pick(rng, 4);  // write, exec
+    if (chance(rng, 10)) op.prot |= x86::kFaultPrefetch;
+    if (chance(rng, 10)) op.prot |= x86::kFaultHostReadOnly;
+    if (chance(rng, 10)) op.prot |= x86::kFaultDirtyLogging;
+    op.level = static_cast<uint8_t>(chance(rng, 70) ? 3 : 1 + pick(rng, 2));
+  } else if (op.kind == OpKind::ClearDirtyMasked) {
+    op.addr &= ~(64 * x86ept::kPageSize - 1);
+    op.prot = chance(rng, 50) ? ~uint64_t{0} : rng();
+    op.owner = static_cast<uint8_t>(pick(rng, 2));
+  } else if (shape.level) {
+    op.level = static_cast<uint8_t>(1 + pick(rng, op.kind == OpKind::Split ? 2 : 3));
+  }
+  return op;
+}
+
+}  // namespace x86gen
+
+Config random_config(std::mt19937_64& rng, Arch arch) {
+  Config config;
+  config.arch = arch;
+  if (arch == Arch::X86Ept) {
+    config.x86 = x86gen::random_config(rng);
+    return config;
+  }
+  Arm64S2Config& c = config.arm64;
   static constexpr uint8_t kInteresting[] = {32, 33, 36, 39, 40, 42, 43, 44, 48};
   c.ia_bits = chance(rng, 70) ? kInteresting[pick(rng, sizeof kInteresting)]
                               : static_cast<uint8_t>(kMinIaBits + pick(rng, 17));
@@ -107,10 +207,11 @@ Config random_config(std::mt19937_64& rng) {
   c.nofwb = chance(rng, 20);
   c.idmap = chance(rng, 10);
   c.force_pte = static_cast<ForcePte>(chance(rng, 70) ? 0 : 1 + pick(rng, 2));
-  return c;
+  return config;
 }
 
 Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
+  if (config.arch == Arch::X86Ept) return x86gen::random_op(rng, config.x86, allow_destroy);
   Op op;
   static constexpr OpKind kWeighted[] = {
       OpKind::Map,      OpKind::Map,     OpKind::Map,        OpKind::Map,
@@ -122,38 +223,51 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   } while (!allow_destroy && (op.kind == OpKind::Destroy || op.kind == OpKind::Init));
   OpShape shape = op_shape(op.kind);
   if (op.kind == OpKind::Init) {
-    op.config = random_config(rng);
+    op.config = random_config(rng, Arch::Arm64S2);
     return op;
   }
   if (op.kind == OpKind::Destroy) return op;
   op.addr = random_addr(rng, config);
   if (shape.size) op.size = random_size(rng);
-  if (shape.phys) op.phys = config.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
+  if (shape.phys) op.phys = config.arm64.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
   if (shape.prot) op.prot = random_prot(rng, op.kind == OpKind::Map || chance(rng, 10));
   if (shape.memcache) op.memcache = random_memcache(rng);
   if (shape.owner) op.owner = static_cast<uint8_t>(chance(rng, 90) ? pick(rng, 2) : pick(rng, 256));
   return op;
 }
 
-Op random_wild_op(std::mt19937_64& rng) {
+Op random_wild_op(std::mt19937_64& rng, Arch arch) {
   // A value of a random bit width 0..64, so small numbers are as likely as huge ones.
   auto wide = [&rng]() -> uint64_t {
     unsigned width = static_cast<unsigned>(pick(rng, 65));
     return width == 0 ? 0 : rng() >> (64 - width);
   };
   Op op;
-  op.kind = static_cast<OpKind>(pick(rng, kOpKindCount));
+  do {
+    op.kind = static_cast<OpKind>(pick(rng, kOpKindCount));
+  } while (!op_in_arch(op.kind, arch));
   op.addr = wide();
   op.size = wide();
   op.phys = wide();
   op.prot = rng() & prot::kAll;
+  if (arch == Arch::X86Ept) {
+    op.prot = op.kind == OpKind::ClearDirtyMasked ? wide() : rng() & x86::kFaultFlagsMask;
+    op.level = static_cast<uint8_t>(1 + pick(rng, op.kind == OpKind::Split ? 2 : 3));
+    op.owner = static_cast<uint8_t>(op.kind == OpKind::ClearDirtyMasked ? pick(rng, 2) : 0);
+    op.config.arch = arch;
+    op.config.x86 = x86gen::random_config(rng);
+    op.config.x86.slot_base = wide() & ~(x86ept::kPageSize - 1);
+    op.config.x86.slot_size = wide() & ~(x86ept::kPageSize - 1);
+    op.config.x86.host_mmio_pfn = wide();
+    return canonical(op);
+  }
   op.memcache = chance(rng, 10) ? kNoMemcache : static_cast<int32_t>(pick(rng, kMaxMemcache + 1));
   op.owner = static_cast<uint8_t>(pick(rng, 256));
-  op.config.ia_bits = static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
-  op.config.fwb = chance(rng, 50);
-  op.config.nofwb = chance(rng, 50);
-  op.config.idmap = chance(rng, 50);
-  op.config.force_pte = static_cast<ForcePte>(pick(rng, 3));
+  op.config.arm64.ia_bits = static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
+  op.config.arm64.fwb = chance(rng, 50);
+  op.config.arm64.nofwb = chance(rng, 50);
+  op.config.arm64.idmap = chance(rng, 50);
+  op.config.arm64.force_pte = static_cast<ForcePte>(pick(rng, 3));
   return canonical(op);
 }
 
@@ -161,7 +275,8 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   Stream s;
   Op init;
   init.kind = OpKind::Init;
-  if (options.random_config) init.config = random_config(rng);
+  init.config.arch = options.arch;
+  if (options.random_config) init.config = random_config(rng, options.arch);
   s.push_back(init);
   // The length is drawn from [min_ops, max_ops], clamped to what a stream may hold.
   size_t lo = std::min(options.min_ops, kMaxStreamOps);
@@ -176,7 +291,7 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
     if (op.kind == OpKind::Destroy && s.size() < n) {
       Op again;
       again.kind = OpKind::Init;
-      again.config = random_config(rng);
+      again.config = random_config(rng, options.arch);
       current = again.config;
       s.push_back(again);
     }

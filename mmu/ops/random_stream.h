@@ -16,6 +16,7 @@ struct RandomStreamOptions {
   size_t max_ops = 64;
   bool random_config = true;  // otherwise the default Config
   bool allow_destroy = true;  // destroy and re-init mid-stream
+  Arch arch = Arch::Arm64S2;  // the profile the stream is for
 };
 
 // The first operation is always an init; the stream has between max(1, min_ops) and max_ops
@@ -27,12 +28,12 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options = 
 // One operation on a table of the given configuration.
 Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy);
 
-Config random_config(std::mt19937_64& rng);
+Config random_config(std::mt19937_64& rng, Arch arch = Arch::Arm64S2);
 
 // Any operation the text and binary forms can carry, every field drawn uniformly over its
 // whole domain (addresses and sizes of every bit width, any prot bits of arm64s2::prot::kAll,
 // memcache none or 0..kMaxMemcache, any owner byte, any config): for round-trip properties and
 // the fuzzers' mutator, not for meaningful tables. The result is canonical().
-Op random_wild_op(std::mt19937_64& rng);
+Op random_wild_op(std::mt19937_64& rng, Arch arch = Arch::Arm64S2);
 
 }  // namespace mmudiff

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/format/x86_ept.h"
+#include "mmu/x86/fault_flags.h"
 
 namespace mmudiff {
 
@@ -19,11 +21,11 @@ struct LineError {
   std::string message;
 };
 
-// The longest line an operation takes is map's 7 words (map ADDR SIZE pa= prot= sw= mc=). A line
-// keeps at most one word more: any 8 words hold an error parse_line reports (an extra value, an
-// operand given twice or one the operation has not), so a longer line fails on words it has,
-// and a line of millions of words costs no memory.
-constexpr size_t kMaxLineWords = 8;
+// The longest line an operation takes is an x86 init's 12 words (init arch= and ten knobs). A
+// line keeps at most one word more: any 13 words hold an error parse_line reports (an extra
+// value, an operand given twice or one the operation has not), so a longer line fails on words
+// it has, and a line of millions of words costs no memory.
+constexpr size_t kMaxLineWords = 13;
 
 struct Words {
   std::array<std::string_view, kMaxLineWords> word;
@@ -156,18 +158,44 @@ const char* force_pte_name(ForcePte f) {
 
 const char* const kPositionalNames[] = {"ADDR", "SIZE"};
 
-bool takes_addr(OpKind kind) {
-  return kind != OpKind::Init && kind != OpKind::Destroy;
+constexpr std::string_view kArm64InitUsage =
+    " [arch=arm64-s2] [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
+    "[force_pte=never|always|device]";
+constexpr std::string_view kX86InitUsage =
+    " arch=x86-ept [maxphyaddr=36..52] [levels=4|5] [ad=0|1] [execonly=0|1] "
+    "[nx_huge_pages=0|1] [max_level=1..3] [host_level=1..3] [slot_base=GPA] [slot_size=SIZE] "
+    "[host_mmio_pfn=PFN]";
+
+// The level operand of an x86 operation, and what it means there.
+std::string_view level_usage(OpKind kind) {
+  switch (kind) {
+    case OpKind::Fault:
+      return " [level=1..3]";
+    case OpKind::WrprotSlot:
+    case OpKind::WrprotGfn:
+      return " [level=1..3]";
+    case OpKind::Split:
+      return " [level=1..2]";
+    default:
+      return "";
+  }
 }
 
 // "map ADDR SIZE [pa=PA] [prot=rwxd] [sw=0..15] [mc=0..4096|none]": what an error message shows.
-std::string usage(OpKind kind) {
+std::string usage(OpKind kind, Arch arch) {
   OpShape shape = op_shape(kind);
   std::string u(op_kind_name(kind));
-  if (takes_addr(kind)) u += " ADDR";
+  if (shape.addr) u += " ADDR";
   if (shape.size) u += " SIZE";
-  if (shape.config)
-    u += " [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] [force_pte=never|always|device]";
+  if (shape.config) u += arch == Arch::X86Ept ? kX86InitUsage : kArm64InitUsage;
+  if (kind == OpKind::Fault) {
+    u += " [pa=PA]";
+    u += level_usage(kind);
+    u += " [access=rwx] [prefetch=0|1] [writable=0|1] [dirty_log=0|1]";
+    return u;
+  }
+  if (kind == OpKind::ClearDirtyMasked) return u + " [mask=BITS] [wrprot=0|1]";
+  u += level_usage(kind);
   if (shape.phys) u += " [pa=PA]";
   if (shape.prot) u += " [prot=rwxd] [sw=0..15]";
   if (shape.owner) u += " [owner=0..255]";
@@ -175,22 +203,194 @@ std::string usage(OpKind kind) {
   return u;
 }
 
-std::string all_op_names() {
+std::string all_op_names(Arch arch) {
   std::string names;
   for (unsigned i = 0; i < kOpKindCount; ++i) {
-    if (i) names += ", ";
+    if (!op_in_arch(static_cast<OpKind>(i), arch)) continue;
+    if (!names.empty()) names += ", ";
     names += op_kind_name(static_cast<OpKind>(i));
   }
   return names;
 }
 
-Op parse_line(const Words& words) {
+// Fault access letters: r (a read, which every fault is), w (fault->write), x (fault->exec).
+uint64_t parse_access_letters(std::string_view word) {
+  uint64_t p = 0;
+  for (char c : word) {
+    uint64_t b;
+    switch (c) {
+      case 'r':
+      case '-':
+        continue;
+      case 'w':
+        b = x86::kFaultWrite;
+        break;
+      case 'x':
+        b = x86::kFaultExec;
+        break;
+      default:
+        throw LineError{
+            fmt::format("access '{}' has '{}'; use the letters r, w, x or -", excerpt(word), c)};
+    }
+    if (p & b) throw LineError{fmt::format("access '{}' repeats '{}'", excerpt(word), c)};
+    p |= b;
+  }
+  return p;
+}
+
+uint8_t default_level(OpKind kind) {
+  switch (kind) {
+    case OpKind::Fault:
+      return 3;  // KVM_MAX_HUGEPAGE_LEVEL: the fault path's own limit
+    case OpKind::WrprotSlot:
+    case OpKind::WrprotGfn:
+    case OpKind::Split:
+      return 1;  // PG_LEVEL_4K
+    default:
+      return 0;
+  }
+}
+
+uint64_t set_flag(uint64_t flags, uint64_t flag, bool on) {
+  return on ? flags | flag : flags & ~flag;
+}
+
+// One key=value operand of an x86 operation; false when the operation has no such operand.
+bool parse_x86_operand(Op& op, std::string_view key, std::string_view value) {
+  x86::EptConfig& c = op.config.x86;
+  switch (op.kind) {
+    case OpKind::Init:
+      if (key == "maxphyaddr") {
+        c.maxphyaddr = static_cast<uint8_t>(
+            parse_bounded(value, "maxphyaddr", x86ept::kMinMaxPhyAddr, x86ept::kMaxMaxPhyAddr));
+      } else if (key == "levels") {
+        c.levels = static_cast<uint8_t>(parse_bounded(value, "levels", 4, 5));
+      } else if (key == "ad") {
+        c.ad = parse_flag(value, "ad");
+      } else if (key == "execonly") {
+        c.execonly = parse_flag(value, "execonly");
+      } else if (key == "nx_huge_pages") {
+        c.nx_huge_pages = parse_flag(value, "nx_huge_pages");
+      } else if (key == "max_level") {
+        c.max_level = static_cast<uint8_t>(parse_bounded(value, "max_level", 1, 3));
+      } else if (key == "host_level") {
+        c.host_level = static_cast<uint8_t>(parse_bounded(value, "host_level", 1, 3));
+      } else if (key == "slot_base") {
+        c.slot_base = parse_number(value, "slot_base");
+      } else if (key == "slot_size") {
+        c.slot_size = parse_number(value, "slot_size");
+      } else if (key == "host_mmio_pfn") {
+        c.host_mmio_pfn = parse_number(value, "host_mmio_pfn");
+      } else {
+        return false;
+      }
+      return true;
+    case OpKind::Fault:
+      if (key == "pa") {
+        op.phys = parse_number(value, "pa");
+      } else if (key == "level") {
+        op.level = static_cast<uint8_t>(parse_bounded(value, "level", 1, 3));
+      } else if (key == "access") {
+        op.prot = (op.prot & ~(x86::kFaultWrite | x86::kFaultExec)) | parse_access_letters(value);
+      } else if (key == "prefetch") {
+        op.prot = set_flag(op.prot, x86::kFaultPrefetch, parse_flag(value, "prefetch"));
+      } else if (key == "writable") {
+        op.prot = set_flag(op.prot, x86::kFaultHostReadOnly, !parse_flag(value, "writable"));
+      } else if (key == "dirty_log") {
+        op.prot = set_flag(op.prot, x86::kFaultDirtyLogging, parse_flag(value, "dirty_log"));
+      } else {
+        return false;
+      }
+      return true;
+    case OpKind::ClearDirtyMasked:
+      if (key == "mask") {
+        op.prot = parse_number(value, "mask");
+      } else if (key == "wrprot") {
+        op.owner = parse_flag(value, "wrprot");
+      } else {
+        return false;
+      }
+      return true;
+    case OpKind::WrprotSlot:
+    case OpKind::WrprotGfn:
+      if (key != "level") return false;
+      op.level = static_cast<uint8_t>(parse_bounded(value, "level", 1, 3));
+      return true;
+    case OpKind::Split:
+      if (key != "level") return false;
+      op.level = static_cast<uint8_t>(parse_bounded(value, "level", 1, 2));
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One key=value operand of an arm64 operation; false when the operation has no such operand.
+bool parse_arm64_operand(Op& op, std::string_view key, std::string_view value) {
+  OpShape shape = op_shape(op.kind);
+  if (shape.config && key == "ia") {
+    op.config.arm64.ia_bits =
+        static_cast<uint8_t>(parse_bounded(value, "ia", arm64s2::kMinIaBits, arm64s2::kMaxIaBits));
+  } else if (shape.config && key == "fwb") {
+    op.config.arm64.fwb = parse_flag(value, "fwb");
+  } else if (shape.config && key == "nofwb") {
+    op.config.arm64.nofwb = parse_flag(value, "nofwb");
+  } else if (shape.config && key == "idmap") {
+    op.config.arm64.idmap = parse_flag(value, "idmap");
+  } else if (shape.config && key == "force_pte") {
+    op.config.arm64.force_pte = parse_force_pte(value);
+  } else if (shape.phys && key == "pa") {
+    op.phys = parse_number(value, "pa");
+  } else if (shape.prot && key == "prot") {
+    op.prot = (op.prot & prot::kSwMask) | parse_prot_letters(value);
+  } else if (shape.prot && key == "sw") {
+    op.prot = (op.prot & ~prot::kSwMask) | (parse_bounded(value, "sw", 0, 15) << 55);
+  } else if (shape.memcache && key == "mc") {
+    op.memcache = value == "none"
+                      ? kNoMemcache
+                      : static_cast<int32_t>(parse_bounded(value, "mc", 0, kMaxMemcache));
+  } else if (shape.owner && key == "owner") {
+    op.owner = static_cast<uint8_t>(parse_bounded(value, "owner", 0, 255));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// An init's arch= operand, wherever on the line it is; the stream's architecture otherwise.
+Arch init_arch(const Words& words, Arch current) {
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (!words[i].starts_with("arch=")) continue;
+    std::string_view name = words[i].substr(5);
+    Arch arch;
+    if (!arch_from_name(name, &arch))
+      throw LineError{fmt::format("arch '{}' is not one of arm64-s2, x86-ept", excerpt(name))};
+    return arch;
+  }
+  return current;
+}
+
+// ARCH: the stream's architecture so far (its first init's); `pinned` once an init named it.
+Op parse_line(const Words& words, Arch arch, bool pinned) {
   Op op;
   if (!op_kind_from_name(words[0], &op.kind))
     throw LineError{fmt::format("unknown operation '{}'; the operations are {}", excerpt(words[0]),
-                                all_op_names())};
+                                all_op_names(arch))};
+  if (op.kind == OpKind::Init) {
+    Arch named = init_arch(words, pinned ? arch : Arch::Arm64S2);
+    if (pinned && named != arch)
+      throw LineError{fmt::format("init arch={} in a stream for {}: a stream keeps one architecture",
+                                  arch_name(named), arch_name(arch))};
+    arch = named;
+    op.config.arch = arch;
+  } else if (auto own = op_arch(op.kind); own && *own != arch) {
+    throw LineError{fmt::format("'{}' is an operation of {}, and this stream is for {}{}",
+                                words[0], arch_name(*own), arch_name(arch),
+                                pinned ? "" : fmt::format(": start it with 'init arch={}'",
+                                                          arch_name(*own)))};
+  }
   OpShape shape = op_shape(op.kind);
-  size_t positional = (takes_addr(op.kind) ? 1 : 0) + (shape.size ? 1 : 0);
+  size_t positional = (shape.addr ? 1 : 0) + (shape.size ? 1 : 0);
 
   // Positional values first, then key=value operands.
   size_t first_key = words.size();
@@ -201,18 +401,19 @@ Op parse_line(const Words& words) {
       throw LineError{
           fmt::format("'{}' comes after the key=value operand '{}'; positional values "
                       "come first: {}",
-                      excerpt(words[i]), excerpt(words[first_key]), usage(op.kind))};
+                      excerpt(words[i]), excerpt(words[first_key]), usage(op.kind, arch))};
   }
   size_t given = first_key - 1;
   if (given < positional)
-    throw LineError{
-        fmt::format("{} is missing {}: {}", words[0], kPositionalNames[given], usage(op.kind))};
+    throw LineError{fmt::format("{} is missing {}: {}", words[0], kPositionalNames[given],
+                                usage(op.kind, arch))};
   if (given > positional)
-    throw LineError{
-        fmt::format("unexpected value '{}': {}", excerpt(words[1 + positional]), usage(op.kind))};
-  if (takes_addr(op.kind)) op.addr = parse_number(words[1], "address");
+    throw LineError{fmt::format("unexpected value '{}': {}", excerpt(words[1 + positional]),
+                                usage(op.kind, arch))};
+  if (shape.addr) op.addr = parse_number(words[1], "address");
   if (shape.size) op.size = parse_number(words[2], "size");
   if (shape.memcache) op.memcache = kDefaultMemcache;
+  if (shape.level) op.level = default_level(op.kind);
 
   std::vector<std::string_view> seen;
   for (size_t i = first_key; i < words.size(); ++i) {
@@ -224,33 +425,12 @@ Op parse_line(const Words& words) {
       if (s == key) throw LineError{fmt::format("'{}' is given twice", excerpt(key))};
     seen.push_back(key);
     if (value.empty()) throw LineError{fmt::format("'{}' has no value after '='", excerpt(key))};
-    if (shape.config && key == "ia") {
-      op.config.ia_bits = static_cast<uint8_t>(
-          parse_bounded(value, "ia", arm64s2::kMinIaBits, arm64s2::kMaxIaBits));
-    } else if (shape.config && key == "fwb") {
-      op.config.fwb = parse_flag(value, "fwb");
-    } else if (shape.config && key == "nofwb") {
-      op.config.nofwb = parse_flag(value, "nofwb");
-    } else if (shape.config && key == "idmap") {
-      op.config.idmap = parse_flag(value, "idmap");
-    } else if (shape.config && key == "force_pte") {
-      op.config.force_pte = parse_force_pte(value);
-    } else if (shape.phys && key == "pa") {
-      op.phys = parse_number(value, "pa");
-    } else if (shape.prot && key == "prot") {
-      op.prot = (op.prot & prot::kSwMask) | parse_prot_letters(value);
-    } else if (shape.prot && key == "sw") {
-      op.prot = (op.prot & ~prot::kSwMask) | (parse_bounded(value, "sw", 0, 15) << 55);
-    } else if (shape.memcache && key == "mc") {
-      op.memcache = value == "none"
-                        ? kNoMemcache
-                        : static_cast<int32_t>(parse_bounded(value, "mc", 0, kMaxMemcache));
-    } else if (shape.owner && key == "owner") {
-      op.owner = static_cast<uint8_t>(parse_bounded(value, "owner", 0, 255));
-    } else {
-      throw LineError{
-          fmt::format("{} has no operand '{}': {}", words[0], excerpt(key), usage(op.kind))};
-    }
+    if (shape.config && key == "arch") continue;  // read above
+    bool known = arch == Arch::X86Ept ? parse_x86_operand(op, key, value)
+                                      : parse_arm64_operand(op, key, value);
+    if (!known)
+      throw LineError{fmt::format("{} has no operand '{}': {}", words[0], excerpt(key),
+                                  usage(op.kind, arch))};
   }
   return op;
 }
@@ -273,6 +453,8 @@ Stream parse_text(std::string_view text, std::string_view filename) {
   // A UTF-8 byte-order mark, as some editors write, is not binary data.
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   Stream stream;
+  Arch arch = Arch::Arm64S2;
+  bool pinned = false;
   size_t line_no = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -301,7 +483,11 @@ Stream parse_text(std::string_view text, std::string_view filename) {
       throw InputError(fmt::format("{}:{}: more than {} operations; split the stream", filename,
                                    line_no, kMaxStreamOps));
     try {
-      stream.push_back(parse_line(words));
+      stream.push_back(parse_line(words, arch, pinned));
+      if (stream.back().kind == OpKind::Init) {
+        arch = stream.back().config.arch;
+        pinned = true;
+      }
     } catch (const LineError& e) {
       throw InputError(fmt::format("{}:{}: {}", filename, line_no, e.message));
     }
@@ -333,14 +519,34 @@ std::string format_size(uint64_t size) {
 std::string format_op(const Op& op) {
   OpShape shape = op_shape(op.kind);
   std::string s(op_kind_name(op.kind));
+  if (op.kind == OpKind::Init && op.config.arch == Arch::X86Ept) {
+    const x86::EptConfig& c = op.config.x86;
+    return fmt::format(
+        "init arch=x86-ept maxphyaddr={} levels={} ad={} execonly={} nx_huge_pages={} "
+        "max_level={} host_level={} slot_base={:#x} slot_size={} host_mmio_pfn={:#x}",
+        c.maxphyaddr, c.levels, int(c.ad), int(c.execonly), int(c.nx_huge_pages), c.max_level,
+        c.host_level, c.slot_base, format_size(c.slot_size), c.host_mmio_pfn);
+  }
   if (op.kind == OpKind::Init) {
-    const Config& c = op.config;
+    const Arm64S2Config& c = op.config.arm64;
     return fmt::format("init ia={} fwb={} nofwb={} idmap={} force_pte={}", c.ia_bits, int(c.fwb),
                        int(c.nofwb), int(c.idmap), force_pte_name(c.force_pte));
   }
-  if (op.kind == OpKind::Destroy) return s;
+  if (!shape.addr) return s;
   s += fmt::format(" {:#x}", op.addr);
   if (shape.size) s += " " + format_size(op.size);
+  if (op.kind == OpKind::Fault) {
+    std::string access = "r";
+    if (op.prot & x86::kFaultWrite) access += 'w';
+    if (op.prot & x86::kFaultExec) access += 'x';
+    return s + fmt::format(" pa={:#x} level={} access={} prefetch={} writable={} dirty_log={}",
+                           op.phys, op.level, access, int(bool(op.prot & x86::kFaultPrefetch)),
+                           int(!(op.prot & x86::kFaultHostReadOnly)),
+                           int(bool(op.prot & x86::kFaultDirtyLogging)));
+  }
+  if (op.kind == OpKind::ClearDirtyMasked)
+    return s + fmt::format(" mask={:#x} wrprot={}", op.prot, int(op.owner != 0));
+  if (shape.level) s += fmt::format(" level={}", op.level);
   if (shape.phys) s += fmt::format(" pa={:#x}", op.phys);
   if (shape.prot) {
     s += " prot=" + format_prot_letters(op.prot);

@@ -16,22 +16,22 @@ using namespace arm64s2;
 
 bool pages_only(const Op& op, const Config& config) {
   if (op.kind == OpKind::SetOwner) return true;
-  if (config.force_pte == ForcePte::Always) return true;
-  return config.force_pte == ForcePte::Device && (op.prot & prot::kDevice);
+  if (config.arm64.force_pte == ForcePte::Always) return true;
+  return config.arm64.force_pte == ForcePte::Device && (op.prot & prot::kDevice);
 }
 
 }  // namespace
 
 uint64_t op_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
   if (op.kind != OpKind::Map && op.kind != OpKind::SetOwner) return 0;
-  uint64_t limit = bit(config.ia_bits);
+  uint64_t limit = bit(config.arm64.ia_bits);
   uint64_t start = op.addr & ~(kPageSize - 1);
   // The kernel's end is PAGE_ALIGN(addr + size), computed modulo 2^64, and a range past the IPA
   // limit fails with -ERANGE before touching anything.
   uint64_t end = (op.addr + op.size + kPageSize - 1) & ~(kPageSize - 1);
   if (end <= start || end > limit) return 0;
   if (pages_only(op, config)) return std::min<uint64_t>((end - start) / kPageSize, cap);
-  unsigned first_block_level = std::max(kMinBlockLevel, geometry_for(config.ia_bits).start_level);
+  unsigned first_block_level = std::max(kMinBlockLevel, geometry_for(config.arm64.ia_bits).start_level);
   uint64_t leaves = 0;
   uint64_t ipa = start;
   uint64_t pa = op.phys & ~(kPageSize - 1);
@@ -65,7 +65,7 @@ uint64_t stream_leaf_cost(const Stream& stream, uint64_t cap) {
   uint64_t total = 0;
   for (const Op& op : stream) {
     if (op.kind == OpKind::Init) config = op.config;
-    if (!valid_ia_bits(config.ia_bits)) continue;
+    if (!valid_ia_bits(config.arm64.ia_bits)) continue;
     total += op_leaf_cost(op, config, cap - std::min(total, cap));
     if (total >= cap) return cap;
   }
@@ -81,7 +81,7 @@ std::optional<BudgetExcess> work_budget_excess(const Stream& stream) {
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];
     if (op.kind == OpKind::Init) config = op.config;
-    if (!valid_ia_bits(config.ia_bits)) continue;
+    if (!valid_ia_bits(config.arm64.ia_bits)) continue;
     total += op_leaf_cost(op, config, kLeafBudget + 1);
     if (total > kLeafBudget)
       return BudgetExcess{
@@ -122,7 +122,7 @@ bool fit_work_budget(Stream* stream) {
   uint64_t total = 0;
   for (Op& op : *stream) {
     if (op.kind == OpKind::Init) config = op.config;
-    if (!valid_ia_bits(config.ia_bits)) continue;
+    if (!valid_ia_bits(config.arm64.ia_bits)) continue;
     uint64_t c = op_leaf_cost(op, config, kLeafBudget + 1);
     if (total + c > kLeafBudget) {
       op.size = 0;

@@ -7,7 +7,7 @@
 
 namespace mmudiff::walker {
 
-int stage2_init(Stage2PageTable& pgt, const Config& config) {
+int stage2_init(Stage2PageTable& pgt, const Arm64S2Config& config) {
   if (!arm64s2::valid_ia_bits(config.ia_bits)) return -EINVAL;
   // VTCR_EL2 decides the start level; the start level decides how many pages are concatenated.
   const arm64s2::Geometry geometry = arm64s2::geometry_for(config.ia_bits);

@@ -36,7 +36,7 @@ struct Stage2PageTable {
   unsigned ia_bits = 0;
   unsigned start_level = 0;
   Pte* pgd = nullptr;  // the concatenated start-level pages, contiguous
-  Config config;
+  Arm64S2Config config;
   // The planted bug this table runs with (kNone: the faithful walker).
   Plant plant = Plant::kNone;
 

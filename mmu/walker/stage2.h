@@ -13,7 +13,7 @@
 namespace mmudiff::walker {
 
 // lifetime.cpp
-int stage2_init(Stage2PageTable& pgt, const Config& config);
+int stage2_init(Stage2PageTable& pgt, const Arm64S2Config& config);
 void stage2_destroy(Stage2PageTable& pgt);
 
 // map.cpp: both install leaves through the same visitor.

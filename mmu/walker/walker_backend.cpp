@@ -12,7 +12,7 @@ namespace {
 
 using walker::Stage2PageTable;
 
-class WalkerBackend final : public Backend {
+class WalkerBackend final : public Arm64S2Backend {
  public:
   WalkerBackend(Machine& machine, Plant plant)
       : mm_(machine.memory, machine.effects),
@@ -23,7 +23,7 @@ class WalkerBackend final : public Backend {
 
   std::string_view name() const override { return "walker"; }
 
-  int init(const Config& config) override {
+  int init(const Arm64S2Config& config) override {
     destroy();
     return walker::stage2_init(pgt_, config);
   }

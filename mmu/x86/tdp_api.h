@@ -20,34 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include "mmu/format/format.h"
-
-namespace mmudiff {
-struct TableRoot;
-}
+#include "mmu/backend.h"
+#include "mmu/x86/ept_config.h"
 
 namespace mmudiff::x86 {
-
-// What the CPU and the host give the VM: the knobs of kvm_mmu_set_ept_masks(),
-// kvm_configure_mmu() and mmu.c's policies.
-struct EptConfig {
-  uint8_t maxphyaddr = 46;     // 36..52: boot_cpu_data.x86_phys_bits
-  uint8_t levels = 4;          // 4 or 5: the root role's level
-  bool ad = true;              // enable_ept_ad_bits
-  bool execonly = true;        // cpu_has_vmx_ept_execute_only()
-  bool nx_huge_pages = false;  // the iTLB-multihit mitigation: executable huge pages split
-  uint8_t max_level = 3;       // tdp_huge_page_level: 1 (4K only), 2 (2M) or 3 (1G)
-  // How the host backs guest memory (host_pfn_mapping_level): 1, 2 or 3.
-  uint8_t host_level = 3;
-  // The memslot: [slot_base, slot_base + slot_size), page-aligned.
-  uint64_t slot_base = 0;
-  uint64_t slot_size = uint64_t{4} << 30;
-  // Host pfns at or above this are MMIO to the host (kvm_is_mmio_pfn: uncached memory type);
-  // 0 means none is.
-  uint64_t host_mmio_pfn = 0;
-
-  bool operator==(const EptConfig&) const = default;
-};
 
 // A kvm_page_fault, all of it that the TDP MMU reads.
 struct TdpFault {
@@ -61,16 +37,13 @@ struct TdpFault {
   bool dirty_logging = false;  // the slot logs dirty pages: no huge pages (hugepage_adjust)
 };
 
-class TdpApi {
+class TdpApi : public Backend {
  public:
-  virtual ~TdpApi() = default;
-
-  virtual std::string_view name() const = 0;
 
   // kvm_mmu_init_tdp_mmu + a vCPU's root (kvm_tdp_mmu_alloc_root): 0, or -ENOMEM.
   virtual int init(const EptConfig& config) = 0;
-  // Drops the root and frees every table page (zap all, put the root, run RCU callbacks).
-  virtual void destroy() = 0;
+  // destroy(): drops the root and frees every table page (zap all, put the root, run RCU
+  // callbacks).
 
   // kvm_tdp_mmu_map: a RET_PF_* value (x86ept::FaultResult).
   virtual int fault(const TdpFault& fault) = 0;
@@ -98,10 +71,8 @@ class TdpApi {
   virtual bool write_protect_gfn(uint64_t base_gfn, uint64_t npages, uint64_t gfn,
                                  unsigned min_level) = 0;
 
-  // Where the oracles start walking; format points at the x86-ept format of this config.
-  virtual TableRoot root() const = 0;
-  // Problems the backend noticed in itself (the kernel's WARN_ON, a failed self-check).
-  virtual std::vector<std::string> take_warnings() { return {}; }
+  // root(): where the oracles start walking; format points at the x86-ept format of this
+  // config. name(), destroy() and take_warnings() as for every Backend.
 };
 
 }  // namespace mmudiff::x86
