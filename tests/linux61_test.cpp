@@ -35,6 +35,7 @@
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
+#include "tests/cli_runner.h"
 #include "tests/env_knob.h"
 #include "tests/sanitizer_scale.h"
 #include "tests/table_reader.h"
@@ -188,17 +189,16 @@ TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
 
 // Runs a git command in the source tree; nullopt when git or the repository is not there.
 std::optional<std::vector<std::string> > git_lines(const std::string& args) {
-  std::string cmd = fmt::format("git -C '{}' {} 2>/dev/null", MMUDIFF_SOURCE_DIR, args);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return std::nullopt;
+  const mmudiff::testing::CliResult r =
+      mmudiff::testing::shell(fmt::format("git -C '{}' {} 2>/dev/null", MMUDIFF_SOURCE_DIR, args));
+  if (r.status != 0) return std::nullopt;
   std::vector<std::string> lines;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) {
-    std::string s(buf);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    lines.push_back(s);
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
   }
-  return pclose(p) == 0 ? std::optional(lines) : std::nullopt;
+  return lines;
 }
 
 TEST(Linux61Source, NoKernelFileIsInTheRepository) {
