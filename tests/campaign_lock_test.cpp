@@ -13,13 +13,14 @@
 
 #include "mmu/ops/text_format.h"
 #include "tests/cli_runner.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CampaignLock : public mmudiff::testing::CliScratch {
+class CampaignLock : public mmudiff::testing::ScratchTest {
  protected:
   // The message RunDirectoryLock(dir) throws, "" if it locks.
   static std::string refusal(const fs::path& dir) {

@@ -17,6 +17,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/temp_dir.h"
+
 namespace mmudiff::cli {
 namespace {
 
@@ -50,10 +52,7 @@ pid_t read_pid(const std::filesystem::path& file) {
 }
 
 TEST(CampaignSupervisor, KillingTheCampaignKillsTheEnginesDescendantsInAnySession) {
-  std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("mmudiff_supervisor_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  mmudiff::testing::TempDir dir;
   std::string script = "sleep 600 & echo $! > " + (dir / "in_group").string() +
                        "; setsid sleep 600 & echo $! > " + (dir / "own_session").string() +
                        "; wait";
@@ -83,7 +82,6 @@ TEST(CampaignSupervisor, KillingTheCampaignKillsTheEnginesDescendantsInAnySessio
   pid_t in_group = read_pid(dir / "in_group");
   pid_t own_session = read_pid(dir / "own_session");
   pid_t replay = read_pid(dir / "replay");
-  std::filesystem::remove_all(dir);
   ASSERT_TRUE(in_group > 0 && alive(in_group));
   ASSERT_TRUE(own_session > 0 && alive(own_session));
   ASSERT_GT(replay, 0);

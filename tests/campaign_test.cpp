@@ -25,10 +25,13 @@
 
 #include "mmu/plants.h"
 #include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
 using Result = mmudiff::testing::CliResult;
+using mmudiff::testing::read_json;
 using mmudiff::testing::run_cli;
 
 namespace fs = std::filesystem;
@@ -37,22 +40,12 @@ namespace fs = std::filesystem;
 // campaign does not get as a seed): the map walker's PA cursor stops following the IPA.
 constexpr const char* kQuickPlant = "walker-pa-cursor-drift";
 
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream f(p);
-  return nlohmann::json::parse(f);
-}
-
-class CampaignTest : public ::testing::Test {
+class CampaignTest : public mmudiff::testing::ScratchTest {
  protected:
   void SetUp() override {
     // Tests may run beside each other and beside other fuzzers: no CPU pinning.
     ::setenv("AFL_NO_AFFINITY", "1", 1);
-    dir_ = fs::temp_directory_path() /
-           ("mmudiff_campaign_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Every finding directory is complete and the planted bug's signature is among them.
   void expect_findings_stored(const fs::path& run) {
@@ -91,8 +84,6 @@ class CampaignTest : public ::testing::Test {
   static std::string fmt_plant_repro(const fs::path& file) {
     return std::string("repro --plant ") + kQuickPlant + " " + file.string();
   }
-
-  fs::path dir_;
 };
 
 TEST_F(CampaignTest, ListPlantsPrintsEveryPlantOnALineNameFirst) {

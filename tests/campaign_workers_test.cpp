@@ -11,24 +11,19 @@
 #include <fstream>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "mmu/ops/binary_format.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CampaignWorkers : public ::testing::Test {
+class CampaignWorkers : public mmudiff::testing::ScratchTest {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            fmt::format("mmudiff_workers_{}_{}", ::getpid(),
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     // A stand-in fuzz build: plan_workers only names its files.
-    build_.dir = root_ / "build";
+    build_.dir = dir_ / "build";
     build_.plain = build_.dir / "stream_fuzzer";
     build_.asan = build_.dir / "stream_fuzzer_asan";
     build_.mutator = build_.dir / "libmmudiff_afl_mutator.so";
@@ -39,16 +34,13 @@ class CampaignWorkers : public ::testing::Test {
     fs::create_directories(build_.regressions);
     std::ofstream(build_.seeds / "seed-a") << "a";
     std::ofstream(build_.regressions / "plant-b") << "b";
-    layout_ = {root_ / "out", root_ / "out/.work", root_ / "out/corpus"};
+    layout_ = {dir_ / "out", dir_ / "out/.work", dir_ / "out/corpus"};
     fs::create_directories(layout_.corpus);
   }
-  void TearDown() override { fs::remove_all(root_); }
-
   static bool names(const WorkerSpec& w, const fs::path& p) {
     return std::find(w.argv.begin(), w.argv.end(), p.string()) != w.argv.end();
   }
 
-  fs::path root_;
   FuzzBuild build_;
   CampaignLayout layout_;
 };
@@ -155,8 +147,8 @@ TEST_F(CampaignWorkers, AKilledLibFuzzerCampaignsExecutionsAreItsWorkersLastStat
 
 TEST_F(CampaignWorkers, AProgramThatCannotBeExecutedIsAnErrorNamingIt) {
   WorkerSpec spec;
-  spec.argv = {(root_ / "no-such-engine").string()};
-  spec.log = root_ / "log";
+  spec.argv = {(dir_ / "no-such-engine").string()};
+  spec.log = dir_ / "log";
   try {
     start_worker(spec);
     FAIL() << "started a program that does not exist";

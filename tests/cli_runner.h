@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Running the real mmudiff binary from a test: exit status, everything it printed, and a
-// scratch directory per test for its inputs and outputs.
+// Running the real mmudiff binary from a test: its exit status and everything it printed (a
+// scratch directory for its files is tests/temp_dir.h).
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -11,9 +9,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 namespace mmudiff::testing {
@@ -69,31 +64,5 @@ inline CliCost run_cli_measured(const std::string& args) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, usage.ru_maxrss, seconds};
 }
-
-inline std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A fresh directory named after the test, removed afterwards.
-class CliScratch : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("mmudiff_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    std::filesystem::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  std::filesystem::path dir_;
-};
 
 }  // namespace mmudiff::testing

@@ -12,6 +12,7 @@
 
 #include "mmu/backend.h"
 #include "tests/cli_runner.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -20,7 +21,7 @@ using mmudiff::testing::run_cli;
 
 namespace fs = std::filesystem;
 
-class CliTest : public mmudiff::testing::CliScratch {};
+class CliTest : public mmudiff::testing::ScratchTest {};
 
 TEST_F(CliTest, RunOfAgreeingStreamExitsZeroAndPrintsEveryOracle) {
   std::string f = write("ok.mmu",

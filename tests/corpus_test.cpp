@@ -13,18 +13,23 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 #include "oracles/isolated_run.h"
+#include "tests/corpus_directive.h"
+#include "tests/files.h"
+#include "tests/findings_text.h"
 #include "tests/sanitizer_scale.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace mmudiff;
+using mmudiff::testing::describe_findings;
+using mmudiff::testing::directive;
+using mmudiff::testing::slurp;
 
 std::vector<std::string> mmu_files(const char* dir) {
   std::vector<std::string> out;
@@ -34,31 +39,6 @@ std::vector<std::string> mmu_files(const char* dir) {
     if (e.path().extension() == ".mmu") out.push_back(e.path().string());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string directive(const std::string& text, const std::string& key) {
-  std::string tag = "# " + key + ":";
-  size_t p = text.find(tag);
-  if (p == std::string::npos) return "";
-  size_t start = text.find_first_not_of(' ', p + tag.size());
-  size_t end = text.find('\n', start);
-  return text.substr(start, end - start);
-}
-
-std::string describe(const StreamReport& r) {
-  std::string s;
-  for (const auto& f : r.findings) {
-    s += "[" + f.signature() + "] " + f.summary + "\n";
-    for (const auto& e : f.evidence) s += "    " + e + "\n";
-  }
-  return s;
 }
 
 class Seeds : public ::testing::TestWithParam<std::string> {};
@@ -71,7 +51,7 @@ TEST_P(Seeds, AreEquivalentOnEveryBackend) {
   options.check_every_op = true;
   StreamReport r = run_stream(stream, options);
   EXPECT_FALSE(r.bound_reached);
-  EXPECT_TRUE(r.findings.empty()) << describe(r);
+  EXPECT_TRUE(r.findings.empty()) << describe_findings(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, Seeds, ::testing::ValuesIn(mmu_files("corpus/seeds")),
@@ -88,14 +68,14 @@ TEST(SeedCorpus, IsNotEmpty) {
 
 void expect_verdict(const StreamReport& r, const std::string& expect, const PlantInfo* planted) {
   if (expect == "equivalent") {
-    EXPECT_TRUE(r.equivalent()) << describe(r);
+    EXPECT_TRUE(r.equivalent()) << describe_findings(r);
     return;
   }
   ASSERT_FALSE(r.findings.empty()) << "expected " << expect;
-  EXPECT_EQ(r.worst()->signature().rfind(expect, 0), 0u) << describe(r);
+  EXPECT_EQ(r.worst()->signature().rfind(expect, 0), 0u) << describe_findings(r);
   // The finding blames the backend that carries the bug.
   if (planted) {
-    EXPECT_NE(r.worst()->summary.find(planted->backend), std::string::npos) << describe(r);
+    EXPECT_NE(r.worst()->summary.find(planted->backend), std::string::npos) << describe_findings(r);
   }
 }
 
@@ -143,7 +123,8 @@ TEST_P(Regressions, ReplayToTheirExpectedVerdict) {
   if (planted) {
     options.plant = Plant::kNone;
     StreamReport clean = replay(options);
-    EXPECT_TRUE(clean.equivalent()) << "without plant " << plant << ":\n" << describe(clean);
+    EXPECT_TRUE(clean.equivalent()) << "without plant " << plant << ":\n"
+                                    << describe_findings(clean);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "oracles/effects_check.h"
+#include "tests/findings_text.h"
 #include "tests/table_builder.h"
 
 namespace mmudiff {
@@ -14,12 +15,6 @@ namespace {
 
 using namespace mmudiff::testing;
 namespace s2 = mmudiff::arm64s2;
-
-std::string show(const std::vector<Objection>& v) {
-  std::string s;
-  for (const auto& x : v) s += x.rule + ": " + x.what + "\n";
-  return s;
-}
 
 class EffectsCheck : public ::testing::Test {
  protected:
@@ -39,16 +34,16 @@ class EffectsCheck : public ::testing::Test {
   // The table built so far: building from empty never needs an invalidation.
   void built() {
     auto v = op(OpKind::Map);
-    ASSERT_TRUE(v.empty()) << show(v);
+    ASSERT_TRUE(v.empty()) << describe_objections(v);
   }
   void tlbi_ipa(uint64_t ipa, unsigned level) { b.log().tlbi_ipa(ipa, level); }
   void tlbi_vmid() { b.log().tlbi_vmid(); }
 
   // Exactly one violation, of this rule, whose text mentions `what`.
   static void expect_one(const std::vector<Objection>& v, const char* rule, const char* what) {
-    ASSERT_EQ(v.size(), 1u) << show(v);
-    EXPECT_EQ(v[0].rule, rule) << show(v);
-    EXPECT_NE(v[0].what.find(what), std::string::npos) << show(v);
+    ASSERT_EQ(v.size(), 1u) << describe_objections(v);
+    EXPECT_EQ(v[0].rule, rule) << describe_objections(v);
+    EXPECT_NE(v[0].what.find(what), std::string::npos) << describe_objections(v);
   }
 
   static bool is_cmo_rule(const Objection& x) {
@@ -81,7 +76,7 @@ TEST_F(EffectsCheck, UnmappingAPageWithATlbiAtItsLevelIsQuiet) {
   b.set(0x1000, 3, 0);
   tlbi_ipa(0x1000, 3);
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, UnmappingAPageWithATlbiWithoutLevelHintIsQuiet) {
@@ -90,7 +85,7 @@ TEST_F(EffectsCheck, UnmappingAPageWithATlbiWithoutLevelHintIsQuiet) {
   b.set(0x1000, 3, 0);
   tlbi_ipa(0x1000, 0);
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, UnmappingWithAVmidWideTlbiIsQuiet) {
@@ -101,7 +96,7 @@ TEST_F(EffectsCheck, UnmappingWithAVmidWideTlbiIsQuiet) {
   b.set(k1G, 1, 0);
   tlbi_vmid();
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, ATlbiAnywhereInsideABlockCoversIt) {
@@ -110,7 +105,7 @@ TEST_F(EffectsCheck, ATlbiAnywhereInsideABlockCoversIt) {
   b.set(k2M, 2, 0);
   tlbi_ipa(k2M + 0x5'4000, 2);
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, UnmappingAPageWithoutATlbiLeavesItStale) {
@@ -131,8 +126,8 @@ TEST_F(EffectsCheck, ATlbiWithTheWrongLevelHintLeavesTheLeafStale) {
   b.set(k2M, 2, 0);
   tlbi_ipa(k2M, 3);  // a 2 MiB block is a level-2 entry
   auto v = op(OpKind::Unmap);
-  ASSERT_EQ(v.size(), 2u) << show(v);
-  std::string all = show(v);
+  ASSERT_EQ(v.size(), 2u) << describe_objections(v);
+  std::string all = describe_objections(v);
   EXPECT_EQ(v[0].rule, "tlb-staleness");
   EXPECT_EQ(v[1].rule, "tlb-staleness");
   EXPECT_EQ(v[0].severity, Severity::Security);
@@ -181,7 +176,7 @@ TEST_F(EffectsCheck, ReplacingAValidLeafWithAnotherMemoryTypeOrShareabilityBreak
   b.set(0x2000, 3, b.get(0x2000, 3) & ~s2::kShMask);  // non-shareable
   tlbi_vmid();
   auto v = op(OpKind::Map);
-  ASSERT_EQ(v.size(), 2u) << show(v);
+  ASSERT_EQ(v.size(), 2u) << describe_objections(v);
   EXPECT_EQ(v[0].rule, "break-before-make");
   EXPECT_EQ(v[1].rule, "break-before-make");
 }
@@ -208,7 +203,7 @@ TEST_F(EffectsCheck, BreakBeforeMakeInOrderIsQuiet) {
   b.set(k2M, 2, s2::make_table(b.new_table_page()));
   b.page(k2M + 0x3000, 0x9000);
   auto v = op(OpKind::Map);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, RevalidatingAnEntryBeforeTheTlbiForItsClearBreaksBreakBeforeMake) {
@@ -228,7 +223,7 @@ TEST_F(EffectsCheck, LosingWritePermissionOutsideWrprotectNeedsATlbi) {
   b.set(0x1000, 3, leaf(3, 0x1000, {.r = false, .w = false}));
   tlbi_ipa(0x1000, 3);
   auto v = op(OpKind::Map);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, LosingExecutePermissionNeedsATlbi) {
@@ -251,7 +246,7 @@ TEST_F(EffectsCheck, GainingPermissionsOrTheAccessFlagNeedsNoTlbiOutsideRelax) {
   built();
   b.set(0x1000, 3, leaf(3, 0x1000, {.x = true}));
   auto v = op(OpKind::Mkyoung);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, RelaxWithoutATlbiLeavesTheOldEntryAndTheGuestFaultsAgain) {
@@ -265,7 +260,7 @@ TEST_F(EffectsCheck, RelaxWithoutATlbiLeavesTheOldEntryAndTheGuestFaultsAgain) {
   b.set(0x1000, 3, leaf(3, 0x1000, {.x = true}));
   tlbi_ipa(0x1000, 3);
   v = op(OpKind::RelaxPerms);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, RelaxOfABlockFlushedAtThePageLevelLeavesItCached) {
@@ -283,7 +278,7 @@ TEST_F(EffectsCheck, WrprotectClearingWriteNeedsNoTlbi) {
   b.set(0x1000, 3, leaf(3, 0x1000, {.w = false}));
   b.set(k2M, 2, leaf(2, k2M, {.w = false}));
   auto v = op(OpKind::Wrprotect);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, WrprotectClearingMoreThanWriteNeedsATlbi) {
@@ -298,7 +293,7 @@ TEST_F(EffectsCheck, MkoldClearingTheAccessFlagNeedsNoTlbi) {
   built();
   b.set(k2M, 2, leaf(2, k2M, {.af = false}));
   auto v = op(OpKind::Mkold);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, ATableRemovedWithValidLeavesAndOnlyAnIpaTlbiLeavesThemStale) {
@@ -308,10 +303,10 @@ TEST_F(EffectsCheck, ATableRemovedWithValidLeavesAndOnlyAnIpaTlbiLeavesThemStale
   b.set(0, 2, 0);  // the level-3 table goes, both pages still valid in it
   tlbi_ipa(0, 0);  // removes the walk-cache entry, not the level-3 leaves at other IPAs
   auto v = op(OpKind::Unmap);
-  ASSERT_EQ(v.size(), 2u) << show(v);
+  ASSERT_EQ(v.size(), 2u) << describe_objections(v);
   for (const auto& x : v) {
-    EXPECT_EQ(x.rule, "tlb-staleness") << show(v);
-    EXPECT_NE(x.what.find("level 3"), std::string::npos) << show(v);
+    EXPECT_EQ(x.rule, "tlb-staleness") << describe_objections(v);
+    EXPECT_NE(x.what.find("level 3"), std::string::npos) << describe_objections(v);
   }
 }
 
@@ -325,7 +320,7 @@ TEST_F(EffectsCheck, ATableReplacedByABlockAfterAVmidTlbiIsQuiet) {
   tlbi_vmid();
   b.set(0, 2, leaf(2, 0x4000'0000));
   auto v = op(OpKind::Map);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, ABlockWrittenOverATableWithLeavesBeforeTheVmidTlbiBreaksBreakBeforeMake) {
@@ -380,8 +375,9 @@ TEST_F(EffectsCheck, APageWrittenUnderABrokenBlockBeforeItsTlbiBreaksBreakBefore
   tlbi_ipa(k2M, 2);
   auto v = op(OpKind::Map);
   ASSERT_FALSE(v.empty());
-  EXPECT_EQ(v[0].rule, "break-before-make") << show(v);
-  EXPECT_NE(show(v).find("which overlaps it"), std::string::npos) << show(v);
+  EXPECT_EQ(v[0].rule, "break-before-make") << describe_objections(v);
+  EXPECT_NE(describe_objections(v).find("which overlaps it"), std::string::npos)
+      << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, AnEmptyTableRemovedWithATlbiWithoutLevelHintIsQuiet) {
@@ -393,7 +389,7 @@ TEST_F(EffectsCheck, AnEmptyTableRemovedWithATlbiWithoutLevelHintIsQuiet) {
   b.set(0, 2, 0);
   tlbi_ipa(0x1000, 0);
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, ATableTeardownFlushedWithTheTablesOwnLevelStaysInTheWalkCache) {
@@ -414,7 +410,7 @@ TEST_F(EffectsCheck, ZeroingAnOwnerAnnotationNeedsNoTlbi) {
   built();
   b.set(0x1000, 3, 0);
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, AStoreWhoseOldValueDisagreesWithTheRecordIsUnrecorded) {
@@ -445,7 +441,7 @@ TEST_F(EffectsCheck, StoresIntoADetachedTableAreNotUnrecorded) {
   tlbi_vmid();
   b.store(entry, 0);  // a zap list clearing the old table after unlinking it
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 // ---- Cache maintenance ---------------------------------------------------------------------
@@ -471,7 +467,7 @@ TEST_F(CacheMaintenance, MappingCacheableMemoryCleanedFirstIsQuiet) {
   icache(0x5000, k4K);
   b.page(0x1000, 0x5000, {.x = true});
   auto v = op(OpKind::Map);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(CacheMaintenance, MappingCacheableMemoryWithoutACleanIsReported) {
@@ -513,7 +509,7 @@ TEST_F(CacheMaintenance, WithFwbNoCleanIsNeeded) {
   Op map;
   map.kind = OpKind::Map;
   auto v = c.check(fwb_table.log().events(), map);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(CacheMaintenance, AnExecutableMappingNeedsTheInstructionCacheInvalidatedFirst) {
@@ -530,7 +526,7 @@ TEST_F(CacheMaintenance, RelaxAddingExecutionNeedsTheInstructionCacheInvalidated
   b.set(0x10'0000, 3, leaf(3, 0x10'0000, {.w = false, .x = true}));
   tlbi_ipa(0x10'0000, 3);
   auto v = op(OpKind::Wrprotect);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(CacheMaintenance, UnmapCleansTheLeafAfterItsInvalidation) {
@@ -538,7 +534,7 @@ TEST_F(CacheMaintenance, UnmapCleansTheLeafAfterItsInvalidation) {
   tlbi_ipa(0x10'0000, 3);
   clean(0x10'0000, k4K);
   auto v = op(OpKind::Unmap);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST_F(CacheMaintenance, UnmapWithoutTheCleanIsReported) {
@@ -562,7 +558,7 @@ TEST_F(CacheMaintenance, FlushCleansEveryCacheableLeafInItsRange) {
   clean(0x10'0000, k4K);
   clean(0x8000'0000, k2M);
   auto v = op(OpKind::Flush, 0, 4 * k2M);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
   clean(0x10'0000, k4K);
   expect_one(op(OpKind::Flush, 0, 4 * k2M), "poc-clean-missing", "flush left cacheable");
   clean(0x10'0000, k4K);
@@ -574,7 +570,7 @@ TEST_F(CacheMaintenance, FlushCleansEveryCacheableLeafInItsRange) {
 TEST_F(CacheMaintenance, FlushOutsideTheIpaSpaceCleansNothing) {
   // 6.1's walker returns -ERANGE before visiting anything.
   auto v = op(OpKind::Flush, 0, uint64_t{1} << 49);
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "fuzz/finding_stop.h"
 #include "tests/cli_runner.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
@@ -38,14 +39,8 @@ std::string oracle_of(const std::string& out) {
   return out.substr(begin, out.find('/', begin) - begin);
 }
 
-class FuzzTargetStack : public ::testing::Test {
+class FuzzTargetStack : public mmudiff::testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("mmudiff_fuzz_stack_{}", ::getpid());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // The target's report for a plant's reproducer; the test fails if the target did not crash.
   std::string crash(const std::string& target, const std::string& plant) {
     fs::path bin = dir_ / (plant + ".bin");
@@ -62,8 +57,6 @@ class FuzzTargetStack : public ::testing::Test {
     EXPECT_NE(r.status, 0) << r.out;
     return r.out;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(FuzzTargetStack, EachOraclesFindingCrashesInItsOwnFunction) {

@@ -16,6 +16,7 @@
 
 #include "reports/run_dir.h"
 #include "tests/cli_runner.h"
+#include "tests/temp_dir.h"
 #include "tools/mmudiff/stream_io.h"
 
 namespace {
@@ -39,7 +40,7 @@ void expect_one_line_error(const CliResult& r, const std::string& what, const st
   EXPECT_NE(r.out.find(what), std::string::npos) << cmd << "\n" << r.out;
 }
 
-class HostileInput : public mmudiff::testing::CliScratch {};
+class HostileInput : public mmudiff::testing::ScratchTest {};
 
 TEST_F(HostileInput, DirectoryAsInputFileIsOneLineNamingIt) {
   std::string dir = (dir_ / "in.mmu").string();

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "oracles/invariants.h"
+#include "tests/findings_text.h"
 #include "tests/table_builder.h"
 
 namespace mmudiff {
@@ -16,18 +17,12 @@ namespace {
 using namespace mmudiff::testing;
 namespace s2 = mmudiff::arm64s2;
 
-std::string show(const std::vector<Objection>& v) {
-  std::string s;
-  for (const auto& x : v) s += x.rule + ": " + x.what + "\n";
-  return s;
-}
-
 // The table's violations must be exactly one, of this rule and class.
 void expect_only(const TableBuilder& b, const char* rule, Severity severity) {
   auto v = check_invariants(b.root(), const_cast<TableBuilder&>(b).memory());
-  ASSERT_EQ(v.size(), 1u) << show(v);
-  EXPECT_EQ(v[0].rule, rule) << show(v);
-  EXPECT_EQ(v[0].severity, severity) << show(v);
+  ASSERT_EQ(v.size(), 1u) << describe_objections(v);
+  EXPECT_EQ(v[0].rule, rule) << describe_objections(v);
+  EXPECT_EQ(v[0].severity, severity) << describe_objections(v);
 }
 
 // A table with every kind of entry KVM writes.
@@ -45,7 +40,7 @@ TEST(Invariants, ATableWithEveryEncodingKvmWritesIsQuiet) {
   TableBuilder b;
   populate(b);
   auto v = check_invariants(b.root(), b.memory());
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST(Invariants, AnFwbTableWithEveryEncodingKvmWritesIsQuiet) {
@@ -53,7 +48,7 @@ TEST(Invariants, AnFwbTableWithEveryEncodingKvmWritesIsQuiet) {
   populate(b);
   b.page(k512G + 0x5000, 0x9000'5000, {.device = true});  // in the second start-level page
   auto v = check_invariants(b.root(), b.memory());
-  EXPECT_TRUE(v.empty()) << show(v);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
 }
 
 TEST(Invariants, AnEmptyAndADestroyedTableAreQuiet) {
@@ -143,7 +138,7 @@ TEST(Invariants, DeviceMemoryExecutableThroughXnZeroIsCaught) {
   TableBuilder b;
   b.set(0x1000, 3, leaf(3, 0x1000, {.device = true}) | s2::bit(53));
   auto v = check_invariants(b.root(), b.memory());
-  ASSERT_EQ(v.size(), 2u) << show(v);
+  ASSERT_EQ(v.size(), 2u) << describe_objections(v);
   EXPECT_EQ(v[0].rule, "reserved-bits");
   EXPECT_EQ(v[1].rule, "device-exec");
 }
@@ -180,7 +175,7 @@ TEST(Invariants, StartLevelPagesAreCountedEachOnItsOwn) {
   b.memory().get_page(b.memory().phys_to_virt(b.root().pgd_pa));
   b.memory().put_page(b.memory().phys_to_virt(b.root().pgd_pa + k4K));
   auto v = check_invariants(b.root(), b.memory());
-  ASSERT_EQ(v.size(), 2u) << show(v);
+  ASSERT_EQ(v.size(), 2u) << describe_objections(v);
   EXPECT_EQ(v[0].rule, "refcount");
   EXPECT_EQ(v[1].rule, "refcount");
 }
@@ -197,7 +192,7 @@ TEST(Invariants, ALinkBackToAStartLevelPageIsAliasing) {
   b.set(0, 1, s2::make_table(b.root().pgd_pa));
   auto v = check_invariants(b.root(), b.memory());
   ASSERT_FALSE(v.empty());
-  EXPECT_EQ(v[0].rule, "aliasing") << show(v);
+  EXPECT_EQ(v[0].rule, "aliasing") << describe_objections(v);
   EXPECT_EQ(v[0].severity, Severity::Security);
 }
 

@@ -12,7 +12,9 @@
 
 #include "mmu/backend.h"
 #include "tests/cli_runner.h"
+#include "tests/files.h"
 #include "tests/sanitizer_scale.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -31,7 +33,7 @@ std::string crash_rule() {
   return mmudiff::testing::kSanitized ? "sanitizer" : "SIGSEGV";
 }
 
-class IsolationCli : public mmudiff::testing::CliScratch {};
+class IsolationCli : public mmudiff::testing::ScratchTest {};
 
 TEST_F(IsolationCli, RunOnACrashingBackendPrintsTheFindingAndExitsOne) {
   CliResult r =

@@ -23,6 +23,8 @@
 #include "mmu/format/arm64_s2.h"
 #include "mmu/legacy/legacy_backend.h"
 #include "mmu/ops/random_stream.h"
+#include "tests/env_knob.h"
+#include "tests/table_reader.h"
 
 namespace mmudiff {
 namespace {
@@ -36,9 +38,8 @@ constexpr uint64_t kM = uint64_t{1} << 20;
 
 // How many random streams the bulk tests run; MMUDIFF_LEGACY_STREAMS overrides it.
 size_t stream_count(size_t fallback) {
-  if (const char* env = std::getenv("MMUDIFF_LEGACY_STREAMS"))
-    return std::strtoull(env, nullptr, 0);
-  return mmudiff::testing::sanitizer_scaled(fallback);
+  return mmudiff::testing::env_u64("MMUDIFF_LEGACY_STREAMS",
+                                   mmudiff::testing::sanitizer_scaled(fallback));
 }
 
 Op make_op(OpKind kind, uint64_t addr = 0, uint64_t size = 0, uint64_t phys = 0,
@@ -161,28 +162,19 @@ struct TableItem {
 };
 
 // Every table page and every non-zero entry reached from the root, in address order.
-void dump_table(const SimMemory& memory, uint64_t pa, unsigned level, uint64_t base,
-                std::vector<TableItem>& out) {
-  const uint64_t* entries = memory.table_page(pa);
-  out.push_back({true, level, base,
-                 entries ? static_cast<uint64_t>(memory.page_count(memory.phys_to_virt(pa))) : 0});
-  if (!entries) return;
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
-    uint64_t desc = entries[i];
-    if (!desc) continue;
-    uint64_t ipa = base + i * granule_size(level);
-    out.push_back({false, level, ipa, mask_table_address(desc, level)});
-    if (classify(desc, level) == DescriptorKind::Table)
-      dump_table(memory, output_address(desc), level + 1, ipa, out);
-  }
-}
-
 std::vector<TableItem> dump_tables(const Machine& machine, const TableRoot& root) {
   // The first item says how big the table is and how many pages are live in all.
   std::vector<TableItem> out{{true, root.start_level, root.pgd_pages, machine.memory.live_pages()}};
-  for (unsigned i = 0; i < root.pgd_pages; ++i)
-    dump_table(machine.memory, root.pgd_pa + i * kPageSize, root.start_level,
-               i * granule_size(root.start_level) * kEntriesPerTable, out);
+  mmudiff::testing::walk_tables(
+      machine.memory, root,
+      [&](const mmudiff::testing::TablePage& page) {
+        out.push_back(
+            {true, page.level, page.ipa,
+             page.entries ? static_cast<uint64_t>(machine.memory.page_count(page.entries)) : 0});
+      },
+      [&](const mmudiff::testing::TableEntry& e) {
+        out.push_back({false, e.level, e.ipa, mask_table_address(e.desc, e.level)});
+      });
   return out;
 }
 
@@ -452,8 +444,7 @@ const BackendInfo* linux61() {
 
 // MMUDIFF_LEGACY_SEED picks other streams for long runs.
 uint64_t seed(uint64_t fallback) {
-  if (const char* env = std::getenv("MMUDIFF_LEGACY_SEED")) return std::strtoull(env, nullptr, 0);
-  return fallback;
+  return mmudiff::testing::env_u64("MMUDIFF_LEGACY_SEED", fallback);
 }
 
 TEST(LegacyDifferential, MatchesLinux61OnRandomStreams) {

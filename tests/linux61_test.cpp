@@ -29,13 +29,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "tests/sanitizer_scale.h"
 #include <sodium.h>
 
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
+#include "tests/cli_runner.h"
+#include "tests/env_knob.h"
+#include "tests/sanitizer_scale.h"
+#include "tests/table_reader.h"
 
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_adapter.h"
@@ -61,12 +64,11 @@ constexpr uint64_t G1 = 0x4000'0000;
 constexpr uint64_t kProtRW = prot::kR | prot::kW;
 constexpr uint64_t kProtRWX = prot::kR | prot::kW | prot::kX;
 
-size_t scaled(size_t n) { return mmudiff::testing::sanitizer_scaled(n); }
-
-uint64_t env_u64(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 0) : fallback;
+size_t scaled(size_t n) {
+  return mmudiff::testing::sanitizer_scaled(n);
 }
+
+using mmudiff::testing::env_u64;
 
 // One backend on its own machine.
 using BackendFactory = std::function<std::unique_ptr<Backend>(Machine&)>;
@@ -105,36 +107,28 @@ struct Walked {
   size_t pages = 0;
 };
 
-void walk_table(const SimMemory& memory, uint64_t pa, unsigned level, uint64_t base, Walked* out) {
-  const uint64_t* t = memory.table_page(pa);
-  if (!t) {
-    out->problems.push_back(fmt::format("level {} table {:#x} is not live", level, pa));
-    return;
-  }
-  ++out->pages;
-  int non_zero = 0;
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
-    uint64_t d = t[i];
-    if (!d) continue;
-    ++non_zero;
-    uint64_t ipa = base + i * granule_size(level);
-    bool table = classify(d, level) == DescriptorKind::Table;
-    out->entries.push_back({ipa, level, table ? d & ~kOaMask : d});
-    if (table) walk_table(memory, output_address(d), level + 1, ipa, out);
-  }
-  if (memory.page_count(t) != 1 + non_zero)
-    out->problems.push_back(fmt::format("level {} table {:#x}: refcount {}, {} non-zero entries",
-                                        level, pa, memory.page_count(t), non_zero));
-}
-
 Walked walk(const Backend& backend, const SimMemory& memory) {
   Walked w;
-  TableRoot r = backend.root();
-  if (!r.live()) return w;
-  uint64_t per_page = granule_size(r.start_level) * kEntriesPerTable;
-  for (unsigned p = 0; p < r.pgd_pages; ++p)
-    walk_table(memory, r.pgd_pa + p * kPageSize, r.start_level, p * per_page, &w);
-  if (w.pages != memory.live_pages())
+  mmudiff::testing::walk_tables(
+      memory, backend.root(),
+      [&](const mmudiff::testing::TablePage& page) {
+        if (!page.entries) {
+          w.problems.push_back(
+              fmt::format("level {} table {:#x} is not live", page.level, page.pa));
+          return;
+        }
+        ++w.pages;
+        const int non_zero = static_cast<int>(page.non_zero_entries());
+        if (memory.page_count(page.entries) != 1 + non_zero)
+          w.problems.push_back(fmt::format("level {} table {:#x}: refcount {}, {} non-zero entries",
+                                           page.level, page.pa, memory.page_count(page.entries),
+                                           non_zero));
+      },
+      [&](const mmudiff::testing::TableEntry& e) {
+        const bool table = e.kind == DescriptorKind::Table;
+        w.entries.push_back({e.ipa, e.level, table ? e.desc & ~kOaMask : e.desc});
+      });
+  if (backend.root().live() && w.pages != memory.live_pages())
     w.problems.push_back(fmt::format("{} pages live, {} reachable", memory.live_pages(), w.pages));
   return w;
 }
@@ -195,17 +189,16 @@ TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
 
 // Runs a git command in the source tree; nullopt when git or the repository is not there.
 std::optional<std::vector<std::string> > git_lines(const std::string& args) {
-  std::string cmd = fmt::format("git -C '{}' {} 2>/dev/null", MMUDIFF_SOURCE_DIR, args);
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return std::nullopt;
+  const mmudiff::testing::CliResult r =
+      mmudiff::testing::shell(fmt::format("git -C '{}' {} 2>/dev/null", MMUDIFF_SOURCE_DIR, args));
+  if (r.status != 0) return std::nullopt;
   std::vector<std::string> lines;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) {
-    std::string s(buf);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    lines.push_back(s);
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
   }
-  return pclose(p) == 0 ? std::optional(lines) : std::nullopt;
+  return lines;
 }
 
 TEST(Linux61Source, NoKernelFileIsInTheRepository) {
@@ -708,7 +701,8 @@ TEST(Linux61Differential, RandomStreamsAgreeWithWalker) {
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + i);
     Stream stream = random_stream(rng);
     ops += stream.size();
-    std::string diff = compare_on(stream, other, [info](Machine& m) { return create_arm64(*info, m, Plant::kNone); });
+    std::string diff =
+        compare_on(stream, other, [info](Machine& m) { return create_arm64(*info, m, Plant::kNone); });
     if (diff.empty()) continue;
     if (++disagreements <= max_report)
       ADD_FAILURE() << "seed " << seed << " stream " << i << ": " << diff << "\n--- stream ---\n"

@@ -4,24 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "mmu/ops/text_format.h"
 #include "models/seeds.h"
 #include "oracles/harness.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
 using namespace mmudiff;
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mmudiff::testing::slurp;
 
 TEST(Z3Seeds, RegenerateToTheCheckedInFiles) {
   models::Solver solver;
@@ -37,9 +31,8 @@ TEST(Z3Seeds, RegenerateToTheCheckedInFiles) {
 
 TEST(Z3Seeds, ParseAndRunEquivalentOnEveryBackend) {
   models::Solver solver;
-  const fs::path dir = fs::temp_directory_path() / "mmudiff-z3-seeds-test";
-  fs::remove_all(dir);
-  const std::vector<std::string> paths = models::write_seeds(solver, dir.string());
+  const mmudiff::testing::TempDir dir;
+  const std::vector<std::string> paths = models::write_seeds(solver, dir.path().string());
   ASSERT_EQ(paths.size(), 4u);
   for (const std::string& path : paths) {
     Stream stream = parse_text(slurp(path), path);
@@ -51,7 +44,6 @@ TEST(Z3Seeds, ParseAndRunEquivalentOnEveryBackend) {
     EXPECT_TRUE(r.findings.empty()) << path << ": " << r.findings.front().summary;
     EXPECT_EQ(r.backends, resolve_backends({})) << "every backend in this build ran it";
   }
-  fs::remove_all(dir);
 }
 
 TEST(Z3Seeds, HoldTheBoundariesZ3Found) {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
@@ -15,11 +14,13 @@
 #include "mmu/ops/op.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
+#include "tests/files.h"
 
 namespace mmudiff {
 namespace {
 
 namespace prot = arm64s2::prot;
+using mmudiff::testing::slurp;
 
 Op parse_one(const std::string& line) {
   Stream s = parse_text(line, "t.mmu");
@@ -588,11 +589,6 @@ std::vector<std::filesystem::path> seed_files() {
     if (entry.path().extension() == ".mmu") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Hand-written seeds plus the z3-*.mmu boundary seeds `mmudiff prove --emit-seeds` generates.

@@ -23,12 +23,19 @@
 #include "mmu/plants.h"
 #include "oracles/harness.h"
 #include "tests/cli_runner.h"
+#include "tests/corpus_directive.h"
+#include "tests/files.h"
+#include "tests/findings_text.h"
 #include "tests/sanitizer_scale.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
 using mmudiff::testing::CliResult;
+using mmudiff::testing::describe_findings;
+using mmudiff::testing::directive;
 using mmudiff::testing::run_cli;
+using mmudiff::testing::slurp;
 
 namespace fs = std::filesystem;
 using namespace mmudiff;
@@ -39,29 +46,6 @@ fs::path regression_dir() {
 
 fs::path reproducer_path(const PlantInfo& p) {
   return regression_dir() / ("plant-" + std::string(p.name) + ".mmu");
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of a "# key: value" line, or "".
-std::string directive(const std::string& text, const std::string& key) {
-  std::string tag = "# " + key + ":";
-  size_t p = text.find(tag);
-  if (p == std::string::npos) return "";
-  size_t start = text.find_first_not_of(' ', p + tag.size());
-  size_t end = text.find('\n', start);
-  return text.substr(start, end - start);
-}
-
-std::string describe(const StreamReport& r) {
-  std::string s;
-  for (const auto& f : r.findings) s += "[" + f.signature() + "] " + f.summary + "\n";
-  return s;
 }
 
 // Every backend of this build but the one that carries the plant.
@@ -122,7 +106,8 @@ TEST(NoPlant, RandomStreamsStayEquivalentOnEveryBackend) {
     StreamReport r = run_stream(s, options);
     if (r.bound_reached) continue;
     ++checked;
-    ASSERT_TRUE(r.equivalent()) << "stream " << n << ":\n" << format_stream(s) << describe(r);
+    ASSERT_TRUE(r.equivalent()) << "stream " << n << ":\n"
+                                << format_stream(s) << describe_findings(r);
   }
   EXPECT_GT(checked, streams * 9 / 10);
 }
@@ -137,29 +122,13 @@ TEST(Plants, OnlyTheBackendCarryingThePlantChanges) {
     options.backends = backends_without(p.backend);
     ASSERT_FALSE(options.backends.empty());
     StreamReport r = run_stream(parse_text(text, reproducer_path(p).string()), options);
-    EXPECT_TRUE(r.equivalent()) << p.name << ":\n" << describe(r);
+    EXPECT_TRUE(r.equivalent()) << p.name << ":\n" << describe_findings(r);
   }
 }
 
 // --- The command line ---
 
-class PlantCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("mmudiff_plants_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  fs::path dir_;
-};
+class PlantCli : public mmudiff::testing::ScratchTest {};
 
 TEST_F(PlantCli, RunWithAPlantPrintsTheFirstDivergenceDecoded) {
   if (!find_backend("linux61")) GTEST_SKIP() << "linux61 is not in this build";

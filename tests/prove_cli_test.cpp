@@ -3,41 +3,27 @@
 // bad input.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
-#include <sys/wait.h>
 #include <nlohmann/json.hpp>
+
+#include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int status;
-  std::string out;
-};
-
-CliRun run(const std::string& args) {
-  std::string cmd = std::string(MMUDIFF_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
+using mmudiff::testing::CliResult;
+using mmudiff::testing::read_json;
+using mmudiff::testing::run_cli;
 
 TEST(ProveCli, ProvesEverythingAndWritesTheJsonLayout) {
-  const fs::path json = fs::temp_directory_path() / "mmudiff-prove-test.json";
-  CliRun r = run("prove --json " + json.string());
+  const mmudiff::testing::TempDir dir;
+  const fs::path json = dir / "proofs.json";
+  CliResult r = run_cli("prove --json " + json.string());
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("24 proofs: 24 proved, 0 failed, 0 unknown in "), std::string::npos)
       << r.out;
@@ -57,12 +43,12 @@ TEST(ProveCli, ProvesEverythingAndWritesTheJsonLayout) {
   EXPECT_EQ(j["summary"]["failed"], 0);
   EXPECT_EQ(j["summary"]["unknown"], 0);
   EXPECT_LT(j["summary"]["time_ms"].get<double>(), 30000.0);
-  fs::remove(json);
 }
 
 TEST(ProveCli, APlantFailsItsProofWithADecodedCounterexampleAndExitsOne) {
-  const fs::path json = fs::temp_directory_path() / "mmudiff-prove-plant-test.json";
-  CliRun r = run("prove --plant legacy-wrprotect-wrong-bit --json " + json.string());
+  const mmudiff::testing::TempDir dir;
+  const fs::path json = dir / "proofs.json";
+  CliResult r = run_cli("prove --plant legacy-wrprotect-wrong-bit --json " + json.string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("failed   legacy.wrprotect.only-clears-write"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  descriptor: L"), std::string::npos) << r.out;
@@ -76,14 +62,13 @@ TEST(ProveCli, APlantFailsItsProofWithADecodedCounterexampleAndExitsOne) {
     EXPECT_EQ(p["counterexample"]["descriptor"].get<std::string>().rfind("0x", 0), 0u);
     EXPECT_NE(p["counterexample"]["decoded"].get<std::string>().find("S2AP="), std::string::npos);
   }
-  fs::remove(json);
 }
 
 TEST(ProveCli, BadInputExitsTwoWithOneLine) {
-  CliRun plant = run("prove --plant no-such-plant");
+  CliResult plant = run_cli("prove --plant no-such-plant");
   EXPECT_EQ(plant.status, 2);
   EXPECT_NE(plant.out.find("unknown plant 'no-such-plant'"), std::string::npos) << plant.out;
-  CliRun format = run("prove --format riscv-sv39");
+  CliResult format = run_cli("prove --format riscv-sv39");
   EXPECT_EQ(format.status, 2);
   EXPECT_NE(format.out.find("no model for format 'riscv-sv39'"), std::string::npos) << format.out;
 }

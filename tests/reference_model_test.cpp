@@ -23,6 +23,8 @@
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/reference_model.h"
+#include "tests/env_knob.h"
+#include "tests/table_reader.h"
 
 namespace mmudiff {
 
@@ -101,44 +103,32 @@ void add(std::vector<OwnerAnnotation>* v, const OwnerAnnotation& a) {
   v->push_back(a);
 }
 
-void flatten_table(const SimMemory& mem, uint64_t pa, unsigned level, uint64_t base, Flat* out) {
-  using namespace arm64s2;
-  const uint64_t* entries = mem.table_page(pa);
-  if (!entries) {
-    out->problems.push_back("table page is not live");
-    return;
-  }
-  for (unsigned i = 0; i < kEntriesPerTable; ++i) {
-    const uint64_t desc = entries[i];
-    if (!desc) continue;
-    const uint64_t ipa = base + uint64_t{i} * granule_size(level);
-    switch (classify(desc, level)) {
-      case DescriptorKind::Table:
-        out->tables.push_back({level + 1, ipa});
-        flatten_table(mem, desc & kOaMask, level + 1, ipa, out);
-        break;
-      case DescriptorKind::Block:
-      case DescriptorKind::Page:
-        add(&out->translation.mappings,
-            {ipa, granule_size(level), desc & kOaMask, desc & kTranslationAttrMask});
-        break;
-      case DescriptorKind::Invalid:
-        add(&out->translation.annotations, {ipa, granule_size(level), desc});
-        break;
-      case DescriptorKind::Reserved:
-        out->problems.push_back("reserved descriptor");
-        break;
-    }
-  }
-}
-
 Flat flatten(const Backend& backend, const SimMemory& mem) {
+  using namespace arm64s2;
   Flat out;
-  const TableRoot root = backend.root();
-  if (!root.live()) return out;
-  const uint64_t per_page = arm64s2::granule_size(root.start_level) * arm64s2::kEntriesPerTable;
-  for (unsigned p = 0; p < root.pgd_pages; ++p)
-    flatten_table(mem, root.pgd_pa + p * arm64s2::kPageSize, root.start_level, p * per_page, &out);
+  testing::walk_tables(
+      mem, backend.root(),
+      [&](const testing::TablePage& page) {
+        if (!page.entries) out.problems.push_back("table page is not live");
+      },
+      [&](const testing::TableEntry& e) {
+        switch (e.kind) {
+          case DescriptorKind::Table:
+            out.tables.push_back({e.level + 1, e.ipa});
+            break;
+          case DescriptorKind::Block:
+          case DescriptorKind::Page:
+            add(&out.translation.mappings,
+                {e.ipa, e.size, e.desc & kOaMask, e.desc & kTranslationAttrMask});
+            break;
+          case DescriptorKind::Invalid:
+            add(&out.translation.annotations, {e.ipa, e.size, e.desc});
+            break;
+          case DescriptorKind::Reserved:
+            out.problems.push_back("reserved descriptor");
+            break;
+        }
+      });
   std::sort(out.tables.begin(), out.tables.end());
   normalise(&out.translation);
   return out;
@@ -150,10 +140,7 @@ const BackendInfo* reference_backend() {
   return find_backend("walker");
 }
 
-size_t env_count(const char* name, size_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::strtoull(v, nullptr, 0) : fallback;
-}
+using testing::env_u64;
 
 std::string first_difference(const Translation& got, const Translation& want) {
   std::ostringstream os;
@@ -814,8 +801,8 @@ TEST(ReferenceModel, MemoryBoundIsEnomem) {
 TEST(ReferenceModelDifferential, RandomStreams) {
   const BackendInfo* info = reference_backend();
   if (!info) GTEST_SKIP() << "neither linux61 nor walker is built";
-  const size_t streams = env_count("MMUDIFF_MODEL_STREAMS", kDefaultStreams);
-  const uint64_t seed = env_count("MMUDIFF_MODEL_SEED", 0x5eed);
+  const size_t streams = env_u64("MMUDIFF_MODEL_STREAMS", kDefaultStreams);
+  const uint64_t seed = env_u64("MMUDIFF_MODEL_SEED", 0x5eed);
   std::mt19937_64 rng(seed);
   size_t ops = 0, failures = 0;
   Coverage coverage;
@@ -907,8 +894,8 @@ Stream dense_stream(std::mt19937_64& rng) {
 TEST(ReferenceModelDifferential, DenseStreams) {
   const BackendInfo* info = reference_backend();
   if (!info) GTEST_SKIP() << "neither linux61 nor walker is built";
-  const size_t streams = env_count("MMUDIFF_MODEL_STREAMS", kDefaultStreams);
-  const uint64_t seed = env_count("MMUDIFF_MODEL_SEED", 0x5eed) + 1;
+  const size_t streams = env_u64("MMUDIFF_MODEL_STREAMS", kDefaultStreams);
+  const uint64_t seed = env_u64("MMUDIFF_MODEL_SEED", 0x5eed) + 1;
   std::mt19937_64 rng(seed);
   size_t ops = 0, failures = 0;
   Coverage coverage;

@@ -17,21 +17,17 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
 
 using Result = mmudiff::testing::CliResult;
 using mmudiff::testing::shell;
+using mmudiff::testing::slurp;
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 size_t count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
@@ -55,9 +51,8 @@ std::pair<uint32_t, uint32_t> png_size(const std::string& png) {
 }
 
 TEST(ReportBrowser, HeadlessChromiumRendersTheReportWithoutErrors) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("mmudiff-report-browser-{}", ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const mmudiff::testing::TempDir dir("report_browser",
+                                      mmudiff::testing::TempDir::OnFailure::kKeep);
 
   Result browser = shell(fmt::format("{}/tools/ensure_chromium.sh", MMUDIFF_SOURCE_DIR));
   ASSERT_EQ(browser.status, 0) << "tools/ensure_chromium.sh could not install chromium";
@@ -143,7 +138,6 @@ TEST(ReportBrowser, HeadlessChromiumRendersTheReportWithoutErrors) {
   std::string png = slurp(shot);
   EXPECT_EQ(png_size(png), (std::pair<uint32_t, uint32_t>{1280, 3200}));
   EXPECT_GT(png.size(), 60u * 1024);
-  if (!HasFailure()) fs::remove_all(dir);
 }
 
 }  // namespace

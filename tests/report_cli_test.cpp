@@ -19,22 +19,18 @@
 
 #include "reports/json_schema.h"
 #include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
 
 using Result = mmudiff::testing::CliResult;
 using mmudiff::testing::run_cli;
+using mmudiff::testing::slurp;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The schemas as the files on disk say, independent of the copy compiled into the binary.
 const schema::SchemaSet& schemas_on_disk() {
@@ -82,18 +78,9 @@ size_t lines(const std::string& s) {
   return n;
 }
 
-class ReportCli : public ::testing::Test {
+class ReportCli : public mmudiff::testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("mmudiff-report-cli-{}-{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
+  ReportCli() : ScratchTest(mmudiff::testing::TempDir::OnFailure::kKeep) {}
 
   // Findings files of a run directory, each validated; returns how many.
   size_t expect_valid_findings(const fs::path& run) {
@@ -124,8 +111,6 @@ class ReportCli : public ::testing::Test {
     EXPECT_FALSE(has_temporaries(run));
     return report;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(ReportCli, RunOutWithAPlantedBugWritesSchemaValidFilesAndADivergentReport) {

@@ -3,13 +3,11 @@
 // codes, and the final tables' descriptors by level and leaf size. Also the pieces of report.json
 // and report.html that do not need the binary: reading a run directory back (what an interrupted
 // run leaves is tolerated, corruption is named), the verdict line, escaping.
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "mmu/ops/binary_format.h"
@@ -21,6 +19,7 @@
 #include "reports/run_dir.h"
 #include "reports/run_dir_load.h"
 #include "reports/run_recorder.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
@@ -28,13 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-fs::path fresh_dir(const char* name) {
-  fs::path dir =
-      fs::temp_directory_path() / fmt::format("mmudiff-exercised-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using mmudiff::testing::TempDir;
 
 const Stream kBlockAndPage = parse_text(
     "init ia=40\n"
@@ -111,7 +104,7 @@ TEST(Exercised, CountsAStreamThatHangsABackendAndGoesOn) {
 }
 
 TEST(Exercised, ComputedFromARunDirectoryReplaysCorpusAndFindingInputs) {
-  fs::path dir = fresh_dir("dir");
+  const TempDir dir;
   fs::create_directories(dir / "corpus/queue/.state");
   fs::create_directories(dir / "findings/some-finding");
   auto put = [](const fs::path& p, const Stream& s) {
@@ -125,17 +118,16 @@ TEST(Exercised, ComputedFromARunDirectoryReplaysCorpusAndFindingInputs) {
   put(dir / "findings/some-finding/input.bin", kBlockAndPage);
   HarnessOptions o;
   o.backends = {"walker"};
-  json x = compute_exercised(dir, o);
+  json x = compute_exercised(dir.path(), o);
   EXPECT_EQ(x["sources"]["corpus"], 2);
   EXPECT_EQ(x["sources"]["findings"], 1);
   EXPECT_EQ(x["sequences"], 3);
   EXPECT_EQ(x["ops_by_kind"]["map"], 9);
-  fs::remove_all(dir);
 }
 
-// A run directory as RunRecorder writes it, over the given streams.
-fs::path recorded_run(const char* name, const std::vector<Stream>& streams, Plant plant) {
-  fs::path dir = fresh_dir(name) / "run";
+// A run directory as RunRecorder writes it in scratch, over the given streams.
+fs::path recorded_run(const TempDir& scratch, const std::vector<Stream>& streams, Plant plant) {
+  fs::path dir = scratch / "run";
   HarnessOptions o;
   o.plant = plant;
   RunRecorder rec(dir, "run", o, {"a.mmu"});
@@ -145,7 +137,8 @@ fs::path recorded_run(const char* name, const std::vector<Stream>& streams, Plan
 }
 
 TEST(RunDirLoad, RecordedRunLoadsAndGivesTheVerdict) {
-  fs::path dir = recorded_run("load", {kBlockAndPage, kBlockAndPage}, Plant::kNone);
+  const TempDir scratch;
+  fs::path dir = recorded_run(scratch, {kBlockAndPage, kBlockAndPage}, Plant::kNone);
   LoadedRun run = load_run_dir(dir);
   EXPECT_EQ(run.run["status"], "finished");
   EXPECT_EQ(run.run["executions"], 2);
@@ -157,7 +150,6 @@ TEST(RunDirLoad, RecordedRunLoadsAndGivesTheVerdict) {
   EXPECT_TRUE(verdict["equivalent"].get<bool>());
   json report = build_report(run, x);
   EXPECT_TRUE(schema::builtin_schemas().validate(report, schema::kReport).empty());
-  fs::remove_all(dir.parent_path());
 }
 
 TEST(RunDirLoad, PlantedBugGivesFindingsWithReproducersAndADivergentVerdict) {
@@ -165,7 +157,8 @@ TEST(RunDirLoad, PlantedBugGivesFindingsWithReproducersAndADivergentVerdict) {
   // at the wrong frame.
   Stream s =
       parse_text("map 0x200000000 4M pa=0x100200000 prot=rw\nget_leaf 0x200200000\n", "drift");
-  fs::path dir = recorded_run("plant", {s, s}, Plant::kWalkerPaCursorDrift);
+  const TempDir scratch;
+  fs::path dir = recorded_run(scratch, {s, s}, Plant::kWalkerPaCursorDrift);
   LoadedRun run = load_run_dir(dir);
   ASSERT_FALSE(run.findings.empty());
   for (const auto& f : run.findings) {
@@ -181,11 +174,11 @@ TEST(RunDirLoad, PlantedBugGivesFindingsWithReproducersAndADivergentVerdict) {
   EXPECT_FALSE(verdict["equivalent"].get<bool>());
   EXPECT_EQ(verdict["divergences"], run.findings.size());
   EXPECT_NE(verdict["line"].get<std::string>().find("divergence"), std::string::npos);
-  fs::remove_all(dir.parent_path());
 }
 
 TEST(RunDirLoad, InterruptedRunLeftoversAreToleratedAndCorruptionIsNamed) {
-  fs::path dir = recorded_run("interrupted", {kBlockAndPage}, Plant::kNone);
+  const TempDir scratch;
+  fs::path dir = recorded_run(scratch, {kBlockAndPage}, Plant::kNone);
   // A stop in the middle of an append, and in the middle of writing a finding.
   std::ofstream(dir / "progress.jsonl")
       << R"({"t":1,"execs":10,"execs_per_s":10,"coverage":5,"corpus":1,"findings":0})"
@@ -218,13 +211,12 @@ TEST(RunDirLoad, InterruptedRunLeftoversAreToleratedAndCorruptionIsNamed) {
               std::string::npos)
         << e.what();
   }
-  fs::remove_all(dir.parent_path());
 }
 
 TEST(RunDirLoad, RecorderRefusesToOverwriteARunDirectory) {
-  fs::path dir = recorded_run("twice", {kBlockAndPage}, Plant::kNone);
+  const TempDir scratch;
+  fs::path dir = recorded_run(scratch, {kBlockAndPage}, Plant::kNone);
   EXPECT_THROW(RunRecorder(dir, "run", HarnessOptions{}, {}), InputError);
-  fs::remove_all(dir.parent_path());
 }
 
 TEST(ReportText, ThousandsAreGroupedAndHtmlIsEscaped) {

@@ -20,6 +20,8 @@
 #include "oracles/harness.h"
 #include "oracles/table_hash.h"
 #include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
@@ -28,25 +30,7 @@ namespace fs = std::filesystem;
 
 using testing::run_cli;
 
-class ReproOptions : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("mmudiff_repro_options_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
-  fs::path dir_;
-};
+class ReproOptions : public testing::ScratchTest {};
 
 // 4K maps a GiB apart: each needs a level-2 and a level-3 table page of its own.
 std::string far_apart_maps(unsigned count) {
@@ -66,16 +50,14 @@ TEST_F(ReproOptions, ReproRecordsTheFuzzTargetsHashKey) {
                                                backends.empty() ? "" : "--backends " + backends,
                                                out.string(), file.string()));
     ASSERT_EQ(r.status, 1) << r.out;
-    std::ifstream f(out / "run.json");
-    auto run = nlohmann::json::parse(f);
+    auto run = testing::read_json(out / "run.json");
     HarnessOptions target = fuzz_target_options(
         backends.empty() ? std::vector<std::string>{} : split_backend_list(backends),
         find_plant(plant)->id);
     EXPECT_EQ(run.at("hash_key"), format_sip_key(target.hash_key));
     // And the finding repro reports is the one the target's options give, localised.
     target.check_every_op = true;
-    Stream stream = parse_text(
-        std::string(std::istreambuf_iterator<char>(std::ifstream(file).rdbuf()), {}), "f");
+    Stream stream = parse_text(testing::slurp(file), "f");
     StreamReport report = run_stream(stream, target);
     ASSERT_NE(report.worst(), nullptr);
     EXPECT_NE(r.out.find("[" + report.worst()->signature() + "]"), std::string::npos) << r.out;
@@ -90,13 +72,13 @@ TEST_F(ReproOptions, ReproRefusesWhatTheFuzzTargetsPageBoundRefuses) {
   ASSERT_TRUE(within_work_budget(over));
   EXPECT_TRUE(run_stream(over, fuzz_target_options({}, Plant::kNone)).bound_reached);
   EXPECT_FALSE(run_stream(over, HarnessOptions{}).bound_reached);
-  testing::CliResult r = run_cli("repro " + write("over.mmu", far_apart_maps(maps)).string());
+  testing::CliResult r = run_cli("repro " + write("over.mmu", far_apart_maps(maps)));
   EXPECT_EQ(r.status, 2) << r.out;
 
   // A tenth of it fits both.
   Stream under = parse_text(far_apart_maps(maps / 10), "under");
   EXPECT_FALSE(run_stream(under, fuzz_target_options({}, Plant::kNone)).bound_reached);
-  r = run_cli("repro " + write("under.mmu", far_apart_maps(maps / 10)).string());
+  r = run_cli("repro " + write("under.mmu", far_apart_maps(maps / 10)));
   EXPECT_EQ(r.status, 0) << r.out;
 }
 

@@ -17,6 +17,7 @@
 #include "mmu/ops/text_format.h"
 #include "reports/json_schema.h"
 #include "reports/run_dir_load.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
@@ -24,19 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-class RunDirHostile : public ::testing::Test {
+class RunDirHostile : public mmudiff::testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("mmudiff_run_dir_hostile_{}", ::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void write(const std::string& rel, const std::string& text) {
-    std::ofstream(dir_ / rel, std::ios::binary) << text;
-  }
-
   // The loader's refusal; fails the test if it accepted or threw anything but InputError.
   std::string refusal() {
     try {
@@ -47,8 +37,6 @@ class RunDirHostile : public ::testing::Test {
     ADD_FAILURE() << "accepted";
     return "";
   }
-
-  fs::path dir_;
 };
 
 TEST_F(RunDirHostile, NumberBeyondADoublesRangeIsRefusedNamingTheFile) {

@@ -2,51 +2,38 @@
 // Run-directory files are written whole or not at all, and findings get stable directory names.
 #include "reports/run_dir.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/text_format.h"
 #include "reports/json_schema.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh_dir(const char* name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("mmudiff-rundir-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using mmudiff::testing::slurp;
+using mmudiff::testing::TempDir;
 
 TEST(RunDir, AtomicWriteReplacesWholeFileAndLeavesNoTemporary) {
-  fs::path dir = fresh_dir("atomic");
+  const TempDir dir;
   rundir::write_file_atomic(dir / "a.json", "first");
   rundir::write_file_atomic(dir / "a.json", "second, longer");
   EXPECT_EQ(slurp(dir / "a.json"), "second, longer");
   EXPECT_FALSE(fs::exists(dir / "a.json.tmp"));
-  fs::remove_all(dir);
 }
 
 TEST(RunDir, AtomicWriteIntoMissingDirectoryNamesThePath) {
-  fs::path dir = fresh_dir("missing");
+  const TempDir dir;
   try {
     rundir::write_file_atomic(dir / "no" / "such" / "x.json", "x");
     FAIL() << "write into a missing directory succeeded";
@@ -54,11 +41,10 @@ TEST(RunDir, AtomicWriteIntoMissingDirectoryNamesThePath) {
     EXPECT_NE(std::string(e.what()).find("no/such/x.json.tmp: cannot write"), std::string::npos)
         << e.what();
   }
-  fs::remove_all(dir);
 }
 
 TEST(RunDir, AppendedLinesAreEachOneParsableJsonValue) {
-  fs::path dir = fresh_dir("append");
+  const TempDir dir;
   for (int i = 0; i < 3; ++i)
     rundir::append_json_line(dir / "p.jsonl", {{"t", i}, {"execs", i * 10}});
   std::ifstream in(dir / "p.jsonl");
@@ -71,7 +57,6 @@ TEST(RunDir, AppendedLinesAreEachOneParsableJsonValue) {
     ++n;
   }
   EXPECT_EQ(n, 3);
-  fs::remove_all(dir);
 }
 
 TEST(RunDir, FindingJsonCarriesSignatureAndDirectoryNameIsSafe) {
@@ -134,7 +119,7 @@ TEST(RunDir, FindingJsonCarriesTheDivergenceSideBySideAndMeetsTheSchema) {
 }
 
 TEST(RunDir, WriteFindingLeavesInputReproducerAndRecordThatReplay) {
-  fs::path dir = fresh_dir("finding");
+  const TempDir dir;
   Stream stream = parse_text("map 0x40000000 2M pa=0x80000000 prot=rw\nunmap 0x40000000 4K\n", "s");
   Finding f{Severity::Functional, "return-codes", 1, "unmap", "disagree", {"walker: ret 0"}};
   fs::path fdir = rundir::write_finding(dir, f, stream, {{"hits", 3}, {"source", "s.mmu"}});
@@ -150,7 +135,6 @@ TEST(RunDir, WriteFindingLeavesInputReproducerAndRecordThatReplay) {
   EXPECT_EQ(record["source"], "s.mmu");
   EXPECT_EQ(record["signature"], f.signature());
   EXPECT_TRUE(schema::builtin_schemas().validate(record, schema::kFinding).empty());
-  fs::remove_all(dir);
 }
 
 TEST(RunDir, ToolBackendsAndTimestampsAreWhatRunJsonRecords) {

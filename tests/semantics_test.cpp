@@ -15,6 +15,7 @@
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/random_stream.h"
+#include "tests/table_reader.h"
 
 namespace mmudiff {
 
@@ -24,8 +25,9 @@ void PrintTo(const Effect& e, std::ostream* os) {
 
 namespace {
 
-using arm64s2::granule_size;
-using arm64s2::table_index;
+using testing::table_pages;
+using testing::TablePage;
+using testing::TableReader;
 
 constexpr uint64_t K4 = 0x1000;
 constexpr uint64_t M2 = 0x20'0000;
@@ -92,70 +94,21 @@ Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = ForcePte:
   return c;
 }
 
-// Reads a backend's table from simulated memory the way the hardware would.
-class TableReader {
- public:
-  TableReader(const Backend& backend, const SimMemory& memory)
-      : backend_(backend), memory_(memory) {}
-
-  // Where the entry that translates ipa at level lives, if the tables above it exist.
-  std::optional<uint64_t> entry_pa(uint64_t ipa, unsigned level) const {
-    const TableRoot r = backend_.root();
-    if (!r.live() || level < r.start_level || level > arm64s2::kLastLevel) return std::nullopt;
-    if (ipa >= arm64s2::bit(r.ia_bits)) return std::nullopt;
-    const uint64_t pgd_page_span = granule_size(r.start_level) * arm64s2::kEntriesPerTable;
-    uint64_t table_pa = r.pgd_pa + (ipa / pgd_page_span) * arm64s2::kPageSize;
-    for (unsigned l = r.start_level;; ++l) {
-      const uint64_t pa = table_pa + table_index(ipa, l) * sizeof(uint64_t);
-      if (l == level) return pa;
-      const std::optional<uint64_t> d = read(pa);
-      if (!d || (*d & 0b11) != 0b11) return std::nullopt;
-      table_pa = *d & arm64s2::kOaMask;
-    }
-  }
-
-  std::optional<uint64_t> read(uint64_t entry_pa) const {
-    const uint64_t* t = memory_.table_page(entry_pa & ~(arm64s2::kPageSize - 1));
-    if (!t) return std::nullopt;
-    return t[(entry_pa & (arm64s2::kPageSize - 1)) / sizeof(uint64_t)];
-  }
-
-  uint64_t table_page_pa(uint64_t ipa, unsigned level) const {
-    const std::optional<uint64_t> pa = entry_pa(ipa, level);
-    return pa ? *pa & ~(arm64s2::kPageSize - 1) : 0;
-  }
-
- private:
-  const Backend& backend_;
-  const SimMemory& memory_;
-};
-
 // Every reachable table page holds 1 + its non-zero entries, every descriptor uses only the bits
 // the kernel writes, and every live page is reachable (nothing leaked while the table lives).
 void check_table_invariants(const Backend& backend, const SimMemory& memory,
                             const std::string& where) {
-  const TableRoot r = backend.root();
-  if (!r.live()) return;
-  size_t reachable = 0;
-  std::vector<std::pair<uint64_t, unsigned>> pending;
-  for (unsigned i = 0; i < r.pgd_pages; ++i) {
-    pending.emplace_back(r.pgd_pa + i * arm64s2::kPageSize, r.start_level);
-  }
-  while (!pending.empty()) {
-    auto [pa, level] = pending.back();
-    pending.pop_back();
-    ++reachable;
-    const uint64_t* t = memory.table_page(pa);
-    ASSERT_NE(t, nullptr) << where << ": table page " << std::hex << pa << " is not live";
-    int non_zero = 0;
+  const std::vector<TablePage> pages = table_pages(memory, backend.root());
+  for (const TablePage& page : pages) {
+    const uint64_t* t = page.entries;
+    const unsigned level = page.level;
+    ASSERT_NE(t, nullptr) << where << ": table page " << std::hex << page.pa << " is not live";
     for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {
       const uint64_t d = t[i];
       if (d == 0) continue;
-      ++non_zero;
       const auto kind = arm64s2::classify(d, level);
       if (kind == arm64s2::DescriptorKind::Table) {
         ASSERT_EQ(d & arm64s2::table_reserved_mask(), 0u) << where << std::hex << ": table " << d;
-        pending.emplace_back(d & arm64s2::kOaMask, level + 1);
       } else if (arm64s2::is_leaf_kind(kind)) {
         ASSERT_EQ(d & arm64s2::leaf_reserved_mask(level), 0u)
             << where << std::hex << ": leaf " << d << " at level " << level;
@@ -164,10 +117,10 @@ void check_table_invariants(const Backend& backend, const SimMemory& memory,
         ASSERT_EQ(d, kOwner1) << where << std::hex << ": invalid non-owner descriptor " << d;
       }
     }
-    ASSERT_EQ(memory.page_count(t), 1 + non_zero)
-        << where << ": table page " << std::hex << pa << " at level " << std::dec << level;
+    ASSERT_EQ(memory.page_count(t), 1 + static_cast<int>(page.non_zero_entries()))
+        << where << ": table page " << std::hex << page.pa << " at level " << std::dec << level;
   }
-  ASSERT_EQ(memory.live_pages(), reachable) << where << ": pages live but unreachable";
+  ASSERT_EQ(memory.live_pages(), pages.size()) << where << ": pages live but unreachable";
 }
 
 std::vector<std::string> backend_names() {

@@ -23,6 +23,8 @@
 #include "mmu/walker/stage2.h"
 #include "mmu/walker/walk.h"
 #include "mmu/walker/walker_backend.h"
+#include "tests/env_knob.h"
+#include "tests/table_reader.h"
 
 namespace mmudiff {
 
@@ -48,10 +50,7 @@ constexpr uint64_t G1 = 0x4000'0000;
 constexpr uint64_t G512 = uint64_t{1} << 39;
 constexpr uint64_t kRW = arm64s2::prot::kR | arm64s2::prot::kW;
 
-size_t env_count(const char* name, size_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 0) : fallback;
-}
+using testing::env_u64;
 
 // ---- the generic walk -------------------------------------------------------------------------
 
@@ -216,31 +215,15 @@ TEST(WalkerGeometry, PgdPagesAgreeWithTheSharedFormatGeometry) {
 
 // Every reachable table page holds 1 + its non-zero entries, and every live page is reachable.
 void check_refcounts(const Backend& backend, const SimMemory& memory, const std::string& where) {
-  const TableRoot r = backend.root();
-  if (!r.live()) return;
-  size_t reachable = 0;
-  std::vector<std::pair<uint64_t, unsigned>> pending;
-  for (unsigned i = 0; i < r.pgd_pages; ++i) {
-    pending.emplace_back(r.pgd_pa + i * arm64s2::kPageSize, r.start_level);
+  const std::vector<testing::TablePage> pages = testing::table_pages(memory, backend.root());
+  for (const testing::TablePage& page : pages) {
+    ASSERT_NE(page.entries, nullptr)
+        << where << ": table page " << std::hex << page.pa << " is not live";
+    ASSERT_EQ(memory.page_count(page.entries), 1 + static_cast<int>(page.non_zero_entries()))
+        << where << ": table page " << std::hex << page.pa << std::dec << " at level "
+        << page.level;
   }
-  while (!pending.empty()) {
-    const auto [pa, level] = pending.back();
-    pending.pop_back();
-    ++reachable;
-    const uint64_t* t = memory.table_page(pa);
-    ASSERT_NE(t, nullptr) << where << ": table page " << std::hex << pa << " is not live";
-    int non_zero = 0;
-    for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {
-      if (t[i] == 0) continue;
-      ++non_zero;
-      if (arm64s2::classify(t[i], level) == arm64s2::DescriptorKind::Table) {
-        pending.emplace_back(arm64s2::output_address(t[i]), level + 1);
-      }
-    }
-    ASSERT_EQ(memory.page_count(t), 1 + non_zero)
-        << where << ": table page " << std::hex << pa << std::dec << " at level " << level;
-  }
-  ASSERT_EQ(memory.live_pages(), reachable) << where << ": live pages no table reaches";
+  ASSERT_EQ(memory.live_pages(), pages.size()) << where << ": live pages no table reaches";
 }
 
 // Streams packed into a few GiB, with few distinct protections and physical addresses, so that
@@ -345,8 +328,8 @@ bool due_for_check(size_t op_index, size_t live_pages) {
 }
 
 TEST(WalkerSoak, RandomOperationsOnRandomConfigurationsNeverLeakMiscountOrFault) {
-  const size_t target = env_count("MMUDIFF_WALKER_SOAK_OPS", 20000);
-  std::mt19937_64 rng(env_count("MMUDIFF_WALKER_SOAK_SEED", 0x77a1c3e5));
+  const size_t target = env_u64("MMUDIFF_WALKER_SOAK_OPS", 20000);
+  std::mt19937_64 rng(env_u64("MMUDIFF_WALKER_SOAK_SEED", 0x77a1c3e5));
   Machine machine;
   std::unique_ptr<Backend> backend = make_walker_backend(machine, Plant::kNone);
   SoakTally tally;
@@ -393,8 +376,8 @@ TEST(WalkerSoak, RandomOperationsOnRandomConfigurationsNeverLeakMiscountOrFault)
 TEST(WalkerSoak, MatchesLinux61ExactlyOnRandomStreams) {
   const BackendInfo* linux61 = find_backend("linux61");
   if (!linux61) GTEST_SKIP() << "the linux61 backend is not in this build";
-  const size_t target = env_count("MMUDIFF_WALKER_DIFF_OPS", 20000);
-  std::mt19937_64 rng(env_count("MMUDIFF_WALKER_SOAK_SEED", 0x5eed1e55));
+  const size_t target = env_u64("MMUDIFF_WALKER_DIFF_OPS", 20000);
+  std::mt19937_64 rng(env_u64("MMUDIFF_WALKER_SOAK_SEED", 0x5eed1e55));
   Machine walker_machine, kernel_machine;
   std::unique_ptr<Backend> ours = make_walker_backend(walker_machine, Plant::kNone);
   auto theirs = create_arm64(*linux61, kernel_machine, Plant::kNone);

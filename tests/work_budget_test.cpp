@@ -11,6 +11,8 @@
 #include "mmu/ops/work_budget.h"
 #include "oracles/harness.h"
 #include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -89,13 +91,9 @@ TEST(WorkBudget, EverythingMmudiffShipsOrGeneratesFitsIt) {
 
 TEST(WorkBudget, RunRefusesItWithOneLineAndExitTwo) {
   if (registered_backends().empty()) GTEST_SKIP() << "no backend in this build";
-  fs::path dir = fs::temp_directory_path() / ("mmudiff_budget_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  fs::path f = dir / "sixteen.mmu";
-  std::ofstream(f) << kSixteenGigabytesOfPages;
-  mmudiff::testing::CliResult r = mmudiff::testing::shell(std::string(MMUDIFF_CLI) + " run -q " +
-                                                          f.string() + " 2>&1 >/dev/null");
-  fs::remove_all(dir);
+  mmudiff::testing::TempDir dir;
+  fs::path f = dir.write("sixteen.mmu", kSixteenGigabytesOfPages);
+  mmudiff::testing::CliResult r = mmudiff::testing::run_cli_stderr("run -q " + f.string());
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_EQ(r.out, "mmudiff: " + f.string() +
                        ": refused: operation #1 map 0x0 16G pa=0x0 prot=rw sw=0 mc=4096 takes the "
