@@ -44,7 +44,7 @@ void BM_BackendsOnly(benchmark::State& state) {
   for (auto _ : state) {
     const Stream& s = streams64()[i++ % streams64().size()];
     std::vector<std::unique_ptr<Machine>> machines;
-    std::vector<std::unique_ptr<Backend>> backends;
+    std::vector<std::unique_ptr<Arm64S2Backend>> backends;
     for (const auto& info : registered_backends()) {
       machines.push_back(std::make_unique<Machine>());
       backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
@@ -77,10 +77,10 @@ BENCHMARK(BM_HarnessWithOracles)->Name("BM_Harness/all");
 // above them.
 struct BigTable {
   Machine machine{MemoryLimits{.max_pages = 4096, .quarantine = 64}};
-  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Arm64S2Backend> backend;
   BigTable() {
     backend = create_arm64(registered_backends().front(), machine, Plant::kNone);
-    Config c;
+    Arm64S2Config c;
     c.force_pte = ForcePte::Always;
     backend->init(c);
     Memcache mc(machine.memory, 1024);

@@ -21,15 +21,16 @@ const std::vector<BackendInfo>& registered_backends() {
   static const std::vector<BackendInfo> backends = {
 #ifdef MMUDIFF_HAVE_LINUX61
       {"linux61", Arch::Arm64S2, "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
-       make_linux61_backend, /*reference=*/true},
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux61_backend(m, p); },
+       /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
       {"walker", Arch::Arm64S2, "generic table walker with visitors, in the style of kvm_pgtable",
-       make_walker_backend},
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
       {"legacy", Arch::Arm64S2, "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
-       make_legacy_backend},
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
 #endif
   };
   return backends;

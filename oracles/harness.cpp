@@ -573,8 +573,8 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
       std::string known;
       for (const auto* b : backends_of(arch))
         known += (known.empty() ? "" : ", ") + std::string(b->name);
-      throw std::invalid_argument(fmt::format("unknown {} backend '{}' (this build has: {})",
-                                              arch_name(arch), n, known));
+      throw std::invalid_argument(fmt::format("unknown backend '{}' (this build has: {} for {})",
+                                              n, known, arch_name(arch)));
     }
     out.push_back(n);
   }

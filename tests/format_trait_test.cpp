@@ -60,7 +60,7 @@ TEST(FormatRegistry, TableRootsNameTheirFormat) {
   for (const auto* info : backends_of(Arch::Arm64S2)) {
     Machine m;
     auto backend = create_arm64(*info, m, Plant::kNone);
-    ASSERT_EQ(apply_op(*backend, m, Op{.kind = OpKind::Init}).ret, 0) << info->name;
+    ASSERT_EQ(apply_op(*backend, m, init_op()).ret, 0) << info->name;
     EXPECT_EQ(backend->root().format->name(), "arm64-s2-4k") << info->name;
     backend->destroy();
   }

@@ -172,7 +172,7 @@ TEST(HashCache, APageFreedAndReusedElsewhereIsNotServedFromTheCache) {
   for (const auto& info : registered_backends()) {
     Machine m(MemoryLimits{.max_pages = 256, .quarantine = 0});
     auto backend = create_arm64(info, m, Plant::kNone);
-    ASSERT_EQ(backend->init(Config{}), 0);
+    ASSERT_EQ(backend->init(Arm64S2Config{}), 0);
     TableHashCache cache(kKey);
     const uint64_t prot = arm64s2::prot::kR | arm64s2::prot::kW;
     for (int round = 0; round < 8; ++round) {
@@ -197,7 +197,7 @@ TEST(HashCache, AfterABigMapASmallOperationRehashesOnlyItsPath) {
   // compares every generation; the next ones follow the journal.
   Machine m(MemoryLimits{.max_pages = 2048, .quarantine = 64});
   auto backend = create_arm64(registered_backends().front(), m, Plant::kNone);
-  Config c;
+  Arm64S2Config c;
   c.force_pte = ForcePte::Always;
   ASSERT_EQ(backend->init(c), 0);
   TableHashCache cache(kKey);

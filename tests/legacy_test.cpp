@@ -230,8 +230,8 @@ TEST(LegacySelfCheck, HoldsAfterEveryOperationOfRandomStreams) {
 class LegacyStructures : public ::testing::Test {
  protected:
   void SetUp() override {
-    Config config;
-    config.arm64.ia_bits = 40;  // start level 1, two root pages
+    Arm64S2Config config;
+    config.ia_bits = 40;  // start level 1, two root pages
     ASSERT_EQ(backend_->init(config), 0);
     machine_.effects.clear();
   }
@@ -253,7 +253,7 @@ class LegacyStructures : public ::testing::Test {
   }
 
   Machine machine_;
-  std::unique_ptr<Backend> backend_ = make_legacy_backend(machine_, Plant::kNone);
+  std::unique_ptr<Arm64S2Backend> backend_ = make_legacy_backend(machine_, Plant::kNone);
 };
 
 TEST_F(LegacyStructures, TablesAreFoundByBaseAndLevel) {

@@ -71,7 +71,7 @@ size_t scaled(size_t n) {
 using mmudiff::testing::env_u64;
 
 // One backend on its own machine.
-using BackendFactory = std::function<std::unique_ptr<Backend>(Machine&)>;
+using BackendFactory = std::function<std::unique_ptr<Arm64S2Backend>(Machine&)>;
 
 struct Instance {
   explicit Instance(std::string_view backend = "linux61") {
@@ -80,11 +80,11 @@ struct Instance {
   }
   explicit Instance(const BackendFactory& make) : impl(make(machine)) {}
   Machine machine;
-  std::unique_ptr<Backend> impl;
+  std::unique_ptr<Arm64S2Backend> impl;
 };
 
-Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = ForcePte::Never) {
-  Config c;
+Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = ForcePte::Never) {
+  Arm64S2Config c;
   c.ia_bits = ia_bits;
   c.fwb = fwb;
   c.force_pte = force;
@@ -278,7 +278,7 @@ TEST(Linux61Init, ReinitReplacesTheTable) {
 
 TEST(Linux61Shim, WarnOnIsCountedAndReportedOnce) {
   Instance in;
-  Config c = config_with(40);
+  Arm64S2Config c = config_with(40);
   c.idmap = true;
   ASSERT_EQ(in.impl->init(c), 0);
   EXPECT_TRUE(in.impl->take_warnings().empty());
@@ -303,7 +303,7 @@ uint64_t mem_attr(uint64_t desc) {
 TEST(Linux61Shim, FwbIsAPerInstanceKnob) {
   // Three tables alive at once, answering cpus_have_const_cap(ARM64_HAS_STAGE2_FWB) differently.
   Instance with_fwb, without_fwb, fwb_but_nofwb;
-  Config nofwb = config_with(40, true);
+  Arm64S2Config nofwb = config_with(40, true);
   nofwb.nofwb = true;
   ASSERT_EQ(with_fwb.impl->init(config_with(40, true)), 0);
   ASSERT_EQ(without_fwb.impl->init(config_with(40, false)), 0);
@@ -614,12 +614,12 @@ std::string compare_on(const Stream& stream, std::string_view other, const Backe
 // linux61 with one deliberate difference, to show the comparison notices each kind.
 enum class Perturbation { Result, Effect, Table };
 
-class Perturbed final : public Backend {
+class Perturbed final : public Arm64S2Backend {
  public:
   Perturbed(Machine& m, Perturbation p)
       : m_(m), p_(p), inner_(create_arm64(*find_backend("linux61"), m, Plant::kNone)) {}
   std::string_view name() const override { return "perturbed"; }
-  int init(const Config& c) override { return inner_->init(c); }
+  int init(const Arm64S2Config& c) override { return inner_->init(c); }
   void destroy() override { inner_->destroy(); }
   int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override {
     int ret = inner_->map(addr, size, phys, prot, mc);
@@ -660,7 +660,7 @@ class Perturbed final : public Backend {
  private:
   Machine& m_;
   Perturbation p_;
-  std::unique_ptr<Backend> inner_;
+  std::unique_ptr<Arm64S2Backend> inner_;
 };
 
 TEST(Linux61Differential, ComparisonSeesEachKindOfDifference) {

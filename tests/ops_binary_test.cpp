@@ -13,6 +13,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
+#include "mmu/x86/fault_flags.h"
 #include "mmu/ops/op.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
@@ -38,7 +39,16 @@ Stream decode(const Bytes& bytes) {
 void expect_in_domain(const Op& op) {
   EXPECT_LT(static_cast<unsigned>(op.kind), kOpKindCount);
   EXPECT_EQ(op, canonical(op));
-  EXPECT_EQ(op.prot & ~prot::kAll, 0u);
+  if (op_arch(op.kind) == Arch::X86Ept) {
+    if (op.kind == OpKind::Fault) {
+      EXPECT_EQ(op.prot & ~x86::kFaultFlagsMask, 0u);
+    }
+    if (op_shape(op.kind).level) {
+      EXPECT_TRUE(op.level >= 1 && op.level <= 3);
+    }
+  } else if (op.kind != OpKind::Init) {
+    EXPECT_EQ(op.prot & ~prot::kAll, 0u);
+  }
   EXPECT_TRUE(op.memcache == kNoMemcache || (op.memcache >= 0 && op.memcache <= kMaxMemcache));
   EXPECT_TRUE(arm64s2::valid_ia_bits(op.config.arm64.ia_bits));
   EXPECT_LE(static_cast<unsigned>(op.config.arm64.force_pte), 2u);
@@ -65,10 +75,10 @@ TEST(BinaryLayout, MapIsKindThenLeb128AddrSizePhysThenProtByteThenMemcachePlusOn
 
 TEST(BinaryLayout, InitIsKindThenIaMinus32ThenFlags) {
   Op init{.kind = OpKind::Init, .config = {}};
-  init.config = {
+  init.config.arm64 = {
       .ia_bits = 40, .fwb = true, .nofwb = false, .idmap = true, .force_pte = ForcePte::Device};
   EXPECT_EQ(encode_one(init), (Bytes{0x00, 0x08, 0x15}));  // fwb | idmap << 2 | device << 3
-  init.config = {
+  init.config.arm64 = {
       .ia_bits = 48, .fwb = false, .nofwb = true, .idmap = false, .force_pte = ForcePte::Always};
   EXPECT_EQ(encode_one(init), (Bytes{0x00, 0x10, 0x0a}));
   EXPECT_EQ(encode_one(Op{.kind = OpKind::Init, .config = {}}), (Bytes{0x00, 0x08, 0x00}));
@@ -138,13 +148,41 @@ TEST(BinaryDecode, IaIsThirtyTwoPlusTheByteModuloSeventeen) {
 }
 
 TEST(BinaryDecode, ConfigFlagBitsAndForcePteThreeReadsAsNever) {
-  Config c = decode({0, 8, 0x07})[0].config;
+  Arm64S2Config c = decode({0, 8, 0x07})[0].config.arm64;
   EXPECT_TRUE(c.fwb && c.nofwb && c.idmap);
   EXPECT_EQ(c.force_pte, ForcePte::Never);
   EXPECT_EQ(decode({0, 8, 0x08})[0].config.arm64.force_pte, ForcePte::Always);
   EXPECT_EQ(decode({0, 8, 0x10})[0].config.arm64.force_pte, ForcePte::Device);
   EXPECT_EQ(decode({0, 8, 0x18})[0].config.arm64.force_pte, ForcePte::Never);
-  EXPECT_EQ(decode({0, 8, 0xe0})[0].config, Config{}) << "bits 5-7 are ignored";
+  EXPECT_EQ(decode({0, 8, 0xc0})[0].config, Config{}) << "bits 6-7 are ignored";
+}
+
+TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
+  // maxphyaddr 36 + 10, 5 levels, A/D, execute-only; max_level 2, host_level 3; slot at 1G, 2G
+  // long; no host MMIO; then a fault (code 2) at 0x1000 to 0x2000 with write, level 1 + 2.
+  Stream s = decode({0, 10, 0x20 | 0x07, 0x01 | 0x08, 0x80, 0x80, 0x80, 0x80, 0x04, 0x80, 0x80,
+                     0x80, 0x80, 0x08, 0x00, 2, 0x80, 0x20, 0x80, 0x40, 0x01, 0x02});
+  ASSERT_EQ(s.size(), 2u);
+  const x86::EptConfig& c = s[0].config.x86;
+  EXPECT_EQ(s[0].config.arch, Arch::X86Ept);
+  EXPECT_EQ(c.maxphyaddr, 46);
+  EXPECT_EQ(c.levels, 5);
+  EXPECT_TRUE(c.ad && c.execonly && !c.nx_huge_pages);
+  EXPECT_EQ(c.max_level, 2);
+  EXPECT_EQ(c.host_level, 3);
+  EXPECT_EQ(c.slot_base, uint64_t{1} << 30);
+  EXPECT_EQ(c.slot_size, uint64_t{2} << 30);
+  EXPECT_EQ(s[1].kind, OpKind::Fault);
+  EXPECT_EQ(s[1].addr, 0x1000u);
+  EXPECT_EQ(s[1].phys, 0x2000u);
+  EXPECT_EQ(s[1].prot, x86::kFaultWrite);
+  EXPECT_EQ(s[1].level, 3);
+  EXPECT_EQ(encode_binary(s), encode_binary(decode(encode_binary(s))));
+  // In an arm64 stream code 2 is map; in an x86 one it is fault.
+  EXPECT_EQ(kind_from_code(2, Arch::Arm64S2), OpKind::Map);
+  EXPECT_EQ(kind_from_code(2, Arch::X86Ept), OpKind::Fault);
+  EXPECT_EQ(kind_from_code(12, Arch::X86Ept), OpKind::WrprotGfn);
+  EXPECT_EQ(kind_from_code(13, Arch::X86Ept), OpKind::Fault) << "folds past the last";
 }
 
 TEST(BinaryDecode, MemcacheZeroIsNoneAndLargeValuesAreClamped) {

@@ -832,7 +832,7 @@ Stream dense_stream(std::mt19937_64& rng) {
   init.config = random_config(rng);
   if (pick(2)) init.config.arm64.idmap = false;
   s.push_back(init);
-  const Config& c = init.config;
+  const Arm64S2Config& c = init.config.arm64;
   const uint64_t limit = uint64_t{1} << c.ia_bits;
   static constexpr uint64_t kWindow = 8 * M2 / 2;  // 8 MiB
   const uint64_t bases[] = {0, G1 - kWindow / 2, limit - kWindow, 5 * G1 + 3 * M2};
@@ -860,7 +860,7 @@ Stream dense_stream(std::mt19937_64& rng) {
               : r < 98 ? OpKind::Flush
                        : OpKind::Init;
     if (op.kind == OpKind::Init) {
-      op.config = c;  // a fresh table, same configuration
+      op.config = init.config;  // a fresh table, same configuration
       s.push_back(op);
       continue;
     }

@@ -86,8 +86,8 @@ Effect icache(uint64_t pa, uint64_t size) {
 }
 using Effects = std::vector<Effect>;
 
-Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = ForcePte::Never) {
-  Config c;
+Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = ForcePte::Never) {
+  Arm64S2Config c;
   c.ia_bits = ia_bits;
   c.fwb = fwb;
   c.force_pte = force;
@@ -146,7 +146,7 @@ class Semantics : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  void init(const Config& config = config_with(40)) {
+  void init(const Arm64S2Config& config = config_with(40)) {
     ASSERT_EQ(backend_->init(config), 0);
     forget_effects();
   }
@@ -188,7 +188,7 @@ class Semantics : public ::testing::TestWithParam<std::string> {
   void forget_effects() { machine_.effects.clear(); }
 
   Machine machine_;
-  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Arm64S2Backend> backend_;
 };
 
 // ---- init and destroy -------------------------------------------------------------------------
@@ -369,8 +369,8 @@ TEST_P(Semantics, MapBuildsLeafAttributesFromProtAndFwb) {
   for (const Case& c : cases) {
     SCOPED_TRACE(::testing::Message()
                  << std::hex << "prot " << c.prot << " fwb " << c.fwb << " nofwb " << c.nofwb);
-    Config config = config_with(40, c.fwb);
-    config.arm64.nofwb = c.nofwb;
+    Arm64S2Config config = config_with(40, c.fwb);
+    config.nofwb = c.nofwb;
     ASSERT_EQ(backend_->init(config), 0);
     EXPECT_EQ(backend_->root().fwb, c.fwb && !c.nofwb);
     ASSERT_EQ(map(0x3000, K4, 0x7000, c.prot), 0);
@@ -389,8 +389,8 @@ TEST_P(Semantics, ExecutableDeviceMemoryIsEInvalBeforeAnythingHappens) {
 }
 
 TEST_P(Semantics, IdmapTableRefusesAMapWhoseAddressIsNotItsPhysicalAddress) {
-  Config config = config_with(40);
-  config.arm64.idmap = true;
+  Arm64S2Config config = config_with(40);
+  config.idmap = true;
   init(config);
   EXPECT_EQ(map(0x1000, K4, 0x2000, kRW), -EINVAL);
   // The comparison is on the unaligned arguments.
@@ -924,8 +924,8 @@ TEST_P(Semantics, FlushIsANoOpWithFwbEvenOutOfRange) {
   EXPECT_EQ(effects(), Effects{});
   // NOFWB turns it back on.
   backend_->destroy();
-  Config config = config_with(40, true);
-  config.arm64.nofwb = true;
+  Arm64S2Config config = config_with(40, true);
+  config.nofwb = true;
   init(config);
   ASSERT_EQ(map(M2, M2, 4 * M2, kRW), 0);
   forget_effects();

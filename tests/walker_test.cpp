@@ -75,8 +75,8 @@ class Walk : public ::testing::Test {
     EXPECT_TRUE(machine_.memory.faults().empty());
   }
 
-  static Config config(uint8_t ia_bits) {
-    Config c;
+  static Arm64S2Config config(uint8_t ia_bits) {
+    Arm64S2Config c;
     c.ia_bits = ia_bits;
     return c;
   }
@@ -240,7 +240,7 @@ class DenseStreams {
     init.kind = OpKind::Init;
     init.config = random_config(rng_);
     s.push_back(init);
-    while (s.size() < ops) s.push_back(op(init.config));
+    while (s.size() < ops) s.push_back(op(init.config.arm64));
     return s;
   }
 
@@ -257,7 +257,7 @@ class DenseStreams {
                                           M2 - K4, G1,     G1 + M2, 2 * G1, 0,       K4 + 1};
     return kSizes[pick(std::size(kSizes))];
   }
-  uint64_t phys(uint64_t a, const Config& c) {
+  uint64_t phys(uint64_t a, const Arm64S2Config& c) {
     if (c.idmap || pick(2)) return a;
     switch (pick(6)) {
       case 0:
@@ -277,7 +277,7 @@ class DenseStreams {
     return p;
   }
 
-  Op op(const Config& c) {
+  Op op(const Arm64S2Config& c) {
     static constexpr OpKind kKinds[] = {
         OpKind::Map,     OpKind::Map,      OpKind::Map,       OpKind::Map,        OpKind::Unmap,
         OpKind::Unmap,   OpKind::SetOwner, OpKind::Wrprotect, OpKind::RelaxPerms, OpKind::Mkold,
@@ -331,7 +331,7 @@ TEST(WalkerSoak, RandomOperationsOnRandomConfigurationsNeverLeakMiscountOrFault)
   const size_t target = env_u64("MMUDIFF_WALKER_SOAK_OPS", 20000);
   std::mt19937_64 rng(env_u64("MMUDIFF_WALKER_SOAK_SEED", 0x77a1c3e5));
   Machine machine;
-  std::unique_ptr<Backend> backend = make_walker_backend(machine, Plant::kNone);
+  std::unique_ptr<Arm64S2Backend> backend = make_walker_backend(machine, Plant::kNone);
   SoakTally tally;
   RandomStreamOptions options;
   options.max_ops = 128;
@@ -379,7 +379,7 @@ TEST(WalkerSoak, MatchesLinux61ExactlyOnRandomStreams) {
   const size_t target = env_u64("MMUDIFF_WALKER_DIFF_OPS", 20000);
   std::mt19937_64 rng(env_u64("MMUDIFF_WALKER_SOAK_SEED", 0x5eed1e55));
   Machine walker_machine, kernel_machine;
-  std::unique_ptr<Backend> ours = make_walker_backend(walker_machine, Plant::kNone);
+  std::unique_ptr<Arm64S2Backend> ours = make_walker_backend(walker_machine, Plant::kNone);
   auto theirs = create_arm64(*linux61, kernel_machine, Plant::kNone);
   RandomStreamOptions options;
   options.max_ops = 128;

@@ -9,7 +9,7 @@
 
 namespace mmudiff {
 
-std::unique_ptr<Backend> make_legacy_backend(Machine& machine, Plant plant) {
+std::unique_ptr<Arm64S2Backend> make_legacy_backend(Machine& machine, Plant plant) {
   return std::make_unique<legacy::LegacyBackend>(machine, plant);
 }
 

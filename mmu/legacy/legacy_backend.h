@@ -16,7 +16,7 @@
 
 namespace mmudiff {
 
-std::unique_ptr<Backend> make_legacy_backend(Machine& machine, Plant plant);
+std::unique_ptr<Arm64S2Backend> make_legacy_backend(Machine& machine, Plant plant);
 
 namespace legacy {
 

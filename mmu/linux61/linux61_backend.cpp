@@ -198,7 +198,7 @@ const l61_host_ops Linux61Backend::kHostOps = {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_linux61_backend(Machine& machine, Plant /*plant*/) {
+std::unique_ptr<Arm64S2Backend> make_linux61_backend(Machine& machine, Plant /*plant*/) {
   // The reference has no planted bugs: it is the kernel's code, unmodified.
   return std::make_unique<Linux61Backend>(machine);
 }

@@ -13,7 +13,7 @@
 
 namespace mmudiff {
 
-std::unique_ptr<Backend> make_linux61_backend(Machine& machine, Plant plant);
+std::unique_ptr<Arm64S2Backend> make_linux61_backend(Machine& machine, Plant plant);
 
 // Where the compiled kernel code came from, recorded at configure time; reports print it.
 struct Linux61SourceFile {

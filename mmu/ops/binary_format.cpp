@@ -144,6 +144,8 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, Arch arc
         v == 0 ? kNoMemcache : static_cast<int32_t>(std::min<uint64_t>(v - 1, kMaxMemcache));
   }
   if (shape.owner && !r.byte(&op.owner)) return false;
+  // clear_dirty_masked's owner field is its wrprot flag.
+  if (op.kind == OpKind::ClearDirtyMasked) op.owner &= 1;
   if (shape.config) {
     uint8_t ia, flags;
     if (!r.byte(&ia) || !r.byte(&flags)) return false;

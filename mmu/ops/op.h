@@ -98,6 +98,14 @@ struct Op {
   bool operator==(const Op&) const = default;
 };
 
+// An init of CONFIG.
+inline Op init_op(const Config& config = {}) {
+  Op op;
+  op.kind = OpKind::Init;
+  op.config = config;
+  return op;
+}
+
 using Stream = std::vector<Op>;
 inline constexpr size_t kMaxStreamOps = 1024;
 

@@ -159,7 +159,7 @@ const char* force_pte_name(ForcePte f) {
 const char* const kPositionalNames[] = {"ADDR", "SIZE"};
 
 constexpr std::string_view kArm64InitUsage =
-    " [arch=arm64-s2] [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
+    " [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
     "[force_pte=never|always|device]";
 constexpr std::string_view kX86InitUsage =
     " arch=x86-ept [maxphyaddr=36..52] [levels=4|5] [ad=0|1] [execonly=0|1] "

@@ -75,7 +75,7 @@ class WalkerBackend final : public Arm64S2Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_walker_backend(Machine& machine, Plant plant) {
+std::unique_ptr<Arm64S2Backend> make_walker_backend(Machine& machine, Plant plant) {
   return std::make_unique<WalkerBackend>(machine, plant);
 }
 

@@ -9,6 +9,6 @@
 
 namespace mmudiff {
 
-std::unique_ptr<Backend> make_walker_backend(Machine& machine, Plant plant);
+std::unique_ptr<Arm64S2Backend> make_walker_backend(Machine& machine, Plant plant);
 
 }  // namespace mmudiff
