@@ -10,21 +10,18 @@
 
 static int max_huge_page_level __read_mostly;
 
-static int host_pfn_mapping_level(struct kvm *kvm, gfn_t gfn, const struct kvm_memory_slot *slot)
-{
-	return host_pfn_mapping_level_of(kvm, gfn, slot);
+static int host_pfn_mapping_level(struct kvm* kvm, gfn_t gfn, const struct kvm_memory_slot* slot) {
+  return host_pfn_mapping_level_of(kvm, gfn, slot);
 }
 
 #include "linux612_mmu_lifted.inc"
 
-void l612_set_max_huge_page_level(int level)
-{
-	max_huge_page_level = level;
+void l612_set_max_huge_page_level(int level) {
+  max_huge_page_level = level;
 }
 
 /* reset_tdp_shadow_zero_bits_mask() on Intel (shadow_x_mask != 0) without memory encryption. */
-void l612_reset_ept_zero_check(struct rsvd_bits_validate *check, unsigned maxphyaddr,
-			       bool execonly, int huge_page_level)
-{
-	__reset_rsvds_bits_mask_ept(check, rsvd_bits((int)maxphyaddr, 63), execonly, huge_page_level);
+void l612_reset_ept_zero_check(struct rsvd_bits_validate* check, unsigned maxphyaddr, bool execonly,
+                               int huge_page_level) {
+  __reset_rsvds_bits_mask_ept(check, rsvd_bits((int)maxphyaddr, 63), execonly, huge_page_level);
 }

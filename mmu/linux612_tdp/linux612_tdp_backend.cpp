@@ -106,7 +106,7 @@ void Linux612TdpBackend::destroy() {
 
 int Linux612TdpBackend::fault(const x86::TdpFault& f) {
   if (!vm_) return -EINVAL;
-  struct l612_fault lf{};
+  struct l612_fault lf {};
   lf.gfn = f.gfn;
   lf.pfn = f.pfn;
   lf.max_level = f.max_level;

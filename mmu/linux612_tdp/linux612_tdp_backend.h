@@ -21,9 +21,9 @@ namespace mmudiff {
 // What the TDP MMU told the rest of KVM (kvm_set_pfn_dirty, the page stats, ...): not part of
 // the table, but part of what the kernel did.
 struct Linux612TdpStats {
-  uint64_t pfn_dirty = 0;     // kvm_set_pfn_dirty calls
-  uint64_t pfn_accessed = 0;  // kvm_set_pfn_accessed calls
-  uint64_t page_dirty = 0;    // mark_page_dirty_in_slot calls (dirty logging)
+  uint64_t pfn_dirty = 0;      // kvm_set_pfn_dirty calls
+  uint64_t pfn_accessed = 0;   // kvm_set_pfn_accessed calls
+  uint64_t page_dirty = 0;     // mark_page_dirty_in_slot calls (dirty logging)
   int64_t leaf_pages[3] = {};  // present leaves at 4K, 2M, 1G (kvm->stat.pages)
   int64_t table_pages = 0;     // linked non-root tables (kvm->arch.tdp_mmu_pages)
   uint64_t nx_lpage_splits = 0;
