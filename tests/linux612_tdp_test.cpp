@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "mmu/backend.h"
 #include "mmu/format/x86_ept.h"
 #include "mmu/x86/tdp_api.h"
+#include "tests/sanitizer_scale.h"
 
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_source_info.h"
@@ -57,7 +60,7 @@ struct Leaf {
   bool present = false;
 };
 
-class Tdp : public ::testing::Test {
+class Linux612Tdp : public ::testing::Test {
  protected:
   void start(const x86::EptConfig& config = default_config()) {
     config_ = config;
@@ -181,7 +184,7 @@ TEST(Linux612TdpSource, NoKernelFileIsInTheSourceTree) {
 // ---- Faults
 // ---------------------------------------------------------------------------------------
 
-TEST_F(Tdp, WriteFaultMaps4KWithEveryPermissionAndTheDirtyBit) {
+TEST_F(Linux612Tdp, WriteFaultMaps4KWithEveryPermissionAndTheDirtyBit) {
   start();
   EXPECT_EQ(fault(0x1234, 0x5678, /*write=*/true, false, /*max_level=*/1), kRetPfFixed);
   Leaf l = walk(0x1234);
@@ -198,14 +201,14 @@ TEST_F(Tdp, WriteFaultMaps4KWithEveryPermissionAndTheDirtyBit) {
       << std::hex << root_entry;
 }
 
-TEST_F(Tdp, ReadFaultOnWritableMemoryIsWritableAndDirtyAlready) {
+TEST_F(Linux612Tdp, ReadFaultOnWritableMemoryIsWritableAndDirtyAlready) {
   start();
   EXPECT_EQ(fault(0x10, 0x20, /*write=*/false, false, 1), kRetPfFixed);
   // make_spte sets D whenever it makes the SPTE writable, whatever the access.
   EXPECT_EQ(walk(0x10).spte, leaf_for(0x20, 1, true)) << std::hex << walk(0x10).spte;
 }
 
-TEST_F(Tdp, ReadOnlyHostMappingGivesNoWriteAndNoHostWritable) {
+TEST_F(Linux612Tdp, ReadOnlyHostMappingGivesNoWriteAndNoHostWritable) {
   start();
   x86::TdpFault f;
   f.gfn = 0x10;
@@ -217,7 +220,7 @@ TEST_F(Tdp, ReadOnlyHostMappingGivesNoWriteAndNoHostWritable) {
             kPresentBits | kRead | kExec | kWbIpat | kAccessed | (uint64_t{0x20} << 12));
 }
 
-TEST_F(Tdp, PrefetchLeavesTheAccessedBitClear) {
+TEST_F(Linux612Tdp, PrefetchLeavesTheAccessedBitClear) {
   start();
   x86::TdpFault f;
   f.gfn = 0x10;
@@ -228,7 +231,7 @@ TEST_F(Tdp, PrefetchLeavesTheAccessedBitClear) {
   EXPECT_EQ(walk(0x10).spte, leaf_for(0x20, 1, true) & ~kAccessed);
 }
 
-TEST_F(Tdp, HugeFaultsFollowTheHostMappingLevel) {
+TEST_F(Linux612Tdp, HugeFaultsFollowTheHostMappingLevel) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -239,7 +242,7 @@ TEST_F(Tdp, HugeFaultsFollowTheHostMappingLevel) {
   EXPECT_EQ(backend_.stats().leaf_pages[1], 1);
 }
 
-TEST_F(Tdp, OneGigabyteFault) {
+TEST_F(Linux612Tdp, OneGigabyteFault) {
   start();  // host_level 3, max_level 3
   EXPECT_EQ(fault(kPagesPer1G + 7, 3 * kPagesPer1G + 7, false, false), kRetPfFixed);
   Leaf l = walk(kPagesPer1G + 7);
@@ -248,7 +251,7 @@ TEST_F(Tdp, OneGigabyteFault) {
   EXPECT_EQ(backend_.stats().leaf_pages[2], 1);
 }
 
-TEST_F(Tdp, MaxLevelKnobCapsHugePages) {
+TEST_F(Linux612Tdp, MaxLevelKnobCapsHugePages) {
   x86::EptConfig c = default_config();
   c.max_level = 2;  // tdp_huge_page_level: no 1G pages
   start(c);
@@ -256,7 +259,7 @@ TEST_F(Tdp, MaxLevelKnobCapsHugePages) {
   EXPECT_EQ(walk(kPagesPer1G).level, 2u);
 }
 
-TEST_F(Tdp, DirtyLoggingForces4K) {
+TEST_F(Linux612Tdp, DirtyLoggingForces4K) {
   start();
   x86::TdpFault f;
   f.gfn = kPagesPer1G;
@@ -268,7 +271,7 @@ TEST_F(Tdp, DirtyLoggingForces4K) {
   EXPECT_EQ(backend_.stats().page_dirty, 1u);  // mark_page_dirty_in_slot
 }
 
-TEST_F(Tdp, MisalignedSlotHeadIsNotHuge) {
+TEST_F(Linux612Tdp, MisalignedSlotHeadIsNotHuge) {
   x86::EptConfig c = default_config();
   c.slot_base = 0x1000;  // the first 2M (and 1G) of the slot is partial: lpage_info disallows it
   start(c);
@@ -278,7 +281,7 @@ TEST_F(Tdp, MisalignedSlotHeadIsNotHuge) {
   EXPECT_EQ(walk(kPagesPer2M).level, 2u);  // 2M-aligned, inside the first (partial) 1G
 }
 
-TEST_F(Tdp, NxHugePagesExecFaultIs4KAndTracked) {
+TEST_F(Linux612Tdp, NxHugePagesExecFaultIs4KAndTracked) {
   x86::EptConfig c = default_config();
   c.nx_huge_pages = true;
   start(c);
@@ -295,7 +298,7 @@ TEST_F(Tdp, NxHugePagesExecFaultIs4KAndTracked) {
   EXPECT_EQ(backend_.stats().nx_lpage_splits, 2u);
 }
 
-TEST_F(Tdp, NxHugePagesHugeLeafIsNotExecutableAndSplitsOnExec) {
+TEST_F(Linux612Tdp, NxHugePagesHugeLeafIsNotExecutableAndSplitsOnExec) {
   x86::EptConfig c = default_config();
   c.nx_huge_pages = true;
   c.host_level = 2;
@@ -314,7 +317,7 @@ TEST_F(Tdp, NxHugePagesHugeLeafIsNotExecutableAndSplitsOnExec) {
   }
 }
 
-TEST_F(Tdp, MmioFaultOutsideTheSlotInstallsAnMmioSpte) {
+TEST_F(Linux612Tdp, MmioFaultOutsideTheSlotInstallsAnMmioSpte) {
   x86::EptConfig c = default_config();
   c.slot_size = uint64_t{1} << 30;
   start(c);
@@ -333,7 +336,7 @@ TEST_F(Tdp, MmioFaultOutsideTheSlotInstallsAnMmioSpte) {
   EXPECT_EQ(effects_of(EffectKind::Store).size(), stores);
 }
 
-TEST_F(Tdp, HostMmioPfnIsUncachedWithoutIgnorePat) {
+TEST_F(Linux612Tdp, HostMmioPfnIsUncachedWithoutIgnorePat) {
   x86::EptConfig c = default_config();
   c.host_mmio_pfn = 0x100000;
   start(c);
@@ -343,7 +346,7 @@ TEST_F(Tdp, HostMmioPfnIsUncachedWithoutIgnorePat) {
   EXPECT_EQ(walk(0x11).spte & (kMemTypeMask | kIgnorePat), kWbIpat);
 }
 
-TEST_F(Tdp, AccessTrackingWithoutAdBits) {
+TEST_F(Linux612Tdp, AccessTrackingWithoutAdBits) {
   x86::EptConfig c = default_config();
   c.ad = false;
   start(c);
@@ -359,7 +362,7 @@ TEST_F(Tdp, AccessTrackingWithoutAdBits) {
   EXPECT_FALSE(backend_.test_age_gfn(0x10));
 }
 
-TEST_F(Tdp, HugePageOverATableFlushesAtItsLevel) {
+TEST_F(Linux612Tdp, HugePageOverATableFlushesAtItsLevel) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -377,7 +380,7 @@ TEST_F(Tdp, HugePageOverATableFlushesAtItsLevel) {
   EXPECT_EQ(machine_.memory.live_pages(), 3u);
 }
 
-TEST_F(Tdp, GfnAndPfnNotCongruentIsAWarningNotACrash) {
+TEST_F(Linux612Tdp, GfnAndPfnNotCongruentIsAWarningNotACrash) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -389,7 +392,7 @@ TEST_F(Tdp, GfnAndPfnNotCongruentIsAWarningNotACrash) {
   EXPECT_NE(warnings[0].find("mmu.c"), std::string::npos) << warnings[0];
 }
 
-TEST_F(Tdp, OutOfMemoryFaultIsEnomemAndLeaksNothing) {
+TEST_F(Linux612Tdp, OutOfMemoryFaultIsEnomemAndLeaksNothing) {
   // kvm_mmu_load tops the caches up too: init needs PT64_ROOT_MAX_LEVEL (5) free pages, keeps
   // the root; the fault then finds 4.
   Machine small{MemoryLimits{.max_pages = 5, .phys_base = kLowTablePhysBase}};
@@ -410,7 +413,7 @@ TEST_F(Tdp, OutOfMemoryFaultIsEnomemAndLeaksNothing) {
   start();
 }
 
-TEST_F(Tdp, InstancesWithDifferentConfigurationsInterleave) {
+TEST_F(Linux612Tdp, InstancesWithDifferentConfigurationsInterleave) {
   // The kernel's MMU configuration is global; each call re-establishes its VM's.
   start();  // A/D on
   Machine other_machine{MemoryLimits{.phys_base = kLowTablePhysBase}};
@@ -436,7 +439,7 @@ TEST_F(Tdp, InstancesWithDifferentConfigurationsInterleave) {
   EXPECT_TRUE(other.take_warnings().empty());
 }
 
-TEST_F(Tdp, RejectsConfigurationsKvmCannotHave) {
+TEST_F(Linux612Tdp, RejectsConfigurationsKvmCannotHave) {
   for (auto bad : {x86::EptConfig{.maxphyaddr = 35}, x86::EptConfig{.levels = 3},
                    x86::EptConfig{.max_level = 4}, x86::EptConfig{.host_level = 0},
                    x86::EptConfig{.slot_base = 0x800}})
@@ -447,7 +450,7 @@ TEST_F(Tdp, RejectsConfigurationsKvmCannotHave) {
 
 // ---- Zaps ---------------------------------------------------------------------------------------
 
-TEST_F(Tdp, ZapLeafsClearsOnlyTheRange) {
+TEST_F(Linux612Tdp, ZapLeafsClearsOnlyTheRange) {
   start();
   for (uint64_t g : {0x10, 0x11, 0x12}) ASSERT_EQ(fault(g, g + 0x100, true, false, 1), kRetPfFixed);
   machine_.effects.clear();
@@ -462,7 +465,7 @@ TEST_F(Tdp, ZapLeafsClearsOnlyTheRange) {
   EXPECT_FALSE(backend_.zap_leafs(0x10, 0x12));
 }
 
-TEST_F(Tdp, ZapAllLeavesOnlyTheRoot) {
+TEST_F(Linux612Tdp, ZapAllLeavesOnlyTheRoot) {
   start();
   ASSERT_EQ(fault(0x10, 0x20, true, false, 1), kRetPfFixed);
   ASSERT_EQ(fault(kPagesPer1G, kPagesPer1G, true), kRetPfFixed);
@@ -479,7 +482,7 @@ TEST_F(Tdp, ZapAllLeavesOnlyTheRoot) {
 // ---- Dirty logging
 // ---------------------------------------------------------------------------------
 
-TEST_F(Tdp, WrprotSlotClearsWritableKeepsMmuWritable) {
+TEST_F(Linux612Tdp, WrprotSlotClearsWritableKeepsMmuWritable) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -494,7 +497,7 @@ TEST_F(Tdp, WrprotSlotClearsWritableKeepsMmuWritable) {
   EXPECT_TRUE(walk(0x10).spte & kWrite);
 }
 
-TEST_F(Tdp, WrprotSlotAtMinLevel2LeavesSmallPages) {
+TEST_F(Linux612Tdp, WrprotSlotAtMinLevel2LeavesSmallPages) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -505,7 +508,7 @@ TEST_F(Tdp, WrprotSlotAtMinLevel2LeavesSmallPages) {
   EXPECT_FALSE(walk(0x400).spte & kWrite);
 }
 
-TEST_F(Tdp, ClearDirtySlotClearsDAndAWriteRefaultLeavesItClear) {
+TEST_F(Linux612Tdp, ClearDirtySlotClearsDAndAWriteRefaultLeavesItClear) {
   start();
   ASSERT_EQ(fault(0x10, 0x20, true, false, 1), kRetPfFixed);
   EXPECT_TRUE(backend_.clear_dirty_slot(0, 0x100));
@@ -518,7 +521,7 @@ TEST_F(Tdp, ClearDirtySlotClearsDAndAWriteRefaultLeavesItClear) {
   EXPECT_EQ(walk(0x10).spte, clean);
 }
 
-TEST_F(Tdp, ClearDirtySlotWithoutAdBitsWriteProtects) {
+TEST_F(Linux612Tdp, ClearDirtySlotWithoutAdBitsWriteProtects) {
   x86::EptConfig c = default_config();
   c.ad = false;
   start(c);
@@ -528,7 +531,7 @@ TEST_F(Tdp, ClearDirtySlotWithoutAdBitsWriteProtects) {
   EXPECT_EQ(walk(0x10).spte, before & ~kWrite);
 }
 
-TEST_F(Tdp, ClearDirtyMaskedTouchesOnlyTheMaskedPages) {
+TEST_F(Linux612Tdp, ClearDirtyMaskedTouchesOnlyTheMaskedPages) {
   start();
   for (uint64_t i = 0; i < 4; ++i)
     ASSERT_EQ(fault(0x40 + i, 0x80 + i, true, false, 1), kRetPfFixed);
@@ -545,7 +548,7 @@ TEST_F(Tdp, ClearDirtyMaskedTouchesOnlyTheMaskedPages) {
 // ---- Aging
 // ---------------------------------------------------------------------------------------
 
-TEST_F(Tdp, AgeClearsAccessedAndTestAgeSeesIt) {
+TEST_F(Linux612Tdp, AgeClearsAccessedAndTestAgeSeesIt) {
   start();
   ASSERT_EQ(fault(0x10, 0x20, true, false, 1), kRetPfFixed);
   ASSERT_EQ(fault(0x11, 0x21, true, false, 1), kRetPfFixed);
@@ -563,7 +566,7 @@ TEST_F(Tdp, AgeClearsAccessedAndTestAgeSeesIt) {
 // ---- Splits and recovery
 // -------------------------------------------------------------------------
 
-TEST_F(Tdp, Split2MInto4K) {
+TEST_F(Linux612Tdp, Split2MInto4K) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -578,7 +581,7 @@ TEST_F(Tdp, Split2MInto4K) {
   EXPECT_EQ(backend_.stats().leaf_pages[1], 0);
 }
 
-TEST_F(Tdp, Split1GInto4K) {
+TEST_F(Linux612Tdp, Split1GInto4K) {
   start();
   ASSERT_EQ(fault(kPagesPer1G, 2 * kPagesPer1G, true), kRetPfFixed);
   backend_.split_huge_pages(0, 4 * kPagesPer1G, kPagesPer1G, 2 * kPagesPer1G, 1);
@@ -593,7 +596,7 @@ TEST_F(Tdp, Split1GInto4K) {
   EXPECT_EQ(backend_.stats().leaf_pages[0], int64_t(kPagesPer1G));
 }
 
-TEST_F(Tdp, SplitTo2MStopsThere) {
+TEST_F(Linux612Tdp, SplitTo2MStopsThere) {
   start();
   ASSERT_EQ(fault(0, 0, true), kRetPfFixed);
   backend_.split_huge_pages(0, kPagesPer1G, 0, kPagesPer1G, 2);
@@ -601,7 +604,7 @@ TEST_F(Tdp, SplitTo2MStopsThere) {
   EXPECT_EQ(walk(kPagesPer1G - 1).spte, leaf_for(kPagesPer1G - kPagesPer2M, 2, true));
 }
 
-TEST_F(Tdp, ZapCollapsibleRecoversHugePagesTheSlotAllows) {
+TEST_F(Linux612Tdp, ZapCollapsibleRecoversHugePagesTheSlotAllows) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -624,7 +627,7 @@ TEST_F(Tdp, ZapCollapsibleRecoversHugePagesTheSlotAllows) {
   EXPECT_EQ(walk(0x400).level, 2u);
 }
 
-TEST_F(Tdp, WriteProtectGfnClearsWritableAndMmuWritable) {
+TEST_F(Linux612Tdp, WriteProtectGfnClearsWritableAndMmuWritable) {
   start();
   ASSERT_EQ(fault(0x10, 0x20, true, false, 1), kRetPfFixed);
   EXPECT_TRUE(backend_.write_protect_gfn(0, 0x100, 0x10, 1));
@@ -635,7 +638,7 @@ TEST_F(Tdp, WriteProtectGfnClearsWritableAndMmuWritable) {
 // ---- Roots
 // -------------------------------------------------------------------------------------------
 
-TEST_F(Tdp, FiveLevelRootTranslates57Bits) {
+TEST_F(Linux612Tdp, FiveLevelRootTranslates57Bits) {
   x86::EptConfig c = default_config();
   c.levels = 5;
   c.maxphyaddr = 52;
@@ -656,7 +659,7 @@ TEST_F(Tdp, FiveLevelRootTranslates57Bits) {
   EXPECT_EQ(backend_.stats().table_pages, 4);
 }
 
-TEST_F(Tdp, FourLevelRoot) {
+TEST_F(Linux612Tdp, FourLevelRoot) {
   start();
   TableRoot r = backend_.root();
   EXPECT_EQ(r.ia_bits, 48u);
@@ -693,7 +696,7 @@ void expect_log_replays(const Machine& machine, bool check_old) {
   }
 }
 
-TEST_F(Tdp, StoreLogHasExactOldValuesAndReplaysToTheTable) {
+TEST_F(Linux612Tdp, StoreLogHasExactOldValuesAndReplaysToTheTable) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -712,7 +715,7 @@ TEST_F(Tdp, StoreLogHasExactOldValuesAndReplaysToTheTable) {
   expect_log_replays(machine_, /*check_old=*/true);
 }
 
-TEST_F(Tdp, StoreLogReplaysAcrossZapsAndFreedTables) {
+TEST_F(Linux612Tdp, StoreLogReplaysAcrossZapsAndFreedTables) {
   x86::EptConfig c = default_config();
   c.host_level = 2;
   start(c);
@@ -762,7 +765,7 @@ TEST(Linux612SpteCheck, CatchesBadSptes) {
   EXPECT_FALSE(linux612::is_rsvd_spte(check, leaf_for(0x200, 2, true), 2));
 }
 
-TEST_F(Tdp, EverySpteTheKernelWroteHasNoReservedBit) {
+TEST_F(Linux612Tdp, EverySpteTheKernelWroteHasNoReservedBit) {
   x86::EptConfig c = default_config();
   c.maxphyaddr = 36;  // table pages at 4 GiB are still below 2^36
   c.slot_size = uint64_t{16} << 30;
@@ -779,6 +782,115 @@ TEST_F(Tdp, EverySpteTheKernelWroteHasNoReservedBit) {
     ASSERT_FALSE(linux612::is_rsvd_spte(check, spte, level)) << std::hex << spte << " " << level;
   // The kernel's own WARN in make_spte (is_rsvd_spte against shadow_zero_check) never fired:
   // TearDown checks that no warning was reported.
+}
+
+// ---- Random streams
+// ----------------------------------------------------------------------------------
+
+// Random configurations and operation streams: the kernel never warns, every SPTE it writes
+// passes its own reserved-bit check, the store log replays to the table, and teardown frees
+// every page. Guest memory maps gfn to gfn + 1G, so pfns are congruent with gfns at every size
+// and a gfn never changes pfn (both would be BUGs in KVM's callers, not in the TDP MMU).
+TEST_F(Linux612Tdp, RandomStreamsKeepEveryInvariant) {
+  const size_t streams = testing::sanitizer_scaled(200);
+  std::mt19937_64 rng(612);
+  auto pick = [&](uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng); };
+  constexpr unsigned kPhysBits[] = {36, 40, 46, 52};
+  std::map<int, size_t> results;
+  size_t stores = 0, peak_pages = 0, huge_leaves = 0;
+  for (size_t stream = 0; stream < streams; ++stream) {
+    x86::EptConfig c;
+    c.maxphyaddr = kPhysBits[pick(4)];
+    c.levels = c.maxphyaddr > 48 && pick(2) ? 5 : 4;
+    c.ad = pick(2);
+    c.execonly = pick(2);
+    c.nx_huge_pages = pick(2);
+    c.max_level = static_cast<uint8_t>(1 + pick(3));
+    c.host_level = static_cast<uint8_t>(1 + pick(3));
+    c.slot_base = pick(2) ? 0 : 0x20'0000 * pick(3) + 0x1000 * pick(2);
+    c.slot_size = (uint64_t{2} << 30) - c.slot_base;
+    machine_.effects.clear();
+    ASSERT_EQ(backend_.init(c), 0);
+    config_ = c;
+    const uint64_t slot_gfn = c.slot_base >> kPageShift;
+    const uint64_t slot_pages = c.slot_size >> kPageShift;
+    // A few hot 4 MiB windows, so operations meet each other's pages; one of them is MMIO.
+    auto gfn = [&] {
+      static constexpr uint64_t kWindows[] = {0, kPagesPer1G - 1024, kPagesPer1G, 2 * kPagesPer1G};
+      return kWindows[pick(4)] + pick(1024);
+    };
+    for (int op = 0; op < 120; ++op) {
+      uint64_t g = gfn();
+      switch (pick(12)) {
+        case 0:
+        case 1:
+        case 2: {
+          x86::TdpFault f{.gfn = g,
+                          .pfn = g + kPagesPer1G,
+                          .max_level = static_cast<uint8_t>(1 + pick(3)),
+                          .write = bool(pick(2)),
+                          .exec = bool(pick(2)),
+                          .prefetch = pick(5) == 0,
+                          .map_writable = pick(4) != 0,
+                          .dirty_logging = pick(5) == 0};
+          int r = backend_.fault(f);
+          ++results[r];
+          ASSERT_TRUE(r == kRetPfFixed || r == kRetPfSpurious || r == kRetPfEmulate) << r;
+          break;
+        }
+        case 3:
+          (void)backend_.zap_leafs(g, g + 1 + pick(kPagesPer2M));
+          break;
+        case 4:
+          if (pick(4) == 0) backend_.zap_all();
+          break;
+        case 5:
+          (void)backend_.wrprot_slot(slot_gfn, slot_pages, 1 + pick(3));
+          break;
+        case 6:
+          (void)backend_.clear_dirty_slot(slot_gfn, slot_pages);
+          break;
+        case 7:
+          backend_.clear_dirty_masked(slot_gfn, slot_pages, g & ~uint64_t{63}, rng(), pick(2));
+          break;
+        case 8:
+          (void)backend_.age_gfn_range(g, g + 1 + pick(kPagesPer2M));
+          (void)backend_.test_age_gfn(g);
+          break;
+        case 9:
+          backend_.split_huge_pages(slot_gfn, slot_pages, g, g + 1 + pick(1024), 1 + pick(2));
+          break;
+        case 10:
+          backend_.zap_collapsible(slot_gfn, slot_pages);
+          break;
+        case 11:
+          (void)backend_.write_protect_gfn(slot_gfn, slot_pages, g, 1 + pick(3));
+          break;
+      }
+      ASSERT_EQ(backend_.take_warnings(), std::vector<std::string>{})
+          << "stream " << stream << " op " << op;
+    }
+    auto check = linux612::ept_shadow_zero_check(c.maxphyaddr, false, c.levels, c.max_level);
+    stores += effects_of(EffectKind::Store).size();
+    peak_pages = std::max(peak_pages, machine_.memory.peak_pages());
+    huge_leaves += backend_.stats().leaf_pages[1] + backend_.stats().leaf_pages[2];
+    for (auto [spte, level] : all_present_sptes())
+      ASSERT_FALSE(linux612::is_rsvd_spte(check, spte, level)) << std::hex << spte;
+    expect_log_replays(machine_, /*check_old=*/false);
+    backend_.destroy();
+    ASSERT_EQ(machine_.memory.live_pages(), 0u) << "stream " << stream;
+    ASSERT_TRUE(machine_.memory.faults().empty()) << "stream " << stream;
+  }
+  // The streams did reach what they are for: new SPTEs, MMIO, no-ops, huge pages, tables.
+  EXPECT_GT(results[kRetPfFixed], streams * 10);
+  EXPECT_GT(results[kRetPfEmulate], 0u);
+  EXPECT_GT(results[kRetPfSpurious], 0u);
+  EXPECT_GT(huge_leaves, 0u);
+  EXPECT_GT(peak_pages, 10u);
+  RecordProperty("stores", std::to_string(stores));
+  std::printf("faults fixed %zu emulate %zu spurious %zu, %zu stores, peak %zu pages\n",
+              results[kRetPfFixed], results[kRetPfEmulate], results[kRetPfSpurious], stores,
+              peak_pages);
 }
 
 #endif  // MMUDIFF_HAVE_LINUX612_TDP
