@@ -469,8 +469,12 @@ TEST_F(Linux612Tdp, ZapAllLeavesOnlyTheRoot) {
   start();
   ASSERT_EQ(fault(0x10, 0x20, true, false, 1), kRetPfFixed);
   ASSERT_EQ(fault(kPagesPer1G, kPagesPer1G, true), kRetPfFixed);
+  machine_.effects.clear();
   backend_.zap_all();
   EXPECT_EQ(machine_.memory.live_pages(), 1u);
+  // No flush: KVM zaps everything only when no vCPU can run again (tdp_mmu.c says so).
+  EXPECT_TRUE(effects_of(EffectKind::TlbiVmid).empty());
+  EXPECT_TRUE(effects_of(EffectKind::TlbiIpa).empty());
   const uint64_t* root = page(backend_.root().pgd_pa);
   for (unsigned i = 0; i < kEntriesPerTable; ++i) EXPECT_EQ(root[i], kNonPresent) << i;
   EXPECT_EQ(backend_.stats().table_pages, 0);
