@@ -30,8 +30,9 @@
 #define CONFIG_X86_64 1
 #define CONFIG_KVM_X86 1
 #define KBUILD_MODNAME "kvm"
-#define IS_ENABLED(option) 0 /* every option the files test with IS_ENABLED is off in this build \
-                              */
+#define IS_ENABLED(option)                                              \
+  0 /* every option the files test with IS_ENABLED is off in this build \
+     */
 
 /* mmutrace.h is skipped whole: trace events are functions below, or nothing. */
 #define _TRACE_KVMMMU_H
@@ -104,7 +105,7 @@ int l612_warn(int cond, const char* file, int line, const char* what);
 #define WARN_ONCE(cond, fmt...) WARN(cond, fmt)
 #define BUG() ((void)l612_warn(1, __FILE__, __LINE__, "BUG()"))
 #define BUG_ON(cond) ((void)l612_warn(!!(cond), __FILE__, __LINE__, "BUG_ON(" #cond ")"))
-#define VM_BUG_ON(cond) BUG_ON(cond)
+#define VM_BUG_ON(cond) ((void)l612_warn(!!(cond), __FILE__, __LINE__, "VM_BUG_ON(" #cond ")"))
 #define KVM_BUG_ON(cond, kvm)                                    \
   ({                                                             \
     int __c = !!(cond);                                          \
