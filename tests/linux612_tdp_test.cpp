@@ -413,6 +413,38 @@ TEST_F(Linux612Tdp, OutOfMemoryFaultIsEnomemAndLeaksNothing) {
   start();
 }
 
+TEST_F(Linux612Tdp, SplitOutOfMemorySplitsWhatItCanAndLeaksNothing) {
+  Machine small{MemoryLimits{.max_pages = 40, .phys_base = kLowTablePhysBase}};
+  Linux612TdpBackend b{small};
+  ASSERT_EQ(b.init(default_config()), 0);
+  ASSERT_EQ(b.fault(x86::TdpFault{.gfn = 0, .pfn = kPagesPer1G, .write = true}), kRetPfFixed);
+  // A full 1G split needs 513 tables; 40 pages hold the root, two tables and 37 more.
+  b.split_huge_pages(0, kPagesPer1G, 0, kPagesPer1G, 1);
+  EXPECT_TRUE(small.memory.bound_reached());
+  Linux612TdpStats st = b.stats();
+  EXPECT_EQ(st.leaf_pages[2], 0);
+  EXPECT_GT(st.leaf_pages[0], 0);
+  EXPECT_GT(st.leaf_pages[1], 0);
+  EXPECT_EQ(st.leaf_pages[0] + 512 * st.leaf_pages[1], int64_t(kPagesPer1G));
+  EXPECT_TRUE(b.take_warnings().empty());
+  b.destroy();
+  EXPECT_EQ(small.memory.live_pages(), 0u);
+  EXPECT_TRUE(small.memory.faults().empty());
+  start();
+}
+
+TEST_F(Linux612Tdp, ReinitReplacesTheTable) {
+  start();
+  ASSERT_EQ(fault(0x10, 0x20, true, false, 1), kRetPfFixed);
+  x86::EptConfig c = default_config();
+  c.levels = 5;
+  c.maxphyaddr = 52;
+  start(c);
+  EXPECT_EQ(machine_.memory.live_pages(), 1u);
+  EXPECT_EQ(backend_.root().ia_bits, 57u);
+  EXPECT_FALSE(walk(0x10).present);
+}
+
 TEST_F(Linux612Tdp, InstancesWithDifferentConfigurationsInterleave) {
   // The kernel's MMU configuration is global; each call re-establishes its VM's.
   start();  // A/D on
