@@ -78,13 +78,8 @@ class Linux612Tdp : public ::testing::Test {
 
   int fault(uint64_t gfn, uint64_t pfn, bool write = false, bool exec = false,
             uint8_t max_level = 3) {
-    x86::TdpFault f;
-    f.gfn = gfn;
-    f.pfn = pfn;
-    f.write = write;
-    f.exec = exec;
-    f.max_level = max_level;
-    return backend_.fault(f);
+    return backend_.fault(
+        {.gfn = gfn, .pfn = pfn, .max_level = max_level, .write = write, .exec = exec});
   }
 
   const uint64_t* page(uint64_t pa) const {
@@ -210,24 +205,16 @@ TEST_F(Linux612Tdp, ReadFaultOnWritableMemoryIsWritableAndDirtyAlready) {
 
 TEST_F(Linux612Tdp, ReadOnlyHostMappingGivesNoWriteAndNoHostWritable) {
   start();
-  x86::TdpFault f;
-  f.gfn = 0x10;
-  f.pfn = 0x20;
-  f.max_level = 1;
-  f.map_writable = false;
-  EXPECT_EQ(backend_.fault(f), kRetPfFixed);
+  EXPECT_EQ(backend_.fault({.gfn = 0x10, .pfn = 0x20, .max_level = 1, .map_writable = false}),
+            kRetPfFixed);
   EXPECT_EQ(walk(0x10).spte,
             kPresentBits | kRead | kExec | kWbIpat | kAccessed | (uint64_t{0x20} << 12));
 }
 
 TEST_F(Linux612Tdp, PrefetchLeavesTheAccessedBitClear) {
   start();
-  x86::TdpFault f;
-  f.gfn = 0x10;
-  f.pfn = 0x20;
-  f.max_level = 1;
-  f.prefetch = true;
-  EXPECT_EQ(backend_.fault(f), kRetPfFixed);
+  EXPECT_EQ(backend_.fault({.gfn = 0x10, .pfn = 0x20, .max_level = 1, .prefetch = true}),
+            kRetPfFixed);
   EXPECT_EQ(walk(0x10).spte, leaf_for(0x20, 1, true) & ~kAccessed);
 }
 
@@ -261,12 +248,9 @@ TEST_F(Linux612Tdp, MaxLevelKnobCapsHugePages) {
 
 TEST_F(Linux612Tdp, DirtyLoggingForces4K) {
   start();
-  x86::TdpFault f;
-  f.gfn = kPagesPer1G;
-  f.pfn = kPagesPer1G;
-  f.write = true;
-  f.dirty_logging = true;
-  EXPECT_EQ(backend_.fault(f), kRetPfFixed);
+  EXPECT_EQ(backend_.fault(
+                {.gfn = kPagesPer1G, .pfn = kPagesPer1G, .write = true, .dirty_logging = true}),
+            kRetPfFixed);
   EXPECT_EQ(walk(kPagesPer1G).level, 1u);
   EXPECT_EQ(backend_.stats().page_dirty, 1u);  // mark_page_dirty_in_slot
 }
