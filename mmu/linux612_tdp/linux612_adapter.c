@@ -56,6 +56,7 @@ int l612_init(struct l612_vm* vm) {
   refcount_set(&kvm->users_count, 1);
   kvm->created_vcpus = 1;
   INIT_LIST_HEAD(&kvm->arch.possible_nx_huge_pages);
+  kvm->arch.disable_nx_huge_pages = !vm->config.nx_huge_pages;
   kvm->arch.shadow_mmio_value = shadow_mmio_value;
   kvm_mmu_init_tdp_mmu(kvm);
 

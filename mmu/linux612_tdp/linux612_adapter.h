@@ -9,10 +9,10 @@
  * asks of the machine (table pages, address conversion, SPTE stores, TLB flushes, warnings) goes
  * to the l612_host_ops given at creation, with the host pointer as first argument.
  *
- * The kernel's MMU configuration is global (shadow_*_mask, nx_huge_pages, max_huge_page_level,
- * kvm_host.maxphyaddr): every l612_ call re-establishes it for its VM, as kvm's module init and
- * vmx_hardware_setup() would, so several VMs with different configurations can live in one
- * process as long as they are used from one thread.
+ * The kernel's MMU configuration is global (shadow_*_mask, max_huge_page_level,
+ * kvm_host.maxphyaddr); here it is per thread, and every l612_ call re-establishes it for its VM,
+ * as kvm's module init and vmx_hardware_setup() would. VMs with different configurations can be
+ * used in turn on one thread and at once on several; one VM belongs to one thread at a time.
  */
 #ifndef MMUDIFF_LINUX612_ADAPTER_H
 #define MMUDIFF_LINUX612_ADAPTER_H

@@ -47,8 +47,8 @@ struct l612_vm {
   u64 page_dirty;
 };
 
-/* The VM the current l612_ call works on: the kernel's hooks report to it. */
-extern struct l612_vm* l612_active;
+/* The VM the current l612_ call on this thread works on: the kernel's hooks report to it. */
+extern _Thread_local struct l612_vm* l612_active;
 
 /* linux612_services.c */
 void l612_activate(struct l612_vm* vm);

@@ -8,7 +8,7 @@
  */
 #include "linux612_internal.h"
 
-static int max_huge_page_level __read_mostly;
+static _Thread_local int max_huge_page_level;
 
 static int host_pfn_mapping_level(struct kvm* kvm, gfn_t gfn, const struct kvm_memory_slot* slot) {
   return host_pfn_mapping_level_of(kvm, gfn, slot);

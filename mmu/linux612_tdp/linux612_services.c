@@ -9,13 +9,15 @@
 
 #include "linux612_internal.h"
 
-struct l612_vm* l612_active;
+_Thread_local struct l612_vm* l612_active;
 
 /* ---- Globals the kernel files expect from elsewhere in KVM and x86 --------------------------- */
-int __read_mostly nx_huge_pages = -1;
+/* The module parameter, on for every VM; a VM without the mitigation has
+ * kvm->arch.disable_nx_huge_pages set (KVM_CAP_VM_DISABLE_NX_HUGE_PAGES), a per-VM knob. */
+int nx_huge_pages = 1;
 bool tdp_enabled = true;
-struct cpuinfo_x86 boot_cpu_data;
-struct kvm_host_values kvm_host;
+_Thread_local struct cpuinfo_x86 boot_cpu_data;
+_Thread_local struct kvm_host_values kvm_host;
 /* No PML: kvm_mmu_page_ad_need_write_protect() is false for every non-nested root. */
 struct kvm_x86_ops kvm_x86_ops;
 static char header_cache_tag;
@@ -85,9 +87,7 @@ void l612_activate(struct l612_vm* vm) {
   kvm_mmu_spte_module_init();
   kvm_mmu_reset_all_pte_masks();
   kvm_mmu_set_ept_masks(c->ad, c->execonly);
-  tdp_enabled = true;
   l612_set_max_huge_page_level((int)c->max_level);
-  nx_huge_pages = c->nx_huge_pages;
 }
 
 /* ---- Frames: struct page for every table page ---------------------------------------------- */

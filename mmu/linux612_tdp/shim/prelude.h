@@ -58,8 +58,11 @@ typedef u64 phys_addr_t;
 typedef unsigned int gfp_t;
 
 /* ---- Compiler and constant helpers --------------------------------------------------------- */
-#define __read_mostly
-#define __ro_after_init
+/* KVM's MMU configuration lives in globals marked __read_mostly / __ro_after_init (the
+ * shadow_*_mask values, enable_mmio_caching, ...): per thread here, so that VMs on different
+ * threads each see their own configuration. */
+#define __read_mostly __thread
+#define __ro_after_init __thread
 #define __init
 #define __rcu
 #undef __always_inline /* glibc defines it too */
@@ -310,11 +313,11 @@ struct cpuinfo_x86 {
   u8 x86_cache_bits;
   u32 extended_cpuid_level;
 };
-extern struct cpuinfo_x86 boot_cpu_data;
+extern _Thread_local struct cpuinfo_x86 boot_cpu_data;
 struct kvm_host_values {
   u8 maxphyaddr;
 };
-extern struct kvm_host_values kvm_host;
+extern _Thread_local struct kvm_host_values kvm_host;
 #define X86_BUG_L1TF 1
 #define boot_cpu_has_bug(bug) l612_cpu_has_l1tf()
 bool l612_cpu_has_l1tf(void);
