@@ -12,6 +12,15 @@ ConcreteRsvdCheck kvm_tdp_shadow_zero_check(unsigned maxphyaddr, int huge_page_l
   return tdp_shadow_zero_check(kEptIntegerBits, maxphyaddr, huge_page_level);
 }
 
+std::vector<ZeroCheckInput> zero_check_inputs() {
+  std::vector<ZeroCheckInput> out;
+  for (unsigned maxphyaddr = 36; maxphyaddr <= 52; ++maxphyaddr)
+    for (bool execonly : {false, true})
+      for (int hpl : {kPgLevel4K, kPgLevel2M, kPgLevel1G})
+        out.push_back({maxphyaddr, execonly, hpl});
+  return out;
+}
+
 bool kvm_is_rsvd_spte(const ConcreteRsvdCheck& c, uint64_t spte, int level) {
   return is_rsvd_spte(kEptIntegerBits, c, spte, level);
 }

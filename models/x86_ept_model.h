@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <z3++.h>
 
@@ -150,8 +151,9 @@ RsvdBitsValidate<D> tdp_shadow_zero_check(const D& d, unsigned maxphyaddr, int h
 
 struct SdmEptRules {
   unsigned maxphyaddr = 46;
-  bool execonly = true;  // IA32_VMX_EPT_VPID_CAP bit 0
-  bool gb_pages = true;  // IA32_VMX_EPT_VPID_CAP bit 17
+  bool execonly = true;   // IA32_VMX_EPT_VPID_CAP bit 0
+  bool gb_pages = true;   // IA32_VMX_EPT_VPID_CAP bit 17: 1 GiB leaves in a PDPTE
+  bool mb2_pages = true;  // IA32_VMX_EPT_VPID_CAP bit 16: 2 MiB leaves in a PDE
 };
 
 // Each condition of "EPT Misconfigurations" on its own, for an entry at level; all false for
@@ -160,7 +162,8 @@ template <class D>
 struct SdmMisconfig {
   typename D::Bool write_without_read;        // bits 2:0 = 010b or 110b
   typename D::Bool execute_only_unsupported;  // 100b without execute-only support
-  typename D::Bool page_size_not_allowed;     // bit 7 in a PML5E/PML4E (or PDPTE without 1G)
+  typename D::Bool page_size_not_allowed;     // bit 7 in a PML5E/PML4E, or where the CPU has
+                                              // no pages of that size
   typename D::Bool reserved_bit;              // a reserved bit of the entry's format
   typename D::Bool reserved_memory_type;      // a leaf of memory type 2, 3 or 7
 
@@ -204,7 +207,9 @@ SdmMisconfig<D> sdm_misconfig(const D& d, typename D::Word e, unsigned level,
     m.reserved_bit = present && d.any(e & leaf_reserved());
     m.reserved_memory_type = present && bad_type;
   } else {
-    m.page_size_not_allowed = present && ps && truth(d, level == 3 && !r.gb_pages);
+    // Without 2 MiB / 1 GiB EPT pages, bit 7 of a PDE / PDPTE is reserved (SDM 29.3.2).
+    m.page_size_not_allowed =
+        present && ps && truth(d, (level == 3 && !r.gb_pages) || (level == 2 && !r.mb2_pages));
     m.reserved_bit =
         present && choose(d, ps, d.any(e & leaf_reserved()), d.any(e & table_reserved));
     m.reserved_memory_type = present && ps && bad_type;
@@ -215,6 +220,17 @@ SdmMisconfig<D> sdm_misconfig(const D& d, typename D::Word e, unsigned level,
 // ---- Concrete conveniences --------------------------------------------------------------------
 
 using ConcreteRsvdCheck = RsvdBitsValidate<EptIntegerBits>;
+
+// One input of __reset_rsvds_bits_mask_ept as KVM calls it: pa_bits_rsvd is
+// reserved_hpa_bits(maxphyaddr).
+struct ZeroCheckInput {
+  unsigned maxphyaddr;
+  bool execonly;
+  int huge_page_level;
+};
+// Every input KVM can call it with on a CPU with EPT: MAXPHYADDR 36..52, execute-only off and on,
+// huge-page level 4K, 2M, 1G (102 combinations).
+std::vector<ZeroCheckInput> zero_check_inputs();
 
 // __reset_rsvds_bits_mask_ept(rsvd_check, pa_bits_rsvd, execonly, huge_page_level), evaluated.
 ConcreteRsvdCheck kvm_reset_rsvds_bits_mask_ept(uint64_t pa_bits_rsvd, bool execonly,

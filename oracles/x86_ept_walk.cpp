@@ -2,9 +2,12 @@
 #include "oracles/x86_ept_walk.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "mmu/format/x86_ept_format.h"
 
 namespace mmudiff {
 
@@ -48,7 +51,8 @@ EptMisconfigReason misconfiguration(uint64_t e, unsigned level, const EptWalkCon
   const uint64_t rwx = e & 7;
   if (rwx == kWrite || rwx == (kWrite | kExec)) return EptMisconfigReason::WriteWithoutRead;
   if (rwx == kExec && !c.execonly) return EptMisconfigReason::ExecuteOnlyUnsupported;
-  if ((e & kPageSizeBit) && (level >= 4 || (level == 3 && !c.gb_pages)))
+  if ((e & kPageSizeBit) &&
+      (level >= 4 || (level == 3 && !c.gb_pages) || (level == 2 && !c.mb2_pages)))
     return EptMisconfigReason::LargePageNotAllowed;
   if (e & reserved_bits(e, level, c)) return EptMisconfigReason::ReservedBit;
   if (maps_page(e, level)) {
@@ -238,6 +242,15 @@ ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory,
             [](const OwnerAnnotation& x, const OwnerAnnotation& y) { return x.ipa < y.ipa; });
   normalise(&a.translation);
   return a;
+}
+
+ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory) {
+  if (!root.live()) return {};
+  std::optional<X86EptParams> p = x86_ept_params(*root.format);
+  if (!p)
+    throw std::invalid_argument(
+        fmt::format("EPT walk of a table in the {} format", root.format->name()));
+  return ept_arch_walk(root, memory, {p->maxphyaddr, p->levels, p->execonly, true, true});
 }
 
 }  // namespace mmudiff

@@ -25,6 +25,7 @@ struct EptWalkConfig {
   unsigned levels = 4;       // EPTP bits 5:3 + 1: 4 or 5
   bool execonly = true;      // IA32_VMX_EPT_VPID_CAP bit 0
   bool gb_pages = true;      // IA32_VMX_EPT_VPID_CAP bit 17: 1 GiB leaves in a PDPTE
+  bool mb2_pages = true;     // IA32_VMX_EPT_VPID_CAP bit 16: 2 MiB leaves in a PDE
 };
 
 enum class EptFault : uint8_t {
@@ -39,7 +40,8 @@ enum class EptMisconfigReason : uint8_t {
   None,
   WriteWithoutRead,        // bits 2:0 are 010b or 110b
   ExecuteOnlyUnsupported,  // bits 2:0 are 100b and the processor has no execute-only support
-  LargePageNotAllowed,     // bit 7 set in a PML5E or a PML4E (or a PDPTE without 1 GiB pages)
+  LargePageNotAllowed,     // bit 7 set in a PML5E or a PML4E, or in a PDPTE / PDE of a CPU
+                           // without 1 GiB / 2 MiB EPT pages (bit 7 is reserved there)
   ReservedBit,             // a reserved bit of the entry's kind, MAXPHYADDR's included
   ReservedMemoryType,      // a leaf with memory type 2, 3 or 7
 };
@@ -105,5 +107,9 @@ EptTableWalk ept_walk_table(const SimMemory& memory, uint64_t root_pa, const Ept
 // trap on, KVM's MMIO SPTEs), every other misconfiguration and every unreadable table to the
 // anomalies.
 ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory, const EptWalkConfig& config);
+// The same with the configuration of root's x86-ept format (read from its name, not from the
+// trait): MAXPHYADDR, levels and execute-only; 2 MiB and 1 GiB pages supported. Throws
+// std::invalid_argument when root's format is no x86-ept format.
+ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory);
 
 }  // namespace mmudiff

@@ -151,6 +151,13 @@ TEST(EptTranslate, TwoMegAndOneGigLeaves) {
   EXPECT_EQ(m.fault, EptFault::Misconfiguration);
   EXPECT_EQ(m.reason, EptMisconfigReason::LargePageNotAllowed);
   EXPECT_EQ(m.level, 3u);
+  EXPECT_EQ(t.translate(0x4020'0000, no_1g).fault, EptFault::None);
+  // Without 2 MiB pages, the same of a PDE with bit 7.
+  EptWalkConfig no_2m = config();
+  no_2m.mb2_pages = false;
+  EptTranslation m2 = t.translate(0x4020'0000, no_2m);
+  EXPECT_EQ(m2.reason, EptMisconfigReason::LargePageNotAllowed);
+  EXPECT_EQ(m2.level, 2u);
 }
 
 TEST(EptTranslate, NotPresentIsAViolationAtItsLevel) {
@@ -297,6 +304,16 @@ TEST(EptWalkTable, MappingsMergedAnnotationsAndMisconfigurations) {
   ASSERT_EQ(a.translation.annotations.size(), 2u);
   EXPECT_EQ(a.translation.annotations[0], w.translation.annotations[0]);
   EXPECT_EQ(a.translation.annotations[1], (OwnerAnnotation{0xfee0'0000, 0x1000, mmio}));
+  // The configuration read from the format's name: the same walk.
+  ArchWalk by_name = ept_arch_walk(root, t.memory());
+  EXPECT_EQ(by_name.translation, a.translation);
+  EXPECT_EQ(by_name.anomalies, a.anomalies);
+  root.format = &x86_ept_format({36, 4, true, true});  // the leaves at 0x7770'0000 still fit
+  EXPECT_EQ(ept_arch_walk(root, t.memory()).translation.mappings.size(), 2u);
+  root.format = &x86_ept_format({46, 4, true, false});
+  EXPECT_EQ(ept_arch_walk(root, t.memory()).translation, a.translation);
+  root.format = &default_format();
+  EXPECT_THROW(ept_arch_walk(root, t.memory()), std::invalid_argument);
   ASSERT_EQ(a.anomalies.size(), 1u);
   EXPECT_EQ(a.anomalies[0], fmt::format("GPA 0x300000: level 1 entry {:#018x} is an EPT "
                                         "misconfiguration: write without read",

@@ -143,7 +143,7 @@ class X86EptFormat final : public DescriptorFormat {
     return l > kPageLevel && l <= kMaxLeafLevel ? d & genmask(level_shift(l) - 1, kPageShift) : 0;
   }
   uint64_t leaf_reserved_mask(unsigned level) const override { return leaf_reserved(x86(level)); }
-  uint64_t table_reserved_mask(unsigned level) const override { return table_reserved(x86(level)); }
+  uint64_t table_reserved_mask(unsigned) const override { return table_reserved(); }
   uint64_t translation_attr_mask() const override {
     return kRwxMask | kMemTypeMask | kIgnorePat | kAccessed | kDirty | kUserExec | kAdStateMask |
            kAccTrackSavedMask | bit(55) | kHostWritable | kMmuWritable | kSuppressVe;
@@ -191,12 +191,9 @@ class X86EptFormat final : public DescriptorFormat {
   // SDM tables "Format of an EPT ... Entry": a table entry reserves 7:3 (a PDPTE/PDE that
   // references a table has 6:3 reserved and 7 clear by definition), every entry the address bits
   // at and above MAXPHYADDR; a 2 MiB / 1 GiB leaf the address bits below its size.
-  uint64_t table_reserved(unsigned l) const {
-    (void)l;
-    return genmask(7, 3) | high_reserved_;
-  }
+  uint64_t table_reserved() const { return genmask(7, 3) | high_reserved_; }
   uint64_t leaf_reserved(unsigned l) const {
-    if (l > kMaxLeafLevel) return table_reserved(l);
+    if (l > kMaxLeafLevel) return table_reserved();
     return high_reserved_ | (l > kPageLevel ? genmask(level_shift(l) - 1, kPageShift) : 0);
   }
 
@@ -208,7 +205,7 @@ class X86EptFormat final : public DescriptorFormat {
     const bool large = d & kLargePage;
     if (large && l > kMaxLeafLevel) return Misconfig::LeafNotAllowed;
     const bool leaf = l == kPageLevel || large;
-    if (d & (leaf ? leaf_reserved(l) : table_reserved(l))) return Misconfig::ReservedBits;
+    if (d & (leaf ? leaf_reserved(l) : table_reserved())) return Misconfig::ReservedBits;
     if (leaf && reserved_mem_type((d & kMemTypeMask) >> kMemTypeShift))
       return Misconfig::ReservedMemoryType;
     return Misconfig::None;
@@ -300,7 +297,7 @@ DecodedDescriptor X86EptFormat::decode(uint64_t raw, unsigned level, bool) const
   add("generation", mmio ? mmio_generation(raw) : 0,
       mmio ? fmt::format("memslot generation {}", mmio_generation(raw)) : "not an MMIO SPTE");
   const uint64_t reserved =
-      (raw & kRwxMask) && !mmio ? raw & (leaf ? leaf_reserved(l) : table_reserved(l)) : 0;
+      (raw & kRwxMask) && !mmio ? raw & (leaf ? leaf_reserved(l) : table_reserved()) : 0;
   add("reserved", reserved, reserved ? "reserved bits set" : "clear");
   return d;
 }
@@ -340,7 +337,7 @@ std::string X86EptFormat::describe(uint64_t raw, unsigned level, bool) const {
   if (raw & kAccTrackSavedMask)
     out += fmt::format(" saved={}", rwx_text((raw & kAccTrackSavedMask) >> kAccTrackSavedShift));
   if (raw & kOtherIgnored) out += fmt::format(" other={:#x}", raw & kOtherIgnored);
-  const uint64_t reserved = raw & (leaf ? leaf_reserved(l) : table_reserved(l));
+  const uint64_t reserved = raw & (leaf ? leaf_reserved(l) : table_reserved());
   if (reserved) out += fmt::format(" reserved={:#x}", reserved);
   return out;
 }
