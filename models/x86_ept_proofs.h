@@ -166,9 +166,11 @@ ProofResult prove_ept_leaf_sptes(Solver& s) {
   using namespace x86proofs;
   return timed(
       fmt::format("{}.ept.leaf-spte-valid", A::kName), A::kName,
-      "make_spte's leaves have PS exactly above 4 KiB, pass KVM's shadow_zero_check and are no "
-      "EPT misconfiguration, for MAXPHYADDR 36-52, 4/5 levels, A/D and execute-only on/off, "
-      "every huge-page level, level, access and memory type",
+      "make_spte's leaves pass KVM's shadow_zero_check, are no EPT misconfiguration, have PS "
+      "exactly above 4 KiB, map the pfn with the memory type asked, and grant no more than asked "
+      "(R when present, W only with a writable host mapping, X only if asked), for MAXPHYADDR "
+      "36-52, 4/5 levels, A/D and execute-only on/off, every huge-page level, level, access and "
+      "memory type",
       [&](ProofResult& r) {
         const SymbolicBits b{&s.ctx()};
         for_each_config([&](const EptSpteConfig& c) {
@@ -191,11 +193,30 @@ ProofResult prove_ept_leaf_sptes(Solver& s) {
             s.assume(mt == b.lit(0) || mt == b.lit(1) || mt == b.lit(4) || mt == b.lit(5) ||
                      mt == b.lit(6));
             const z3::expr spte = A::leaf(b, q, c);
-            const z3::expr ps = (spte & b.lit(x86ept::kLargePage)) != b.lit(0);
+            auto has = [&](const z3::expr& w, uint64_t mask) {
+              return (w & b.lit(mask)) != b.lit(0);
+            };
+            const z3::expr present = has(spte, x86ept::kRwxMask);
+            const z3::expr mt_field = b.shl(q.memory_type, x86ept::kMemTypeShift) |
+                                      b.select(q.ipat, b.lit(x86ept::kIgnorePat), b.lit(0));
             if (!check(s, r, c, l, spte,
-                       {{"PS (bit 7) set exactly above level 1", ps == s.ctx().bool_val(l > 1)},
+                       {{"PS (bit 7) set exactly above level 1",
+                         has(spte, x86ept::kLargePage) == s.ctx().bool_val(l > 1)},
                         {"shadow_zero_check accepts it", kvm_accepts(b, spte, l, c)},
-                        {"no EPT misconfiguration (SDM)", sdm_accepts(b, spte, l, c)}},
+                        {"no EPT misconfiguration (SDM)", sdm_accepts(b, spte, l, c)},
+                        {"maps the pfn",
+                         (spte & b.lit(x86ept::kAddrMask)) == b.shl(q.pfn, x86ept::kPageShift)},
+                        {"MMU-present, and present unless access-tracked (prefetched, A/D off)",
+                         has(spte, x86ept::kMmuPresent) &&
+                             (present || (q.prefetch && s.ctx().bool_val(!c.ad)))},
+                        {"readable when present", z3::implies(present, has(spte, x86ept::kRead))},
+                        {"writable only if asked and the host mapping is writable",
+                         z3::implies(has(spte, x86ept::kWrite),
+                                     has(q.access, kAccWrite) && q.host_writable)},
+                        {"executable only if asked",
+                         z3::implies(has(spte, x86ept::kExec), has(q.access, kAccExec))},
+                        {"memory type and IPAT as asked",
+                         (spte & b.lit(x86ept::kMemTypeMask | x86ept::kIgnorePat)) == mt_field}},
                        {{"pfn", q.pfn},
                         {"access", q.access},
                         {"memory_type", q.memory_type},
@@ -228,7 +249,9 @@ ProofResult prove_ept_nonleaf_sptes(Solver& s) {
             const z3::expr spte = A::nonleaf(b, pa, l, c);
             if (!check(
                     s, r, c, l, spte,
-                    {{"present (bits 2:0 not 000b)", (spte & b.lit(x86ept::kRwxMask)) != b.lit(0)},
+                    {{"present (bits 2:0 not 000b) and MMU-present",
+                      (spte & b.lit(x86ept::kRwxMask)) != b.lit(0) &&
+                          (spte & b.lit(x86ept::kMmuPresent)) != b.lit(0)},
                      {"PS (bit 7) clear", (spte & b.lit(x86ept::kLargePage)) == b.lit(0)},
                      {"points at the table", (spte & b.lit(x86ept::addr_mask(c.maxphyaddr))) == pa},
                      {"shadow_zero_check accepts it", kvm_accepts(b, spte, l, c)},

@@ -190,7 +190,16 @@ TEST(SdmRules, NameEachMisconfiguration) {
 // ---- The SPTE-constructor proofs -------------------------------------------------------------
 
 // How a leaf is broken, if at all.
-enum class Break { None, ReservedHighBit, WriteWithoutRead, ExecOnly, MemoryType2, TableMemType };
+enum class Break {
+  None,
+  ReservedHighBit,
+  WriteWithoutRead,
+  ExecOnly,
+  MemoryType2,
+  TableMemType,
+  NonPresent,
+  WriteWhenReadOnly
+};
 
 // An SPTE constructor written from the SDM, in KVM's layout (spte.h): present entries carry the
 // MMU-present bit and "suppress #VE"; R for every readable mapping (always with the TDP MMU), W
@@ -206,7 +215,8 @@ struct SdmConstructor {
     auto when = [&](const z3::expr& cond, uint64_t bits) {
       return b.select(cond, b.lit(bits), b.lit(0));
     };
-    const z3::expr writable = has(kAccWrite) && q.host_writable;
+    z3::expr writable = has(kAccWrite) && q.host_writable;
+    if (K == Break::WriteWhenReadOnly) writable = has(kAccWrite);  // ignores the host mapping
     z3::expr read = has(kAccUser) || b.ctx->bool_val(!c.execonly);
     if (K == Break::WriteWithoutRead)
       read = !writable || b.ctx->bool_val(!c.execonly);                    // R lost with W
@@ -219,6 +229,7 @@ struct SdmConstructor {
         when(has(kAccExec), e::kExec) | b.shl(mt, e::kMemTypeShift) | when(q.ipat, e::kIgnorePat) |
         when(q.host_writable, K == Break::ReservedHighBit ? e::bit(51) : e::kHostWritable) |
         b.lit(q.level > 1 ? e::kLargePage : 0);
+    if (K == Break::NonPresent) return b.lit(e::kNonPresent);
     if (c.ad) {
       return spte | when(!q.prefetch, e::kAccessed) | when(writable && !q.prefetch, e::kDirty);
     }
@@ -315,6 +326,21 @@ TEST(EptProofs, MemoryType2IsACounterexample) {
     EXPECT_NE(c.violated.find("leaf memory type 2, 3 or 7"), std::string::npos) << c.violated;
     EXPECT_NE(c.decoded.find("reserved memory type"), std::string::npos) << c.decoded;
   }
+}
+
+// The proof is about more than reserved bits: an SPTE that maps nothing passes those checks, one
+// that is writable over a read-only host mapping too.
+TEST(EptProofs, AConstructorThatMapsNothingOrGrantsTooMuchIsACounterexample) {
+  const Counterexample none =
+      failed(prove_ept_leaf_sptes<SdmConstructor<Break::NonPresent>>(shared_solver()));
+  EXPECT_EQ(none.descriptor, e::kNonPresent);
+  EXPECT_NE(none.violated.find("SDM: no misconfiguration"), std::string::npos) << none.violated;
+  const Counterexample rw =
+      failed(prove_ept_leaf_sptes<SdmConstructor<Break::WriteWhenReadOnly>>(shared_solver()));
+  EXPECT_EQ(input(rw, "host_writable"), 0u);
+  EXPECT_TRUE(rw.descriptor & e::kWrite);
+  EXPECT_EQ(rw.violated.rfind("writable only if asked and the host mapping is writable [", 0), 0u)
+      << rw.violated;
 }
 
 TEST(EptProofs, AMemoryTypeInATableEntryIsACounterexample) {
