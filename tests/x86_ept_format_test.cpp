@@ -231,6 +231,26 @@ TEST(X86EptMasks, ReservedMasksByLevelForMaxphyaddr36_46_52) {
   EXPECT_EQ(f.block_misalignment(kvm_leaf(0x4020'1000, false), kPt), 0u);
 }
 
+// The format's masks are KVM's shadow_zero_check masks (models/x86_ept_model.h) for every
+// MAXPHYADDR and both table heights: a leaf's are rsvd_bits_mask[1][level - 1], a table entry's
+// rsvd_bits_mask[0][level - 1] with bit 7 (a table entry has it clear by definition).
+TEST(X86EptMasks, AreKvmsShadowZeroCheckMasksForEveryMaxphyaddr) {
+  for (unsigned m = 36; m <= 52; ++m) {
+    const models::ConcreteRsvdCheck kvm = models::kvm_tdp_shadow_zero_check(m, models::kPgLevel1G);
+    for (unsigned levels : {4u, 5u}) {
+      const DescriptorFormat& f = ept(m, levels);
+      for (unsigned l = 1; l <= 3; ++l)
+        EXPECT_EQ(f.leaf_reserved_mask(trait_level(l, levels)), kvm.rsvd_bits_mask[1][l - 1]) << m;
+      for (unsigned l = 2; l <= levels; ++l)
+        EXPECT_EQ(f.table_reserved_mask(trait_level(l, levels)),
+                  kvm.rsvd_bits_mask[0][l - 1] | e::kLargePage)
+            << m << " " << l;
+      EXPECT_EQ(f.table_address_mask(0) | kvm.rsvd_bits_mask[0][0], e::kAddrMask) << m;
+      EXPECT_EQ(f.table_address_mask(0) & kvm.rsvd_bits_mask[0][0], 0u) << m;
+    }
+  }
+}
+
 TEST(X86EptAddresses, TableAndOutputAddresses) {
   const DescriptorFormat& f = ept(46);
   EXPECT_EQ(f.next_table_address(kvm_table(0x1'2345'6000), kPml4), 0x1'2345'6000u);
