@@ -69,6 +69,12 @@ OpResult apply_arm64(Arm64S2Backend& backend, Machine& machine, const Op& op) {
   return r;
 }
 
+// The host page backing GPA (x86::EptConfig::host_base).
+uint64_t host_pfn(uint64_t gpa, const x86::EptConfig& vm) {
+  const uint64_t space = vm.maxphyaddr >= 64 ? ~uint64_t{0} : (uint64_t{1} << vm.maxphyaddr) - 1;
+  return ((gpa + vm.host_base) & space) >> x86ept::kPageShift;
+}
+
 uint64_t gfn(uint64_t gpa) {
   return gpa >> x86ept::kPageShift;
 }
@@ -99,7 +105,7 @@ OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op,
     case OpKind::Fault: {
       x86::TdpFault f;
       f.gfn = gfn(op.addr);
-      f.pfn = op.phys >> x86ept::kPageShift;
+      f.pfn = host_pfn(op.addr, vm);
       f.max_level = op.level;
       f.write = op.prot & x86::kFaultWrite;
       f.exec = op.prot & x86::kFaultExec;

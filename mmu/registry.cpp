@@ -14,6 +14,9 @@
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+#include "mmu/linux612_tdp/linux612_tdp_backend.h"
+#endif
 
 namespace mmudiff {
 
@@ -31,6 +34,13 @@ const std::vector<BackendInfo>& registered_backends() {
 #ifdef MMUDIFF_HAVE_LEGACY
       {"legacy", Arch::Arm64S2, "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
+#endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+      {"linux612-tdp", Arch::X86Ept,
+       "Linux 6.12 arch/x86/kvm/mmu/tdp_mmu.c, tdp_iter.c and spte.c, compiled unmodified in user "
+       "space",
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_tdp_backend(m, p); },
+       /*reference=*/true},
 #endif
   };
   return backends;

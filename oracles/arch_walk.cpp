@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "oracles/arch_walk.h"
 
+#include "oracles/x86_ept_walk.h"
+
 #include <stdexcept>
 #include <string_view>
 
@@ -114,20 +116,27 @@ struct ArchWalker {
 };
 constexpr ArchWalker kArchWalkers[] = {
     {"arm64-s2-4k", arm64_s2_4k_walk},
+    {"x86-ept", ept_arch_walk},  // the family: "x86-ept maxphyaddr=46 levels=4 ad=1 ..."
 };
+
+bool walks(const ArchWalker& w, std::string_view format) {
+  return format == w.format ||
+         (format.starts_with(w.format) && format.size() > w.format.size() &&
+          format[w.format.size()] == ' ');
+}
 
 }  // namespace
 
 bool has_arch_walker(const DescriptorFormat& format) {
   for (const auto& w : kArchWalkers)
-    if (w.format == format.name()) return true;
+    if (walks(w, format.name())) return true;
   return false;
 }
 
 ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory) {
   if (!root.live()) return {};
   for (const auto& w : kArchWalkers)
-    if (w.format == root.format->name()) return w.walk(root, memory);
+    if (walks(w, root.format->name())) return w.walk(root, memory);
   throw std::logic_error(
       fmt::format("no architectural walker for the {} format", root.format->name()));
 }

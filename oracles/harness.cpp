@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "oracles/harness.h"
 
+#include <unordered_map>
+
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
@@ -8,6 +10,10 @@
 #include <fmt/format.h>
 
 #include "mmu/format/format.h"
+#include "mmu/format/x86_ept.h"
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+#include "mmu/linux612_tdp/linux612_spte_check.h"
+#endif
 #include "mmu/ops/text_format.h"
 #include "mmu/ops/work_budget.h"
 #include "oracles/arch_walk.h"
@@ -33,8 +39,18 @@ const std::vector<OracleInfo>& oracle_list() {
       {"effects-trace", "every backend's stores, TLBIs, barriers and CMOs match the reference's"},
       {"memory", "no leak, no refcount misuse, no write to a freed page"},
       {"warnings", "no backend warned"},
+      {"zero-check",
+       "every present SPTE written passes the kernel's is_rsvd_spte against shadow_zero_check"},
   };
   return oracles;
+}
+
+bool oracle_runs_on(std::string_view oracle, Arch arch) {
+  // The abstract model and the effects oracle know kvm_pgtable's operations and arm64's
+  // break-before-make; the zero check is x86 KVM's own.
+  if (arch == Arch::X86Ept)
+    return oracle != "reference-model" && oracle != "effects" && oracle != "effects-trace";
+  return oracle != "zero-check";
 }
 
 namespace {
@@ -227,6 +243,7 @@ class Run {
       ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
       ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
     }
+    if (!arm64) ok = judge(i, "zero-check", per_lane([&](Lane& l) { return zero_check_of(l); })) && ok;
     for (auto& lane : lanes_) lane.machine->effects.clear();
     if (options_.check_every_op && lanes_.front().backend->root().live())
       ok = compare_tables(i, /*final_check=*/false) && ok;
@@ -304,6 +321,46 @@ class Run {
                      std::nullopt,
                      {mf.detail}});
     }
+    return out;
+  }
+
+  // The WARN_ONCE of make_spte(), seed 001: every present SPTE a backend stored during the
+  // operation, in a table page still linked at its end, checked with the kernel's own
+  // is_rsvd_spte() against the shadow_zero_check the kernel computes for this configuration.
+  std::vector<Objection> zero_check_of(Lane& lane) {
+    std::vector<Objection> out;
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+    TableRoot root = lane.backend->root();
+    if (!root.live()) return out;
+    const x86::EptConfig& c = config_.x86;
+    const linux612::EptZeroCheck check =
+        linux612::ept_shadow_zero_check(c.maxphyaddr, /*execonly=*/false, c.levels, c.max_level);
+    std::unordered_map<uint64_t, unsigned> level_of;  // table page -> x86 level
+    const DescriptorFormat& f = *root.format;
+    std::vector<std::pair<uint64_t, unsigned>> pages = {{root.pgd_pa, 0}};
+    while (!pages.empty()) {
+      auto [pa, t] = pages.back();
+      pages.pop_back();
+      const uint64_t* table = lane.machine->memory.table_page(pa);
+      if (!table || !level_of.emplace(pa, f.levels() - t).second) continue;
+      for (unsigned e = 0; e < f.entries_per_table(); ++e)
+        if (f.classify(table[e], t) == DescriptorKind::Table)
+          pages.push_back({f.next_table_address(table[e], t), t + 1});
+    }
+    for (const Effect& e : lane.machine->effects.events()) {
+      if (e.kind != EffectKind::Store || !(e.new_value & x86ept::kMmuPresent)) continue;
+      auto page = level_of.find(e.addr & ~(x86ept::kPageSize - 1));
+      if (page == level_of.end() || !linux612::is_rsvd_spte(check, e.new_value, page->second))
+        continue;
+      out.push_back({Severity::Security, "reserved-spte",
+                     fmt::format("SPTE {:#018x} stored at {:#x} (level {}) has a bit "
+                                 "shadow_zero_check reserves: the kernel's is_rsvd_spte() "
+                                 "rejects it",
+                                 e.new_value, e.addr, page->second)});
+    }
+#else
+    (void)lane;
+#endif
     return out;
   }
 

@@ -78,5 +78,7 @@ struct OracleInfo {
   const char* ok;
 };
 const std::vector<OracleInfo>& oracle_list();
+// Whether ORACLE judges streams of ARCH (the model and effects oracles are arm64's so far).
+bool oracle_runs_on(std::string_view oracle, Arch arch);
 
 }  // namespace mmudiff

@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "mmu/format/x86_ept.h"
+#include "mmu/format/x86_ept_format.h"
+
 namespace mmudiff {
 
 namespace {
@@ -13,7 +16,8 @@ class Checker {
  public:
   Checker(const SimMemory& memory, const DescriptorFormat& format, bool fwb,
           std::vector<Objection>* out)
-      : memory_(memory), f_(format), fwb_(fwb), out_(out) {}
+      : memory_(memory), f_(format), fwb_(fwb), x86_(x86_ept_params(format).has_value()),
+        out_(out) {}
 
   void page(uint64_t pa, unsigned level, uint64_t base) {
     if (!seen_.insert(pa).second) {
@@ -27,12 +31,14 @@ class Checker {
     int nonzero = 0;
     for (unsigned i = 0; i < f_.entries_per_table(); ++i) {
       uint64_t d = t[i];
-      if (d == 0) continue;
+      if (d == 0 || (x86_ && d == x86ept::kNonPresent)) continue;
       ++nonzero;
       entry(d, level, base + i * f_.granule_size(level));
     }
+    // kvm_pgtable counts a table page's valid entries in its refcount; KVM's x86 MMU does not
+    // count references to its pages at all.
     int count = memory_.page_count(t);
-    if (count != 1 + nonzero)
+    if (!x86_ && count != 1 + nonzero)
       add(Severity::Functional, "refcount",
           fmt::format(
               "level {} table page {:#x} (IPA {:#x}) has refcount {} but {} non-zero entries",
@@ -43,6 +49,10 @@ class Checker {
   void entry(uint64_t d, unsigned level, uint64_t ipa) {
     switch (f_.classify(d, level)) {
       case DescriptorKind::Invalid: {
+        if (x86_) {
+          x86_invalid(d, level, ipa);
+          return;
+        }
         unsigned owner = f_.owner_annotation(d);
         if (owner == 0 || owner > f_.max_owner_id())
           add(Severity::Functional, "owner",
@@ -87,11 +97,30 @@ class Checker {
           fmt::format("IPA {:#x}: level {} block OA {:#x} is not aligned to {:#x}", ipa, level,
                       f_.output_address(d, level), f_.granule_size(level)));
     // Device memory is never executable, at any privilege: every device type forbids it alike.
+    // (KVM's rule on arm64; x86 KVM maps host MMIO uncached and executable.)
     LeafAttributes a = f_.leaf_attributes(d, level, fwb_);
-    if (a.memory_type == MemoryType::Device && a.permissions.executable())
+    if (!x86_ && a.memory_type == MemoryType::Device && a.permissions.executable())
       add(Severity::Security, "device-exec",
           fmt::format("IPA {:#x}: device memory is executable: {}", ipa,
                       f_.describe(d, level, fwb_)));
+  }
+
+  // What a non-present x86 SPTE may hold once an operation has returned: KVM's non-present
+  // value (skipped above), an MMIO SPTE, or a leaf KVM made old by access tracking. A frozen
+  // SPTE is only ever seen while a thread owns the entry.
+  void x86_invalid(uint64_t d, unsigned level, uint64_t ipa) {
+    using namespace x86ept;
+    const bool mmio = (d & (kMmioMask | kSuppressVe)) == kMmioValue && !(d & kMmuPresent);
+    const bool access_tracked = (d & kMmuPresent) && !(d & kRwxMask);
+    if (d == kFrozen)
+      add(Severity::Security, "frozen-spte",
+          fmt::format("IPA {:#x} level {}: SPTE left frozen ({:#018x}) after the operation", ipa,
+                      level, d));
+    else if (!mmio && !access_tracked)
+      add(Severity::Functional, "non-present",
+          fmt::format("IPA {:#x} level {}: non-present SPTE {:#018x} is neither KVM's non-present "
+                      "value, an MMIO SPTE nor an access-tracked leaf",
+                      ipa, level, d));
   }
 
   void add(Severity s, const char* rule, std::string what) {
@@ -101,6 +130,7 @@ class Checker {
   const SimMemory& memory_;
   const DescriptorFormat& f_;
   bool fwb_;
+  bool x86_;  // KVM's x86 conventions, not kvm_pgtable's
   std::vector<Objection>* out_;
   std::unordered_set<uint64_t> seen_;
 };

@@ -159,9 +159,11 @@ TEST(BinaryDecode, ConfigFlagBitsAndForcePteThreeReadsAsNever) {
 
 TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
   // maxphyaddr 36 + 10, 5 levels, A/D, execute-only; max_level 2, host_level 3; slot at 1G, 2G
-  // long; no host MMIO; then a fault (code 2) at 0x1000 to 0x2000 with write, level 1 + 2.
+  // long; host memory from 1G + 5 (the 5 dropped); no host MMIO; then a fault (code 2) at
+  // 0x1000 with write, level 1 + 2.
   Stream s = decode({0, 10, 0x20 | 0x07, 0x01 | 0x08, 0x80, 0x80, 0x80, 0x80, 0x04, 0x80, 0x80,
-                     0x80, 0x80, 0x08, 0x00, 2, 0x80, 0x20, 0x80, 0x40, 0x01, 0x02});
+                     0x80, 0x80, 0x08, 0x85, 0x80, 0x80, 0x80, 0x04, 0x00, 2, 0x80, 0x20, 0x01,
+                     0x02});
   ASSERT_EQ(s.size(), 2u);
   const x86::EptConfig& c = s[0].config.x86;
   EXPECT_EQ(s[0].config.arch, Arch::X86Ept);
@@ -172,9 +174,9 @@ TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
   EXPECT_EQ(c.host_level, 3);
   EXPECT_EQ(c.slot_base, uint64_t{1} << 30);
   EXPECT_EQ(c.slot_size, uint64_t{2} << 30);
+  EXPECT_EQ(c.host_base, uint64_t{1} << 30);
   EXPECT_EQ(s[1].kind, OpKind::Fault);
   EXPECT_EQ(s[1].addr, 0x1000u);
-  EXPECT_EQ(s[1].phys, 0x2000u);
   EXPECT_EQ(s[1].prot, x86::kFaultWrite);
   EXPECT_EQ(s[1].level, 3);
   EXPECT_EQ(encode_binary(s), encode_binary(decode(encode_binary(s))));

@@ -5,6 +5,8 @@
 // here, through l612_host_ops, and become its Machine's SimMemory calls and EffectLog entries.
 #include "mmu/linux612_tdp/linux612_tdp_backend.h"
 
+#include "mmu/format/x86_ept_format.h"
+
 #include <cerrno>
 #include <new>
 #include <utility>
@@ -194,8 +196,8 @@ Linux612TdpStats Linux612TdpBackend::stats() const {
   return s;
 }
 
-const DescriptorFormat& linux612_tdp_table_format(const x86::EptConfig& /*config*/) {
-  return default_format();
+const DescriptorFormat& linux612_tdp_table_format(const x86::EptConfig& config) {
+  return x86_ept_format({config.maxphyaddr, config.levels, config.ad, config.execonly});
 }
 
 std::unique_ptr<x86::TdpApi> make_linux612_tdp_backend(Machine& machine, Plant plant) {

@@ -100,7 +100,11 @@ bool decode_x86_config(Reader& r, uint8_t b0, uint8_t flags, x86::EptConfig* c) 
   c->nx_huge_pages = flags & 8;
   c->max_level = static_cast<uint8_t>(1 + (levels & 3) % 3);
   c->host_level = static_cast<uint8_t>(1 + ((levels >> 2) & 3) % 3);
-  return r.varint(&c->slot_base) && r.varint(&c->slot_size) && r.varint(&c->host_mmio_pfn);
+  if (!r.varint(&c->slot_base) || !r.varint(&c->slot_size) || !r.varint(&c->host_base) ||
+      !r.varint(&c->host_mmio_pfn))
+    return false;
+  c->host_base &= ~(x86ept::level_size(3) - 1);  // whole GiBs
+  return true;
 }
 
 void encode_x86_config(const x86::EptConfig& c, std::vector<uint8_t>* out) {
@@ -110,6 +114,7 @@ void encode_x86_config(const x86::EptConfig& c, std::vector<uint8_t>* out) {
   out->push_back(static_cast<uint8_t>((c.max_level - 1) | ((c.host_level - 1) << 2)));
   put_varint(c.slot_base, out);
   put_varint(c.slot_size, out);
+  put_varint(c.host_base, out);
   put_varint(c.host_mmio_pfn, out);
 }
 

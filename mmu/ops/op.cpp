@@ -65,7 +65,7 @@ OpShape op_shape(OpKind kind) {
     case OpKind::ZapAll:
       return {false, false, false, false, false, false, false};
     case OpKind::Fault:
-      return {false, true, true, false, false, false, true, true};
+      return {false, false, true, false, false, false, true, true};
     case OpKind::ZapLeafs:
     case OpKind::ClearDirty:
     case OpKind::Age:

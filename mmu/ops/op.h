@@ -62,7 +62,8 @@ enum class OpKind : uint8_t {
   SetOwner,    // kvm_pgtable_stage2_set_owner(addr, size, memcache, owner)
   GetLeaf,     // kvm_pgtable_get_leaf(addr) -> descriptor and level
   // ---- x86-ept: the TDP MMU (arch/x86/kvm/mmu/tdp_mmu.h, mmu/x86/tdp_api.h) -------------------
-  Fault,             // kvm_tdp_mmu_map(gpa, pa, level, prot = access/fault flags) -> RET_PF_*
+  Fault,             // kvm_tdp_mmu_map(gpa, level, prot = fault flags) -> RET_PF_*; the pfn is
+                     // the host's for the gpa (x86::EptConfig::host_base)
   ZapLeafs,          // kvm_tdp_mmu_zap_leafs(addr, size) -> flush needed
   ZapAll,            // kvm_tdp_mmu_zap_all
   WrprotSlot,        // kvm_tdp_mmu_wrprot_slot(slot = [addr, addr + size), level) -> flush

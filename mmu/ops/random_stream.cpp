@@ -148,6 +148,7 @@ x86::EptConfig random_config(std::mt19937_64& rng) {
     c.slot_base = x86ept::level_size(3) + pick(rng, 512) * x86ept::kPageSize;
     c.slot_size = x86ept::level_size(3) + pick(rng, 1024) * x86ept::kPageSize;
   }
+  c.host_base = pick(rng, 8) * x86ept::level_size(3);
   if (chance(rng, 10)) c.host_mmio_pfn = uint64_t{1} << (c.maxphyaddr - 13);
   return c;
 }
@@ -172,9 +173,6 @@ Op random_op(std::mt19937_64& rng, const x86::EptConfig& c, bool allow_destroy) 
   if (shape.addr) op.addr = random_gpa(rng, c);
   if (shape.size) op.size = random_range(rng);
   if (op.kind == OpKind::Fault) {
-    // Congruent with the gpa below 1 GiB, as a host mapping is (kvm_mmu_hugepage_adjust).
-    op.phys = (pick(rng, 64) * x86ept::level_size(3) + (op.addr & (x86ept::level_size(3) - 1))) &
-              (x86ept::addr_mask(c.maxphyaddr) | (x86ept::kPageSize - 1));
     op.prot = pick(rng, 4);  // write, exec
     if (chance(rng, 10)) op.prot |= x86::kFaultPrefetch;
     if (chance(rng, 10)) op.prot |= x86::kFaultHostReadOnly;
@@ -258,6 +256,7 @@ Op random_wild_op(std::mt19937_64& rng, Arch arch) {
     op.config.x86 = x86gen::random_config(rng);
     op.config.x86.slot_base = wide() & ~(x86ept::kPageSize - 1);
     op.config.x86.slot_size = wide() & ~(x86ept::kPageSize - 1);
+    op.config.x86.host_base = wide() & ~(x86ept::level_size(3) - 1);
     op.config.x86.host_mmio_pfn = wide();
     return canonical(op);
   }

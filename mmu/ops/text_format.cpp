@@ -21,11 +21,11 @@ struct LineError {
   std::string message;
 };
 
-// The longest line an operation takes is an x86 init's 12 words (init arch= and ten knobs). A
-// line keeps at most one word more: any 13 words hold an error parse_line reports (an extra
+// The longest line an operation takes is an x86 init's 13 words (init arch= and eleven knobs).
+// A line keeps at most one word more: any 14 words hold an error parse_line reports (an extra
 // value, an operand given twice or one the operation has not), so a longer line fails on words
 // it has, and a line of millions of words costs no memory.
-constexpr size_t kMaxLineWords = 13;
+constexpr size_t kMaxLineWords = 14;
 
 struct Words {
   std::array<std::string_view, kMaxLineWords> word;
@@ -164,7 +164,7 @@ constexpr std::string_view kArm64InitUsage =
 constexpr std::string_view kX86InitUsage =
     " arch=x86-ept [maxphyaddr=36..52] [levels=4|5] [ad=0|1] [execonly=0|1] "
     "[nx_huge_pages=0|1] [max_level=1..3] [host_level=1..3] [slot_base=GPA] [slot_size=SIZE] "
-    "[host_mmio_pfn=PFN]";
+    "[host_base=PA] [host_mmio_pfn=PFN]";
 
 // The level operand of an x86 operation, and what it means there.
 std::string_view level_usage(OpKind kind) {
@@ -189,7 +189,6 @@ std::string usage(OpKind kind, Arch arch) {
   if (shape.size) u += " SIZE";
   if (shape.config) u += arch == Arch::X86Ept ? kX86InitUsage : kArm64InitUsage;
   if (kind == OpKind::Fault) {
-    u += " [pa=PA]";
     u += level_usage(kind);
     u += " [access=rwx] [prefetch=0|1] [writable=0|1] [dirty_log=0|1]";
     return u;
@@ -279,6 +278,10 @@ bool parse_x86_operand(Op& op, std::string_view key, std::string_view value) {
         c.slot_base = parse_number(value, "slot_base");
       } else if (key == "slot_size") {
         c.slot_size = parse_number(value, "slot_size");
+      } else if (key == "host_base") {
+        c.host_base = parse_number(value, "host_base");
+        if (c.host_base % x86ept::level_size(3))
+          throw LineError{fmt::format("host_base {:#x} is not a multiple of 1G", c.host_base)};
       } else if (key == "host_mmio_pfn") {
         c.host_mmio_pfn = parse_number(value, "host_mmio_pfn");
       } else {
@@ -286,9 +289,7 @@ bool parse_x86_operand(Op& op, std::string_view key, std::string_view value) {
       }
       return true;
     case OpKind::Fault:
-      if (key == "pa") {
-        op.phys = parse_number(value, "pa");
-      } else if (key == "level") {
+      if (key == "level") {
         op.level = static_cast<uint8_t>(parse_bounded(value, "level", 1, 3));
       } else if (key == "access") {
         op.prot = (op.prot & ~(x86::kFaultWrite | x86::kFaultExec)) | parse_access_letters(value);
@@ -523,9 +524,10 @@ std::string format_op(const Op& op) {
     const x86::EptConfig& c = op.config.x86;
     return fmt::format(
         "init arch=x86-ept maxphyaddr={} levels={} ad={} execonly={} nx_huge_pages={} "
-        "max_level={} host_level={} slot_base={:#x} slot_size={} host_mmio_pfn={:#x}",
+        "max_level={} host_level={} slot_base={:#x} slot_size={} host_base={:#x} "
+        "host_mmio_pfn={:#x}",
         c.maxphyaddr, c.levels, int(c.ad), int(c.execonly), int(c.nx_huge_pages), c.max_level,
-        c.host_level, c.slot_base, format_size(c.slot_size), c.host_mmio_pfn);
+        c.host_level, c.slot_base, format_size(c.slot_size), c.host_base, c.host_mmio_pfn);
   }
   if (op.kind == OpKind::Init) {
     const Arm64S2Config& c = op.config.arm64;
@@ -539,8 +541,8 @@ std::string format_op(const Op& op) {
     std::string access = "r";
     if (op.prot & x86::kFaultWrite) access += 'w';
     if (op.prot & x86::kFaultExec) access += 'x';
-    return s + fmt::format(" pa={:#x} level={} access={} prefetch={} writable={} dirty_log={}",
-                           op.phys, op.level, access, int(bool(op.prot & x86::kFaultPrefetch)),
+    return s + fmt::format(" level={} access={} prefetch={} writable={} dirty_log={}", op.level,
+                           access, int(bool(op.prot & x86::kFaultPrefetch)),
                            int(!(op.prot & x86::kFaultHostReadOnly)),
                            int(bool(op.prot & x86::kFaultDirtyLogging)));
   }

@@ -21,6 +21,11 @@ struct EptConfig {
   // The memslot: [slot_base, slot_base + slot_size), page-aligned.
   uint64_t slot_base = 0;
   uint64_t slot_size = uint64_t{4} << 30;
+  // The host physical address guest physical address 0 is backed by: a fault's pfn is
+  // (gpa + host_base) mod 2^maxphyaddr, a multiple of 1 GiB apart so every huge page is backed
+  // congruently. The host's mapping is a function of the gfn, as it is for KVM between
+  // invalidations: a present SPTE is never replaced by one for another pfn (tdp_mmu.c BUGs).
+  uint64_t host_base = 0;
   // Host pfns at or above this are MMIO to the host (kvm_is_mmio_pfn: uncached memory type);
   // 0 means none is.
   uint64_t host_mmio_pfn = 0;

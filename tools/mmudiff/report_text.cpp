@@ -55,7 +55,13 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
   }
   static const std::vector<OracleInfo> kNotConsulted;
   if (!completed) out += "  the replay stopped before its end: no oracle compared the tables\n";
+  const Arch arch = stream_arch(report.stream);
   for (const auto& oracle : completed ? oracle_list() : kNotConsulted) {
+    if (!oracle_runs_on(oracle.name, arch)) {
+      out += fmt::format("  {:<13} not run: no {} model for it yet\n", oracle.name,
+                         arch_name(arch));
+      continue;
+    }
     size_t n = 0;
     for (const auto& f : report.findings) n += f.oracle == oracle.name;
     bool roots_differ = false;
