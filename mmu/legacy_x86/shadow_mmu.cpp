@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "mmu/legacy_x86/shadow_mmu.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+namespace mmudiff::legacy_x86 {
+
+namespace ept = x86ept;
+
+ShadowMmu::ShadowMmu(Machine& machine, Plant plant)
+    : machine_(machine), plant_(plant), zap_(hash_, machine.memory, plant_) {}
+
+ShadowMmu::~ShadowMmu() {
+  release_all();
+}
+
+ShadowRole ShadowMmu::role_at(unsigned level) const {
+  ShadowRole role;
+  role.level = static_cast<uint8_t>(level);
+  role.ad_disabled = !config_.ad;
+  return role;
+}
+
+int ShadowMmu::create_root(const x86::EptConfig& config) {
+  if (config.levels < ept::kMinLevels || config.levels > ept::kMaxLevels ||
+      config.maxphyaddr < ept::kMinMaxPhyAddr || config.maxphyaddr > ept::kMaxMaxPhyAddr ||
+      config.max_level < 1 || config.max_level > ept::kMaxLeafLevel || config.host_level < 1 ||
+      config.host_level > ept::kMaxLeafLevel)
+    return -EINVAL;
+  config_ = config;
+  spte_config_ = {config.maxphyaddr, config.ad, config.execonly, config.nx_huge_pages, plant_};
+  root_ = alloc_table(config.levels, 0);
+  if (!root_) return -ENOMEM;
+  hash_.insert(root_);
+  return 0;
+}
+
+KvmMmuPage* ShadowMmu::alloc_table(unsigned level, uint64_t gfn) {
+  void* page = machine_.memory.zalloc_page();
+  if (!page) return nullptr;
+  auto* sp = new KvmMmuPage;
+  sp->role = role_at(level);
+  sp->gfn = gfn;
+  sp->spt = static_cast<uint64_t*>(page);
+  sp->spt_pa = machine_.memory.virt_to_phys(page);
+  std::fill_n(sp->spt, ept::kEntriesPerTable, ept::kNonPresent);
+  // Not a store anyone could see (the page is not linked yet), but the page changed.
+  machine_.memory.note_store(sp->spt_pa);
+  return sp;
+}
+
+void ShadowMmu::free_unlinked(KvmMmuPage* sp) {
+  machine_.memory.put_page(sp->spt);
+  delete sp;
+}
+
+void ShadowMmu::link_table(KvmMmuPage& sp, unsigned index, KvmMmuPage& child, bool shared) {
+  child.parent = &sp;
+  child.parent_index = static_cast<uint16_t>(index);
+  hash_.insert(&child);
+  set_spte(sp, index, make_nonleaf_spte(kSpteIntegers, spte_config_, child.spt_pa), shared);
+}
+
+uint64_t ShadowMmu::write_spte(KvmMmuPage& sp, unsigned index, uint64_t new_spte) {
+  uint64_t old = sp.spt[index];
+  machine_.effects.store(sp.spt_pa + index * sizeof(uint64_t), old, new_spte);
+  sp.spt[index] = new_spte;
+  return old;
+}
+
+void ShadowMmu::set_spte(KvmMmuPage& sp, unsigned index, uint64_t new_spte, bool shared) {
+  uint64_t old = write_spte(sp, index, new_spte);
+  handle_changed(sp, index, old, new_spte, shared);
+}
+
+void ShadowMmu::zap_spte_atomic(KvmMmuPage& sp, unsigned index) {
+  const uint64_t old = write_spte(sp, index, ept::kFrozen);
+  flush_gfn(sp.entry_gfn(index), sp.level());
+  write_spte(sp, index, ept::kNonPresent);
+  handle_changed(sp, index, old, ept::kNonPresent, /*shared=*/true);
+}
+
+KvmMmuPage* ShadowMmu::child_table(const KvmMmuPage& sp, unsigned index) {
+  KvmMmuPage* child = hash_.find(sp.entry_gfn(index), role_at(sp.level() - 1));
+  if (!child || child->spt_pa != (sp.spt[index] & ept::kAddrMask)) {
+    warn(fmt::format("L{} SPTE {} of the table at gfn {:#x} points at no shadow page", sp.level(),
+                     index, sp.gfn));
+    return nullptr;
+  }
+  return child;
+}
+
+void ShadowMmu::handle_changed(KvmMmuPage& sp, unsigned index, uint64_t old_spte, uint64_t new_spte,
+                               bool shared) {
+  const unsigned level = sp.level();
+  const bool was_present = is_present(old_spte);
+  const bool now_present = is_present(new_spte);
+  const bool was_leaf = was_present && is_leaf(old_spte, level);
+  const bool now_leaf = now_present && is_leaf(new_spte, level);
+  const bool pfn_changed = spte_pfn(old_spte) != spte_pfn(new_spte);
+  const uint64_t gfn = sp.entry_gfn(index);
+
+  if (was_leaf && now_leaf && pfn_changed)
+    warn(
+        fmt::format("gfn {:#x}: a present leaf {:#x} replaced by {:#x}, another pfn (the kernel "
+                    "BUG()s)",
+                    gfn, old_spte, new_spte));
+  if (old_spte == new_spte) return;
+  if (now_leaf) {
+    if ((new_spte & ept::kMmuWritable) ? !(new_spte & ept::kHostWritable) : is_writable(new_spte))
+      warn(fmt::format("gfn {:#x}: SPTE {:#x} breaks the writable invariants", gfn, new_spte));
+  }
+  if (!was_present && !now_present) {
+    if (!is_mmio(old_spte) && !is_mmio(new_spte) && new_spte != ept::kFrozen)
+      warn(fmt::format("gfn {:#x}: non-present SPTE {:#x} replaced by non-present {:#x}", gfn,
+                       old_spte, new_spte));
+    return;
+  }
+  if (was_leaf) rmap_.remove({&sp, static_cast<uint16_t>(index)});
+  if (now_leaf) rmap_.add({&sp, static_cast<uint16_t>(index)});
+  if (was_present && !was_leaf && (now_leaf || !now_present || pfn_changed)) {
+    if (now_present && !now_leaf)
+      warn(fmt::format("gfn {:#x}: a table SPTE moved to another table", gfn));
+    // The table is found by its gfn and role, as the old SPTE pointed at it.
+    KvmMmuPage* child = hash_.find(gfn, role_at(level - 1));
+    if (child && child->spt_pa == (old_spte & ept::kAddrMask))
+      remove_table(*child, shared);
+    else
+      warn(fmt::format("gfn {:#x}: a removed L{} table has no shadow page", gfn, level - 1));
+  }
+}
+
+void ShadowMmu::remove_table(KvmMmuPage& table, bool shared) {
+  zap_.prepare(table);
+  for (unsigned i = 0; i < ept::kEntriesPerTable; ++i) {
+    const uint64_t old = table.spt[i];
+    // Exclusive: a non-present SPTE has nothing to record and cannot become present.
+    if (!shared && !is_present(old)) continue;
+    write_spte(table, i, ept::kFrozen);
+    handle_changed(table, i, old, ept::kFrozen, shared);
+  }
+  rmap_.remove_table(table);
+}
+
+std::vector<KvmMmuPage*> ShadowMmu::tables_at(unsigned level) const {
+  std::vector<KvmMmuPage*> out;
+  hash_.for_each([&](KvmMmuPage& sp) {
+    if (sp.level() == level && &sp != root_) out.push_back(&sp);
+  });
+  std::sort(out.begin(), out.end(),
+            [](const KvmMmuPage* a, const KvmMmuPage* b) { return a->gfn < b->gfn; });
+  return out;
+}
+
+void ShadowMmu::flush_gfn(uint64_t gfn, unsigned level) {
+  machine_.effects.tlbi_ipa(round_gfn(gfn, level) << ept::kPageShift, level);
+}
+
+void ShadowMmu::release_all() {
+  zap_.commit();
+  std::vector<KvmMmuPage*> left;
+  hash_.for_each([&](KvmMmuPage& sp) { left.push_back(&sp); });
+  for (KvmMmuPage* sp : left) {
+    hash_.remove(sp);
+    free_unlinked(sp);
+  }
+  rmap_.clear();
+  root_ = nullptr;
+}
+
+std::vector<std::string> ShadowMmu::take_warnings() {
+  std::vector<std::string> out = std::exchange(warnings_, {});
+  for (std::string& problem : self_check()) out.push_back("self-check: " + problem);
+  return out;
+}
+
+}  // namespace mmudiff::legacy_x86
