@@ -22,7 +22,8 @@ LegacyX86Backend::FaultState LegacyX86Backend::adjust_huge_page(const x86::TdpFa
   s.huge_page_disallowed = fault.exec && mmu_.config().nx_huge_pages;
   if (fault.max_level <= ept::kPageLevel || !s.in_slot || fault.dirty_logging) return s;
   // The level asked for is kept for the NX accounting even when the mitigation refuses it.
-  s.req_level = max_mapping_level(mmu_.config(), fault.gfn, fault.max_level);
+  const SlotRange slot{mmu_.slot_base_gfn(), mmu_.slot_end_gfn() - mmu_.slot_base_gfn()};
+  s.req_level = max_mapping_level(mmu_.config(), slot, fault.gfn, fault.max_level);
   if (s.req_level == ept::kPageLevel || s.huge_page_disallowed) return s;
   s.goal_level = s.req_level;
   const uint64_t mask = pages_at(s.goal_level) - 1;

@@ -7,20 +7,19 @@
 
 namespace mmudiff::legacy_x86 {
 
-bool lpage_disallowed(const x86::EptConfig& config, uint64_t gfn, unsigned level) {
-  const uint64_t base = config.slot_base >> x86ept::kPageShift;
-  const uint64_t npages = config.slot_size >> x86ept::kPageShift;
+bool lpage_disallowed(const SlotRange& slot, uint64_t gfn, unsigned level) {
   const uint64_t mask = pages_at(level) - 1;
   const uint64_t hpage = gfn & ~mask;
-  if ((base & mask) && hpage == (base & ~mask)) return true;
-  if (npages && ((base + npages) & mask) && hpage == ((base + npages - 1) & ~mask)) return true;
-  return false;
+  if ((slot.base_gfn & mask) && hpage == (slot.base_gfn & ~mask)) return true;
+  const uint64_t end = slot.base_gfn + slot.npages;
+  return slot.npages && (end & mask) && hpage == ((end - 1) & ~mask);
 }
 
-unsigned max_mapping_level(const x86::EptConfig& config, uint64_t gfn, unsigned max_level) {
+unsigned max_mapping_level(const x86::EptConfig& config, const SlotRange& slot, uint64_t gfn,
+                           unsigned max_level) {
   unsigned level = std::min<unsigned>(max_level, config.max_level);
   for (; level > x86ept::kPageLevel; --level)
-    if (!lpage_disallowed(config, gfn, level)) break;
+    if (!lpage_disallowed(slot, gfn, level)) break;
   if (level == x86ept::kPageLevel) return level;
   return std::min<unsigned>(config.host_level, level);
 }

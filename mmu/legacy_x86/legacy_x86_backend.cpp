@@ -15,10 +15,12 @@ int LegacyX86Backend::init(const x86::EptConfig& config) {
   return mmu_.create_root(config);
 }
 
-// kvm_mmu_uninit_tdp_mmu: the root is invalidated and zapped under the read lock, its last
-// reference put, and the RCU callbacks run.
+// kvm_destroy_vm: the MMU notifier's release zaps everything under the write lock
+// (kvm_mmu_zap_all); then kvm_mmu_uninit_tdp_mmu invalidates the root and zaps it again under the
+// read lock -- nothing is present any more -- puts its last reference and runs the RCU callbacks.
 void LegacyX86Backend::destroy() {
   if (!mmu_.live()) return;
+  zap_root(/*shared=*/false);
   zap_root(/*shared=*/true);
   mmu_.commit_zap();
   if (mmu_.hash().size() != 1)

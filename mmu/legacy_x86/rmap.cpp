@@ -24,11 +24,14 @@ const SpteRef* Rmap::find(uint64_t gfn) const {
 
 std::vector<SpteRef> Rmap::overlapping(uint64_t start, uint64_t end, unsigned min_level) const {
   std::vector<SpteRef> out;
-  if (start >= end) return out;
   auto it = by_gfn_.upper_bound(start);
   if (it != by_gfn_.begin()) {
+    // The TDP iterator starts at the SPTE holding `start` and stops at the first SPTE at or past
+    // `end`: a huge page holding `start` is visited even by an empty range, if it starts before
+    // `end`.
     const SpteRef& before = std::prev(it)->second;
-    if (before.end_gfn() > start && before.level() >= min_level) out.push_back(before);
+    if (before.end_gfn() > start && before.gfn() < end && before.level() >= min_level)
+      out.push_back(before);
   }
   for (; it != by_gfn_.end() && it->first < end; ++it)
     if (it->second.level() >= min_level) out.push_back(it->second);

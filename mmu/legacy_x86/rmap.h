@@ -40,8 +40,9 @@ class Rmap {
   const SpteRef* find(uint64_t gfn) const;
   size_t size() const { return by_gfn_.size(); }
 
-  // The leaves overlapping [start, end) at or above min_level, in gfn order; the first may start
-  // before `start` (a huge page the range starts inside). A copy, so the caller may zap or split.
+  // The leaves the TDP MMU's walk over [start, end) meets, at or above min_level, in gfn order:
+  // those overlapping the range, and the one holding `start` if it starts before `end` -- even
+  // when the range is empty. A copy, so the caller may zap or split.
   std::vector<SpteRef> overlapping(uint64_t start, uint64_t end, unsigned min_level = 1) const;
 
   template <class Visit>

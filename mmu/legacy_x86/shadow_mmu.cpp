@@ -35,6 +35,7 @@ int ShadowMmu::create_root(const x86::EptConfig& config) {
   spte_config_ = {config.maxphyaddr, config.ad, config.execonly, config.nx_huge_pages, plant_};
   root_ = alloc_table(config.levels, 0);
   if (!root_) return -ENOMEM;
+  publish_new_table(*root_);
   hash_.insert(root_);
   return 0;
 }
@@ -47,8 +48,8 @@ KvmMmuPage* ShadowMmu::alloc_table(unsigned level, uint64_t gfn) {
   sp->gfn = gfn;
   sp->spt = static_cast<uint64_t*>(page);
   sp->spt_pa = machine_.memory.virt_to_phys(page);
+  // The memory cache's init_value: plain writes, recorded when the table is published.
   std::fill_n(sp->spt, ept::kEntriesPerTable, ept::kNonPresent);
-  // Not a store anyone could see (the page is not linked yet), but the page changed.
   machine_.memory.note_store(sp->spt_pa);
   return sp;
 }
@@ -58,7 +59,13 @@ void ShadowMmu::free_unlinked(KvmMmuPage* sp) {
   delete sp;
 }
 
+void ShadowMmu::publish_new_table(const KvmMmuPage& sp) {
+  for (unsigned i = 0; i < ept::kEntriesPerTable; ++i)
+    if (sp.spt[i]) machine_.effects.store(sp.spt_pa + i * sizeof(uint64_t), 0, sp.spt[i]);
+}
+
 void ShadowMmu::link_table(KvmMmuPage& sp, unsigned index, KvmMmuPage& child, bool shared) {
+  publish_new_table(child);
   child.parent = &sp;
   child.parent_index = static_cast<uint16_t>(index);
   hash_.insert(&child);

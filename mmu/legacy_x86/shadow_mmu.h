@@ -54,6 +54,10 @@ class ShadowMmu {
   KvmMmuPage* alloc_table(unsigned level, uint64_t gfn);
   // A table that was never linked goes straight back.
   void free_unlinked(KvmMmuPage* sp);
+  // A new table's first publication: the plain writes into the page while nobody could see it
+  // (the non-present fill, a split's pieces), recorded as stores from the zeroed page's 0, just
+  // before the table becomes reachable -- as the linux612-tdp backend records them.
+  void publish_new_table(const KvmMmuPage& sp);
   // Points sp.spt[index] at child (make_nonleaf_spte) and makes child findable.
   void link_table(KvmMmuPage& sp, unsigned index, KvmMmuPage& child, bool shared);
 

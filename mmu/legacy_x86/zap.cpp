@@ -55,7 +55,8 @@ void LegacyX86Backend::zap_all() {
 }
 
 // A table is collapsible when a huge page of its parent SPTE's level could map its whole range:
-// its gfn in the slot and kvm_mmu_max_mapping_level at least that level. Parents are looked at
+// its gfn in the slot and kvm_mmu_max_mapping_level at least that level -- with the range given
+// as the slot (its alignment decides), not the VM's memslot. Parents are looked at
 // before their children (pre-order); a zapped parent takes its children with it.
 void LegacyX86Backend::zap_collapsible(uint64_t base_gfn, uint64_t npages) {
   if (!mmu_.live()) return;
@@ -70,7 +71,9 @@ void LegacyX86Backend::zap_collapsible(uint64_t base_gfn, uint64_t npages) {
   for (KvmMmuPage* table : candidates) {
     if (table->unlinked || !table->parent) continue;
     const unsigned parent_level = table->level() + 1;
-    if (max_mapping_level(mmu_.config(), table->gfn, kPgLevelNum) < parent_level) continue;
+    if (max_mapping_level(mmu_.config(), {base_gfn, npages}, table->gfn, kPgLevelNum) <
+        parent_level)
+      continue;
     mmu_.zap_spte_atomic(*table->parent, table->parent_index);
   }
   mmu_.commit_zap();
