@@ -5,6 +5,7 @@
 // Faults run under the read lock, so every change is "shared".
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "mmu/legacy_x86/huge_page_level.h"
@@ -20,10 +21,12 @@ LegacyX86Backend::FaultState LegacyX86Backend::adjust_huge_page(const x86::TdpFa
   s.in_slot = fault.gfn >= mmu_.slot_base_gfn() && fault.gfn < mmu_.slot_end_gfn();
   s.pfn = s.in_slot ? fault.pfn : 0;
   s.huge_page_disallowed = fault.exec && mmu_.config().nx_huge_pages;
-  if (fault.max_level <= ept::kPageLevel || !s.in_slot || fault.dirty_logging) return s;
+  // The fault's max_level within PG_LEVEL_4K..KVM_MAX_HUGEPAGE_LEVEL, as the harness gives it.
+  const unsigned max_level = std::clamp<unsigned>(fault.max_level, 1, ept::kMaxLeafLevel);
+  if (max_level == ept::kPageLevel || !s.in_slot || fault.dirty_logging) return s;
   // The level asked for is kept for the NX accounting even when the mitigation refuses it.
   const SlotRange slot{mmu_.slot_base_gfn(), mmu_.slot_end_gfn() - mmu_.slot_base_gfn()};
-  s.req_level = max_mapping_level(mmu_.config(), slot, fault.gfn, fault.max_level);
+  s.req_level = max_mapping_level(mmu_.config(), slot, fault.gfn, max_level);
   if (s.req_level == ept::kPageLevel || s.huge_page_disallowed) return s;
   s.goal_level = s.req_level;
   const uint64_t mask = pages_at(s.goal_level) - 1;
@@ -49,11 +52,30 @@ void LegacyX86Backend::adjust_for_nx_table(FaultState& s, KvmMmuPage& sp, unsign
 }
 
 int LegacyX86Backend::fault(const x86::TdpFault& fault) {
-  if (!mmu_.live()) return ept::kRetPfRetry;
+  if (!mmu_.live()) return -EINVAL;
+  // kvm_handle_noslot_fault: an impossible gfn is emulated every time, without an SPTE.
+  const bool in_slot = fault.gfn >= mmu_.slot_base_gfn() && fault.gfn < mmu_.slot_end_gfn();
+  if (!in_slot && fault.gfn >= mmu_.max_gfn_exclusive()) return ept::kRetPfEmulate;
   if (fault.gfn >= mmu_.table_gfn_limit()) {
     mmu_.warn(fmt::format("fault: gfn {:#x} is beyond what the root translates", fault.gfn));
     return ept::kRetPfRetry;
   }
+  // kvm_tdp_mmu_page_fault tops the caches up before it maps: -ENOMEM, untouched tables, when
+  // it cannot.
+  if (!mmu_.topup_cache()) {
+    mmu_.release_cache();
+    return -ENOMEM;
+  }
+  const int ret = map(fault);
+  // The unused cache pages go back before the RCU callbacks free the removed tables: the order
+  // pages are freed in is the order they are reused in.
+  mmu_.release_cache();
+  mmu_.commit_zap();
+  return ret;
+}
+
+// kvm_tdp_mmu_map.
+int LegacyX86Backend::map(const x86::TdpFault& fault) {
   FaultState s = adjust_huge_page(fault);
   const bool nx_workaround = mmu_.config().nx_huge_pages;
 
@@ -61,11 +83,7 @@ int LegacyX86Backend::fault(const x86::TdpFault& fault) {
   for (unsigned level = mmu_.root_level();; --level) {
     const unsigned index = spte_index(s.gfn, level);
     if (nx_workaround) adjust_for_nx_table(s, *sp, index);
-    if (level == s.goal_level) {
-      int ret = map_target(fault, s, *sp, index);
-      mmu_.commit_zap();
-      return ret;
-    }
+    if (level == s.goal_level) return map_target(fault, s, *sp, index);
     const uint64_t spte = sp->spt[index];
     if (is_present(spte) && !(spte & ept::kLargePage)) {
       sp = mmu_.child_table(*sp, index);
@@ -73,7 +91,7 @@ int LegacyX86Backend::fault(const x86::TdpFault& fault) {
       continue;
     }
     // Nothing here, or a huge page that must be split to go further down.
-    KvmMmuPage* child = mmu_.alloc_table(level - 1, round_gfn(s.gfn, level));
+    KvmMmuPage* child = mmu_.alloc_table(level - 1, round_gfn(s.gfn, level), /*from_cache=*/true);
     if (!child) return -ENOMEM;
     child->nx_huge_page_disallowed = s.huge_page_disallowed;
     if (is_present(spte))

@@ -62,6 +62,7 @@ class LegacyX86Backend final : public x86::TdpApi {
   };
 
   // fault.cpp
+  int map(const x86::TdpFault& fault);
   FaultState adjust_huge_page(const x86::TdpFault& fault);
   void adjust_for_nx_table(FaultState& state, KvmMmuPage& sp, unsigned index);
   int map_target(const x86::TdpFault& fault, const FaultState& state, KvmMmuPage& sp,

@@ -33,24 +33,51 @@ int ShadowMmu::create_root(const x86::EptConfig& config) {
     return -EINVAL;
   config_ = config;
   spte_config_ = {config.maxphyaddr, config.ad, config.execonly, config.nx_huge_pages, plant_};
-  root_ = alloc_table(config.levels, 0);
+  // kvm_mmu_load: the caches are topped up, the root taken from them, the rest given back.
+  const bool cached = topup_cache();
+  if (cached) root_ = alloc_table(config.levels, 0, /*from_cache=*/true);
+  release_cache();
   if (!root_) return -ENOMEM;
   publish_new_table(*root_);
   hash_.insert(root_);
   return 0;
 }
 
-KvmMmuPage* ShadowMmu::alloc_table(unsigned level, uint64_t gfn) {
-  void* page = machine_.memory.zalloc_page();
+bool ShadowMmu::topup_cache() {
+  constexpr size_t kCacheMin = ept::kMaxLevels;  // PT64_ROOT_MAX_LEVEL
+  while (cache_.size() < kCacheMin) {
+    void* page = machine_.memory.zalloc_page();
+    if (!page) return false;
+    std::fill_n(static_cast<uint64_t*>(page), ept::kEntriesPerTable, ept::kNonPresent);
+    machine_.memory.note_store(machine_.memory.virt_to_phys(page));
+    cache_.push_back(page);
+  }
+  return true;
+}
+
+void ShadowMmu::release_cache() {
+  while (!cache_.empty()) {
+    machine_.memory.put_page(cache_.back());
+    cache_.pop_back();
+  }
+}
+
+KvmMmuPage* ShadowMmu::alloc_table(unsigned level, uint64_t gfn, bool from_cache) {
+  void* page = nullptr;
+  if (from_cache && !cache_.empty()) {
+    page = cache_.back();
+    cache_.pop_back();
+  } else {
+    // The kernel WARNs when a fault finds its cache empty, then allocates anyway.
+    if (from_cache) warn("the memory cache ran dry");
+    page = machine_.memory.zalloc_page();
+  }
   if (!page) return nullptr;
   auto* sp = new KvmMmuPage;
   sp->role = role_at(level);
   sp->gfn = gfn;
   sp->spt = static_cast<uint64_t*>(page);
   sp->spt_pa = machine_.memory.virt_to_phys(page);
-  // The memory cache's init_value: plain writes, recorded when the table is published.
-  std::fill_n(sp->spt, ept::kEntriesPerTable, ept::kNonPresent);
-  machine_.memory.note_store(sp->spt_pa);
   return sp;
 }
 
@@ -142,7 +169,6 @@ void ShadowMmu::handle_changed(KvmMmuPage& sp, unsigned index, uint64_t old_spte
 }
 
 void ShadowMmu::remove_table(KvmMmuPage& table, bool shared) {
-  zap_.prepare(table);
   for (unsigned i = 0; i < ept::kEntriesPerTable; ++i) {
     const uint64_t old = table.spt[i];
     // Exclusive: a non-present SPTE has nothing to record and cannot become present.
@@ -151,6 +177,8 @@ void ShadowMmu::remove_table(KvmMmuPage& table, bool shared) {
     handle_changed(table, i, old, ept::kFrozen, shared);
   }
   rmap_.remove_table(table);
+  // Children first, as their call_rcu callbacks were queued: the frees come in the same order.
+  zap_.prepare(table);
 }
 
 std::vector<KvmMmuPage*> ShadowMmu::tables_at(unsigned level) const {
@@ -168,6 +196,7 @@ void ShadowMmu::flush_gfn(uint64_t gfn, unsigned level) {
 }
 
 void ShadowMmu::release_all() {
+  release_cache();
   zap_.commit();
   std::vector<KvmMmuPage*> left;
   hash_.for_each([&](KvmMmuPage& sp) { left.push_back(&sp); });

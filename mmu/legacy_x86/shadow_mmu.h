@@ -49,9 +49,14 @@ class ShadowMmu {
     return (config_.slot_base + config_.slot_size) >> x86ept::kPageShift;
   }
 
-  // A table page filled with the non-present value (the memory cache's init_value), not yet
-  // linked; nullptr when memory is exhausted.
-  KvmMmuPage* alloc_table(unsigned level, uint64_t gfn);
+  // The vCPU's shadow-page cache (mmu_topup_memory_caches before a fault or a root): filled to
+  // PT64_ROOT_MAX_LEVEL pages, each filled with the non-present value (init_value); false when
+  // memory runs out first. What the operation leaves in it goes back after the operation.
+  bool topup_cache();
+  void release_cache();
+  // A table page, not yet linked: from the cache (the last page put in first), or, for a split,
+  // a zeroed page of its own (get_zeroed_page); nullptr when memory is exhausted.
+  KvmMmuPage* alloc_table(unsigned level, uint64_t gfn, bool from_cache);
   // A table that was never linked goes straight back.
   void free_unlinked(KvmMmuPage* sp);
   // A new table's first publication: the plain writes into the page while nobody could see it
@@ -109,6 +114,7 @@ class ShadowMmu {
   Rmap rmap_;
   ZapList zap_;
   std::vector<std::string> warnings_;
+  std::vector<void*> cache_;
 };
 
 }  // namespace mmudiff::legacy_x86

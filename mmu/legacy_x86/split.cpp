@@ -24,7 +24,7 @@ void LegacyX86Backend::split_into(KvmMmuPage& sp, unsigned index, KvmMmuPage& ch
 bool LegacyX86Backend::split_range(KvmMmuPage& sp, unsigned index, uint64_t start, uint64_t end,
                                    unsigned target_level) {
   const unsigned child_level = sp.level() - 1;
-  KvmMmuPage* child = mmu_.alloc_table(child_level, sp.entry_gfn(index));
+  KvmMmuPage* child = mmu_.alloc_table(child_level, sp.entry_gfn(index), /*from_cache=*/false);
   if (!child) return false;
   split_into(sp, index, *child, /*shared=*/false);
   if (child_level <= target_level) return true;
