@@ -11,12 +11,14 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <z3++.h>
 
 #include "mmu/backend.h"
 #include "mmu/format/x86_ept.h"
 #include "mmu/legacy_x86/legacy_x86_backend.h"
 #include "mmu/legacy_x86/spte_ops.h"
 #include "mmu/plants.h"
+#include "models/symbolic_bits.h"
 #include "tests/sanitizer_scale.h"
 
 namespace mmudiff {
@@ -893,6 +895,171 @@ TEST_F(LegacyX86, WithoutAPlantTheSameScenariosBehave) {
   EXPECT_TRUE(backend_->wrprot_slot(0, 0x1000, 1));
   EXPECT_EQ(walk(0x400).spte & kWrite, 0u);
   expect_consistent();
+}
+
+// ---- The SPTE constructors on Z3 bit-vectors: the very source, for all inputs ------------------
+
+// spte_ops.h's domain also wants equality and a right shift.
+struct X86Symbolic : models::SymbolicBits {
+  Bool eq(const Word& a, const Word& b) const { return a == b; }
+  Word shr(const Word& w, unsigned n) const { return z3::lshr(w, lit(n)); }
+};
+
+class SpteProofs : public ::testing::Test {
+ protected:
+  SpteProofs() : solver_(ctx_), d_{{&ctx_}} {}
+
+  // Proven: no input makes the property false.
+  bool proven(const z3::expr& property) {
+    solver_.push();
+    solver_.add(!property);
+    const z3::check_result r = solver_.check();
+    solver_.pop();
+    EXPECT_NE(r, z3::unknown);
+    return r == z3::unsat;
+  }
+  z3::expr word(const char* name) { return ctx_.bv_const(name, 64); }
+  z3::expr lit(uint64_t v) { return d_.lit(v); }
+  z3::expr bits(const z3::expr& w, uint64_t mask) { return (w & lit(mask)); }
+
+  // What __reset_rsvds_bits_mask_ept and bad_mt_xwr forbid, and the writable invariants.
+  z3::expr acceptable(const z3::expr& spte, unsigned level, unsigned maxphyaddr, bool leaf = true) {
+    const uint64_t shape = leaf && level > 1 ? kLargePage : 0;
+    const z3::expr xwr = bits(spte, kRwxMask), mt = bits(spte, kMemTypeMask);
+    z3::expr ok = bits(spte, legacy_x86::reserved_bits(maxphyaddr, 3, shape, level)) == lit(0) &&
+                  xwr != lit(kWrite) && xwr != lit(kWrite | kExec) && xwr != lit(kExec) &&
+                  mt != lit(2 << kMemTypeShift) && mt != lit(3 << kMemTypeShift) &&
+                  mt != lit(7 << kMemTypeShift);
+    if (!leaf) return ok;  // the writable invariants are about leaves
+    return ok &&
+           z3::implies(bits(spte, kMmuWritable) != lit(0), bits(spte, kHostWritable) != lit(0)) &&
+           z3::implies(bits(spte, kWrite) != lit(0), bits(spte, kMmuWritable) != lit(0));
+  }
+
+  // A frame below MAXPHYADDR, aligned to the leaf's size.
+  z3::expr valid_pfn(const z3::expr& pfn, unsigned level, unsigned maxphyaddr) {
+    return z3::ult(pfn, lit(uint64_t{1} << (maxphyaddr - 12))) &&
+           bits(pfn, legacy_x86::pages_per_level(level) - 1) == lit(0);
+  }
+
+  // Every leaf make_spte can build, for every configuration: acceptable, its frame in place.
+  bool leaves_are_acceptable(Plant plant) {
+    bool all = true;
+    for (unsigned maxphyaddr : {36u, 46u, 52u})
+      for (unsigned combo = 0; combo < 64; ++combo)
+        for (unsigned level = 1; level <= 3; ++level) {
+          legacy_x86::SpteConfig c{maxphyaddr, bool(combo & 1), bool(combo & 2), bool(combo & 4),
+                                   plant};
+          legacy_x86::LeafRequest r{level, bool(combo & 8), bool(combo & 16), bool(combo & 32)};
+          const z3::expr pfn = word("pfn"), old = word("old");
+          const z3::expr spte = legacy_x86::make_leaf_spte(d_, c, r, pfn, old);
+          const z3::expr property =
+              z3::implies(valid_pfn(pfn, level, maxphyaddr),
+                          acceptable(spte, level, maxphyaddr) &&
+                              bits(spte, kAddrMask) == z3::shl(pfn, lit(12)) &&
+                              bits(spte, kMmuPresent) != lit(0));
+          all = all && proven(property);
+        }
+    return all;
+  }
+
+  // Every piece of every huge leaf: acceptable, A/D, writability and the frame carried over,
+  // and executable again at 4K under the NX mitigation.
+  bool splits_keep_what_they_must(Plant plant) {
+    bool all = true;
+    for (unsigned combo = 0; combo < 64; ++combo)
+      for (unsigned level = 2; level <= 3; ++level)
+        for (unsigned index : {0u, 1u, 511u}) {
+          legacy_x86::SpteConfig c{46, bool(combo & 1), bool(combo & 2), bool(combo & 4), plant};
+          legacy_x86::LeafRequest r{level, bool(combo & 8), bool(combo & 16), bool(combo & 32)};
+          const z3::expr pfn = word("pfn"), old = word("old");
+          const z3::expr huge = legacy_x86::make_leaf_spte(d_, c, r, pfn, old);
+          const z3::expr child = legacy_x86::split_child_spte(d_, c, huge, level - 1, index);
+          const bool regains_exec = level - 1 == 1 && c.nx_huge_pages;
+          // Under NX a 4K piece gains X, or, access-tracked, the saved X.
+          const uint64_t kept = (kAccessed | kDirty | kWrite | kHostWritable | kMmuWritable |
+                                 kRead | kAdStateMask | kAccTrackSavedMask) &
+                                ~(regains_exec ? bit(56) : 0);
+          z3::expr property =
+              acceptable(child, level - 1, 46) && bits(child, kept) == bits(huge, kept) &&
+              bits(child, kAddrMask) ==
+                  bits(huge, kAddrMask) +
+                      lit(uint64_t{index} * legacy_x86::pages_per_level(level - 1) << 12);
+          if (regains_exec)
+            property = property && (bits(child, kExec | bit(56)) != lit(0));
+          else
+            property = property && bits(child, kExec) == bits(huge, kExec);
+          all = all && proven(z3::implies(valid_pfn(pfn, level, 46), property));
+        }
+    return all;
+  }
+
+  // Without A/D bits, aging makes a leaf inaccessible (RWX clear) and a fault's restore brings
+  // R and X back -- not W, which dirty tracking must see again.
+  bool access_tracking_round_trips(Plant plant) {
+    bool all = true;
+    for (unsigned combo = 0; combo < 16; ++combo)
+      for (unsigned level = 1; level <= 3; ++level) {
+        legacy_x86::SpteConfig c{46, false, bool(combo & 1), bool(combo & 2), plant};
+        legacy_x86::LeafRequest r{level, false, bool(combo & 4), bool(combo & 8)};
+        const z3::expr pfn = word("pfn"), old = word("old");
+        const z3::expr spte = legacy_x86::make_leaf_spte(d_, c, r, pfn, old);
+        const z3::expr aged = legacy_x86::age_spte(d_, c, spte);
+        const z3::expr back = legacy_x86::restore_access_track(d_, c, aged);
+        all = all &&
+              proven(z3::implies(valid_pfn(pfn, level, 46),
+                                 bits(aged, kRwxMask) == lit(0) && acceptable(aged, level, 46) &&
+                                     back == (spte & lit(~kWrite)) &&
+                                     !legacy_x86::is_access_tracked(d_, c, spte) &&
+                                     legacy_x86::is_access_tracked(d_, c, aged)));
+      }
+    return all;
+  }
+
+  z3::context ctx_;
+  z3::solver solver_;
+  X86Symbolic d_;
+};
+
+TEST_F(SpteProofs, EveryLeafMakeSpteBuildsIsAcceptableAndMapsItsFrame) {
+  EXPECT_TRUE(leaves_are_acceptable(Plant::kNone));
+}
+
+TEST_F(SpteProofs, SplitPiecesKeepAccessDirtyWritabilityAndRegainExecutionUnderNx) {
+  EXPECT_TRUE(splits_keep_what_they_must(Plant::kNone));
+}
+
+TEST_F(SpteProofs, AccessTrackingClearsRwxAndRestoresAllButW) {
+  EXPECT_TRUE(access_tracking_round_trips(Plant::kNone));
+}
+
+TEST_F(SpteProofs, NonLeafAndMmioSptesAreWhatTheKernelWrites) {
+  for (bool ad : {false, true})
+    for (bool execonly : {false, true}) {
+      legacy_x86::SpteConfig c{46, ad, execonly, false, Plant::kNone};
+      const z3::expr pa = word("pa");
+      const z3::expr table = legacy_x86::make_nonleaf_spte(d_, c, pa);
+      EXPECT_TRUE(proven(z3::implies(
+          z3::ult(pa, lit(uint64_t{1} << 46)) && bits(pa, 0xfff) == lit(0),
+          acceptable(table, 4, 46, false) && acceptable(table, 2, 46, false) &&
+              bits(table, kAddrMask) == pa && bits(table, kRwxMask) == lit(kRwxMask) &&
+              bits(table, kAccessed | kAdStateMask) == lit(ad ? kAccessed : kAdDisabled))));
+    }
+  const z3::expr gfn = word("gfn");
+  const z3::expr mmio = legacy_x86::make_mmio_spte(d_, gfn);
+  // An MMIO SPTE is never MMU-present and always an EPT misconfiguration (W+X without R).
+  EXPECT_TRUE(proven(z3::implies(z3::ult(gfn, lit(uint64_t{1} << 40)),
+                                 bits(mmio, kMmuPresent | kSuppressVe) == lit(0) &&
+                                     bits(mmio, kRwxMask) == lit(kWrite | kExec))));
+}
+
+// The proofs catch the plants that live in spte_ops.h: each gets a counterexample.
+TEST_F(SpteProofs, ThePlantedSpteBugsHaveCounterexamples) {
+  EXPECT_FALSE(leaves_are_acceptable(Plant::kLegacyX86ReservedAboveMaxPhyAddr));
+  EXPECT_FALSE(access_tracking_round_trips(Plant::kLegacyX86WriteWithoutRead));
+  EXPECT_FALSE(access_tracking_round_trips(Plant::kLegacyX86ExecOnlyWithoutSupport));
+  EXPECT_FALSE(splits_keep_what_they_must(Plant::kLegacyX86SplitLosesAccessDirty));
+  EXPECT_FALSE(splits_keep_what_they_must(Plant::kLegacyX86SplitLosesHostWritable));
 }
 
 }  // namespace
