@@ -190,6 +190,59 @@ TEST_F(LegacyX86, DestroyFreesEveryPage) {
 
 // ---- faults ----------------------------------------------------------------------------------
 
+TEST_F(LegacyX86, AFaultTopsUpFivePagesAndGivesBackWhatItDidNotUse) {
+  start();
+  // The root came from a cache of five: four went back.
+  EXPECT_EQ(machine_.memory.total_allocations(), 5u);
+  EXPECT_EQ(machine_.memory.live_pages(), 1u);
+  fault(make_fault(0x10, 0x10, 1));
+  EXPECT_EQ(machine_.memory.total_allocations(), 10u);
+  EXPECT_EQ(machine_.memory.live_pages(), 4u);
+  // A fault that needs no table still tops the cache up.
+  fault(make_fault(0x11, 0x11, 1));
+  EXPECT_EQ(machine_.memory.total_allocations(), 15u);
+  EXPECT_EQ(machine_.memory.live_pages(), 4u);
+  // Splitting allocates one zeroed page per huge page, no cache.
+  fault(make_fault(0x40000, 0x40000, 2));
+  const size_t before = machine_.memory.total_allocations();
+  backend_->split_huge_pages(0, 0x100000, 0, 0x100000, 1);
+  EXPECT_EQ(machine_.memory.total_allocations(), before + 1);
+}
+
+TEST_F(LegacyX86, AFaultThatCannotFillItsCacheIsENomemAndTouchesNothing) {
+  Machine small(MemoryLimits{.max_pages = 6, .phys_base = kLowTablePhysBase});
+  LegacyX86Backend b(small, Plant::kNone);
+  ASSERT_EQ(b.init(EptConfig{}), 0);
+  EXPECT_EQ(b.fault(make_fault(0x10, 0x10, 1)), kRetPfFixed);  // 1 + 5 pages fit
+  EXPECT_EQ(small.memory.live_pages(), 4u);
+  small.effects.clear();
+  // Two pages free: the cache cannot reach five, whatever the fault needs.
+  EXPECT_EQ(b.fault(make_fault(0x40000, 0x40000, 1)), -ENOMEM);
+  EXPECT_EQ(b.fault(make_fault(0x11, 0x11, 1)), -ENOMEM);
+  EXPECT_TRUE(small.effects.events().empty());
+  EXPECT_EQ(small.memory.live_pages(), 4u);
+  EXPECT_TRUE(b.take_warnings().empty());
+  b.destroy();
+  EXPECT_EQ(small.memory.live_pages(), 0u);
+  // Without five pages for the cache there is no root either.
+  Machine tiny(MemoryLimits{.max_pages = 4, .phys_base = kLowTablePhysBase});
+  LegacyX86Backend t(tiny, Plant::kNone);
+  EXPECT_EQ(t.init(EptConfig{}), -ENOMEM);
+  EXPECT_EQ(tiny.memory.live_pages(), 0u);
+}
+
+TEST_F(LegacyX86, ImpossibleGfnsAreEmulatedAndFaultsWithoutARootRefused) {
+  EptConfig c;
+  c.maxphyaddr = 39;
+  start(c);
+  machine_.effects.clear();
+  EXPECT_EQ(fault(make_fault(uint64_t{1} << 27, 0)), kRetPfEmulate);
+  EXPECT_TRUE(machine_.effects.events().empty());
+  EXPECT_EQ(machine_.memory.live_pages(), 1u);
+  backend_->destroy();
+  EXPECT_EQ(backend_->fault(make_fault(0x10, 0x10)), -EINVAL);
+}
+
 TEST_F(LegacyX86, A4KFaultLinksThreeTablesAndSetsAccessedAndDirty) {
   start();
   EXPECT_EQ(fault(make_fault(0x1234, 0x5678, 1)), kRetPfFixed);
