@@ -111,6 +111,15 @@ class LegacyX86 : public ::testing::Test {
     return out;
   }
 
+  // kvm_flush_remote_tlbs_gfn, the only flush the operation issued.
+  void expect_one_gfn_flush(uint64_t gpa, unsigned level) const {
+    auto tlbi = effects(EffectKind::TlbiIpa);
+    ASSERT_EQ(tlbi.size(), 1u);
+    EXPECT_EQ(tlbi[0].addr, gpa);
+    EXPECT_EQ(tlbi[0].level, level);
+    EXPECT_TRUE(effects(EffectKind::TlbiVmid).empty());
+  }
+
   void expect_consistent() {
     std::vector<std::string> warnings = backend_->take_warnings();
     EXPECT_TRUE(warnings.empty()) << fmt::format("{}", fmt::join(warnings, "\n"));
@@ -478,10 +487,7 @@ TEST_F(LegacyX86, AHugeFaultOverAnEmptiedTableFreesItAndFlushesTheGfn) {
     EXPECT_EQ(s[i].old_value, kNonPresent);
     EXPECT_EQ(s[i].new_value, kFrozen);
   }
-  auto tlbi = effects(EffectKind::TlbiIpa);
-  ASSERT_EQ(tlbi.size(), 1u);
-  EXPECT_EQ(tlbi[0].addr, 0x200000u);
-  EXPECT_EQ(tlbi[0].level, 2u);
+  expect_one_gfn_flush(0x200000, 2);
   EXPECT_EQ(machine_.memory.live_pages(), 3u);
   expect_consistent();
 }
@@ -574,10 +580,7 @@ TEST_F(LegacyX86, ZapCollapsibleReplacesTablesAHugePageCouldMap) {
   EXPECT_EQ(s[1].new_value, kNonPresent);
   EXPECT_EQ(s[2].old_value, kLeaf4K | 0x200ULL << 12);
   EXPECT_EQ(s[2].new_value, kFrozen);
-  auto tlbi = effects(EffectKind::TlbiIpa);
-  ASSERT_EQ(tlbi.size(), 1u);
-  EXPECT_EQ(tlbi[0].addr, 0x200000u);
-  EXPECT_EQ(tlbi[0].level, 2u);
+  expect_one_gfn_flush(0x200000, 2);
   // The L2 table of the same 1G stays: host_level 2 allows no 1G page.
   EXPECT_EQ(machine_.memory.live_pages(), 3u);
   expect_consistent();
