@@ -43,16 +43,29 @@ void ShadowMmu::check_page(const KvmMmuPage& sp, std::vector<std::string>& probl
     problem("a table with no parent");
   }
 
+  // SPTEs whose value is wrong (rather than the structures around them): one problem per table
+  // and kind, with the first of them, since one bad huge page splits into 512 bad pieces.
+  struct BadValues {
+    const char* what;
+    unsigned count = 0;
+    unsigned first = 0;
+    uint64_t value = 0;
+    void add(unsigned i, uint64_t spte) {
+      if (!count++) first = i, value = spte;
+    }
+  };
+  BadValues stray{"neither non-present nor MMIO"}, reserved{"set a reserved bit or combination"},
+      unwritable{"break the writable invariants"};
+
   for (unsigned i = 0; i < ept::kEntriesPerTable; ++i) {
     const uint64_t spte = sp.spt[i];
     const uint64_t gfn = sp.entry_gfn(i);
     if (!is_present(spte)) {
       if (spte != ept::kNonPresent && !(level == ept::kPageLevel && is_mmio(spte)))
-        problem(fmt::format("SPTE {} {:#018x} is neither non-present nor MMIO", i, spte));
+        stray.add(i, spte);
       continue;
     }
-    if (is_reserved_spte(config_.maxphyaddr, config_.max_level, spte, level))
-      problem(fmt::format("SPTE {} {:#018x} sets a reserved bit or combination", i, spte));
+    if (is_reserved_spte(config_.maxphyaddr, config_.max_level, spte, level)) reserved.add(i, spte);
     if (!is_leaf(spte, level)) {
       ++*tables;
       const KvmMmuPage* child = hash_.find(gfn, role_at(level - 1));
@@ -64,12 +77,16 @@ void ShadowMmu::check_page(const KvmMmuPage& sp, std::vector<std::string>& probl
     ++*leaves;
     // check_spte_writable_invariants: writable needs MMU-writable, which needs host-writable.
     if ((spte & ept::kMmuWritable) ? !(spte & ept::kHostWritable) : is_writable(spte))
-      problem(fmt::format("leaf {} {:#018x} breaks the writable invariants", i, spte));
+      unwritable.add(i, spte);
     if (level > config_.max_level) problem(fmt::format("leaf {} above the huge-page level", i));
     const SpteRef* ref = rmap_.find(gfn);
     if (!ref || ref->sp != &sp || ref->index != i)
       problem(fmt::format("leaf {} is missing from the rmaps", i));
   }
+  for (const BadValues* bad : {&stray, &reserved, &unwritable})
+    if (bad->count)
+      problem(fmt::format("SPTEs {} (value of SPTE {}: {:#018x}; {} in all)", bad->what, bad->first,
+                          bad->value, bad->count));
 }
 
 std::vector<std::string> ShadowMmu::self_check() const {

@@ -210,7 +210,15 @@ void ShadowMmu::release_all() {
 
 std::vector<std::string> ShadowMmu::take_warnings() {
   std::vector<std::string> out = std::exchange(warnings_, {});
-  for (std::string& problem : self_check()) out.push_back("self-check: " + problem);
+  // A problem is known by where it is and what it is, not by the SPTE's value of the moment (nor
+  // by how many SPTEs of the table have it).
+  std::set<std::string> problems;
+  for (const std::string& problem : self_check()) {
+    std::string key = problem.substr(0, problem.find(" (value "));
+    if (!known_problems_.count(key)) out.push_back("self-check: " + problem);
+    problems.insert(std::move(key));
+  }
+  known_problems_ = std::move(problems);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,8 @@ class ShadowMmu {
   uint64_t root_pa() const { return root_ ? root_->spt_pa : 0; }
 
   void warn(std::string text) { warnings_.push_back(std::move(text)); }
+  // The warnings since the last call, and the self-check's problems that the last call did not
+  // report: a bad SPTE left in the table is reported once, not after every operation.
   std::vector<std::string> take_warnings();
   // Shadow pages <-> tables <-> hash <-> rmaps, and the reserved bits of every present SPTE.
   std::vector<std::string> self_check() const;
@@ -115,6 +118,7 @@ class ShadowMmu {
   ZapList zap_;
   std::vector<std::string> warnings_;
   std::vector<void*> cache_;
+  std::set<std::string> known_problems_;
 };
 
 }  // namespace mmudiff::legacy_x86
