@@ -49,6 +49,12 @@ class Rmap {
   void for_each(Visit&& visit) const {
     for (const auto& [gfn, ref] : by_gfn_) visit(gfn, ref);
   }
+  // The entries keyed in [start, end).
+  template <class Visit>
+  void for_each_keyed(uint64_t start, uint64_t end, Visit&& visit) const {
+    for (auto it = by_gfn_.lower_bound(start); it != by_gfn_.end() && it->first < end; ++it)
+      visit(it->first, it->second);
+  }
 
  private:
   std::map<uint64_t, SpteRef> by_gfn_;

@@ -109,7 +109,44 @@ std::vector<std::string> ShadowMmu::self_check() const {
         !is_present_leaf(ref.spte(), ref.level()))
       problems.push_back(fmt::format("rmap for gfn {:#x} points at no present leaf", gfn));
   });
+  if (table_sptes_ != static_cast<int64_t>(tables) || leaf_sptes_ != static_cast<int64_t>(leaves))
+    problems.push_back(fmt::format("running counts {} tables, {} leaves; the tables hold {}, {}",
+                                   table_sptes_, leaf_sptes_, tables, leaves));
   return problems;
+}
+
+void ShadowMmu::check_rmaps_into(const KvmMmuPage& sp, std::vector<std::string>& problems) const {
+  rmap_.for_each_keyed(
+      sp.gfn, sp.gfn + table_gfn_span(sp.level()), [&](uint64_t gfn, const SpteRef& ref) {
+        if (ref.sp == &sp && !is_present_leaf(ref.spte(), ref.level()))
+          problems.push_back(fmt::format("rmap for gfn {:#x} points at no present leaf", gfn));
+      });
+}
+
+std::map<uint64_t, std::vector<std::string>> ShadowMmu::check_touched() {
+  std::map<uint64_t, std::vector<std::string>> by_page;
+  std::vector<std::string>& problems = by_page[0];
+  if (!live()) {
+    if (hash_.size() || rmap_.size()) problems.push_back("no root, but shadow pages or rmaps left");
+    return by_page;
+  }
+  size_t tables = 0, leaves = 0;
+  for (KvmMmuPage* sp : touched_) {
+    sp->touched = false;
+    if (sp->unlinked) continue;
+    std::vector<std::string>& of_page = by_page[sp->spt_pa];
+    check_page(*sp, of_page, &tables, &leaves);
+    check_rmaps_into(*sp, of_page);
+  }
+  touched_.clear();
+  // Every shadow page but the root is pointed at by exactly one table SPTE; every present leaf
+  // has its rmap.
+  if (static_cast<int64_t>(hash_.size()) != 1 + table_sptes_)
+    problems.push_back(
+        fmt::format("{} shadow pages, but 1 root and {} table SPTEs", hash_.size(), table_sptes_));
+  if (static_cast<int64_t>(rmap_.size()) != leaf_sptes_)
+    problems.push_back(fmt::format("{} rmaps for {} present leaves", rmap_.size(), leaf_sptes_));
+  return by_page;
 }
 
 }  // namespace mmudiff::legacy_x86

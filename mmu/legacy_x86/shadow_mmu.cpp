@@ -40,6 +40,7 @@ int ShadowMmu::create_root(const x86::EptConfig& config) {
   if (!root_) return -ENOMEM;
   publish_new_table(*root_);
   hash_.insert(root_);
+  touch(*root_);
   return 0;
 }
 
@@ -93,14 +94,30 @@ void ShadowMmu::publish_new_table(const KvmMmuPage& sp) {
 
 void ShadowMmu::link_table(KvmMmuPage& sp, unsigned index, KvmMmuPage& child, bool shared) {
   publish_new_table(child);
+  for (unsigned i = 0; i < ept::kEntriesPerTable; ++i) count(child, child.spt[i], +1);
+  touch(child);
   child.parent = &sp;
   child.parent_index = static_cast<uint16_t>(index);
   hash_.insert(&child);
   set_spte(sp, index, make_nonleaf_spte(kSpteIntegers, spte_config_, child.spt_pa), shared);
 }
 
+void ShadowMmu::touch(KvmMmuPage& sp) {
+  if (sp.touched) return;
+  sp.touched = true;
+  touched_.push_back(&sp);
+}
+
+void ShadowMmu::count(const KvmMmuPage& sp, uint64_t spte, int delta) {
+  if (!is_present(spte)) return;
+  (is_leaf(spte, sp.level()) ? leaf_sptes_ : table_sptes_) += delta;
+}
+
 uint64_t ShadowMmu::write_spte(KvmMmuPage& sp, unsigned index, uint64_t new_spte) {
   uint64_t old = sp.spt[index];
+  count(sp, old, -1);
+  count(sp, new_spte, +1);
+  touch(sp);
   machine_.effects.store(sp.spt_pa + index * sizeof(uint64_t), old, new_spte);
   sp.spt[index] = new_spte;
   return old;
@@ -169,6 +186,7 @@ void ShadowMmu::handle_changed(KvmMmuPage& sp, unsigned index, uint64_t old_spte
 }
 
 void ShadowMmu::remove_table(KvmMmuPage& table, bool shared) {
+  touch(table);  // so that commit_zap() sees it go
   for (unsigned i = 0; i < ept::kEntriesPerTable; ++i) {
     const uint64_t old = table.spt[i];
     // Exclusive: a non-present SPTE has nothing to record and cannot become present.
@@ -195,8 +213,20 @@ void ShadowMmu::flush_gfn(uint64_t gfn, unsigned level) {
   machine_.effects.tlbi_ipa(round_gfn(gfn, level) << ept::kPageShift, level);
 }
 
+void ShadowMmu::commit_zap() {
+  // Freed pages leave the touched list first, and what was known of them.
+  std::erase_if(touched_, [&](const KvmMmuPage* sp) {
+    if (sp->unlinked) known_problems_.erase(sp->spt_pa);
+    return sp->unlinked;
+  });
+  zap_.commit();
+}
+
 void ShadowMmu::release_all() {
   release_cache();
+  touched_.clear();
+  known_problems_.clear();
+  table_sptes_ = leaf_sptes_ = 0;
   zap_.commit();
   std::vector<KvmMmuPage*> left;
   hash_.for_each([&](KvmMmuPage& sp) { left.push_back(&sp); });
@@ -210,15 +240,21 @@ void ShadowMmu::release_all() {
 
 std::vector<std::string> ShadowMmu::take_warnings() {
   std::vector<std::string> out = std::exchange(warnings_, {});
-  // A problem is known by where it is and what it is, not by the SPTE's value of the moment (nor
-  // by how many SPTEs of the table have it).
-  std::set<std::string> problems;
-  for (const std::string& problem : self_check()) {
-    std::string key = problem.substr(0, problem.find(" (value "));
-    if (!known_problems_.count(key)) out.push_back("self-check: " + problem);
-    problems.insert(std::move(key));
+  // A problem is known by where it is and what it is, not by the SPTE's value of the moment nor
+  // by how many SPTEs of the table have it. A page checked again replaces what is known of it.
+  for (auto& [page, problems] : check_touched()) {
+    std::set<std::string> keys;
+    std::set<std::string>& known = known_problems_[page];
+    for (const std::string& problem : problems) {
+      std::string key = problem.substr(0, problem.find(" (value "));
+      if (!known.count(key)) out.push_back("self-check: " + problem);
+      keys.insert(std::move(key));
+    }
+    if (keys.empty())
+      known_problems_.erase(page);
+    else
+      known = std::move(keys);
   }
-  known_problems_ = std::move(problems);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -85,7 +86,7 @@ class ShadowMmu {
   // kvm_flush_remote_tlbs_gfn(gfn, level).
   void flush_gfn(uint64_t gfn, unsigned level);
   // The RCU callbacks of the operation: frees the zapped tables.
-  void commit_zap() { zap_.commit(); }
+  void commit_zap();
 
   Rmap& rmap() { return rmap_; }
   const Rmap& rmap() const { return rmap_; }
@@ -98,6 +99,10 @@ class ShadowMmu {
   std::vector<std::string> take_warnings();
   // Shadow pages <-> tables <-> hash <-> rmaps, and the reserved bits of every present SPTE.
   std::vector<std::string> self_check() const;
+  // The same, for the pages written since the last call and the counts that tie them together:
+  // what take_warnings() runs, at the cost of what the operations touched. Problems by table
+  // page; those of no one page under 0.
+  std::map<uint64_t, std::vector<std::string>> check_touched();
 
  private:
   void handle_changed(KvmMmuPage& sp, unsigned index, uint64_t old_spte, uint64_t new_spte,
@@ -107,6 +112,10 @@ class ShadowMmu {
   void remove_table(KvmMmuPage& table, bool shared);
   void check_page(const KvmMmuPage& sp, std::vector<std::string>& problems, size_t* tables,
                   size_t* leaves) const;
+  void check_rmaps_into(const KvmMmuPage& sp, std::vector<std::string>& problems) const;
+  void touch(KvmMmuPage& sp);
+  // Present table SPTEs and present leaves of the linked tables, kept by write_spte.
+  void count(const KvmMmuPage& sp, uint64_t spte, int delta);
 
   Machine& machine_;
   Plant plant_;
@@ -118,7 +127,11 @@ class ShadowMmu {
   ZapList zap_;
   std::vector<std::string> warnings_;
   std::vector<void*> cache_;
-  std::set<std::string> known_problems_;
+  // What take_warnings() reported and is still there, by table page (0: no one page).
+  std::map<uint64_t, std::set<std::string>> known_problems_;
+  std::vector<KvmMmuPage*> touched_;
+  int64_t table_sptes_ = 0;
+  int64_t leaf_sptes_ = 0;
 };
 
 }  // namespace mmudiff::legacy_x86

@@ -56,6 +56,8 @@ struct KvmMmuPage {
   bool nx_huge_page_disallowed = false;
   // Taken out of the table and every lookup; freed when the zap list is committed.
   bool unlinked = false;
+  // Written since the last incremental self-check.
+  bool touched = false;
 
   unsigned level() const { return role.level; }
   uint64_t entry_gfn(unsigned index) const { return gfn + uint64_t{index} * pages_at(level()); }
