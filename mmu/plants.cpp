@@ -52,15 +52,43 @@ const std::vector<PlantInfo>& planted_bugs() {
   return kPlants;
 }
 
+const std::vector<PlantInfo>& planted_x86_bugs() {
+  static const std::vector<PlantInfo> kPlants = {
+      {Plant::kLegacyX86ReservedAboveMaxPhyAddr, "legacy-x86-reserved-above-maxphyaddr",
+       "legacy-x86", "frames above the PA size mapped: a reserved bit above MAXPHYADDR"},
+      {Plant::kLegacyX86WriteWithoutRead, "legacy-x86-write-without-read", "legacy-x86",
+       "an EPT misconfiguration: W without R"},
+      {Plant::kLegacyX86ExecOnlyWithoutSupport, "legacy-x86-exec-only-without-support",
+       "legacy-x86", "an execute-only SPTE on a CPU without execute-only support"},
+      {Plant::kLegacyX86ZapLeafsNoFlush, "legacy-x86-zap-leafs-no-flush", "legacy-x86",
+       "a zap that forgets the TLB flush it owes"},
+      {Plant::kLegacyX86HugeOverTableNoFlush, "legacy-x86-huge-over-table-no-flush", "legacy-x86",
+       "missing TLB invalidation when a table becomes a huge page"},
+      {Plant::kLegacyX86LeakShadowPageOnZap, "legacy-x86-leak-shadow-page-on-zap", "legacy-x86",
+       "non-leaf entries leaked when zapping"},
+      {Plant::kLegacyX86RmapLeftAfterZap, "legacy-x86-rmap-left-after-zap", "legacy-x86",
+       "a reverse map left pointing at a zapped SPTE"},
+      {Plant::kLegacyX86WrprotMissesHugePage, "legacy-x86-wrprot-misses-huge-page", "legacy-x86",
+       "write-protect missing a huge page"},
+      {Plant::kLegacyX86SplitLosesAccessDirty, "legacy-x86-split-loses-access-dirty", "legacy-x86",
+       "A/D bits lost"},
+      {Plant::kLegacyX86SplitLosesHostWritable, "legacy-x86-split-loses-host-writable",
+       "legacy-x86", "a huge-page split losing host-writable"},
+  };
+  return kPlants;
+}
+
 const PlantInfo* find_plant(std::string_view name) {
-  for (const PlantInfo& p : planted_bugs())
-    if (p.name == name) return &p;
+  for (const auto* list : {&planted_bugs(), &planted_x86_bugs()})
+    for (const PlantInfo& p : *list)
+      if (p.name == name) return &p;
   return nullptr;
 }
 
 const PlantInfo* plant_info(Plant id) {
-  for (const PlantInfo& p : planted_bugs())
-    if (p.id == id) return &p;
+  for (const auto* list : {&planted_bugs(), &planted_x86_bugs()})
+    for (const PlantInfo& p : *list)
+      if (p.id == id) return &p;
   return nullptr;
 }
 

@@ -35,6 +35,17 @@ enum class Plant : uint32_t {
   kLegacyCmoWrongSize,         // the clean before installing a leaf covers one page, not the leaf
   kWalkerUseFreedTable,        // unmap reads the tables below a table page it has just freed
   kLegacyUnmapNeverReturns,    // unmap, once restarted, resumes where it is: no forward progress
+  // x86 EPT (legacy_x86): planted in the Shadow-MMU-shaped TDP backend.
+  kLegacyX86ReservedAboveMaxPhyAddr,  // RAM leaves set the bit at MAXPHYADDR (a reserved bit)
+  kLegacyX86WriteWithoutRead,         // access tracking clears R and X but leaves W
+  kLegacyX86ExecOnlyWithoutSupport,   // access tracking clears R and W but leaves X
+  kLegacyX86ZapLeafsNoFlush,          // zap_leafs zaps and tells the caller no flush is owed
+  kLegacyX86HugeOverTableNoFlush,     // a huge SPTE replaces a table without the gfn flush
+  kLegacyX86LeakShadowPageOnZap,      // a zapped subtree's 4K tables are never freed
+  kLegacyX86RmapLeftAfterZap,         // zap_leafs leaves the zapped SPTE in the rmaps
+  kLegacyX86WrprotMissesHugePage,     // wrprot_slot write-protects 4K SPTEs only
+  kLegacyX86SplitLosesAccessDirty,    // a split's children lose the huge SPTE's A and D
+  kLegacyX86SplitLosesHostWritable,   // a split's children lose host-writable
 };
 
 struct PlantInfo {
@@ -44,8 +55,12 @@ struct PlantInfo {
   std::string_view bug_class;  // the BRIEF.md class it is modelled on
 };
 
-// Every plant except kNone, in enum order.
+// Every arm64 plant, in enum order: each has a reproducer in corpus/regressions/ and a backend
+// in the registry.
 const std::vector<PlantInfo>& planted_bugs();
+// Every x86 plant, in enum order. They join planted_bugs() once the x86 harness registers their
+// backends and replays their reproducers; until then find_plant() and plant_info() know them.
+const std::vector<PlantInfo>& planted_x86_bugs();
 // nullptr when no plant has that name.
 const PlantInfo* find_plant(std::string_view name);
 // The plant's entry; kNone has none.
