@@ -43,7 +43,7 @@ void run_backend_alone(benchmark::State& state, const BackendInfo* info) {
 }
 
 const bool registered = [] {
-  for (const auto& b : registered_backends())
+  for (const auto& b : backends_of(Arch::Arm64S2))
     benchmark::RegisterBenchmark(("BM_Backend/" + std::string(b.name)).c_str(), run_backend_alone,
                                  &b);
   return true;

@@ -45,7 +45,7 @@ void BM_BackendsOnly(benchmark::State& state) {
     const Stream& s = streams64()[i++ % streams64().size()];
     std::vector<std::unique_ptr<Machine>> machines;
     std::vector<std::unique_ptr<Arm64S2Backend>> backends;
-    for (const auto& info : registered_backends()) {
+    for (const auto& info : backends_of(Arch::Arm64S2)) {
       machines.push_back(std::make_unique<Machine>());
       backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
     }
@@ -79,7 +79,7 @@ struct BigTable {
   Machine machine{MemoryLimits{.max_pages = 4096, .quarantine = 64}};
   std::unique_ptr<Arm64S2Backend> backend;
   BigTable() {
-    backend = create_arm64(registered_backends().front(), machine, Plant::kNone);
+    backend = create_arm64(backends_of(Arch::Arm64S2).front(), machine, Plant::kNone);
     Arm64S2Config c;
     c.force_pte = ForcePte::Always;
     backend->init(c);

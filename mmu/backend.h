@@ -86,7 +86,7 @@ struct BackendInfo {
 // Every backend compiled into this build, in a fixed order.
 const std::vector<BackendInfo>& registered_backends();
 // Those of one architecture, in the same order.
-std::vector<const BackendInfo*> backends_of(Arch arch);
+const std::vector<BackendInfo>& backends_of(Arch arch);
 const BackendInfo* find_backend(std::string_view name, Arch arch = Arch::Arm64S2);
 
 // An arm64 backend's own interface; std::logic_error for a backend of another architecture.

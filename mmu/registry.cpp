@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "mmu/backend.h"
 
+#include <array>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -16,6 +17,9 @@
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_tdp_backend.h"
+#endif
+#ifdef MMUDIFF_HAVE_LEGACY_X86
+#include "mmu/legacy_x86/legacy_x86_backend.h"
 #endif
 
 namespace mmudiff {
@@ -42,6 +46,11 @@ const std::vector<BackendInfo>& registered_backends() {
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_tdp_backend(m, p); },
        /*reference=*/true},
 #endif
+#ifdef MMUDIFF_HAVE_LEGACY_X86
+      {"legacy", Arch::X86Ept,
+       "Shadow MMU shape: kvm_mmu_page per table, (gfn, role) hash, rmaps, zap lists",
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_x86_backend(m, p); }},
+#endif
   };
   return backends;
 }
@@ -59,11 +68,13 @@ std::unique_ptr<Arm64S2Backend> create_arm64(const BackendInfo& info, Machine& m
   return std::unique_ptr<Arm64S2Backend>(static_cast<Arm64S2Backend*>(backend.release()));
 }
 
-std::vector<const BackendInfo*> backends_of(Arch arch) {
-  std::vector<const BackendInfo*> out;
-  for (const auto& b : registered_backends())
-    if (b.arch == arch) out.push_back(&b);
-  return out;
+const std::vector<BackendInfo>& backends_of(Arch arch) {
+  static const auto by_arch = [] {
+    std::array<std::vector<BackendInfo>, kArchCount> out;
+    for (const auto& b : registered_backends()) out[static_cast<unsigned>(b.arch)].push_back(b);
+    return out;
+  }();
+  return by_arch[static_cast<unsigned>(arch)];
 }
 
 const BackendInfo* find_backend(std::string_view name, Arch arch) {

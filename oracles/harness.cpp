@@ -620,7 +620,7 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
   bool all = names.empty();
   for (const auto& n : names) all = all || n == "all";
   if (all) {
-    for (const auto* b : backends_of(arch)) out.emplace_back(b->name);
+    for (const auto& b : backends_of(arch)) out.emplace_back(b.name);
     if (out.empty())
       throw std::invalid_argument(fmt::format("this build has no {} backend", arch_name(arch)));
     return out;
@@ -628,8 +628,8 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
   for (const auto& n : names) {
     if (!find_backend(n, arch)) {
       std::string known;
-      for (const auto* b : backends_of(arch))
-        known += (known.empty() ? "" : ", ") + std::string(b->name);
+      for (const auto& b : backends_of(arch))
+        known += (known.empty() ? "" : ", ") + std::string(b.name);
       throw std::invalid_argument(fmt::format("unknown backend '{}' (this build has: {} for {})",
                                               n, known, arch_name(arch)));
     }
@@ -640,10 +640,13 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
 
 namespace {
 
-// The first operation that is not of the stream's architecture (a stream built in memory can mix
-// them; the text and binary forms cannot).
-std::optional<BudgetExcess> foreign_operation(const Stream& stream) {
+// The first operation outside what the kernel can be asked: one not of the stream's architecture
+// (a stream built in memory can mix them; the text and binary forms cannot), or an x86 fault at a
+// guest physical address no guest can fault on: at or above 2^MAXPHYADDR, or beyond what the
+// root's levels translate (KVM picks a root that covers the guest's addresses).
+std::optional<BudgetExcess> out_of_domain(const Stream& stream) {
   const Arch arch = stream_arch(stream);
+  x86::EptConfig vm;
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];
     bool foreign = !op_in_arch(op.kind, arch) || (op.kind == OpKind::Init && op.config.arch != arch);
@@ -651,6 +654,13 @@ std::optional<BudgetExcess> foreign_operation(const Stream& stream) {
       return BudgetExcess{i, fmt::format("refused: operation #{} {} is not an operation of this {} "
                                          "stream",
                                          i, format_op(op), arch_name(arch))};
+    if (op.kind == OpKind::Init) vm = op.config.x86;
+    const unsigned bits = std::min<unsigned>(vm.maxphyaddr, x86ept::gpa_bits(vm.levels));
+    if (op.kind == OpKind::Fault && (op.addr >> bits) != 0)
+      return BudgetExcess{
+          i, fmt::format("refused: operation #{} {} faults above the {}-bit guest physical address "
+                         "space (MAXPHYADDR {}, {}-level root): no guest can",
+                         i, format_op(op), bits, vm.maxphyaddr, vm.levels)};
   }
   return std::nullopt;
 }
@@ -659,7 +669,7 @@ std::optional<BudgetExcess> foreign_operation(const Stream& stream) {
 
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options) {
   auto excess = work_budget_excess(stream);
-  if (!excess) excess = foreign_operation(stream);
+  if (!excess) excess = out_of_domain(stream);
   if (excess) {
     // Nothing runs: the backends, their memory and the oracles are never set up.
     StreamReport report;

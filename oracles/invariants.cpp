@@ -110,7 +110,7 @@ class Checker {
   // SPTE is only ever seen while a thread owns the entry.
   void x86_invalid(uint64_t d, unsigned level, uint64_t ipa) {
     using namespace x86ept;
-    const bool mmio = (d & (kMmioMask | kSuppressVe)) == kMmioValue && !(d & kMmuPresent);
+    const bool mmio = (d & kMmioMask) == kMmioValue && !(d & kMmuPresent);
     const bool access_tracked = (d & kMmuPresent) && !(d & kRwxMask);
     if (d == kFrozen)
       add(Severity::Security, "frozen-spte",

@@ -57,11 +57,11 @@ TEST(FormatRegistry, NamesAreUniqueAndEveryFormatFindsItself) {
 
 TEST(FormatRegistry, TableRootsNameTheirFormat) {
   EXPECT_EQ(TableRoot{}.format, &default_format());
-  for (const auto* info : backends_of(Arch::Arm64S2)) {
+  for (const auto& info : backends_of(Arch::Arm64S2)) {
     Machine m;
-    auto backend = create_arm64(*info, m, Plant::kNone);
-    ASSERT_EQ(apply_op(*backend, m, init_op()).ret, 0) << info->name;
-    EXPECT_EQ(backend->root().format->name(), "arm64-s2-4k") << info->name;
+    auto backend = create_arm64(info, m, Plant::kNone);
+    ASSERT_EQ(apply_op(*backend, m, init_op()).ret, 0) << info.name;
+    EXPECT_EQ(backend->root().format->name(), "arm64-s2-4k") << info.name;
     backend->destroy();
   }
 }

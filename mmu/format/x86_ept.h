@@ -97,7 +97,7 @@ inline constexpr uint64_t kFrozen = kNonPresent | 0x5a0;
 // MMIO SPTEs (6.12, EPT): RWX = 110b (W+X without R, an EPT misconfiguration), and the memslot
 // generation split over bits 10:3 and 62:52.
 inline constexpr uint64_t kMmioValue = kWrite | kExec;  // VMX_EPT_MISCONFIG_WX_VALUE
-inline constexpr uint64_t kMmioMask = kRwxMask;
+inline constexpr uint64_t kMmioMask = kRwxMask | kSuppressVe;  // as kvm_mmu_set_ept_masks sets it
 inline constexpr uint64_t kMmioGenLowMask = genmask(10, 3);
 inline constexpr uint64_t kMmioGenHighMask = genmask(62, 52);
 

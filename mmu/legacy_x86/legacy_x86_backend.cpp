@@ -2,6 +2,8 @@
 // The backend's lifetime and its root; each operation has its own file.
 #include "mmu/legacy_x86/legacy_x86_backend.h"
 
+#include "mmu/format/x86_ept_format.h"
+
 namespace mmudiff {
 
 std::unique_ptr<x86::TdpApi> make_legacy_x86_backend(Machine& machine, Plant plant) {
@@ -28,7 +30,6 @@ void LegacyX86Backend::destroy() {
   mmu_.release_all();
 }
 
-// The lead gives x86 its own format; until then the oracles see the default one.
 TableRoot LegacyX86Backend::root() const {
   TableRoot r;
   if (!mmu_.live()) return r;
@@ -37,7 +38,8 @@ TableRoot LegacyX86Backend::root() const {
   r.pgd_pa = mmu_.root_pa();
   r.pgd_pages = 1;
   r.fwb = false;
-  r.format = &default_format();
+  const x86::EptConfig& c = mmu_.config();
+  r.format = &x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
   return r;
 }
 

@@ -111,8 +111,11 @@ uint64_t random_gpa(std::mt19937_64& rng, const x86::EptConfig& c) {
       return c.slot_base + c.slot_size + pick(rng, 4) * x86ept::kPageSize;  // past the slot
     case 1:
       return c.slot_base + c.slot_size - (1 + pick(rng, 4)) * x86ept::kPageSize;  // its top
-    case 2:
-      return pick(rng, uint64_t{1} << c.maxphyaddr) & ~(x86ept::kPageSize - 1);
+    case 2: {
+      // Anywhere a guest can fault: below MAXPHYADDR and within the root's reach.
+      unsigned bits = std::min<unsigned>(c.maxphyaddr, x86ept::gpa_bits(c.levels));
+      return pick(rng, uint64_t{1} << bits) & ~(x86ept::kPageSize - 1);
+    }
     default:
       return c.slot_base + (pick(rng, 3) * g1 + pick(rng, 8) * m2 + pick(rng, 3) * 0x1000) %
                                std::max<uint64_t>(c.slot_size, x86ept::kPageSize);

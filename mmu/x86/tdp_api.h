@@ -49,7 +49,7 @@ class TdpApi : public Backend {
   virtual int fault(const TdpFault& fault) = 0;
   // kvm_tdp_mmu_zap_leafs(start, end, flush=false): true when the caller must flush.
   virtual bool zap_leafs(uint64_t start_gfn, uint64_t end_gfn) = 0;
-  // kvm_tdp_mmu_zap_all: flushes itself.
+  // kvm_tdp_mmu_zap_all: no flush of its own (its callers tear the VM down or flush).
   virtual void zap_all() = 0;
   // kvm_tdp_mmu_wrprot_slot(slot, min_level): true when the caller must flush.
   virtual bool wrprot_slot(uint64_t base_gfn, uint64_t npages, unsigned min_level) = 0;

@@ -6,15 +6,22 @@
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+#include "mmu/linux612_tdp/linux612_source_info.h"
+#endif
 
 namespace mmudiff::cli {
 
 void add_backends_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("backends", "List the backends compiled into this build");
   cmd->callback([exit_code] {
-    for (const auto& b : registered_backends()) fmt::print("{:<8} {}\n", b.name, b.description);
+    for (const auto& b : registered_backends())
+      fmt::print("{:<13} {:<9} {}\n", b.name, arch_name(b.arch), b.description);
 #ifdef MMUDIFF_HAVE_LINUX61
     fmt::print("{}\n", linux61_source_info().summary());
+#endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+    fmt::print("{}\n", linux612_source_info().summary());
 #endif
     *exit_code = kExitAgree;
   });

@@ -17,6 +17,7 @@
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/number_option.h"
 #include "tools/mmudiff/op_timeout_option.h"
+#include "tools/mmudiff/arch_option.h"
 #include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/stream_io.h"
@@ -34,6 +35,7 @@ struct SoakArgs {
   bool every_op = false;
   std::string plant;
   double op_timeout = kDefaultOpTimeoutSeconds;
+  Arch arch = Arch::Arm64S2;
 };
 
 }  // namespace
@@ -53,6 +55,7 @@ void add_soak_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", args->out, "directory for findings (default soak-findings)");
   cmd->add_flag("--every-op", args->every_op, "compare tables after every operation (slower)");
   add_backends_option(cmd, &args->backends);
+  add_arch_option(cmd, &args->arch);
   add_plant_option(cmd, &args->plant);
   add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
@@ -62,7 +65,7 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     options.backends = args->backends;
     options.check_every_op = args->every_op;
     options.hash_key = random_sip_key();
-    auto names = resolve_backends(options.backends);
+    auto names = resolve_backends(options.backends, args->arch);
     options.plant = resolve_plant(args->plant, "soak", names);
     fmt::print("{}", plant_banner(options.plant));
     // A finding under a plant replays only with it: the file says so.
@@ -70,6 +73,7 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     std::mt19937_64 rng(args->seed);
     RandomStreamOptions ropt;
     ropt.max_ops = args->max_ops;
+    ropt.arch = args->arch;
     IsolationOptions isolation;
     isolation.op_timeout_seconds = args->op_timeout;
     std::map<std::string, size_t> by_signature;
@@ -110,8 +114,9 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print(
-        "soak: {} streams ({} operations) through {} in {:.1f} s ({:.0f} streams/s); seed {}\n",
-        args->streams, ops, fmt::join(names, ", "), secs, double(args->streams) / secs, args->seed);
+        "soak: {} {} streams ({} operations) through {} in {:.1f} s ({:.0f} streams/s); seed "
+        "{}\n",
+        args->streams, arch_name(args->arch), ops, fmt::join(names, ", "), secs, double(args->streams) / secs, args->seed);
     fmt::print("soak: {} with findings in {} distinct signatures, {} refused by the memory bound\n",
                with_findings, by_signature.size(), refused);
     // A soak without findings leaves no empty directory behind.

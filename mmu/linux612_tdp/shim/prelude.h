@@ -136,7 +136,8 @@ typedef struct {
 #define atomic64_read(v) ((v)->counter)
 #define atomic64_inc(v) ((void)((v)->counter++))
 #define atomic64_dec(v) ((void)((v)->counter--))
-#define atomic64_fetch_and(i, v) ((s64)l612_fetch_and_spte((u64*)&(v)->counter, ~(u64)(i)))
+/* atomic64_fetch_and(i, v): *v &= i, returning the old value. */
+#define atomic64_fetch_and(i, v) ((s64)l612_fetch_and_spte((u64*)&(v)->counter, (u64)(i)))
 #define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define cpu_relax() ((void)0)
 
