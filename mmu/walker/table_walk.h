@@ -49,6 +49,10 @@ struct WalkFlags {
   bool reread_after_table_pre = false;
   // Tables at this level are visited but not entered (tdp_iter's min_level); kNoFloor: none.
   unsigned floor_level = kNoFloor;
+  // An entry is in the range when its first address is below the end (tdp_iter compares the
+  // entry's gfn), not the cursor: the same unless the walk starts at or past its end, where
+  // tdp_iter still visits the entries whose range holds the start.
+  bool range_by_entry_start = false;
   static constexpr unsigned kNoFloor = ~0u;
 };
 
@@ -111,8 +115,8 @@ class TableWalk {
     // whose end wrapped below its start is not an error: it is empty.
     if (addr_ > g_.addr_limit() || end_ > g_.addr_limit()) return -ERANGE;
     if (!g_.root_page(0)) return -EINVAL;
-    for (unsigned page = g_.root_page_index(addr_); page < g_.root_pages() && addr_ < end_;
-         ++page) {
+    for (unsigned page = g_.root_page_index(addr_);
+         page < g_.root_pages() && in_range(g_.root_level()); ++page) {
       if (int ret = walk_table(g_.root_page(page), g_.root_level())) return ret;
     }
     return 0;
@@ -120,11 +124,21 @@ class TableWalk {
 
  private:
   int walk_table(Pte* table, unsigned level) {
-    for (unsigned idx = g_.table_index(addr_, level); idx < g_.entries_per_table() && addr_ < end_;
-         ++idx) {
+    for (unsigned idx = g_.table_index(addr_, level);
+         idx < g_.entries_per_table() && in_range(level); ++idx) {
       if (int ret = visit_entry(&table[idx], level)) return ret;
     }
     return 0;
+  }
+
+  // The first entry out of range ends the walk: the cursor only grows, but an entry's first
+  // address taken at a higher level can be below the end again.
+  bool in_range(unsigned level) {
+    if (!done_) {
+      done_ = flags_.range_by_entry_start ? align_down(addr_, g_.granule_size(level)) >= end_
+                                          : addr_ >= end_;
+    }
+    return !done_;
   }
 
   int visit_entry(Pte* ptep, unsigned level) {
@@ -171,6 +185,7 @@ class TableWalk {
   const VisitSet visits_;
   const WalkFlags flags_;
   V& visitor_;
+  bool done_ = false;
 };
 
 }  // namespace detail
