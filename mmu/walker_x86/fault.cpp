@@ -24,7 +24,7 @@ struct FaultPlan {
 
 // kvm_mmu_hugepage_adjust: a huge page when the fault, the slot, lpage_info, the host mapping
 // and the NX mitigation all allow one.
-FaultPlan plan_fault(const TdpTable& t, const x86::TdpFault& f) {
+FaultPlan plan_fault(TdpTable& t, const x86::TdpFault& f) {
   FaultPlan p;
   const Slot slot = t.slot();
   p.in_slot = slot.contains(f.gfn);
@@ -36,7 +36,11 @@ FaultPlan plan_fault(const TdpTable& t, const x86::TdpFault& f) {
   p.req_level = t.max_mapping_level(slot, f.gfn, max_level);
   if (p.req_level == ept::kPageLevel || p.huge_page_disallowed) return p;
   p.goal_level = p.req_level;
-  p.pfn &= ~(pages_per_entry(p.goal_level) - 1);
+  const uint64_t mask = pages_per_entry(p.goal_level) - 1;
+  // The host maps the pfn at this level, so gfn and pfn agree below it; the kernel only checks
+  // that in debug builds and maps the aligned pfn either way.
+  if ((p.gfn & mask) != (p.pfn & mask)) t.warn("VM_BUG_ON: gfn and pfn not congruent");
+  p.pfn &= ~mask;
   return p;
 }
 
