@@ -527,12 +527,11 @@ std::string run_both(const Stream& stream, size_t max_pages, bool* known_referen
       const Effect& y = rev[re + k];
       if (x == y) continue;
       if (reference_fetch_and_bug(x, y)) {
-        // The tables differ from here on; what is left to check is that both tear down.
+        // The reference's table gets the SPTE the kernel writes, so the rest of the stream is
+        // still compared.
         *known_reference_bug = true;
-        w.destroy();
-        r.destroy();
-        if (ws.machine.memory.live_pages() != 0) return "walker leaked pages";
-        return "";
+        *static_cast<uint64_t*>(rs.machine.memory.phys_to_virt(y.addr)) = x.new_value;
+        continue;
       }
       return where.str() + "effect " + std::to_string(k) + ": " + describe(x) + " vs " +
              describe(y);
@@ -595,7 +594,40 @@ TEST(WalkerX86Differential, RandomStreamsMatchLinux612Tdp) {
     }
   }
   std::cout << streams << " streams, " << reference_bugs
-            << " cut short at the reference's atomic64_fetch_and bug\n";
+            << " with the reference's atomic64_fetch_and bug repaired\n";
+}
+
+// The one divergence the differential tolerates, and only in this shape: aging a 4K SPTE that
+// is accessed and write-protected but MMU-writable (so it has volatile bits and the kernel
+// clears A with atomic64_fetch_and). Once the reference is fixed, both store the same value.
+TEST(WalkerX86Differential, OnlyTheReferencesFetchAndBugIsTolerated) {
+  Side ws(8192), rs(8192);
+  WalkerX86Backend w(ws.machine);
+  Linux612TdpBackend r(rs.machine);
+  for (x86::TdpApi* b : {static_cast<x86::TdpApi*>(&w), static_cast<x86::TdpApi*>(&r)}) {
+    ASSERT_EQ(b->init({}), 0);
+    ASSERT_EQ(b->fault({.gfn = 0x10, .pfn = 0x10, .max_level = 1, .write = true}), kRetPfFixed);
+    ASSERT_TRUE(b->wrprot_slot(0, 0x100, 1));
+  }
+  const size_t we = ws.machine.effects.size(), re = rs.machine.effects.size();
+  EXPECT_TRUE(w.age_gfn_range(0, 0x100));
+  EXPECT_TRUE(r.age_gfn_range(0, 0x100));
+  ASSERT_EQ(ws.machine.effects.size(), we + 1);
+  ASSERT_EQ(rs.machine.effects.size(), re + 1);
+  const Effect& x = ws.machine.effects.events()[we];
+  const Effect& y = rs.machine.effects.events()[re];
+  EXPECT_EQ(x.new_value, leaf_for(0x10, 1) & ~(kWrite | kAccessed));
+  EXPECT_TRUE(x == y || reference_fetch_and_bug(x, y)) << describe(x) << " vs " << describe(y);
+  // Nothing else passes for it: another value, another entry.
+  Effect other = x;
+  other.new_value ^= kDirty;
+  EXPECT_FALSE(reference_fetch_and_bug(other, y));
+  other = y;
+  other.addr += 8;
+  EXPECT_FALSE(reference_fetch_and_bug(x, other));
+  w.destroy();
+  r.destroy();
+  EXPECT_EQ(ws.machine.memory.live_pages(), 0u);
 }
 
 TEST(WalkerX86Differential, WildOperationsMatchLinux612Tdp) {
