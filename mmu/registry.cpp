@@ -18,6 +18,9 @@
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_tdp_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_WALKER_X86
+#include "mmu/walker_x86/walker_x86_backend.h"
+#endif
 #ifdef MMUDIFF_HAVE_LEGACY_X86
 #include "mmu/legacy_x86/legacy_x86_backend.h"
 #endif
@@ -45,6 +48,10 @@ const std::vector<BackendInfo>& registered_backends() {
        "space",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_tdp_backend(m, p); },
        /*reference=*/true},
+#endif
+#ifdef MMUDIFF_HAVE_WALKER_X86
+      {"walker", Arch::X86Ept, "the same generic table walker, with TDP-MMU-style visitors",
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_x86_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY_X86
       {"legacy", Arch::X86Ept,

@@ -655,6 +655,15 @@ std::optional<BudgetExcess> out_of_domain(const Stream& stream) {
                                          "stream",
                                          i, format_op(op), arch_name(arch))};
     if (op.kind == OpKind::Init) vm = op.config.x86;
+    // KVM_MEM_MAX_NR_PAGES: no memslot is larger, so no slot operation's range is.
+    constexpr uint64_t kMaxSlotBytes = ((uint64_t{1} << 31) - 1) << x86ept::kPageShift;
+    const bool slot_op = op.kind == OpKind::WrprotSlot || op.kind == OpKind::ClearDirty ||
+                         op.kind == OpKind::Split || op.kind == OpKind::RecoverHuge;
+    if ((slot_op && op.size > kMaxSlotBytes) ||
+        (op.kind == OpKind::Init && arch == Arch::X86Ept && vm.slot_size > kMaxSlotBytes))
+      return BudgetExcess{i, fmt::format("refused: operation #{} {} names a memslot larger than "
+                                         "KVM's 2^31 - 1 pages",
+                                         i, format_op(op))};
     const unsigned bits = std::min<unsigned>(vm.maxphyaddr, x86ept::gpa_bits(vm.levels));
     if (op.kind == OpKind::Fault && (op.addr >> bits) != 0)
       return BudgetExcess{
