@@ -43,6 +43,7 @@ MMUDIFF_FINDING_STOP(mmudiff_found_memory, 7)
 MMUDIFF_FINDING_STOP(mmudiff_found_warnings, 8)
 MMUDIFF_FINDING_STOP(mmudiff_found_effects_trace, 9)
 MMUDIFF_FINDING_STOP(mmudiff_found_hang, 10)
+MMUDIFF_FINDING_STOP(mmudiff_found_zero_check, 12)
 MMUDIFF_FINDING_STOP(mmudiff_found_other_oracle, 11)
 
 #undef MMUDIFF_FINDING_STOP
@@ -74,6 +75,7 @@ constexpr Stop kStops[] = {
     MMUDIFF_STOP_ENTRY("warnings", mmudiff_found_warnings),
     MMUDIFF_STOP_ENTRY("effects-trace", mmudiff_found_effects_trace),
     MMUDIFF_STOP_ENTRY("hang", mmudiff_found_hang),
+    MMUDIFF_STOP_ENTRY("zero-check", mmudiff_found_zero_check),
 };
 constexpr Stop kOther = MMUDIFF_STOP_ENTRY("", mmudiff_found_other_oracle);
 #undef MMUDIFF_STOP_ENTRY

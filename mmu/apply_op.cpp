@@ -84,8 +84,7 @@ uint64_t end_gfn(uint64_t addr, uint64_t size) {
   return (end >> x86ept::kPageShift) + ((end & (x86ept::kPageSize - 1)) != 0);
 }
 
-OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op,
-                   const x86::EptConfig& vm) {
+OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op, const x86::EptConfig& vm) {
   OpResult r;
   const uint64_t slot_base = gfn(vm.slot_base), slot_pages = gfn(vm.slot_size);
   // The kernel's callers flush when a function says a flush is needed (kvm_mmu_zap_... and
@@ -122,8 +121,8 @@ OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op,
       backend.zap_all();
       break;
     case OpKind::WrprotSlot:
-      flush_if(backend.wrprot_slot(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr),
-                                   op.level));
+      flush_if(
+          backend.wrprot_slot(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr), op.level));
       break;
     case OpKind::ClearDirty:
       flush_if(backend.clear_dirty_slot(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr)));
@@ -140,8 +139,8 @@ OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op,
       r.ret = backend.test_age_gfn(gfn(op.addr)) ? 1 : 0;
       break;
     case OpKind::Split:
-      backend.split_huge_pages(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr),
-                               gfn(op.addr), end_gfn(op.addr, op.size), op.level);
+      backend.split_huge_pages(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr), gfn(op.addr),
+                               end_gfn(op.addr, op.size), op.level);
       break;
     case OpKind::RecoverHuge:
       backend.zap_collapsible(gfn(op.addr), end_gfn(op.addr, op.size) - gfn(op.addr));
@@ -158,7 +157,8 @@ OpResult apply_x86(x86::TdpApi& backend, Machine& machine, const Op& op,
 }  // namespace
 
 OpResult apply_op(Backend& backend, Machine& machine, const Op& op, const Config& config) {
-  if (auto* arm64 = dynamic_cast<Arm64S2Backend*>(&backend)) return apply_arm64(*arm64, machine, op);
+  if (auto* arm64 = dynamic_cast<Arm64S2Backend*>(&backend))
+    return apply_arm64(*arm64, machine, op);
   if (auto* x86 = dynamic_cast<x86::TdpApi*>(&backend))
     return apply_x86(*x86, machine, op, op.kind == OpKind::Init ? op.config.x86 : config.x86);
   throw std::logic_error("a backend of no known architecture");

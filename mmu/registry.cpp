@@ -30,7 +30,8 @@ namespace mmudiff {
 const std::vector<BackendInfo>& registered_backends() {
   static const std::vector<BackendInfo> backends = {
 #ifdef MMUDIFF_HAVE_LINUX61
-      {"linux61", Arch::Arm64S2, "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
+      {"linux61", Arch::Arm64S2,
+       "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux61_backend(m, p); },
        /*reference=*/true},
 #endif
@@ -39,24 +40,31 @@ const std::vector<BackendInfo>& registered_backends() {
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
-      {"legacy", Arch::Arm64S2, "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
+      {"legacy", Arch::Arm64S2,
+       "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
       {"linux612-tdp", Arch::X86Ept,
        "Linux 6.12 arch/x86/kvm/mmu/tdp_mmu.c, tdp_iter.c and spte.c, compiled unmodified in user "
        "space",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_tdp_backend(m, p); },
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+         return make_linux612_tdp_backend(m, p);
+       },
        /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER_X86
       {"walker", Arch::X86Ept, "the same generic table walker, with TDP-MMU-style visitors",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_x86_backend(m, p); }},
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+         return make_walker_x86_backend(m, p);
+       }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY_X86
       {"legacy", Arch::X86Ept,
        "Shadow MMU shape: kvm_mmu_page per table, (gfn, role) hash, rmaps, zap lists",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_x86_backend(m, p); }},
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+         return make_legacy_x86_backend(m, p);
+       }},
 #endif
   };
   return backends;

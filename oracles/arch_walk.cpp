@@ -120,9 +120,8 @@ constexpr ArchWalker kArchWalkers[] = {
 };
 
 bool walks(const ArchWalker& w, std::string_view format) {
-  return format == w.format ||
-         (format.starts_with(w.format) && format.size() > w.format.size() &&
-          format[w.format.size()] == ' ');
+  return format == w.format || (format.starts_with(w.format) && format.size() > w.format.size() &&
+                                format[w.format.size()] == ' ');
 }
 
 }  // namespace

@@ -68,7 +68,9 @@ struct StreamReport {
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options);
 
 // Every backend name in options, resolved among ARCH's ("all" and empty mean every registered
-// backend of ARCH).
+// backend of ARCH). Names only another architecture has are left out, and a list left empty by
+// that means every backend of ARCH: a corpus may hold streams of both. A name no architecture
+// has is an error (std::invalid_argument).
 std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
                                           Arch arch = Arch::Arm64S2);
 

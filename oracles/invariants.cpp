@@ -16,7 +16,10 @@ class Checker {
  public:
   Checker(const SimMemory& memory, const DescriptorFormat& format, bool fwb,
           std::vector<Objection>* out)
-      : memory_(memory), f_(format), fwb_(fwb), x86_(x86_ept_params(format).has_value()),
+      : memory_(memory),
+        f_(format),
+        fwb_(fwb),
+        x86_(x86_ept_params(format).has_value()),
         out_(out) {}
 
   void page(uint64_t pa, unsigned level, uint64_t base) {

@@ -13,10 +13,10 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
-#include "mmu/x86/fault_flags.h"
 #include "mmu/ops/op.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
+#include "mmu/x86/fault_flags.h"
 
 namespace mmudiff {
 namespace {
@@ -161,9 +161,9 @@ TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
   // maxphyaddr 36 + 10, 5 levels, A/D, execute-only; max_level 2, host_level 3; slot at 1G, 2G
   // long; host memory from 1G + 5 (the 5 dropped); no host MMIO; then a fault (code 2) at
   // 0x1000 with write, level 1 + 2.
-  Stream s = decode({0, 10, 0x20 | 0x07, 0x01 | 0x08, 0x80, 0x80, 0x80, 0x80, 0x04, 0x80, 0x80,
-                     0x80, 0x80, 0x08, 0x85, 0x80, 0x80, 0x80, 0x04, 0x00, 2, 0x80, 0x20, 0x01,
-                     0x02});
+  Stream s = decode({0,    10,   0x20 | 0x07, 0x01 | 0x08, 0x80, 0x80, 0x80, 0x80, 0x04,
+                     0x80, 0x80, 0x80,        0x80,        0x08, 0x85, 0x80, 0x80, 0x80,
+                     0x04, 0x00, 2,           0x80,        0x20, 0x01, 0x02});
   ASSERT_EQ(s.size(), 2u);
   const x86::EptConfig& c = s[0].config.x86;
   EXPECT_EQ(s[0].config.arch, Arch::X86Ept);

@@ -168,7 +168,9 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, Arch arc
     op.config.arm64.nofwb = flags & 2;
     op.config.arm64.idmap = flags & 4;
     unsigned f = (flags >> 3) & 3;
-    op.config.arm64.force_pte = f == 1 ? ForcePte::Always : f == 2 ? ForcePte::Device : ForcePte::Never;
+    op.config.arm64.force_pte = f == 1   ? ForcePte::Always
+                                : f == 2 ? ForcePte::Device
+                                         : ForcePte::Never;
   }
   *offset = r.offset();
   *out = op;
@@ -208,7 +210,7 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
     out->push_back(static_cast<uint8_t>(op.config.arm64.ia_bits - arm64s2::kMinIaBits));
     unsigned f = op.config.arm64.force_pte == ForcePte::Always   ? 1
                  : op.config.arm64.force_pte == ForcePte::Device ? 2
-                                                           : 0;
+                                                                 : 0;
     out->push_back(static_cast<uint8_t>(op.config.arm64.fwb | (op.config.arm64.nofwb << 1) |
                                         (op.config.arm64.idmap << 2) | (f << 3)));
   }

@@ -41,7 +41,6 @@ void encode_op(const Op& op, std::vector<uint8_t>* out);
 
 // Reads one operation of a stream of ARCH at *offset; false (and *offset unchanged) when the
 // bytes run out. An init at offset 0 may name another architecture (flags bit 5: x86).
-bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op,
-               Arch arch = Arch::Arm64S2);
+bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op, Arch arch = Arch::Arm64S2);
 
 }  // namespace mmudiff

@@ -6,10 +6,10 @@
 namespace mmudiff {
 
 static constexpr std::array<std::string_view, kOpKindCount> kNames = {
-    "init",        "destroy",   "map",       "unmap",       "wrprotect",  "mkyoung",
-    "mkold",       "is_young",  "relax_perms", "flush",     "set_owner",  "get_leaf",
-    "fault",       "zap_leafs", "zap_all",   "wrprot_slot", "clear_dirty", "clear_dirty_masked",
-    "age",         "test_age",  "split",     "recover_huge", "wrprot_gfn"};
+    "init",  "destroy",   "map",         "unmap",        "wrprotect",   "mkyoung",
+    "mkold", "is_young",  "relax_perms", "flush",        "set_owner",   "get_leaf",
+    "fault", "zap_leafs", "zap_all",     "wrprot_slot",  "clear_dirty", "clear_dirty_masked",
+    "age",   "test_age",  "split",       "recover_huge", "wrprot_gfn"};
 static constexpr std::array<std::string_view, kArchCount> kArchNames = {"arm64-s2", "x86-ept"};
 
 std::string_view op_kind_name(OpKind kind) {

@@ -5,8 +5,8 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/format/x86_ept.h"
-#include "mmu/x86/fault_flags.h"
 #include "mmu/ops/work_budget.h"
+#include "mmu/x86/fault_flags.h"
 
 namespace mmudiff {
 
@@ -159,11 +159,11 @@ x86::EptConfig random_config(std::mt19937_64& rng) {
 Op random_op(std::mt19937_64& rng, const x86::EptConfig& c, bool allow_destroy) {
   Op op;
   static constexpr OpKind kWeighted[] = {
-      OpKind::Fault,      OpKind::Fault,   OpKind::Fault,      OpKind::Fault,
-      OpKind::Fault,      OpKind::Fault,   OpKind::ZapLeafs,   OpKind::ZapLeafs,
-      OpKind::ZapAll,     OpKind::WrprotSlot, OpKind::ClearDirty, OpKind::ClearDirtyMasked,
-      OpKind::Age,        OpKind::TestAge, OpKind::Split,      OpKind::RecoverHuge,
-      OpKind::WrprotGfn,  OpKind::Destroy, OpKind::Init};
+      OpKind::Fault,     OpKind::Fault,      OpKind::Fault,      OpKind::Fault,
+      OpKind::Fault,     OpKind::Fault,      OpKind::ZapLeafs,   OpKind::ZapLeafs,
+      OpKind::ZapAll,    OpKind::WrprotSlot, OpKind::ClearDirty, OpKind::ClearDirtyMasked,
+      OpKind::Age,       OpKind::TestAge,    OpKind::Split,      OpKind::RecoverHuge,
+      OpKind::WrprotGfn, OpKind::Destroy,    OpKind::Init};
   do {
     op.kind = kWeighted[pick(rng, sizeof kWeighted / sizeof kWeighted[0])];
   } while (!allow_destroy && (op.kind == OpKind::Destroy || op.kind == OpKind::Init));
@@ -230,7 +230,8 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   if (op.kind == OpKind::Destroy) return op;
   op.addr = random_addr(rng, config);
   if (shape.size) op.size = random_size(rng);
-  if (shape.phys) op.phys = config.arm64.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
+  if (shape.phys)
+    op.phys = config.arm64.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
   if (shape.prot) op.prot = random_prot(rng, op.kind == OpKind::Map || chance(rng, 10));
   if (shape.memcache) op.memcache = random_memcache(rng);
   if (shape.owner) op.owner = static_cast<uint8_t>(chance(rng, 90) ? pick(rng, 2) : pick(rng, 256));
@@ -265,7 +266,8 @@ Op random_wild_op(std::mt19937_64& rng, Arch arch) {
   }
   op.memcache = chance(rng, 10) ? kNoMemcache : static_cast<int32_t>(pick(rng, kMaxMemcache + 1));
   op.owner = static_cast<uint8_t>(pick(rng, 256));
-  op.config.arm64.ia_bits = static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
+  op.config.arm64.ia_bits =
+      static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
   op.config.arm64.fwb = chance(rng, 50);
   op.config.arm64.nofwb = chance(rng, 50);
   op.config.arm64.idmap = chance(rng, 50);

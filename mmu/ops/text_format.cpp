@@ -380,15 +380,16 @@ Op parse_line(const Words& words, Arch arch, bool pinned) {
   if (op.kind == OpKind::Init) {
     Arch named = init_arch(words, pinned ? arch : Arch::Arm64S2);
     if (pinned && named != arch)
-      throw LineError{fmt::format("init arch={} in a stream for {}: a stream keeps one architecture",
-                                  arch_name(named), arch_name(arch))};
+      throw LineError{
+          fmt::format("init arch={} in a stream for {}: a stream keeps one architecture",
+                      arch_name(named), arch_name(arch))};
     arch = named;
     op.config.arch = arch;
   } else if (auto own = op_arch(op.kind); own && *own != arch) {
-    throw LineError{fmt::format("'{}' is an operation of {}, and this stream is for {}{}",
-                                words[0], arch_name(*own), arch_name(arch),
-                                pinned ? "" : fmt::format(": start it with 'init arch={}'",
-                                                          arch_name(*own)))};
+    throw LineError{
+        fmt::format("'{}' is an operation of {}, and this stream is for {}{}", words[0],
+                    arch_name(*own), arch_name(arch),
+                    pinned ? "" : fmt::format(": start it with 'init arch={}'", arch_name(*own)))};
   }
   OpShape shape = op_shape(op.kind);
   size_t positional = (shape.addr ? 1 : 0) + (shape.size ? 1 : 0);
@@ -430,8 +431,8 @@ Op parse_line(const Words& words, Arch arch, bool pinned) {
     bool known = arch == Arch::X86Ept ? parse_x86_operand(op, key, value)
                                       : parse_arm64_operand(op, key, value);
     if (!known)
-      throw LineError{fmt::format("{} has no operand '{}': {}", words[0], excerpt(key),
-                                  usage(op.kind, arch))};
+      throw LineError{
+          fmt::format("{} has no operand '{}': {}", words[0], excerpt(key), usage(op.kind, arch))};
   }
   return op;
 }

@@ -31,7 +31,8 @@ uint64_t op_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
   uint64_t end = (op.addr + op.size + kPageSize - 1) & ~(kPageSize - 1);
   if (end <= start || end > limit) return 0;
   if (pages_only(op, config)) return std::min<uint64_t>((end - start) / kPageSize, cap);
-  unsigned first_block_level = std::max(kMinBlockLevel, geometry_for(config.arm64.ia_bits).start_level);
+  unsigned first_block_level =
+      std::max(kMinBlockLevel, geometry_for(config.arm64.ia_bits).start_level);
   uint64_t leaves = 0;
   uint64_t ipa = start;
   uint64_t pa = op.phys & ~(kPageSize - 1);

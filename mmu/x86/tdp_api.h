@@ -39,7 +39,6 @@ struct TdpFault {
 
 class TdpApi : public Backend {
  public:
-
   // kvm_mmu_init_tdp_mmu + a vCPU's root (kvm_tdp_mmu_alloc_root): 0, or -ENOMEM.
   virtual int init(const EptConfig& config) = 0;
   // destroy(): drops the root and frees every table page (zap all, put the root, run RCU

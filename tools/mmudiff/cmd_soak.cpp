@@ -13,11 +13,11 @@
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 #include "oracles/isolated_run.h"
+#include "tools/mmudiff/arch_option.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/number_option.h"
 #include "tools/mmudiff/op_timeout_option.h"
-#include "tools/mmudiff/arch_option.h"
 #include "tools/mmudiff/output_path.h"
 #include "tools/mmudiff/plant_option.h"
 #include "tools/mmudiff/stream_io.h"
@@ -116,7 +116,8 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     fmt::print(
         "soak: {} {} streams ({} operations) through {} in {:.1f} s ({:.0f} streams/s); seed "
         "{}\n",
-        args->streams, arch_name(args->arch), ops, fmt::join(names, ", "), secs, double(args->streams) / secs, args->seed);
+        args->streams, arch_name(args->arch), ops, fmt::join(names, ", "), secs,
+        double(args->streams) / secs, args->seed);
     fmt::print("soak: {} with findings in {} distinct signatures, {} refused by the memory bound\n",
                with_findings, by_signature.size(), refused);
     // A soak without findings leaves no empty directory behind.

@@ -58,8 +58,8 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
   const Arch arch = stream_arch(report.stream);
   for (const auto& oracle : completed ? oracle_list() : kNotConsulted) {
     if (!oracle_runs_on(oracle.name, arch)) {
-      out += fmt::format("  {:<13} not run: no {} model for it yet\n", oracle.name,
-                         arch_name(arch));
+      out +=
+          fmt::format("  {:<13} not run: no {} model for it yet\n", oracle.name, arch_name(arch));
       continue;
     }
     size_t n = 0;
