@@ -38,6 +38,16 @@ HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Pla
   return o;
 }
 
+std::optional<Arch> fuzz_target_arch_from_env() {
+  const char* a = std::getenv("MMUDIFF_ARCH");
+  if (!a || !*a) return std::nullopt;
+  Arch arch;
+  if (!arch_from_name(a, &arch))
+    throw std::invalid_argument(
+        fmt::format("MMUDIFF_ARCH: '{}' is not one of arm64-s2, x86-ept", a));
+  return arch;
+}
+
 HarnessOptions fuzz_target_options_from_env() {
   const char* b = std::getenv("MMUDIFF_BACKENDS");
   const char* p = std::getenv("MMUDIFF_PLANT");

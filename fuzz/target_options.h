@@ -5,6 +5,7 @@
 // fuzzing bounds of mmu/ops/work_budget.h.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Pla
 // From MMUDIFF_BACKENDS (comma-separated; unset or empty: every backend) and MMUDIFF_PLANT
 // (unset or empty: none). Throws std::invalid_argument like fuzz_target_options.
 HarnessOptions fuzz_target_options_from_env();
+
+// MMUDIFF_ARCH=arm64-s2|x86-ept: the one architecture the target runs streams of (the others it
+// refuses, so the engine keeps none); unset or empty: both. Throws std::invalid_argument for
+// another name.
+std::optional<Arch> fuzz_target_arch_from_env();
 
 // "a,b,,c" -> {"a", "b", "c"}
 std::vector<std::string> split_backend_list(const std::string& list);

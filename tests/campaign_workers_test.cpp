@@ -46,7 +46,7 @@ class CampaignWorkers : public mmudiff::testing::ScratchTest {
 };
 
 TEST_F(CampaignWorkers, LibFuzzerGetsTheSeedsUnlessToldNotTo) {
-  WorkerPlanInput in{Engine::LibFuzzer, 2, 10, {}, "", true, true};
+  WorkerPlanInput in{Engine::LibFuzzer, 2, 10, {}, "", true, true, ""};
   auto seeded = plan_workers(in, build_, layout_);
   ASSERT_EQ(seeded.size(), 2u);
   for (const auto& w : seeded) {
@@ -66,7 +66,7 @@ TEST_F(CampaignWorkers, LibFuzzerGetsTheSeedsUnlessToldNotTo) {
 }
 
 TEST_F(CampaignWorkers, AflWithoutSeedsStartsFromOneEmptyTable) {
-  WorkerPlanInput in{Engine::Afl, 2, 10, {}, "walker-reserved-bit", false, false};
+  WorkerPlanInput in{Engine::Afl, 2, 10, {}, "walker-reserved-bit", false, false, "x86-ept"};
   auto workers = plan_workers(in, build_, layout_);
   ASSERT_FALSE(workers.empty());
   fs::path input = layout_.work / "afl-in";
@@ -78,6 +78,7 @@ TEST_F(CampaignWorkers, AflWithoutSeedsStartsFromOneEmptyTable) {
   Stream s = decode_binary(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].kind, OpKind::Init);
+  EXPECT_EQ(s[0].config.arch, Arch::X86Ept) << "an x86 campaign's target refuses arm64 streams";
 
   // With seeds the input holds them, and no stand-in.
   in.with_seeds = true;
@@ -89,7 +90,7 @@ TEST_F(CampaignWorkers, AflWithoutSeedsStartsFromOneEmptyTable) {
 
 TEST_F(CampaignWorkers, AflSanitizerOptionsAreOnesAflAccepts) {
   // AFL++ 4.04c refuses to start a target whose ASAN_OPTIONS lack symbolize=0.
-  WorkerPlanInput in{Engine::Afl, 2, 10, {}, "", true, true};
+  WorkerPlanInput in{Engine::Afl, 2, 10, {}, "", true, true, ""};
   auto workers = plan_workers(in, build_, layout_);
   ASSERT_EQ(workers.size(), 2u);
   size_t asan = 0;

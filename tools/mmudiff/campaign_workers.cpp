@@ -111,6 +111,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
     auto env = filter_env(in.engine, asan);
     env["MMUDIFF_BACKENDS"] = backends;
     env["MMUDIFF_PLANT"] = in.plant;
+    env["MMUDIFF_ARCH"] = in.arch;
     return env;
   };
   // --jobs 1: the ASan+UBSan build alone; more: one of them, the rest plain.
@@ -160,10 +161,11 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   if (in.with_seeds && in.with_regressions) copy_inputs(build.regressions, input);
   copy_inputs(layout.corpus, input);
   // AFL++ refuses to start without an input; without seeds it gets the least it can work from:
-  // one init of the default configuration, an empty table.
+  // one init of the default configuration (of the campaign's architecture), an empty table.
   if (fs::is_empty(input)) {
     Op init;
     init.kind = OpKind::Init;
+    arch_from_name(in.arch, &init.config.arch);  // empty: arm64-s2, the default
     std::vector<uint8_t> bytes = encode_binary({init});
     std::ofstream(input / "empty-table", std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes.data()),

@@ -3,6 +3,7 @@
 // in the run directory the moment it appears, and end with a summary. Ctrl-C stops the engines,
 // marks the run interrupted and still prints the summary; running again on the same --out
 // resumes from its corpus and keeps counting its findings.
+#include <optional>
 #include <signal.h>
 
 #include <atomic>
@@ -49,6 +50,7 @@ struct CampaignArgs {
   bool stop_on_finding = false;
   bool no_seeds = false;
   double progress_every_s = 5;
+  std::optional<Arch> arch;  // none: both architectures
 };
 
 // --jobs is at most this many workers per core.
@@ -182,7 +184,7 @@ int run_campaign(const CampaignArgs& a) {
   // With a plant, corpus/regressions (which holds each plant's reproducer) is not handed to the
   // engine: the campaign must find the bug, not be given it.
   WorkerPlanInput plan{engine,     jobs, a.time_s, backends, a.plant, plant == Plant::kNone,
-                       !a.no_seeds};
+                       !a.no_seeds, a.arch ? std::string(arch_name(*a.arch)) : std::string()};
   std::vector<WorkerSpec> specs = plan_workers(plan, build, layout);
 
   struct sigaction sa {};
@@ -200,6 +202,7 @@ int run_campaign(const CampaignArgs& a) {
                                   : fmt::format("{} plain + 1 ASan+UBSan", std::max(0, jobs - 1)),
       a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant,
       a.no_seeds ? ", no seeds" : "");
+  say("architectures: {}\n", a.arch ? arch_name(*a.arch) : "arm64-s2 and x86-ept");
   say("run directory: {}{}\n", a.out, resumed ? " (resumed)" : "");
   if (after_kill)
     say("the campaign before on this directory was killed: counted the {} executions its engines "
@@ -421,6 +424,15 @@ void add_campaign_command(CLI::App& app, int* exit_code) {
   add_backends_option(cmd, &args->backends);
   std::string plant_help = "switch on one planted bug (see --list-plants)";
   cmd->add_option("--plant", args->plant, plant_help);
+  cmd->add_option_function<std::string>(
+      "--arch",
+      [args](const std::string& name) {
+        Arch arch;
+        if (!arch_from_name(name, &arch))
+          throw CLI::ValidationError("--arch", "'" + name + "' is not one of arm64-s2, x86-ept");
+        args->arch = arch;
+      },
+      "fuzz streams of one architecture only: arm64-s2 or x86-ept (default: both)");
   cmd->add_option("--out", args->out, "run directory (created; resumed if it holds a campaign)");
   cmd->add_option("--fuzzer-dir", args->fuzzer_dir,
                   "the fuzz build's fuzz/ directory (default: build/fuzz/fuzz or build/afl/fuzz; "
