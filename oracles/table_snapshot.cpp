@@ -17,7 +17,7 @@ void flatten(const SimMemory& memory, const DescriptorFormat& f, uint64_t table_
   }
   for (unsigned i = 0; i < f.entries_per_table(); ++i) {
     uint64_t raw = entries[i];
-    if (raw == 0) continue;
+    if (raw == f.empty_entry()) continue;
     uint64_t ipa = base + i * f.granule_size(level);
     bool table = level < f.last_level() && f.classify(raw, level) == DescriptorKind::Table;
     out->entries.push_back(

@@ -10,6 +10,13 @@
 namespace mmudiff {
 
 std::string_view backend_of_source(std::string_view path) {
+  // x86 backends first: their names are those of arm64 backends, qualified by the architecture.
+  if (path.find("/mmu/walker_x86/") != std::string_view::npos) return "x86-ept/walker";
+  if (path.find("/mmu/legacy_x86/") != std::string_view::npos) return "x86-ept/legacy";
+  if (path.find("/mmu/linux612_tdp/") != std::string_view::npos ||
+      path.find("/arch/x86/kvm/") != std::string_view::npos)
+    return "x86-ept/linux612-tdp";
+  // The walk engine (mmu/walker/table_walk.h) serves both walkers; its edges count here.
   if (path.find("/mmu/walker/") != std::string_view::npos) return "walker";
   if (path.find("/mmu/legacy/") != std::string_view::npos) return "legacy";
   // The adapter in this tree, and the kernel file extracted into the build tree.

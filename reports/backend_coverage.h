@@ -21,7 +21,9 @@ struct CodeCoverage {
 };
 
 // "walker", "legacy" or "linux61" (the adapter and the kernel's own pgtable.c) for a source file
-// of that backend; "" for anything else, such as a standard-library header inlined into one.
+// of an arm64 backend, "x86-ept/walker", "x86-ept/legacy" or "x86-ept/linux612-tdp" (the adapter
+// and the kernel's own tdp_mmu.c, tdp_iter.c, spte.c) for an x86 one; "" for anything else, such
+// as a standard-library header inlined into one.
 std::string_view backend_of_source(std::string_view path);
 
 // Per backend, from libFuzzer's -print_coverage=1 output; code no backend owns is under "".

@@ -145,6 +145,10 @@ class DescriptorFormat {
   virtual unsigned max_owner_id() const = 0;
   virtual unsigned owner_annotation_level() const = 0;  // the only level annotations belong at
 
+  // What an unused entry holds: 0 on arm64; KVM's non-present SPTE on x86. Dumps and snapshots
+  // list the other entries.
+  virtual uint64_t empty_entry() const { return 0; }
+
   // Every field named; describe(): one line for dumps and diffs.
   virtual DecodedDescriptor decode(uint64_t raw, unsigned level, bool fwb) const = 0;
   virtual std::string describe(uint64_t raw, unsigned level, bool fwb) const = 0;

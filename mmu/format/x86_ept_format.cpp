@@ -179,6 +179,7 @@ class X86EptFormat final : public DescriptorFormat {
   unsigned owner_annotation(uint64_t) const override { return 0; }
   unsigned max_owner_id() const override { return 0; }
   unsigned owner_annotation_level() const override { return p_.levels - 1; }
+  uint64_t empty_entry() const override { return x86ept::kNonPresent; }
 
   DecodedDescriptor decode(uint64_t raw, unsigned level, bool) const override;
   std::string describe(uint64_t raw, unsigned level, bool) const override;

@@ -22,14 +22,14 @@ std::string format_table(const TableSnapshot& snap, const Machine& machine) {
   const TableRoot& r = snap.root;
   if (!r.live()) return "no table (destroyed or never initialised)\n";
   std::string out = fmt::format(
-      "table: ia_bits={} start_level={} pgd={:#x} ({} page{}), {} non-zero descriptors, "
+      "table: {} ia_bits={} start_level={} pgd={:#x} ({} page{}), {} used descriptors, "
       "{} table pages live\n",
-      r.ia_bits, r.start_level, r.pgd_pa, r.pgd_pages, r.pgd_pages == 1 ? "" : "s",
-      snap.entries.size(), machine.memory.live_pages());
+      r.format->name(), r.ia_bits, r.start_level, r.pgd_pa, r.pgd_pages,
+      r.pgd_pages == 1 ? "" : "s", snap.entries.size(), machine.memory.live_pages());
   for (const auto& e : snap.entries) {
-    uint64_t end = e.ipa + arm64s2::granule_size(e.level) - 1;
+    uint64_t end = e.ipa + r.format->granule_size(e.level) - 1;
     out += fmt::format("{:>{}}[{:#014x}-{:#014x}] {}\n", "", e.level * 2, e.ipa, end,
-                       describe_descriptor(e.raw, e.level, r.fwb));
+                       r.format->describe(e.raw, e.level, r.fwb));
   }
   return out;
 }
