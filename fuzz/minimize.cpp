@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/x86/fault_flags.h"
 #include "oracles/isolated_run.h"
 
 namespace mmudiff {
@@ -85,13 +86,20 @@ class Minimizer {
       if (shape.size) with([&](Op& o) { o.size = g; });
     }
     if (shape.phys) with([&](Op& o) { o.phys = o.addr; });
-    if (shape.prot) {
+    if (shape.prot && op_arch(op.kind) == Arch::X86Ept) {
+      // Fault flags one at a time; a dirty mask down to its lowest page.
+      for (uint64_t b = 1; b <= x86::kFaultFlagsMask; b <<= 1) with([&](Op& o) { o.prot &= ~b; });
+      if (op.kind == OpKind::ClearDirtyMasked) with([&](Op& o) { o.prot &= -o.prot; });
+    } else if (shape.prot) {
       with([&](Op& o) { o.prot &= ~arm64s2::prot::kSwMask; });
       for (uint64_t b : {arm64s2::prot::kX, arm64s2::prot::kW, arm64s2::prot::kDevice})
         with([&](Op& o) { o.prot &= ~b; });
     }
+    if (shape.level && op.level > 1) with([&](Op& o) { o.level = 1; });
     if (shape.memcache) with([&](Op& o) { o.memcache = kDefaultMemcache; });
-    if (shape.config) with([&](Op& o) { o.config = Config{}; });
+    // The default configuration of the stream's own architecture.
+    if (shape.config)
+      with([&](Op& o) { o.config = Config{.arch = o.config.arch, .arm64 = {}, .x86 = {}}; });
     return out;
   }
 

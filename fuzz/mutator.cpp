@@ -5,7 +5,6 @@
 #include <span>
 #include <vector>
 
-#include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/work_budget.h"
@@ -14,7 +13,15 @@ namespace mmudiff {
 
 namespace {
 
-using namespace arm64s2;
+// Both formats have 4 KiB pages and 9 bits per level; the mutator's boundaries are theirs.
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t bit(unsigned n) {
+  return uint64_t{1} << n;
+}
+// The size an entry maps at arm64 level 1..3 (x86 level 3..1): 1 GiB, 2 MiB, 4 KiB.
+constexpr uint64_t granule_size(unsigned level) {
+  return bit(12 + 9 * (3 - level));
+}
 
 uint64_t pick(std::mt19937_64& rng, uint64_t n) {
   return n ? rng() % n : 0;
@@ -25,6 +32,8 @@ uint64_t pick(std::mt19937_64& rng, uint64_t n) {
 uint64_t interesting_value(std::mt19937_64& rng, const Config& c) {
   // The top of the input address space: arm64's IPA size; x86's guest physical address size.
   const unsigned ia_bits = c.arch == Arch::X86Ept ? c.x86.maxphyaddr : c.arm64.ia_bits;
+  // The output address space: arm64's 48-bit PA; the host's MAXPHYADDR on x86.
+  const unsigned pa_bits = c.arch == Arch::X86Ept ? c.x86.maxphyaddr : 48;
   uint64_t g = granule_size(1 + static_cast<unsigned>(pick(rng, 3)));
   switch (pick(rng, 9)) {
     case 0:
@@ -38,9 +47,9 @@ uint64_t interesting_value(std::mt19937_64& rng, const Config& c) {
     case 4:
       return bit(ia_bits);
     case 5:
-      return bit(kPaBits) - kPageSize;
+      return bit(pa_bits) - kPageSize;
     case 6:
-      return bit(kPaBits);
+      return bit(pa_bits);
     case 7:
       return pick(rng, 16) * g;
     default:

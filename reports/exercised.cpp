@@ -30,28 +30,35 @@ void ExercisedTally::replay(const Stream& stream, HarnessOptions options,
                             const IsolationOptions& isolation) {
   options.backends = backends_;
   options.check_every_op = false;
-  const std::string& counted = backends_.front();
-  std::array<LevelCount, arm64s2::kLevels> final_levels{};
+  // The first backend of the stream's architecture (its reference) is the one counted. Levels
+  // are counted by entry size, the same on every architecture: 3 is 4 KiB, 2 is 2 MiB, 1 is 1 GiB,
+  // 0 is 512 GiB (an x86 5-level root's entries are larger and not counted).
+  std::string counted;
+  std::array<LevelCount, kLevelsCounted> final_levels{};
   options.inspect_final = [&](std::string_view name, const Backend& backend,
                               const Machine& machine) {
+    if (counted.empty()) counted = name;
     if (name != counted || !backend.root().live()) return;
+    const DescriptorFormat& f = *backend.root().format;
     for (const SnapshotEntry& e : take_snapshot(backend, machine.memory).entries) {
-      if (e.level >= arm64s2::kLevels) continue;
-      LevelCount& c = final_levels[e.level];
-      switch (arm64s2::classify(e.raw, e.level)) {
-        case arm64s2::DescriptorKind::Table:
+      const unsigned shift = f.index_shift(e.level);
+      const unsigned depth = (shift - f.page_shift()) / 9;
+      if (depth >= kLevelsCounted) continue;
+      LevelCount& c = final_levels[kLevelsCounted - 1 - depth];
+      switch (f.classify(e.raw, e.level)) {
+        case DescriptorKind::Table:
           ++c.tables;
           break;
-        case arm64s2::DescriptorKind::Block:
+        case DescriptorKind::Block:
           ++c.blocks;
           break;
-        case arm64s2::DescriptorKind::Page:
+        case DescriptorKind::Page:
           ++c.pages;
           break;
-        case arm64s2::DescriptorKind::Invalid:
-          ++c.annotations;  // the snapshot holds only non-zero descriptors
+        case DescriptorKind::Invalid:
+          ++c.annotations;  // the snapshot holds only entries that are not empty
           break;
-        case arm64s2::DescriptorKind::Reserved:
+        case DescriptorKind::Reserved:
           break;
       }
     }
@@ -93,7 +100,7 @@ void ExercisedTally::replay(const Stream& stream, HarnessOptions options,
     ++ops_by_kind_[kind];
     ++return_codes_[kind][results[i].ret];
   }
-  for (size_t l = 0; l < arm64s2::kLevels; ++l) {
+  for (size_t l = 0; l < kLevelsCounted; ++l) {
     levels_[l].tables += final_levels[l].tables;
     levels_[l].blocks += final_levels[l].blocks;
     levels_[l].pages += final_levels[l].pages;
@@ -118,15 +125,15 @@ nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_input
   }
   nlohmann::json levels = nlohmann::json::array();
   nlohmann::json sizes = nlohmann::json::array();
-  for (unsigned l = 0; l < arm64s2::kLevels; ++l) {
+  for (unsigned l = 0; l < kLevelsCounted; ++l) {
     const LevelCount& c = levels_[l];
     levels.push_back({{"level", l},
                       {"tables", c.tables},
                       {"blocks", c.blocks},
                       {"pages", c.pages},
                       {"annotations", c.annotations}});
-    if (l >= arm64s2::kMinBlockLevel) {
-      uint64_t size = arm64s2::granule_size(l);
+    if (l >= 1) {  // 1 GiB and smaller: the leaf sizes of both architectures
+      uint64_t size = uint64_t{1} << (12 + 9 * (kLevelsCounted - 1 - l));
       sizes.push_back(
           {{"size", size}, {"label", format_size(size)}, {"count", c.blocks + c.pages}});
     }

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mmu/format/arm64_s2.h"
+#include "mmu/format/format.h"
 #include "oracles/harness.h"
 #include "oracles/isolated_run.h"
 
@@ -49,7 +49,8 @@ class ExercisedTally {
   uint64_t operations_ = 0, skipped_ = 0;
   std::array<uint64_t, kOpKindCount> ops_by_kind_{};
   std::array<std::map<int, uint64_t>, kOpKindCount> return_codes_;
-  std::array<LevelCount, arm64s2::kLevels> levels_{};
+  static constexpr unsigned kLevelsCounted = 4;  // by entry size: 512G, 1G, 2M, 4K
+  std::array<LevelCount, kLevelsCounted> levels_{};
   std::vector<std::pair<std::string, std::string>> unreadable_;
 };
 

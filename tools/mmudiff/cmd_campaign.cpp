@@ -3,8 +3,8 @@
 // in the run directory the moment it appears, and end with a summary. Ctrl-C stops the engines,
 // marks the run interrupted and still prints the summary; running again on the same --out
 // resumes from its corpus and keeps counting its findings.
-#include <optional>
 #include <signal.h>
+#include <optional>
 
 #include <atomic>
 #include <chrono>
@@ -183,7 +183,9 @@ int run_campaign(const CampaignArgs& a) {
 
   // With a plant, corpus/regressions (which holds each plant's reproducer) is not handed to the
   // engine: the campaign must find the bug, not be given it.
-  WorkerPlanInput plan{engine,     jobs, a.time_s, backends, a.plant, plant == Plant::kNone,
+  WorkerPlanInput plan{engine,      jobs,
+                       a.time_s,    backends,
+                       a.plant,     plant == Plant::kNone,
                        !a.no_seeds, a.arch ? std::string(arch_name(*a.arch)) : std::string()};
   std::vector<WorkerSpec> specs = plan_workers(plan, build, layout);
 
