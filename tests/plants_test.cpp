@@ -330,13 +330,16 @@ TEST_P(PlantMinimize, RandomFindingShrinksToAFewOperationsThatReplayOnlyWithTheP
 
 // Every class, both backends: security (a wrong PA; an alias above the PA size),
 // hardware-effects (a missing TLBI), functional (refcount and leak), structural-only (empty
-// tables left behind). Not legacy-descend-freed-subtree: under ASan its use of a freed page
-// stops the process, as corpus_test expects, so there is nothing left to minimise.
+// tables left behind); on x86, an SPTE the CPU cannot take (zero-check) and a page left writable.
+// Not legacy-descend-freed-subtree: under ASan its use of a freed page stops the process, as
+// corpus_test expects, so there is nothing left to minimise.
 INSTANTIATE_TEST_SUITE_P(OfEveryClass, PlantMinimize,
                          ::testing::Values("walker-pa-cursor-drift", "legacy-oa-above-pa-size",
                                            "walker-no-tlbi-table-to-block",
                                            "walker-leak-table-on-update",
-                                           "walker-leak-nonleaf-on-zap"),
+                                           "walker-leak-nonleaf-on-zap",
+                                           "legacy-x86-write-without-read",
+                                           "legacy-x86-wrprot-misses-huge-page"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
