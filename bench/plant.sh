@@ -27,15 +27,19 @@ while (($#)); do
 done
 mmudiff=${MMUDIFF:-build/default/tools/mmudiff/mmudiff}
 [ -x "$mmudiff" ] || { echo "bench/plant.sh: $mmudiff not built (tools/setup.sh default fuzz)" >&2; exit 2; }
+# --list-plants: name, backend, architecture, bug class. A backend name is only unique within an
+# architecture ("legacy" exists for arm64-s2 and x86-ept), so the table shows both. An x86 plant
+# needs no option: the campaign's seeds (corpus/seeds) hold x86 streams and its fuzz target
+# decodes streams of either architecture, running each through its architecture's backends.
 declare -A backend
-while IFS=$'\t' read -r name be _; do backend[$name]=$be; done < <("$mmudiff" campaign --list-plants)
+while IFS=$'\t' read -r name be arch _; do backend[$name]="$arch/$be"; done < <("$mmudiff" campaign --list-plants)
 ((${#plants[@]})) || plants=("${!backend[@]}")
 mapfile -t plants < <(printf '%s\n' "${plants[@]}" | sort)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 echo "# $engine, $jobs jobs, cap $cap s, $reps repetitions, $( ((${#seeds[@]})) && echo "no seeds (dictionary only)" || echo "seeded from corpus/seeds")"
-printf '%-32s %-8s %-7s %-10s %s\n' plant backend found median_s "times (s)"
+printf '%-40s %-16s %-7s %-10s %s\n' plant backend found median_s "times (s)"
 for p in "${plants[@]}"; do
   [ -n "${backend[$p]:-}" ] || { echo "bench/plant.sh: unknown plant $p" >&2; exit 2; }
   times=() found=0
@@ -55,5 +59,5 @@ for p in "${plants[@]}"; do
   done
   median=$(printf '%s\n' "${times[@]}" | sed "s/^>$cap$/999999/" | sort -g |
     awk -v cap="$cap" '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]; print (m == 999999 ? ">" cap : m) }')
-  printf '%-32s %-8s %d/%-5d %-10s %s\n' "$p" "${backend[$p]}" "$found" "$reps" "$median" "${times[*]}"
+  printf '%-40s %-16s %d/%-5d %-10s %s\n' "$p" "${backend[$p]}" "$found" "$reps" "$median" "${times[*]}"
 done

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mmu/ops/op.h"
+
 namespace mmudiff {
 
 enum class Plant : uint32_t {
@@ -46,21 +48,24 @@ enum class Plant : uint32_t {
   kLegacyX86WrprotMissesHugePage,     // wrprot_slot write-protects 4K SPTEs only
   kLegacyX86SplitLosesAccessDirty,    // a split's children lose the huge SPTE's A and D
   kLegacyX86SplitLosesHostWritable,   // a split's children lose host-writable
+  // x86 EPT (walker_x86): planted in the generic walker's TDP visitors.
+  kWalkerX86DirtyOnRefault,        // a writable leaf re-faulted writable is made dirty again
+  kWalkerX86HugeOverTableNoFlush,  // a huge leaf replaces a table without the gfn flush
+  kWalkerX86ZapLeafsNoFlush,       // zap_leafs zaps and tells the caller no flush is owed
+  kWalkerX86SplitNxNotExecutable,  // 4K pieces of an NX huge page are not made executable
 };
 
 struct PlantInfo {
   Plant id;
   std::string_view name;       // the --plant NAME
-  std::string_view backend;    // the backend that carries it
+  std::string_view backend;    // the backend that carries it, a name within `arch`
+  Arch arch;                   // whose backends: "legacy" and "walker" exist for each
   std::string_view bug_class;  // the BRIEF.md class it is modelled on
 };
 
-// Every arm64 plant, in enum order: each has a reproducer in corpus/regressions/ and a backend
-// in the registry.
+// Every plant of every architecture that an oracle can see, in enum order: each has a reproducer
+// in corpus/regressions/ and a backend in the registry (find_backend(p.backend, p.arch)).
 const std::vector<PlantInfo>& planted_bugs();
-// Every x86 plant, in enum order. They join planted_bugs() once the x86 harness registers their
-// backends and replays their reproducers; until then find_plant() and plant_info() know them.
-const std::vector<PlantInfo>& planted_x86_bugs();
 // nullptr when no plant has that name.
 const PlantInfo* find_plant(std::string_view name);
 // The plant's entry; kNone has none.

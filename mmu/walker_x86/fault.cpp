@@ -49,16 +49,21 @@ int map_target(TdpTable& t, const x86::TdpFault& f, const FaultPlan& p, Pte* spt
                uint64_t gfn) {
   const Pte old = *sptep;
   const bool host_mmio = t.config().host_mmio_pfn != 0 && p.pfn >= t.config().host_mmio_pfn;
-  const Pte new_spte = p.in_slot ? make_leaf_spte(kBits, t.masks(), level, p.pfn, old, f.prefetch,
-                                                  f.map_writable, host_mmio)
-                                 : make_mmio_spte(kBits, gfn);
+  Pte new_spte = p.in_slot ? make_leaf_spte(kBits, t.masks(), level, p.pfn, old, f.prefetch,
+                                            f.map_writable, host_mmio)
+                           : make_mmio_spte(kBits, gfn);
+  // Planted: make_spte's rule that a writable leaf rewritten writable stays clean, dropped.
+  if (t.plant() == Plant::kWalkerX86DirtyOnRefault && p.in_slot && f.map_writable &&
+      spte_last(kBits, old, level) && spte_writable(kBits, old))
+    new_spte |= dirty_mask(t.masks());
   int ret = ept::kRetPfFixed;
   if (new_spte == old) {
     ret = ept::kRetPfSpurious;
   } else {
     t.set_spte(sptep, new_spte, gfn, level, true);
     // A huge leaf over what was a table: the TLB may still hold the table's translations.
-    if (spte_present(kBits, old) && !spte_last(kBits, old, level))
+    if (spte_present(kBits, old) && !spte_last(kBits, old, level) &&
+        t.plant() != Plant::kWalkerX86HugeOverTableNoFlush)
       t.machine().effects.tlbi_ipa(gfn << ept::kPageShift, level);
   }
   // An MMIO access is emulated, whether its SPTE is new or was there already.
@@ -100,8 +105,9 @@ int tdp_fault(TdpTable& t, const x86::TdpFault& f) {
     t.set_nx_disallowed(child, p.huge_page_disallowed);
     if (spte_present(kBits, old)) {
       // A huge leaf above the goal: split in place (the same translations, one level down).
+      const EptMasks m = split_masks(t);
       for (unsigned i = 0; i < ept::kEntriesPerTable; ++i)
-        child[i] = make_split_child_spte(kBits, t.masks(), old, e.level - 1, i);
+        child[i] = make_split_child_spte(kBits, m, old, e.level - 1, i);
     }
     t.link_table(e.ptep, child, gfn, e.level, true);
     return 0;

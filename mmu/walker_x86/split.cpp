@@ -19,8 +19,9 @@ int tdp_split_huge_pages(TdpTable& t, uint64_t start_gfn, uint64_t end_gfn, unsi
     if (!spte_present(kBits, old) || !spte_large(kBits, old)) return 0;
     Pte* child = t.alloc_zeroed();
     if (!child) return -ENOMEM;
+    const EptMasks m = split_masks(t);
     for (unsigned i = 0; i < ept::kEntriesPerTable; ++i)
-      child[i] = make_split_child_spte(kBits, t.masks(), old, e.level - 1, i);
+      child[i] = make_split_child_spte(kBits, m, old, e.level - 1, i);
     t.link_table(e.ptep, child, TdpTable::entry_gfn(e), e.level, false);
     return 0;
   });

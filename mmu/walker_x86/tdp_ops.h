@@ -21,6 +21,13 @@ bool tdp_clear_dirty_slot(TdpTable& t, const Slot& slot);
 void tdp_clear_dirty_masked(TdpTable& t, uint64_t gfn, uint64_t mask, bool wrprot);
 bool tdp_age_gfn_range(TdpTable& t, uint64_t start_gfn, uint64_t end_gfn);
 bool tdp_test_age_gfn_range(TdpTable& t, uint64_t start_gfn, uint64_t end_gfn);
+// The masks a huge leaf's pieces are built with. Planted: the NX mitigation forgotten, so the
+// 4K pieces of a huge page that could not be executable stay non-executable.
+inline EptMasks split_masks(const TdpTable& t) {
+  EptMasks m = t.masks();
+  if (t.plant() == Plant::kWalkerX86SplitNxNotExecutable) m.nx_huge_pages = false;
+  return m;
+}
 // 0, or -ENOMEM when a page for a split could not be had (the splits so far stay).
 int tdp_split_huge_pages(TdpTable& t, uint64_t start_gfn, uint64_t end_gfn, unsigned target_level);
 void tdp_zap_collapsible(TdpTable& t, const Slot& slot);

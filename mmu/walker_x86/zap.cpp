@@ -20,7 +20,8 @@ bool tdp_zap_leafs(TdpTable& t, uint64_t start_gfn, uint64_t end_gfn) {
            const Pte old = *e.ptep;
            if (!spte_present(kBits, old) || !spte_last(kBits, old, e.level)) return 0;
            t.set_spte(e.ptep, ept::kNonPresent, TdpTable::entry_gfn(e), e.level, false);
-           flush = true;
+           // Planted: the zap owes the caller a flush and does not say so.
+           flush = t.plant() != Plant::kWalkerX86ZapLeafsNoFlush;
            return 0;
          });
   return flush;

@@ -445,10 +445,11 @@ void add_campaign_command(CLI::App& app, int* exit_code) {
                 "start from no seeds (only the dictionary, and the corpus of an earlier campaign "
                 "on --out): what the engine and the mutator find by themselves");
   cmd->add_flag("--list-plants", args->list_plants,
-                "print the planted bugs, one a line: name, backend, bug class");
+                "print the planted bugs, one a line: name, backend, architecture, bug class");
   cmd->callback([args, exit_code] {
     if (args->list_plants) {
-      for (const PlantInfo& p : planted_bugs()) say("{}\t{}\t{}\n", p.name, p.backend, p.bug_class);
+      for (const PlantInfo& p : planted_bugs())
+        say("{}\t{}\t{}\t{}\n", p.name, p.backend, arch_name(p.arch), p.bug_class);
       *exit_code = kExitAgree;
       return;
     }
