@@ -24,9 +24,14 @@ std::vector<std::string> split_backend_list(const std::string& list) {
 
 HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Plant plant) {
   HarnessOptions o;
-  o.backends = resolve_backends(backends);
+  // The names as given: each stream resolves them among its own architecture's backends
+  // (resolve_backends), so an x86 stream in an arm64 list's campaign still runs every x86
+  // backend. Resolving once per architecture refuses a name no backend has.
+  o.backends = backends;
+  for (unsigned a = 0; a < kArchCount; ++a) resolve_backends(backends, static_cast<Arch>(a));
   if (const PlantInfo* p = plant_info(plant)) {
-    if (std::find(o.backends.begin(), o.backends.end(), p->backend) == o.backends.end())
+    auto carriers = resolve_backends(backends, p->arch);
+    if (std::find(carriers.begin(), carriers.end(), p->backend) == carriers.end())
       throw std::invalid_argument(
           fmt::format("plant '{}' lives in backend {}, which is not among the backends fuzzed",
                       p->name, p->backend));

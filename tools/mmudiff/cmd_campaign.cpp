@@ -113,7 +113,14 @@ int run_campaign(const CampaignArgs& a) {
     throw std::invalid_argument(
         fmt::format("--jobs {}: more than this machine's {} core{} can run (at most {})", jobs,
                     cores, cores == 1 ? "" : "s", cores * kJobsPerCore));
-  std::vector<std::string> backends = resolve_backends(a.backends);
+  // As given, or every backend's name: each stream resolves them among its architecture's
+  // backends (an arm64 stream runs linux61, walker, legacy; an x86 one linux612-tdp, walker,
+  // legacy).
+  std::vector<std::string> backends = a.backends;
+  if (backends.empty())
+    for (const auto& b : registered_backends())
+      if (std::find(backends.begin(), backends.end(), b.name) == backends.end())
+        backends.emplace_back(b.name);
   Plant plant = Plant::kNone;
   if (!a.plant.empty()) {
     const PlantInfo* p = find_plant(a.plant);

@@ -67,7 +67,7 @@ void add_run_command(CLI::App& app, int* exit_code) {
     options.check_every_op = args->every_op;
     options.limits.max_pages = args->max_pages;
     // Unknown names are rejected before any file is read.
-    options.plant = resolve_plant(args->plant, "run", resolve_backends(options.backends));
+    options.plant = resolve_plant(args->plant, "run", options.backends);
     options.hash_key = args->hash_key.empty() ? random_sip_key() : parse_sip_key(args->hash_key);
     fmt::print("{}hash key: {}\n", plant_banner(options.plant), format_sip_key(options.hash_key));
 #ifdef MMUDIFF_HAVE_LINUX61
