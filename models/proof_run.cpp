@@ -62,12 +62,19 @@ std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant) {
   return out;
 }
 
+bool counterexample_input_is_number(const std::string& name) {
+  for (const char* n : {"level", "fwb", "maxphyaddr", "levels", "ad", "execonly", "huge_page_level",
+                        "index", "ipat", "host_writable", "prefetch"})
+    if (name == n) return true;
+  return false;
+}
+
 std::string format_counterexample(const Counterexample& c) {
   std::string inputs;
   for (const auto& [name, value] : c.inputs) {
     if (!inputs.empty()) inputs += ' ';
-    inputs += name == "level" || name == "fwb" ? fmt::format("{}={}", name, value)
-                                               : fmt::format("{}={:#x}", name, value);
+    inputs += counterexample_input_is_number(name) ? fmt::format("{}={}", name, value)
+                                                   : fmt::format("{}={:#x}", name, value);
   }
   return fmt::format("  counterexample: {}\n  violates: {}\n  descriptor: {}\n", inputs, c.violated,
                      c.decoded);

@@ -53,6 +53,10 @@ const ProofSpec* find_proof(const std::string& name);
 ProofResult run_proof(const ProofSpec& spec, Solver& solver, Plant plant);
 std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant);
 
+// Counterexample inputs that are counts or flags (level, fwb, maxphyaddr, levels, ...), shown in
+// decimal; every other input is a bit pattern, shown in hex.
+bool counterexample_input_is_number(const std::string& name);
+
 // "  counterexample: level=2 fwb=0 prot=0x6 pa=0x40200000\n  descriptor: L2 block ...\n"
 std::string format_counterexample(const Counterexample& c);
 

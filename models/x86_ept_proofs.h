@@ -292,8 +292,9 @@ ProofResult prove_ept_nonleaf_sptes(Solver& s, Plant plant = Plant::kNone) {
 }
 
 // A child's index only moves its address (index * the child's page size is ORed into an
-// aligned parent), so the first, second and last child stand for all 512.
-inline constexpr unsigned kSplitIndices[] = {0, 1, 511};
+// aligned parent): the first child sets no offset bit and the last sets all nine, so the two
+// stand for all 512.
+inline constexpr unsigned kSplitIndices[] = {0, 511};
 
 // Eager splitting (make_huge_page_split_spte): each child of a huge leaf the backend built is a
 // valid SPTE for its part of the range and keeps everything the parent said about the mapping.

@@ -18,8 +18,9 @@ nlohmann::json proof_result_json(const models::ProofResult& r) {
   if (r.counterexample) {
     nlohmann::json inputs = nlohmann::json::object();
     for (const auto& [name, value] : r.counterexample->inputs)
-      inputs[name] = name == "level" || name == "fwb" ? nlohmann::json(value)
-                                                      : nlohmann::json(fmt::format("{:#x}", value));
+      inputs[name] = models::counterexample_input_is_number(name)
+                         ? nlohmann::json(value)
+                         : nlohmann::json(fmt::format("{:#x}", value));
     j["counterexample"] = {{"inputs", inputs},
                            {"descriptor", fmt::format("{:#018x}", r.counterexample->descriptor)},
                            {"decoded", r.counterexample->decoded}};
