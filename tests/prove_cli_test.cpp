@@ -68,13 +68,15 @@ TEST(ProveCli, ProvesEverythingAndWritesTheJsonLayout) {
   EXPECT_LT(j["summary"]["time_ms"].get<double>(), 300000.0);
 }
 
-// An x86 descriptor plant: the split proof fails with the configuration, the request, the huge
-// SPTE and the child, decoded; the JSON stays schema-valid with the counts as numbers.
+// An x86 descriptor plant, with the x86 proofs only: the split proof fails with the
+// configuration, the request, the huge SPTE and the child, decoded; the JSON stays schema-valid
+// with the counts as numbers.
 TEST(ProveCli, AnX86PlantFailsWithADecodedSpte) {
   const mmudiff::testing::TempDir dir;
   const fs::path json = dir / "proofs.json";
   CliResult r =
-      run_cli("prove --plant legacy-x86-split-loses-host-writable --json " + json.string());
+      run_cli("prove --format x86-ept --plant legacy-x86-split-loses-host-writable --json " +
+              json.string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("failed   legacy-x86.ept.split-spte-valid"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  counterexample: maxphyaddr="), std::string::npos) << r.out;
@@ -82,10 +84,14 @@ TEST(ProveCli, AnX86PlantFailsWithADecodedSpte) {
       << r.out;
   EXPECT_NE(r.out.find("  descriptor: PTE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("proved   walker-x86.ept.split-spte-valid"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("walker.map"), std::string::npos) << "arm64 proofs ran";
   nlohmann::json j = read_json(json);
   expect_schema_valid(j);
+  EXPECT_EQ(j["format"], "x86-ept");
+  EXPECT_EQ(j["proofs"].size(), kProofs - 24);
   EXPECT_EQ(j["summary"]["failed"], 1);
   for (const auto& p : j["proofs"]) {
+    EXPECT_NE(p["name"].get<std::string>().find(".ept."), std::string::npos) << p["name"];
     if (p["result"] != "failed") continue;
     EXPECT_EQ(p["name"], "legacy-x86.ept.split-spte-valid");
     const auto& in = p["counterexample"]["inputs"];
@@ -100,13 +106,15 @@ TEST(ProveCli, AnX86PlantFailsWithADecodedSpte) {
 TEST(ProveCli, APlantFailsItsProofWithADecodedCounterexampleAndExitsOne) {
   const mmudiff::testing::TempDir dir;
   const fs::path json = dir / "proofs.json";
-  CliResult r = run_cli("prove --plant legacy-wrprotect-wrong-bit --json " + json.string());
+  CliResult r = run_cli("prove --format arm64-s2-4k --plant legacy-wrprotect-wrong-bit --json " +
+                        json.string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("failed   legacy.wrprotect.only-clears-write"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  descriptor: L"), std::string::npos) << r.out;
   nlohmann::json j = read_json(json);
   expect_schema_valid(j);
   EXPECT_EQ(j["plant"], "legacy-wrprotect-wrong-bit");
+  EXPECT_EQ(j["proofs"].size(), 24u);
   EXPECT_EQ(j["summary"]["failed"], 1);
   for (const auto& p : j["proofs"]) {
     if (p["result"] != "failed") continue;
