@@ -114,7 +114,7 @@ inline bool check(Solver& s, ProofResult& r, const EptSpteConfig& c, unsigned le
                   const std::vector<Named>& inputs) {
   z3::expr all = s.ctx().bool_val(true);
   for (const Named& n : claims) all = all && n.second;
-  Outcome o = s.prove(all);
+  Outcome o = s.prove_one_shot(all);
   if (o.answer == Answer::Proved) return true;
   r.answer = o.answer;
   if (o.answer == Answer::Unknown) {
