@@ -9,6 +9,7 @@
 #include "models/descriptor_proofs.h"
 #include "models/proof_run.h"
 #include "models/proofs.h"
+#include "models/x86_descriptor_proofs.h"
 
 namespace mmudiff::models {
 
@@ -69,6 +70,7 @@ const std::vector<ProofSpec>& proof_catalogue() {
                    "the oracles' reserved-bits, block-alignment, device-exec and owner checks "
                    "agree with the model on every descriptor at every level",
                    prove_oracle_agrees});
+    for (ProofSpec& p : x86_descriptor_proofs()) out.push_back(std::move(p));
     return out;
   }();
   return kProofs;

@@ -56,18 +56,44 @@ ProofResult run_proof(const ProofSpec& spec, Solver& solver, Plant plant) {
   return r;
 }
 
+bool is_x86_proof(const ProofSpec& spec) {
+  return spec.name.find(".ept.") != std::string::npos;
+}
+
+std::vector<const ProofSpec*> proofs_for_format(const std::string& format) {
+  const bool x86 = format.rfind("x86-ept", 0) == 0;
+  std::vector<const ProofSpec*> out;
+  for (const ProofSpec& p : proof_catalogue())
+    if (is_x86_proof(p) == x86) out.push_back(&p);
+  return out;
+}
+
+std::vector<ProofResult> run_proofs(const std::vector<const ProofSpec*>& specs, Solver& solver,
+                                    Plant plant) {
+  std::vector<ProofResult> out;
+  for (const ProofSpec* p : specs) out.push_back(run_proof(*p, solver, plant));
+  return out;
+}
+
 std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant) {
   std::vector<ProofResult> out;
   for (const ProofSpec& p : proof_catalogue()) out.push_back(run_proof(p, solver, plant));
   return out;
 }
 
+bool counterexample_input_is_number(const std::string& name) {
+  for (const char* n : {"level", "fwb", "maxphyaddr", "levels", "ad", "execonly", "huge_page_level",
+                        "index", "ipat", "host_writable", "prefetch"})
+    if (name == n) return true;
+  return false;
+}
+
 std::string format_counterexample(const Counterexample& c) {
   std::string inputs;
   for (const auto& [name, value] : c.inputs) {
     if (!inputs.empty()) inputs += ' ';
-    inputs += name == "level" || name == "fwb" ? fmt::format("{}={}", name, value)
-                                               : fmt::format("{}={:#x}", name, value);
+    inputs += counterexample_input_is_number(name) ? fmt::format("{}={}", name, value)
+                                                   : fmt::format("{}={:#x}", name, value);
   }
   return fmt::format("  counterexample: {}\n  violates: {}\n  descriptor: {}\n", inputs, c.violated,
                      c.decoded);

@@ -47,11 +47,22 @@ struct ProofSpec {
 
 // Every proof, in report order.
 const std::vector<ProofSpec>& proof_catalogue();
+// Whether a proof is about x86 EPT ("x86-ept" formats) rather than arm64 stage 2.
+bool is_x86_proof(const ProofSpec& spec);
+// The catalogue's proofs for one format: FORMAT "x86-ept..." gives the x86 ones, any other the
+// arm64 ones.
+std::vector<const ProofSpec*> proofs_for_format(const std::string& format);
 const ProofSpec* find_proof(const std::string& name);
 
 // Runs one proof on solver with plant on in the backends' descriptor functions.
 ProofResult run_proof(const ProofSpec& spec, Solver& solver, Plant plant);
 std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant);
+std::vector<ProofResult> run_proofs(const std::vector<const ProofSpec*>& specs, Solver& solver,
+                                    Plant plant);
+
+// Counterexample inputs that are counts or flags (level, fwb, maxphyaddr, levels, ...), shown in
+// decimal; every other input is a bit pattern, shown in hex.
+bool counterexample_input_is_number(const std::string& name);
 
 // "  counterexample: level=2 fwb=0 prot=0x6 pa=0x40200000\n  descriptor: L2 block ...\n"
 std::string format_counterexample(const Counterexample& c);

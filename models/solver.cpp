@@ -17,7 +17,7 @@ const char* answer_name(Answer a) {
   return "unknown";
 }
 
-Solver::Solver(unsigned timeout_ms) : solver_(ctx_) {
+Solver::Solver(unsigned timeout_ms) : solver_(ctx_), timeout_ms_(timeout_ms) {
   z3::params p(ctx_);
   p.set("timeout", timeout_ms);
   solver_.set(p);
@@ -44,6 +44,31 @@ Outcome Solver::check(const z3::expr& condition) {
     case z3::unknown:
       out.answer = Answer::Unknown;
       out.reason = solver_.reason_unknown();
+      break;
+  }
+  return out;
+}
+
+Outcome Solver::prove_one_shot(const z3::expr& claim) {
+  model_.reset();
+  Outcome out;
+  z3::solver once(ctx_, "QF_BV");
+  z3::params p(ctx_);
+  p.set("timeout", timeout_ms_);
+  once.set(p);
+  for (const z3::expr& fact : solver_.assertions()) once.add(fact);
+  once.add(!claim);
+  switch (once.check()) {
+    case z3::unsat:
+      out.answer = Answer::Proved;
+      break;
+    case z3::sat:
+      out.answer = Answer::Counterexample;
+      model_.emplace(once.get_model());
+      break;
+    case z3::unknown:
+      out.answer = Answer::Unknown;
+      out.reason = once.reason_unknown();
       break;
   }
   return out;

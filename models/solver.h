@@ -43,6 +43,10 @@ class Solver {
   // Is claim true for every assignment the assumptions allow? Asks Z3 for an assignment where
   // it is false; after Counterexample, value() reads that assignment.
   Outcome prove(const z3::expr& claim);
+  // prove(), asked of a fresh bit-vector solver holding the assumptions in scope: Z3's
+  // non-incremental QF_BV tactics (simplify, bit-blast once) answer the many small queries of a
+  // proof over every configuration far faster than the incremental solver.
+  Outcome prove_one_shot(const z3::expr& claim);
   // Is there an assignment where condition holds? (Counterexample means "yes, found one".)
   Outcome find(const z3::expr& condition);
 
@@ -72,6 +76,7 @@ class Solver {
 
   z3::context ctx_;
   z3::solver solver_;
+  unsigned timeout_ms_;
   std::optional<z3::model> model_;
 };
 

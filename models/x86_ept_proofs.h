@@ -15,7 +15,17 @@
 //     // make_nonleaf_spte(): a table entry at `level` (2..levels) pointing at table_pa.
 //     static z3::expr nonleaf(const SymbolicBits&, const z3::expr& table_pa, unsigned level,
 //                             const EptSpteConfig&);
+//     // Optional: the requests the constructor can be asked (the TDP MMU's calls); without it,
+//     // every request in EptLeafRequest's domain.
+//     static z3::expr leaf_domain(const SymbolicBits&, const EptLeafRequest&, const
+//     EptSpteConfig&);
+//     // Optional: make_huge_page_split_spte(), child `index` of `huge` (a leaf built by leaf()
+//     // for q one level up); prove_ept_split_sptes needs it.
+//     static z3::expr split(const SymbolicBits&, const z3::expr& huge, unsigned child_level,
+//                           unsigned index, const EptLeafRequest& q, const EptSpteConfig&);
 //   };
+// The plant the proofs run with travels in EptSpteConfig, as the backends' own configurations
+// carry it.
 #pragma once
 
 #include <chrono>
@@ -27,6 +37,7 @@
 
 #include "mmu/format/x86_ept.h"
 #include "mmu/format/x86_ept_format.h"
+#include "mmu/plants.h"
 #include "models/proofs.h"
 #include "models/solver.h"
 #include "models/symbolic_bits.h"
@@ -47,6 +58,7 @@ struct EptSpteConfig {
   bool ad = true;
   bool execonly = true;
   int huge_page_level = kPgLevel1G;
+  Plant plant = Plant::kNone;
 
   X86EptParams params() const { return {maxphyaddr, levels, ad, execonly}; }
   SdmEptRules sdm() const {
@@ -73,6 +85,7 @@ struct EptLeafRequest {
   z3::expr ipat;           // Bool
   z3::expr host_writable;  // Bool
   z3::expr prefetch;       // Bool
+  z3::expr old_spte;       // what the SPTE held before: any value
 };
 
 namespace x86proofs {
@@ -82,14 +95,14 @@ inline constexpr bool kFlags[] = {false, true};
 inline constexpr int kHugePageLevels[] = {kPgLevel4K, kPgLevel2M, kPgLevel1G};
 
 template <class F>
-void for_each_config(F f) {
+void for_each_config(Plant plant, F f) {
   for (unsigned maxphyaddr = x86ept::kMinMaxPhyAddr; maxphyaddr <= x86ept::kMaxMaxPhyAddr;
        ++maxphyaddr)
     for (unsigned levels : kLevelChoices)
       for (bool ad : kFlags)
         for (bool execonly : kFlags)
           for (int hpl : kHugePageLevels)
-            if (!f(EptSpteConfig{maxphyaddr, levels, ad, execonly, hpl})) return;
+            if (!f(EptSpteConfig{maxphyaddr, levels, ad, execonly, hpl, plant})) return;
 }
 
 using Named = std::pair<std::string, z3::expr>;
@@ -101,7 +114,7 @@ inline bool check(Solver& s, ProofResult& r, const EptSpteConfig& c, unsigned le
                   const std::vector<Named>& inputs) {
   z3::expr all = s.ctx().bool_val(true);
   for (const Named& n : claims) all = all && n.second;
-  Outcome o = s.prove(all);
+  Outcome o = s.prove_one_shot(all);
   if (o.answer == Answer::Proved) return true;
   r.answer = o.answer;
   if (o.answer == Answer::Unknown) {
@@ -159,10 +172,43 @@ ProofResult timed(std::string name, std::string backend, std::string property, B
   return r;
 }
 
+// A fresh leaf request at `level` under c, its domain assumed (the adapter's, when it has one).
+template <class A>
+EptLeafRequest assume_leaf_request(Solver& s, const SymbolicBits& b, const EptSpteConfig& c,
+                                   unsigned l) {
+  EptLeafRequest q{l,
+                   s.word("pfn"),
+                   s.word("access"),
+                   s.word("memory_type"),
+                   s.ctx().bool_const("ipat"),
+                   s.ctx().bool_const("host_writable"),
+                   s.ctx().bool_const("prefetch"),
+                   s.word("old_spte")};
+  const uint64_t pages = x86ept::level_size(l) >> x86ept::kPageShift;
+  s.assume(z3::ult(q.pfn, b.lit(uint64_t{1} << (c.maxphyaddr - x86ept::kPageShift))));
+  s.assume((q.pfn & b.lit(pages - 1)) == b.lit(0));
+  s.assume((q.access & b.lit(~uint64_t{7})) == b.lit(0));
+  s.assume((q.access & b.lit(kAccUser)) != b.lit(0));
+  const z3::expr& mt = q.memory_type;
+  s.assume(mt == b.lit(0) || mt == b.lit(1) || mt == b.lit(4) || mt == b.lit(5) || mt == b.lit(6));
+  if constexpr (requires { A::leaf_domain(b, q, c); }) s.assume(A::leaf_domain(b, q, c));
+  return q;
+}
+
+inline std::vector<Named> leaf_inputs(const EptLeafRequest& q) {
+  return {{"pfn", q.pfn},
+          {"access", q.access},
+          {"memory_type", q.memory_type},
+          {"ipat", q.ipat},
+          {"host_writable", q.host_writable},
+          {"prefetch", q.prefetch},
+          {"old_spte", q.old_spte}};
+}
+
 }  // namespace x86proofs
 
 template <class A>
-ProofResult prove_ept_leaf_sptes(Solver& s) {
+ProofResult prove_ept_leaf_sptes(Solver& s, Plant plant = Plant::kNone) {
   using namespace x86proofs;
   return timed(
       fmt::format("{}.ept.leaf-spte-valid", A::kName), A::kName,
@@ -173,25 +219,11 @@ ProofResult prove_ept_leaf_sptes(Solver& s) {
       "memory type",
       [&](ProofResult& r) {
         const SymbolicBits b{&s.ctx()};
-        for_each_config([&](const EptSpteConfig& c) {
+        for_each_config(plant, [&](const EptSpteConfig& c) {
           for (int level = kPgLevel4K; level <= c.huge_page_level; ++level) {
             Solver::Scope scope(s);
             const unsigned l = static_cast<unsigned>(level);
-            EptLeafRequest q{l,
-                             s.word("pfn"),
-                             s.word("access"),
-                             s.word("memory_type"),
-                             s.ctx().bool_const("ipat"),
-                             s.ctx().bool_const("host_writable"),
-                             s.ctx().bool_const("prefetch")};
-            const uint64_t pages = x86ept::level_size(l) >> x86ept::kPageShift;
-            s.assume(z3::ult(q.pfn, b.lit(uint64_t{1} << (c.maxphyaddr - x86ept::kPageShift))));
-            s.assume((q.pfn & b.lit(pages - 1)) == b.lit(0));
-            s.assume((q.access & b.lit(~uint64_t{7})) == b.lit(0));
-            s.assume((q.access & b.lit(kAccUser)) != b.lit(0));
-            const z3::expr& mt = q.memory_type;
-            s.assume(mt == b.lit(0) || mt == b.lit(1) || mt == b.lit(4) || mt == b.lit(5) ||
-                     mt == b.lit(6));
+            const EptLeafRequest q = assume_leaf_request<A>(s, b, c, l);
             const z3::expr spte = A::leaf(b, q, c);
             auto has = [&](const z3::expr& w, uint64_t mask) {
               return (w & b.lit(mask)) != b.lit(0);
@@ -217,12 +249,7 @@ ProofResult prove_ept_leaf_sptes(Solver& s) {
                          z3::implies(has(spte, x86ept::kExec), has(q.access, kAccExec))},
                         {"memory type and IPAT as asked",
                          (spte & b.lit(x86ept::kMemTypeMask | x86ept::kIgnorePat)) == mt_field}},
-                       {{"pfn", q.pfn},
-                        {"access", q.access},
-                        {"memory_type", q.memory_type},
-                        {"ipat", q.ipat},
-                        {"host_writable", q.host_writable},
-                        {"prefetch", q.prefetch}}))
+                       leaf_inputs(q)))
               return false;
           }
           return true;
@@ -231,7 +258,7 @@ ProofResult prove_ept_leaf_sptes(Solver& s) {
 }
 
 template <class A>
-ProofResult prove_ept_nonleaf_sptes(Solver& s) {
+ProofResult prove_ept_nonleaf_sptes(Solver& s, Plant plant = Plant::kNone) {
   using namespace x86proofs;
   return timed(
       fmt::format("{}.ept.nonleaf-spte-valid", A::kName), A::kName,
@@ -240,7 +267,7 @@ ProofResult prove_ept_nonleaf_sptes(Solver& s) {
       "EPT, for MAXPHYADDR 36-52, A/D and execute-only on/off, every huge-page level",
       [&](ProofResult& r) {
         const SymbolicBits b{&s.ctx()};
-        for_each_config([&](const EptSpteConfig& c) {
+        for_each_config(plant, [&](const EptSpteConfig& c) {
           for (unsigned l = 2; l <= c.levels; ++l) {
             Solver::Scope scope(s);
             const z3::expr pa = s.word("table_pa");
@@ -258,6 +285,69 @@ ProofResult prove_ept_nonleaf_sptes(Solver& s) {
                      {"no EPT misconfiguration (SDM)", sdm_accepts(b, spte, l, c)}},
                     {{"table_pa", pa}}))
               return false;
+          }
+          return true;
+        });
+      });
+}
+
+// A child's index only moves its address (index * the child's page size is ORed into an
+// aligned parent): the first child sets no offset bit and the last sets all nine, so the two
+// stand for all 512.
+inline constexpr unsigned kSplitIndices[] = {0, 511};
+
+// Eager splitting (make_huge_page_split_spte): each child of a huge leaf the backend built is a
+// valid SPTE for its part of the range and keeps everything the parent said about the mapping.
+template <class A>
+ProofResult prove_ept_split_sptes(Solver& s, Plant plant = Plant::kNone) {
+  using namespace x86proofs;
+  return timed(
+      fmt::format("{}.ept.split-spte-valid", A::kName), A::kName,
+      "make_huge_page_split_spte's children of make_spte's huge leaves pass KVM's "
+      "shadow_zero_check, are no EPT misconfiguration, map their part of the huge page and keep "
+      "its A/D, R/W, host- and MMU-writable, memory type and IPAT, executable where it was, for "
+      "MAXPHYADDR 36-52, 4/5 levels, A/D and execute-only on/off, every huge level",
+      [&](ProofResult& r) {
+        const SymbolicBits b{&s.ctx()};
+        for_each_config(plant, [&](const EptSpteConfig& c) {
+          for (int level = kPgLevel2M; level <= c.huge_page_level; ++level) {
+            const unsigned l = static_cast<unsigned>(level);
+            const unsigned child_level = l - 1;
+            for (unsigned index : kSplitIndices) {
+              Solver::Scope scope(s);
+              const EptLeafRequest q = assume_leaf_request<A>(s, b, c, l);
+              const z3::expr huge = A::leaf(b, q, c);
+              const z3::expr child = A::split(b, huge, child_level, index, q, c);
+              auto same = [&](uint64_t mask) { return ((child ^ huge) & b.lit(mask)) == b.lit(0); };
+              auto has = [&](const z3::expr& w, uint64_t mask) {
+                return (w & b.lit(mask)) != b.lit(0);
+              };
+              const uint64_t offset = (uint64_t{index} * x86ept::level_size(child_level));
+              std::vector<Named> inputs = leaf_inputs(q);
+              inputs.push_back({"huge_spte", huge});
+              inputs.push_back({"index", b.lit(index)});
+              if (!check(s, r, c, child_level, child,
+                         {{"PS (bit 7) set exactly above level 1",
+                           has(child, x86ept::kLargePage) == s.ctx().bool_val(child_level > 1)},
+                          {"shadow_zero_check accepts it", kvm_accepts(b, child, child_level, c)},
+                          {"no EPT misconfiguration (SDM)", sdm_accepts(b, child, child_level, c)},
+                          {"maps its part of the huge page",
+                           (child & b.lit(x86ept::kAddrMask)) ==
+                               ((huge & b.lit(x86ept::kAddrMask)) | b.lit(offset))},
+                          {"keeps the accessed and dirty bits",
+                           same(x86ept::kAccessed | x86ept::kDirty)},
+                          {"keeps host-writable and MMU-writable",
+                           same(x86ept::kHostWritable | x86ept::kMmuWritable)},
+                          {"keeps R, W, MMU-present and the A/D state",
+                           same(x86ept::kRead | x86ept::kWrite | x86ept::kMmuPresent |
+                                x86ept::kAdStateMask)},
+                          {"keeps the memory type and IPAT",
+                           same(x86ept::kMemTypeMask | x86ept::kIgnorePat)},
+                          {"executable where the huge page was",
+                           z3::implies(has(huge, x86ept::kExec), has(child, x86ept::kExec))}},
+                         inputs))
+                return false;
+            }
           }
           return true;
         });

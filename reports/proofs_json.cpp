@@ -18,8 +18,9 @@ nlohmann::json proof_result_json(const models::ProofResult& r) {
   if (r.counterexample) {
     nlohmann::json inputs = nlohmann::json::object();
     for (const auto& [name, value] : r.counterexample->inputs)
-      inputs[name] = name == "level" || name == "fwb" ? nlohmann::json(value)
-                                                      : nlohmann::json(fmt::format("{:#x}", value));
+      inputs[name] = models::counterexample_input_is_number(name)
+                         ? nlohmann::json(value)
+                         : nlohmann::json(fmt::format("{:#x}", value));
     j["counterexample"] = {{"inputs", inputs},
                            {"descriptor", fmt::format("{:#018x}", r.counterexample->descriptor)},
                            {"decoded", r.counterexample->decoded}};
@@ -45,7 +46,8 @@ nlohmann::json proofs_json(const std::string& format, const std::string& plant_n
            {{"proved", proved}, {"failed", failed}, {"unknown", unknown}, {"time_ms", total_ms}}}};
 }
 
-nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_ms) {
+nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_ms,
+                               const std::string& format) {
   Plant plant = Plant::kNone;
   if (!plant_name.empty()) {
     const PlantInfo* info = find_plant(plant_name);
@@ -54,10 +56,11 @@ nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_m
   }
   const auto start = std::chrono::steady_clock::now();
   models::Solver solver(timeout_ms);
-  std::vector<models::ProofResult> results = models::run_all_proofs(solver, plant);
+  std::vector<models::ProofResult> results =
+      models::run_proofs(models::proofs_for_format(format), solver, plant);
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return proofs_json(std::string(kDefaultFormatName), plant_name, results, total_ms);
+  return proofs_json(format, plant_name, results, total_ms);
 }
 
 }  // namespace mmudiff

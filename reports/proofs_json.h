@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mmu/format/format.h"
 #include "mmu/plants.h"
 #include "models/proofs.h"
 
@@ -23,8 +24,10 @@ nlohmann::json proof_result_json(const models::ProofResult& result);
 nlohmann::json proofs_json(const std::string& format, const std::string& plant_name,
                            const std::vector<models::ProofResult>& results, double total_ms);
 
-// Runs every proof of the catalogue on the default format with the planted bug PLANT_NAME ("" for
-// none, else a name find_plant knows) and returns the document. TIMEOUT_MS bounds each Z3 query.
-nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_ms = 20000);
+// Runs the catalogue's proofs for FORMAT (models::proofs_for_format: a run's report carries the
+// proofs of its own architecture) with the planted bug PLANT_NAME ("" for none, else a name
+// find_plant knows) and returns the document. TIMEOUT_MS bounds each Z3 query.
+nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_ms = 20000,
+                               const std::string& format = std::string(kDefaultFormatName));
 
 }  // namespace mmudiff

@@ -5,9 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "mmu/format/x86_ept.h"
 #include "models/descriptor_proofs.h"
 #include "models/proofs.h"
+#include "models/x86_backend_sptes.h"
+#include "models/x86_descriptor_proofs.h"
+#include "models/x86_zero_check_cross_check.h"
 
 namespace {
 
@@ -192,6 +199,157 @@ TEST(BrokenDescriptorFunctions, TheCounterexampleIsConcreteAndReplays) {
   EXPECT_FALSE(r.counterexample->descriptor & arm64s2::bit(40));
   EXPECT_NE(format_counterexample(*r.counterexample).find("counterexample: level="),
             std::string::npos);
+}
+
+// ---- x86 EPT -----------------------------------------------------------------------------------
+
+namespace e = x86ept;
+
+uint64_t x86_input(const Counterexample& c, const std::string& name) {
+  for (const auto& [n, v] : c.inputs)
+    if (n == name) return v;
+  ADD_FAILURE() << "no input " << name;
+  return 0;
+}
+
+// An x86 counterexample: its configuration first, the SPTE decoded the SDM's way at its level.
+Counterexample x86_failure(const std::string& proof, Plant plant) {
+  const ProofSpec* spec = find_proof(proof);
+  if (!spec) throw std::runtime_error("no proof " + proof);
+  ProofResult r = run_proof(*spec, shared_solver(), plant);
+  EXPECT_EQ(r.answer, Answer::Counterexample) << r.name;
+  if (!r.counterexample) throw std::runtime_error(proof + ": no counterexample");
+  const Counterexample& c = *r.counterexample;
+  const std::string printed = format_counterexample(c);
+  EXPECT_EQ(printed.find("  counterexample: maxphyaddr="), 0u) << printed;
+  EXPECT_NE(printed.find(fmt::format("{:#x}", c.descriptor)), std::string::npos) << printed;
+  static const char* const kNames[] = {"", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+  EXPECT_EQ(c.decoded.rfind(kNames[c.level], 0), 0u) << c.decoded;
+  return c;
+}
+
+TEST(X86Proofs, TheCatalogueHasBothBackendsAndTheModel) {
+  std::set<std::string> names;
+  for (const ProofSpec& p : proof_catalogue()) names.insert(p.name);
+  for (const char* backend : {"walker-x86", "legacy-x86"})
+    for (const char* proof : {"leaf-spte-valid", "nonleaf-spte-valid", "split-spte-valid"})
+      EXPECT_TRUE(names.count(fmt::format("{}.ept.{}", backend, proof))) << backend << proof;
+  EXPECT_TRUE(names.count("model.ept.zero-check-is-sdm"));
+  EXPECT_EQ(names.count(kZeroCheckCrossCheckName), zero_check_kernel_available() ? 1u : 0u);
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+  EXPECT_TRUE(zero_check_kernel_available());
+#endif
+}
+
+// The adapters feed the constructors what the TDP MMU does: concretely, a RAM fault at 2 MiB
+// through the walker adapter is the walker's own integer SPTE.
+TEST(X86Proofs, TheWalkerAdapterIsTheWalkersConstructor) {
+  Solver& s = shared_solver();
+  const SymbolicBits b{&s.ctx()};
+  const EptSpteConfig c{40, 4, true, false, kPgLevel1G};
+  const EptLeafRequest q{2,
+                         b.lit(0x200),
+                         b.lit(kAccExec | kAccWrite | kAccUser),
+                         b.lit(e::kMemTypeWb),
+                         s.ctx().bool_val(true),
+                         s.ctx().bool_val(true),
+                         s.ctx().bool_val(false),
+                         b.lit(0)};
+  const z3::expr spte = WalkerX86Sptes::leaf(b, q, c).simplify();
+  ASSERT_TRUE(spte.is_numeral());
+  const uint64_t expected =
+      walker_x86::make_leaf_spte(walker::IntegerBits{}, walker_x86::EptMasks{true, false, false}, 2,
+                                 uint64_t{0x200}, 0, false, true, false);
+  EXPECT_EQ(spte.get_numeral_uint64(), expected);
+  EXPECT_TRUE(expected & e::kLargePage);
+  const z3::expr legacy = LegacyX86Sptes::leaf(b, q, c).simplify();
+  ASSERT_TRUE(legacy.is_numeral());
+  EXPECT_EQ(legacy.get_numeral_uint64(),
+            legacy_x86::make_leaf_spte(
+                legacy_x86::kSpteIntegers, legacy_x86::SpteConfig{40, true, false, false},
+                legacy_x86::LeafRequest{2, false, true, false}, uint64_t{0x200}, uint64_t{0}));
+}
+
+TEST(X86Plants, ReservedAboveMaxphyaddrIsACounterexample) {
+  const Counterexample c =
+      x86_failure("legacy-x86.ept.leaf-spte-valid", Plant::kLegacyX86ReservedAboveMaxPhyAddr);
+  const uint64_t maxphyaddr = x86_input(c, "maxphyaddr");
+  EXPECT_LT(maxphyaddr, 52u);
+  EXPECT_TRUE(c.descriptor & e::bit(static_cast<unsigned>(maxphyaddr)));
+  EXPECT_EQ(x86_input(c, "memory_type"), e::kMemTypeWb) << "RAM, not host MMIO";
+  EXPECT_NE(c.violated.find("shadow_zero_check accepts it"), std::string::npos) << c.violated;
+  // The other backend carries no such plant.
+  EXPECT_EQ(run_proof(*find_proof("walker-x86.ept.nonleaf-spte-valid"), shared_solver(),
+                      Plant::kLegacyX86ReservedAboveMaxPhyAddr)
+                .answer,
+            Answer::Proved);
+}
+
+TEST(X86Plants, WriteWithoutReadIsACounterexample) {
+  const Counterexample c =
+      x86_failure("legacy-x86.ept.leaf-spte-valid", Plant::kLegacyX86WriteWithoutRead);
+  // Only access tracking (A/D off, a prefetched SPTE) reaches the planted mask.
+  EXPECT_EQ(x86_input(c, "ad"), 0u);
+  EXPECT_EQ(x86_input(c, "prefetch"), 1u);
+  EXPECT_EQ(x86_input(c, "host_writable"), 1u);
+  EXPECT_EQ(c.descriptor & (e::kRead | e::kWrite), e::kWrite);
+  EXPECT_NE(c.violated.find("write without read"), std::string::npos) << c.violated;
+  EXPECT_NE(c.decoded.find("writable but not readable"), std::string::npos) << c.decoded;
+}
+
+TEST(X86Plants, ExecuteOnlyWithoutSupportIsACounterexample) {
+  const Counterexample c =
+      x86_failure("legacy-x86.ept.leaf-spte-valid", Plant::kLegacyX86ExecOnlyWithoutSupport);
+  EXPECT_EQ(x86_input(c, "ad"), 0u);
+  EXPECT_EQ(x86_input(c, "prefetch"), 1u);
+  EXPECT_EQ(c.descriptor & e::kRwxMask, e::kExec);
+  // KVM's TDP check refuses X-only whatever the CPU supports.
+  EXPECT_NE(c.violated.find("shadow_zero_check accepts it"), std::string::npos) << c.violated;
+  EXPECT_NE(c.violated.find("bad MT/XWR"), std::string::npos) << c.violated;
+}
+
+TEST(X86Plants, SplitLosingAccessDirtyIsACounterexample) {
+  const Counterexample c =
+      x86_failure("legacy-x86.ept.split-spte-valid", Plant::kLegacyX86SplitLosesAccessDirty);
+  EXPECT_EQ(x86_input(c, "ad"), 1u);
+  const uint64_t huge = x86_input(c, "huge_spte");
+  EXPECT_TRUE(huge & (e::kAccessed | e::kDirty));
+  EXPECT_EQ(c.descriptor & (e::kAccessed | e::kDirty), 0u);
+  EXPECT_NE(c.violated.find("keeps the accessed and dirty bits"), std::string::npos) << c.violated;
+  // Building leaves is not affected.
+  EXPECT_EQ(run_proof(*find_proof("legacy-x86.ept.nonleaf-spte-valid"), shared_solver(),
+                      Plant::kLegacyX86SplitLosesAccessDirty)
+                .answer,
+            Answer::Proved);
+}
+
+TEST(X86Plants, SplitLosingHostWritableIsACounterexample) {
+  const Counterexample c =
+      x86_failure("legacy-x86.ept.split-spte-valid", Plant::kLegacyX86SplitLosesHostWritable);
+  EXPECT_EQ(x86_input(c, "host_writable"), 1u);
+  EXPECT_TRUE(x86_input(c, "huge_spte") & e::kHostWritable);
+  EXPECT_FALSE(c.descriptor & e::kHostWritable);
+  EXPECT_NE(c.violated.find("keeps host-writable and MMU-writable"), std::string::npos)
+      << c.violated;
+}
+
+// Every x86 plant is either one of the descriptor plants above or one no SPTE shows.
+TEST(X86Plants, EveryDescriptorPlantHasAProofThatCatchesIt) {
+  const std::set<Plant> descriptor = {
+      Plant::kLegacyX86ReservedAboveMaxPhyAddr, Plant::kLegacyX86WriteWithoutRead,
+      Plant::kLegacyX86ExecOnlyWithoutSupport, Plant::kLegacyX86SplitLosesAccessDirty,
+      Plant::kLegacyX86SplitLosesHostWritable};
+  const std::set<Plant> operational = {
+      Plant::kLegacyX86ZapLeafsNoFlush, Plant::kLegacyX86HugeOverTableNoFlush,
+      Plant::kLegacyX86LeakShadowPageOnZap, Plant::kLegacyX86RmapLeftAfterZap,
+      Plant::kLegacyX86WrprotMissesHugePage};
+  for (const PlantInfo& p : planted_x86_bugs())
+    EXPECT_TRUE(descriptor.count(p.id) + operational.count(p.id) == 1) << p.name;
+  // An operational plant changes no SPTE constructor.
+  EXPECT_EQ(run_proof(*find_proof("legacy-x86.ept.nonleaf-spte-valid"), shared_solver(),
+                      Plant::kLegacyX86ZapLeafsNoFlush)
+                .answer,
+            Answer::Proved);
 }
 
 }  // namespace
