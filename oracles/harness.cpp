@@ -11,6 +11,7 @@
 
 #include "mmu/format/format.h"
 #include "mmu/format/x86_ept.h"
+#include "mmu/format/x86_ept_format.h"
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_spte_check.h"
 #endif
@@ -159,6 +160,12 @@ class Run {
     if (stream.empty() || stream.front().kind != OpKind::Init) {
       Op init;
       init.kind = OpKind::Init;
+      init.config.arch = arch_;
+      config_ = init.config;
+      if (arch_ == Arch::X86Ept) {
+        const x86::EptConfig& c = init.config.x86;
+        format_ = &x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
+      }
       for (auto& lane : lanes_) {
         apply_op(*lane.backend, *lane.machine, init);
         lane.effects.reset(lane.backend->root());
@@ -217,9 +224,12 @@ class Run {
       if (op.kind == OpKind::Destroy && !skip) lane.machine->memory.report_leaks();
       report_.results[b].push_back(r);
     }
-    // Each x86 table is in the format of its configuration: the run reads them all in it.
-    if (op.kind == OpKind::Init && !arm64 && lanes_[ref_].backend->root().live())
-      format_ = lanes_[ref_].backend->root().format;
+    // Each x86 table is in the format of its configuration: the run reads them all in it, and a
+    // backend whose table is in another one is refused (root_of).
+    if (op.kind == OpKind::Init && !arm64) {
+      const x86::EptConfig& c = op.config.x86;
+      format_ = &x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
+    }
     OpResult expected;
     if (!skip && arm64) expected = model_.apply(op);
     for (auto& lane : lanes_) {

@@ -104,6 +104,8 @@ bool decode_x86_config(Reader& r, uint8_t b0, uint8_t flags, x86::EptConfig* c) 
       !r.varint(&c->host_mmio_pfn))
     return false;
   c->host_base &= ~(x86ept::level_size(3) - 1);  // whole GiBs
+  c->slot_base &= ~(x86ept::kPageSize - 1);      // a memslot is whole pages
+  c->slot_size &= ~(x86ept::kPageSize - 1);
   return true;
 }
 

@@ -16,8 +16,8 @@
 //                     b1 bit 5 set in a stream's first init: an x86 configuration instead,
 //                     maxphyaddr = 36 + b0 % 17, b1 bit 0 levels 5, 1 ad, 2 execonly,
 //                     3 nx_huge_pages; a byte of max_level (bits 0-1) and host_level
-//                     (bits 2-3), each 1 + n % 3; LEB128 slot_base, slot_size, host_base (its bits
-//                     below 1G dropped), host_mmio_pfn
+//                     (bits 2-3), each 1 + n % 3; LEB128 slot_base, slot_size (bits below 4K
+//                     dropped), host_base (bits below 1G dropped), host_mmio_pfn
 // x86 operations are codes 2-12 after init and destroy (Fault onwards); their operands:
 //   fault flags one byte (mmu/x86/fault_flags.h); clear_dirty_masked's mask LEB128;
 //   level one byte, 1 + b % 3 (split: 1 + b % 2); clear_dirty_masked's wrprot in owner bit 0

@@ -274,10 +274,11 @@ bool parse_x86_operand(Op& op, std::string_view key, std::string_view value) {
         c.max_level = static_cast<uint8_t>(parse_bounded(value, "max_level", 1, 3));
       } else if (key == "host_level") {
         c.host_level = static_cast<uint8_t>(parse_bounded(value, "host_level", 1, 3));
-      } else if (key == "slot_base") {
-        c.slot_base = parse_number(value, "slot_base");
-      } else if (key == "slot_size") {
-        c.slot_size = parse_number(value, "slot_size");
+      } else if (key == "slot_base" || key == "slot_size") {
+        uint64_t v = parse_number(value, key);
+        if (v % x86ept::kPageSize)
+          throw LineError{fmt::format("{} {:#x} is not a whole number of 4K pages", key, v)};
+        (key == "slot_base" ? c.slot_base : c.slot_size) = v;
       } else if (key == "host_base") {
         c.host_base = parse_number(value, "host_base");
         if (c.host_base % x86ept::level_size(3))
