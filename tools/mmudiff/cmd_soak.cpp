@@ -67,6 +67,11 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     options.hash_key = random_sip_key();
     auto names = resolve_backends(options.backends, args->arch);
     options.plant = resolve_plant(args->plant, "soak", names);
+    if (const PlantInfo* p = plant_info(options.plant); p && p->arch != args->arch)
+      throw std::invalid_argument(fmt::format("plant '{}' is in the {} backend {}: soak it with "
+                                              "--arch {}",
+                                              p->name, arch_name(p->arch), p->backend,
+                                              arch_name(p->arch)));
     fmt::print("{}", plant_banner(options.plant));
     // A finding under a plant replays only with it: the file says so.
     std::string plant_line = args->plant.empty() ? "" : fmt::format("# plant: {}\n", args->plant);
