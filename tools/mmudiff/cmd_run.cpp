@@ -19,6 +19,9 @@
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+#include "mmu/linux612_tdp/linux612_source_info.h"
+#endif
 
 namespace mmudiff::cli {
 
@@ -72,6 +75,9 @@ void add_run_command(CLI::App& app, int* exit_code) {
     fmt::print("{}hash key: {}\n", plant_banner(options.plant), format_sip_key(options.hash_key));
 #ifdef MMUDIFF_HAVE_LINUX61
     fmt::print("{}\n", linux61_source_info().summary());
+#endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+    fmt::print("{}\n", linux612_source_info().summary());
 #endif
     IsolationOptions isolation;
     isolation.op_timeout_seconds = args->op_timeout;
