@@ -23,6 +23,7 @@
 #include "mmu/walker_x86/walker_x86_backend.h"
 #include "mmu/x86/tdp_api.h"
 #include "tests/env_knob.h"
+#include "tests/sanitizer_scale.h"
 #ifdef WALKER_X86_TEST_LINUX612
 #include "mmu/linux612_tdp/linux612_tdp_backend.h"
 #endif
@@ -546,7 +547,7 @@ std::string run_both(const Stream& stream, size_t max_pages) {
 }
 
 TEST(WalkerX86Differential, RandomStreamsMatchLinux612Tdp) {
-  const uint64_t streams = testing::env_u64("WALKER_X86_STREAMS", 2000);
+  const uint64_t streams = testing::env_u64("WALKER_X86_STREAMS", testing::sanitizer_scaled(2000));
   std::mt19937_64 rng(0x86e7);
   uint64_t divergent = 0;
   std::vector<uint64_t> kinds(kOpKindCount);
@@ -599,7 +600,8 @@ TEST(WalkerX86Differential, AgingAVolatileSpteClearsOnlyTheAccessedBit) {
 
 TEST(WalkerX86Differential, WildOperationsMatchLinux612Tdp) {
   std::mt19937_64 rng(0xd1ff);
-  const uint64_t streams = testing::env_u64("WALKER_X86_WILD_STREAMS", 300);
+  const uint64_t streams =
+      testing::env_u64("WALKER_X86_WILD_STREAMS", testing::sanitizer_scaled(300));
   uint64_t divergent = 0;
   for (uint64_t s = 0; s < streams; ++s) {
     Stream stream = random_stream(rng, {.min_ops = 10, .max_ops = 40, .arch = Arch::X86Ept});
