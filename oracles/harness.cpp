@@ -679,6 +679,12 @@ std::optional<BudgetExcess> out_of_domain(const Stream& stream) {
       return BudgetExcess{i, fmt::format("refused: operation #{} {} names a memslot larger than "
                                          "KVM's 2^31 - 1 pages",
                                          i, format_op(op))};
+    // kvm_arch_mmu_enable_log_dirty_pt_masked is only ever called for a dirty page: the TDP MMU
+    // starts at __ffs(mask), which an empty mask leaves undefined.
+    if (op.kind == OpKind::ClearDirtyMasked && op.prot == 0)
+      return BudgetExcess{i, fmt::format("refused: operation #{} {} has an empty mask, which KVM "
+                                         "never passes",
+                                         i, format_op(op))};
     const unsigned bits = std::min<unsigned>(vm.maxphyaddr, x86ept::gpa_bits(vm.levels));
     if (op.kind == OpKind::Fault && (op.addr >> bits) != 0)
       return BudgetExcess{

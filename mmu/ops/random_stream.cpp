@@ -183,7 +183,7 @@ Op random_op(std::mt19937_64& rng, const x86::EptConfig& c, bool allow_destroy) 
     op.level = static_cast<uint8_t>(chance(rng, 70) ? 3 : 1 + pick(rng, 2));
   } else if (op.kind == OpKind::ClearDirtyMasked) {
     op.addr &= ~(64 * x86ept::kPageSize - 1);
-    op.prot = chance(rng, 50) ? ~uint64_t{0} : rng();
+    op.prot = chance(rng, 50) ? ~uint64_t{0} : rng() | 1;
     op.owner = static_cast<uint8_t>(pick(rng, 2));
   } else if (shape.level) {
     op.level = static_cast<uint8_t>(1 + pick(rng, op.kind == OpKind::Split ? 2 : 3));
@@ -253,7 +253,7 @@ Op random_wild_op(std::mt19937_64& rng, Arch arch) {
   op.phys = wide();
   op.prot = rng() & prot::kAll;
   if (arch == Arch::X86Ept) {
-    op.prot = op.kind == OpKind::ClearDirtyMasked ? wide() : rng() & x86::kFaultFlagsMask;
+    op.prot = op.kind == OpKind::ClearDirtyMasked ? wide() | 1 : rng() & x86::kFaultFlagsMask;
     op.level = static_cast<uint8_t>(1 + pick(rng, op.kind == OpKind::Split ? 2 : 3));
     op.owner = static_cast<uint8_t>(op.kind == OpKind::ClearDirtyMasked ? pick(rng, 2) : 0);
     op.config.arch = arch;

@@ -193,7 +193,7 @@ std::string usage(OpKind kind, Arch arch) {
     u += " [access=rwx] [prefetch=0|1] [writable=0|1] [dirty_log=0|1]";
     return u;
   }
-  if (kind == OpKind::ClearDirtyMasked) return u + " [mask=BITS] [wrprot=0|1]";
+  if (kind == OpKind::ClearDirtyMasked) return u + " [mask=BITS (default 1)] [wrprot=0|1]";
   u += level_usage(kind);
   if (shape.phys) u += " [pa=PA]";
   if (shape.prot) u += " [prot=rwxd] [sw=0..15]";
@@ -417,6 +417,7 @@ Op parse_line(const Words& words, Arch arch, bool pinned) {
   if (shape.size) op.size = parse_number(words[2], "size");
   if (shape.memcache) op.memcache = kDefaultMemcache;
   if (shape.level) op.level = default_level(op.kind);
+  if (op.kind == OpKind::ClearDirtyMasked) op.prot = 1;  // the page at ADDR
 
   std::vector<std::string_view> seen;
   for (size_t i = first_key; i < words.size(); ++i) {
