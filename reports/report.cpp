@@ -40,7 +40,9 @@ HarnessOptions replay_options(const LoadedRun& run) {
   HarnessOptions options;
   for (const auto& b : run.run["backends"]) {
     std::string name = b["name"];
-    if (!find_backend(name))
+    bool known = false;
+    for (const auto& r : registered_backends()) known = known || r.name == name;
+    if (!known)
       throw InputError(
           fmt::format("{}: backend '{}' is not in this build of mmudiff", where, name));
     options.backends.push_back(name);

@@ -18,6 +18,9 @@
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+#include "mmu/linux612_tdp/linux612_source_info.h"
+#endif
 
 namespace mmudiff::rundir {
 
@@ -184,11 +187,17 @@ nlohmann::json tool_json() {
 nlohmann::json backends_json(const std::vector<std::string>& names) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& name : names) {
-    const BackendInfo* info = find_backend(name);
+    // A name may be an arm64 and an x86 backend's ("walker"): the first registered describes it.
+    const BackendInfo* info = nullptr;
+    for (const auto& b : registered_backends())
+      if (!info && b.name == name) info = &b;
     if (!info) throw std::invalid_argument(fmt::format("no backend '{}' in this build", name));
     std::string identity = fmt::format("mmudiff {} (built from this tree)", MMUDIFF_VERSION);
 #ifdef MMUDIFF_HAVE_LINUX61
     if (name == "linux61") identity = linux61_source_info().summary();
+#endif
+#ifdef MMUDIFF_HAVE_LINUX612_TDP
+    if (name == "linux612-tdp") identity = linux612_source_info().summary();
 #endif
     list.push_back(
         {{"name", info->name}, {"description", info->description}, {"identity", identity}});
