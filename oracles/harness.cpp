@@ -342,6 +342,13 @@ class Run {
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
     TableRoot root = lane.backend->root();
     if (!root.live()) return out;
+    // Most operations (test_age, a spurious fault, a zap of nothing) store no present SPTE: they
+    // cost the fuzz loop no table walk.
+    const auto& events = lane.machine->effects.events();
+    if (std::none_of(events.begin(), events.end(), [](const Effect& e) {
+          return e.kind == EffectKind::Store && (e.new_value & x86ept::kMmuPresent);
+        }))
+      return out;
     const x86::EptConfig& c = config_.x86;
     const linux612::EptZeroCheck check =
         linux612::ept_shadow_zero_check(c.maxphyaddr, /*execonly=*/false, c.levels, c.max_level);
