@@ -3,9 +3,6 @@
 
 namespace mmudiff {
 
-// Not listed: kLegacyX86HugeOverTableNoFlush and kWalkerX86HugeOverTableNoFlush. Their backends
-// carry them, but a missing ranged flush is all they change, and no oracle judges an x86
-// stream's flushes yet (effects and effects-trace are arm64's): a reproducer could show nothing.
 const std::vector<PlantInfo>& planted_bugs() {
   static const std::vector<PlantInfo> kPlants = {
       {Plant::kWalkerLeakTableOnUpdate, "walker-leak-table-on-update", "walker", Arch::Arm64S2,
@@ -76,6 +73,12 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a zap that forgets the TLB flush it owes"},
       {Plant::kWalkerX86SplitNxNotExecutable, "walker-x86-split-nx-not-executable", "walker",
        Arch::X86Ept, "NX huge page mitigation: split pieces not made executable again"},
+      {Plant::kLegacyX86HugeOverTableNoFlush, "legacy-x86-huge-over-table-no-flush", "legacy",
+       Arch::X86Ept,
+       "a huge leaf installed over a table without flushing the table's translations"},
+      {Plant::kWalkerX86HugeOverTableNoFlush, "walker-x86-huge-over-table-no-flush", "walker",
+       Arch::X86Ept,
+       "a huge leaf installed over a table without flushing the table's translations"},
   };
   return kPlants;
 }

@@ -67,6 +67,8 @@ std::string TraceEntry::describe() const {
                     : fmt::format("store into an unlinked table, entry {}: {:#018x} -> {:#018x}",
                                   addr, old_value, new_value);
     case EffectKind::TlbiIpa:
+      if (size)
+        return fmt::format("TLB flush GPA [{:#x}, {:#x}) (level {})", addr, addr + size, level);
       return fmt::format("TLBI IPA {:#x} level hint {}", addr, level);
     case EffectKind::TlbiVmid:
       return "TLBI VMID";
@@ -82,8 +84,9 @@ std::string TraceEntry::describe() const {
   return "?";
 }
 
-void EffectsChecker::reset(const TableRoot& root) {
+void EffectsChecker::reset(const TableRoot& root, Arch arch) {
   clear();
+  arch_ = arch;
   format_ = root.format;
   fwb_ = root.fwb;
   ia_bits_ = root.ia_bits;
@@ -93,6 +96,8 @@ void EffectsChecker::reset(const TableRoot& root) {
   for (unsigned p = 0; p < root.pgd_pages; ++p) {
     uint64_t pa = root.pgd_pa + p * f.page_size();
     Page& pg = pages_[pa];
+    // A new root holds the format's empty entries (KVM's non-present SPTE on x86), not zeros.
+    pg.entries.fill(f.empty_entry());
     pg.linked = true;
     pg.level = root.start_level;
     pg.base = p * per_page;
@@ -312,10 +317,16 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Ob
   bool same_table = old_table && new_table &&
                     f.next_table_address(old, level) == f.next_table_address(neu, level);
 
-  // What the old value leaves that the TLB or walk cache may still hold.
-  bool unmapping = op.kind == OpKind::Unmap && !new_leaf;
-  if ((old_table && !same_table) || (old_leaf && !(new_leaf && compatible(old, neu, level) &&
-                                                   grants(f, old) == grants(f, neu)))) {
+  // What the old value leaves that the TLB or walk cache may still hold. x86 judges any change of
+  // a leaf against the translation (a lost D bit matters there); arm64 what break-before-make
+  // and the permission rules look at.
+  const bool arm64 = arch_ == Arch::Arm64S2;
+  bool unmapping = arm64 && op.kind == OpKind::Unmap && !new_leaf;
+  bool leaf_changed =
+      old_leaf &&
+      (arm64 ? !(new_leaf && compatible(old, neu, level) && grants(f, old) == grants(f, neu))
+             : true);
+  if ((old_table && !same_table) || leaf_changed) {
     auto& values = stale_[level][ipa];
     if (std::find(values.begin(), values.end(), old) == values.end()) values.push_back(old);
   }
@@ -327,9 +338,9 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Ob
   if (old_leaf && unmapping && !fwb_ && cacheable(old, level))
     owe_clean(output_range(old, level), level, ipa, old);
 
-  if (new_leaf || new_table) check_conflicts(level, ipa, old, neu, out);
+  if (arm64 && (new_leaf || new_table)) check_conflicts(level, ipa, old, neu, out);
   if (new_table && !same_table) link(f.next_table_address(neu, level), level + 1, ipa, 0);
-  if (!new_leaf) return;
+  if (!arm64 || !new_leaf) return;
 
   // Cache maintenance the new leaf needs before it is stored: unless the entry already mapped
   // the same PA alike just before (a permission or access-flag change in place).
@@ -492,7 +503,10 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
         for (auto& s : stale_) s.clear();
         break;
       case EffectKind::TlbiIpa:
-        invalidate(e.addr, e.level);
+        if (arch_ == Arch::X86Ept)
+          invalidate_range(e.addr, e.size);
+        else
+          invalidate(e.addr, e.level);
         break;
       case EffectKind::DcacheCleanInval:
         dcache_done_.push_back({e.addr, e.addr + e.size});
@@ -513,8 +527,12 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
         break;
     }
   }
-  check_cache_maintenance(op, raw);
-  judge_stale(op, raw);
+  if (arch_ == Arch::X86Ept) {
+    judge_stale_x86(op, raw);
+  } else {
+    check_cache_maintenance(op, raw);
+    judge_stale(op, raw);
+  }
   // What the operation leaves cached was judged once; the callers' flushes (wrprotect) and the
   // reports end it here.
   for (auto& s : stale_) s.clear();

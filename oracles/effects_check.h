@@ -21,12 +21,17 @@
 // clear_flush_young) and losing write permission in wrprotect (kvm_mmu_wp_memory_region flushes
 // the VMID afterwards).
 //
+// x86 EPT has its own rules (effects_check_x86.cpp): ranged flushes instead of level hints, no
+// break-before-make and no cache maintenance, and what an operation leaves cached judged against
+// the tables' translation page by page, dirty logging included.
+//
 // It follows the tables through the recorded descriptor stores alone (a shadow of every table
 // page), so a write that bypasses the record is itself reported.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <unordered_map>
@@ -56,8 +61,8 @@ struct TraceEntry {
 
 class EffectsChecker {
  public:
-  // A new table: its start-level pages are where the walk begins.
-  void reset(const TableRoot& root);
+  // A new table: its start-level pages are where the walk begins; arch picks the TLB's rules.
+  void reset(const TableRoot& root, Arch arch = Arch::Arm64S2);
   void clear();
 
   std::vector<Objection> check(std::span<const Effect> events, const Op& op);
@@ -89,6 +94,8 @@ class EffectsChecker {
   void link(uint64_t page_pa, unsigned level, uint64_t base, unsigned depth);
   void detach(uint64_t page_pa, unsigned depth);
   void invalidate(uint64_t ipa, unsigned hint);
+  // x86: every cached entry, leaf or paging-structure, translating a GPA of [start, start + size).
+  void invalidate_range(uint64_t start, uint64_t size);
   // An unmapped cacheable leaf: its output range must be cleaned after its invalidation.
   void owe_clean(Range r, unsigned level, uint64_t ipa, uint64_t desc);
   // The entry the tables hold now at (level, ipa), following linked tables from the root; 0 when
@@ -97,6 +104,16 @@ class EffectsChecker {
   void check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
                        std::vector<Objection>& out) const;
   void judge_stale(const Op& op, std::vector<Objection>& out) const;
+  void judge_stale_x86(const Op& op, std::vector<Objection>& out) const;
+  // x86: a cached leaf against what the tables translate now over its range.
+  void judge_stale_leaf_x86(uint64_t stale, unsigned level, uint64_t ipa,
+                            std::vector<Objection>& out) const;
+  // The deepest entry the tables hold now (a leaf, a non-present entry) for each piece of
+  // [start, end), in address order, until visit returns false.
+  using CurrentVisitor = std::function<bool(unsigned level, uint64_t base, uint64_t desc)>;
+  bool visit_current(uint64_t start, uint64_t end, const CurrentVisitor& visit) const;
+  bool visit_current_page(uint64_t page_pa, unsigned level, uint64_t base, uint64_t start,
+                          uint64_t end, const CurrentVisitor& visit) const;
   void check_cache_maintenance(const Op& op, std::vector<Objection>& out);
 
   bool is_leaf(uint64_t d, unsigned level) const;
@@ -112,6 +129,7 @@ class EffectsChecker {
   unsigned start_level_ = 0;
   unsigned ia_bits_ = 0;
   bool fwb_ = false;
+  Arch arch_ = Arch::Arm64S2;
   const DescriptorFormat* format_ = &default_format();
   // What the TLB (leaves) and walk cache (tables) may hold that the tables no longer say, by
   // level and by the entry's IPA: values replaced or unlinked since their last invalidation.

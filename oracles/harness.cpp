@@ -47,10 +47,8 @@ const std::vector<OracleInfo>& oracle_list() {
 }
 
 bool oracle_runs_on(std::string_view oracle, Arch arch) {
-  // The abstract model and the effects oracle know kvm_pgtable's operations and arm64's
-  // break-before-make; the zero check is x86 KVM's own.
-  if (arch == Arch::X86Ept)
-    return oracle != "reference-model" && oracle != "effects" && oracle != "effects-trace";
+  // The abstract model knows kvm_pgtable's operations; the zero check is x86 KVM's own.
+  if (arch == Arch::X86Ept) return oracle != "reference-model";
   return oracle != "zero-check";
 }
 
@@ -168,7 +166,7 @@ class Run {
       }
       for (auto& lane : lanes_) {
         apply_op(*lane.backend, *lane.machine, init);
-        lane.effects.reset(lane.backend->root());
+        lane.effects.reset(lane.backend->root(), arch_);
         lane.machine->effects.clear();
       }
       model_.apply(init);
@@ -208,7 +206,7 @@ class Run {
     const Op& op = report_.stream[i];
     bool skip = op.kind != OpKind::Init && !lanes_.front().backend->root().live();
     if (op.kind == OpKind::Init) config_ = op.config;
-    // The model and the effects oracle know arm64's operations; x86 runs without them.
+    // The abstract model knows arm64's operations; x86 runs without it.
     const bool arm64 = arch_ == Arch::Arm64S2;
     report_.skipped.push_back(skip);
     for (size_t b = 0; b < lanes_.size(); ++b) {
@@ -248,10 +246,8 @@ class Run {
     // effects oracle traced, so it comes after it.
     ok = judge(i, "warnings", per_lane([&](Lane& l) { return warnings_of(l, i); })) && ok;
     ok = judge(i, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
-    if (arm64) {
-      ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
-      ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
-    }
+    ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
+    ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
     if (!arm64)
       ok = judge(i, "zero-check", per_lane([&](Lane& l) { return zero_check_of(l); })) && ok;
     for (auto& lane : lanes_) lane.machine->effects.clear();
@@ -383,7 +379,7 @@ class Run {
 
   std::vector<Objection> effects_of(Lane& lane, const Op& op) {
     if (op.kind == OpKind::Init) {
-      lane.effects.reset(lane.backend->root());
+      lane.effects.reset(lane.backend->root(), arch_);
       return {};
     }
     if (op.kind == OpKind::Destroy) {

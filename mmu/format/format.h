@@ -61,6 +61,9 @@ struct LeafAttributes {
   Permissions permissions;
   MemoryType memory_type = MemoryType::Reserved;
   bool accessed = false;
+  // The hardware has recorded a write through it (EPT's D bit with A/D enabled); false in a format
+  // without a hardware dirty flag.
+  bool dirty = false;
   uint64_t software = 0;  // the bits the format leaves to software, shifted down
 
   bool operator==(const LeafAttributes&) const = default;

@@ -156,6 +156,7 @@ class X86EptFormat final : public DescriptorFormat {
     a.permissions = permissions(d);
     a.memory_type = mem_type_of((d & kMemTypeMask) >> kMemTypeShift);
     a.accessed = accessed(d);
+    a.dirty = p_.ad && (d & kDirty);
     a.software = (d & kSoftwareHigh) >> kAdStateShift;
     return a;
   }

@@ -210,7 +210,8 @@ std::vector<KvmMmuPage*> ShadowMmu::tables_at(unsigned level) const {
 }
 
 void ShadowMmu::flush_gfn(uint64_t gfn, unsigned level) {
-  machine_.effects.tlbi_ipa(round_gfn(gfn, level) << ept::kPageShift, level);
+  machine_.effects.tlb_flush_range(round_gfn(gfn, level) << ept::kPageShift, ept::level_size(level),
+                                   level);
 }
 
 void ShadowMmu::commit_zap() {

@@ -26,9 +26,9 @@ std::string_view basename(const char* path) {
   return slash == std::string_view::npos ? p : p.substr(slash + 1);
 }
 
-// kvm_flush_remote_tlbs_range(gfn, nr) as an IPA flush: the TDP MMU only flushes one page of
-// one size at a time (kvm_flush_remote_tlbs_gfn), so nr is 512^(level-1) and gives the level
-// back; any other count is "any level" (0).
+// The SDM level of a kvm_flush_remote_tlbs_range(gfn, nr): the TDP MMU flushes one page of one
+// size at a time (kvm_flush_remote_tlbs_gfn), so nr is 512^(level-1); any other count is 0. The
+// range itself is recorded exactly.
 unsigned flush_level(uint64_t nr_pages) {
   for (unsigned level = x86ept::kPageLevel; level <= x86ept::kMaxLevels; ++level)
     if (nr_pages == x86ept::level_size(level) / x86ept::kPageSize) return level;
@@ -62,7 +62,8 @@ struct Linux612TdpBackend::Host {
       .tlbi_vmid = [](void* h) { effects(h).tlbi_vmid(); },
       .tlbi_range =
           [](void* h, uint64_t gfn, uint64_t nr_pages) {
-            effects(h).tlbi_ipa(gfn << x86ept::kPageShift, flush_level(nr_pages));
+            effects(h).tlb_flush_range(gfn << x86ept::kPageShift, nr_pages << x86ept::kPageShift,
+                                       flush_level(nr_pages));
           },
       .warn =
           [](void* h, const char* file, int line, const char* what) {

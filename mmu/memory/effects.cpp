@@ -46,6 +46,8 @@ std::string describe_effect(const Effect& e) {
     case EffectKind::Store:
       return fmt::format("store [{:#x}] {:#018x} -> {:#018x}", e.addr, e.old_value, e.new_value);
     case EffectKind::TlbiIpa:
+      if (e.size)
+        return fmt::format("tlb-flush [{:#x}, {:#x}) level {}", e.addr, e.addr + e.size, e.level);
       return fmt::format("tlbi-ipa {:#x} level {}", e.addr, e.level);
     case EffectKind::TlbiVmid:
       return "tlbi-vmid";

@@ -13,7 +13,9 @@ namespace mmudiff {
 
 enum class EffectKind : uint8_t {
   Store,     // a descriptor write: pa of the entry, old and new value
-  TlbiIpa,   // __kvm_tlb_flush_vmid_ipa(ipa, level); level 0 = "any level"
+  TlbiIpa,   // arm64: __kvm_tlb_flush_vmid_ipa(ipa, level), level 0 = "any level"; x86: a
+             // ranged remote TLB flush of [ipa, ipa + size), level the SDM level it is one page of
+             // (0 when it is none)
   TlbiVmid,  // __kvm_tlb_flush_vmid: the whole VMID
   Dsb,       // barrier: domain says which
   Isb,
@@ -28,7 +30,7 @@ struct Effect {
   uint8_t level = 0;
   Barrier barrier = Barrier::None;
   uint64_t addr = 0;  // Store: descriptor pa; TLBI: ipa; cache ops: pa
-  uint64_t size = 0;  // cache ops
+  uint64_t size = 0;  // cache ops; x86 ranged flushes
   uint64_t old_value = 0;
   uint64_t new_value = 0;
 
@@ -50,6 +52,12 @@ class EffectLog {
   }
   void tlbi_ipa(uint64_t ipa, unsigned level) {
     events_.push_back({EffectKind::TlbiIpa, static_cast<uint8_t>(level), Barrier::None, ipa});
+  }
+  // kvm_flush_remote_tlbs_range: every cached translation of a GPA in [gpa, gpa + size), paging-
+  // structure entries included; x86_level is the SDM level of a one-page range, else 0.
+  void tlb_flush_range(uint64_t gpa, uint64_t size, unsigned x86_level) {
+    events_.push_back(
+        {EffectKind::TlbiIpa, static_cast<uint8_t>(x86_level), Barrier::None, gpa, size});
   }
   void tlbi_vmid() { events_.push_back({EffectKind::TlbiVmid}); }
   void dsb(Barrier b) { events_.push_back({EffectKind::Dsb, 0, b}); }

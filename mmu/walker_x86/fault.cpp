@@ -64,7 +64,7 @@ int map_target(TdpTable& t, const x86::TdpFault& f, const FaultPlan& p, Pte* spt
     // A huge leaf over what was a table: the TLB may still hold the table's translations.
     if (spte_present(kBits, old) && !spte_last(kBits, old, level) &&
         t.plant() != Plant::kWalkerX86HugeOverTableNoFlush)
-      t.machine().effects.tlbi_ipa(gfn << ept::kPageShift, level);
+      t.machine().effects.tlb_flush_range(gfn << ept::kPageShift, ept::level_size(level), level);
   }
   // An MMIO access is emulated, whether its SPTE is new or was there already.
   if (spte_mmio(kBits, new_spte)) ret = ept::kRetPfEmulate;

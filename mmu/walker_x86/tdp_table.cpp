@@ -40,7 +40,7 @@ void TdpTable::zap_spte_atomic(Pte* sptep, uint64_t gfn, unsigned level) {
   const Pte old = *sptep;
   // Frozen first, so no other vCPU installs anything before the TLBs forget the old entry.
   store(sptep, ept::kFrozen);
-  machine_.effects.tlbi_ipa(gfn << ept::kPageShift, level);
+  machine_.effects.tlb_flush_range(gfn << ept::kPageShift, ept::level_size(level), level);
   store(sptep, ept::kNonPresent);
   handle_changed(gfn, old, ept::kNonPresent, level, true);
 }
