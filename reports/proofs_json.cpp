@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "mmu/format/format.h"
 #include "models/solver.h"
@@ -47,7 +48,7 @@ nlohmann::json proofs_json(const std::string& format, const std::string& plant_n
 }
 
 nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_ms,
-                               const std::string& format) {
+                               const std::vector<std::string>& formats) {
   Plant plant = Plant::kNone;
   if (!plant_name.empty()) {
     const PlantInfo* info = find_plant(plant_name);
@@ -56,11 +57,13 @@ nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_m
   }
   const auto start = std::chrono::steady_clock::now();
   models::Solver solver(timeout_ms);
-  std::vector<models::ProofResult> results =
-      models::run_proofs(models::proofs_for_format(format), solver, plant);
+  std::vector<models::ProofResult> results;
+  for (const std::string& format : formats)
+    for (auto& r : models::run_proofs(models::proofs_for_format(format), solver, plant))
+      results.push_back(std::move(r));
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return proofs_json(format, plant_name, results, total_ms);
+  return proofs_json(fmt::format("{}", fmt::join(formats, ", ")), plant_name, results, total_ms);
 }
 
 }  // namespace mmudiff

@@ -24,10 +24,12 @@ nlohmann::json proof_result_json(const models::ProofResult& result);
 nlohmann::json proofs_json(const std::string& format, const std::string& plant_name,
                            const std::vector<models::ProofResult>& results, double total_ms);
 
-// Runs the catalogue's proofs for FORMAT (models::proofs_for_format: a run's report carries the
-// proofs of its own architecture) with the planted bug PLANT_NAME ("" for none, else a name
-// find_plant knows) and returns the document. TIMEOUT_MS bounds each Z3 query.
+// Runs the catalogue's proofs for each of FORMATS (models::proofs_for_format: a run's report
+// carries the proofs of the architectures it tested) with the planted bug PLANT_NAME ("" for
+// none, else a name find_plant knows) and returns one document; its "format" names them all,
+// "arm64-s2-4k, x86-ept". TIMEOUT_MS bounds each Z3 query.
 nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_ms = 20000,
-                               const std::string& format = std::string(kDefaultFormatName));
+                               const std::vector<std::string>& formats = {
+                                   std::string(kDefaultFormatName)});
 
 }  // namespace mmudiff

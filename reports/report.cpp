@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "mmu/format/x86_ept_format.h"
 #include "mmu/ops/text_format.h"
 #include "mmu/plants.h"
 #include "oracles/harness.h"
@@ -52,6 +53,26 @@ HarnessOptions replay_options(const LoadedRun& run) {
   return options;
 }
 
+// The formats whose proofs speak of what the run tested: those of the architectures of the
+// operations it ran (arm64's when it ran none).
+std::vector<std::string> tested_formats(const json& exercised) {
+  bool arm64 = false, x86 = false;
+  if (exercised.contains("ops_by_kind"))
+    for (const auto& [name, count] : exercised["ops_by_kind"].items()) {
+      OpKind kind;
+      if (!count.is_number_unsigned() || count.get<uint64_t>() == 0 ||
+          !op_kind_from_name(name, &kind))
+        continue;
+      std::optional<Arch> arch = op_arch(kind);
+      arm64 = arm64 || arch == Arch::Arm64S2;
+      x86 = x86 || arch == Arch::X86Ept;
+    }
+  std::vector<std::string> formats;
+  if (arm64 || !x86) formats.emplace_back(kDefaultFormatName);
+  if (x86) formats.emplace_back(kX86EptFamily);
+  return formats;
+}
+
 }  // namespace
 
 WrittenReport write_report(const fs::path& run_dir, double op_timeout_seconds) {
@@ -70,7 +91,7 @@ WrittenReport write_report(const fs::path& run_dir, double op_timeout_seconds) {
   if (!run.proofs) {
     // With the run's planted bug, as `prove --plant` would: the proofs speak of the code the
     // run tested.
-    run.proofs = run_proofs_json(plant_of(run));
+    run.proofs = run_proofs_json(plant_of(run), 20000, tested_formats(exercised));
     check_schema(*run.proofs, schema::kProofs, "proofs.json (computed)");
     written.proofs_computed = true;
   }

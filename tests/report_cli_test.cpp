@@ -153,12 +153,14 @@ TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
   json proofs = expect_valid(run / "proofs.json", schema::kProofs);
   EXPECT_EQ(report["proofs"], proofs);
   EXPECT_TRUE(proofs["plant"].is_null());
+  // The seeds hold streams of both architectures: the proofs of both formats speak of them.
+  EXPECT_EQ(proofs["format"], "arm64-s2-4k, x86-ept");
   uint64_t proved = proofs["summary"]["proved"];
   EXPECT_EQ(proved, proofs["proofs"].size());
   EXPECT_EQ(report["verdict"]["proved"], proved);
   EXPECT_EQ(report["verdict"]["line"],
             fmt::format("equivalent on {} sequences tested; {} of {} properties proved for all "
-                        "inputs (walker, legacy, model)",
+                        "inputs (walker, legacy, model, walker-x86, legacy-x86)",
                         count_seeds(), proved, proved));
   std::string html = slurp(run / "report.html");
   for (const auto& p : proofs["proofs"])

@@ -71,6 +71,64 @@ TEST(WorkBudget, FittingShrinksTheCostliestOperationUntilTheStreamRuns) {
   EXPECT_EQ(s[2].size, uint64_t{32} << 30) << "an unmap costs no leaves and is left alone";
 }
 
+// x86: a fault installs one leaf; an eager split of a 1 GiB leaf down to 4 KiB installs 262144.
+const char* const kX86Init =
+    "init arch=x86-ept maxphyaddr=46 levels=4 max_level=3 host_level=3 slot_base=0 slot_size=4G\n";
+
+TEST(WorkBudget, AnX86SplitCostsTheLeavesItMakesOfTheHugePagesFaultsLeft) {
+  Stream split_1g = parse_text(std::string(kX86Init) +
+                                   "fault 0x40000000 level=3 access=rw\n"
+                                   "split 0x0 4G level=1\n",
+                               "t");
+  auto excess = work_budget_excess(split_1g);
+  ASSERT_TRUE(excess.has_value());
+  EXPECT_EQ(excess->op, 2u);
+  EXPECT_NE(excess->why.find("split 0x0 4G"), std::string::npos) << excess->why;
+
+  // To 2 MiB: 512 leaves; then one of those 2 MiB leaves to 4 KiB: 512 more.
+  Stream twice = parse_text(std::string(kX86Init) +
+                                "fault 0x40000000 level=3 access=rw\n"
+                                "split 0x0 4G level=2\n"
+                                "split 0x40200000 2M level=1\n",
+                            "t");
+  EXPECT_EQ(stream_leaf_cost(twice), 1u + 512 + 512);
+  // A zap between the fault and the split leaves nothing to split.
+  Stream zapped = parse_text(std::string(kX86Init) +
+                                 "fault 0x40000000 level=3 access=rw\n"
+                                 "zap_leafs 0x40000000 4K\n"
+                                 "split 0x0 4G level=1\n",
+                             "t");
+  EXPECT_EQ(stream_leaf_cost(zapped), 1u);
+  // The VM's max_level caps the leaf a fault can install: 2 MiB, split to 512 pages.
+  Stream capped = parse_text(
+      "init arch=x86-ept max_level=2 host_level=3\nfault 0x40000000 level=3 access=rw\n"
+      "split 0x0 4G level=1\n",
+      "t");
+  EXPECT_EQ(stream_leaf_cost(capped), 1u + 512);
+}
+
+TEST(WorkBudget, FittingAnX86SplitMakesItShallowerFirst) {
+  Stream s = parse_text(std::string(kX86Init) +
+                            "fault 0x40000000 level=3 access=rw\n"
+                            "split 0x0 4G level=1\n",
+                        "t");
+  ASSERT_TRUE(fit_work_budget(&s));
+  EXPECT_TRUE(within_work_budget(s));
+  EXPECT_EQ(s[2].level, 2u);
+  EXPECT_EQ(s[2].size, uint64_t{4} << 30);
+
+  // Two 1 GiB leaves split to 2 MiB fit (1026); three 1 GiB leaves (1539) do not: the last split
+  // gives up its range.
+  Stream three = parse_text(std::string(kX86Init) +
+                                "fault 0x0 level=3 access=rw\nfault 0x40000000 level=3 "
+                                "access=rw\nfault 0x80000000 level=3 access=rw\n"
+                                "split 0x0 4G level=2\n",
+                            "t");
+  EXPECT_FALSE(within_work_budget(three));
+  ASSERT_TRUE(fit_work_budget(&three));
+  EXPECT_EQ(three[4].size, 0u);
+}
+
 TEST(WorkBudget, EverythingMmudiffShipsOrGeneratesFitsIt) {
   for (const char* dir : {"corpus/seeds", "corpus/regressions"})
     for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / dir)) {
@@ -82,8 +140,10 @@ TEST(WorkBudget, EverythingMmudiffShipsOrGeneratesFitsIt) {
   std::mt19937_64 rng(1);
   RandomStreamOptions big;
   big.max_ops = kMaxStreamOps;
-  for (int i = 0; i < 500; ++i) {
-    Stream s = random_stream(rng, i % 2 ? big : RandomStreamOptions{});
+  for (int i = 0; i < 1000; ++i) {
+    RandomStreamOptions options = i % 2 ? big : RandomStreamOptions{};
+    options.arch = i % 4 >= 2 ? Arch::X86Ept : Arch::Arm64S2;
+    Stream s = random_stream(rng, options);
     auto excess = work_budget_excess(s);
     EXPECT_FALSE(excess.has_value()) << "stream " << i << ": " << excess->why;
   }

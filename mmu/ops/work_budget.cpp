@@ -20,10 +20,9 @@ bool pages_only(const Op& op, const Config& config) {
   return config.arm64.force_pte == ForcePte::Device && (op.prot & prot::kDevice);
 }
 
-}  // namespace
-
-uint64_t op_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
+uint64_t arm64_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
   if (op.kind != OpKind::Map && op.kind != OpKind::SetOwner) return 0;
+  if (!valid_ia_bits(config.arm64.ia_bits)) return 0;
   uint64_t limit = bit(config.arm64.ia_bits);
   uint64_t start = op.addr & ~(kPageSize - 1);
   // The kernel's end is PAGE_ALIGN(addr + size), computed modulo 2^64, and a range past the IPA
@@ -61,13 +60,48 @@ uint64_t op_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
   return std::min(leaves, cap);
 }
 
+// The operation that makes `stream` cost more than the budget, or stream.size().
+size_t first_over_budget(const Stream& stream) {
+  LeafCounter counter;
+  uint64_t total = 0;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    total += counter.add(stream[i], kLeafBudget + 1);
+    if (total > kLeafBudget) return i;
+  }
+  return stream.size();
+}
+
+// No range at all: an x86 range from an unaligned address is rounded out to whole pages.
+void empty_range(Op& op) {
+  op.size = 0;
+  if (op.kind == OpKind::Split) op.addr &= ~(kPageSize - 1);
+}
+
+// Makes the costliest operation `op` cheaper, `room` leaves being what the others leave it.
+void shrink(Op& op, uint64_t room) {
+  if (op.kind == OpKind::Split && op.level < 2) {
+    op.level = 2;  // 2 MiB pieces: 512 leaves for a 1 GiB leaf instead of 262144
+  } else if (op.kind == OpKind::Split) {
+    empty_range(op);
+  } else {
+    // An unaligned start costs one page more than the size says.
+    op.size = std::min(op.size, std::max<uint64_t>(room - 1, 1) * kPageSize);
+  }
+}
+
+}  // namespace
+
+uint64_t LeafCounter::add(const Op& op, uint64_t cap) {
+  if (op.kind == OpKind::Init) config_ = op.config;
+  if (config_.arch == Arch::X86Ept) return x86_.add(op, config_.x86, cap);
+  return arm64_leaf_cost(op, config_, cap);
+}
+
 uint64_t stream_leaf_cost(const Stream& stream, uint64_t cap) {
-  Config config;
+  LeafCounter counter;
   uint64_t total = 0;
   for (const Op& op : stream) {
-    if (op.kind == OpKind::Init) config = op.config;
-    if (!valid_ia_bits(config.arm64.ia_bits)) continue;
-    total += op_leaf_cost(op, config, cap - std::min(total, cap));
+    total += counter.add(op, cap - std::min(total, cap));
     if (total >= cap) return cap;
   }
   return total;
@@ -77,33 +111,24 @@ std::optional<BudgetExcess> work_budget_excess(const Stream& stream) {
   if (stream.size() > kMaxStreamOps)
     return BudgetExcess{kMaxStreamOps, fmt::format("{} operations, over the budget of {}",
                                                    stream.size(), kMaxStreamOps)};
-  Config config;
-  uint64_t total = 0;
-  for (size_t i = 0; i < stream.size(); ++i) {
-    const Op& op = stream[i];
-    if (op.kind == OpKind::Init) config = op.config;
-    if (!valid_ia_bits(config.arm64.ia_bits)) continue;
-    total += op_leaf_cost(op, config, kLeafBudget + 1);
-    if (total > kLeafBudget)
-      return BudgetExcess{
-          i, fmt::format("operation #{} {} takes the stream over the work budget of {} leaves", i,
-                         format_op(op), kLeafBudget)};
-  }
-  return std::nullopt;
+  size_t i = first_over_budget(stream);
+  if (i == stream.size()) return std::nullopt;
+  return BudgetExcess{
+      i, fmt::format("operation #{} {} takes the stream over the work budget of {} leaves", i,
+                     format_op(stream[i]), kLeafBudget)};
 }
 
 bool fit_work_budget(Stream* stream) {
   if (stream->size() > kMaxStreamOps) return false;
-  // The most expensive operation gives way first: its size shrinks to what the budget leaves.
-  // Each round settles one operation, so as many rounds as operations are enough.
-  for (size_t round = 0; round <= stream->size() && !within_work_budget(*stream); ++round) {
-    Config config;
+  // The most expensive operation gives way first, to what the budget leaves it. Each round
+  // settles one operation (a split may take two: its depth, then its range), so twice as many
+  // rounds as operations are enough.
+  for (size_t round = 0; round <= 2 * stream->size() && !within_work_budget(*stream); ++round) {
+    LeafCounter counter;
     size_t worst = stream->size();
     uint64_t worst_cost = 1, total = 0;
     for (size_t i = 0; i < stream->size(); ++i) {
-      const Op& op = (*stream)[i];
-      if (op.kind == OpKind::Init) config = op.config;
-      uint64_t c = op_leaf_cost(op, config, kLeafBudget + 1);
+      uint64_t c = counter.add((*stream)[i], kLeafBudget + 1);
       total += c;
       if (c > worst_cost) {
         worst_cost = c;
@@ -112,22 +137,20 @@ bool fit_work_budget(Stream* stream) {
     }
     if (worst == stream->size()) break;  // every operation costs a leaf at most
     uint64_t others = total - worst_cost;
-    uint64_t room = others < kLeafBudget ? kLeafBudget - others : 1;
-    Op& op = (*stream)[worst];
-    // An unaligned start costs one page more than the size says.
-    op.size = std::min(op.size, std::max<uint64_t>(room - 1, 1) * kPageSize);
+    shrink((*stream)[worst], others < kLeafBudget ? kLeafBudget - others : 1);
   }
   // Too many operations of a leaf or two: the ones past the budget install nothing (size 0 walks
-  // nothing), the ones before it keep their meaning.
-  Config config;
+  // nothing), the ones before it keep their meaning. Each is counted as it will run.
+  LeafCounter counter;
   uint64_t total = 0;
   for (Op& op : *stream) {
-    if (op.kind == OpKind::Init) config = op.config;
-    if (!valid_ia_bits(config.arm64.ia_bits)) continue;
-    uint64_t c = op_leaf_cost(op, config, kLeafBudget + 1);
+    LeafCounter as_is = counter;
+    uint64_t c = as_is.add(op, kLeafBudget + 1);
     if (total + c > kLeafBudget) {
-      op.size = 0;
-      c = 0;
+      empty_range(op);
+      c = counter.add(op, kLeafBudget + 1);
+    } else {
+      counter = std::move(as_is);
     }
     total += c;
   }

@@ -5,11 +5,12 @@
 //
 // A stream's cost is dominated by leaves: a 1 GiB map with force_pte is 262144 page descriptors
 // in every backend, in the reference model and in every oracle's walk, where the same map
-// without it is one block. Every other operation only visits what maps installed, and a stream
-// has at most kMaxStreamOps operations, so bounding the leaves installed bounds the work: at most
-// kMaxStreamOps x kLeafBudget leaf visits per backend (a few seconds, measured in
-// docs/oracles.md), and with it the memory the oracles keep. Bugs show on a handful of leaves
-// around a boundary, not on a million of them. The mutator keeps its streams under the budget.
+// without it is one block; on x86, an eager split of a 1 GiB leaf down to 4 KiB is as many. Every
+// other operation only visits what maps installed, and a stream has at most kMaxStreamOps
+// operations, so bounding the leaves installed bounds the work: at most kMaxStreamOps x kLeafBudget
+// leaf visits per backend (a few seconds, measured in docs/oracles.md), and with it the memory the
+// oracles keep. Bugs show on a handful of leaves around a boundary, not on a million of them. The
+// mutator keeps its streams under the budget.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "mmu/ops/op.h"
+#include "mmu/ops/x86_leaf_estimate.h"
 
 namespace mmudiff {
 
@@ -29,12 +31,22 @@ inline constexpr uint64_t kLeafBudget = 1536;
 // by the harness, not reported.
 inline constexpr size_t kFuzzMaxTablePages = 512;
 
-// Upper estimate of the leaves map and set_owner install for `op` on a table of `config`,
-// following Linux 6.1's block choice (largest granule at level >= 1 that fits the remaining range
-// with IPA and PA aligned; pages only under force_pte and for set_owner). Stops counting at `cap`.
-uint64_t op_leaf_cost(const Op& op, const Config& config, uint64_t cap);
+// Upper estimate of the leaves a stream installs, operation by operation, tracking init's
+// configuration. arm64: map and set_owner, following Linux 6.1's block choice (largest granule at
+// level >= 1 that fits the remaining range with IPA and PA aligned; pages only under force_pte and
+// for set_owner). x86: a fault installs one leaf; a split turns each huge leaf that faults and
+// earlier splits can have left in its range into 512 per level it goes down.
+class LeafCounter {
+ public:
+  // The leaves `op` installs, at most `cap`; what it leaves behind is remembered for the next.
+  uint64_t add(const Op& op, uint64_t cap);
 
-// The sum over the stream, tracking init's configuration; stops counting at `cap`.
+ private:
+  Config config_;
+  X86LeafEstimate x86_;
+};
+
+// The sum over the stream; stops counting at `cap`.
 uint64_t stream_leaf_cost(const Stream& stream, uint64_t cap = kLeafBudget + 1);
 
 inline bool within_work_budget(const Stream& stream) {
@@ -48,8 +60,9 @@ struct BudgetExcess {
 // Nothing within the budget.
 std::optional<BudgetExcess> work_budget_excess(const Stream& stream);
 
-// Shrinks the sizes of map and set_owner operations (the costliest first) until the stream fits
-// the budget; false if it could not (it always can below kMaxStreamOps: size 4K costs one leaf).
+// Shrinks the costliest operations until the stream fits the budget: the sizes of map and
+// set_owner; a split's depth (to 2 MiB instead of 4 KiB), then its range. False if it could not
+// (it always can below kMaxStreamOps: a 4K map or a fault costs one leaf).
 bool fit_work_budget(Stream* stream);
 
 }  // namespace mmudiff
