@@ -138,6 +138,9 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
       break;
     case 4:
       if (shape.memcache) op->memcache = static_cast<int32_t>(pick(rng, 4)) - 1;
+      // x86: another level where a fault may map, a split goes to, a write-protect reaches.
+      if (shape.level)
+        op->level = static_cast<uint8_t>(1 + pick(rng, op->kind == OpKind::Split ? 2 : 3));
       break;
     default:
       // Nudge by a page: the off-by-one at the end of a range.

@@ -324,8 +324,7 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Ob
   bool unmapping = arm64 && op.kind == OpKind::Unmap && !new_leaf;
   bool leaf_changed =
       old_leaf &&
-      (arm64 ? !(new_leaf && compatible(old, neu, level) && grants(f, old) == grants(f, neu))
-             : true);
+      (!arm64 || !(new_leaf && compatible(old, neu, level) && grants(f, old) == grants(f, neu)));
   if ((old_table && !same_table) || leaf_changed) {
     auto& values = stale_[level][ipa];
     if (std::find(values.begin(), values.end(), old) == values.end()) values.push_back(old);

@@ -106,5 +106,31 @@ TEST(Mutator, StretchesRangesToReachTheirNeighbours) {
   EXPECT_GE(reached, 3);
 }
 
+TEST(Mutator, ChangesTheLevelOfX86Operations) {
+  // A fault at 4K and a split to 4K: the level is what decides a huge page over a table, or a
+  // split that stops at 2M, and no other mutation reaches it in place.
+  Stream base = parse_text(
+      "init arch=x86-ept max_level=3 host_level=3\n"
+      "fault 0x40200000 level=1 access=rw\n"
+      "split 0x40000000 1G level=1\n",
+      "x86");
+  int fault_deeper = 0, split_shallower = 0;
+  for (unsigned seed = 0; seed < 3000; ++seed) {
+    Stream s = base;
+    std::mt19937_64 rng(seed);
+    mutate_stream(&s, rng);
+    for (const Op& op : s) {
+      if (op.kind == OpKind::Fault && op.addr == 0x40200000 && op.level > 1) ++fault_deeper;
+      if (op.kind == OpKind::Split && op.addr == 0x40000000) {
+        EXPECT_GE(op.level, 1u);
+        EXPECT_LE(op.level, 2u) << "a split goes to 4K or 2M";
+        split_shallower += op.level == 2;
+      }
+    }
+  }
+  EXPECT_GE(fault_deeper, 10);
+  EXPECT_GE(split_shallower, 10);
+}
+
 }  // namespace
 }  // namespace mmudiff
