@@ -105,6 +105,21 @@ TEST(WorkBudget, AnX86SplitCostsTheLeavesItMakesOfTheHugePagesFaultsLeft) {
       "split 0x0 4G level=1\n",
       "t");
   EXPECT_EQ(stream_leaf_cost(capped), 1u + 512);
+  // A split of part of a 1 GiB leaf: its 512 2 MiB pieces, and the one in range down to 4K.
+  Stream partial = parse_text(std::string(kX86Init) +
+                                  "fault 0x40000000 level=3 access=rw\n"
+                                  "split 0x40000000 2M level=1\n",
+                              "t");
+  EXPECT_EQ(stream_leaf_cost(partial), 1u + 512 + 512);
+  // An instruction fetch under the NX huge page mitigation, and a fault with dirty logging on,
+  // map 4K: nothing for a split to do.
+  for (const char* fault : {"fault 0x40000000 level=3 access=rwx\n",
+                            "fault 0x40000000 level=3 access=rw dirty_log=1\n"}) {
+    Stream small = parse_text("init arch=x86-ept nx_huge_pages=1 max_level=3 host_level=3\n" +
+                                  std::string(fault) + "split 0x0 4G level=1\n",
+                              "t");
+    EXPECT_EQ(stream_leaf_cost(small), 1u) << fault;
+  }
 }
 
 TEST(WorkBudget, FittingAnX86SplitMakesItShallowerFirst) {
