@@ -31,7 +31,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <span>
 #include <unordered_map>
@@ -109,11 +108,13 @@ class EffectsChecker {
   void judge_stale_leaf_x86(uint64_t stale, unsigned level, uint64_t ipa,
                             std::vector<Objection>& out) const;
   // The deepest entry the tables hold now (a leaf, a non-present entry) for each piece of
-  // [start, end), in address order, until visit returns false.
-  using CurrentVisitor = std::function<bool(unsigned level, uint64_t base, uint64_t desc)>;
-  bool visit_current(uint64_t start, uint64_t end, const CurrentVisitor& visit) const;
+  // [start, end), in address order, until visit(level, base, desc) returns false. Defined in
+  // effects_check_x86.cpp, its only user.
+  template <typename Visit>
+  bool visit_current(uint64_t start, uint64_t end, Visit&& visit) const;
+  template <typename Visit>
   bool visit_current_page(uint64_t page_pa, unsigned level, uint64_t base, uint64_t start,
-                          uint64_t end, const CurrentVisitor& visit) const;
+                          uint64_t end, Visit& visit) const;
   void check_cache_maintenance(const Op& op, std::vector<Objection>& out);
 
   bool is_leaf(uint64_t d, unsigned level) const;

@@ -55,9 +55,9 @@ void EffectsChecker::invalidate_range(uint64_t start, uint64_t size) {
   }
 }
 
+template <typename Visit>
 bool EffectsChecker::visit_current_page(uint64_t page_pa, unsigned level, uint64_t base,
-                                        uint64_t start, uint64_t end,
-                                        const CurrentVisitor& visit) const {
+                                        uint64_t start, uint64_t end, Visit& visit) const {
   const DescriptorFormat& f = *format_;
   auto it = pages_.find(page_pa);
   const bool known = it != pages_.end() && it->second.linked;
@@ -76,8 +76,8 @@ bool EffectsChecker::visit_current_page(uint64_t page_pa, unsigned level, uint64
   return true;
 }
 
-bool EffectsChecker::visit_current(uint64_t start, uint64_t end,
-                                   const CurrentVisitor& visit) const {
+template <typename Visit>
+bool EffectsChecker::visit_current(uint64_t start, uint64_t end, Visit&& visit) const {
   const DescriptorFormat& f = *format_;
   const uint64_t span = f.root_page_span(start_level_);
   for (uint64_t r = start / span; r < root_pages_.size() && r * span < end; ++r)

@@ -64,6 +64,11 @@ struct Lane {
   size_t faults_seen = 0;
 };
 
+// The format an x86 table of this configuration is read in.
+const DescriptorFormat& ept_format_of(const x86::EptConfig& c) {
+  return x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
+}
+
 // A field's value and, when it says more, its meaning: "0xf (normal WB)", "0x40200000".
 std::string field_text(const DecodedField& f) {
   std::string value = fmt::format("{:#x}", f.value);
@@ -160,10 +165,7 @@ class Run {
       init.kind = OpKind::Init;
       init.config.arch = arch_;
       config_ = init.config;
-      if (arch_ == Arch::X86Ept) {
-        const x86::EptConfig& c = init.config.x86;
-        format_ = &x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
-      }
+      if (arch_ == Arch::X86Ept) format_ = &ept_format_of(init.config.x86);
       for (auto& lane : lanes_) {
         apply_op(*lane.backend, *lane.machine, init);
         lane.effects.reset(lane.backend->root(), arch_);
@@ -224,10 +226,7 @@ class Run {
     }
     // Each x86 table is in the format of its configuration: the run reads them all in it, and a
     // backend whose table is in another one is refused (root_of).
-    if (op.kind == OpKind::Init && !arm64) {
-      const x86::EptConfig& c = op.config.x86;
-      format_ = &x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
-    }
+    if (op.kind == OpKind::Init && !arm64) format_ = &ept_format_of(op.config.x86);
     OpResult expected;
     if (!skip && arm64) expected = model_.apply(op);
     for (auto& lane : lanes_) {
