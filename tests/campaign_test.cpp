@@ -245,8 +245,8 @@ TEST_F(CampaignTest, AWorkerThatDiesIsReportedAtOnceAndInRunJson) {
       << "#!/bin/sh\necho 'sanitizer runtime missing'\nexit 3\n";
   fs::permissions(fake / "stream_fuzzer_asan", fs::perms::owner_all);
   fs::path run = dir_ / "run";
-  Result r = run_cli("campaign --engine libfuzzer --time 8 --jobs 2 --fuzzer-dir " + fake.string() +
-                     " --out " + run.string());
+  Result r = run_cli("campaign --engine libfuzzer --time 15 --jobs 2 --fuzzer-dir " +
+                     fake.string() + " --out " + run.string());
   ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
   size_t said = r.out.find("worker asan (asan) stopped early (exit 3); its log ends:");
   ASSERT_NE(said, std::string::npos) << r.out;
