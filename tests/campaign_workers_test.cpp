@@ -146,6 +146,28 @@ TEST_F(CampaignWorkers, AKilledLibFuzzerCampaignsExecutionsAreItsWorkersLastStat
   EXPECT_EQ(p->coverage, 3787u);
 }
 
+// A campaign stopped while libFuzzer printed a job's new functions (hundreds of KiB under ASan,
+// before that job's status line) still counts the last status line, however far back it is.
+TEST_F(CampaignWorkers, TheLastLibFuzzerStatusLineCountsHoweverManyLinesFollowIt) {
+  fs::create_directories(layout_.work / "asan");
+  {
+    std::ofstream log(layout_.work / "asan" / "engine.log");
+    log << "#2120: cov: 10549 ft: 13000 corp: 300 exec/s 140 oom/timeout/crash: 0/0/0 time: 9s "
+           "job: 3 dft_time: 0\n";
+    for (int i = 0; i < 2000; ++i)
+      log << "  NEW_FUNC[" << i << "/2000]: 0x561b0fb295d0 in mmudiff::walker::detail::TableWalk"
+          << std::string(200, 'x') << "\n";
+    log << "  NEW_FUNC[2000/2000]: 0x561b0fb2";  // cut off by the stop
+  }
+  WorkerSpec spec;
+  spec.log = layout_.work / "asan" / "engine.log";
+  auto p = read_progress(Engine::LibFuzzer, spec);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->execs, 2120u);
+  EXPECT_EQ(p->coverage, 10549u);
+  EXPECT_EQ(recorded_executions(Engine::LibFuzzer, layout_), 2120u);
+}
+
 TEST_F(CampaignWorkers, AProgramThatCannotBeExecutedIsAnErrorNamingIt) {
   WorkerSpec spec;
   spec.argv = {(dir_ / "no-such-engine").string()};

@@ -351,24 +351,29 @@ std::string read_tail(const fs::path& path, size_t bytes) {
 }
 
 // "#1234: cov: 700 ft: 2000 corp: 300 exec/s 150 oom/timeout/crash: 0/0/3 time: 12s job: 5"
-std::optional<WorkerProgress> parse_libfuzzer(const std::string& text) {
-  size_t pos = text.size();
-  while (pos > 0) {
-    size_t start = text.rfind('\n', pos - 1);
-    start = start == std::string::npos ? 0 : start + 1;
-    std::string line = text.substr(start, pos - start);
-    pos = start == 0 ? 0 : start - 1;
-    if (line.empty() || line[0] != '#' || line.find(": cov: ") == std::string::npos) continue;
-    unsigned long long execs = 0, cov = 0;
-    if (std::sscanf(line.c_str(), "#%llu: cov: %llu", &execs, &cov) != 2) continue;
-    WorkerProgress p;
-    p.execs = execs;
-    p.coverage = cov;
-    size_t corp = line.find(" corp: ");
-    if (corp != std::string::npos) p.corpus = std::strtoull(line.c_str() + corp + 7, nullptr, 10);
-    return p;
-  }
-  return std::nullopt;
+std::optional<WorkerProgress> parse_libfuzzer_status(const std::string& line) {
+  if (line.empty() || line[0] != '#' || line.find(": cov: ") == std::string::npos)
+    return std::nullopt;
+  unsigned long long execs = 0, cov = 0;
+  if (std::sscanf(line.c_str(), "#%llu: cov: %llu", &execs, &cov) != 2) return std::nullopt;
+  WorkerProgress p;
+  p.execs = execs;
+  p.coverage = cov;
+  size_t corp = line.find(" corp: ");
+  if (corp != std::string::npos) p.corpus = std::strtoull(line.c_str() + corp + 7, nullptr, 10);
+  return p;
+}
+
+// The whole log, not its tail: a job that finds many new functions prints a NEW_FUNC line for
+// each (hundreds of KiB under ASan) before its status line, so a campaign stopped in that print
+// leaves a log whose last status line is far from its end.
+std::optional<WorkerProgress> read_libfuzzer_log(const fs::path& log) {
+  std::ifstream in(log, std::ios::binary);
+  std::optional<WorkerProgress> last;
+  std::string line;
+  while (std::getline(in, line))
+    if (auto p = parse_libfuzzer_status(line)) last = p;
+  return last;
 }
 
 std::optional<WorkerProgress> parse_afl_stats(const fs::path& path) {
@@ -431,7 +436,7 @@ std::optional<WorkerProgress> read_afl(const fs::path& instance) {
 }  // namespace
 
 std::optional<WorkerProgress> read_progress(Engine e, const WorkerSpec& spec) {
-  if (e == Engine::LibFuzzer) return parse_libfuzzer(read_tail(spec.log, 64 * 1024));
+  if (e == Engine::LibFuzzer) return read_libfuzzer_log(spec.log);
   return read_afl(spec.stats_file.parent_path());
 }
 
@@ -440,8 +445,7 @@ uint64_t recorded_executions(Engine e, const CampaignLayout& layout) {
   std::error_code ec;
   if (e == Engine::LibFuzzer) {
     for (const auto& d : fs::directory_iterator(layout.work, ec))
-      if (auto p = parse_libfuzzer(read_tail(d.path() / "engine.log", 64 * 1024)))
-        total += p->execs;
+      if (auto p = read_libfuzzer_log(d.path() / "engine.log")) total += p->execs;
   } else {
     for (const auto& d : fs::directory_iterator(layout.work / "afl-sync", ec))
       if (auto p = read_afl(d.path())) total += p->execs;
