@@ -3,8 +3,7 @@
 
 #include <stdexcept>
 
-#include "mmu/format/arm64_s2.h"
-#include "mmu/x86/fault_flags.h"
+#include "mmu/profile/profile.h"
 #include "oracles/isolated_run.h"
 
 namespace mmudiff {
@@ -79,22 +78,15 @@ class Minimizer {
       if (!(o == op)) out.push_back(o);
     };
     OpShape shape = op_shape(op.kind);
-    for (unsigned level = 1; level <= 3; ++level) {
-      uint64_t g = arm64s2::granule_size(level);
+    const Profile& p = profile(op_arch(op.kind).value_or(op.config.arch));
+    for (uint64_t g : p.leaf_sizes) {
       with([&](Op& o) { o.addr = o.addr / g * g; });
       if (shape.phys) with([&](Op& o) { o.phys = o.phys / g * g; });
       if (shape.size) with([&](Op& o) { o.size = g; });
     }
     if (shape.phys) with([&](Op& o) { o.phys = o.addr; });
-    if (shape.prot && op_arch(op.kind) == Arch::X86Ept) {
-      // Fault flags one at a time; a dirty mask down to its lowest page.
-      for (uint64_t b = 1; b <= x86::kFaultFlagsMask; b <<= 1) with([&](Op& o) { o.prot &= ~b; });
-      if (op.kind == OpKind::ClearDirtyMasked) with([&](Op& o) { o.prot &= -o.prot; });
-    } else if (shape.prot) {
-      with([&](Op& o) { o.prot &= ~arm64s2::prot::kSwMask; });
-      for (uint64_t b : {arm64s2::prot::kX, arm64s2::prot::kW, arm64s2::prot::kDevice})
-        with([&](Op& o) { o.prot &= ~b; });
-    }
+    if (shape.prot)
+      for (uint64_t prot : p.simpler_prots(op)) with([&](Op& o) { o.prot = prot; });
     if (shape.level && op.level > 1) with([&](Op& o) { o.level = 1; });
     if (shape.memcache) with([&](Op& o) { o.memcache = kDefaultMemcache; });
     // The default configuration of the stream's own architecture.

@@ -8,52 +8,55 @@
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/work_budget.h"
+#include "mmu/profile/profile.h"
 
 namespace mmudiff {
 
 namespace {
 
-// Both formats have 4 KiB pages and 9 bits per level; the mutator's boundaries are theirs.
-constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t bit(unsigned n) {
   return uint64_t{1} << n;
-}
-// The size an entry maps at arm64 level 1..3 (x86 level 3..1): 1 GiB, 2 MiB, 4 KiB.
-constexpr uint64_t granule_size(unsigned level) {
-  return bit(12 + 9 * (3 - level));
 }
 
 uint64_t pick(std::mt19937_64& rng, uint64_t n) {
   return n ? rng() % n : 0;
 }
 
+// What a leaf of the profile can map, any size; and its smallest, the page.
+uint64_t any_leaf_size(std::mt19937_64& rng, const Profile& p) {
+  return p.leaf_sizes[pick(rng, p.leaf_sizes.size())];
+}
+uint64_t page_size(const Profile& p) {
+  return p.leaf_sizes.back();
+}
+
 // Values that sit on the boundaries page-table code gets wrong: granule and level edges, the
 // last valid IPA and PA, one past them, one page either side.
 uint64_t interesting_value(std::mt19937_64& rng, const Config& c) {
-  // The top of the input address space: arm64's IPA size; x86's guest physical address size.
-  const unsigned ia_bits = c.arch == Arch::X86Ept ? c.x86.maxphyaddr : c.arm64.ia_bits;
-  // The output address space: arm64's 48-bit PA; the host's MAXPHYADDR on x86.
-  const unsigned pa_bits = c.arch == Arch::X86Ept ? c.x86.maxphyaddr : 48;
-  uint64_t g = granule_size(1 + static_cast<unsigned>(pick(rng, 3)));
+  const Profile& p = profile_of(c);
+  const unsigned ia_bits = p.input_bits(c);
+  const unsigned pa_bits = p.output_bits(c);
+  const uint64_t page = page_size(p);
+  uint64_t g = any_leaf_size(rng, p);
   switch (pick(rng, 9)) {
     case 0:
       return g;
     case 1:
-      return g - kPageSize;
+      return g - page;
     case 2:
-      return g + kPageSize;
+      return g + page;
     case 3:
       return bit(ia_bits) - g;
     case 4:
       return bit(ia_bits);
     case 5:
-      return bit(pa_bits) - kPageSize;
+      return bit(pa_bits) - page;
     case 6:
       return bit(pa_bits);
     case 7:
       return pick(rng, 16) * g;
     default:
-      return pick(rng, kPageSize);
+      return pick(rng, page);
   }
 }
 
@@ -68,7 +71,7 @@ Config config_before(const Stream& s, size_t index) {
 // rarely do. An anchor is an address another operation of the stream already touches (its start
 // or end), moved to where walkers slip: the same place, a page either side, the next or previous
 // entry of a level, the start of the enclosing entry, or a page into the entry before it.
-bool anchor_of(const Stream& s, std::mt19937_64& rng, uint64_t* anchor) {
+bool anchor_of(const Stream& s, std::mt19937_64& rng, const Profile& p, uint64_t* anchor) {
   std::vector<const Op*> ranged;
   for (const Op& op : s)
     if (op.kind != OpKind::Init && op.kind != OpKind::Destroy) ranged.push_back(&op);
@@ -76,16 +79,17 @@ bool anchor_of(const Stream& s, std::mt19937_64& rng, uint64_t* anchor) {
   const Op& other = *ranged[pick(rng, ranged.size())];
   uint64_t base =
       op_shape(other.kind).size && pick(rng, 4) == 0 ? other.addr + other.size : other.addr;
-  uint64_t g = granule_size(1 + static_cast<unsigned>(pick(rng, 3)));
+  const uint64_t page = page_size(p);
+  uint64_t g = any_leaf_size(rng, p);
   switch (pick(rng, 7)) {
     case 0:
       *anchor = base;
       break;
     case 1:
-      *anchor = base + kPageSize;
+      *anchor = base + page;
       break;
     case 2:
-      *anchor = base - kPageSize;
+      *anchor = base - page;
       break;
     case 3:
       *anchor = base + g;
@@ -97,7 +101,7 @@ bool anchor_of(const Stream& s, std::mt19937_64& rng, uint64_t* anchor) {
       *anchor = base & ~(g - 1);
       break;
     default:
-      *anchor = (base & ~(g - 1)) - g + kPageSize;
+      *anchor = (base & ~(g - 1)) - g + page;
       break;
   }
   return true;
@@ -105,9 +109,9 @@ bool anchor_of(const Stream& s, std::mt19937_64& rng, uint64_t* anchor) {
 
 // Points `op` at an anchor; a ranged operation may instead keep its start and stretch its end to
 // one, so that it covers the other operation's range, or stops a page short of it.
-void anchor(Op* op, const Stream& s, std::mt19937_64& rng) {
+void anchor(Op* op, const Stream& s, std::mt19937_64& rng, const Profile& p) {
   uint64_t a;
-  if (!anchor_of(s, rng, &a)) return;
+  if (!anchor_of(s, rng, p, &a)) return;
   if (op_shape(op->kind).size && pick(rng, 3) == 0) {
     if (a > op->addr) op->size = a - op->addr;
     return;
@@ -120,7 +124,7 @@ void anchor(Op* op, const Stream& s, std::mt19937_64& rng) {
 void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
   OpShape shape = op_shape(op->kind);
   if (pick(rng, 3) == 0) {
-    anchor(op, s, rng);
+    anchor(op, s, rng, profile_of(c));
     return;
   }
   switch (pick(rng, 6)) {
@@ -144,7 +148,7 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
       break;
     default:
       // Nudge by a page: the off-by-one at the end of a range.
-      op->addr += pick(rng, 2) ? kPageSize : -kPageSize;
+      op->addr += pick(rng, 2) ? page_size(profile_of(c)) : -page_size(profile_of(c));
       break;
   }
   if (shape.config) op->config = random_config(rng, op->config.arch);
@@ -160,8 +164,9 @@ void mutate_stream(Stream* s, std::mt19937_64& rng) {
     switch (pick(rng, 6)) {
       case 0:  // insert a fresh operation, often where the stream already works
         if (n < kMaxFuzzOps) {
-          Op op = random_op(rng, config_before(*s, at), true);
-          if (pick(rng, 2)) anchor(&op, *s, rng);
+          Config c = config_before(*s, at);
+          Op op = random_op(rng, c, true);
+          if (pick(rng, 2)) anchor(&op, *s, rng, profile_of(c));
           s->insert(s->begin() + static_cast<long>(at), op);
         }
         break;

@@ -17,12 +17,13 @@
 #endif
 #include "mmu/ops/text_format.h"
 #include "mmu/ops/work_budget.h"
+#include "mmu/profile/profile.h"
 #include "oracles/arch_walk.h"
 #include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
 #include "oracles/invariants.h"
 #include "oracles/objection.h"
-#include "oracles/reference_model.h"
+#include "oracles/arm64_reference_model.h"
 #include "oracles/translation_diff.h"
 
 namespace mmudiff {
@@ -47,9 +48,8 @@ const std::vector<OracleInfo>& oracle_list() {
 }
 
 bool oracle_runs_on(std::string_view oracle, Arch arch) {
-  // The abstract model knows kvm_pgtable's operations; the zero check is x86 KVM's own.
-  if (arch == Arch::X86Ept) return oracle != "reference-model";
-  return oracle != "zero-check";
+  return std::ranges::find(profile(arch).oracles_not_run, oracle) ==
+         profile(arch).oracles_not_run.end();
 }
 
 namespace {
@@ -63,11 +63,6 @@ struct Lane {
   std::unique_ptr<TableHashCache> hashes;  // only when checking after every operation
   size_t faults_seen = 0;
 };
-
-// The format an x86 table of this configuration is read in.
-const DescriptorFormat& ept_format_of(const x86::EptConfig& c) {
-  return x86_ept_format({c.maxphyaddr, c.levels, c.ad, c.execonly});
-}
 
 // A field's value and, when it says more, its meaning: "0xf (normal WB)", "0x40200000".
 std::string field_text(const DecodedField& f) {
@@ -164,8 +159,7 @@ class Run {
       Op init;
       init.kind = OpKind::Init;
       init.config.arch = arch_;
-      config_ = init.config;
-      if (arch_ == Arch::X86Ept) format_ = &ept_format_of(init.config.x86);
+      take_config(init.config);
       for (auto& lane : lanes_) {
         apply_op(*lane.backend, *lane.machine, init);
         lane.effects.reset(lane.backend->root(), arch_);
@@ -207,7 +201,7 @@ class Run {
   bool step(size_t i) {
     const Op& op = report_.stream[i];
     bool skip = op.kind != OpKind::Init && !lanes_.front().backend->root().live();
-    if (op.kind == OpKind::Init) config_ = op.config;
+    if (op.kind == OpKind::Init) take_config(op.config);
     // The abstract model knows arm64's operations; x86 runs without it.
     const bool arm64 = arch_ == Arch::Arm64S2;
     report_.skipped.push_back(skip);
@@ -224,9 +218,6 @@ class Run {
       if (op.kind == OpKind::Destroy && !skip) lane.machine->memory.report_leaks();
       report_.results[b].push_back(r);
     }
-    // Each x86 table is in the format of its configuration: the run reads them all in it, and a
-    // backend whose table is in another one is refused (root_of).
-    if (op.kind == OpKind::Init && !arm64) format_ = &ept_format_of(op.config.x86);
     OpResult expected;
     if (!skip && arm64) expected = model_.apply(op);
     for (auto& lane : lanes_) {
@@ -597,6 +588,13 @@ class Run {
       judge(last, "warnings", per_lane([&](Lane& l) { return warnings_of(l, last); }));
       judge(last, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); }));
     }
+  }
+
+  // Each x86 table is in the format of its configuration: the run reads them all in it, and a
+  // backend whose table is in another one is refused (root_of). arm64's is options.format.
+  void take_config(const Config& c) {
+    config_ = c;
+    if (arch_ != Arch::Arm64S2) format_ = &profile(arch_).format(c);
   }
 
   static const DescriptorFormat& resolve_format(const std::string& name) {

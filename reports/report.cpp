@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "reports/report.h"
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "mmu/format/x86_ept_format.h"
 #include "mmu/ops/text_format.h"
 #include "mmu/plants.h"
+#include "mmu/profile/profile.h"
 #include "oracles/harness.h"
 #include "reports/exercised.h"
 #include "reports/json_schema.h"
@@ -56,20 +58,20 @@ HarnessOptions replay_options(const LoadedRun& run) {
 // The formats whose proofs speak of what the run tested: those of the architectures of the
 // operations it ran (arm64's when it ran none).
 std::vector<std::string> tested_formats(const json& exercised) {
-  bool arm64 = false, x86 = false;
+  std::array<bool, kArchCount> tested{};
   if (exercised.contains("ops_by_kind"))
     for (const auto& [name, count] : exercised["ops_by_kind"].items()) {
       OpKind kind;
       if (!count.is_number_unsigned() || count.get<uint64_t>() == 0 ||
           !op_kind_from_name(name, &kind))
         continue;
-      std::optional<Arch> arch = op_arch(kind);
-      arm64 = arm64 || arch == Arch::Arm64S2;
-      x86 = x86 || arch == Arch::X86Ept;
+      if (std::optional<Arch> arch = op_arch(kind)) tested[static_cast<size_t>(*arch)] = true;
     }
+  if (std::ranges::none_of(tested, [](bool t) { return t; }))
+    tested[static_cast<size_t>(Arch::Arm64S2)] = true;
   std::vector<std::string> formats;
-  if (arm64 || !x86) formats.emplace_back(kDefaultFormatName);
-  if (x86) formats.emplace_back(kX86EptFamily);
+  for (size_t a = 0; a < kArchCount; ++a)
+    if (tested[a]) formats.emplace_back(profile(static_cast<Arch>(a)).format_family);
   return formats;
 }
 

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "mmu/format/x86_ept.h"
-#include "models/descriptor_proofs.h"
+#include "models/arm64_descriptor_proofs.h"
 #include "models/proofs.h"
 #include "models/x86_backend_sptes.h"
 #include "models/x86_descriptor_proofs.h"

@@ -22,7 +22,7 @@
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
-#include "oracles/reference_model.h"
+#include "oracles/arm64_reference_model.h"
 #include "tests/env_knob.h"
 #include "tests/table_reader.h"
 

@@ -14,7 +14,7 @@ namespace mmudiff {
 
 // The architectures (profiles) a stream can be written for; a stream keeps the one its first
 // init names. Each has its descriptor format, its operations and its backends
-// (mmu/profile/profile.h).
+// (mmu/profile/profile.h says what the core asks of each).
 enum class Arch : uint8_t { Arm64S2, X86Ept };
 inline constexpr unsigned kArchCount = 2;
 
@@ -68,7 +68,7 @@ enum class OpKind : uint8_t {
   ZapAll,            // kvm_tdp_mmu_zap_all
   WrprotSlot,        // kvm_tdp_mmu_wrprot_slot(slot = [addr, addr + size), level) -> flush
   ClearDirty,        // kvm_tdp_mmu_clear_dirty_slot(slot = [addr, addr + size)) -> flush
-  ClearDirtyMasked,  // kvm_tdp_mmu_clear_dirty_pt_masked(memslot, gfn = addr, mask = phys,
+  ClearDirtyMasked,  // kvm_tdp_mmu_clear_dirty_pt_masked(memslot, gfn = addr, mask = prot,
                      //                                   wrprot = owner)
   Age,               // kvm_tdp_mmu_age_gfn_range(addr, size) -> young
   TestAge,           // kvm_tdp_mmu_test_age_gfn(addr) -> young

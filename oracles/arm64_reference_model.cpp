@@ -2,7 +2,7 @@
 // The reference model's rules. Each operation is stated over the abstract state (leaves by IPA,
 // table pages by level and base); the comments give the rule in words, and where a rule is a
 // surprising fact of Linux 6.1's pgtable.c, which function it comes from.
-#include "oracles/reference_model.h"
+#include "oracles/arm64_reference_model.h"
 
 #include <stdexcept>
 #include <cerrno>

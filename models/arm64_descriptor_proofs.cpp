@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "models/descriptor_proofs.h"
+#include "models/arm64_descriptor_proofs.h"
 
 namespace mmudiff::models {
 

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "mmu/profile/profile.h"
+
+#include <algorithm>
+#include <array>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/format/arm64_s2_format.h"
+#include "mmu/format/x86_ept.h"
+#include "mmu/format/x86_ept_format.h"
+#include "mmu/x86/fault_flags.h"
+
+namespace mmudiff {
+namespace {
+
+// Both formats' leaves: 1 GiB, 2 MiB and 4 KiB (arm64's 4K granule at levels 1-3; x86's
+// PG_LEVEL_1G, 2M and 4K).
+constexpr std::array<uint64_t, 3> kArm64LeafSizes = {
+    arm64s2::granule_size(1), arm64s2::granule_size(2), arm64s2::granule_size(3)};
+constexpr std::array<uint64_t, 3> kX86LeafSizes = {x86ept::level_size(3), x86ept::level_size(2),
+                                                   x86ept::level_size(1)};
+
+// The abstract model knows kvm_pgtable's operations; the zero check is x86 KVM's own.
+constexpr std::array<std::string_view, 1> kArm64NotRun = {"zero-check"};
+constexpr std::array<std::string_view, 1> kX86NotRun = {"reference-model"};
+
+std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> masks) {
+  std::vector<uint64_t> out;
+  for (uint64_t m : masks)
+    if (prot & m) out.push_back(prot & ~m);
+  return out;
+}
+
+const Profile kArm64 = {
+    .arch = Arch::Arm64S2,
+    .name = "arm64-s2",
+    .format_family = kDefaultFormatName,
+    .format = [](const Config&) -> const DescriptorFormat& { return arm64_s2_4k_format(); },
+    .input_bits = [](const Config& c) -> unsigned { return c.arm64.ia_bits; },
+    // The PA range KVM's stage 2 is built for (ID_AA64MMFR0_EL1.PARange of 48 bits).
+    .output_bits = [](const Config&) -> unsigned { return 48; },
+    .leaf_sizes = kArm64LeafSizes,
+    // Software bits all at once, then the permissions and the device attribute one at a time.
+    .simpler_prots =
+        [](const Op& op) {
+          namespace prot = arm64s2::prot;
+          return fewer_bits(op.prot, {prot::kSwMask, prot::kX, prot::kW, prot::kDevice});
+        },
+    .oracles_not_run = kArm64NotRun,
+};
+
+const Profile kX86Ept = {
+    .arch = Arch::X86Ept,
+    .name = "x86-ept",
+    .format_family = kX86EptFamily,
+    .format = [](const Config& c) -> const DescriptorFormat& {
+      return x86_ept_format({c.x86.maxphyaddr, c.x86.levels, c.x86.ad, c.x86.execonly});
+    },
+    // A guest's physical addresses are MAXPHYADDR wide, and the table reaches 48 bits with 4
+    // levels (a fault above that is refused: no guest of this VM takes one). The host's are
+    // MAXPHYADDR wide.
+    .input_bits = [](const Config& c) -> unsigned {
+      return std::min<unsigned>(c.x86.maxphyaddr, x86ept::gpa_bits(c.x86.levels));
+    },
+    .output_bits = [](const Config& c) -> unsigned { return c.x86.maxphyaddr; },
+    .leaf_sizes = kX86LeafSizes,
+    // A fault's flags one at a time; a dirty mask down to its lowest page.
+    .simpler_prots =
+        [](const Op& op) {
+          std::vector<uint64_t> out;
+          if (op.kind == OpKind::ClearDirtyMasked && (op.prot & (op.prot - 1)))
+            out.push_back(op.prot & -op.prot);
+          for (uint64_t b = 1; b <= x86::kFaultFlagsMask; b <<= 1)
+            if (op.prot & b) out.push_back(op.prot & ~b);
+          return out;
+        },
+    .oracles_not_run = kX86NotRun,
+};
+
+}  // namespace
+
+const Profile& profile(Arch arch) {
+  return arch == Arch::X86Ept ? kX86Ept : kArm64;
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// An architecture as the generic core sees it: the descriptor format a configuration's tables are
+// in, the address spaces a configuration gives, the sizes a leaf can map, and which operand
+// values are simpler than others. The mutator, minimiser, harness and reports ask the stream's
+// profile for these instead of naming one format's constants, so a new architecture is a new
+// profile (with its format, architectural walk, operations and backends), not a new branch in
+// each of them.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "mmu/format/format.h"
+#include "mmu/ops/op.h"
+
+namespace mmudiff {
+
+struct Profile {
+  Arch arch;
+  std::string_view name;  // as `init arch=` spells it
+  // The name proofs and reports give this architecture's formats: one format, or a family.
+  std::string_view format_family;
+  // The format a table of `config` is in.
+  const DescriptorFormat& (*format)(const Config& config);
+  // Bits of input (IPA, GPA) and output (PA, HPA) address a table of `config` has.
+  unsigned (*input_bits)(const Config& config);
+  unsigned (*output_bits)(const Config& config);
+  // What one leaf can map, largest first.
+  std::span<const uint64_t> leaf_sizes;
+  // Values of `op`'s prot operand that are simpler than its own (fewer bits), for the minimiser.
+  std::vector<uint64_t> (*simpler_prots)(const Op& op);
+  // The oracles whose rules do not speak of this architecture's streams.
+  std::span<const std::string_view> oracles_not_run;
+};
+
+const Profile& profile(Arch arch);
+inline const Profile& profile_of(const Config& config) {
+  return profile(config.arch);
+}
+
+}  // namespace mmudiff
