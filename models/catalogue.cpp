@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Every proof mmudiff prove runs: the backends' descriptor proofs (arm64_descriptor_proofs.cpp), then
-// the model's own: the MemAttr values KVM writes mean what the model says, and the oracles'
+// Every proof mmudiff prove runs: the backends' descriptor proofs (arm64_descriptor_proofs.cpp),
+// then the model's own: the MemAttr values KVM writes mean what the model says, and the oracles'
 // invariant checks agree with the model (cross_check.h).
 #include <fmt/format.h>
 
 #include "mmu/format/arm64_s2.h"
-#include "models/cross_check.h"
 #include "models/arm64_descriptor_proofs.h"
+#include "models/cross_check.h"
 #include "models/proof_run.h"
 #include "models/proofs.h"
 #include "models/x86_descriptor_proofs.h"

@@ -4,9 +4,9 @@
 // surprising fact of Linux 6.1's pgtable.c, which function it comes from.
 #include "oracles/arm64_reference_model.h"
 
-#include <stdexcept>
 #include <cerrno>
 #include <iterator>
+#include <stdexcept>
 
 namespace mmudiff {
 

@@ -19,11 +19,11 @@
 #include "mmu/ops/work_budget.h"
 #include "mmu/profile/profile.h"
 #include "oracles/arch_walk.h"
+#include "oracles/arm64_reference_model.h"
 #include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
 #include "oracles/invariants.h"
 #include "oracles/objection.h"
-#include "oracles/arm64_reference_model.h"
 #include "oracles/translation_diff.h"
 
 namespace mmudiff {
