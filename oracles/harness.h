@@ -80,7 +80,9 @@ struct OracleInfo {
   const char* ok;
 };
 const std::vector<OracleInfo>& oracle_list();
-// Whether ORACLE judges streams of ARCH (the model and effects oracles are arm64's so far).
+// Whether ORACLE judges streams of ARCH: the profile says which do not (mmu/profile/profile.h).
 bool oracle_runs_on(std::string_view oracle, Arch arch);
+// Why it does not (mmu/profile/profile.h), or empty when it does.
+std::string_view why_oracle_not_run(std::string_view oracle, Arch arch);
 
 }  // namespace mmudiff

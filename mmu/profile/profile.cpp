@@ -20,9 +20,12 @@ constexpr std::array<uint64_t, 3> kArm64LeafSizes = {
 constexpr std::array<uint64_t, 3> kX86LeafSizes = {x86ept::level_size(3), x86ept::level_size(2),
                                                    x86ept::level_size(1)};
 
-// The abstract model knows kvm_pgtable's operations; the zero check is x86 KVM's own.
-constexpr std::array<std::string_view, 1> kArm64NotRun = {"zero-check"};
-constexpr std::array<std::string_view, 1> kX86NotRun = {"reference-model"};
+constexpr std::array<OracleLeftOut, 1> kArm64NotRun = {
+    {{"zero-check", "x86 KVM's check of its SPTEs against shadow_zero_check; arm64 has none"}}};
+constexpr std::array<OracleLeftOut, 1> kX86NotRun = {
+    {{"reference-model",
+      "the abstract model knows kvm_pgtable's operations only; no x86-ept "
+      "model yet"}}};
 
 std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> masks) {
   std::vector<uint64_t> out;

@@ -17,6 +17,12 @@
 
 namespace mmudiff {
 
+// An oracle whose rules do not speak of an architecture's streams, and why.
+struct OracleLeftOut {
+  std::string_view oracle;
+  std::string_view why;
+};
+
 struct Profile {
   Arch arch;
   std::string_view name;  // as `init arch=` spells it
@@ -31,8 +37,7 @@ struct Profile {
   std::span<const uint64_t> leaf_sizes;
   // Values of `op`'s prot operand that are simpler than its own (fewer bits), for the minimiser.
   std::vector<uint64_t> (*simpler_prots)(const Op& op);
-  // The oracles whose rules do not speak of this architecture's streams.
-  std::span<const std::string_view> oracles_not_run;
+  std::span<const OracleLeftOut> oracles_not_run;
 };
 
 const Profile& profile(Arch arch);

@@ -57,9 +57,8 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
   if (!completed) out += "  the replay stopped before its end: no oracle compared the tables\n";
   const Arch arch = stream_arch(report.stream);
   for (const auto& oracle : completed ? oracle_list() : kNotConsulted) {
-    if (!oracle_runs_on(oracle.name, arch)) {
-      out +=
-          fmt::format("  {:<13} not run: no {} model for it yet\n", oracle.name, arch_name(arch));
+    if (std::string_view why = why_oracle_not_run(oracle.name, arch); !why.empty()) {
+      out += fmt::format("  {:<13} not run: {}\n", oracle.name, why);
       continue;
     }
     size_t n = 0;
