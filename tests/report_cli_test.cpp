@@ -302,7 +302,9 @@ TEST_F(ReportCli, ReproOutOfAFindingWritesARunDirectoryWithThatFinding) {
 TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   // campaign runs the libFuzzer build of the fuzz preset; without one it refuses to start.
   fs::path run = dir_ / "campaign";
-  Result r = run_cli(fmt::format("campaign --time 8 --jobs 1 --out {}", run.string()));
+  // 15 s: the one worker is the ASan+UBSan build in fork mode, whose first jobs (the ones that
+  // fill corpus/) took longer than 8 s in a loaded CI run of the ASan+UBSan suite.
+  Result r = run_cli(fmt::format("campaign --time 15 --jobs 1 --out {}", run.string()));
   if (r.status == 2 && r.out.find("no libfuzzer fuzz build") != std::string::npos)
     GTEST_SKIP() << "no fuzz build (cmake --preset fuzz && cmake --build --preset fuzz): " << r.out;
   ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
@@ -323,7 +325,7 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   size_t findings = expect_valid_findings(run);
   json report = expect_valid_report(run, findings ? 1 : 0);
   EXPECT_EQ(report["progress"]["samples"], samples);
-  EXPECT_GT(report["exercised"]["sequences"].get<uint64_t>(), 0u);
+  EXPECT_GT(report["exercised"]["sequences"].get<uint64_t>(), 0u) << r.out;
   // Every backend's own code was reached, and the report carries the figures.
   json coverage = expect_valid(run / "coverage.json", schema::kCoverage);
   for (const char* backend : {"walker", "legacy", "linux61"}) {
