@@ -13,6 +13,7 @@
 
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
+#include "mmu/machine_pool.h"
 #include "mmu/ops/random_stream.h"
 #include "oracles/harness.h"
 #include "oracles/table_hash.h"
@@ -43,10 +44,12 @@ void BM_BackendsOnly(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const Stream& s = streams64()[i++ % streams64().size()];
-    std::vector<std::unique_ptr<Machine>> machines;
+    // Machines from the pool, as the harness takes them; declared first, so they outlive the
+    // backends.
+    std::vector<PooledMachine> machines;
     std::vector<std::unique_ptr<Arm64S2Backend>> backends;
     for (const auto& info : backends_of(Arch::Arm64S2)) {
-      machines.push_back(std::make_unique<Machine>());
+      machines.push_back(pooled_machine(MemoryLimits{}));
       backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
     }
     for (size_t b = 0; b < backends.size(); ++b) {

@@ -22,6 +22,11 @@ namespace mmudiff {
 // What a backend runs on: its table memory and the record of what it did to the hardware.
 struct Machine {
   explicit Machine(MemoryLimits limits = {}) : memory(limits) { effects.track_stores_in(memory); }
+  // As new, for the next stream (SimMemory::reset): no backend may be left on it.
+  void reset() {
+    memory.reset();
+    effects.clear();
+  }
   SimMemory memory;
   EffectLog effects;
 };

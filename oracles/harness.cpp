@@ -15,6 +15,7 @@
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_spte_check.h"
 #endif
+#include "mmu/machine_pool.h"
 #include "mmu/ops/text_format.h"
 #include "mmu/ops/work_budget.h"
 #include "mmu/profile/profile.h"
@@ -47,9 +48,14 @@ const std::vector<OracleInfo>& oracle_list() {
   return oracles;
 }
 
+std::string_view why_oracle_not_run(std::string_view oracle, Arch arch) {
+  for (const OracleLeftOut& o : profile(arch).oracles_not_run)
+    if (o.oracle == oracle) return o.why;
+  return {};
+}
+
 bool oracle_runs_on(std::string_view oracle, Arch arch) {
-  return std::ranges::find(profile(arch).oracles_not_run, oracle) ==
-         profile(arch).oracles_not_run.end();
+  return why_oracle_not_run(oracle, arch).empty();
 }
 
 namespace {
@@ -57,7 +63,7 @@ namespace {
 struct Lane {
   std::string name;
   bool reference = false;  // the registration says its behaviour is the ground truth
-  std::unique_ptr<Machine> machine;
+  PooledMachine machine;   // declared before the backend, so it outlives it
   std::unique_ptr<Backend> backend;
   EffectsChecker effects;
   std::unique_ptr<TableHashCache> hashes;  // only when checking after every operation
@@ -138,7 +144,7 @@ class Run {
       Lane lane;
       lane.name = name;
       lane.reference = find_backend(name, arch_)->reference;
-      lane.machine = std::make_unique<Machine>(limits);
+      lane.machine = pooled_machine(limits);
       lane.backend = find_backend(name, arch_)->create(*lane.machine, options.plant);
       if (options.check_every_op && options.hash_cache)
         lane.hashes = std::make_unique<TableHashCache>(options.hash_key);

@@ -213,6 +213,43 @@ TEST(SimMemoryAddresses, TwoInstancesGivenTheSameCallsReturnTheSamePhysicalAddre
   EXPECT_EQ(first.size(), 50u);
 }
 
+// A reset memory is a new one: the same calls give the same addresses, every page it hands out is
+// zero, and nothing of before (faults, counts, bound, generations, freed pages) is left.
+TEST(SimMemoryReset, AResetMemoryBehavesAsANewOne) {
+  for (size_t resident : {size_t{8}, SimMemory::kResidentAfterReset + 8}) {
+    SimMemory fresh(small_limits(4096, 8));
+    SimMemory reused(small_limits(4096, 8));
+    std::vector<void*> pages;
+    for (size_t i = 0; i < resident; ++i) {
+      void* p = reused.zalloc_page();
+      ASSERT_NE(p, nullptr);
+      std::memset(p, 0xa5, kPage);
+      pages.push_back(p);
+    }
+    reused.put_page(pages[1]);
+    reused.put_page(pages[1]);  // a double free: a fault
+    ASSERT_FALSE(reused.faults().empty());
+    reused.reset();
+    EXPECT_TRUE(reused.faults().empty());
+    EXPECT_EQ(reused.live_pages(), 0u);
+    EXPECT_EQ(reused.peak_pages(), 0u);
+    EXPECT_EQ(reused.total_allocations(), 0u);
+    EXPECT_EQ(reused.change_clock(), 0u);
+    EXPECT_FALSE(reused.is_live(reused.virt_to_phys(pages[0])));
+    EXPECT_EQ(reused.check_freed_pages(), 0u);  // page 1's poison is gone with it
+    EXPECT_EQ(reused.report_leaks(), 0u);
+    for (int i = 0; i < 20; ++i) {
+      void* a = fresh.zalloc_page();
+      void* b = reused.zalloc_page();
+      EXPECT_EQ(fresh.virt_to_phys(a), reused.virt_to_phys(b));
+      EXPECT_TRUE(all_zero(b));
+    }
+    // Pages past the ones handed out again are zero too: a backend reading memory it never
+    // allocated reads what it would have read in a new process.
+    EXPECT_TRUE(all_zero(pages.back())) << resident;
+  }
+}
+
 TEST(SimMemoryAddresses, PhysToVirtAndVirtToPhysRoundTripInsideTheArena) {
   SimMemory m;
   auto* p = static_cast<uint8_t*>(m.zalloc_page());

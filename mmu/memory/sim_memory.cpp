@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -26,6 +27,16 @@ namespace mmudiff {
 
 static constexpr size_t kPage = 4096;
 static constexpr size_t kWords = kPage / sizeof(uint64_t);
+
+// What a freed page holds, whole.
+static const uint64_t* poison_page() {
+  static const auto page = [] {
+    std::array<uint64_t, kWords> p;
+    p.fill(SimMemory::kPoison);
+    return p;
+  }();
+  return page.data();
+}
 
 const char* memory_fault_name(MemoryFaultKind kind) {
   switch (kind) {
@@ -78,6 +89,26 @@ SimMemory::~SimMemory() {
   munmap(arena_, arena_pages_ * kPage);
 }
 
+void SimMemory::reset() {
+#ifdef MMUDIFF_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(arena_, bump_ * kPage);
+#endif
+  if (bump_ > kResidentAfterReset)
+    madvise(arena_, bump_ * kPage, MADV_DONTNEED);  // zero-filled again on the next touch
+  else
+    std::memset(arena_, 0, bump_ * kPage);
+  std::fill(pages_.begin(), pages_.begin() + static_cast<long>(bump_), PageInfo{});
+  bump_ = 0;
+  free_fifo_.clear();
+  live_ = peak_ = allocations_ = 0;
+  bound_reached_ = false;
+  faults_.clear();
+  generation_.clear();
+  clock_ = 0;
+  journal_.clear();
+  journal_base_ = 0;
+}
+
 void SimMemory::fault(MemoryFaultKind kind, uint64_t pa, std::string detail) {
   faults_.push_back({kind, pa, std::move(detail)});
 }
@@ -94,7 +125,7 @@ void* SimMemory::take_page(size_t index) {
   PageInfo& info = pages_[index];
   uint8_t* p = page_ptr(index);
   UNPOISON_PAGE(p);
-  if (info.state == PageState::Free) {
+  if (info.state == PageState::Free && std::memcmp(p, poison_page(), kPage) != 0) {
     auto* words = reinterpret_cast<const uint64_t*>(p);
     for (size_t i = 0; i < kWords; ++i) {
       if (words[i] != kPoison) {
@@ -120,7 +151,7 @@ void SimMemory::release_page(size_t index) {
   PageInfo& info = pages_[index];
   uint8_t* p = page_ptr(index);
   auto* words = reinterpret_cast<uint64_t*>(p);
-  for (size_t i = 0; i < kWords; ++i) words[i] = kPoison;
+  std::memcpy(words, poison_page(), kPage);
   POISON_PAGE(p);
   bump_generation(index);
   info.state = PageState::Free;
@@ -271,6 +302,11 @@ size_t SimMemory::check_freed_pages() {
     uint8_t* p = page_ptr(i);
     UNPOISON_PAGE(p);
     auto* words = reinterpret_cast<const uint64_t*>(p);
+    // Whole-page compare first (vectorised); the word loop only names the first bad word.
+    if (std::memcmp(p, poison_page(), kPage) == 0) {
+      POISON_PAGE(p);
+      continue;
+    }
     for (size_t w = 0; w < kWords; ++w) {
       if (words[w] != kPoison) {
         ++bad;

@@ -34,6 +34,8 @@ struct MemoryLimits {
   uint64_t bytes_per_backend() const {
     return (uint64_t{16} << 20) + uint64_t{max_pages} * 4096 * 4;
   }
+
+  bool operator==(const MemoryLimits&) const = default;
 };
 
 // The largest max_pages whose bytes_per_backend, for `backends` backends, fits in half of this
@@ -72,6 +74,13 @@ class SimMemory {
   ~SimMemory();
   SimMemory(const SimMemory&) = delete;
   SimMemory& operator=(const SimMemory&) = delete;
+
+  // Back to what a new SimMemory of the same limits is, without unmapping the arena: every page
+  // used is zero again and unused (so no stream's result depends on the one before), faults,
+  // counts and generations start over. What was used stays resident for the next stream, up to
+  // kResidentAfterReset pages; more is handed back to the kernel.
+  void reset();
+  static constexpr size_t kResidentAfterReset = 2048;
 
   // mm_ops: zeroed pages with a reference count of 1; nullptr once the bound is reached.
   void* zalloc_page();
