@@ -11,8 +11,6 @@ namespace mmudiff {
 namespace {
 
 constexpr unsigned kGrantW = 4;
-// At most this many objections of one rule per operation; the rest are counted in one more.
-constexpr size_t kPerRuleLimit = 8;
 
 // What a translation grants: R, W, and execution at the privileged and the unprivileged level
 // (arm64: EL1 and EL0 under FEAT_XNX). Counting the levels apart makes a loss of execution at
@@ -31,31 +29,6 @@ std::string grant_names(unsigned g) {
   if (g & 1) s += s.empty() ? "X(EL0)" : " X(EL0)";
   return s;
 }
-
-// Caps each rule's objections per operation and says how many more there were.
-class Collector {
- public:
-  explicit Collector(std::vector<Objection>& out) : out_(out) {}
-  ~Collector() {
-    for (const auto& [rule, extra] : dropped_)
-      out_.push_back({severity_[rule], rule,
-                      fmt::format("{} more {} objections in this operation", extra, rule)});
-  }
-  void add(Objection o) {
-    size_t& n = count_[o.rule];
-    if (++n <= kPerRuleLimit) {
-      out_.push_back(std::move(o));
-    } else {
-      severity_[o.rule] = o.severity;
-      ++dropped_[o.rule];
-    }
-  }
-
- private:
-  std::vector<Objection>& out_;
-  std::map<std::string, size_t> count_, dropped_;
-  std::map<std::string, Severity> severity_;
-};
 
 }  // namespace
 
@@ -224,10 +197,10 @@ void EffectsChecker::invalidate(uint64_t ipa, unsigned hint) {
 }
 
 void EffectsChecker::check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
-                                     std::vector<Objection>& out) const {
+                                     ObjectionSink& out) const {
   const DescriptorFormat& f = *format_;
   auto conflict = [&](std::string what) {
-    out.push_back({Severity::HardwareEffects, "break-before-make", std::move(what), ipa});
+    out.add({Severity::HardwareEffects, "break-before-make", std::move(what), ipa});
   };
   // The entry itself: the value it held, and whatever it held before that is still cached.
   if (auto it = stale_[level].find(ipa); it != stale_[level].end()) {
@@ -286,17 +259,16 @@ bool covered_by_one(const std::vector<R>& done, R r) {
 
 }  // namespace
 
-void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Objection>& out) {
+void EffectsChecker::process_store(const Effect& e, const Op& op, ObjectionSink& out) {
   const DescriptorFormat& f = *format_;
   uint64_t page_pa = e.addr & ~(f.page_size() - 1);
   unsigned index = static_cast<unsigned>((e.addr & (f.page_size() - 1)) / 8);
   Page& pg = page_for_store(page_pa);
   uint64_t shadow = pg.entries[index];
   if (shadow != e.old_value && pg.linked)
-    out.push_back(
-        {Severity::HardwareEffects, "unrecorded-store",
-         fmt::format("entry {:#x} held {:#018x} by the record, but the store replaced {:#018x}",
-                     e.addr, shadow, e.old_value)});
+    out.add({Severity::HardwareEffects, "unrecorded-store",
+             fmt::format("entry {:#x} held {:#018x} by the record, but the store replaced {:#018x}",
+                         e.addr, shadow, e.old_value)});
   uint64_t old = e.old_value, neu = e.new_value;
   pg.entries[index] = neu;
   unsigned level = pg.level;
@@ -351,11 +323,11 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Ob
   auto missing = [&](const std::vector<Range>& done, const char* rule, const char* what,
                      const char* maintenance) {
     if (covered_by_one(done, r)) return;
-    out.push_back({Severity::HardwareEffects, rule,
-                   fmt::format("IPA {:#x} level {}: {:#018x} {} PA [{:#x}, {:#x}), and no {} of "
-                               "the whole range came before it was stored",
-                               ipa, level, neu, what, r.start, r.end, maintenance),
-                   ipa});
+    out.add({Severity::HardwareEffects, rule,
+             fmt::format("IPA {:#x} level {}: {:#018x} {} PA [{:#x}, {:#x}), and no {} of "
+                         "the whole range came before it was stored",
+                         ipa, level, neu, what, r.start, r.end, maintenance),
+             ipa});
   };
   if (!fwb_ && needs_clean && !(same_output && cacheable(old, level)))
     missing(dcache_done_, "poc-clean-missing", "maps cacheable memory (no FWB) at",
@@ -365,7 +337,7 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, std::vector<Ob
             "instruction-cache invalidation to the PoU");
 }
 
-void EffectsChecker::judge_stale(const Op& op, std::vector<Objection>& out) const {
+void EffectsChecker::judge_stale(const Op& op, ObjectionSink& out) const {
   const DescriptorFormat& f = *format_;
   for (unsigned l = 0; l < kMaxLevels; ++l) {
     for (const auto& [ipa, values] : stale_[l]) {
@@ -373,51 +345,51 @@ void EffectsChecker::judge_stale(const Op& op, std::vector<Objection>& out) cons
       for (uint64_t s : values) {
         if (f.classify(s, l) == DescriptorKind::Table) {
           if (compatible(s, cur, l)) continue;
-          out.push_back({Severity::Security, "walk-cache-staleness",
-                         fmt::format("IPA {:#x} level {}: table {:#018x} removed (the entry now "
-                                     "holds {:#018x}), and no TLBI without a level hint "
-                                     "followed: the walk cache may still follow page {:#x}",
-                                     ipa, l, s, cur, f.next_table_address(s, l)),
-                         ipa});
+          out.add({Severity::Security, "walk-cache-staleness",
+                   fmt::format("IPA {:#x} level {}: table {:#018x} removed (the entry now "
+                               "holds {:#018x}), and no TLBI without a level hint "
+                               "followed: the walk cache may still follow page {:#x}",
+                               ipa, l, s, cur, f.next_table_address(s, l)),
+                   ipa});
           continue;
         }
         if (!is_leaf(cur, l) || !compatible(s, cur, l)) {
-          out.push_back({Severity::Security, "tlb-staleness",
-                         fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} moved or unmapped, "
-                                     "and no TLBI covering it followed",
-                                     ipa, l, s, cur),
-                         ipa});
+          out.add({Severity::Security, "tlb-staleness",
+                   fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} moved or unmapped, "
+                               "and no TLBI covering it followed",
+                               ipa, l, s, cur),
+                   ipa});
           continue;
         }
         unsigned extra = grants(f, s) & ~grants(f, cur);
         if (op.kind == OpKind::Wrprotect) extra &= ~kGrantW;  // the caller flushes the VMID
         unsigned missing = grants(f, cur) & ~grants(f, s);
         if (extra)
-          out.push_back({Severity::Security, "tlb-staleness",
-                         fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} lost permission "
-                                     "{}, and no TLBI covering it followed",
-                                     ipa, l, s, cur, grant_names(extra)),
-                         ipa});
+          out.add({Severity::Security, "tlb-staleness",
+                   fmt::format("IPA {:#x} level {}: {:#018x} -> {:#018x} lost permission "
+                               "{}, and no TLBI covering it followed",
+                               ipa, l, s, cur, grant_names(extra)),
+                   ipa});
         else if (missing && op.kind == OpKind::RelaxPerms)
-          out.push_back({Severity::Functional, "relax-not-flushed",
-                         fmt::format("IPA {:#x} level {}: relaxed to {:#018x} (adds {}), but "
-                                     "{:#018x} may stay cached: the guest faults on it again",
-                                     ipa, l, cur, grant_names(missing), s),
-                         ipa});
+          out.add({Severity::Functional, "relax-not-flushed",
+                   fmt::format("IPA {:#x} level {}: relaxed to {:#018x} (adds {}), but "
+                               "{:#018x} may stay cached: the guest faults on it again",
+                               ipa, l, cur, grant_names(missing), s),
+                   ipa});
       }
     }
   }
 }
 
-void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection>& out) {
+void EffectsChecker::check_cache_maintenance(const Op& op, ObjectionSink& out) {
   const DescriptorFormat& f = *format_;
   for (const auto& c : pending_cleans_)
-    out.push_back({Severity::HardwareEffects, "poc-clean-missing",
-                   fmt::format("IPA {:#x} level {}: {:#018x} unmapped without FWB, and no "
-                               "clean+invalidate to the PoC of PA [{:#x}, {:#x}) followed its "
-                               "invalidation",
-                               c.ipa, c.level, c.desc, c.range.start, c.range.end),
-                   c.ipa});
+    out.add({Severity::HardwareEffects, "poc-clean-missing",
+             fmt::format("IPA {:#x} level {}: {:#018x} unmapped without FWB, and no "
+                         "clean+invalidate to the PoC of PA [{:#x}, {:#x}) followed its "
+                         "invalidation",
+                         c.ipa, c.level, c.desc, c.range.start, c.range.end),
+             c.ipa});
 
   // flush cleans every cacheable leaf in its range (nothing with FWB: 6.1 returns at once).
   uint64_t page = f.page_size();
@@ -447,12 +419,12 @@ void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection
           Range r = output_range(d, level);
           dcache_served_.push_back(r);
           if (!covered_by_one(dcache_done_, r))
-            out.push_back({Severity::HardwareEffects, "poc-clean-missing",
-                           fmt::format("IPA {:#x} level {}: flush left cacheable {:#018x} "
-                                       "without a clean+invalidate to the PoC of PA "
-                                       "[{:#x}, {:#x})",
-                                       ipa, level, d, r.start, r.end),
-                           ipa});
+            out.add({Severity::HardwareEffects, "poc-clean-missing",
+                     fmt::format("IPA {:#x} level {}: flush left cacheable {:#018x} "
+                                 "without a clean+invalidate to the PoC of PA "
+                                 "[{:#x}, {:#x})",
+                                 ipa, level, d, r.start, r.end),
+                     ipa});
         }
       }
     }
@@ -472,11 +444,12 @@ void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection
       auto it = std::upper_bound(served.begin(), served.end(), Range{d.start, UINT64_MAX});
       size_t n = static_cast<size_t>(it - served.begin());
       if (n && max_end[n - 1] >= d.end) continue;
-      out.push_back({Severity::HardwareEffects, "cmo-unjustified",
-                     fmt::format("{} of PA [{:#x}, {:#x}) serves no leaf the operation maps, "
-                                 "unmaps or flushes that needs it (device memory, or a wrong "
-                                 "range)",
-                                 what, d.start, d.end)});
+      out.add_lazy(Severity::HardwareEffects, "cmo-unjustified", std::nullopt, [&] {
+        return fmt::format(
+            "{} of PA [{:#x}, {:#x}) serves no leaf the operation maps, unmaps or flushes that "
+            "needs it (device memory, or a wrong range)",
+            what, d.start, d.end);
+      });
     }
   };
   unserved(dcache_served_, dcache_done_, "clean+invalidate to the PoC");
@@ -484,7 +457,7 @@ void EffectsChecker::check_cache_maintenance(const Op& op, std::vector<Objection
 }
 
 std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, const Op& op) {
-  std::vector<Objection> raw;
+  ObjectionSink raw;
   dcache_done_.clear();
   icache_done_.clear();
   dcache_served_.clear();
@@ -536,12 +509,7 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
   // reports end it here.
   for (auto& s : stale_) s.clear();
 
-  std::vector<Objection> out;
-  {
-    Collector c(out);
-    for (auto& o : raw) c.add(std::move(o));
-  }
-  return out;
+  return std::move(raw).finish();
 }
 
 }  // namespace mmudiff

@@ -38,6 +38,7 @@
 
 #include "mmu/backend.h"
 #include "oracles/objection.h"
+#include "oracles/objection_sink.h"
 
 namespace mmudiff {
 
@@ -89,7 +90,7 @@ class EffectsChecker {
   };
 
   Page& page_for_store(uint64_t page_pa);
-  void process_store(const Effect& e, const Op& op, std::vector<Objection>& out);
+  void process_store(const Effect& e, const Op& op, ObjectionSink& out);
   void link(uint64_t page_pa, unsigned level, uint64_t base, unsigned depth);
   void detach(uint64_t page_pa, unsigned depth);
   void invalidate(uint64_t ipa, unsigned hint);
@@ -101,12 +102,11 @@ class EffectsChecker {
   // no linked table reaches that far.
   uint64_t current(unsigned level, uint64_t ipa) const;
   void check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
-                       std::vector<Objection>& out) const;
-  void judge_stale(const Op& op, std::vector<Objection>& out) const;
-  void judge_stale_x86(const Op& op, std::vector<Objection>& out) const;
+                       ObjectionSink& out) const;
+  void judge_stale(const Op& op, ObjectionSink& out) const;
+  void judge_stale_x86(const Op& op, ObjectionSink& out) const;
   // x86: a cached leaf against what the tables translate now over its range.
-  void judge_stale_leaf_x86(uint64_t stale, unsigned level, uint64_t ipa,
-                            std::vector<Objection>& out) const;
+  void judge_stale_leaf_x86(uint64_t stale, unsigned level, uint64_t ipa, ObjectionSink& out) const;
   // The deepest entry the tables hold now (a leaf, a non-present entry) for each piece of
   // [start, end), in address order, until visit(level, base, desc) returns false. Defined in
   // effects_check_x86.cpp, its only user.
@@ -115,7 +115,7 @@ class EffectsChecker {
   template <typename Visit>
   bool visit_current_page(uint64_t page_pa, unsigned level, uint64_t base, uint64_t start,
                           uint64_t end, Visit& visit) const;
-  void check_cache_maintenance(const Op& op, std::vector<Objection>& out);
+  void check_cache_maintenance(const Op& op, ObjectionSink& out);
 
   bool is_leaf(uint64_t d, unsigned level) const;
   bool cacheable(uint64_t leaf, unsigned level) const;

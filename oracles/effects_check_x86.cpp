@@ -87,17 +87,17 @@ bool EffectsChecker::visit_current(uint64_t start, uint64_t end, Visit&& visit) 
 }
 
 void EffectsChecker::judge_stale_leaf_x86(uint64_t stale, unsigned level, uint64_t ipa,
-                                          std::vector<Objection>& out) const {
+                                          ObjectionSink& out) const {
   const DescriptorFormat& f = *format_;
   const uint64_t size = f.granule_size(level);
   const LeafAttributes was = f.leaf_attributes(stale, level, false);
   const uint64_t was_pa = was.output_address & ~(size - 1);
   auto object = [&](const char* rule, uint64_t gpa, std::string what) {
-    out.push_back({Severity::Security, rule,
-                   fmt::format("GPA {:#x} level {}: {:#018x} may still be cached, and no flush "
-                               "covering it followed: {}",
-                               ipa, x86_level(level, f.levels()), stale, what),
-                   gpa});
+    out.add({Severity::Security, rule,
+             fmt::format("GPA {:#x} level {}: {:#018x} may still be cached, and no flush "
+                         "covering it followed: {}",
+                         ipa, x86_level(level, f.levels()), stale, what),
+             gpa});
   };
   visit_current(ipa, ipa + size, [&](unsigned cur_level, uint64_t base, uint64_t cur) {
     const uint64_t gpa = std::max(base, ipa);
@@ -138,7 +138,7 @@ void EffectsChecker::judge_stale_leaf_x86(uint64_t stale, unsigned level, uint64
   });
 }
 
-void EffectsChecker::judge_stale_x86(const Op& op, std::vector<Objection>& out) const {
+void EffectsChecker::judge_stale_x86(const Op& op, ObjectionSink& out) const {
   if (op.kind == OpKind::Age || op.kind == OpKind::ZapAll) return;
   const DescriptorFormat& f = *format_;
   for (unsigned l = 0; l < kMaxLevels && l < f.levels(); ++l) {
@@ -152,13 +152,12 @@ void EffectsChecker::judge_stale_x86(const Op& op, std::vector<Objection>& out) 
         if (f.classify(cur, l) == DescriptorKind::Table &&
             f.next_table_address(cur, l) == f.next_table_address(s, l))
           continue;
-        out.push_back(
-            {Severity::Security, "walk-cache-staleness",
-             fmt::format("GPA {:#x} level {}: non-leaf SPTE {:#018x} removed (the entry "
-                         "now holds {:#018x}), and no flush covering it followed: the "
-                         "paging-structure caches may still follow page {:#x}",
-                         ipa, x86_level(l, f.levels()), s, cur, f.next_table_address(s, l)),
-             ipa});
+        out.add({Severity::Security, "walk-cache-staleness",
+                 fmt::format("GPA {:#x} level {}: non-leaf SPTE {:#018x} removed (the entry "
+                             "now holds {:#018x}), and no flush covering it followed: the "
+                             "paging-structure caches may still follow page {:#x}",
+                             ipa, x86_level(l, f.levels()), s, cur, f.next_table_address(s, l)),
+                 ipa});
       }
     }
   }
