@@ -250,6 +250,20 @@ TEST(SimMemoryReset, AResetMemoryBehavesAsANewOne) {
   }
 }
 
+// A page a backend reached by address without allocating it (a leaf followed as a table) and
+// wrote is zero again for the next stream, when it is handed out.
+TEST(SimMemoryReset, APageWrittenWithoutBeingAllocatedIsZeroAfterReset) {
+  SimMemory m(small_limits(64, 4));
+  void* first = m.zalloc_page();
+  uint64_t beyond = m.virt_to_phys(first) + 5 * kPage;
+  std::memset(m.phys_to_virt(beyond), 0x5a, kPage);
+  m.reset();
+  void* p = nullptr;
+  for (int i = 0; i < 6; ++i) p = m.zalloc_page();
+  ASSERT_EQ(m.virt_to_phys(p), beyond);
+  EXPECT_TRUE(all_zero(p));
+}
+
 TEST(SimMemoryAddresses, PhysToVirtAndVirtToPhysRoundTripInsideTheArena) {
   SimMemory m;
   auto* p = static_cast<uint8_t*>(m.zalloc_page());

@@ -90,15 +90,20 @@ SimMemory::~SimMemory() {
 }
 
 void SimMemory::reset() {
+  // Every page a backend could have written: those handed out, and any other it reached by
+  // address (a leaf followed as a table), with the page after each, which an index off the end
+  // of a page lands in.
+  size_t used = std::min(arena_pages_, std::max(bump_, reached_) + 1);
 #ifdef MMUDIFF_ASAN
-  ASAN_UNPOISON_MEMORY_REGION(arena_, bump_ * kPage);
+  ASAN_UNPOISON_MEMORY_REGION(arena_, used * kPage);
 #endif
-  if (bump_ > kResidentAfterReset)
-    madvise(arena_, bump_ * kPage, MADV_DONTNEED);  // zero-filled again on the next touch
+  if (used > kResidentAfterReset)
+    madvise(arena_, used * kPage, MADV_DONTNEED);  // zero-filled again on the next touch
   else
-    std::memset(arena_, 0, bump_ * kPage);
+    std::memset(arena_, 0, used * kPage);
   std::fill(pages_.begin(), pages_.begin() + static_cast<long>(bump_), PageInfo{});
   bump_ = 0;
+  reached_ = 0;
   free_fifo_.clear();
   live_ = peak_ = allocations_ = 0;
   bound_reached_ = false;
@@ -136,7 +141,8 @@ void* SimMemory::take_page(size_t index) {
       }
     }
   }
-  std::memset(p, 0, kPage);
+  // A page never handed out is zero: new from mmap, or zeroed by reset().
+  if (info.state != PageState::Unused) std::memset(p, 0, kPage);
   bump_generation(index);
   info.state = PageState::Live;
   info.refcount = 1;
@@ -258,8 +264,10 @@ int SimMemory::page_count(const void* va) const {
 }
 
 void* SimMemory::phys_to_virt(uint64_t pa) const {
-  if (pa >= limits_.phys_base && pa < limits_.phys_base + arena_pages_ * kPage)
+  if (pa >= limits_.phys_base && pa < limits_.phys_base + arena_pages_ * kPage) {
+    reached_ = std::max<size_t>(reached_, (pa - limits_.phys_base) / kPage + 1);
     return arena_ + (pa - limits_.phys_base);
+  }
   return reinterpret_cast<void*>(static_cast<uintptr_t>(pa) | kForeignTag);
 }
 

@@ -153,6 +153,7 @@ class SimMemory {
   uint8_t* arena_ = nullptr;
   size_t arena_pages_ = 0;
   size_t bump_ = 0;
+  mutable size_t reached_ = 0;  // one past the highest page phys_to_virt gave an address in
   std::vector<PageInfo> pages_;
   std::deque<FreedPage> free_fifo_;  // oldest free first; may hold stale entries
   size_t live_ = 0;
