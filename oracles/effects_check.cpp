@@ -434,7 +434,9 @@ void EffectsChecker::check_cache_maintenance(const Op& op, ObjectionSink& out) {
   // range beyond the leaf, another address.
   auto unserved = [&](std::vector<Range>& served, const std::vector<Range>& done,
                       const char* what) {
-    std::sort(served.begin(), served.end());
+    if (done.empty()) return;  // no maintenance to justify: nothing to sort
+    // Walks serve leaves in address order: usually sorted already.
+    if (!std::is_sorted(served.begin(), served.end())) std::sort(served.begin(), served.end());
     // max_end[k]: the furthest any of served[0..k] reaches, so "one served range holds [s, e)"
     // is a binary search for the last range starting at or before s.
     std::vector<uint64_t> max_end(served.size());
