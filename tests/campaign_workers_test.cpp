@@ -88,6 +88,24 @@ TEST_F(CampaignWorkers, AflWithoutSeedsStartsFromOneEmptyTable) {
   EXPECT_FALSE(fs::exists(input / "empty-table"));
 }
 
+// An input a backend never returns from is a finding: AFL++ keeps those in hangs/, apart from
+// crashes/, and the campaign watches both; libFuzzer writes timeout- files among its artifacts.
+TEST_F(CampaignWorkers, EveryWorkerNamesWhereItsHangsAppearAsWellAsItsCrashes) {
+  WorkerPlanInput afl{Engine::Afl, 3, 10, {}, "", true, true, ""};
+  auto workers = plan_workers(afl, build_, layout_);
+  ASSERT_EQ(workers.size(), 3u);
+  for (const auto& w : workers) {
+    fs::path instance = layout_.work / "afl-sync" / w.name;
+    EXPECT_EQ(w.finding_dirs, (std::vector<fs::path>{instance / "crashes", instance / "hangs"}))
+        << w.name;
+  }
+  WorkerPlanInput libfuzzer{Engine::LibFuzzer, 2, 10, {}, "", true, true, ""};
+  for (const auto& w : plan_workers(libfuzzer, build_, layout_)) {
+    ASSERT_EQ(w.finding_dirs.size(), 1u);
+    EXPECT_TRUE(names(w, "-artifact_prefix=" + w.finding_dirs.front().string() + "/"));
+  }
+}
+
 TEST_F(CampaignWorkers, AflSanitizerOptionsAreOnesAflAccepts) {
   // AFL++ 4.04c refuses to start a target whose ASAN_OPTIONS lack symbolize=0.
   WorkerPlanInput in{Engine::Afl, 2, 10, {}, "", true, true, ""};

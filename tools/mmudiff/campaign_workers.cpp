@@ -125,7 +125,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
       w.name = asan ? "asan" : "plain";
       fs::path dir = layout.work / w.name;
       fs::create_directories(dir / "artifacts");
-      w.crash_dir = dir / "artifacts";
+      w.finding_dirs = {dir / "artifacts"};
       w.log = dir / "engine.log";
       w.argv = {(asan ? build.asan : build.plain).string(),
                 fmt::format("-fork={}", fork_jobs),
@@ -133,7 +133,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
                 "-ignore_timeouts=1",
                 "-ignore_ooms=1",
                 fmt::format("-max_total_time={}", in.time_s),
-                fmt::format("-artifact_prefix={}/", w.crash_dir.string()),
+                fmt::format("-artifact_prefix={}/", w.finding_dirs.front().string()),
                 fmt::format("-dict={}", build.dict.string()),
                 "-max_len=4096",
                 fmt::format("-timeout={}", kInputTimeoutSeconds),
@@ -177,7 +177,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
     w.asan = asan;
     w.name = name;
     w.log = layout.work / (name + ".log");
-    w.crash_dir = sync / name / "crashes";
+    w.finding_dirs = {sync / name / "crashes", sync / name / "hangs"};
     w.crash_prefix = "id:";
     w.stats_file = sync / name / "fuzzer_stats";
     w.argv = {"afl-fuzz",
@@ -201,6 +201,10 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
     w.env["AFL_CUSTOM_MUTATOR_LIBRARY"] = build.mutator.string();
     w.env["AFL_NO_UI"] = "1";
     w.env["AFL_SKIP_CPUFREQ"] = "1";
+    // AFL++ pins each instance to a core no other AFL++ instance holds, and refuses to start when
+    // there is none ("No more free CPU cores"): beside another campaign, or bench/plant.sh, every
+    // worker died at once.
+    w.env["AFL_NO_AFFINITY"] = "1";
     w.env["AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES"] = "1";
     w.env["AFL_SKIP_CRASHES"] = "1";  // a seed that already shows a finding is skipped, not fatal
     w.env["AFL_FAST_CAL"] = "1";

@@ -50,9 +50,11 @@ struct WorkerSpec {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;  // added to this process's environment
   std::filesystem::path log;               // stdout and stderr
-  std::filesystem::path crash_dir;         // where its crash files appear
-  std::string crash_prefix;                // libFuzzer: "" (any of crash-, leak-, ...); AFL: "id:"
-  std::filesystem::path stats_file;        // AFL++: fuzzer_stats (its queue/ beside it)
+  // Where the inputs it stopped on appear: libFuzzer's artifacts (crash-, leak-, timeout-, ...);
+  // AFL++'s crashes/ and hangs/ (a backend that never returns is a finding too).
+  std::vector<std::filesystem::path> finding_dirs;
+  std::string crash_prefix;          // libFuzzer: "" (any of crash-, leak-, ...); AFL: "id:"
+  std::filesystem::path stats_file;  // AFL++: fuzzer_stats (its queue/ beside it)
 };
 
 struct CampaignLayout {

@@ -282,7 +282,11 @@ int run_campaign(const CampaignArgs& a) {
   };
   auto scan = [&] {
     for (const auto& w : workers) {
-      auto fresh = store.scan(w.spec.crash_dir, w.spec.crash_prefix, w.spec.index, elapsed());
+      std::vector<std::string> fresh;
+      for (const auto& dir : w.spec.finding_dirs) {
+        auto found = store.scan(dir, w.spec.crash_prefix, w.spec.index, elapsed());
+        fresh.insert(fresh.end(), found.begin(), found.end());
+      }
       if (!fresh.empty()) {
         for (const auto& sig : fresh) {
           const CampaignFinding& f = store.findings().at(sig);
