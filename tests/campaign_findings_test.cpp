@@ -7,8 +7,13 @@
 
 #include <string>
 
+#include "mmu/ops/binary_format.h"
+#include "mmu/ops/text_format.h"
+#include "mmu/plants.h"
 #include "reports/json_schema.h"
 #include "reports/run_dir.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
 
 namespace mmudiff::cli {
 namespace {
@@ -83,6 +88,40 @@ TEST(SanitizerFinding, UbsanNamesItsCheckAndLeaksTheirAllocation) {
   EXPECT_EQ(f.signature(), "security/sanitizer/set_owner/leak/legacy");
 
   EXPECT_FALSE(sanitizer_finding("INFO: Running with entropic power schedule\n", &f));
+}
+
+// AFL++ skips a seed that already shows a finding and never stores it, so the campaign replays
+// the seeds itself: the one that shows the plant is stored, the one that shows nothing is neither
+// stored nor counted as an unreproducible crash.
+TEST(FindingStore, SeedsThatAlreadyShowAFindingAreStoredAndTheOthersLeftAlone) {
+  mmudiff::testing::TempDir dir;
+  namespace fs = std::filesystem;
+  fs::path seeds = dir.path() / "seeds";
+  fs::create_directories(seeds);
+  auto encode = [&](const fs::path& mmu, const std::string& name) {
+    Stream s = parse_text(mmudiff::testing::slurp(mmu), mmu.string());
+    std::vector<uint8_t> bytes = encode_binary(s);
+    std::ofstream(seeds / name, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  };
+  fs::path corpus = fs::path(MMUDIFF_SOURCE_DIR) / "corpus";
+  encode(corpus / "regressions/plant-walker-pa-cursor-drift.mmu", "a-finds-it");
+  encode(corpus / "seeds/aging.mmu", "b-finds-nothing");
+  HarnessOptions options;
+  options.plant = find_plant("walker-pa-cursor-drift")->id;
+  fs::path run = dir.path() / "run";
+  fs::create_directories(run);
+  FindingStore store(run, options, dir.path() / "no-asan-target", "afl");
+  std::vector<std::string> found = store.scan_seeds(seeds, 0);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(store.unreproducible(), 0u);
+  const CampaignFinding& f = store.findings().at(found.front());
+  EXPECT_TRUE(fs::exists(f.dir / "repro.mmu")) << f.dir;
+  EXPECT_EQ(f.first_seen_t, 0.0);
+  // Seen again (a resumed campaign), it is one more hit, not a new finding.
+  EXPECT_TRUE(store.scan_seeds(seeds, 0).empty());
+  EXPECT_EQ(store.findings().at(found.front()).hits, 2u);
 }
 
 }  // namespace

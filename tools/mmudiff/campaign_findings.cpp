@@ -195,7 +195,21 @@ std::vector<std::string> FindingStore::scan(const fs::path& crash_dir, const std
   return added;
 }
 
-std::string FindingStore::take(const fs::path& file, int worker, double t) {
+std::vector<std::string> FindingStore::scan_seeds(const fs::path& seed_dir, int worker) {
+  std::vector<std::string> added;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(seed_dir, ec))
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::string sig = take(f, worker, 0.0, /*sanitizer_replay=*/false);
+    if (!sig.empty()) added.push_back(sig);
+  }
+  return added;
+}
+
+std::string FindingStore::take(const fs::path& file, int worker, double t, bool sanitizer_replay) {
   std::string bytes = read_bytes(file);
   Stream stream =
       decode_binary(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
@@ -219,6 +233,7 @@ std::string FindingStore::take(const fs::path& file, int worker, double t) {
     }
   }
 
+  if (result.outcome != Replay::Finding && !sanitizer_replay) return "";
   if (result.outcome != Replay::Finding) {
     // No MMUDIFF finding: does the ASan+UBSan build see a memory error or undefined behaviour?
     fs::path report_file = file;

@@ -42,12 +42,20 @@ class FindingStore {
   std::vector<std::string> scan(const std::filesystem::path& crash_dir, const std::string& prefix,
                                 int worker, double t);
 
+  // The seeds an engine starts from that already show a finding. AFL++ skips such a seed in its
+  // dry run (AFL_SKIP_CRASHES) and never stores it, so the campaign replays them itself. Only
+  // mmudiff's own findings count here: a seed with none is simply a seed, not an unreproducible
+  // crash. Returns the new signatures.
+  std::vector<std::string> scan_seeds(const std::filesystem::path& seed_dir, int worker);
+
   const std::map<std::string, CampaignFinding>& findings() const { return findings_; }
   size_t unreproducible() const { return unreproducible_; }
 
  private:
-  // The signature if it is new, else "".
-  std::string take(const std::filesystem::path& file, int worker, double t);
+  // The signature if it is new, else "". Without `sanitizer_replay`, a file that shows no mmudiff
+  // finding is left at that (no ASan+UBSan replay, not counted as unreproducible).
+  std::string take(const std::filesystem::path& file, int worker, double t,
+                   bool sanitizer_replay = true);
 
   std::filesystem::path run_dir_;
   HarnessOptions options_;

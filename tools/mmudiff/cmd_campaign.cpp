@@ -298,6 +298,18 @@ int run_campaign(const CampaignArgs& a) {
       }
     }
   };
+  // AFL++ skips a seed that already shows a finding (its dry run) and never stores it: the
+  // campaign replays the seeds itself while the engines start.
+  if (engine == Engine::Afl && !a.no_seeds) {
+    auto from_seeds = store.scan_seeds(build.seeds, workers.front().spec.index);
+    for (const auto& sig : from_seeds)
+      say("[{:5.0f} s] new finding {} (a seed) -> {}\n", elapsed(), sig,
+          store.findings().at(sig).dir.string());
+    if (!from_seeds.empty()) {
+      run["findings"] = store.findings().size();
+      write_run();
+    }
+  }
   // A worker that ends before its time is said at once, on stdout and in run.json.
   auto check_workers = [&] {
     bool any = false;
