@@ -28,6 +28,23 @@ TEST_P(EachProfile, IsTheArchitecturesAndNamedAsInitSpellsIt) {
   EXPECT_EQ(parsed, GetParam());
 }
 
+// Every operation but init and destroy belongs to exactly one profile, the one op_arch() names.
+TEST(Profile, EveryOperationBelongsToTheProfileOpArchNames) {
+  for (unsigned k = 0; k < kOpKindCount; ++k) {
+    OpKind kind = static_cast<OpKind>(k);
+    size_t in = 0;
+    for (Arch arch : {Arch::Arm64S2, Arch::X86Ept}) {
+      bool listed =
+          std::ranges::find(profile(arch).operations, kind) != profile(arch).operations.end();
+      in += listed;
+      if (listed) {
+        EXPECT_EQ(op_arch(kind), arch) << op_kind_name(kind);
+      }
+    }
+    EXPECT_EQ(in, op_arch(kind) ? 1u : 0u) << op_kind_name(kind);
+  }
+}
+
 // Random configurations of the architecture: the format's address reach and page are the ones
 // the mutator and minimiser use.
 TEST_P(EachProfile, LeafSizesAndAddressBitsAreTheConfigurationsFormats) {

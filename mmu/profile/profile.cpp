@@ -34,9 +34,19 @@ std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> 
   return out;
 }
 
+constexpr std::array kArm64Ops = {
+    OpKind::Map,     OpKind::Unmap,      OpKind::Wrprotect, OpKind::Mkyoung,  OpKind::Mkold,
+    OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,     OpKind::SetOwner, OpKind::GetLeaf};
+constexpr std::array kX86Ops = {OpKind::Fault,       OpKind::ZapLeafs,   OpKind::ZapAll,
+                                OpKind::WrprotSlot,  OpKind::ClearDirty, OpKind::ClearDirtyMasked,
+                                OpKind::Age,         OpKind::TestAge,    OpKind::Split,
+                                OpKind::RecoverHuge, OpKind::WrprotGfn};
+
 const Profile kArm64 = {
     .arch = Arch::Arm64S2,
     .name = "arm64-s2",
+    .semantics = "Linux 6.1 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)",
+    .operations = kArm64Ops,
     .format_family = kDefaultFormatName,
     .format = [](const Config&) -> const DescriptorFormat& { return arm64_s2_4k_format(); },
     .input_bits = [](const Config& c) -> unsigned { return c.arm64.ia_bits; },
@@ -55,6 +65,8 @@ const Profile kArm64 = {
 const Profile kX86Ept = {
     .arch = Arch::X86Ept,
     .name = "x86-ept",
+    .semantics = "Linux 6.12 TDP MMU on EPT (arch/x86/kvm/mmu/tdp_mmu.c, spte.c)",
+    .operations = kX86Ops,
     .format_family = kX86EptFamily,
     .format = [](const Config& c) -> const DescriptorFormat& {
       return x86_ept_format({c.x86.maxphyaddr, c.x86.levels, c.x86.ad, c.x86.execonly});

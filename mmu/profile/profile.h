@@ -26,6 +26,10 @@ struct OracleLeftOut {
 struct Profile {
   Arch arch;
   std::string_view name;  // as `init arch=` spells it
+  // Whose behaviour the operations have: the kernel code the backends are compared against.
+  std::string_view semantics;
+  // Its operations, besides init and destroy, which every profile has (op_arch()).
+  std::span<const OpKind> operations;
   // The name proofs and reports give this architecture's formats: one format, or a family.
   std::string_view format_family;
   // The format a table of `config` is in.

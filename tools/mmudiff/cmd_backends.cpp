@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "mmu/backend.h"
+#include "mmu/profile/profile.h"
 #include "tools/mmudiff/commands.h"
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_backend.h"
@@ -17,6 +18,11 @@ void add_backends_command(CLI::App& app, int* exit_code) {
   cmd->callback([exit_code] {
     for (const auto& b : registered_backends())
       fmt::print("{:<13} {:<9} {}\n", b.name, arch_name(b.arch), b.description);
+    // What each architecture's streams mean, and whose code is the reference.
+    for (unsigned a = 0; a < kArchCount; ++a) {
+      const Profile& p = profile(static_cast<Arch>(a));
+      fmt::print("{:<13} semantics: {}; {} operations\n", p.name, p.semantics, p.operations.size());
+    }
 #ifdef MMUDIFF_HAVE_LINUX61
     fmt::print("{}\n", linux61_source_info().summary());
 #endif
