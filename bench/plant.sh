@@ -4,14 +4,14 @@
 # switched on until the first finding is stored (at most CAP seconds), REPS times, and print a
 # table: the fraction of campaigns that found it and the median time to the first finding
 # (a campaign that found nothing counts as CAP, so a median shown as ">CAP" means most did not).
-#   bench/plant.sh [--reps 3] [--cap 120] [--engine libfuzzer|afl] [--jobs N] [--no-seeds] [PLANT...]
+#   bench/plant.sh [--reps 3] [--cap 120] [--engine afl|libfuzzer] [--jobs N] [--no-seeds] [PLANT...]
 # --no-seeds: the campaigns start from an empty corpus with only the dictionary, so the table
 # measures the engine and the mutator; with seeds, a plant whose trigger a seed already holds is
 # found while the seeds replay.
 # The mmudiff binary: $MMUDIFF, else build/default/tools/mmudiff/mmudiff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=3 cap=120 engine=libfuzzer jobs=$(nproc)
+reps=3 cap=120 engine=afl jobs=$(nproc)
 seeds=()
 plants=()
 while (($#)); do
@@ -26,7 +26,7 @@ while (($#)); do
   esac
 done
 mmudiff=${MMUDIFF:-build/default/tools/mmudiff/mmudiff}
-[ -x "$mmudiff" ] || { echo "bench/plant.sh: $mmudiff not built (tools/setup.sh default fuzz)" >&2; exit 2; }
+[ -x "$mmudiff" ] || { echo "bench/plant.sh: $mmudiff not built (tools/setup.sh default fuzz afl)" >&2; exit 2; }
 # --list-plants: name, backend, architecture, bug class. A backend name is only unique within an
 # architecture ("legacy" exists for arm64-s2 and x86-ept), so the table shows both. An x86 plant
 # needs no option: the campaign's seeds (corpus/seeds) hold x86 streams and its fuzz target

@@ -57,5 +57,37 @@ TEST(CampaignTally, ADeadWorkerIsRecordedWithHowItEnded) {
   EXPECT_EQ(records[1].exit, "signal 9");
 }
 
+// A worker started again: every life's executions count, a late record of the dead life does not
+// count twice, and run.json says when and how each earlier life ended.
+TEST(CampaignTally, ARestartedWorkerCountsEveryLife) {
+  WorkerRecord r = worker("asan", "asan", 700, 900, 40);
+  r.pid = 1234;
+  r.restart(14.04, SIGKILL, 2345);
+  EXPECT_EQ(r.progress.execs, 700u);
+  EXPECT_EQ(r.pid, 2345);
+  EXPECT_EQ(r.state, WorkerState::Running);
+  r.take({50, 300, 10});
+  EXPECT_EQ(r.progress.execs, 750u);
+  EXPECT_EQ(r.progress.coverage, 900u);  // the largest either life reached
+  r.take({40, 200, 5});                  // older than the last record of this life
+  EXPECT_EQ(r.progress.execs, 750u);
+  r.restart(30, 1 << 8, 3456);
+  r.take({5, 1, 1});
+  EXPECT_EQ(r.progress.execs, 755u);
+  nlohmann::json j = workers_json({r});
+  EXPECT_EQ(j[0]["executions"], 755);
+  EXPECT_EQ(j[0]["pid"], 3456);
+  ASSERT_EQ(j[0]["restarts"].size(), 2u);
+  EXPECT_DOUBLE_EQ(j[0]["restarts"][0]["after_s"].get<double>(), 14.0);
+  EXPECT_EQ(j[0]["restarts"][0]["exit"], "signal 9");
+  EXPECT_EQ(j[0]["restarts"][1]["exit"], "exit 1");
+  r.end(WorkerState::Finished, 60, 0);
+  j = workers_json({r});
+  EXPECT_TRUE(j[0]["pid"].is_null());
+  EXPECT_EQ(j[0]["status"], "finished");
+  // A worker never restarted has no "restarts" (the schema's optional member).
+  EXPECT_FALSE(workers_json({worker("main", "plain", 1, 1, 1)})[0].contains("restarts"));
+}
+
 }  // namespace
 }  // namespace mmudiff::cli

@@ -127,7 +127,8 @@ TEST_F(CampaignTest, BadFlagsExitTwoWithOneLine) {
     EXPECT_LE(std::count(r.out.begin(), r.out.end(), '\n'), 2) << args << "\n" << r.out;
   }
   Result missing = run_cli("campaign --fuzzer-dir /nonexistent/mmudiff" + out);
-  EXPECT_NE(missing.out.find("cmake --preset fuzz"), std::string::npos) << missing.out;
+  // The default engine is AFL++: the error names the preset that builds it.
+  EXPECT_NE(missing.out.find("cmake --preset afl"), std::string::npos) << missing.out;
 }
 
 TEST_F(CampaignTest, LibFuzzerFindsAPlantedBugAndResumes) {
@@ -164,32 +165,67 @@ TEST_F(CampaignTest, AflFindsAPlantedBug) {
   EXPECT_GT(corpus, 0u);
 }
 
+// Where the campaign takes an engine's targets from (tools/mmudiff/campaign_workers.h
+// fuzz_build_dir).
+std::string fuzz_dir_of(const std::string& engine) {
+  const char* env = std::getenv(engine == "afl" ? "MMUDIFF_AFL_DIR" : "MMUDIFF_LIBFUZZER_DIR");
+  if (env && *env) return env;
+  return std::string(MMUDIFF_SOURCE_DIR) + "/build/" + (engine == "afl" ? "afl" : "fuzz") + "/fuzz";
+}
+
+// A campaign started in the background, its output in `out`; killed if the test ends first.
+class BackgroundCampaign {
+ public:
+  BackgroundCampaign(const std::vector<std::string>& args, const fs::path& out) {
+    pid_ = ::fork();
+    if (pid_ != 0) return;
+    std::FILE* f = std::freopen(out.c_str(), "w", stdout);
+    (void)f;
+    ::dup2(STDOUT_FILENO, STDERR_FILENO);
+    std::vector<char*> argv{const_cast<char*>(MMUDIFF_CLI), const_cast<char*>("campaign")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(MMUDIFF_CLI, argv.data());
+    ::_exit(127);
+  }
+  ~BackgroundCampaign() {
+    if (pid_ <= 0 || reaped_) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  // Its exit status, once it has ended within `timeout`; -1 if it is still running.
+  int wait(std::chrono::seconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() >= until) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
 TEST_F(CampaignTest, InterruptStopsTheEnginesAndMarksTheRunInterrupted) {
   fs::path run = dir_ / "run";
   fs::create_directories(dir_);
   fs::path log = dir_ / "out.txt";
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::FILE* f = std::freopen(log.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(STDOUT_FILENO, STDERR_FILENO);
-    ::execl(MMUDIFF_CLI, MMUDIFF_CLI, "campaign", "--engine", "libfuzzer", "--time", "120",
-            "--jobs", "2", "--out", run.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  BackgroundCampaign campaign(
+      {"--engine", "libfuzzer", "--time", "120", "--jobs", "2", "--out", run.string()}, log);
+  ASSERT_GT(campaign.pid(), 0);
   std::this_thread::sleep_for(std::chrono::seconds(6));
-  ::kill(pid, SIGINT);
-  int status = 0;
-  auto start = std::chrono::steady_clock::now();
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
-        << "campaign did not stop after SIGINT";
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(WIFEXITED(status));
-  std::ifstream in(log);
-  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::kill(campaign.pid(), SIGINT);
+  int status = campaign.wait(std::chrono::seconds(30));
+  ASSERT_GE(status, 0) << "campaign did not stop after SIGINT";
+  ASSERT_LT(status, 128) << "campaign died of a signal";
+  std::string out = mmudiff::testing::slurp(log);
   EXPECT_NE(out.find("campaign interrupted after"), std::string::npos) << out;
   auto j = read_json(run / "run.json");
   EXPECT_EQ(j.at("status"), "interrupted");
@@ -248,12 +284,14 @@ TEST_F(CampaignTest, AWorkerThatDiesIsReportedAtOnceAndInRunJson) {
   Result r = run_cli("campaign --engine libfuzzer --time 15 --jobs 2 --fuzzer-dir " +
                      fake.string() + " --out " + run.string());
   ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
-  size_t said = r.out.find("worker asan (asan) stopped early (exit 3); its log ends:");
+  size_t said = r.out.find("worker asan (asan) stopped early (exit 3) after ");
   ASSERT_NE(said, std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sanitizer runtime missing", said), std::string::npos) << r.out;
   // At once: before the first progress line after the start.
   EXPECT_LT(said, r.out.find("[    5 s]")) << r.out;
   EXPECT_NE(r.out.find("DIED"), std::string::npos) << r.out;
+  // It died before it had fuzzed: started again, it would die again.
+  EXPECT_EQ(r.out.find("started again"), std::string::npos) << r.out;
   auto workers = read_json(run / "run.json").at("workers");
   ASSERT_EQ(workers.size(), 2u);
   for (const auto& w : workers) {
@@ -309,26 +347,11 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
   std::string engine = GetParam();
   fs::path run = dir_ / "run";
   fs::create_directories(dir_);
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::FILE* f = std::freopen((dir_ / "out.txt").c_str(), "w", stdout);
-    (void)f;
-    ::dup2(STDOUT_FILENO, STDERR_FILENO);
-    ::execl(MMUDIFF_CLI, MMUDIFF_CLI, "campaign", "--engine", engine.c_str(), "--time", "120",
-            "--jobs", "2", "--out", run.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  // A failed assertion must not leave the campaign running.
-  struct KillUnlessReaped {
-    pid_t pid;
-    bool reaped = false;
-    ~KillUnlessReaped() {
-      if (reaped) return;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } campaign{pid};
+  BackgroundCampaign campaign(
+      {"--engine", engine, "--time", "120", "--jobs", "2", "--out", run.string()},
+      dir_ / "out.txt");
+  pid_t pid = campaign.pid();
+  ASSERT_GT(pid, 0);
   // Until the engines have recorded executions (on a busy machine AFL++ may take a while to
   // calibrate), so that the killed campaign leaves a count to reconcile.
   auto waited = std::chrono::steady_clock::now();
@@ -348,19 +371,14 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
             std::string::npos)
       << second.out;
   EXPECT_EQ(std::count(second.out.begin(), second.out.end(), '\n'), 1) << second.out;
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "the first campaign did not survive the second";
+  ASSERT_EQ(campaign.wait(std::chrono::seconds(0)), -1)
+      << "the first campaign did not survive the second";
   EXPECT_EQ(read_json(run / "run.json"), before);
 
-  // Where the campaign takes its engines from (tools/mmudiff/campaign_workers.h fuzz_build_dir).
-  const char* env = std::getenv(engine == "afl" ? "MMUDIFF_AFL_DIR" : "MMUDIFF_LIBFUZZER_DIR");
-  std::string fuzz_dir = env && *env ? std::string(env)
-                                     : std::string(MMUDIFF_SOURCE_DIR) + "/build/" +
-                                           (engine == "afl" ? "afl" : "fuzz") + "/fuzz";
+  std::string fuzz_dir = fuzz_dir_of(engine);
   ASSERT_FALSE(processes_naming(fuzz_dir).empty()) << "no engine ran";
   ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  campaign.reaped = true;
+  ASSERT_EQ(campaign.wait(std::chrono::seconds(10)), 128 + SIGKILL);
   std::vector<std::string> left;
   for (int i = 0; i < 30; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -387,6 +405,82 @@ TEST_P(CampaignEngineTest, KilledCampaignTakesItsEnginesAlongAndItsRerunCountsTh
   uint64_t this_run = 0;
   for (const auto& w : j.at("workers")) this_run += w.at("executions").get<uint64_t>();
   EXPECT_EQ(j.at("executions").get<uint64_t>(), counted + this_run);
+}
+
+// A worker that dies after fuzzing a while (here: kill -9 of its engine) is started again for the
+// time left, what each life ran is counted, and the dead engine leaves nothing behind.
+TEST_P(CampaignEngineTest, AWorkerKilledMidCampaignIsStartedAgainAndEveryLifeIsCounted) {
+  std::string engine = GetParam();
+  fs::path run = dir_ / "run";
+  fs::create_directories(dir_);
+  BackgroundCampaign campaign(
+      {"--engine", engine, "--time", "30", "--jobs", "2", "--out", run.string()}, dir_ / "out.txt");
+  ASSERT_GT(campaign.pid(), 0);
+  // The ASan+UBSan worker has fuzzed for more than the 10 s a worker must live to be restarted
+  // (tools/mmudiff/cmd_campaign.cpp), and recorded executions.
+  uint64_t before = 0;
+  for (auto waited = std::chrono::steady_clock::now();;) {
+    ASSERT_LT(std::chrono::steady_clock::now() - waited, std::chrono::seconds(30))
+        << "the ASan+UBSan worker recorded no executions";
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::ifstream progress(run / "progress.jsonl");
+    for (std::string line; std::getline(progress, line);) {
+      auto p = nlohmann::json::parse(line);
+      if (p.at("t").get<double>() >= 13) before = p.at("by_kind").at("asan").at("execs");
+    }
+    if (before > 0) break;
+  }
+  pid_t asan = -1;
+  auto running = read_json(run / "run.json");
+  for (const auto& w : running.at("workers"))
+    if (w.at("name") == "asan") asan = w.at("pid").get<pid_t>();
+  ASSERT_GT(asan, 1) << running.dump(1);
+  ASSERT_EQ(::kill(-asan, SIGKILL), 0);
+  // What the dead engine left in sessions of its own (AFL++'s persistent target) is gone before
+  // the campaign ends: nothing running the fuzz build was handed to init.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  for (const std::string& p : processes_naming(fuzz_dir_of(engine))) {
+    std::ifstream stat("/proc/" + p.substr(0, p.find(':')) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    int ppid = 0;
+    size_t paren = text.rfind(')');
+    if (paren != std::string::npos) std::sscanf(text.c_str() + paren + 1, " %*c %d", &ppid);
+    EXPECT_NE(ppid, 1) << "orphaned: " << p;
+  }
+
+  int status = campaign.wait(std::chrono::seconds(120));
+  std::string out = mmudiff::testing::slurp(dir_ / "out.txt");
+  ASSERT_TRUE(status == 0 || status == 1) << status << "\n" << out;
+  EXPECT_NE(out.find("worker asan (asan) stopped early (signal 9)"), std::string::npos) << out;
+  EXPECT_NE(out.find("worker asan started again for the"), std::string::npos) << out;
+  EXPECT_NE(out.find("restarted 1x: died at"), std::string::npos) << out;
+  EXPECT_EQ(out.find("DIED"), std::string::npos) << out;
+  auto j = read_json(run / "run.json");
+  uint64_t sum = 0;
+  for (const auto& w : j.at("workers")) {
+    sum += w.at("executions").get<uint64_t>();
+    EXPECT_EQ(w.at("status"), "finished") << w.dump();
+    if (w.at("name") != "asan") continue;
+    ASSERT_TRUE(w.contains("restarts")) << w.dump();
+    ASSERT_EQ(w.at("restarts").size(), 1u) << w.dump();
+    EXPECT_EQ(w.at("restarts")[0].at("exit"), "signal 9");
+    // Both lives: at least what the first had recorded before it was killed, plus the second's
+    // own count (libFuzzer: engine.1.log; AFL++: the new instance asan_r1).
+    nlohmann::json second = {{"name", engine == "afl" ? "asan_r1" : "asan"}};
+    uint64_t second_count = 0;
+    if (engine == "afl") {
+      second_count = engine_count(run, second, engine);
+    } else {
+      std::ifstream log(run / ".work/asan/engine.1.log");
+      for (std::string line; std::getline(log, line);) {
+        unsigned long long n = 0;
+        if (std::sscanf(line.c_str(), "#%llu: cov:", &n) == 1) second_count = n;
+      }
+    }
+    EXPECT_GT(second_count, 0u) << "the restarted worker recorded nothing";
+    EXPECT_GE(w.at("executions").get<uint64_t>(), before + second_count) << w.dump();
+  }
+  EXPECT_EQ(j.at("executions").get<uint64_t>(), sum);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CampaignEngineTest, ::testing::Values("libfuzzer", "afl"));

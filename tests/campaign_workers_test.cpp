@@ -156,12 +156,54 @@ TEST_F(CampaignWorkers, AKilledLibFuzzerCampaignsExecutionsAreItsWorkersLastStat
   std::ofstream(layout_.work / "asan" / "engine.log")
       << "#388: cov: 4840 ft: 4760 corp: 78 exec/s 72 oom/timeout/crash: 0/0/0 time: 8s job: 2\n";
   EXPECT_EQ(recorded_executions(Engine::LibFuzzer, layout_), 1208u + 388u);
+  // A worker started again writes engine.1.log: its lives are counted too.
+  std::ofstream(layout_.work / "asan" / "engine.1.log")
+      << "#95: cov: 4840 ft: 4760 corp: 80 exec/s 70 oom/timeout/crash: 0/0/0 time: 2s job: 1\n";
+  EXPECT_EQ(recorded_executions(Engine::LibFuzzer, layout_), 1208u + 388u + 95u);
   WorkerSpec spec;
   spec.log = layout_.work / "plain" / "engine.log";
   auto p = read_progress(Engine::LibFuzzer, spec);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->corpus, 158u);
   EXPECT_EQ(p->coverage, 3787u);
+}
+
+// A dead worker's next life runs for the time left, writes a record of its own, and under AFL++ is
+// an instance of its own whose finding directories are watched with the dead one's.
+TEST_F(CampaignWorkers, ADeadWorkersNextLifeRunsForTheTimeLeftWithARecordOfItsOwn) {
+  WorkerPlanInput in{Engine::LibFuzzer, 2, 60, {}, "", true, true, ""};
+  for (const WorkerSpec& dead : plan_workers(in, build_, layout_)) {
+    WorkerSpec next = next_life(Engine::LibFuzzer, dead, 1, 17);
+    EXPECT_EQ(next.name, dead.name);
+    EXPECT_EQ(next.index, dead.index);
+    EXPECT_EQ(next.log, dead.log.parent_path() / "engine.1.log");
+    EXPECT_EQ(next.finding_dirs, dead.finding_dirs);
+    EXPECT_EQ(std::count(next.argv.begin(), next.argv.end(), "-max_total_time=17"), 1);
+    EXPECT_EQ(std::count(next.argv.begin(), next.argv.end(), "-max_total_time=60"), 0);
+    EXPECT_EQ(next.argv.size(), dead.argv.size());
+  }
+  in.engine = Engine::Afl;
+  for (const WorkerSpec& dead : plan_workers(in, build_, layout_)) {
+    WorkerSpec next = next_life(Engine::Afl, dead, 2, 17);
+    fs::path sync = dead.stats_file.parent_path().parent_path();
+    std::string instance = dead.name + "_r2";
+    EXPECT_EQ(next.name, dead.name);
+    EXPECT_EQ(next.stats_file, sync / instance / "fuzzer_stats");
+    EXPECT_NE(next.log, dead.log);
+    auto role = std::find_if(next.argv.begin(), next.argv.end(),
+                             [](const std::string& a) { return a == "-M" || a == "-S"; });
+    ASSERT_NE(role, next.argv.end());
+    EXPECT_EQ(*(role + 1), instance);
+    auto v = std::find(next.argv.begin(), next.argv.end(), "-V");
+    ASSERT_NE(v, next.argv.end());
+    EXPECT_EQ(*(v + 1), "17");
+    for (const fs::path& d : dead.finding_dirs)
+      EXPECT_NE(std::find(next.finding_dirs.begin(), next.finding_dirs.end(), d),
+                next.finding_dirs.end());
+    EXPECT_NE(
+        std::find(next.finding_dirs.begin(), next.finding_dirs.end(), sync / instance / "hangs"),
+        next.finding_dirs.end());
+  }
 }
 
 // A campaign stopped while libFuzzer printed a job's new functions (hundreds of KiB under ASan,

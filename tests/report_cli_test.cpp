@@ -300,13 +300,13 @@ TEST_F(ReportCli, ReproOutOfAFindingWritesARunDirectoryWithThatFinding) {
 }
 
 TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
-  // campaign runs the libFuzzer build of the fuzz preset; without one it refuses to start.
+  // campaign runs the AFL++ build of the afl preset; without one it refuses to start.
   fs::path run = dir_ / "campaign";
-  // 15 s: the one worker is the ASan+UBSan build in fork mode, whose first jobs (the ones that
-  // fill corpus/) took longer than 8 s in a loaded CI run of the ASan+UBSan suite.
+  // 15 s: the one worker is the ASan+UBSan build, which in a loaded CI run of the ASan+UBSan
+  // suite took longer than 8 s to fill corpus/.
   Result r = run_cli(fmt::format("campaign --time 15 --jobs 1 --out {}", run.string()));
-  if (r.status == 2 && r.out.find("no libfuzzer fuzz build") != std::string::npos)
-    GTEST_SKIP() << "no fuzz build (cmake --preset fuzz && cmake --build --preset fuzz): " << r.out;
+  if (r.status == 2 && r.out.find("no afl fuzz build") != std::string::npos)
+    GTEST_SKIP() << "no AFL++ build (cmake --preset afl && cmake --build --preset afl): " << r.out;
   ASSERT_TRUE(r.status == 0 || r.status == 1) << r.out;
   // The campaign ends in a report, which ran the proofs: its verdict says what was proved.
   json proofs = expect_valid(run / "proofs.json", schema::kProofs);

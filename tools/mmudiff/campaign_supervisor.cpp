@@ -73,13 +73,14 @@ class Descendants {
     auto now = processes();
     for (auto it = known_.begin(); it != known_.end();) {
       auto p = now.find(it->first);
-      it = p == now.end() || p->second.start != it->second.start ? known_.erase(it) : std::next(it);
+      it = p == now.end() || p->second.start != it->second.proc.start ? known_.erase(it)
+                                                                      : std::next(it);
     }
     for (const auto& [pid, p] : now) {
       pid_t up = p.ppid;
       for (int depth = 0; up > 1 && depth < 64; ++depth) {
         if (engines.count(up)) {
-          known_[pid] = p;
+          known_[pid] = {p, up};
           break;
         }
         auto parent = now.find(up);
@@ -88,23 +89,35 @@ class Descendants {
       }
     }
   }
-  void kill_all() const {
+  // Kills what descends from `engine` (every engine: 0) and forgets it.
+  void kill(pid_t engine) {
     auto now = processes();
-    for (const auto& [pid, p] : known_) {
+    for (auto it = known_.begin(); it != known_.end();) {
+      const auto& [pid, d] = *it;
+      if (engine != 0 && d.engine != engine) {
+        ++it;
+        continue;
+      }
       auto still = now.find(pid);
-      if (still == now.end() || still->second.start != p.start) continue;
-      // Its whole group: the target's forked children live there as well.
-      auto leader = now.find(p.pgid);
-      auto known_leader = known_.find(p.pgid);
-      if (leader != now.end() && known_leader != known_.end() &&
-          leader->second.start == known_leader->second.start)
-        kill(-p.pgid, SIGKILL);
-      kill(pid, SIGKILL);
+      if (still != now.end() && still->second.start == d.proc.start) {
+        // Its whole group: the target's forked children live there as well.
+        auto leader = now.find(d.proc.pgid);
+        auto known_leader = known_.find(d.proc.pgid);
+        if (leader != now.end() && known_leader != known_.end() &&
+            leader->second.start == known_leader->second.proc.start)
+          ::kill(-d.proc.pgid, SIGKILL);
+        ::kill(pid, SIGKILL);
+      }
+      it = known_.erase(it);
     }
   }
 
  private:
-  std::map<pid_t, Proc> known_;
+  struct Descendant {
+    Proc proc;
+    pid_t engine;  // the engine (its process group) it descends from
+  };
+  std::map<pid_t, Descendant> known_;
 };
 
 // The supervisor itself, in a fork of the single-threaded campaign.
@@ -148,10 +161,15 @@ class Descendants {
     if (n < 0 && errno == EINTR) continue;
     if (n != static_cast<ssize_t>(sizeof value)) break;  // closed: the campaign ended
     if (value > 0) groups.insert(value);
-    if (value < 0) groups.erase(-value);
+    if (value < 0) {
+      // An engine that died mid-campaign: what it left in sessions of their own (a stopped
+      // persistent AFL++ target) goes now, not when the campaign ends.
+      groups.erase(-value);
+      descendants.kill(-value);
+    }
   }
   for (pid_t g : groups) kill(-g, SIGKILL);
-  descendants.kill_all();
+  descendants.kill(0);
   _exit(0);
 }
 

@@ -24,7 +24,9 @@ class EngineSupervisor {
 
   // The supervisor will kill process group `pgid` when the campaign ends.
   void watch(pid_t pgid);
-  // `pgid` was reaped and killed already: the supervisor forgets it (its number may be reused).
+  // `pgid` was reaped and killed already: the supervisor forgets it (its number may be reused),
+  // and kills at once what it saw descend from it in other sessions (an engine that died
+  // mid-campaign leaves AFL++'s stopped persistent target behind).
   void forget(pid_t pgid);
 
   pid_t pid() const { return pid_; }

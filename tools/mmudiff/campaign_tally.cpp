@@ -10,21 +10,35 @@
 
 namespace mmudiff::cli {
 
+std::string describe_exit(int wait_status) {
+  if (wait_status == 0) return "";  // stopped by the campaign, or at its time: nothing to say
+  if (WIFEXITED(wait_status)) return fmt::format("exit {}", WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status)) return fmt::format("signal {}", WTERMSIG(wait_status));
+  return fmt::format("wait status {:#x}", wait_status);
+}
+
 void WorkerRecord::take(const WorkerProgress& p) {
-  progress.execs = std::max(progress.execs, p.execs);
-  progress.coverage = std::max(progress.coverage, p.coverage);
-  progress.corpus = std::max(progress.corpus, p.corpus);
+  life_.execs = std::max(life_.execs, p.execs);
+  life_.coverage = std::max(life_.coverage, p.coverage);
+  life_.corpus = std::max(life_.corpus, p.corpus);
+  progress.execs = earlier_.execs + life_.execs;
+  progress.coverage = std::max(earlier_.coverage, life_.coverage);
+  progress.corpus = std::max(earlier_.corpus, life_.corpus);
 }
 
 void WorkerRecord::end(WorkerState s, double t, int status) {
   state = s;
   ended_t = t;
-  if (status == 0)  // stopped by the campaign, or at its time: nothing to say
-    exit.clear();
-  else if (WIFEXITED(status))
-    exit = fmt::format("exit {}", WEXITSTATUS(status));
-  else if (WIFSIGNALED(status))
-    exit = fmt::format("signal {}", WTERMSIG(status));
+  exit = describe_exit(status);
+  pid = -1;
+}
+
+void WorkerRecord::restart(double t, int status, pid_t new_pid) {
+  restarts.push_back({t, describe_exit(status)});
+  earlier_ = progress;
+  life_ = {};
+  pid = new_pid;
+  state = WorkerState::Running;
 }
 
 Totals sum_records(const std::vector<WorkerRecord>& records, uint64_t corpus_files) {
@@ -49,10 +63,17 @@ nlohmann::json workers_json(const std::vector<WorkerRecord>& records) {
                    {"kind", r.kind},
                    {"status", status},
                    {"executions", r.progress.execs},
+                   {"pid", r.pid > 0 ? nlohmann::json(r.pid) : nlohmann::json(nullptr)},
                    {"ended_after_s", r.state == WorkerState::Running
                                          ? nlohmann::json(nullptr)
                                          : nlohmann::json(std::round(r.ended_t * 10) / 10)},
                    {"exit", r.exit.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.exit)}});
+    if (!r.restarts.empty()) {
+      nlohmann::json deaths = nlohmann::json::array();
+      for (const WorkerDeath& d : r.restarts)
+        deaths.push_back({{"after_s", std::round(d.t * 10) / 10}, {"exit", d.exit}});
+      out.back()["restarts"] = deaths;
+    }
   }
   return out;
 }

@@ -5,6 +5,8 @@
 // reached (the workers share their corpus: adding them would count the same inputs twice).
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -17,18 +19,36 @@ namespace mmudiff::cli {
 
 enum class WorkerState { Running, Finished, Died };
 
+// How a worker's process ended: "exit 1", "signal 9"; empty for a clean stop.
+std::string describe_exit(int wait_status);
+
+// A worker that died and was started again: when, and how it had ended.
+struct WorkerDeath {
+  double t = 0;
+  std::string exit;
+};
+
 struct WorkerRecord {
   std::string name;
   std::string kind;
-  WorkerProgress progress;  // the latest record; counts only grow
+  WorkerProgress progress;  // every life's executions; coverage and corpus the largest
   WorkerState state = WorkerState::Running;
-  double ended_t = 0;  // seconds into the campaign, once it ended
-  std::string exit;    // how it ended: "exit 1", "signal 9"
+  double ended_t = 0;                 // seconds into the campaign, once it ended
+  std::string exit;                   // how it ended: "exit 1", "signal 9"
+  pid_t pid = -1;                     // the current life's process (and group), while it runs
+  std::vector<WorkerDeath> restarts;  // earlier lives that died
 
-  // Takes a newer record (a record that counts less is an older one, read late).
+  // Takes a newer record of the current life (one that counts less is an older one, read late).
   void take(const WorkerProgress& p);
   // The worker's process ended with wait status `status`.
   void end(WorkerState s, double t, int status);
+  // The current life died at `t` with wait status `status`, and a new one starts from zero:
+  // what the dead one ran stays counted.
+  void restart(double t, int status, pid_t new_pid);
+
+ private:
+  WorkerProgress earlier_;  // the lives before the current one
+  WorkerProgress life_;     // the current life's latest record
 };
 
 struct Totals {
@@ -42,7 +62,7 @@ struct Totals {
 Totals sum_records(const std::vector<WorkerRecord>& records, uint64_t corpus_files);
 
 // run.json's "workers": [{"name", "kind", "status": running|finished|died, "executions",
-// "ended_after_s", "exit"}].
+// "pid", "ended_after_s", "exit", "restarts": [{"after_s", "exit"}]}].
 nlohmann::json workers_json(const std::vector<WorkerRecord>& records);
 
 }  // namespace mmudiff::cli

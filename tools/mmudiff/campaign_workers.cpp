@@ -220,6 +220,32 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   return workers;
 }
 
+WorkerSpec next_life(Engine e, const WorkerSpec& dead, int life, int remaining_s) {
+  WorkerSpec w = dead;
+  if (e == Engine::LibFuzzer) {
+    w.log = dead.log.parent_path() / fmt::format("engine.{}.log", life);
+    for (std::string& arg : w.argv)
+      if (arg.rfind("-max_total_time=", 0) == 0)
+        arg = fmt::format("-max_total_time={}", remaining_s);
+    return w;
+  }
+  std::string instance = fmt::format("{}_r{}", dead.name, life);
+  fs::path sync = dead.stats_file.parent_path().parent_path();
+  w.log = dead.log.parent_path() / (instance + ".log");
+  w.stats_file = sync / instance / "fuzzer_stats";
+  // The dead lives' crashes/ and hangs/ stay watched: the campaign may not have read them yet.
+  w.finding_dirs.push_back(sync / instance / "crashes");
+  w.finding_dirs.push_back(sync / instance / "hangs");
+  for (size_t i = 0; i + 1 < w.argv.size(); ++i) {
+    if ((w.argv[i] == "-M" || w.argv[i] == "-S") &&
+        w.argv[i + 1] == dead.stats_file.parent_path().filename())
+      w.argv[i + 1] = instance;
+    else if (w.argv[i] == "-V")
+      w.argv[i + 1] = std::to_string(remaining_s);
+  }
+  return w;
+}
+
 RunningWorker start_worker(const WorkerSpec& spec) {
   // Everything the child needs is made before the fork: after it, only system calls.
   std::map<std::string, std::string> env;
@@ -448,8 +474,15 @@ uint64_t recorded_executions(Engine e, const CampaignLayout& layout) {
   uint64_t total = 0;
   std::error_code ec;
   if (e == Engine::LibFuzzer) {
-    for (const auto& d : fs::directory_iterator(layout.work, ec))
-      if (auto p = read_libfuzzer_log(d.path() / "engine.log")) total += p->execs;
+    // Every life's log: engine.log, and engine.N.log of a worker started again.
+    for (const auto& d : fs::directory_iterator(layout.work, ec)) {
+      std::error_code not_dir;
+      for (const auto& f : fs::directory_iterator(d.path(), not_dir)) {
+        std::string name = f.path().filename().string();
+        if (name.rfind("engine.", 0) == 0 && f.path().extension() == ".log")
+          if (auto p = read_libfuzzer_log(f.path())) total += p->execs;
+      }
+    }
   } else {
     for (const auto& d : fs::directory_iterator(layout.work / "afl-sync", ec))
       if (auto p = read_afl(d.path())) total += p->execs;

@@ -81,6 +81,14 @@ struct WorkerPlanInput {
 std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild& build,
                                      const CampaignLayout& layout);
 
+// The spec of a dead worker's next life (`life` 1, 2, ...), to run for the `remaining_s` seconds
+// the campaign has left. It keeps its index, kind and name (the campaign counts it as one worker)
+// and the directories its earlier lives stored findings in; it writes a log of its own
+// (libFuzzer: engine.LIFE.log beside engine.log) and, under AFL++, is an instance of its own
+// (NAME_rLIFE in the sync directory: AFL++ will not take over a dead instance's directory
+// without resuming it, and a fresh one keeps each life's fuzzer_stats apart).
+WorkerSpec next_life(Engine e, const WorkerSpec& dead, int life, int remaining_s);
+
 struct RunningWorker {
   WorkerSpec spec;
   pid_t pid = -1;  // also its process group
