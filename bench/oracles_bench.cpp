@@ -2,12 +2,16 @@
 // What the oracles cost next to the backends they judge, and what the masked hash tree costs next
 // to plain SipHash over the same bytes. Read the results as ratios from one run:
 //   oracle overhead = BM_Harness/all / BM_BackendsOnly/all  (same 64-operation streams)
+//   cost per operation by stream length: the per_op counters of BM_HarnessByLength/segments:N
+//                     and BM_BackendsOnlyByLength/segments:N, streams of N x 65 operations
+//                     (flat in N: nothing in the harness grows with the stream)
 //   hash overhead   = BM_MaskedHashTree_1GiB / BM_PlainSipHash_sameBytes
 //   hash cache gain = BM_HashCheckPerOp_1GiB/cache:0 / BM_HashCheckPerOp_1GiB/cache:1
 //   every-op check cost per operation, with and without the cache:
 //                     (BM_EveryOpRun_1GiB/mode:N - BM_EveryOpRun_1GiB/mode:0) / kSmallOps
 #include <benchmark/benchmark.h>
 
+#include <map>
 #include <random>
 #include <vector>
 
@@ -39,27 +43,55 @@ const std::vector<Stream>& streams64() {
   return s;
 }
 
-// The backends alone, in lockstep, with no oracle: the denominator of the overhead ratio.
+// Streams of `segments` x 65 operations: each segment one of streams64() and a destroy. The
+// table never outgrows a 64-operation stream's, so what the cost per operation does with the
+// length is the harness's own doing (state that grows with the stream), not a bigger table's.
+// The work budget holds each segment, not the whole: both sides run them without it.
+constexpr size_t kSegmentOps = 65;
+const std::vector<Stream>& streams_of(size_t segments) {
+  static std::map<size_t, std::vector<Stream>> by_length;
+  std::vector<Stream>& out = by_length[segments];
+  if (!out.empty()) return out;
+  Op destroy;
+  destroy.kind = OpKind::Destroy;
+  // 16 streams of each length, taking the segments in turn.
+  for (size_t i = 0, next = 0; i < 16; ++i) {
+    Stream s;
+    for (size_t k = 0; k < segments; ++k, ++next) {
+      const Stream& segment = streams64()[next % streams64().size()];
+      s.insert(s.end(), segment.begin(), segment.end());
+      s.push_back(destroy);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// The backends alone, in lockstep, with no oracle, over `s`.
+void run_backends_only(const Stream& s) {
+  // Machines from the pool, as the harness takes them; declared first, so they outlive the
+  // backends.
+  std::vector<PooledMachine> machines;
+  std::vector<std::unique_ptr<Arm64S2Backend>> backends;
+  for (const auto& info : backends_of(Arch::Arm64S2)) {
+    machines.push_back(pooled_machine(MemoryLimits{}));
+    backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
+  }
+  for (size_t b = 0; b < backends.size(); ++b) {
+    for (const Op& op : s) {
+      if (op.kind != OpKind::Init && !backends[b]->root().live()) continue;
+      benchmark::DoNotOptimize(apply_op(*backends[b], *machines[b], op));
+      machines[b]->effects.clear();
+    }
+    if (backends[b]->root().live()) backends[b]->destroy();
+  }
+}
+
+// The backends alone: the denominator of the overhead ratio.
 void BM_BackendsOnly(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
-    const Stream& s = streams64()[i++ % streams64().size()];
-    // Machines from the pool, as the harness takes them; declared first, so they outlive the
-    // backends.
-    std::vector<PooledMachine> machines;
-    std::vector<std::unique_ptr<Arm64S2Backend>> backends;
-    for (const auto& info : backends_of(Arch::Arm64S2)) {
-      machines.push_back(pooled_machine(MemoryLimits{}));
-      backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
-    }
-    for (size_t b = 0; b < backends.size(); ++b) {
-      for (const Op& op : s) {
-        if (op.kind != OpKind::Init && !backends[b]->root().live()) continue;
-        benchmark::DoNotOptimize(apply_op(*backends[b], *machines[b], op));
-        machines[b]->effects.clear();
-      }
-      if (backends[b]->root().live()) backends[b]->destroy();
-    }
+    run_backends_only(streams64()[i++ % streams64().size()]);
   }
   state.counters["streams/s"] =
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
@@ -75,6 +107,36 @@ void BM_HarnessWithOracles(benchmark::State& state) {
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_HarnessWithOracles)->Name("BM_Harness/all");
+
+// Per-operation cost against stream length (range(0) segments of kSegmentOps operations), both
+// sides over the same streams: "per_op" is the time per operation.
+void per_op_counter(benchmark::State& state) {
+  state.counters["per_op"] =
+      benchmark::Counter(double(state.iterations()) * double(state.range(0) * kSegmentOps),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_BackendsOnlyByLength(benchmark::State& state) {
+  const auto& streams = streams_of(size_t(state.range(0)));
+  size_t i = 0;
+  for (auto _ : state) run_backends_only(streams[i++ % streams.size()]);
+  per_op_counter(state);
+}
+BENCHMARK(BM_BackendsOnlyByLength)->ArgName("segments")->RangeMultiplier(4)->Range(1, 64);
+
+void BM_HarnessByLength(benchmark::State& state) {
+  const auto& streams = streams_of(size_t(state.range(0)));
+  HarnessOptions options;
+  options.work_budget = false;
+  size_t i = 0;
+  for (auto _ : state) {
+    StreamReport r = run_stream(streams[i++ % streams.size()], options);
+    if (!r.equivalent()) state.SkipWithError("the backends disagree on a benchmark stream");
+    benchmark::DoNotOptimize(r.root_hashes);
+  }
+  per_op_counter(state);
+}
+BENCHMARK(BM_HarnessByLength)->ArgName("segments")->RangeMultiplier(4)->Range(1, 64);
 
 // A 1 GiB range mapped in 4 KiB pages: 262,144 level-3 descriptors in 512 pages, plus the levels
 // above them.
@@ -169,6 +231,8 @@ void BM_EveryOpRun_1GiB(benchmark::State& state) {
   HarnessOptions options;
   options.check_every_op = state.range(0) != 0;
   options.hash_cache = state.range(0) == 1;
+  // 262,144 leaves: far over the work budget, which is what this measures past.
+  options.work_budget = false;
   for (auto _ : state) {
     StreamReport r = run_stream(stream, options);
     if (!r.equivalent()) state.SkipWithError("the backends disagree on the benchmark stream");

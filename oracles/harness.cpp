@@ -704,7 +704,8 @@ std::optional<BudgetExcess> out_of_domain(const Stream& stream) {
 }  // namespace
 
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options) {
-  auto excess = work_budget_excess(stream);
+  std::optional<BudgetExcess> excess;
+  if (options.work_budget) excess = work_budget_excess(stream);
   if (!excess) excess = out_of_domain(stream);
   if (excess) {
     // Nothing runs: the backends, their memory and the oracles are never set up.

@@ -30,6 +30,9 @@ struct HarnessOptions {
   // ancestors). The check at the end of the stream always hashes everything, and says so if a
   // page changed without a recorded store (which the cache could not have seen).
   bool hash_cache = true;
+  // false only in benchmarks: they measure how the oracles' cost grows with the table and the
+  // stream, past the work budget every command holds streams to (mmu/ops/work_budget.h).
+  bool work_budget = true;
   // The descriptor format every backend's table must be in (mmu/format/format.h); the oracles
   // dispatch on it.
   std::string format = std::string(kDefaultFormatName);

@@ -134,8 +134,9 @@ class SimMemory {
   struct PageInfo {
     int32_t refcount = 0;
     PageState state = PageState::Unused;
-    uint8_t run = 0;     // >0 on the first page of a zalloc_pages_exact run: its length
-    uint32_t frees = 0;  // how often the page was freed: tells a stale queue entry apart
+    uint8_t run = 0;        // >0 on the first page of a zalloc_pages_exact run: its length
+    uint32_t frees = 0;     // how often the page was freed: tells a stale queue entry apart
+    uint32_t freed_at = 0;  // free_seq_ when it was last freed
   };
   struct FreedPage {
     size_t index;
@@ -148,6 +149,9 @@ class SimMemory {
   void release_page(size_t index);
   void fault(MemoryFaultKind kind, uint64_t pa, std::string detail);
   void bump_generation(size_t index);
+  // The first of `n` consecutive free pages below bump_, each freed more than the quarantine's
+  // worth of frees ago unless `any_age`; arena_pages_ if there is none.
+  size_t free_run(size_t n, bool any_age) const;
 
   MemoryLimits limits_;
   uint8_t* arena_ = nullptr;
@@ -156,6 +160,7 @@ class SimMemory {
   mutable size_t reached_ = 0;  // one past the highest page phys_to_virt gave an address in
   std::vector<PageInfo> pages_;
   std::deque<FreedPage> free_fifo_;  // oldest free first; may hold stale entries
+  uint32_t free_seq_ = 0;            // pages freed so far (wraps; only differences matter)
   size_t live_ = 0;
   size_t peak_ = 0;
   size_t allocations_ = 0;
