@@ -128,6 +128,25 @@ std::string run_section(const json& report) {
     rows += fact_row("time limit", duration_text(run["time_limit_s"].get<double>()));
   if (run.contains("executions"))
     rows += fact_row("executions", group_thousands(run["executions"].get<uint64_t>()));
+  if (!report["progress"].is_null() && report["progress"].contains("by_kind")) {
+    std::string rates;
+    for (const auto& [kind, k] : report["progress"]["by_kind"].items())
+      rates += fmt::format("{}{} {:.0f}/s", rates.empty() ? "" : " · ", html_escape(kind),
+                           k["execs_per_s"].get<double>());
+    rows += fact_row("executions per second", rates);
+  }
+  if (run.contains("workers") && !run["workers"].empty()) {
+    // Each engine process: AFL++'s main and secondaries apart, and any that died or restarted.
+    std::string workers;
+    for (const auto& w : run["workers"]) {
+      std::string fate;
+      if (w["status"] == "died") fate = fmt::format(", <b>died</b> ({})", e(w["exit"]));
+      if (w.contains("restarts")) fate += fmt::format(", restarted {}×", w["restarts"].size());
+      workers += fmt::format("<code>{}</code> ({}): {} executions{}<br>", e(w["name"]),
+                             e(w["kind"]), group_thousands(w["executions"].get<uint64_t>()), fate);
+    }
+    rows += fact_row("workers", workers);
+  }
   rows += fact_row("planted bug",
                    run["plant"].is_null() ? "none" : "<code>" + e(run["plant"]) + "</code>");
   rows += fact_row("SipHash key", "<code>" + e(run["hash_key"]) + "</code>");

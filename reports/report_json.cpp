@@ -42,9 +42,14 @@ json progress_summary(const std::vector<json>& samples) {
     for (size_t k = 0; k < kMaxSeries; ++k)
       series.push_back(samples[k * (samples.size() - 1) / (kMaxSeries - 1)]);
   }
-  return {{"samples", samples.size()}, {"duration_s", last["t"]},      {"execs", last["execs"]},
-          {"peak_execs_per_s", peak},  {"coverage", last["coverage"]}, {"corpus", last["corpus"]},
-          {"series", series}};
+  json summary = {
+      {"samples", samples.size()}, {"duration_s", last["t"]},      {"execs", last["execs"]},
+      {"peak_execs_per_s", peak},  {"coverage", last["coverage"]}, {"corpus", last["corpus"]},
+      {"series", series}};
+  // The throughput a user compares engines and builds by: each worker kind's executions over the
+  // campaign's elapsed time, as of the last sample.
+  if (last.contains("by_kind")) summary["by_kind"] = last["by_kind"];
+  return summary;
 }
 
 // What the loader could not read, then what the replay could not (exercised.json's list, absent

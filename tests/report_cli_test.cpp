@@ -325,6 +325,9 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   size_t findings = expect_valid_findings(run);
   json report = expect_valid_report(run, findings ? 1 : 0);
   EXPECT_EQ(report["progress"]["samples"], samples);
+  // Throughput per worker kind (here the one ASan+UBSan worker), in report.json and the page.
+  EXPECT_GT(report["progress"]["by_kind"]["asan"]["execs_per_s"].get<double>(), 0.0)
+      << report["progress"].dump();
   EXPECT_GT(report["exercised"]["sequences"].get<uint64_t>(), 0u) << r.out;
   // Every backend's own code was reached, and the report carries the figures.
   json coverage = expect_valid(run / "coverage.json", schema::kCoverage);
@@ -338,6 +341,8 @@ TEST_F(ReportCli, CampaignRunDirectoryAndItsReportMeetTheSchemas) {
   std::ifstream html(run / "report.html");
   std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
   EXPECT_NE(page.find("id=\"coverage\""), std::string::npos);
+  EXPECT_NE(page.find("<th>executions per second</th><td>asan "), std::string::npos);
+  EXPECT_NE(page.find("<code>main</code> (asan): "), std::string::npos);
 }
 
 // report RUN must fail with exit 2 and exactly one line containing each of WANT, writing nothing.
