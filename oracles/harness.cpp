@@ -54,10 +54,6 @@ std::string_view why_oracle_not_run(std::string_view oracle, Arch arch) {
   return {};
 }
 
-bool oracle_runs_on(std::string_view oracle, Arch arch) {
-  return why_oracle_not_run(oracle, arch).empty();
-}
-
 namespace {
 
 struct Lane {

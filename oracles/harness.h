@@ -83,9 +83,8 @@ struct OracleInfo {
   const char* ok;
 };
 const std::vector<OracleInfo>& oracle_list();
-// Whether ORACLE judges streams of ARCH: the profile says which do not (mmu/profile/profile.h).
-bool oracle_runs_on(std::string_view oracle, Arch arch);
-// Why it does not (mmu/profile/profile.h), or empty when it does.
+// Why ORACLE does not judge streams of ARCH (the profile says, mmu/profile/profile.h), or empty
+// when it does.
 std::string_view why_oracle_not_run(std::string_view oracle, Arch arch);
 
 }  // namespace mmudiff

@@ -1,18 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Extracts the Linux 6.12 x86 KVM MMU files the linux612-tdp backend compiles from Debian's
-# linux-source-6.12 tarball into the build tree, records the package version and the files'
-# SHA-256, warns when they differ from the ones this backend was tested with, and lifts the eight
-# mmu.c functions the TDP MMU calls out of that 7,883-line file by name. The kernel files are
-# GPL-2.0-only and are never copied into the source tree: they live under the build directory.
-#
-# Runs at configure time, behind a stamp: a re-configure with the same tarball does not extract
-# again. The tarball and the extracted files are configure dependencies, so upgrading the package
-# makes the next build re-run this.
+# The Linux 6.12 x86 KVM MMU files the linux612-tdp backend compiles, from Debian's
+# linux-source-6.12 tarball, and the SHA-256 they had when it was tested (extracted by
+# cmake/DebianKernelSource.cmake); and the lifting of the eight mmu.c functions the TDP MMU calls
+# out of that 7,883-line file by name.
+include(${PROJECT_SOURCE_DIR}/cmake/DebianKernelSource.cmake)
 
 set(MMUDIFF_LINUX612_TARBALL "/usr/src/linux-source-6.12.tar.xz"
     CACHE FILEPATH "Debian's linux-source-6.12 tarball, the source of the linux612-tdp backend")
 set(MMUDIFF_LINUX612_PACKAGE "linux-source-6.12")
-set(MMUDIFF_LINUX612_TOPDIR "linux-source-6.12")
 
 # The files, relative to the kernel tree, and the SHA-256 they had when this backend was tested.
 # The first three are compiled; the headers are included; mmu.c only gives its functions.
@@ -57,116 +52,18 @@ set(MMUDIFF_LINUX612_LIFTED_FUNCTIONS
     disallowed_hugepage_adjust
     __reset_rsvds_bits_mask_ept)
 
-# linux612_prepare_source(<dest>) extracts into <dest>/linux-source-6.12 and sets, in the caller:
-#   LINUX612_TREE      the extracted kernel tree
-#   LINUX612_VERSION   the package's version ("unknown" if dpkg does not own the tarball)
-#   LINUX612_SHA256    the files' SHA-256, in MMUDIFF_LINUX612_FILES order
-#   LINUX612_MATCHES   TRUE when version and every hash equal the tested ones
-function(linux612_prepare_source dest)
-  set(tarball "${MMUDIFF_LINUX612_TARBALL}")
-  if(NOT EXISTS "${tarball}")
-    message(FATAL_ERROR
-      "linux612-tdp: ${tarball} not found.\n"
-      "The linux612-tdp backend compiles Linux 6.12's arch/x86/kvm/mmu/tdp_mmu.c from Debian's "
-      "${MMUDIFF_LINUX612_PACKAGE} package. Install it with:\n"
-      "    sudo apt-get install --no-install-recommends ${MMUDIFF_LINUX612_PACKAGE}\n"
-      "or point -DMMUDIFF_LINUX612_TARBALL=<path> at a copy, or build without this backend: "
-      "-DMMUDIFF_LINUX612=OFF")
-  endif()
-
-  set(version "unknown")
-  find_program(LINUX612_DPKG_QUERY dpkg-query)
-  mark_as_advanced(LINUX612_DPKG_QUERY)
-  if(LINUX612_DPKG_QUERY)
-    execute_process(
-      COMMAND ${LINUX612_DPKG_QUERY} -S "${tarball}"
-      OUTPUT_VARIABLE owner RESULT_VARIABLE rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
-    if(rc EQUAL 0 AND owner MATCHES "^${MMUDIFF_LINUX612_PACKAGE}:")
-      execute_process(
-        COMMAND ${LINUX612_DPKG_QUERY} -W -f=\${Version} ${MMUDIFF_LINUX612_PACKAGE}
-        OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
-      if(rc EQUAL 0 AND NOT out STREQUAL "")
-        set(version "${out}")
-      endif()
-    endif()
-  endif()
-
-  file(SIZE "${tarball}" tar_size)
-  file(TIMESTAMP "${tarball}" tar_mtime "%Y-%m-%dT%H:%M:%S" UTC)
-  set(stamp_text "tarball=${tarball}\nsize=${tar_size}\nmtime=${tar_mtime}\nversion=${version}\n")
-  set(tree "${dest}/${MMUDIFF_LINUX612_TOPDIR}")
-  set(stamp "${dest}/extract.stamp")
-
-  set(members "")
-  set(have_all TRUE)
-  foreach(f IN LISTS MMUDIFF_LINUX612_FILES)
-    list(APPEND members "${MMUDIFF_LINUX612_TOPDIR}/${f}")
-    if(NOT EXISTS "${tree}/${f}")
-      set(have_all FALSE)
-    endif()
-  endforeach()
-
-  set(old_stamp "")
-  if(EXISTS "${stamp}")
-    file(READ "${stamp}" old_stamp)
-  endif()
-  if(NOT have_all OR NOT old_stamp STREQUAL stamp_text)
-    message(STATUS "linux612-tdp: extracting ${MMUDIFF_LINUX612_PACKAGE} ${version} files from ${tarball}")
-    file(REMOVE_RECURSE "${tree}")
-    file(REMOVE "${stamp}")
-    file(MAKE_DIRECTORY "${dest}")
-    find_program(LINUX612_XZ xz)
-    find_program(LINUX612_TAR tar)
-    mark_as_advanced(LINUX612_XZ LINUX612_TAR)
-    if(LINUX612_XZ AND LINUX612_TAR)
-      # Multi-threaded xz piped to tar is about twice as fast as tar -xJf.
-      execute_process(
-        COMMAND ${LINUX612_XZ} -T0 -dc "${tarball}"
-        COMMAND ${LINUX612_TAR} -x -C "${dest}" ${members}
-        RESULTS_VARIABLE rcs ERROR_VARIABLE err)
-    else()
-      execute_process(
-        COMMAND ${CMAKE_COMMAND} -E tar xf "${tarball}" ${members}
-        WORKING_DIRECTORY "${dest}" RESULTS_VARIABLE rcs ERROR_VARIABLE err)
-    endif()
-    foreach(rc IN LISTS rcs)
-      if(NOT rc EQUAL 0)
-        message(FATAL_ERROR "linux612-tdp: extracting from ${tarball} failed (${rcs}): ${err}")
-      endif()
-    endforeach()
-    foreach(f IN LISTS MMUDIFF_LINUX612_FILES)
-      if(NOT EXISTS "${tree}/${f}")
-        message(FATAL_ERROR "linux612-tdp: ${tarball} has no ${MMUDIFF_LINUX612_TOPDIR}/${f}")
-      endif()
-    endforeach()
-    file(WRITE "${stamp}" "${stamp_text}")
-  endif()
-
-  set(hashes "")
-  set(matches TRUE)
-  if(NOT version STREQUAL MMUDIFF_LINUX612_TESTED_VERSION)
-    set(matches FALSE)
-    message(WARNING "linux612-tdp: ${MMUDIFF_LINUX612_PACKAGE} is version ${version}; this backend "
-                    "was tested with ${MMUDIFF_LINUX612_TESTED_VERSION}. Results may differ from "
-                    "the tested kernel code.")
-  endif()
-  foreach(f tested IN ZIP_LISTS MMUDIFF_LINUX612_FILES MMUDIFF_LINUX612_TESTED_SHA256)
-    file(SHA256 "${tree}/${f}" h)
-    list(APPEND hashes "${h}")
-    if(NOT h STREQUAL tested)
-      set(matches FALSE)
-      message(WARNING "linux612-tdp: ${f} has SHA-256 ${h}; the tested file had ${tested}. "
-                      "The kernel code changed: re-run the tests before trusting it.")
-    endif()
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${tree}/${f}")
-  endforeach()
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${tarball}")
-
-  set(LINUX612_TREE "${tree}" PARENT_SCOPE)
-  set(LINUX612_VERSION "${version}" PARENT_SCOPE)
-  set(LINUX612_SHA256 "${hashes}" PARENT_SCOPE)
-  set(LINUX612_MATCHES ${matches} PARENT_SCOPE)
-endfunction()
+# linux612_prepare_source(<dest>) extracts into <dest>/linux-source-6.12 and sets, in the caller,
+# LINUX612_TREE, LINUX612_VERSION, LINUX612_SHA256 and LINUX612_MATCHES
+# (cmake/DebianKernelSource.cmake).
+macro(linux612_prepare_source dest)
+  debian_kernel_source(
+    PREFIX LINUX612 NAME linux612-tdp PACKAGE ${MMUDIFF_LINUX612_PACKAGE}
+    TARBALL "${MMUDIFF_LINUX612_TARBALL}" DEST "${dest}"
+    WHAT "Linux 6.12's arch/x86/kvm/mmu/tdp_mmu.c" OFF_OPTION "-DMMUDIFF_LINUX612=OFF"
+    TESTED_VERSION ${MMUDIFF_LINUX612_TESTED_VERSION}
+    FILES ${MMUDIFF_LINUX612_FILES}
+    TESTED_SHA256 ${MMUDIFF_LINUX612_TESTED_SHA256})
+endmacro()
 
 # linux612_lift_functions(<mmu.c> <out>) writes the definitions of MMUDIFF_LINUX612_LIFTED_FUNCTIONS,
 # verbatim and in file order, each after a #line pointing at mmu.c. A definition is found by its
