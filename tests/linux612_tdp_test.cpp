@@ -148,7 +148,7 @@ uint64_t leaf_for(uint64_t pfn, unsigned level, bool dirty) {
 // ---------------------------------------------------------------------------------------
 
 TEST(Linux612TdpSource, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
-  const Linux612SourceInfo& info = linux612_source_info();
+  const KernelSourceInfo& info = linux612_source_info();
   EXPECT_EQ(info.package, "linux-source-6.12");
   EXPECT_FALSE(info.package_version.empty());
   ASSERT_EQ(info.files.size(), 13u);

@@ -165,12 +165,12 @@ std::string sha256_of_file(const std::string& path) {
 }
 
 TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
-  const Linux61SourceInfo& info = linux61_source_info();
+  const KernelSourceInfo& info = linux61_source_info();
   EXPECT_EQ(info.package, "linux-source-6.1");
   EXPECT_FALSE(info.package_version.empty());
   ASSERT_EQ(info.files.size(), 5u);
   std::set<std::string_view> paths;
-  for (const Linux61SourceFile& f : info.files) {
+  for (const KernelSourceFile& f : info.files) {
     paths.insert(f.path);
     ASSERT_EQ(f.sha256.size(), 64u) << f.path;
     // The recorded hash is the hash of the file that was compiled.
@@ -680,8 +680,9 @@ TEST(Linux61Differential, ComparisonSeesEachKindOfDifference) {
   EXPECT_NE(compare_on(stream, "perturbed", with(Perturbation::Table)).find("final tables differ"),
             std::string::npos);
   // And linux61 against itself agrees.
-  EXPECT_EQ(compare_on(stream, "linux61",
-                       [](Machine& m) { return create_arm64(*find_backend("linux61"), m, Plant::kNone); }),
+  EXPECT_EQ(compare_on(
+                stream, "linux61",
+                [](Machine& m) { return create_arm64(*find_backend("linux61"), m, Plant::kNone); }),
             "");
 }
 
@@ -701,8 +702,8 @@ TEST(Linux61Differential, RandomStreamsAgreeWithWalker) {
     std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ULL + i);
     Stream stream = random_stream(rng);
     ops += stream.size();
-    std::string diff =
-        compare_on(stream, other, [info](Machine& m) { return create_arm64(*info, m, Plant::kNone); });
+    std::string diff = compare_on(
+        stream, other, [info](Machine& m) { return create_arm64(*info, m, Plant::kNone); });
     if (diff.empty()) continue;
     if (++disagreements <= max_report)
       ADD_FAILURE() << "seed " << seed << " stream " << i << ": " << diff << "\n--- stream ---\n"

@@ -20,23 +20,6 @@ namespace mmudiff {
 
 // The files compiled are what was tested; another revision of the package with the same files
 // is the same code.
-bool Linux61SourceInfo::matches_tested() const {
-  for (const auto& f : files)
-    if (!f.matches_tested()) return false;
-  return true;
-}
-
-std::string Linux61SourceInfo::summary() const {
-  std::string s = fmt::format("{} {}", package, package_version);
-  for (const auto& f : files) {
-    auto slash = f.path.rfind('/');
-    s += fmt::format(" {}:{}", f.path.substr(slash == std::string_view::npos ? 0 : slash + 1),
-                     f.sha256.substr(0, 12));
-  }
-  if (!matches_tested()) s += fmt::format(" (untested: tested with {})", tested_package_version);
-  return s;
-}
-
 namespace {
 
 class Linux61Backend final : public Arm64S2Backend {
