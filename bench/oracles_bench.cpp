@@ -9,6 +9,7 @@
 //   hash cache gain = BM_HashCheckPerOp_1GiB/cache:0 / BM_HashCheckPerOp_1GiB/cache:1
 //   every-op check cost per operation, with and without the cache:
 //                     (BM_EveryOpRun_1GiB/mode:N - BM_EveryOpRun_1GiB/mode:0) / kSmallOps
+//                     on small tables: (BM_Harness/every_op - BM_Harness/all) / 64
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -107,6 +108,19 @@ void BM_HarnessWithOracles(benchmark::State& state) {
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_HarnessWithOracles)->Name("BM_Harness/all");
+
+// The same streams with --every-op: the per-operation check on small tables, which the
+// per-operation check on a 1 GiB table (BM_EveryOpRun_1GiB) is compared with.
+void BM_HarnessEveryOp(benchmark::State& state) {
+  size_t i = 0;
+  HarnessOptions options;
+  options.check_every_op = true;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(run_stream(streams64()[i++ % streams64().size()], options));
+  state.counters["per_op"] = benchmark::Counter(
+      double(state.iterations()) * 64, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_HarnessEveryOp)->Name("BM_Harness/every_op");
 
 // Per-operation cost against stream length (range(0) segments of kSegmentOps operations), both
 // sides over the same streams: "per_op" is the time per operation.
