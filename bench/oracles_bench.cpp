@@ -109,6 +109,13 @@ void BM_HarnessWithOracles(benchmark::State& state) {
 }
 BENCHMARK(BM_HarnessWithOracles)->Name("BM_Harness/all");
 
+// "per_op": the time per operation, each iteration running one stream of `ops` operations.
+void per_op_counter(benchmark::State& state, size_t ops) {
+  state.counters["per_op"] =
+      benchmark::Counter(double(state.iterations()) * double(ops),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 // The same streams with --every-op: the per-operation check on small tables, which the
 // per-operation check on a 1 GiB table (BM_EveryOpRun_1GiB) is compared with.
 void BM_HarnessEveryOp(benchmark::State& state) {
@@ -117,24 +124,17 @@ void BM_HarnessEveryOp(benchmark::State& state) {
   options.check_every_op = true;
   for (auto _ : state)
     benchmark::DoNotOptimize(run_stream(streams64()[i++ % streams64().size()], options));
-  state.counters["per_op"] = benchmark::Counter(
-      double(state.iterations()) * 64, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  per_op_counter(state, 64);
 }
 BENCHMARK(BM_HarnessEveryOp)->Name("BM_Harness/every_op");
 
 // Per-operation cost against stream length (range(0) segments of kSegmentOps operations), both
-// sides over the same streams: "per_op" is the time per operation.
-void per_op_counter(benchmark::State& state) {
-  state.counters["per_op"] =
-      benchmark::Counter(double(state.iterations()) * double(state.range(0) * kSegmentOps),
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-}
-
+// sides over the same streams.
 void BM_BackendsOnlyByLength(benchmark::State& state) {
   const auto& streams = streams_of(size_t(state.range(0)));
   size_t i = 0;
   for (auto _ : state) run_backends_only(streams[i++ % streams.size()]);
-  per_op_counter(state);
+  per_op_counter(state, size_t(state.range(0)) * kSegmentOps);
 }
 BENCHMARK(BM_BackendsOnlyByLength)->ArgName("segments")->RangeMultiplier(4)->Range(1, 64);
 
@@ -148,7 +148,7 @@ void BM_HarnessByLength(benchmark::State& state) {
     if (!r.equivalent()) state.SkipWithError("the backends disagree on a benchmark stream");
     benchmark::DoNotOptimize(r.root_hashes);
   }
-  per_op_counter(state);
+  per_op_counter(state, size_t(state.range(0)) * kSegmentOps);
 }
 BENCHMARK(BM_HarnessByLength)->ArgName("segments")->RangeMultiplier(4)->Range(1, 64);
 

@@ -238,13 +238,13 @@ TEST_F(CampaignTest, InterruptStopsTheEnginesAndMarksTheRunInterrupted) {
   }
 }
 
-// The engines' own count of what a worker ran: libFuzzer's last status line, AFL++'s fuzzer_stats
-// (rewritten as it exits).
-uint64_t engine_count(const fs::path& run, const nlohmann::json& worker,
-                      const std::string& engine) {
+// The engines' own count of what a worker ran: libFuzzer's last status line in `log` (engine.log,
+// or engine.N.log of a restarted worker), AFL++'s fuzzer_stats (rewritten as it exits).
+uint64_t engine_count(const fs::path& run, const nlohmann::json& worker, const std::string& engine,
+                      const std::string& log = "engine.log") {
   std::string name = worker.at("name");
   std::ifstream in(engine == "afl" ? run / ".work/afl-sync" / name / "fuzzer_stats"
-                                   : run / ".work" / name / "engine.log");
+                                   : run / ".work" / name / log);
   uint64_t count = 0;
   std::string line;
   while (std::getline(in, line)) {
@@ -467,16 +467,7 @@ TEST_P(CampaignEngineTest, AWorkerKilledMidCampaignIsStartedAgainAndEveryLifeIsC
     // Both lives: at least what the first had recorded before it was killed, plus the second's
     // own count (libFuzzer: engine.1.log; AFL++: the new instance asan_r1).
     nlohmann::json second = {{"name", engine == "afl" ? "asan_r1" : "asan"}};
-    uint64_t second_count = 0;
-    if (engine == "afl") {
-      second_count = engine_count(run, second, engine);
-    } else {
-      std::ifstream log(run / ".work/asan/engine.1.log");
-      for (std::string line; std::getline(log, line);) {
-        unsigned long long n = 0;
-        if (std::sscanf(line.c_str(), "#%llu: cov:", &n) == 1) second_count = n;
-      }
-    }
+    uint64_t second_count = engine_count(run, second, engine, "engine.1.log");
     EXPECT_GT(second_count, 0u) << "the restarted worker recorded nothing";
     EXPECT_GE(w.at("executions").get<uint64_t>(), before + second_count) << w.dump();
   }
