@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "models/proof_run.h"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -68,16 +74,51 @@ std::vector<const ProofSpec*> proofs_for_format(const std::string& format) {
   return out;
 }
 
-std::vector<ProofResult> run_proofs(const std::vector<const ProofSpec*>& specs, Solver& solver,
-                                    Plant plant) {
+std::vector<ProofResult> run_proofs(const std::vector<const ProofSpec*>& specs, unsigned timeout_ms,
+                                    Plant plant, unsigned threads,
+                                    const std::function<void(const ProofResult&)>& on_result) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, std::max<size_t>(specs.size(), 1));
+  std::vector<std::optional<ProofResult>> done(specs.size());
+  std::mutex mutex;
+  std::condition_variable finished;
+  size_t next = 0;
+  std::exception_ptr error;
+  auto work = [&] {
+    try {
+      Solver solver(timeout_ms);
+      for (;;) {
+        size_t i;
+        {
+          std::lock_guard lock(mutex);
+          if (next == specs.size() || error) return;
+          i = next++;
+        }
+        ProofResult r = run_proof(*specs[i], solver, plant);
+        std::lock_guard lock(mutex);
+        done[i] = std::move(r);
+        finished.notify_one();
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!error) error = std::current_exception();
+      finished.notify_one();
+    }
+  };
+  std::vector<std::jthread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
   std::vector<ProofResult> out;
-  for (const ProofSpec* p : specs) out.push_back(run_proof(*p, solver, plant));
-  return out;
-}
-
-std::vector<ProofResult> run_all_proofs(Solver& solver, Plant plant) {
-  std::vector<ProofResult> out;
-  for (const ProofSpec& p : proof_catalogue()) out.push_back(run_proof(p, solver, plant));
+  out.reserve(specs.size());
+  while (out.size() < specs.size()) {
+    std::unique_lock lock(mutex);
+    finished.wait(lock, [&] { return done[out.size()].has_value() || error; });
+    if (error) break;
+    out.push_back(std::move(*done[out.size()]));
+    lock.unlock();
+    if (on_result) on_result(out.back());
+  }
+  pool.clear();
+  if (error) std::rethrow_exception(error);
   return out;
 }
 

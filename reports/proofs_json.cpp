@@ -56,11 +56,10 @@ nlohmann::json run_proofs_json(const std::string& plant_name, unsigned timeout_m
     plant = info->id;
   }
   const auto start = std::chrono::steady_clock::now();
-  models::Solver solver(timeout_ms);
-  std::vector<models::ProofResult> results;
+  std::vector<const models::ProofSpec*> specs;
   for (const std::string& format : formats)
-    for (auto& r : models::run_proofs(models::proofs_for_format(format), solver, plant))
-      results.push_back(std::move(r));
+    for (const models::ProofSpec* spec : models::proofs_for_format(format)) specs.push_back(spec);
+  std::vector<models::ProofResult> results = models::run_proofs(specs, timeout_ms, plant);
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return proofs_json(fmt::format("{}", fmt::join(formats, ", ")), plant_name, results, total_ms);

@@ -55,6 +55,30 @@ TEST(Proofs, EveryProofHoldsOnTheRealBackends) {
   EXPECT_GE(names.size(), 24u);
 }
 
+// Several threads, each with its own solver, answer what one solver answers, and hand the results
+// over in the catalogue's order. The plant makes some proofs fail, so the answers differ by proof.
+TEST(Proofs, SeveralThreadsAnswerAsOneSolverDoesInTheCataloguesOrder) {
+  std::vector<const ProofSpec*> specs = proofs_for_format("arm64-s2");
+  ASSERT_GE(specs.size(), 8u);
+  std::vector<std::string> seen;
+  std::vector<ProofResult> parallel =
+      run_proofs(specs, 20000, Plant::kWalkerLoseAccessFlag, 3,
+                 [&](const ProofResult& r) { seen.push_back(r.name); });
+  ASSERT_EQ(parallel.size(), specs.size());
+  unsigned failed = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    ProofResult alone = run_proof(*specs[i], shared_solver(), Plant::kWalkerLoseAccessFlag);
+    EXPECT_EQ(seen.at(i), specs[i]->name);
+    EXPECT_EQ(parallel[i].name, specs[i]->name);
+    EXPECT_EQ(parallel[i].answer, alone.answer) << alone.name;
+    EXPECT_EQ(parallel[i].counterexample.has_value(), alone.counterexample.has_value())
+        << alone.name;
+    failed += parallel[i].answer == Answer::Counterexample;
+  }
+  EXPECT_GE(failed, 2u);
+  EXPECT_LT(failed, specs.size());
+}
+
 // ---- The planted descriptor bugs --------------------------------------------------------------
 
 TEST(PlantedBugs, WalkerReservedBitBreaksTheReservedBitProofAtLevel2) {

@@ -68,8 +68,8 @@ void add_prove_command(CLI::App& app, int* exit_code) {
     // Where the results go is checked before the proofs take their seconds.
     if (!args->json_path.empty()) check_output_file(args->json_path);
     if (!args->emit_seeds.empty()) prepare_output_directory(args->emit_seeds);
-    models::Solver solver(args->timeout_ms);
     if (!args->emit_seeds.empty()) {
+      models::Solver solver(args->timeout_ms);
       for (const std::string& path : models::write_seeds(solver, args->emit_seeds))
         fmt::print("wrote {}\n", path);
       *exit_code = kExitAgree;
@@ -82,7 +82,6 @@ void add_prove_command(CLI::App& app, int* exit_code) {
     fmt::print("prove {}{}\n", args->format.empty() ? "every format" : args->format,
                args->plant.empty() ? "" : fmt::format(" with plant {}", args->plant));
     const auto start = std::chrono::steady_clock::now();
-    std::vector<models::ProofResult> results;
     unsigned proved = 0, failed = 0, unknown = 0;
     std::vector<const models::ProofSpec*> specs;
     if (args->format.empty())
@@ -90,25 +89,17 @@ void add_prove_command(CLI::App& app, int* exit_code) {
     else
       specs = models::proofs_for_format(args->format);
     const bool x86 = args->format.empty() || args->format == kX86EptFamily;
-    for (const models::ProofSpec* spec : specs) {
-      models::ProofResult r = models::run_proof(*spec, solver, plant);
-      fmt::print("{:<8} {:<40} {:>9.1f} ms  {}\n", models::answer_name(r.answer), r.name, r.time_ms,
-                 r.property);
-      if (r.counterexample) fmt::print("{}", models::format_counterexample(*r.counterexample));
-      if (r.answer == models::Answer::Unknown) fmt::print("  unknown: {}\n", r.unknown_reason);
-      switch (r.answer) {
-        case models::Answer::Proved:
-          ++proved;
-          break;
-        case models::Answer::Counterexample:
-          ++failed;
-          break;
-        case models::Answer::Unknown:
-          ++unknown;
-          break;
-      }
-      results.push_back(std::move(r));
-    }
+    std::vector<models::ProofResult> results =
+        models::run_proofs(specs, args->timeout_ms, plant, 0, [&](const models::ProofResult& r) {
+          fmt::print("{:<8} {:<40} {:>9.1f} ms  {}\n", models::answer_name(r.answer), r.name,
+                     r.time_ms, r.property);
+          if (r.counterexample) fmt::print("{}", models::format_counterexample(*r.counterexample));
+          if (r.answer == models::Answer::Unknown) fmt::print("  unknown: {}\n", r.unknown_reason);
+          std::fflush(stdout);
+          proved += r.answer == models::Answer::Proved;
+          failed += r.answer == models::Answer::Counterexample;
+          unknown += r.answer == models::Answer::Unknown;
+        });
     // Without the compiled kernel there is nothing to cross-check the model with: say so rather
     // than count it as proved.
     if (x86 && !models::zero_check_kernel_available())
