@@ -1,92 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What the oracles cost next to the backends they judge, and what the masked hash tree costs next
 // to plain SipHash over the same bytes. Read the results as ratios from one run:
-//   oracle overhead = BM_Harness/all / BM_BackendsOnly/all  (same 64-operation streams)
+//   oracle overhead = BM_Harness/all / BM_BackendsOnly/all  (same 64-operation streams; in
+//                     instructions, which do not move between runs: bench/ir_ratio.sh)
 //   cost per operation by stream length: the per_op counters of BM_HarnessByLength/segments:N
 //                     and BM_BackendsOnlyByLength/segments:N, streams of N x 65 operations
 //                     (flat in N: nothing in the harness grows with the stream)
 //   hash overhead   = BM_MaskedHashTree_1GiB / BM_PlainSipHash_sameBytes
 //   hash cache gain = BM_HashCheckPerOp_1GiB/cache:0 / BM_HashCheckPerOp_1GiB/cache:1
-//   every-op check cost per operation, with and without the cache:
-//                     (BM_EveryOpRun_1GiB/mode:N - BM_EveryOpRun_1GiB/mode:0) / kSmallOps
-//                     on small tables: (BM_Harness/every_op - BM_Harness/all) / 64
+//   every-op check cost per operation on a 1 GiB table against a near-empty one: see
+//                     BM_EveryOpRun below; on 64-operation random streams:
+//                     (BM_Harness/every_op - BM_Harness/all) / 64
 #include <benchmark/benchmark.h>
 
 #include <map>
 #include <random>
 #include <vector>
 
+#include "bench/backends_only.h"
+#include "bench/streams64.h"
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
-#include "mmu/machine_pool.h"
-#include "mmu/ops/random_stream.h"
 #include "oracles/harness.h"
 #include "oracles/table_hash.h"
 
 namespace {
 
 using namespace mmudiff;
-
-// Streams the harness runs to the end: one it refuses at the memory bound stops early there and
-// would make the harness look cheaper than the backends running the whole stream alone.
-const std::vector<Stream>& streams64() {
-  static const std::vector<Stream> s = [] {
-    std::mt19937_64 rng(64);
-    RandomStreamOptions opt;
-    opt.min_ops = opt.max_ops = 64;
-    std::vector<Stream> out;
-    while (out.size() < 256) {
-      Stream stream = random_stream(rng, opt);
-      if (!run_stream(stream, HarnessOptions{}).bound_reached) out.push_back(std::move(stream));
-    }
-    return out;
-  }();
-  return s;
-}
-
-// Streams of `segments` x 65 operations: each segment one of streams64() and a destroy. The
-// table never outgrows a 64-operation stream's, so what the cost per operation does with the
-// length is the harness's own doing (state that grows with the stream), not a bigger table's.
-// The work budget holds each segment, not the whole: both sides run them without it.
-constexpr size_t kSegmentOps = 65;
-const std::vector<Stream>& streams_of(size_t segments) {
-  static std::map<size_t, std::vector<Stream>> by_length;
-  std::vector<Stream>& out = by_length[segments];
-  if (!out.empty()) return out;
-  Op destroy;
-  destroy.kind = OpKind::Destroy;
-  // 16 streams of each length, taking the segments in turn.
-  for (size_t i = 0, next = 0; i < 16; ++i) {
-    Stream s;
-    for (size_t k = 0; k < segments; ++k, ++next) {
-      const Stream& segment = streams64()[next % streams64().size()];
-      s.insert(s.end(), segment.begin(), segment.end());
-      s.push_back(destroy);
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-// The backends alone, in lockstep, with no oracle, over `s`.
-void run_backends_only(const Stream& s) {
-  // Machines from the pool, as the harness takes them; declared first, so they outlive the
-  // backends.
-  std::vector<PooledMachine> machines;
-  std::vector<std::unique_ptr<Arm64S2Backend>> backends;
-  for (const auto& info : backends_of(Arch::Arm64S2)) {
-    machines.push_back(pooled_machine(MemoryLimits{}));
-    backends.push_back(create_arm64(info, *machines.back(), Plant::kNone));
-  }
-  for (size_t b = 0; b < backends.size(); ++b) {
-    for (const Op& op : s) {
-      if (op.kind != OpKind::Init && !backends[b]->root().live()) continue;
-      benchmark::DoNotOptimize(apply_op(*backends[b], *machines[b], op));
-      machines[b]->effects.clear();
-    }
-    if (backends[b]->root().live()) backends[b]->destroy();
-  }
-}
+using bench::kSegmentOps;
+using bench::run_backends_only;
+using bench::segmented_streams;
+using bench::streams64;
 
 // The backends alone: the denominator of the overhead ratio.
 void BM_BackendsOnly(benchmark::State& state) {
@@ -117,7 +61,7 @@ void per_op_counter(benchmark::State& state, size_t ops) {
 }
 
 // The same streams with --every-op: the per-operation check on small tables, which the
-// per-operation check on a 1 GiB table (BM_EveryOpRun_1GiB) is compared with.
+// per-operation check on a 1 GiB table (BM_EveryOpRun) is compared with.
 void BM_HarnessEveryOp(benchmark::State& state) {
   size_t i = 0;
   HarnessOptions options;
@@ -131,7 +75,7 @@ BENCHMARK(BM_HarnessEveryOp)->Name("BM_Harness/every_op");
 // Per-operation cost against stream length (range(0) segments of kSegmentOps operations), both
 // sides over the same streams.
 void BM_BackendsOnlyByLength(benchmark::State& state) {
-  const auto& streams = streams_of(size_t(state.range(0)));
+  const auto& streams = segmented_streams(size_t(state.range(0)));
   size_t i = 0;
   for (auto _ : state) run_backends_only(streams[i++ % streams.size()]);
   per_op_counter(state, size_t(state.range(0)) * kSegmentOps);
@@ -139,7 +83,7 @@ void BM_BackendsOnlyByLength(benchmark::State& state) {
 BENCHMARK(BM_BackendsOnlyByLength)->ArgName("segments")->RangeMultiplier(4)->Range(1, 64);
 
 void BM_HarnessByLength(benchmark::State& state) {
-  const auto& streams = streams_of(size_t(state.range(0)));
+  const auto& streams = segmented_streams(size_t(state.range(0)));
   HarnessOptions options;
   options.work_budget = false;
   size_t i = 0;
@@ -205,14 +149,14 @@ void BM_HashCheckPerOp_1GiB(benchmark::State& state) {
 }
 BENCHMARK(BM_HashCheckPerOp_1GiB)->ArgName("cache")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
-// The whole harness on a stream that maps 1 GiB in 4 KiB pages and then makes kSmallOps small
-// operations: mode 0 checks at the end only, mode 1 after every operation with the hash cache,
-// mode 2 after every operation without it. The per-operation check cost is the difference to
-// mode 0 divided by kSmallOps; it includes the architectural walk, the reference model's
-// translation and the invariants, which are not incremental.
-constexpr size_t kSmallOps = 16;
-
-Stream every_op_stream() {
+// The whole harness on a stream that maps range(1) MiB in 4 KiB pages and then makes range(2)
+// small operations on it: mode 0 checks at the end only, mode 1 after every operation with the
+// hash cache (and so within the windows that changed), mode 2 after every operation without it.
+// What one check after a small operation costs on that table:
+//   ((modeN, ops 272) - (modeN, ops 16) - ((mode 0, ops 272) - (mode 0, ops 16))) / 256
+// which takes out the big map, its check and the final check. 1024 MiB is the 1 GiB table
+// (262,144 leaves); 2 MiB (512 leaves) is the near-empty one it is compared with.
+Stream every_op_stream(uint64_t map_mib, size_t small_ops) {
   Stream s;
   Op init;
   init.kind = OpKind::Init;
@@ -221,14 +165,15 @@ Stream every_op_stream() {
   Op map;
   map.kind = OpKind::Map;
   map.addr = 0x40000000;
-  map.size = uint64_t{1} << 30;
+  map.size = map_mib << 20;
   map.phys = 0x80000000;
   map.prot = arm64s2::prot::kR | arm64s2::prot::kW;
   map.memcache = kMaxMemcache;
   s.push_back(map);
-  for (size_t i = 0; i < kSmallOps; ++i) {
+  const uint64_t pages = map.size / 4096;
+  for (size_t i = 0; i < small_ops; ++i) {
     Op op;
-    op.addr = 0x40000000 + (i * 7919 % 262144) * 4096;
+    op.addr = 0x40000000 + (i * 7919 % pages) * 4096;
     if (i % 2 == 0) {
       op.kind = OpKind::Wrprotect;
       op.size = 4096;
@@ -240,8 +185,8 @@ Stream every_op_stream() {
   return s;
 }
 
-void BM_EveryOpRun_1GiB(benchmark::State& state) {
-  static const Stream stream = every_op_stream();
+void BM_EveryOpRun(benchmark::State& state) {
+  const Stream stream = every_op_stream(uint64_t(state.range(1)), size_t(state.range(2)));
   HarnessOptions options;
   options.check_every_op = state.range(0) != 0;
   options.hash_cache = state.range(0) == 1;
@@ -253,11 +198,10 @@ void BM_EveryOpRun_1GiB(benchmark::State& state) {
     benchmark::DoNotOptimize(r.root_hashes);
   }
 }
-BENCHMARK(BM_EveryOpRun_1GiB)
-    ->ArgName("mode")
-    ->Arg(0)
-    ->Arg(1)
-    ->Arg(2)
+BENCHMARK(BM_EveryOpRun)
+    ->ArgNames({"mode", "mib", "ops"})
+    ->ArgsProduct({{0, 1}, {2, 1024}, {16, 272}})
+    ->Args({2, 1024, 16})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
