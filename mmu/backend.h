@@ -42,6 +42,12 @@ struct TableRoot {
   const DescriptorFormat* format = &default_format();
 
   bool live() const { return pgd_pages != 0; }
+  // The same kind of table, wherever its pages are: what makes two tables' entries comparable
+  // place by place.
+  bool same_shape(const TableRoot& o) const {
+    return format == o.format && fwb == o.fwb && ia_bits == o.ia_bits &&
+           start_level == o.start_level && pgd_pages == o.pgd_pages;
+  }
 };
 
 // What every backend is, whatever its architecture: a table the oracles can read (root()), that

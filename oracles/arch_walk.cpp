@@ -25,8 +25,8 @@ constexpr unsigned level_shift(unsigned level) {
 
 class Walker {
  public:
-  Walker(const SimMemory& memory, uint64_t ipa_limit, ArchWalk* out)
-      : memory_(memory), limit_(ipa_limit), out_(out) {}
+  Walker(const SimMemory& memory, uint64_t ipa_limit, const IpaWindows* within, ArchWalk* out)
+      : memory_(memory), limit_(ipa_limit), within_(within), out_(out) {}
 
   void table(uint64_t table_pa, unsigned level, uint64_t base) {
     const uint64_t* t = memory_.table_page(table_pa);
@@ -36,8 +36,9 @@ class Walker {
           level, base, table_pa));
       return;
     }
-    for (unsigned i = 0; i < kEntries; ++i)
-      entry(t[i], level, base + (uint64_t{i} << level_shift(level)));
+    const uint64_t size = uint64_t{1} << level_shift(level);
+    for_each_entry(within_, base, size, kEntries,
+                   [&](unsigned i) { entry(t[i], level, base + i * size); });
   }
 
  private:
@@ -92,15 +93,17 @@ class Walker {
 
   const SimMemory& memory_;
   uint64_t limit_;
+  const IpaWindows* within_;
   ArchWalk* out_;
 };
 
 // Arm64 stage 2, 4 KiB granule.
-ArchWalk arm64_s2_4k_walk(const TableRoot& root, const SimMemory& memory) {
+ArchWalk arm64_s2_4k_walk(const TableRoot& root, const SimMemory& memory,
+                          const IpaWindows* within) {
   ArchWalk w;
   // Concatenated start-level tables: the IPA bits above the start level's range select the page.
   uint64_t per_page = uint64_t{1} << (level_shift(root.start_level) + kBitsPerLevel);
-  Walker walker(memory, uint64_t{1} << root.ia_bits, &w);
+  Walker walker(memory, uint64_t{1} << root.ia_bits, within, &w);
   for (unsigned p = 0; p < root.pgd_pages; ++p)
     walker.table(root.pgd_pa + p * 4096, root.start_level, p * per_page);
   normalise(&w.translation);
@@ -112,7 +115,7 @@ ArchWalk arm64_s2_4k_walk(const TableRoot& root, const SimMemory& memory) {
 // (which the backends share) must not be shared by the oracle that judges them.
 struct ArchWalker {
   std::string_view format;
-  ArchWalk (*walk)(const TableRoot&, const SimMemory&);
+  ArchWalk (*walk)(const TableRoot&, const SimMemory&, const IpaWindows*);
 };
 constexpr ArchWalker kArchWalkers[] = {
     {"arm64-s2-4k", arm64_s2_4k_walk},
@@ -132,10 +135,14 @@ bool has_arch_walker(const DescriptorFormat& format) {
   return false;
 }
 
-ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory) {
+ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory, const IpaWindows* within) {
   if (!root.live()) return {};
   for (const auto& w : kArchWalkers)
-    if (walks(w, root.format->name())) return w.walk(root, memory);
+    if (walks(w, root.format->name())) {
+      ArchWalk a = w.walk(root, memory, within);
+      if (within) a.translation = within->clipped(a.translation);
+      return a;
+    }
   throw std::logic_error(
       fmt::format("no architectural walker for the {} format", root.format->name()));
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mmu/backend.h"
+#include "oracles/ipa_windows.h"
 #include "oracles/translation.h"
 
 namespace mmudiff {
@@ -21,8 +22,10 @@ struct ArchWalk {
 };
 
 // Walks with the architectural walker of root's format; throws std::logic_error for a format
-// that has none (has_arch_walker).
-ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory);
+// that has none (has_arch_walker). Within windows, only the entries that reach into them are
+// read, and the translation is clipped to them (IpaWindows::clipped).
+ArchWalk arch_walk(const TableRoot& root, const SimMemory& memory,
+                   const IpaWindows* within = nullptr);
 bool has_arch_walker(const DescriptorFormat& format);
 
 }  // namespace mmudiff

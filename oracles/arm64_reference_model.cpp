@@ -4,6 +4,7 @@
 // surprising fact of Linux 6.1's pgtable.c, which function it comes from.
 #include "oracles/arm64_reference_model.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <iterator>
 #include <stdexcept>
@@ -106,6 +107,7 @@ bool ReferenceModel::table_empty(const ModelTable& t) const {
 
 void ReferenceModel::erase_below(unsigned level, uint64_t base) {
   const uint64_t end = base + granule_size(level);
+  touch(base, end);
   leaves_.erase(leaves_.lower_bound(base), leaves_.lower_bound(end));
   for (unsigned l = level + 1; l < kLevels; ++l)
     tables_[l].erase(tables_[l].lower_bound(base), tables_[l].lower_bound(end));
@@ -132,6 +134,7 @@ int ReferenceModel::init(const Config& config) {
   const Geometry g = geometry_for(config.arm64.ia_bits);
   if (g.pgd_pages > max_pages_) return -ENOMEM;
   live_ = true;
+  if (track_changes_) changed_ = IpaWindows::all();
   config_ = config;
   ia_bits_ = g.ia_bits;
   start_level_ = g.start_level;
@@ -141,6 +144,7 @@ int ReferenceModel::init(const Config& config) {
 
 void ReferenceModel::destroy() {
   live_ = false;
+  if (track_changes_) changed_ = IpaWindows::all();
   leaves_.clear();
   for (auto& t : tables_) t.clear();
 }
@@ -188,17 +192,20 @@ int ReferenceModel::install_leaf(unsigned level, uint64_t base, bool replaced_ta
   }
   const bool next_zero = !valid && req->owner == 0;
 
-  auto it = leaves_.find(base);
-  if (!replaced_table && it != leaves_.end()) {
+  // Where it goes, found once: a map fills a range in IPA order.
+  auto it = leaves_.lower_bound(base);
+  const bool present = it != leaves_.end() && it->first == base;
+  if (!replaced_table && present) {
     const ModelLeaf& old = it->second;
     if (old.valid && valid && !((descriptor(old) ^ descriptor(next)) & ~kS2Perms)) return -EAGAIN;
   }
+  touch(base, base + granule_size(level));
   if (next_zero) {
-    if (it != leaves_.end()) leaves_.erase(it);
-  } else if (it != leaves_.end()) {
+    if (present) leaves_.erase(it);
+  } else if (present) {
     it->second = next;
   } else {
-    leaves_.emplace(base, next);
+    leaves_.emplace_hint(it, base, next);
   }
   if (valid) req->phys += granule_size(level);
   return 0;
@@ -214,8 +221,11 @@ int ReferenceModel::alloc_table(MapRequest* req) {
 
 int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
   uint64_t cursor = range.start;
+  // Where the next entry's walk starts: in the table the last entry was in, while the cursor is
+  // inside it (nothing above that table changed), else at the start level.
+  unsigned resume = start_level_;
   while (cursor < range.end) {
-    unsigned level = start_level_;
+    unsigned level = resume;
     for (;;) {
       const uint64_t base = align_down(cursor, granule_size(level));
       if (is_table(level, base)) {
@@ -237,11 +247,13 @@ int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
       if (level == kLastLevel) return -EINVAL;  // cannot happen: a page always fits
       if (int ret = alloc_table(req)) return ret;
       // The block, if there was one, is dropped whole: the new table starts empty.
-      leaves_.erase(base);
+      if (leaves_.erase(base)) touch(base, base + granule_size(level));
       tables_[level + 1].insert(base);
       ++level;
     }
     cursor = align_down(cursor, granule_size(level)) + granule_size(level);
+    resume =
+        level > start_level_ && !is_aligned(cursor, granule_size(level - 1)) ? level : start_level_;
   }
   return 0;
 }
@@ -295,7 +307,8 @@ int ReferenceModel::unmap(uint64_t addr, uint64_t size) {
     auto prev = std::prev(it);
     if (prev->first + granule_size(prev->second.level) > range.start) it = prev;
   }
-  while (it != leaves_.end() && it->first < range.end) it = leaves_.erase(it);
+  for (; it != leaves_.end() && it->first < range.end; it = leaves_.erase(it))
+    touch(it->first, it->first + granule_size(it->second.level));
 
   for (unsigned level = kLastLevel; level > start_level_; --level) {
     const uint64_t span = granule_size(level - 1);
@@ -335,7 +348,9 @@ int ReferenceModel::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set
       if (!leaf.valid) continue;
       last_pte = descriptor(leaf);
       last_level = leaf.level;
-      leaf.attrs = (leaf.attrs & ~clr) | set;
+      const uint64_t attrs = (leaf.attrs & ~clr) | set;
+      if (attrs != leaf.attrs) touch(it->first, it->first + granule_size(leaf.level));
+      leaf.attrs = attrs;
     }
   }
   if (old_pte) *old_pte = last_pte;
@@ -377,6 +392,7 @@ int ReferenceModel::get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) cons
 
 OpResult ReferenceModel::apply(const Op& op) {
   OpResult r;
+  changed_.clear();
   switch (op.kind) {
     case OpKind::Init:
       if (live_) destroy();
@@ -431,11 +447,11 @@ OpResult ReferenceModel::apply(const Op& op) {
   return r;
 }
 
-Translation ReferenceModel::translation() const {
+Translation ReferenceModel::translation(const IpaWindows* within) const {
   Translation t;
   if (!live_) return t;
   // Built merged (a run of pages can be millions long); normalise() then only confirms it.
-  for (const auto& [base, leaf] : leaves_) {
+  auto add = [&](uint64_t base, const ModelLeaf& leaf) {
     const uint64_t size = granule_size(leaf.level);
     if (leaf.valid) {
       const Mapping m{base, size, leaf.pa, leaf.attrs & kTranslationAttrMask};
@@ -443,7 +459,7 @@ Translation ReferenceModel::translation() const {
         Mapping& last = t.mappings.back();
         if (last.ipa + last.size == m.ipa && last.pa + last.size == m.pa && last.attrs == m.attrs) {
           last.size += m.size;
-          continue;
+          return;
         }
       }
       t.mappings.push_back(m);
@@ -453,14 +469,29 @@ Translation ReferenceModel::translation() const {
         OwnerAnnotation& last = t.annotations.back();
         if (last.ipa + last.size == a.ipa && last.descriptor == a.descriptor) {
           last.size += a.size;
-          continue;
+          return;
         }
       }
       t.annotations.push_back(a);
     }
+  };
+  if (!within) {
+    for (const auto& [base, leaf] : leaves_) add(base, leaf);
+    normalise(&t);
+    return t;
   }
-  normalise(&t);
-  return t;
+  // The leaves that reach into the windows, each once (one may reach into two), then clipped.
+  uint64_t next = 0;  // leaves below this were taken
+  for (const IpaWindows::Range& w : within->ranges()) {
+    auto it = leaves_.upper_bound(std::max(w.lo, next));
+    if (it != leaves_.begin() && std::prev(it)->first >= next) --it;
+    for (; it != leaves_.end() && it->first < w.hi; ++it) {
+      if (it->first + granule_size(it->second.level) <= w.lo) continue;
+      add(it->first, it->second);
+      next = it->first + 1;
+    }
+  }
+  return within->clipped(t);
 }
 
 }  // namespace mmudiff

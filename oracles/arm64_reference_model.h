@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory_resource>
 #include <set>
 #include <utility>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "mmu/format/arm64_s2.h"
 #include "mmu/memory/sim_memory.h"
 #include "mmu/ops/op.h"
+#include "oracles/ipa_windows.h"
 #include "oracles/translation.h"
 
 namespace mmudiff {
@@ -61,8 +63,13 @@ class ReferenceModel {
   // One operation, with the result apply_op() would give for a correct backend.
   OpResult apply(const Op& op);
 
-  // What the table translates to now (normalised). Empty when no table is live.
-  Translation translation() const;
+  // What the table translates to now (normalised). Empty when no table is live. Within
+  // windows, clipped to them (IpaWindows::clipped), reading only the leaves that reach into them.
+  Translation translation(const IpaWindows* within = nullptr) const;
+  // Where the last apply() changed the translation (everything, for init and destroy), once
+  // asked to keep track: checking after every operation needs it, the fuzz loop does not.
+  void track_changes(bool on) { track_changes_ = on; }
+  const IpaWindows& changed() const { return changed_; }
 
   bool live() const { return live_; }
   const Config& config() const { return config_; }
@@ -72,7 +79,7 @@ class ReferenceModel {
   size_t live_pages() const;
   // The tables below the start level, by level then base.
   std::vector<ModelTable> tables() const;
-  const std::map<uint64_t, ModelLeaf>& leaves() const { return leaves_; }
+  const std::pmr::map<uint64_t, ModelLeaf>& leaves() const { return leaves_; }
 
   // The descriptor the kernel stores for a leaf (what mkyoung, mkold and get_leaf return).
   static uint64_t descriptor(const ModelLeaf& leaf);
@@ -135,7 +142,14 @@ class ReferenceModel {
   unsigned ia_bits_ = 0;
   unsigned start_level_ = 0;
   unsigned pgd_pages_ = 0;
-  std::map<uint64_t, ModelLeaf> leaves_;         // by base IPA
+  // A stream makes and drops leaves by the thousand: their nodes come from a pool, not malloc.
+  std::pmr::unsynchronized_pool_resource pool_;
+  std::pmr::map<uint64_t, ModelLeaf> leaves_{&pool_};  // by base IPA
+  bool track_changes_ = false;
+  IpaWindows changed_;
+  void touch(uint64_t lo, uint64_t hi) {
+    if (track_changes_) changed_.add(lo, hi);
+  }
   std::set<uint64_t> tables_[arm64s2::kLevels];  // [level]: bases of table pages at that level
 };
 

@@ -70,7 +70,7 @@ void EffectsChecker::reset(const TableRoot& root, Arch arch) {
     uint64_t pa = root.pgd_pa + p * f.page_size();
     Page& pg = pages_[pa];
     // A new root holds the format's empty entries (KVM's non-present SPTE on x86), not zeros.
-    pg.entries.fill(f.empty_entry());
+    if (f.empty_entry() != 0) pg.entries.fill(f.empty_entry());
     pg.linked = true;
     pg.level = root.start_level;
     pg.base = p * per_page;
@@ -147,6 +147,7 @@ void EffectsChecker::link(uint64_t page_pa, unsigned level, uint64_t base, unsig
   p.level = level;
   p.base = base;
   // A table filled before it was linked brings its entries into reach all at once.
+  if (p.blank) return;
   for (unsigned i = 0; i < p.entries.size(); ++i)
     if (f.classify(p.entries[i], level) == DescriptorKind::Table)
       link(f.next_table_address(p.entries[i], level), level + 1, base + i * f.granule_size(level),
@@ -171,6 +172,7 @@ void EffectsChecker::detach(uint64_t page_pa, unsigned depth) {
     if (k == DescriptorKind::Table) detach(f.next_table_address(d, p.level), depth + 1);
   }
   // Mark it so the next store or link starts from a zeroed page again.
+  detached_.push_back(page_pa);
   p.linked = false;
   p.level = 0xff;
 }
@@ -271,15 +273,23 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, ObjectionSink&
                          e.addr, shadow, e.old_value)});
   uint64_t old = e.old_value, neu = e.new_value;
   pg.entries[index] = neu;
+  pg.blank = false;
   unsigned level = pg.level;
-  auto masked = [&](uint64_t d) {
-    return level < f.levels() && f.classify(d, level) == DescriptorKind::Table
-               ? d & ~f.table_address_mask(level)
-               : d;
+  auto is_table = [&](uint64_t d) {
+    return level < f.levels() && f.classify(d, level) == DescriptorKind::Table;
   };
-  trace_.push_back({EffectKind::Store, pg.linked, static_cast<uint8_t>(pg.linked ? level : 0),
-                    Barrier::None, pg.linked ? pg.base + index * f.granule_size(level) : index, 0,
-                    masked(old), masked(neu)});
+  EventRecord& record = records_.back();
+  record.level = static_cast<uint8_t>(level);
+  record.old_table = is_table(old);
+  record.new_table = is_table(neu);
+  if (tracing_) {
+    auto masked = [&](uint64_t d, bool table) {
+      return table ? d & ~f.table_address_mask(level) : d;
+    };
+    trace_.push_back({EffectKind::Store, pg.linked, static_cast<uint8_t>(pg.linked ? level : 0),
+                      Barrier::None, pg.linked ? pg.base + index * f.granule_size(level) : index, 0,
+                      masked(old, record.old_table), masked(neu, record.new_table)});
+  }
   if (!pg.linked || old == neu) return;
 
   uint64_t ipa = pg.base + index * f.granule_size(level);
@@ -305,6 +315,7 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, ObjectionSink&
     pending_unmap_cleans_ = unmapping;
     detach(f.next_table_address(old, level), 0);
     pending_unmap_cleans_ = false;
+    record.detached_end = static_cast<uint32_t>(detached_.size());
   }
   if (old_leaf && unmapping && !fwb_ && cacheable(old, level))
     owe_clean(output_range(old, level), level, ipa, old);
@@ -439,12 +450,19 @@ void EffectsChecker::check_cache_maintenance(const Op& op, ObjectionSink& out) {
     if (!std::is_sorted(served.begin(), served.end())) std::sort(served.begin(), served.end());
     // max_end[k]: the furthest any of served[0..k] reaches, so "one served range holds [s, e)"
     // is a binary search for the last range starting at or before s.
-    std::vector<uint64_t> max_end(served.size());
+    std::vector<uint64_t>& max_end = max_end_;
+    max_end.resize(served.size());
     for (size_t k = 0; k < served.size(); ++k)
       max_end[k] = std::max(served[k].end, k ? max_end[k - 1] : 0);
+    size_t n = 0;  // served[0, n) start at or before the maintenance
     for (const Range& d : done) {
-      auto it = std::upper_bound(served.begin(), served.end(), Range{d.start, UINT64_MAX});
-      size_t n = static_cast<size_t>(it - served.begin());
+      // Maintenance comes in address order too: the search goes on from where it was, and
+      // starts again only when an address goes back.
+      if (n && served[n - 1].start > d.start)
+        n = static_cast<size_t>(
+            std::upper_bound(served.begin(), served.end(), Range{d.start, UINT64_MAX}) -
+            served.begin());
+      while (n < served.size() && served[n].start <= d.start) ++n;
       if (n && max_end[n - 1] >= d.end) continue;
       out.add_lazy(Severity::HardwareEffects, "cmo-unjustified", std::nullopt, [&] {
         return fmt::format(
@@ -466,8 +484,11 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
   icache_served_.clear();
   pending_cleans_.clear();
   trace_.clear();
+  records_.clear();
+  detached_.clear();
   for (const Effect& e : events) {
-    if (e.kind != EffectKind::Store)
+    records_.push_back({0, false, false, static_cast<uint32_t>(detached_.size())});
+    if (tracing_ && e.kind != EffectKind::Store)
       trace_.push_back({e.kind, true, e.level, e.barrier, e.addr, e.size, 0, 0});
     switch (e.kind) {
       case EffectKind::Store:

@@ -66,13 +66,29 @@ class EffectsChecker {
   void clear();
 
   std::vector<Objection> check(std::span<const Effect> events, const Op& op);
-  // The last checked operation's effects, comparable across backends.
+  // The last checked operation's effects, comparable across backends. Kept only while tracing
+  // (the default): a harness whose other backends follow this one's effects (EffectsMirror) has
+  // no trace to compare (building it cost 2 % of the harness's instructions).
   const std::vector<TraceEntry>& trace() const { return trace_; }
+  void set_tracing(bool on) { tracing_ = on; }
+
+  // What the trace of each event of the last checked operation rests on, for EffectsMirror to
+  // hold another backend's events to it: a store's masking level and which of its values the
+  // trace masked as table descriptors, and how far into detached_pages() the pages it took out of
+  // reach go.
+  struct EventRecord {
+    uint8_t level = 0;
+    bool old_table = false, new_table = false;
+    uint32_t detached_end = 0;
+  };
+  const std::vector<EventRecord>& event_records() const { return records_; }
+  const std::vector<uint64_t>& detached_pages() const { return detached_; }
 
  private:
   static constexpr unsigned kMaxLevels = 5;
   struct Page {
     bool linked = false;  // reachable from the root as far as the stores tell
+    bool blank = true;    // no store since it was zeroed: it links no table below it
     unsigned level = 0;
     uint64_t base = 0;
     std::array<uint64_t, 512> entries{};
@@ -140,8 +156,12 @@ class EffectsChecker {
   std::vector<Range> dcache_done_, icache_done_;      // maintenance seen so far
   std::vector<Range> dcache_served_, icache_served_;  // leaves that maintenance may be for
   std::vector<PendingClean> pending_cleans_;
+  std::vector<uint64_t> max_end_;  // scratch of check_cache_maintenance
   bool pending_unmap_cleans_ = false;
-  std::vector<TraceEntry> trace_;  // detach() owes cleans for the cacheable leaves it drops
+  bool tracing_ = true;
+  std::vector<TraceEntry> trace_;     // detach() owes cleans for the cacheable leaves it drops
+  std::vector<EventRecord> records_;  // [event]
+  std::vector<uint64_t> detached_;    // in the order detach() took them out of reach
 };
 
 }  // namespace mmudiff

@@ -23,8 +23,10 @@
 #include "oracles/arm64_reference_model.h"
 #include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
+#include "oracles/effects_mirror.h"
 #include "oracles/invariants.h"
 #include "oracles/objection.h"
+#include "oracles/table_delta.h"
 #include "oracles/translation_diff.h"
 
 namespace mmudiff {
@@ -62,7 +64,9 @@ struct Lane {
   PooledMachine machine;   // declared before the backend, so it outlives it
   std::unique_ptr<Backend> backend;
   EffectsChecker effects;
+  EffectsMirror mirror;  // instead of `effects`, while it follows the reference's (Run::mirror_)
   std::unique_ptr<TableHashCache> hashes;  // only when checking after every operation
+  TableDelta delta;                        // with hashes: where the table changed since
   size_t faults_seen = 0;
 };
 
@@ -126,13 +130,17 @@ Severity memory_fault_severity(MemoryFaultKind kind) {
 
 class Run {
  public:
-  Run(const Stream& stream, const HarnessOptions& options)
+  // MIRROR: judge the effects on the reference lane alone, with every other lane's mirror
+  // following it (EffectsMirror), where there is a reference to judge.
+  Run(const Stream& stream, const HarnessOptions& options, bool mirror)
       : options_(options),
         arch_(stream_arch(stream)),
         format_(arch_ == Arch::Arm64S2 ? &resolve_format(options.format) : nullptr),
         model_(options.limits.max_pages) {
     report_.stream = stream;
     report_.backends = resolve_backends(options.backends, arch_);
+    // Checks within windows need to know where the model changed (changed_since_last_check).
+    model_.track_changes(options.check_every_op && options.hash_cache);
     MemoryLimits limits = options.limits;
     // x86 SPTEs hold table addresses only below 2^MAXPHYADDR.
     if (arch_ == Arch::X86Ept) limits.phys_base = kLowTablePhysBase;
@@ -152,7 +160,14 @@ class Run {
         ref_ = b;
         break;
       }
+    mirror_ = mirror && has_reference();
+    // The mirrors compare events, not traces.
+    if (mirror_) lanes_[ref_].effects.set_tracing(false);
   }
+
+  // A mirror stopped following the reference: this run's report says nothing, and the stream
+  // needs a run that checks each lane's effects on its own.
+  bool mirror_parted() const { return mirror_parted_; }
 
   StreamReport finish() {
     const Stream& stream = report_.stream;
@@ -162,24 +177,24 @@ class Run {
       init.kind = OpKind::Init;
       init.config.arch = arch_;
       take_config(init.config);
-      for (auto& lane : lanes_) {
-        apply_op(*lane.backend, *lane.machine, init);
-        lane.effects.reset(lane.backend->root(), arch_);
-        lane.machine->effects.clear();
-      }
+      for (auto& lane : lanes_) apply_op(*lane.backend, *lane.machine, init);
+      reset_effects();
+      for (auto& lane : lanes_) lane.machine->effects.clear();
       model_.apply(init);
     }
     bool stopped = false;
     size_t last = stream.empty() ? 0 : stream.size() - 1;
-    for (size_t i = 0; i < stream.size() && !stopped; ++i) {
+    for (size_t i = 0; i < stream.size() && !stopped && !mirror_parted_; ++i) {
       stopped = !step(i);
       if (stopped) last = i;
     }
+    if (mirror_parted_) return std::move(report_);
     // The tables are compared where the stream ended, or where an operation's oracles stopped
     // it: a stronger verdict on the same operation (a wrong translation behind a trace that
     // differs) classifies the finding. Every-op checking compared them there already.
     if (!report_.bound_reached && !(stopped && options_.check_every_op))
       compare_tables(last, /*final_check=*/true);
+    count_mappings();
     teardown(last);
     return std::move(report_);
   }
@@ -203,6 +218,9 @@ class Run {
   bool step(size_t i) {
     const Op& op = report_.stream[i];
     bool skip = op.kind != OpKind::Init && !lanes_.front().backend->root().live();
+    // The table goes: what it translated is counted now, as a check of the whole would have
+    // (and in the format of its configuration).
+    if (op.kind == OpKind::Init || (op.kind == OpKind::Destroy && !skip)) count_mappings();
     if (op.kind == OpKind::Init) take_config(op.config);
     // The abstract model knows arm64's operations; x86 runs without it.
     const bool arm64 = arch_ == Arch::Arm64S2;
@@ -238,7 +256,8 @@ class Run {
     // effects oracle traced, so it comes after it.
     ok = judge(i, "warnings", per_lane([&](Lane& l) { return warnings_of(l, i); })) && ok;
     ok = judge(i, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
-    ok = judge(i, "effects", per_lane([&](Lane& l) { return effects_of(l, op); })) && ok;
+    ok = judge(i, "effects", effects_objections(op)) && ok;
+    if (mirror_parted_) return false;
     ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
     if (!arm64)
       ok = judge(i, "zero-check", per_lane([&](Lane& l) { return zero_check_of(l); })) && ok;
@@ -246,6 +265,14 @@ class Run {
     if (options_.check_every_op && lanes_.front().backend->root().live())
       ok = compare_tables(i, /*final_check=*/false) && ok;
     return ok;
+  }
+
+  // report_.mappings, when the last check read the tables only within windows.
+  void count_mappings() {
+    if (mappings_counted_ || !lanes_[ref_].backend->root().live()) return;
+    report_.mappings =
+        arch_walk(root_of(lanes_[ref_]), lanes_[ref_].machine->memory).translation.mappings.size();
+    mappings_counted_ = true;
   }
 
   // The backends agree with each other; do they agree with the model of the operations?
@@ -369,23 +396,73 @@ class Run {
     return out;
   }
 
-  std::vector<Objection> effects_of(Lane& lane, const Op& op) {
-    if (op.kind == OpKind::Init) {
-      lane.effects.reset(lane.backend->root(), arch_);
-      return {};
+  bool has_reference() const {
+    return lanes_.size() > 1 && lanes_[ref_].reference;
+  }
+
+  // New tables: the effects checkers start from their roots, the mirrors from both roots.
+  void reset_effects() {
+    const TableRoot ref_root = lanes_[ref_].backend->root();
+    for (auto& lane : lanes_) {
+      if (mirror_ && &lane != &lanes_[ref_])
+        mirror_parted_ = !lane.mirror.reset(ref_root, lane.backend->root()) || mirror_parted_;
+      else
+        lane.effects.reset(lane.backend->root(), arch_);
     }
+  }
+
+  std::vector<Objection> effects_of(Lane& lane, const Op& op) {
     if (op.kind == OpKind::Destroy) {
       lane.effects.clear();
+      lane.mirror.clear();
       return {};
     }
     return lane.effects.check(lane.machine->effects.events(), op);
   }
 
+  // Every lane's effects objections. With a reference, a lane whose effects are the reference's
+  // (its mirror follows the reference, or its trace is the reference's) is held to the
+  // reference's verdict: EffectsChecker would object to it as to the reference, up to where its
+  // table pages are, which some objections name and which would set them apart.
+  std::vector<LaneObjection> effects_objections(const Op& op) {
+    std::vector<LaneObjection> out;
+    if (op.kind == OpKind::Init) {
+      reset_effects();
+      return out;
+    }
+    Lane& ref = lanes_[ref_];
+    const std::vector<Objection> by_reference = effects_of(ref, op);
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      Lane& lane = lanes_[b];
+      if (b == ref_) {
+        for (const auto& o : by_reference) out.push_back({b, o});
+        continue;
+      }
+      if (mirror_) {
+        if (op.kind == OpKind::Destroy) {
+          lane.mirror.clear();
+        } else if (!lane.mirror.follow(ref.machine->effects.events(), ref.effects,
+                                       lane.machine->effects.events())) {
+          mirror_parted_ = true;
+          return out;
+        }
+        for (const auto& o : by_reference) out.push_back({b, o});
+        continue;
+      }
+      std::vector<Objection> own = effects_of(lane, op);
+      const bool alike = has_reference() && op.kind != OpKind::Destroy &&
+                         lane.effects.trace() == ref.effects.trace();
+      for (auto& o : alike ? by_reference : own) out.push_back({b, o});
+    }
+    return out;
+  }
+
   // Each backend's effects of the operation against the reference's, in order. Init and destroy
-  // are not traced: what they do to the hardware is outside the table's life.
+  // are not traced: what they do to the hardware is outside the table's life. A mirror that
+  // followed the reference has found them equal already.
   std::vector<LaneObjection> effects_trace_differences(const Op& op) {
     std::vector<LaneObjection> out;
-    if (op.kind == OpKind::Init || op.kind == OpKind::Destroy || !lanes_[ref_].reference)
+    if (op.kind == OpKind::Init || op.kind == OpKind::Destroy || !lanes_[ref_].reference || mirror_)
       return out;
     const auto& ref = lanes_[ref_].effects.trace();
     for (size_t b = 0; b < lanes_.size(); ++b) {
@@ -492,14 +569,38 @@ class Run {
                        worst & ~low);
   }
 
+  // A lane whose table is the reference's up to where its pages are (equal masked hashes, the
+  // same root): what its entries say is what the reference's say, so the reference's walk and
+  // content invariants are its verdict; aliasing and refcounts, which the masked hash does not
+  // see, are its own.
+  bool shares_reference_table(size_t b, const std::vector<HashedTable>& hashes) const {
+    if (b == ref_ || !has_reference() || hashes[b].root_hash != hashes[ref_].root_hash)
+      return false;
+    const TableRoot& mine = hashes[b].root;
+    const TableRoot& ref = hashes[ref_].root;
+    return mine.live() && ref.live() && mine.same_shape(ref);
+  }
+
+  // Between operations (every lane's hash cached and all equal), where any table or the model
+  // changed since the last check: everywhere else, what that check found still holds. nullopt
+  // for a check of the whole tables, after which the next one starts from the whole tables too.
+  std::optional<IpaWindows> changed_since_last_check(bool whole) {
+    bool cached = true;
+    for (const auto& lane : lanes_) cached = cached && lane.hashes;
+    if (whole || !cached) {
+      for (auto& lane : lanes_) lane.delta.clear();
+      return std::nullopt;
+    }
+    IpaWindows changed = model_.changed();
+    for (auto& lane : lanes_)
+      lane.delta.update(root_of(lane), lane.machine->memory, *lane.hashes, &changed);
+    return changed;
+  }
+
   bool compare_tables(size_t i, bool final_check) {
     bool ok = true;
     std::vector<HashedTable> hashes;
-    std::vector<ArchWalk> walks;
-    for (auto& lane : lanes_) {
-      hashes.push_back(hash_lane(lane, i, final_check));
-      walks.push_back(arch_walk(root_of(lane), lane.machine->memory));
-    }
+    for (auto& lane : lanes_) hashes.push_back(hash_lane(lane, i, final_check));
     // A divergence is never concluded from cached hashes alone: they are checked in full first.
     bool differ = false;
     for (const auto& h : hashes) differ = differ || h.root_hash != hashes.front().root_hash;
@@ -507,16 +608,48 @@ class Run {
       hashes.clear();
       for (auto& lane : lanes_) hashes.push_back(hash_lane(lane, i, /*final_check=*/true));
     }
+    const std::optional<IpaWindows> windows = changed_since_last_check(final_check || differ);
+    const IpaWindows* within = windows ? &*windows : nullptr;
+    // walks[walk_of[b]] is lane b's architectural walk: the reference's for a lane that shares
+    // its table.
+    std::vector<ArchWalk> walks;
+    std::vector<size_t> walk_of(lanes_.size());
+    std::vector<bool> shares(lanes_.size());
+    walk_of[ref_] = 0;
+    walks.push_back(arch_walk(root_of(lanes_[ref_]), lanes_[ref_].machine->memory, within));
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      if (b == ref_) continue;
+      shares[b] = shares_reference_table(b, hashes);
+      walk_of[b] = shares[b] ? walk_of[ref_] : walks.size();
+      if (!shares[b])
+        walks.push_back(arch_walk(root_of(lanes_[b]), lanes_[b].machine->memory, within));
+    }
     report_.root_hashes.clear();
     for (const auto& h : hashes) report_.root_hashes.push_back(h.root_hash);
     report_.table_pages = hashes[ref_].pages;
-    report_.mappings = walks[ref_].translation.mappings.size();
+    // A walk within windows cannot count the table's ranges: the stream's end counts them.
+    if (!within) report_.mappings = walks[walk_of[ref_]].translation.mappings.size();
+    mappings_counted_ = !within;
 
     std::vector<LaneObjection> anomalies, invariants, model_diffs;
+    std::vector<Objection> ref_invariants =
+        check_invariants(root_of(lanes_[ref_]), lanes_[ref_].machine->memory, false, within);
     for (size_t b = 0; b < lanes_.size(); ++b) {
-      for (const auto& a : walks[b].anomalies)
+      for (const auto& a : walks[walk_of[b]].anomalies)
         anomalies.push_back({b, {Severity::Security, "architecture", a}});
-      for (auto& v : check_invariants(root_of(lanes_[b]), lanes_[b].machine->memory))
+      std::vector<Objection> own;
+      if (b == ref_) {
+        own = ref_invariants;
+      } else if (shares[b]) {
+        for (const auto& v : ref_invariants)
+          if (v.rule != "aliasing" && v.rule != "refcount") own.push_back(v);
+        for (auto& v : check_invariants(root_of(lanes_[b]), lanes_[b].machine->memory,
+                                        /*only_page_rules=*/true, within))
+          own.push_back(std::move(v));
+      } else {
+        own = check_invariants(root_of(lanes_[b]), lanes_[b].machine->memory, false, within);
+      }
+      for (auto& v : own)
         invariants.push_back({b, {v.severity, v.rule, fmt::format("{}: {}", v.rule, v.what)}});
     }
     ok = judge(i, "translation", anomalies) && ok;
@@ -524,9 +657,12 @@ class Run {
     // What each table translates to, against what the operations alone say it must. The model
     // judges the reference too: a difference every backend shares is still a finding.
     if (model_.live()) {
-      Translation expected = model_.translation();
+      Translation expected = model_.translation(within);
+      std::vector<std::optional<TranslationDifference>> by_walk(walks.size());
+      for (size_t w = 0; w < walks.size(); ++w)
+        by_walk[w] = compare_translations(walks[w].translation, expected, *format_);
       for (size_t b = 0; b < lanes_.size(); ++b)
-        if (auto d = compare_translations(walks[b].translation, expected, *format_))
+        if (const auto& d = by_walk[walk_of[b]])
           model_diffs.push_back({b, {d->severity, "translation", d->what, d->ipa}});
       for (const auto& [b, o] : model_diffs) {
         ok = false;
@@ -549,7 +685,8 @@ class Run {
                       format_->describe(diff->a, diff->level, fwb)),
           fmt::format("{:<8} IPA {:#x}: {}", lanes_[b].name, diff->ipa,
                       format_->describe(diff->b, diff->level, fwb))};
-      auto tdiff = compare_translations(walks[b].translation, walks[ref_].translation, *format_);
+      auto tdiff = compare_translations(walks[walk_of[b]].translation,
+                                        walks[walk_of[ref_]].translation, *format_);
       Finding& f =
           tdiff ? add(tdiff->severity, "translation", i,
                       fmt::format("{} differs from {}: {}", lanes_[b].name, ref.name, tdiff->what),
@@ -616,6 +753,9 @@ class Run {
   ReferenceModel model_;
   Config config_;   // of the live table
   size_t ref_ = 0;  // the lane the others are compared with
+  bool mirror_ = false;
+  bool mirror_parted_ = false;
+  bool mappings_counted_ = true;  // report_.mappings is the last check's
 };
 
 }  // namespace
@@ -714,7 +854,18 @@ StreamReport run_stream(const Stream& stream, const HarnessOptions& options) {
     report.refusal = excess->why;
     return report;
   }
-  return Run(stream, options).finish();
+  // Most streams keep every lane's effects the reference's: the reference's are judged, the
+  // others only followed. The few where one parts from it run again, each lane judged on its own,
+  // which tells what differs (the effects-trace oracle) and what it breaks.
+  if (!options.mirror_effects) return Run(stream, options, /*mirror=*/false).finish();
+  {
+    // Gone before the run that judges everyone starts: its backends and machines would double
+    // the memory the stream takes (a replay's child has a limit for one run's).
+    Run mirrored(stream, options, /*mirror=*/true);
+    StreamReport report = mirrored.finish();
+    if (!mirrored.mirror_parted()) return report;
+  }
+  return Run(stream, options, /*mirror=*/false).finish();
 }
 
 }  // namespace mmudiff

@@ -30,6 +30,10 @@ struct HarnessOptions {
   // ancestors). The check at the end of the stream always hashes everything, and says so if a
   // page changed without a recorded store (which the cache could not have seen).
   bool hash_cache = true;
+  // Judge the effects on the reference lane alone while every other lane's follow it
+  // (oracles/effects_mirror.h), and run the stream again, each lane judged on its own, only when
+  // one parts from it. false: each lane judged on its own from the start (the tests compare).
+  bool mirror_effects = true;
   // false only in benchmarks: they measure how the oracles' cost grows with the table and the
   // stream, past the work budget every command holds streams to (mmu/ops/work_budget.h).
   bool work_budget = true;

@@ -14,12 +14,14 @@ namespace {
 
 class Checker {
  public:
-  Checker(const SimMemory& memory, const DescriptorFormat& format, bool fwb,
-          std::vector<Objection>* out)
+  Checker(const SimMemory& memory, const DescriptorFormat& format, bool fwb, bool only_page_rules,
+          const IpaWindows* within, std::vector<Objection>* out)
       : memory_(memory),
         f_(format),
         fwb_(fwb),
         x86_(x86_ept_params(format).has_value()),
+        only_page_rules_(only_page_rules),
+        within_(within),
         out_(out) {}
 
   void page(uint64_t pa, unsigned level, uint64_t base) {
@@ -32,12 +34,17 @@ class Checker {
     const uint64_t* t = memory_.table_page(pa);
     if (!t) return;  // the table-links oracle reports dangling links
     int nonzero = 0;
-    for (unsigned i = 0; i < f_.entries_per_table(); ++i) {
-      uint64_t d = t[i];
-      if (d == 0 || (x86_ && d == x86ept::kNonPresent)) continue;
-      ++nonzero;
-      entry(d, level, base + i * f_.granule_size(level));
-    }
+    const unsigned n = f_.entries_per_table();
+    const uint64_t granule = f_.granule_size(level);
+    auto in_use = [&](uint64_t d) { return d != 0 && !(x86_ && d == x86ept::kNonPresent); };
+    // A page's count is over all its entries; what they say, only where it is asked.
+    if (within_)
+      for (unsigned i = 0; i < n; ++i) nonzero += in_use(t[i]);
+    for_each_entry(within_, base, granule, n, [&](unsigned i) {
+      if (!in_use(t[i])) return;
+      nonzero += !within_;
+      entry(t[i], level, base + i * granule);
+    });
     // kvm_pgtable counts a table page's valid entries in its refcount; KVM's x86 MMU does not
     // count references to its pages at all.
     int count = memory_.page_count(t);
@@ -50,6 +57,11 @@ class Checker {
 
  private:
   void entry(uint64_t d, unsigned level, uint64_t ipa) {
+    if (only_page_rules_) {
+      if (f_.classify(d, level) == DescriptorKind::Table)
+        page(f_.next_table_address(d, level), level + 1, ipa);
+      return;
+    }
     switch (f_.classify(d, level)) {
       case DescriptorKind::Invalid: {
         if (x86_) {
@@ -134,17 +146,20 @@ class Checker {
   const DescriptorFormat& f_;
   bool fwb_;
   bool x86_;  // KVM's x86 conventions, not kvm_pgtable's
+  bool only_page_rules_;
+  const IpaWindows* within_;
   std::vector<Objection>* out_;
   std::unordered_set<uint64_t> seen_;
 };
 
 }  // namespace
 
-std::vector<Objection> check_invariants(const TableRoot& root, const SimMemory& memory) {
+std::vector<Objection> check_invariants(const TableRoot& root, const SimMemory& memory,
+                                        bool only_page_rules, const IpaWindows* within) {
   std::vector<Objection> out;
   if (!root.live()) return out;
   const DescriptorFormat& f = *root.format;
-  Checker c(memory, f, root.fwb, &out);
+  Checker c(memory, f, root.fwb, only_page_rules, within, &out);
   uint64_t per_page = f.root_page_span(root.start_level);
   for (unsigned p = 0; p < root.pgd_pages; ++p)
     c.page(root.pgd_pa + p * f.page_size(), root.start_level, p * per_page);

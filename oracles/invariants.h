@@ -8,11 +8,18 @@
 #include <vector>
 
 #include "mmu/backend.h"
+#include "oracles/ipa_windows.h"
 #include "oracles/objection.h"
 
 namespace mmudiff {
 
 // Rules: "reserved-bits", "block-alignment", "device-exec", "owner", "aliasing", "refcount".
-std::vector<Objection> check_invariants(const TableRoot& root, const SimMemory& memory);
+// With only_page_rules, just the two that are not about what the entries say (a table whose
+// masked hash equals one already checked says the same): "aliasing" and "refcount".
+// Within windows, only the entries that reach into them, and the pages on the way to them, are
+// checked: a page's refcount still counts all its entries.
+std::vector<Objection> check_invariants(const TableRoot& root, const SimMemory& memory,
+                                        bool only_page_rules = false,
+                                        const IpaWindows* within = nullptr);
 
 }  // namespace mmudiff

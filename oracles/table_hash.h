@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mmu/backend.h"
@@ -62,6 +63,11 @@ class TableHashCache {
   size_t entries() const { return entries_.size(); }
   // Pages rehashed by the last update: what the cache saved is pages - this.
   size_t rehashed() const { return rehashed_; }
+  // Whether the last update rehashed the page at that level: something in its subtree changed
+  // (or it is new to the cache). A page it did not rehash is as the update before left it.
+  bool rehashed(uint64_t pa, unsigned level) const {
+    return rehashed_keys_.contains(page_key(pa, level));
+  }
 
  private:
   struct Entry {
@@ -72,7 +78,11 @@ class TableHashCache {
     // Links, one element per table descriptor (a page linked twice is listed twice), so a page
     // no descriptor points to any more is dropped along with everything only it pointed to.
     std::vector<uint64_t> children;
+    std::vector<uint64_t> child_hashes;  // children[i]'s hash when this page was hashed
     std::vector<uint64_t> parents;
+    // Children marked stale since this page was hashed: a rehash visits only these, and takes
+    // the others' hashes from child_hashes.
+    std::vector<uint64_t> stale_children;
   };
 
   bool same_table(const TableRoot& root, const SimMemory& memory) const;
@@ -90,6 +100,7 @@ class TableHashCache {
   size_t rehashed_ = 0;
   size_t bytes_hashed_ = 0;
   std::vector<uint64_t> changed_;  // scratch
+  std::unordered_set<uint64_t> rehashed_keys_;
 };
 
 struct DivergingEntry {

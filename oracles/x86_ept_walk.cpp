@@ -70,8 +70,9 @@ void check_config(const EptWalkConfig& c) {
 
 class TableWalker {
  public:
-  TableWalker(const SimMemory& memory, const EptWalkConfig& c, EptTableWalk* out)
-      : memory_(memory), c_(c), out_(out) {}
+  TableWalker(const SimMemory& memory, const EptWalkConfig& c, const IpaWindows* within,
+              EptTableWalk* out)
+      : memory_(memory), c_(c), within_(within), out_(out) {}
 
   void table(uint64_t table_pa, unsigned level, uint64_t base, uint64_t rwx) {
     const uint64_t* t = memory_.table_page(table_pa);
@@ -80,8 +81,9 @@ class TableWalker {
           "level {} table for GPA {:#x} at {:#x} is not table memory", level, base, table_pa));
       return;
     }
-    for (unsigned i = 0; i < kEntries; ++i)
-      entry(t[i], level, base + (uint64_t{i} << shift_of(level)), rwx);
+    const uint64_t size = uint64_t{1} << shift_of(level);
+    for_each_entry(within_, base, size, kEntries,
+                   [&](unsigned i) { entry(t[i], level, base + i * size, rwx); });
   }
 
  private:
@@ -108,6 +110,7 @@ class TableWalker {
 
   const SimMemory& memory_;
   const EptWalkConfig& c_;
+  const IpaWindows* within_;
   EptTableWalk* out_;
 };
 
@@ -211,20 +214,20 @@ EptTranslation ept_translate(const SimMemory& memory, uint64_t root_pa, uint64_t
   return t;
 }
 
-EptTableWalk ept_walk_table(const SimMemory& memory, uint64_t root_pa,
-                            const EptWalkConfig& config) {
+EptTableWalk ept_walk_table(const SimMemory& memory, uint64_t root_pa, const EptWalkConfig& config,
+                            const IpaWindows* within) {
   check_config(config);
   EptTableWalk w;
-  TableWalker(memory, config, &w).table(root_pa, config.levels, 0, 7);
+  TableWalker(memory, config, within, &w).table(root_pa, config.levels, 0, 7);
   normalise(&w.translation);
   return w;
 }
 
-ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory,
-                       const EptWalkConfig& config) {
+ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory, const EptWalkConfig& config,
+                       const IpaWindows* within) {
   ArchWalk a;
   if (!root.live()) return a;
-  EptTableWalk w = ept_walk_table(memory, root.pgd_pa, config);
+  EptTableWalk w = ept_walk_table(memory, root.pgd_pa, config, within);
   a.translation = std::move(w.translation);
   for (const EptMisconfiguredEntry& m : w.misconfigurations) {
     if ((m.entry & 7) == (kWrite | kExec)) {
@@ -244,13 +247,13 @@ ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory,
   return a;
 }
 
-ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory) {
+ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory, const IpaWindows* within) {
   if (!root.live()) return {};
   std::optional<X86EptParams> p = x86_ept_params(*root.format);
   if (!p)
     throw std::invalid_argument(
         fmt::format("EPT walk of a table in the {} format", root.format->name()));
-  return ept_arch_walk(root, memory, {p->maxphyaddr, p->levels, p->execonly, true, true});
+  return ept_arch_walk(root, memory, {p->maxphyaddr, p->levels, p->execonly, true, true}, within);
 }
 
 }  // namespace mmudiff

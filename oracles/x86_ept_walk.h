@@ -100,16 +100,21 @@ struct EptTableWalk {
   std::vector<std::string> unreadable;                   // table pointers to no table page
 };
 
-EptTableWalk ept_walk_table(const SimMemory& memory, uint64_t root_pa, const EptWalkConfig& config);
+// Within windows, only the entries that reach into them are read, whole: arch_walk() clips what
+// they translate to the windows.
+EptTableWalk ept_walk_table(const SimMemory& memory, uint64_t root_pa, const EptWalkConfig& config,
+                            const IpaWindows* within = nullptr);
 
 // As arch_walk() gives it for arm64: misconfigured entries whose bits 2:0 are 110b go to the
 // annotations (write/execute without read is the encoding hypervisors give entries they want to
 // trap on, KVM's MMIO SPTEs), every other misconfiguration and every unreadable table to the
 // anomalies.
-ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory, const EptWalkConfig& config);
+ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory, const EptWalkConfig& config,
+                       const IpaWindows* within = nullptr);
 // The same with the configuration of root's x86-ept format (read from its name, not from the
 // trait): MAXPHYADDR, levels and execute-only; 2 MiB and 1 GiB pages supported. Throws
 // std::invalid_argument when root's format is no x86-ept format.
-ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory);
+ArchWalk ept_arch_walk(const TableRoot& root, const SimMemory& memory,
+                       const IpaWindows* within = nullptr);
 
 }  // namespace mmudiff

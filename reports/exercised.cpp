@@ -80,14 +80,16 @@ void ExercisedTally::replay(const Stream& stream, HarnessOptions options,
     ++with_findings_;
     return;
   }
+  if (report.bound_reached) {
+    // Refused streams say nothing about the tables; count nothing else. One that ran out of the
+    // child's memory sends no counts at all.
+    ++refused_;
+    return;
+  }
   nlohmann::json counts = nlohmann::json::parse(run.payload);
   for (size_t l = 0; l < final_levels.size(); ++l)
     final_levels[l] = {counts.at(l).at(0).get<uint64_t>(), counts.at(l).at(1).get<uint64_t>(),
                        counts.at(l).at(2).get<uint64_t>(), counts.at(l).at(3).get<uint64_t>()};
-  if (report.bound_reached) {
-    ++refused_;  // refused streams say nothing about the tables; count nothing else
-    return;
-  }
   if (!report.findings.empty()) ++with_findings_;
   const std::vector<OpResult>& results = report.results.front();
   for (size_t i = 0; i < results.size() && i < stream.size(); ++i) {

@@ -19,6 +19,7 @@
 #include "reports/run_dir.h"
 #include "reports/run_dir_load.h"
 #include "reports/run_recorder.h"
+#include "tests/sanitizer_scale.h"
 #include "tests/temp_dir.h"
 
 namespace mmudiff {
@@ -78,6 +79,25 @@ TEST(Exercised, SumsOverStreamsAndCountsRefusedOnesApart) {
   EXPECT_EQ(x["refused"], 1);
   EXPECT_EQ(x["ops_by_kind"]["map"], 6);
   EXPECT_EQ((*level(x, 3))["pages"], 2);
+}
+
+// A stream whose replay runs out of the child's memory (a million pages mapped: the backends
+// stay within their bound, the oracles' model of them does not) is refused; no counts come back
+// from it, and the tally goes on. A campaign's corpus held this one, and its report stopped on
+// the counts it tried to read.
+TEST(Exercised, CountsAStreamThatExhaustsTheReplaysMemoryAsRefused) {
+  if (mmudiff::testing::kSanitized)
+    GTEST_SKIP() << "a replay's child has no memory limit under ASan";
+  ExercisedTally tally({"walker", "legacy"});
+  tally.replay(parse_text("init ia=32\n"
+                          "map 0x1 4G pa=0x1000 prot=- sw=8 mc=4096\n",
+                          "huge"),
+               HarnessOptions{});
+  tally.replay(kBlockAndPage, HarnessOptions{});
+  json x = tally.to_json(2, 0, 1.0);
+  EXPECT_EQ(x["sequences"], 2);
+  EXPECT_EQ(x["refused"], 1);
+  EXPECT_EQ((*level(x, 3))["pages"], 1);  // the second stream's alone
 }
 
 // A stream on which a backend hangs (or crashes) is counted as such and with the findings; it
