@@ -31,6 +31,7 @@
 #include "mmu/memory/sim_memory.h"
 #include "mmu/ops/op.h"
 #include "oracles/ipa_windows.h"
+#include "oracles/node_recycler.h"
 #include "oracles/translation.h"
 
 namespace mmudiff {
@@ -142,8 +143,8 @@ class ReferenceModel {
   unsigned ia_bits_ = 0;
   unsigned start_level_ = 0;
   unsigned pgd_pages_ = 0;
-  // A stream makes and drops leaves by the thousand: their nodes come from a pool, not malloc.
-  std::pmr::unsynchronized_pool_resource pool_;
+  // A stream makes and drops leaves by the thousand: their nodes are recycled, not malloc'd.
+  NodeRecycler pool_;
   std::pmr::map<uint64_t, ModelLeaf> leaves_{&pool_};  // by base IPA
   bool track_changes_ = false;
   IpaWindows changed_;
