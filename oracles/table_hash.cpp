@@ -198,13 +198,19 @@ uint64_t TableHashCache::visit(uint64_t key) {
   std::vector<uint64_t> old_children = std::move(e.children);
   std::vector<uint64_t> old_hashes = std::move(e.child_hashes);
   std::vector<uint64_t> stale_children = std::move(e.stale_children);
+  // As many links as before, most likely: no regrowing one entry at a time.
   e.children.clear();
+  e.children.reserve(old_children.size());
   e.child_hashes.clear();
+  e.child_hashes.reserve(old_children.size());
   e.stale_children.clear();
+  uint64_t stale_filter = 0;
+  for (uint64_t c : stale_children) stale_filter |= filter_bit(c);
   const uint64_t* entries = memory_->table_page(pa);
   bool was_live = e.live;
   e.live = entries != nullptr;
-  rehashed_keys_.insert(key);
+  rehashed_keys_.push_back(key);
+  rehashed_filter_ |= filter_bit(key);
   if (e.live) {
     ++rehashed_;
     e.hash = hash_page(
@@ -214,8 +220,9 @@ uint64_t TableHashCache::visit(uint64_t key) {
           const size_t j = e.children.size();
           // The same child in the same place, not marked stale: its hash is the one it had.
           const bool same = j < old_children.size() && old_children[j] == child &&
-                            std::find(stale_children.begin(), stale_children.end(), child) ==
-                                stale_children.end();
+                            !((stale_filter & filter_bit(child)) &&
+                              std::find(stale_children.begin(), stale_children.end(), child) !=
+                                  stale_children.end());
           const uint64_t h = same ? old_hashes[j] : visit(child);
           e.children.push_back(child);
           e.child_hashes.push_back(h);
@@ -243,6 +250,7 @@ uint64_t TableHashCache::visit(uint64_t key) {
 HashedTable TableHashCache::update(const TableRoot& root, const SimMemory& memory) {
   rehashed_ = 0;
   rehashed_keys_.clear();
+  rehashed_filter_ = 0;
   bytes_hashed_ = 0;
   if (!root.live() || !memory.tracks_stores()) {
     clear();
@@ -276,6 +284,7 @@ HashedTable TableHashCache::update(const TableRoot& root, const SimMemory& memor
   for (unsigned p = 0; p < root.pgd_pages; ++p)
     top.push_back(visit(page_key(root.pgd_pa + p * format_->page_size(), root.start_level)));
   t.root_hash = hash_root(key_, root, top);
+  std::sort(rehashed_keys_.begin(), rehashed_keys_.end());
   t.pages = live_pages_;
   t.bytes_hashed = bytes_hashed_;
   return t;

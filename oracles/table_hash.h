@@ -9,12 +9,12 @@
 // their ancestors, whose hashes cover their children's.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "mmu/backend.h"
@@ -66,7 +66,9 @@ class TableHashCache {
   // Whether the last update rehashed the page at that level: something in its subtree changed
   // (or it is new to the cache). A page it did not rehash is as the update before left it.
   bool rehashed(uint64_t pa, unsigned level) const {
-    return rehashed_keys_.contains(page_key(pa, level));
+    const uint64_t key = page_key(pa, level);
+    return (rehashed_filter_ & filter_bit(key)) &&
+           std::binary_search(rehashed_keys_.begin(), rehashed_keys_.end(), key);
   }
 
  private:
@@ -100,7 +102,13 @@ class TableHashCache {
   size_t rehashed_ = 0;
   size_t bytes_hashed_ = 0;
   std::vector<uint64_t> changed_;  // scratch
-  std::unordered_set<uint64_t> rehashed_keys_;
+  // Sorted at the end of update(). A handful of pages after a small operation: a vector, whose
+  // clear() does not sweep the buckets a first full hash of a large table left behind.
+  std::vector<uint64_t> rehashed_keys_;
+  // One bit per key, by its page number: asked for each of a full table page's 512 links, most
+  // answers are no and the filter gives them without the search.
+  uint64_t rehashed_filter_ = 0;
+  static uint64_t filter_bit(uint64_t key) { return uint64_t{1} << ((key >> 12 ^ key) & 63); }
 };
 
 struct DivergingEntry {
