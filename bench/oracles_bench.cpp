@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // What the oracles cost next to the backends they judge, and what the masked hash tree costs next
-// to plain SipHash over the same bytes. Read the results as ratios from one run:
+// to plain SipHash over the same bytes. The ratios from one run, which mmudiff_bench prints after
+// the benchmarks (bench/bench_ratios.cpp):
 //   oracle overhead = BM_Harness/all / BM_BackendsOnly/all  (same 64-operation streams; in
 //                     instructions, which do not move between runs: bench/ir_ratio.sh)
 //   cost per operation by stream length: the per_op counters of BM_HarnessByLength/segments:N
