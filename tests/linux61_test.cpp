@@ -14,14 +14,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,14 +26,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <sodium.h>
-
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
-#include "tests/cli_runner.h"
 #include "tests/env_knob.h"
+#include "tests/kernel_source_check.h"
 #include "tests/sanitizer_scale.h"
 #include "tests/table_reader.h"
 
@@ -151,18 +146,8 @@ std::vector<std::string> destroy_and_check(Backend& backend, Machine& machine) {
 
 // ---- Where the code came from ----------------------------------------------------------------
 
-std::string sha256_of_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "unreadable: " + path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string data = ss.str();
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  std::string hex;
-  for (unsigned char c : digest) hex += fmt::format("{:02x}", c);
-  return hex;
-}
+using mmudiff::testing::git_lines;
+using mmudiff::testing::sha256_of_file;
 
 TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
   const KernelSourceInfo& info = linux61_source_info();
@@ -185,20 +170,6 @@ TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
   EXPECT_NE(info.summary().find(info.package_version), std::string::npos);
   if (!info.matches_tested())
     GTEST_SKIP() << "kernel files differ from the tested ones: " << info.summary();
-}
-
-// Runs a git command in the source tree; nullopt when git or the repository is not there.
-std::optional<std::vector<std::string> > git_lines(const std::string& args) {
-  const mmudiff::testing::CliResult r =
-      mmudiff::testing::shell(fmt::format("git -C '{}' {} 2>/dev/null", MMUDIFF_SOURCE_DIR, args));
-  if (r.status != 0) return std::nullopt;
-  std::vector<std::string> lines;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 TEST(Linux61Source, NoKernelFileIsInTheRepository) {

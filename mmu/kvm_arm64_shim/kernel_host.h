@@ -30,6 +30,8 @@ class Arm64KernelHost {
   void forget_pgd_bytes() { pgd_bytes_ = 0; }
   // The kernel's WARN_ONs since the last call, as "WARN_ON(cond) at file:line".
   std::vector<std::string> take_warnings() { return std::exchange(warnings_, {}); }
+  // A problem the backend noticed itself, beside the kernel's WARN_ONs.
+  void warn(std::string what) { warnings_.push_back(std::move(what)); }
 
  private:
   static Arm64KernelHost& self(void* host) { return *static_cast<Arm64KernelHost*>(host); }
