@@ -28,6 +28,7 @@
 #include "oracles/arch_walk.h"
 #include "oracles/table_hash.h"
 #include "tests/env_knob.h"
+#include "tests/kernel_backend_checks.h"
 #include "tests/kernel_source_check.h"
 #include "tests/sanitizer_scale.h"
 #include "tests/table_reader.h"
@@ -197,6 +198,50 @@ TEST_F(Linux612, InitTakesItsGeometryFromTheKernelsVtcr) {
   }
   EXPECT_EQ(backend_->init(config_with(31)), -EINVAL);
   EXPECT_EQ(backend_->init(config_with(49)), -EINVAL);
+}
+
+// Every descriptor write, the new cmpxchg of shared walks (mkyoung, relax_perms) and the locked
+// entries of break-before-make included, is a Store with the old value that was really there.
+TEST(Linux612Shim, EveryDescriptorWriteIsRecorded) {
+  std::mt19937_64 rng(env_u64("MMUDIFF_DIFF_SEED", 1) ^ 0x612);
+  size_t stores = 0;
+  for (size_t s = 0; s < mmudiff::testing::sanitizer_scaled(300); ++s) {
+    const Stream stream = random_stream(rng);
+    Machine m;
+    auto b = make_linux612_backend(m, Plant::kNone);
+    const std::string problem = mmudiff::testing::first_unrecorded_write(*b, m, stream, &stores);
+    ASSERT_EQ(problem, "") << "stream " << s << "\n" << format_stream(stream);
+    const std::vector<std::string> faults = mmudiff::testing::destroy_and_check(*b, m);
+    ASSERT_TRUE(faults.empty()) << faults.front() << "\n" << format_stream(stream);
+  }
+  EXPECT_GT(stores, mmudiff::testing::sanitizer_scaled(1000));
+}
+
+// Random streams of every operation: the refcounts stay the kernel's (1 + non-zero entries), no
+// page is live that the table does not reach, and destroy leaves no leak or fault. The only
+// WARN_ONs are test_clear_young's, for aging beyond the IPA space, and the IDMAP check of map.
+TEST(Linux612Shim, RandomStreamsLeaveNoLeakOrFault) {
+  std::mt19937_64 rng(3);
+  size_t live_tables = 0;
+  for (size_t s = 0; s < mmudiff::testing::sanitizer_scaled(500); ++s) {
+    const Stream stream = random_stream(rng);
+    Machine m;
+    auto b = make_linux612_backend(m, Plant::kNone);
+    for (const Op& op : stream) apply_op(*b, m, op);
+    const mmudiff::testing::Walked w = mmudiff::testing::walk(*b, m.memory);
+    live_tables += w.pages;
+    EXPECT_TRUE(w.problems.empty()) << "stream " << s << ": " << w.problems.front() << "\n"
+                                    << format_stream(stream);
+    for (const std::string& warning : b->take_warnings())
+      EXPECT_TRUE(warning.find("kvm_pgtable_walk(pgt, addr, size, &walker)") != std::string::npos ||
+                  warning.find("KVM_PGTABLE_S2_IDMAP") != std::string::npos)
+          << warning << "\n"
+          << format_stream(stream);
+    const std::vector<std::string> faults = mmudiff::testing::destroy_and_check(*b, m);
+    ASSERT_TRUE(faults.empty()) << faults.front() << "\n" << format_stream(stream);
+    EXPECT_EQ(m.memory.live_pages(), 0u);
+  }
+  EXPECT_GT(live_tables, mmudiff::testing::sanitizer_scaled(500));
 }
 
 TEST_F(Linux612, MapWritesBlocksAndPagesAtTheirOutputAddresses) {

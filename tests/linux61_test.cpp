@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -31,9 +30,9 @@
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
 #include "tests/env_knob.h"
+#include "tests/kernel_backend_checks.h"
 #include "tests/kernel_source_check.h"
 #include "tests/sanitizer_scale.h"
-#include "tests/table_reader.h"
 
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_adapter.h"
@@ -86,63 +85,11 @@ Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = Fo
   return c;
 }
 
-// Every non-zero descriptor reachable from root(), in address order, with the address field of
-// table descriptors cleared; and, on the way, each table page's refcount against 1 + its non-zero
-// entries (the kernel's rule, the PGD pages counted one by one).
-struct Flat {
-  uint64_t ipa;
-  unsigned level;
-  uint64_t masked;
-  bool operator==(const Flat&) const = default;
-};
-
-struct Walked {
-  std::vector<Flat> entries;
-  std::vector<std::string> problems;
-  size_t pages = 0;
-};
-
-Walked walk(const Backend& backend, const SimMemory& memory) {
-  Walked w;
-  mmudiff::testing::walk_tables(
-      memory, backend.root(),
-      [&](const mmudiff::testing::TablePage& page) {
-        if (!page.entries) {
-          w.problems.push_back(
-              fmt::format("level {} table {:#x} is not live", page.level, page.pa));
-          return;
-        }
-        ++w.pages;
-        const int non_zero = static_cast<int>(page.non_zero_entries());
-        if (memory.page_count(page.entries) != 1 + non_zero)
-          w.problems.push_back(fmt::format("level {} table {:#x}: refcount {}, {} non-zero entries",
-                                           page.level, page.pa, memory.page_count(page.entries),
-                                           non_zero));
-      },
-      [&](const mmudiff::testing::TableEntry& e) {
-        const bool table = e.kind == DescriptorKind::Table;
-        w.entries.push_back({e.ipa, e.level, table ? e.desc & ~kOaMask : e.desc});
-      });
-  if (backend.root().live() && w.pages != memory.live_pages())
-    w.problems.push_back(fmt::format("{} pages live, {} reachable", memory.live_pages(), w.pages));
-  return w;
-}
-
-std::string describe(const Flat& f) {
-  return fmt::format("ipa {:#x} level {} desc {:#018x}", f.ipa, f.level, f.masked);
-}
-
-// Destroys the table and lists what went wrong with the memory: leaks, double frees, writes to
-// freed pages.
-std::vector<std::string> destroy_and_check(Backend& backend, Machine& machine) {
-  backend.destroy();
-  machine.memory.report_leaks();
-  machine.memory.check_freed_pages();
-  std::vector<std::string> out;
-  for (const MemoryFault& f : machine.memory.faults())
-    out.push_back(fmt::format("{}: {}", memory_fault_name(f.kind), f.detail));
-  return out;
-}
+using mmudiff::testing::describe;
+using mmudiff::testing::destroy_and_check;
+using mmudiff::testing::Flat;
+using mmudiff::testing::walk;
+using mmudiff::testing::Walked;
 
 // ---- Where the code came from ----------------------------------------------------------------
 
@@ -354,44 +301,17 @@ TEST(Linux61Shim, CacheMaintenanceGetsGuestPhysicalAddresses) {
   EXPECT_TRUE(destroy_and_check(*in.impl, in.machine).empty());
 }
 
-// Replays the Store effects of each operation over a copy of table memory taken before it: the
-// result must be exactly the table memory after it. So no descriptor is written behind the
-// recorder's back, and each Store's old value is what was really there.
+// Every descriptor write is a Store effect with the old value that was really there
+// (tests/kernel_backend_checks.h).
 TEST(Linux61Shim, EveryDescriptorWriteIsRecorded) {
-  using Page = std::vector<uint64_t>;
   std::mt19937_64 rng(env_u64("MMUDIFF_DIFF_SEED", 1) ^ 0x5eed);
   size_t stores = 0;
   for (size_t s = 0; s < scaled(300); ++s) {
     Stream stream = random_stream(rng);
     Instance in;
-    for (size_t i = 0; i < stream.size(); ++i) {
-      std::map<uint64_t, Page> shadow;
-      for (uint64_t pa : in.machine.memory.live_page_list()) {
-        const uint64_t* t = in.machine.memory.table_page(pa);
-        shadow[pa] = Page(t, t + kEntriesPerTable);
-      }
-      in.machine.effects.clear();
-      apply_op(*in.impl, in.machine, stream[i]);
-      for (const Effect& e : in.machine.effects.events()) {
-        if (e.kind != EffectKind::Store) continue;
-        ++stores;
-        auto [it, fresh] = shadow.try_emplace(e.addr & ~(kPageSize - 1), Page(kEntriesPerTable, 0));
-        uint64_t& slot = it->second[(e.addr & (kPageSize - 1)) / 8];
-        ASSERT_EQ(slot, e.old_value)
-            << "stream " << s << " op " << i << ": " << describe_effect(e) << "\n"
-            << format_stream(stream);
-        slot = e.new_value;
-      }
-      for (uint64_t pa : in.machine.memory.live_page_list()) {
-        const uint64_t* t = in.machine.memory.table_page(pa);
-        auto it = shadow.find(pa);
-        Page expect = it == shadow.end() ? Page(kEntriesPerTable, 0) : it->second;
-        ASSERT_TRUE(std::equal(expect.begin(), expect.end(), t))
-            << "stream " << s << " op " << i << ": page " << std::hex << pa
-            << " changed without a recorded store\n"
-            << format_stream(stream);
-      }
-    }
+    const std::string problem =
+        mmudiff::testing::first_unrecorded_write(*in.impl, in.machine, stream, &stores);
+    ASSERT_EQ(problem, "") << "stream " << s << "\n" << format_stream(stream);
     ASSERT_TRUE(destroy_and_check(*in.impl, in.machine).empty());
   }
   EXPECT_GT(stores, scaled(1000));
