@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Checks the kernel backends' tests (linux61, linux612) make of the shim around the kernel code:
 // the tables it leaves (every reachable entry, refcounts by the kernel's rule, no page live that
-// is not reachable), that destroy leaves no leak or fault, and that every descriptor write was
-// recorded as a Store effect.
+// is not reachable), that destroy leaves no leak or fault, that every descriptor write was
+// recorded as a Store effect, and that instances are independent, interleaved or on threads.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
+#include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
 #include "tests/table_reader.h"
 
@@ -113,6 +118,82 @@ inline std::string first_unrecorded_write(Arm64S2Backend& backend, Machine& mach
     }
   }
   return "";
+}
+
+using Arm64BackendFactory = std::function<std::unique_ptr<Arm64S2Backend>(Machine&)>;
+
+// What one stream did to one instance, raw: results, effects, final table and warnings.
+struct Transcript {
+  std::vector<OpResult> results;
+  std::vector<Effect> effects;
+  std::vector<uint64_t> memory;  // every live page's contents, in address order
+  std::vector<std::string> warnings;
+  bool operator==(const Transcript&) const = default;
+};
+
+inline void finish_transcript(Arm64S2Backend& backend, const Machine& machine, Transcript* t) {
+  for (uint64_t pa : machine.memory.live_page_list()) {
+    const uint64_t* p = machine.memory.table_page(pa);
+    t->memory.push_back(pa);
+    t->memory.insert(t->memory.end(), p, p + arm64s2::kEntriesPerTable);
+  }
+  t->effects = machine.effects.events();
+  t->warnings = backend.take_warnings();
+}
+
+// The stream run on a backend of its own.
+inline Transcript run_alone(const Arm64BackendFactory& make, const Stream& stream) {
+  Machine machine;
+  std::unique_ptr<Arm64S2Backend> backend = make(machine);
+  Transcript t;
+  for (const Op& op : stream) t.results.push_back(apply_op(*backend, machine, op));
+  finish_transcript(*backend, machine, &t);
+  return t;
+}
+
+inline std::vector<Stream> some_streams(uint64_t seed, size_t n) {
+  std::mt19937_64 rng(seed);
+  std::vector<Stream> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(random_stream(rng));
+  return out;
+}
+
+// The streams whose instances, all live at once and run one operation of each in turn, did not
+// do what each did alone.
+inline std::vector<size_t> interleaved_differences(const Arm64BackendFactory& make,
+                                                   const std::vector<Stream>& streams) {
+  std::vector<Machine> machines(streams.size());
+  std::vector<std::unique_ptr<Arm64S2Backend> > backends;
+  for (Machine& m : machines) backends.push_back(make(m));
+  std::vector<Transcript> together(streams.size());
+  for (size_t step = 0; step < kMaxStreamOps; ++step)
+    for (size_t i = 0; i < streams.size(); ++i)
+      if (step < streams[i].size())
+        together[i].results.push_back(apply_op(*backends[i], machines[i], streams[i][step]));
+  std::vector<size_t> differ;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    finish_transcript(*backends[i], machines[i], &together[i]);
+    if (!(together[i] == run_alone(make, streams[i]))) differ.push_back(i);
+  }
+  return differ;
+}
+
+// The streams that, spread over several threads, did not do what each did alone.
+inline std::vector<size_t> threaded_differences(const Arm64BackendFactory& make,
+                                                const std::vector<Stream>& streams,
+                                                size_t thread_count) {
+  std::vector<Transcript> threaded(streams.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < thread_count; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < streams.size(); i += thread_count)
+        threaded[i] = run_alone(make, streams[i]);
+    });
+  for (auto& th : threads) th.join();
+  std::vector<size_t> differ;
+  for (size_t i = 0; i < streams.size(); ++i)
+    if (!(threaded[i] == run_alone(make, streams[i]))) differ.push_back(i);
+  return differ;
 }
 
 }  // namespace mmudiff::testing

@@ -217,6 +217,25 @@ TEST(Linux612Shim, EveryDescriptorWriteIsRecorded) {
   EXPECT_GT(stores, mmudiff::testing::sanitizer_scaled(1000));
 }
 
+// Instances are independent, interleaved or on threads (the RCU read-side count is per thread).
+std::unique_ptr<Arm64S2Backend> make_linux612(Machine& m) {
+  return make_linux612_backend(m, Plant::kNone);
+}
+
+TEST(Linux612Shim, InstancesInterleavedBehaveAsAlone) {
+  const std::vector<Stream> streams = mmudiff::testing::some_streams(7, 24);
+  const std::vector<size_t> differ =
+      mmudiff::testing::interleaved_differences(make_linux612, streams);
+  EXPECT_EQ(differ, std::vector<size_t>{});
+  if (!differ.empty()) ADD_FAILURE() << format_stream(streams[differ[0]]);
+}
+
+TEST(Linux612Shim, InstancesOnSeveralThreadsBehaveAsAlone) {
+  const std::vector<Stream> streams = mmudiff::testing::some_streams(11, 64);
+  EXPECT_EQ(mmudiff::testing::threaded_differences(make_linux612, streams, 4),
+            std::vector<size_t>{});
+}
+
 // Random streams of every operation: the refcounts stay the kernel's (1 + non-zero entries), no
 // page is live that the table does not reach, and destroy leaves no leak or fault. The only
 // WARN_ONs are test_clear_young's, for aging beyond the IPA space, and the IDMAP check of map.

@@ -19,7 +19,6 @@
 #include <random>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -317,72 +316,24 @@ TEST(Linux61Shim, EveryDescriptorWriteIsRecorded) {
   EXPECT_GT(stores, scaled(1000));
 }
 
-// What one stream did to one instance, raw: results, effects, final table and warnings.
-struct Transcript {
-  std::vector<OpResult> results;
-  std::vector<Effect> effects;
-  std::vector<uint64_t> memory;  // every live page's contents, in address order
-  std::vector<std::string> warnings;
-  bool operator==(const Transcript&) const = default;
-};
-
-void finish(Instance& in, Transcript* t) {
-  for (uint64_t pa : in.machine.memory.live_page_list()) {
-    const uint64_t* p = in.machine.memory.table_page(pa);
-    t->memory.push_back(pa);
-    t->memory.insert(t->memory.end(), p, p + kEntriesPerTable);
-  }
-  t->effects = in.machine.effects.events();
-  t->warnings = in.impl->take_warnings();
-}
-
-Transcript run_alone(const Stream& stream) {
-  Instance in;
-  Transcript t;
-  for (const Op& op : stream) t.results.push_back(apply_op(*in.impl, in.machine, op));
-  finish(in, &t);
-  return t;
-}
-
-std::vector<Stream> some_streams(uint64_t seed, size_t n) {
-  std::mt19937_64 rng(seed);
-  std::vector<Stream> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(random_stream(rng));
-  return out;
+// Instances are independent: interleaved or on several threads, each does what it does alone
+// (tests/kernel_backend_checks.h).
+std::unique_ptr<Arm64S2Backend> make_linux61(Machine& m) {
+  return create_arm64(*find_backend("linux61"), m, Plant::kNone);
 }
 
 TEST(Linux61Shim, InstancesInterleavedBehaveAsAlone) {
-  std::vector<Stream> streams = some_streams(7, 24);
-  std::vector<Transcript> alone;
-  for (const Stream& s : streams) alone.push_back(run_alone(s));
-
-  // All 24 live at once, one operation of each in turn.
-  std::vector<std::unique_ptr<Instance> > ins;
-  std::vector<Transcript> together(streams.size());
-  for (size_t i = 0; i < streams.size(); ++i) ins.push_back(std::make_unique<Instance>());
-  for (size_t step = 0; step < kMaxStreamOps; ++step)
-    for (size_t i = 0; i < streams.size(); ++i)
-      if (step < streams[i].size())
-        together[i].results.push_back(apply_op(*ins[i]->impl, ins[i]->machine, streams[i][step]));
-  for (size_t i = 0; i < streams.size(); ++i) {
-    finish(*ins[i], &together[i]);
-    EXPECT_TRUE(together[i] == alone[i]) << "stream " << i << "\n" << format_stream(streams[i]);
-  }
+  const std::vector<Stream> streams = mmudiff::testing::some_streams(7, 24);
+  const std::vector<size_t> differ =
+      mmudiff::testing::interleaved_differences(make_linux61, streams);
+  EXPECT_EQ(differ, std::vector<size_t>{});
+  if (!differ.empty()) ADD_FAILURE() << format_stream(streams[differ[0]]);
 }
 
 TEST(Linux61Shim, InstancesOnSeveralThreadsBehaveAsAlone) {
-  std::vector<Stream> streams = some_streams(11, 64);
-  std::vector<Transcript> alone;
-  for (const Stream& s : streams) alone.push_back(run_alone(s));
-  std::vector<Transcript> threaded(streams.size());
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < 4; ++t)
-    threads.emplace_back([&, t] {
-      for (size_t i = t; i < streams.size(); i += 4) threaded[i] = run_alone(streams[i]);
-    });
-  for (auto& th : threads) th.join();
-  for (size_t i = 0; i < streams.size(); ++i)
-    EXPECT_TRUE(threaded[i] == alone[i]) << "stream " << i;
+  const std::vector<Stream> streams = mmudiff::testing::some_streams(11, 64);
+  EXPECT_EQ(mmudiff::testing::threaded_differences(make_linux61, streams, 4),
+            std::vector<size_t>{});
 }
 
 TEST(Linux61Shim, RandomStreamsLeaveNoLeakOrFault) {
