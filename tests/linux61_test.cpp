@@ -14,31 +14,24 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <sodium.h>
-
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
-#include "tests/cli_runner.h"
 #include "tests/env_knob.h"
+#include "tests/kernel_backend_checks.h"
+#include "tests/kernel_source_check.h"
 #include "tests/sanitizer_scale.h"
-#include "tests/table_reader.h"
 
 #ifdef MMUDIFF_HAVE_LINUX61
 #include "mmu/linux61/linux61_adapter.h"
@@ -91,78 +84,16 @@ Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false, ForcePte force = Fo
   return c;
 }
 
-// Every non-zero descriptor reachable from root(), in address order, with the address field of
-// table descriptors cleared; and, on the way, each table page's refcount against 1 + its non-zero
-// entries (the kernel's rule, the PGD pages counted one by one).
-struct Flat {
-  uint64_t ipa;
-  unsigned level;
-  uint64_t masked;
-  bool operator==(const Flat&) const = default;
-};
-
-struct Walked {
-  std::vector<Flat> entries;
-  std::vector<std::string> problems;
-  size_t pages = 0;
-};
-
-Walked walk(const Backend& backend, const SimMemory& memory) {
-  Walked w;
-  mmudiff::testing::walk_tables(
-      memory, backend.root(),
-      [&](const mmudiff::testing::TablePage& page) {
-        if (!page.entries) {
-          w.problems.push_back(
-              fmt::format("level {} table {:#x} is not live", page.level, page.pa));
-          return;
-        }
-        ++w.pages;
-        const int non_zero = static_cast<int>(page.non_zero_entries());
-        if (memory.page_count(page.entries) != 1 + non_zero)
-          w.problems.push_back(fmt::format("level {} table {:#x}: refcount {}, {} non-zero entries",
-                                           page.level, page.pa, memory.page_count(page.entries),
-                                           non_zero));
-      },
-      [&](const mmudiff::testing::TableEntry& e) {
-        const bool table = e.kind == DescriptorKind::Table;
-        w.entries.push_back({e.ipa, e.level, table ? e.desc & ~kOaMask : e.desc});
-      });
-  if (backend.root().live() && w.pages != memory.live_pages())
-    w.problems.push_back(fmt::format("{} pages live, {} reachable", memory.live_pages(), w.pages));
-  return w;
-}
-
-std::string describe(const Flat& f) {
-  return fmt::format("ipa {:#x} level {} desc {:#018x}", f.ipa, f.level, f.masked);
-}
-
-// Destroys the table and lists what went wrong with the memory: leaks, double frees, writes to
-// freed pages.
-std::vector<std::string> destroy_and_check(Backend& backend, Machine& machine) {
-  backend.destroy();
-  machine.memory.report_leaks();
-  machine.memory.check_freed_pages();
-  std::vector<std::string> out;
-  for (const MemoryFault& f : machine.memory.faults())
-    out.push_back(fmt::format("{}: {}", memory_fault_name(f.kind), f.detail));
-  return out;
-}
+using mmudiff::testing::describe;
+using mmudiff::testing::destroy_and_check;
+using mmudiff::testing::Flat;
+using mmudiff::testing::walk;
+using mmudiff::testing::Walked;
 
 // ---- Where the code came from ----------------------------------------------------------------
 
-std::string sha256_of_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "unreadable: " + path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string data = ss.str();
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  std::string hex;
-  for (unsigned char c : digest) hex += fmt::format("{:02x}", c);
-  return hex;
-}
+using mmudiff::testing::git_lines;
+using mmudiff::testing::sha256_of_file;
 
 TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
   const KernelSourceInfo& info = linux61_source_info();
@@ -185,20 +116,6 @@ TEST(Linux61Source, RecordsPackageVersionAndHashesOfTheCompiledFiles) {
   EXPECT_NE(info.summary().find(info.package_version), std::string::npos);
   if (!info.matches_tested())
     GTEST_SKIP() << "kernel files differ from the tested ones: " << info.summary();
-}
-
-// Runs a git command in the source tree; nullopt when git or the repository is not there.
-std::optional<std::vector<std::string> > git_lines(const std::string& args) {
-  const mmudiff::testing::CliResult r =
-      mmudiff::testing::shell(fmt::format("git -C '{}' {} 2>/dev/null", MMUDIFF_SOURCE_DIR, args));
-  if (r.status != 0) return std::nullopt;
-  std::vector<std::string> lines;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 TEST(Linux61Source, NoKernelFileIsInTheRepository) {
@@ -383,115 +300,40 @@ TEST(Linux61Shim, CacheMaintenanceGetsGuestPhysicalAddresses) {
   EXPECT_TRUE(destroy_and_check(*in.impl, in.machine).empty());
 }
 
-// Replays the Store effects of each operation over a copy of table memory taken before it: the
-// result must be exactly the table memory after it. So no descriptor is written behind the
-// recorder's back, and each Store's old value is what was really there.
+// Every descriptor write is a Store effect with the old value that was really there
+// (tests/kernel_backend_checks.h).
 TEST(Linux61Shim, EveryDescriptorWriteIsRecorded) {
-  using Page = std::vector<uint64_t>;
   std::mt19937_64 rng(env_u64("MMUDIFF_DIFF_SEED", 1) ^ 0x5eed);
   size_t stores = 0;
   for (size_t s = 0; s < scaled(300); ++s) {
     Stream stream = random_stream(rng);
     Instance in;
-    for (size_t i = 0; i < stream.size(); ++i) {
-      std::map<uint64_t, Page> shadow;
-      for (uint64_t pa : in.machine.memory.live_page_list()) {
-        const uint64_t* t = in.machine.memory.table_page(pa);
-        shadow[pa] = Page(t, t + kEntriesPerTable);
-      }
-      in.machine.effects.clear();
-      apply_op(*in.impl, in.machine, stream[i]);
-      for (const Effect& e : in.machine.effects.events()) {
-        if (e.kind != EffectKind::Store) continue;
-        ++stores;
-        auto [it, fresh] = shadow.try_emplace(e.addr & ~(kPageSize - 1), Page(kEntriesPerTable, 0));
-        uint64_t& slot = it->second[(e.addr & (kPageSize - 1)) / 8];
-        ASSERT_EQ(slot, e.old_value)
-            << "stream " << s << " op " << i << ": " << describe_effect(e) << "\n"
-            << format_stream(stream);
-        slot = e.new_value;
-      }
-      for (uint64_t pa : in.machine.memory.live_page_list()) {
-        const uint64_t* t = in.machine.memory.table_page(pa);
-        auto it = shadow.find(pa);
-        Page expect = it == shadow.end() ? Page(kEntriesPerTable, 0) : it->second;
-        ASSERT_TRUE(std::equal(expect.begin(), expect.end(), t))
-            << "stream " << s << " op " << i << ": page " << std::hex << pa
-            << " changed without a recorded store\n"
-            << format_stream(stream);
-      }
-    }
+    const std::string problem =
+        mmudiff::testing::first_unrecorded_write(*in.impl, in.machine, stream, &stores);
+    ASSERT_EQ(problem, "") << "stream " << s << "\n" << format_stream(stream);
     ASSERT_TRUE(destroy_and_check(*in.impl, in.machine).empty());
   }
   EXPECT_GT(stores, scaled(1000));
 }
 
-// What one stream did to one instance, raw: results, effects, final table and warnings.
-struct Transcript {
-  std::vector<OpResult> results;
-  std::vector<Effect> effects;
-  std::vector<uint64_t> memory;  // every live page's contents, in address order
-  std::vector<std::string> warnings;
-  bool operator==(const Transcript&) const = default;
-};
-
-void finish(Instance& in, Transcript* t) {
-  for (uint64_t pa : in.machine.memory.live_page_list()) {
-    const uint64_t* p = in.machine.memory.table_page(pa);
-    t->memory.push_back(pa);
-    t->memory.insert(t->memory.end(), p, p + kEntriesPerTable);
-  }
-  t->effects = in.machine.effects.events();
-  t->warnings = in.impl->take_warnings();
-}
-
-Transcript run_alone(const Stream& stream) {
-  Instance in;
-  Transcript t;
-  for (const Op& op : stream) t.results.push_back(apply_op(*in.impl, in.machine, op));
-  finish(in, &t);
-  return t;
-}
-
-std::vector<Stream> some_streams(uint64_t seed, size_t n) {
-  std::mt19937_64 rng(seed);
-  std::vector<Stream> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(random_stream(rng));
-  return out;
+// Instances are independent: interleaved or on several threads, each does what it does alone
+// (tests/kernel_backend_checks.h).
+std::unique_ptr<Arm64S2Backend> make_linux61(Machine& m) {
+  return create_arm64(*find_backend("linux61"), m, Plant::kNone);
 }
 
 TEST(Linux61Shim, InstancesInterleavedBehaveAsAlone) {
-  std::vector<Stream> streams = some_streams(7, 24);
-  std::vector<Transcript> alone;
-  for (const Stream& s : streams) alone.push_back(run_alone(s));
-
-  // All 24 live at once, one operation of each in turn.
-  std::vector<std::unique_ptr<Instance> > ins;
-  std::vector<Transcript> together(streams.size());
-  for (size_t i = 0; i < streams.size(); ++i) ins.push_back(std::make_unique<Instance>());
-  for (size_t step = 0; step < kMaxStreamOps; ++step)
-    for (size_t i = 0; i < streams.size(); ++i)
-      if (step < streams[i].size())
-        together[i].results.push_back(apply_op(*ins[i]->impl, ins[i]->machine, streams[i][step]));
-  for (size_t i = 0; i < streams.size(); ++i) {
-    finish(*ins[i], &together[i]);
-    EXPECT_TRUE(together[i] == alone[i]) << "stream " << i << "\n" << format_stream(streams[i]);
-  }
+  const std::vector<Stream> streams = mmudiff::testing::some_streams(7, 24);
+  const std::vector<size_t> differ =
+      mmudiff::testing::interleaved_differences(make_linux61, streams);
+  EXPECT_EQ(differ, std::vector<size_t>{});
+  if (!differ.empty()) ADD_FAILURE() << format_stream(streams[differ[0]]);
 }
 
 TEST(Linux61Shim, InstancesOnSeveralThreadsBehaveAsAlone) {
-  std::vector<Stream> streams = some_streams(11, 64);
-  std::vector<Transcript> alone;
-  for (const Stream& s : streams) alone.push_back(run_alone(s));
-  std::vector<Transcript> threaded(streams.size());
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < 4; ++t)
-    threads.emplace_back([&, t] {
-      for (size_t i = t; i < streams.size(); i += 4) threaded[i] = run_alone(streams[i]);
-    });
-  for (auto& th : threads) th.join();
-  for (size_t i = 0; i < streams.size(); ++i)
-    EXPECT_TRUE(threaded[i] == alone[i]) << "stream " << i;
+  const std::vector<Stream> streams = mmudiff::testing::some_streams(11, 64);
+  EXPECT_EQ(mmudiff::testing::threaded_differences(make_linux61, streams, 4),
+            std::vector<size_t>{});
 }
 
 TEST(Linux61Shim, RandomStreamsLeaveNoLeakOrFault) {

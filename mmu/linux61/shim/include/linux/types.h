@@ -1,2 +1,0 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
-/* Empty on purpose: everything the linux61 backend needs from <linux/types.h> is in ../../prelude.h. */

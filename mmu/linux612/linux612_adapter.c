@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The C side of the linux612 backend: owns the kernel's structures for one table and calls the
+ * kernel functions of Linux 6.12's pgtable.c, each with its table made the current instance
+ * (mmu/kvm_arm64_shim/kvm_arm64_shim.h says why), so that every call the kernel code makes back
+ * to the machine (the mm_ops callbacks and the prelude's hooks, shared with linux61 in
+ * mmu/kvm_arm64_shim/kvm_arm64_shim.c) reaches the host of the table being operated on.
+ *
+ * What is 6.12's own here: the free_unlinked_table callback (6.12 calls it unconditionally when a
+ * block replaces a table; NULL would crash), the RCU read-side count of shared walks, the EL2
+ * functions 6.12 calls (range and non-broadcast TLBI besides 6.1's two), and the VTCR's new home
+ * in kvm_s2_mmu.
+ *
+ * The entry points whose text is the same as 6.1's are mmu/kvm_arm64_shim/adapter_common.inc,
+ * compiled here against 6.12 (whose prelude renames the kernel's functions l612a_*).
+ */
+#include "mmu/linux612/linux612_adapter.h"
+
+#include <asm/kvm_pgtable.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct l612a_vm {
+  struct kvm_pgtable pgt;
+  struct kvm_s2_mmu mmu;
+  struct kvm_pgtable_mm_ops mm_ops;
+  struct arm64k_instance inst;
+  bool live;
+};
+
+#define ARM64K_VM struct l612a_vm
+#define ARM64K_FN(name) l612a_##name
+#define ARM64K_BACKEND "linux612"
+#include "mmu/kvm_arm64_shim/adapter_common.inc"
+
+static struct l612a_vm* current_vm(const char* what) {
+  return container_of(arm64k_current(what), struct l612a_vm, inst);
+}
+
+/* ---- mm_ops->free_unlinked_table ------------------------------------------------------------- */
+/*
+ * KVM frees an unlinked table after an RCU grace period (stage2_free_unlinked_table). This backend
+ * only walks without sharing, so no walker can still be in the table: the grace period is already
+ * over, and the kernel's own kvm_pgtable_stage2_free_unlinked() runs at once.
+ */
+static void mm_free_unlinked_table(void* addr, s8 level) {
+  struct l612a_vm* vm = current_vm("free_unlinked_table");
+  kvm_pgtable_stage2_free_unlinked(&vm->mm_ops, addr, level);
+}
+
+/* ---- RCU read side --------------------------------------------------------------------------- */
+
+static _Thread_local int l612a_rcu_depth;
+
+void l612a_shim_rcu_read_lock(void) {
+  ++l612a_rcu_depth;
+}
+
+void l612a_shim_rcu_read_unlock(void) {
+  if (WARN_ON(l612a_rcu_depth <= 0)) return;
+  --l612a_rcu_depth;
+}
+
+bool l612a_shim_rcu_read_lock_held(void) {
+  return l612a_rcu_depth > 0;
+}
+
+/* ---- The EL2 TLB maintenance 6.12 adds --------------------------------------------------------
+ */
+
+/* The non-broadcast variant (relax_perms): recorded as a TLBI by IPA, which covers it. */
+void __kvm_tlb_flush_vmid_ipa_nsh(struct kvm_s2_mmu* mmu, phys_addr_t ipa, int level) {
+  struct arm64k_instance* in = inst_of_mmu(mmu, "__kvm_tlb_flush_vmid_ipa_nsh");
+  in->ops->tlbi_ipa(in->host, ipa, arm64k_level_hint(level));
+}
+
+void __kvm_tlb_flush_vmid_range(struct kvm_s2_mmu* mmu, phys_addr_t start, unsigned long pages) {
+  struct arm64k_instance* in = inst_of_mmu(mmu, "__kvm_tlb_flush_vmid_range");
+  in->ops->tlbi_range(in->host, start, (uint64_t)pages << PAGE_SHIFT);
+}
+
+/* ---- Entry points of 6.12's own ------------------------------------------------------------- */
+
+struct l612a_vm* l612a_vm_create(const struct arm64k_host_ops* ops, void* host) {
+  struct l612a_vm* vm = arm64k_vm_alloc(ops, host);
+  if (vm) vm->mm_ops.free_unlinked_table = mm_free_unlinked_table;
+  return vm;
+}
+
+int l612a_stage2_init(struct l612a_vm* vm, const struct arm64k_config* config) {
+  vm->mmu.vtcr = l612a_vtcr_for(config->ia_bits);
+  return arm64k_stage2_init(vm, config);
+}
+
+uint64_t l612a_vtcr(const struct l612a_vm* vm) {
+  return vm->mmu.vtcr;
+}
+
+int l612a_stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys,
+                     uint64_t prot, void* memcache) {
+  ARM64K_ENTER(vm);
+  int ret =
+      kvm_pgtable_stage2_map(&vm->pgt, addr, size, phys, (enum kvm_pgtable_prot)prot, memcache, 0);
+  ARM64K_LEAVE();
+  return ret;
+}
+
+bool l612a_stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mkold) {
+  ARM64K_ENTER(vm);
+  bool young = kvm_pgtable_stage2_test_clear_young(&vm->pgt, addr, PAGE_SIZE, mkold);
+  ARM64K_LEAVE();
+  return young;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The C ABI between Linux 6.12's arm64 pgtable.c (compiled as C, see linux612_adapter.c) and our
+ * C++. It names no kernel type: kvm_pgtable.h does not compile as C++, and the C++ side never
+ * includes it. Arguments and return values are the kernel's own (negative errno, descriptors as
+ * uint64_t); where 6.12's API differs from the Arm64S2Backend interface (6.1's), the comment says
+ * what the entry point makes of it.
+ *
+ * An l612a_vm is one stage-2 table with its struct kvm_pgtable and kvm_s2_mmu. Everything the
+ * kernel code asks of the machine goes to the arm64k_host_ops given at creation
+ * (mmu/kvm_arm64_shim/kvm_arm64_shim.h), with the host pointer given at creation.
+ */
+#ifndef MMUDIFF_LINUX612_ARM64_ADAPTER_H
+#define MMUDIFF_LINUX612_ARM64_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmu/kvm_arm64_shim/kvm_arm64_shim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct l612a_vm;
+
+/* NULL when out of memory. ops must outlive the vm. */
+struct l612a_vm* l612a_vm_create(const struct arm64k_host_ops* ops, void* host);
+/* Does not destroy the table: call l612a_stage2_destroy first if it is live. */
+void l612a_vm_free(struct l612a_vm* vm);
+
+/* VTCR_EL2 as 6.12's kvm_get_vtcr() builds it for a 48-bit PARange, 16-bit VMID CPU. */
+uint64_t l612a_vtcr_for(uint32_t ia_bits);
+
+/* __kvm_pgtable_stage2_init with kvm_s2_mmu.vtcr = l612a_vtcr_for(config->ia_bits). */
+int l612a_stage2_init(struct l612a_vm* vm, const struct arm64k_config* config);
+void l612a_stage2_destroy(struct l612a_vm* vm);
+bool l612a_live(const struct l612a_vm* vm);
+uint64_t l612a_vtcr(const struct l612a_vm* vm);
+uint32_t l612a_ia_bits(const struct l612a_vm* vm);
+uint32_t l612a_start_level(const struct l612a_vm* vm);
+void* l612a_pgd(const struct l612a_vm* vm);
+
+/* kvm_pgtable_stage2_map with walk flags 0: a non-shared walk, as under the write lock. */
+int l612a_stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys,
+                     uint64_t prot, void* memcache);
+int l612a_stage2_unmap(struct l612a_vm* vm, uint64_t addr, uint64_t size);
+int l612a_stage2_wrprotect(struct l612a_vm* vm, uint64_t addr, uint64_t size);
+uint64_t l612a_stage2_mkyoung(struct l612a_vm* vm, uint64_t addr);
+/* kvm_pgtable_stage2_test_clear_young over the page of addr: whether its leaf was young. */
+bool l612a_stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mkold);
+int l612a_stage2_relax_perms(struct l612a_vm* vm, uint64_t addr, uint64_t prot);
+int l612a_stage2_flush(struct l612a_vm* vm, uint64_t addr, uint64_t size);
+int l612a_stage2_set_owner(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
+                           uint8_t owner_id);
+/* kvm_pgtable_get_leaf; the kernel's s8 level is never negative without LPA2. */
+int l612a_get_leaf(struct l612a_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMUDIFF_LINUX612_ARM64_ADAPTER_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The C++ face of the linux612 backend. Each Linux612Backend owns one l612a_vm (the kernel's
+// struct kvm_pgtable and kvm_s2_mmu, kept on the C side) and its host, an Arm64KernelHost
+// (mmu/kvm_arm64_shim/kernel_host.h, shared with linux61), which turns the kernel code's
+// callbacks into its Machine's SimMemory calls and EffectLog entries.
+//
+// The Arm64S2Backend interface is 6.1's kvm_pgtable API; on 6.12's:
+// - map passes walk flags 0, a non-shared walk (KVM's callers hold the MMU lock for write, or
+//   pass SHARED|HANDLE_FAULT from the fault path, which this interface has no way to ask for);
+// - is_young is kvm_pgtable_stage2_test_clear_young(addr, PAGE_SIZE, mkold = false);
+// - mkold is the same with mkold = true. 6.12 returns only "was young", while the interface
+//   returns the old descriptor (6.1's mkold did): it is the one get_leaf read just before, when
+//   valid, else 0; and the kernel's answer is checked against it (young = valid with AF set).
+#include "mmu/linux612/linux612_backend.h"
+
+#include <cerrno>
+#include <new>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/kvm_arm64_shim/kernel_host.h"
+#include "mmu/linux612/linux612_adapter.h"
+
+namespace mmudiff {
+
+namespace {
+
+class Linux612Backend final : public Arm64S2Backend {
+ public:
+  Linux612Backend(Machine& machine, Linux612Options options) : host_(machine), options_(options) {
+    vm_ = l612a_vm_create(&Arm64KernelHost::kOps, &host_);
+    if (!vm_) throw std::bad_alloc();
+  }
+  ~Linux612Backend() override {
+    l612a_stage2_destroy(vm_);
+    l612a_vm_free(vm_);
+  }
+  Linux612Backend(const Linux612Backend&) = delete;
+  Linux612Backend& operator=(const Linux612Backend&) = delete;
+
+  std::string_view name() const override { return "linux612"; }
+
+  int init(const Arm64S2Config& config) override {
+    destroy();
+    // kvm_init_stage2_mmu's check before kvm_get_vtcr(): at least ARM64_MIN_PARANGE_BITS, at
+    // most what the CPU (48-bit PARange) supports.
+    if (!arm64s2::valid_ia_bits(config.ia_bits)) return -EINVAL;
+    const arm64k_config c = arm64k_config_of(config, options_.tlb_range);
+    host_.forget_pgd_bytes();
+    int ret = l612a_stage2_init(vm_, &c);
+    if (ret == 0)
+      root_ = kernel_table_root(host_, l612a_ia_bits(vm_), l612a_start_level(vm_), l612a_pgd(vm_),
+                                config.has_fwb());
+    return ret;
+  }
+
+  void destroy() override {
+    l612a_stage2_destroy(vm_);
+    root_ = {};
+  }
+
+  int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override {
+    return l612a_stage2_map(vm_, addr, size, phys, prot, mc);
+  }
+  int unmap(uint64_t addr, uint64_t size) override { return l612a_stage2_unmap(vm_, addr, size); }
+  int wrprotect(uint64_t addr, uint64_t size) override {
+    return l612a_stage2_wrprotect(vm_, addr, size);
+  }
+  uint64_t mkyoung(uint64_t addr) override { return l612a_stage2_mkyoung(vm_, addr); }
+  uint64_t mkold(uint64_t addr) override {
+    uint64_t old = 0;
+    uint32_t level = 0;
+    if (l612a_get_leaf(vm_, addr, &old, &level) != 0 || !(old & arm64s2::kValid)) old = 0;
+    const bool young = l612a_stage2_test_clear_young(vm_, addr, /*mkold=*/true);
+    if (young != ((old & arm64s2::kAf) != 0))
+      host_.warn(fmt::format("linux612: test_clear_young({:#x}) said young={} of leaf {:#x}", addr,
+                             young, old));
+    return old;
+  }
+  bool is_young(uint64_t addr) override {
+    return l612a_stage2_test_clear_young(vm_, addr, /*mkold=*/false);
+  }
+  int relax_perms(uint64_t addr, uint64_t prot) override {
+    return l612a_stage2_relax_perms(vm_, addr, prot);
+  }
+  int flush(uint64_t addr, uint64_t size) override { return l612a_stage2_flush(vm_, addr, size); }
+  int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override {
+    return l612a_stage2_set_owner(vm_, addr, size, mc, owner);
+  }
+  int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override {
+    return l612a_get_leaf(vm_, addr, pte, level);
+  }
+
+  TableRoot root() const override { return l612a_live(vm_) ? root_ : TableRoot{}; }
+
+  std::vector<std::string> take_warnings() override { return host_.take_warnings(); }
+
+ private:
+  Arm64KernelHost host_;
+  Linux612Options options_;
+  l612a_vm* vm_ = nullptr;
+  TableRoot root_;
+};
+
+}  // namespace
+
+std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant /*plant*/,
+                                                      Linux612Options options) {
+  return std::make_unique<Linux612Backend>(machine, options);
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The linux612 backend: Linux 6.12's arch/arm64/kvm/hyp/pgtable.c, extracted at build time from
+// Debian's linux-source-6.12 package and compiled unmodified as C behind a shim of our own
+// (shim/prelude.h and linux612_adapter.c on mmu/kvm_arm64_shim, which linux61 shares). This
+// header names no kernel type.
+//
+// It is not in registered_backends(): 6.12 legitimately differs from 6.1, the contract the
+// registered arm64 backends are held to (mmu/linux612/README.md lists how), so it joins
+// differential runs through a semantics profile of its own.
+#pragma once
+
+#include <memory>
+
+#include "mmu/backend.h"
+#include "mmu/kernel_source_info.h"
+
+namespace mmudiff {
+
+// What the CPU has that Arm64S2Config does not say and only 6.12 asks about.
+struct Linux612Options {
+  // FEAT_TLBIRANGE (ARM64_HAS_TLB_RANGE): a table entry's break-before-make is one range TLBI
+  // over its granule instead of a whole-VMID flush, and with FWB unmap defers its leaves' TLBIs
+  // into range TLBIs after the walk.
+  bool tlb_range = false;
+};
+
+// The plant is ignored, as linux61 does: this is the kernel's code, unmodified.
+std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant plant,
+                                                      Linux612Options options = {});
+
+// Where the compiled kernel code came from, recorded at configure time; reports print it.
+const KernelSourceInfo& linux612_arm64_source_info();
+
+}  // namespace mmudiff

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Force-included (-include) before Linux 6.12's arch/arm64/kvm/hyp/pgtable.c and before our C
+ * adapter, so that the kernel file compiles unmodified in user space. What 6.12 needs alike with
+ * 6.1 is mmu/kvm_arm64_shim/prelude_common.h (shared with mmu/linux61); this file adds what the
+ * 6.12 API generation needs on top, and nothing else:
+ *
+ * - the LPA2 and 52-bit-PA questions, answered "no" as on Debian's 4 KiB-page build without LPA2
+ *   hardware; BTI for the hyp stage 1 (never reached) likewise;
+ * - kernel helpers the newer code uses: kvm_pfn_t, __phys_to_pfn, min, INT_MAX, ERR_PTR & co.;
+ * - RCU for shared walks: a per-thread read-side nesting count (the adapter's), which is all
+ *   kvm_pgtable_walk_lock_held() asks about; rcu_dereference_check reads, after lockdep's check
+ *   (a WARN_ON here);
+ * - cmpxchg on a descriptor, recorded as a Store when it succeeds (one instance is only ever run
+ *   by one thread at a time, so it always succeeds when the old value matches);
+ * - range TLBI (FEAT_TLBIRANGE a per-instance knob) and the EL2 TLB functions 6.12 calls;
+ * - the normal non-cacheable memory types, and struct kvm_s2_mmu as 6.12 has it: the VTCR moved
+ *   into it, and the split cache with its object count lives in it.
+ *
+ * Every global function of pgtable.c (and the EL2 functions the adapter implements for it) is
+ * renamed with an l612a_ prefix, so that this object links beside linux61's, which defines the
+ * same kernel names.
+ *
+ * The kernel headers' own #includes resolve to the empty stubs in mmu/kvm_arm64_shim/include and
+ * ./include (6.12's kvm_arm.h also includes <asm/sysreg.h>), which come before the kernel's.
+ */
+#ifndef MMUDIFF_LINUX612_ARM64_PRELUDE_H
+#define MMUDIFF_LINUX612_ARM64_PRELUDE_H
+
+#include <limits.h>
+
+#include "mmu/kvm_arm64_shim/prelude_common.h"
+
+/* ---- One name per kernel symbol in the process ---------------------------------------------- */
+#define kvm_pgtable_walk l612a_kvm_pgtable_walk
+#define kvm_pgtable_get_leaf l612a_kvm_pgtable_get_leaf
+#define kvm_pgtable_hyp_pte_prot l612a_kvm_pgtable_hyp_pte_prot
+#define kvm_pgtable_hyp_map l612a_kvm_pgtable_hyp_map
+#define kvm_pgtable_hyp_unmap l612a_kvm_pgtable_hyp_unmap
+#define kvm_pgtable_hyp_init l612a_kvm_pgtable_hyp_init
+#define kvm_pgtable_hyp_destroy l612a_kvm_pgtable_hyp_destroy
+#define kvm_get_vtcr l612a_kvm_get_vtcr
+#define kvm_tlb_flush_vmid_range l612a_kvm_tlb_flush_vmid_range
+#define kvm_pgtable_stage2_pte_prot l612a_kvm_pgtable_stage2_pte_prot
+#define kvm_pgtable_stage2_map l612a_kvm_pgtable_stage2_map
+#define kvm_pgtable_stage2_set_owner l612a_kvm_pgtable_stage2_set_owner
+#define kvm_pgtable_stage2_unmap l612a_kvm_pgtable_stage2_unmap
+#define kvm_pgtable_stage2_wrprotect l612a_kvm_pgtable_stage2_wrprotect
+#define kvm_pgtable_stage2_mkyoung l612a_kvm_pgtable_stage2_mkyoung
+#define kvm_pgtable_stage2_test_clear_young l612a_kvm_pgtable_stage2_test_clear_young
+#define kvm_pgtable_stage2_relax_perms l612a_kvm_pgtable_stage2_relax_perms
+#define kvm_pgtable_stage2_flush l612a_kvm_pgtable_stage2_flush
+#define kvm_pgtable_stage2_create_unlinked l612a_kvm_pgtable_stage2_create_unlinked
+#define kvm_pgtable_stage2_split l612a_kvm_pgtable_stage2_split
+#define __kvm_pgtable_stage2_init l612a___kvm_pgtable_stage2_init
+#define kvm_pgtable_stage2_pgd_size l612a_kvm_pgtable_stage2_pgd_size
+#define kvm_pgtable_stage2_destroy l612a_kvm_pgtable_stage2_destroy
+#define kvm_pgtable_stage2_free_unlinked l612a_kvm_pgtable_stage2_free_unlinked
+#define __kvm_tlb_flush_vmid_ipa l612a___kvm_tlb_flush_vmid_ipa
+#define __kvm_tlb_flush_vmid_ipa_nsh l612a___kvm_tlb_flush_vmid_ipa_nsh
+#define __kvm_tlb_flush_vmid_range l612a___kvm_tlb_flush_vmid_range
+#define __kvm_tlb_flush_vmid l612a___kvm_tlb_flush_vmid
+
+/* ---- Configuration questions ---------------------------------------------------------------- */
+/* The only option pgtable.c tests with IS_ENABLED is CONFIG_ARM64_PA_BITS_52: off. */
+#define IS_ENABLED(option) 0
+#define system_supports_lpa2() false
+#define system_supports_bti_kernel() false
+#define system_supports_tlb_range() cpus_have_final_cap(ARM64_HAS_TLB_RANGE)
+
+/* ---- Kernel helpers ------------------------------------------------------------------------- */
+typedef u64 kvm_pfn_t;
+#define __phys_to_pfn(paddr) ((unsigned long)((paddr) >> PAGE_SHIFT))
+
+#define min(x, y)                          \
+  ({                                       \
+    typeof(x) __min_x = (x);               \
+    typeof(y) __min_y = (y);               \
+    __min_x < __min_y ? __min_x : __min_y; \
+  })
+
+#define MAX_ERRNO 4095
+#define IS_ERR_VALUE(x) unlikely((unsigned long)(void*)(x) >= (unsigned long)-MAX_ERRNO)
+static inline void* ERR_PTR(long error) {
+  return (void*)error;
+}
+static inline long PTR_ERR(const void* ptr) {
+  return (long)ptr;
+}
+static inline bool IS_ERR(const void* ptr) {
+  return IS_ERR_VALUE((unsigned long)ptr);
+}
+
+/* ---- RCU: only the read-side nesting that kvm_pgtable_walk_lock_held() asks about ----------- */
+#define __rcu
+void l612a_shim_rcu_read_lock(void);
+void l612a_shim_rcu_read_unlock(void);
+bool l612a_shim_rcu_read_lock_held(void);
+#define rcu_read_lock() l612a_shim_rcu_read_lock()
+#define rcu_read_unlock() l612a_shim_rcu_read_unlock()
+#define rcu_read_lock_held() l612a_shim_rcu_read_lock_held()
+/* What lockdep asks of it: a walker is either exclusive (c) or inside an RCU read side. */
+#define rcu_dereference_check(p, c)          \
+  ({                                         \
+    WARN_ON(!((c) || rcu_read_lock_held())); \
+    (p);                                     \
+  })
+
+/* ---- cmpxchg on a descriptor: a recorded Store when it succeeds ----------------------------- */
+static inline u64 __l612a_cmpxchg_u64(volatile u64* p, u64 old, u64 new_value) {
+  u64 cur = *p;
+  if (cur == old) {
+    *p = new_value;
+    arm64k_shim_store((void*)p, cur, new_value);
+  }
+  return cur;
+}
+
+#define cmpxchg(ptr, o, n)                                                               \
+  ({                                                                                     \
+    _Static_assert(sizeof(*(ptr)) == sizeof(u64), "linux612 shim: only 64-bit cmpxchg"); \
+    (typeof(*(ptr)))__l612a_cmpxchg_u64((volatile u64*)(ptr), (u64)(o), (u64)(n));       \
+  })
+
+/* ---- TLB maintenance (asm/tlbflush.h) ------------------------------------------------------- */
+/* The level argument when the level of the entry is not known. */
+#define TLBI_TTL_UNKNOWN INT_MAX
+/* The most pages one range TLBI covers: NUM 31, SCALE 3 -> (31 + 1) << (5 * 3 + 1). */
+#define MAX_TLBI_RANGE_PAGES (32UL << 16)
+
+/* ---- Memory types 6.12 adds (asm/memory.h) -------------------------------------------------- */
+#define MT_S2_NORMAL_NC 0x5
+#define MT_S2_FWB_NORMAL_NC 5
+
+/* ---- KVM glue ------------------------------------------------------------------------------- */
+struct kvm_pgtable;
+/* Pages kvm_pgtable_stage2_split may take: it reads nobjs and gives the cache to zalloc_page. */
+struct kvm_mmu_memory_cache {
+  int nobjs;
+};
+struct kvm_s2_mmu {
+  struct kvm_pgtable* pgt;
+  u64 vtcr;
+  struct kvm_mmu_memory_cache split_page_cache;
+};
+
+/* Implemented by the adapter; in the kernel they run at EL2 behind kvm_call_hyp(). */
+void __kvm_tlb_flush_vmid_ipa(struct kvm_s2_mmu* mmu, phys_addr_t ipa, int level);
+void __kvm_tlb_flush_vmid_ipa_nsh(struct kvm_s2_mmu* mmu, phys_addr_t ipa, int level);
+void __kvm_tlb_flush_vmid_range(struct kvm_s2_mmu* mmu, phys_addr_t start, unsigned long pages);
+void __kvm_tlb_flush_vmid(struct kvm_s2_mmu* mmu);
+
+/* ---- The kernel headers that the stubbed <linux/kvm_host.h> and <linux/pgtable.h> bring in --- */
+#include <asm/kvm_arm.h>
+#include <asm/pgtable-hwdef.h>
+
+#endif /* MMUDIFF_LINUX612_ARM64_PRELUDE_H */
