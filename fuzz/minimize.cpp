@@ -16,16 +16,15 @@ std::optional<FindingKind> finding_kind(const StreamReport& report) {
 
 namespace {
 
-class Minimizer {
+class Shrinker {
  public:
-  Minimizer(const HarnessOptions& options, FindingKind kind,
-            const std::function<void(const Stream&)>& progress, const StreamRunner& runner)
-      : options_(options), kind_(std::move(kind)), progress_(progress), runner_(runner) {}
+  Shrinker(const std::function<bool(const Stream&)>& keeps,
+           const std::function<void(const Stream&)>& progress)
+      : keeps_(keeps), progress_(progress) {}
 
   bool reproduces(const Stream& s) {
     ++runs_;
-    StreamReport r = runner_(s, options_);
-    return !r.bound_reached && finding_kind(r) == kind_;
+    return keeps_(s);
   }
 
   // ddmin over operations: remove chunks, halving the chunk size until single operations.
@@ -95,22 +94,16 @@ class Minimizer {
     return out;
   }
 
-  const HarnessOptions& options_;
-  FindingKind kind_;
+  const std::function<bool(const Stream&)>& keeps_;
   const std::function<void(const Stream&)>& progress_;
-  const StreamRunner& runner_;
   size_t runs_ = 0;
 };
 
 }  // namespace
 
-MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
-                        const std::function<void(const Stream&)>& progress,
-                        const StreamRunner& runner) {
-  const StreamRunner run = runner ? runner : StreamRunner(run_stream);
-  auto kind = finding_kind(run(stream, options));
-  if (!kind) throw std::invalid_argument("the stream produces no finding: nothing to minimise");
-  Minimizer m(options, *kind, progress, run);
+ShrinkResult shrink(const Stream& stream, const std::function<bool(const Stream&)>& keeps,
+                    const std::function<void(const Stream&)>& progress) {
+  Shrinker m(keeps, progress);
   Stream s = m.drop_operations(stream);
   // Operand changes can make further operations unnecessary: repeat until nothing changes.
   for (int round = 0; round < 4; ++round) {
@@ -118,7 +111,23 @@ MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
     if (t == s) break;
     s = std::move(t);
   }
-  return {s, *kind, m.runs()};
+  return {std::move(s), m.runs()};
+}
+
+MinimizeResult minimize(const Stream& stream, const HarnessOptions& options,
+                        const std::function<void(const Stream&)>& progress,
+                        const StreamRunner& runner) {
+  const StreamRunner run = runner ? runner : StreamRunner(run_stream);
+  auto kind = finding_kind(run(stream, options));
+  if (!kind) throw std::invalid_argument("the stream produces no finding: nothing to minimise");
+  ShrinkResult r = shrink(
+      stream,
+      [&](const Stream& s) {
+        StreamReport report = run(s, options);
+        return !report.bound_reached && finding_kind(report) == kind;
+      },
+      progress);
+  return {std::move(r.stream), *kind, r.runs};
 }
 
 }  // namespace mmudiff

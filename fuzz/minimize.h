@@ -34,6 +34,15 @@ struct MinimizeResult {
 // (oracles/isolated_run.h), so a crash or hang can be minimised too.
 using StreamRunner = std::function<StreamReport(const Stream&, const HarnessOptions&)>;
 
+// The shrinking itself, for any property of a stream: drops operations (ddmin) and simplifies
+// operands while `keeps` holds, which it must for `stream`.
+struct ShrinkResult {
+  Stream stream;
+  size_t runs = 0;  // candidates tried
+};
+ShrinkResult shrink(const Stream& stream, const std::function<bool(const Stream&)>& keeps,
+                    const std::function<void(const Stream&)>& progress = {});
+
 // Requires that `stream` produces a finding under `options`; throws std::invalid_argument if not.
 // `progress` (optional) is told each time the stream shrinks; `runner` (default run_stream) runs
 // every candidate.

@@ -99,6 +99,10 @@ const std::vector<BackendInfo>& registered_backends();
 // Those of one architecture, in the same order.
 const std::vector<BackendInfo>& backends_of(Arch arch);
 const BackendInfo* find_backend(std::string_view name, Arch arch = Arch::Arm64S2);
+// Kernel backends compiled in but in no profile yet (linux612 until arm64-6.12 exists): their
+// kernel differs from the contract the oracles hold their architecture's backends to, so no
+// differential run takes them; `mmudiff semdiff` compares them with another kernel.
+const std::vector<BackendInfo>& unprofiled_backends();
 
 // An arm64 backend's own interface; std::logic_error for a backend of another architecture.
 Arm64S2Backend& as_arm64(Backend& backend);

@@ -18,6 +18,9 @@
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_tdp_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612
+#include "mmu/linux612/linux612_backend.h"
+#endif
 #ifdef MMUDIFF_HAVE_WALKER_X86
 #include "mmu/walker_x86/walker_x86_backend.h"
 #endif
@@ -65,6 +68,19 @@ const std::vector<BackendInfo>& registered_backends() {
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
          return make_legacy_x86_backend(m, p);
        }},
+#endif
+  };
+  return backends;
+}
+
+const std::vector<BackendInfo>& unprofiled_backends() {
+  static const std::vector<BackendInfo> backends = {
+#ifdef MMUDIFF_HAVE_LINUX612
+      {"linux612", Arch::Arm64S2,
+       "Linux 6.12 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space (semdiff "
+       "only until the arm64-6.12 profile)",
+       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_backend(m, p); },
+       /*reference=*/true},
 #endif
   };
   return backends;

@@ -28,6 +28,7 @@ inline constexpr std::string_view kProofs = "proofs-1.schema.json";
 inline constexpr std::string_view kExercised = "exercised-1.schema.json";
 inline constexpr std::string_view kCoverage = "coverage-1.schema.json";
 inline constexpr std::string_view kReport = "report-1.schema.json";
+inline constexpr std::string_view kSemdiff = "semdiff-1.schema.json";
 
 class SchemaSet {
  public:

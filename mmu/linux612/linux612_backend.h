@@ -6,7 +6,8 @@
 //
 // It is not in registered_backends(): 6.12 legitimately differs from 6.1, the contract the
 // registered arm64 backends are held to (mmu/linux612/README.md lists how), so it joins
-// differential runs through a semantics profile of its own.
+// differential runs through a semantics profile of its own. Until then it is in
+// unprofiled_backends(), which only `mmudiff semdiff` runs (docs/semdiff.md).
 #pragma once
 
 #include <memory>

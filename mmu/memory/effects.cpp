@@ -25,7 +25,7 @@ const char* effect_kind_name(EffectKind kind) {
   return "?";
 }
 
-static const char* barrier_name(Barrier b) {
+const char* barrier_name(Barrier b) {
   switch (b) {
     case Barrier::None:
       return "";

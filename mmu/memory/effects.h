@@ -79,6 +79,8 @@ class EffectLog {
 };
 
 const char* effect_kind_name(EffectKind kind);
+// "ish", "ishst", "nsh", "sy"; "" for none.
+const char* barrier_name(Barrier b);
 std::string describe_effect(const Effect& e);
 
 }  // namespace mmudiff

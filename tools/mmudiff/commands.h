@@ -21,5 +21,6 @@ void add_soak_command(CLI::App& app, int* exit_code);
 void add_prove_command(CLI::App& app, int* exit_code);
 void add_report_command(CLI::App& app, int* exit_code);
 void add_campaign_command(CLI::App& app, int* exit_code);
+void add_semdiff_command(CLI::App& app, int* exit_code);
 
 }  // namespace mmudiff::cli

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   add_prove_command(app, &exit_code);
   add_report_command(app, &exit_code);
   add_campaign_command(app, &exit_code);
+  add_semdiff_command(app, &exit_code);
   add_convert_commands(app, &exit_code);
   add_backends_command(app, &exit_code);
   try {

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "reports/kernel_diff.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "fuzz/minimize.h"
+#include "mmu/format/decode.h"
+#include "mmu/machine_pool.h"
+#include "mmu/ops/random_stream.h"
+#include "mmu/ops/text_format.h"
+#include "oracles/table_hash.h"
+
+namespace mmudiff {
+
+namespace {
+
+std::string return_code(int ret) {
+  if (ret >= 0) return fmt::format("{}", ret);
+  const char* name = ::strerrorname_np(-ret);
+  return name ? fmt::format("-{}", name) : fmt::format("{}", ret);
+}
+
+// A descriptor as a class names it: what kind of entry, not where it points.
+std::string descriptor_word(uint64_t d) {
+  if (d == 0) return "0";
+  if (!(d & 1)) return d == 0x400 ? "locked" : "invalid";
+  return (d & 2) ? "table/page" : "block";
+}
+
+// The descriptor mkyoung/mkold/get_leaf return and get_leaf's level are results too.
+std::string result_words(const Op& op, const OpResult& r, const OpResult& other) {
+  std::string s = return_code(r.ret);
+  if (op.kind == OpKind::Mkyoung || op.kind == OpKind::Mkold || op.kind == OpKind::GetLeaf) {
+    s += ", descriptor " + descriptor_word(r.value);
+    if (r.value != other.value && descriptor_word(r.value) == descriptor_word(other.value))
+      s += " (other bits)";
+  }
+  if (op.kind == OpKind::GetLeaf) s += fmt::format(" at level {}", r.level);
+  return s;
+}
+
+// Each entry's life within the operation: the values it went through, in order (6.1's
+// "table/page -> 0 -> table/page" against 6.12's "table/page -> locked -> table/page").
+std::set<std::string> entry_lives(const std::vector<Effect>& effects) {
+  std::map<uint64_t, std::string> by_entry;
+  for (const Effect& e : effects) {
+    if (e.kind != EffectKind::Store) continue;
+    auto [it, fresh] = by_entry.try_emplace(e.addr, descriptor_word(e.old_value));
+    it->second += " -> " + descriptor_word(e.new_value);
+  }
+  std::set<std::string> lives;
+  for (auto& [entry, life] : by_entry) lives.insert(std::move(life));
+  return lives;
+}
+
+// Entry lives only one kernel's stores show, paired by where they start and end: each pair (or
+// a life with no partner) is one difference, "0 -> table/page" against "0 -> locked ->
+// table/page". How many entries lived it is the range's, not the kernel's.
+std::vector<std::pair<std::string, std::string>> store_differences(const std::vector<Effect>& a,
+                                                                   const std::vector<Effect>& b) {
+  const std::set<std::string> la = entry_lives(a), lb = entry_lives(b);
+  auto ends = [](const std::string& life) {
+    const auto first = life.find(" -> ");
+    return life.substr(0, first) + life.substr(life.rfind(" -> "));
+  };
+  std::map<std::string, std::pair<std::string, std::string>> by_ends;
+  for (const std::string& life : la)
+    if (!lb.contains(life)) by_ends[ends(life)].first = life;
+  for (const std::string& life : lb)
+    if (!la.contains(life)) by_ends[ends(life)].second = life;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [key, pair] : by_ends)
+    out.emplace_back(pair.first.empty() ? "none" : pair.first,
+                     pair.second.empty() ? "none" : pair.second);
+  return out;
+}
+
+std::string maintenance_word(const Effect& e) {
+  switch (e.kind) {
+    case EffectKind::Store:
+      break;
+    case EffectKind::TlbiIpa:
+      return e.size ? "tlbi range" : (e.level ? fmt::format("tlbi ipa L{}", e.level) : "tlbi ipa");
+    case EffectKind::TlbiVmid:
+      return "tlbi vmid";
+    case EffectKind::Dsb:
+      return std::string("dsb ") + barrier_name(e.barrier);
+    case EffectKind::Isb:
+      return "isb";
+    case EffectKind::DcacheCleanInval:
+      return "dc civac";
+    case EffectKind::IcacheInval:
+      return "ic ivau";
+  }
+  return "";
+}
+
+// Each kind of maintenance one kernel does and the other does not, or does once where the other
+// does it many times (per page against once per range).
+std::vector<std::pair<std::string, std::string>> maintenance_differences(
+    const std::vector<Effect>& a, const std::vector<Effect>& b) {
+  std::map<std::string, std::pair<size_t, size_t>> counts;
+  for (const Effect& e : a)
+    if (e.kind != EffectKind::Store) ++counts[maintenance_word(e)].first;
+  for (const Effect& e : b)
+    if (e.kind != EffectKind::Store) ++counts[maintenance_word(e)].second;
+  auto times = [](const std::string& word, size_t n) {
+    return n == 0 ? std::string("none") : n == 1 ? word + " once" : word + " many times";
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [word, n] : counts) {
+    const auto [na, nb] = n;
+    if (std::min<size_t>(na, 2) != std::min<size_t>(nb, 2))
+      out.emplace_back(times(word, na), times(word, nb));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const BackendInfo& b,
+                                                 const Stream& stream) {
+  std::vector<KernelDifference> out;
+  // Machines first, so they outlive the backends.
+  PooledMachine ma = pooled_machine(MemoryLimits{}), mb = pooled_machine(MemoryLimits{});
+  auto ka = a.create(*ma, Plant::kNone), kb = b.create(*mb, Plant::kNone);
+  const SipKey key{};
+  Config config;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const Op& op = stream[i];
+    if (op.kind == OpKind::Init) config = op.config;
+    const std::string name(op_kind_name(op.kind));
+    const bool live_a = ka->root().live(), live_b = kb->root().live();
+    ma->effects.clear();
+    mb->effects.clear();
+    OpResult ra, rb;
+    if (op.kind == OpKind::Init || live_a) ra = apply_op(*ka, *ma, op, config);
+    if (op.kind == OpKind::Init || live_b) rb = apply_op(*kb, *mb, op, config);
+    if (!(ra == rb))
+      out.push_back({"return code", name, result_words(op, ra, rb), result_words(op, rb, ra),
+                     fmt::format("{} / {}", format_op(op),
+                                 "ret " + return_code(ra.ret) + " / " + return_code(rb.ret)),
+                     i});
+    const auto& ea = ma->effects.events();
+    const auto& eb = mb->effects.events();
+    for (auto& [sa, sb] : store_differences(ea, eb)) out.push_back({"stores", name, sa, sb, "", i});
+    for (auto& [fa, fb] : maintenance_differences(ea, eb))
+      out.push_back({"maintenance", name, fa, fb, "", i});
+    const HashedTable ha = hash_table(ka->root(), ma->memory, key);
+    const HashedTable hb = hash_table(kb->root(), mb->memory, key);
+    if (auto d = first_divergence(ha, ma->memory, hb, mb->memory)) {
+      const bool fwb = config.arm64.fwb;
+      const std::string da = describe_descriptor(d->a, d->level, fwb);
+      const std::string db = describe_descriptor(d->b, d->level, fwb);
+      // The class names the entry kinds (the first word of each description), the detail the
+      // entry itself.
+      auto kind = [](const std::string& s) {
+        const auto first = s.find(' ');
+        const auto second = s.find_first_not_of(' ', first);
+        const auto end = s.find(' ', second);
+        return s.substr(0, end);
+      };
+      out.push_back({"table", name, kind(da), kind(db),
+                     fmt::format("IPA {:#x}: {} / {}", d->ipa, da, db), i});
+      break;  // what follows follows from this
+    }
+  }
+  if (ka->root().live()) ka->destroy();
+  if (kb->root().live()) kb->destroy();
+  return out;
+}
+
+KernelDiffReport kernel_diff(const BackendInfo& a, const BackendInfo& b,
+                             const KernelDiffOptions& options,
+                             const std::function<void(const KernelDiffReport&)>& progress) {
+  KernelDiffReport report;
+  report.a = a.name;
+  report.b = b.name;
+  report.seed = options.seed;
+  std::map<std::string, size_t> index;  // class key -> report.classes
+  std::mt19937_64 rng(options.seed);
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // Whichever limit comes first; a limit of 0 is none (the command requires one).
+  while (!(options.max_streams != 0 && report.streams >= options.max_streams) &&
+         !(options.seconds > 0 && elapsed() >= options.seconds)) {
+    Stream s = random_stream(rng, {.arch = a.arch});
+    ++report.streams;
+    report.operations += s.size();
+    std::map<std::string, bool> seen_here;
+    for (KernelDifference& d : kernel_differences(a, b, s)) {
+      const std::string k = d.key();
+      auto [it, fresh] = index.try_emplace(k, report.classes.size());
+      if (fresh) report.classes.push_back({d, 0, 0, {}});
+      KernelDiffClass& c = report.classes[it->second];
+      ++c.occurrences;
+      if (!seen_here[k]) ++c.streams;
+      seen_here[k] = true;
+      // The shortest prefix that shows it is the example to shrink.
+      Stream prefix(s.begin(), s.begin() + static_cast<long>(d.op_index + 1));
+      if (fresh || prefix.size() < c.example.size()) {
+        c.example = std::move(prefix);
+        c.first = d;
+      }
+    }
+    if (progress && report.streams % 256 == 0) progress(report);
+  }
+  if (options.shrink) {
+    for (KernelDiffClass& c : report.classes) {
+      const std::string k = c.first.key();
+      auto shows = [&](const Stream& s) {
+        for (const KernelDifference& d : kernel_differences(a, b, s))
+          if (d.key() == k) return true;
+        return false;
+      };
+      c.example = shrink(c.example, shows).stream;
+      for (const KernelDifference& d : kernel_differences(a, b, c.example))
+        if (d.key() == k) {
+          c.first = d;
+          break;
+        }
+    }
+  }
+  std::stable_sort(
+      report.classes.begin(), report.classes.end(),
+      [](const KernelDiffClass& x, const KernelDiffClass& y) { return x.streams > y.streams; });
+  return report;
+}
+
+nlohmann::json kernel_diff_json(const KernelDiffReport& r) {
+  nlohmann::json classes = nlohmann::json::array();
+  for (const KernelDiffClass& c : r.classes)
+    classes.push_back({{"category", c.first.category},
+                       {"operation", c.first.operation},
+                       {"a", c.first.a},
+                       {"b", c.first.b},
+                       {"detail", c.first.detail},
+                       {"streams", c.streams},
+                       {"occurrences", c.occurrences},
+                       {"example", format_stream(c.example)},
+                       {"example_op", c.first.op_index}});
+  return {{"schema", "mmudiff/semdiff-1"},
+          {"a", r.a},
+          {"b", r.b},
+          {"seed", r.seed},
+          {"streams", r.streams},
+          {"operations", r.operations},
+          {"classes", classes}};
+}
+
+std::string kernel_diff_text(const KernelDiffReport& r) {
+  std::string out = fmt::format(
+      "semdiff {} -> {}: {} streams, {} operations, {} class{} of difference\n", r.a, r.b,
+      r.streams, r.operations, r.classes.size(), r.classes.size() == 1 ? "" : "es");
+  for (const KernelDiffClass& c : r.classes) {
+    out += fmt::format("\n[{}] {}: {} {} | {} {}   ({} streams, {} operations)\n", c.first.category,
+                       c.first.operation, r.a, c.first.a, r.b, c.first.b, c.streams, c.occurrences);
+    if (!c.first.detail.empty()) out += fmt::format("  here: {}\n", c.first.detail);
+    out +=
+        fmt::format("  example ({} operations, the difference at the last):\n", c.example.size());
+    for (size_t i = 0; i < c.example.size(); ++i)
+      out += fmt::format("    {}{}\n", format_op(c.example[i]),
+                         i == c.first.op_index ? "    <- here" : "");
+  }
+  return out;
+}
+
+}  // namespace mmudiff

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// semdiff (reports/kernel_diff.h): two kernels' differences found, sorted into the classes the
+// 6.12 changes are known by (../shared/KERNELS.md, and Linux612Differs in linux612_test.cpp), each
+// example shrunk and still showing its class; no class at all between backends that agree.
+#include "reports/kernel_diff.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "mmu/ops/random_stream.h"
+#include "mmu/ops/text_format.h"
+#include "reports/json_schema.h"
+#include "tests/cli_runner.h"
+#include "tests/files.h"
+#include "tests/temp_dir.h"
+
+namespace mmudiff {
+namespace {
+
+const BackendInfo* backend(std::string_view name) {
+  for (const auto* list : {&registered_backends(), &unprofiled_backends()})
+    for (const BackendInfo& b : *list)
+      if (b.name == name && b.arch == Arch::Arm64S2) return &b;
+  return nullptr;
+}
+
+bool shows(const std::vector<KernelDifference>& ds, std::string_view category, std::string_view op,
+           std::string_view a, std::string_view b) {
+  for (const auto& d : ds)
+    if (d.category == category && d.operation == op && d.a == a && d.b == b) return true;
+  return false;
+}
+
+class KernelDiff612 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = backend("linux61");
+    b_ = backend("linux612");
+    if (!a_ || !b_) GTEST_SKIP() << "linux61 or linux612 is not built";
+  }
+  const BackendInfo* a_ = nullptr;
+  const BackendInfo* b_ = nullptr;
+};
+
+TEST_F(KernelDiff612, NamesTheBreakBeforeMakeLockAndTheNewReturnCodes) {
+  const Stream s = parse_text(
+      "init ia=40\n"
+      "map 0x40000000 4K pa=0x40000000 prot=rw\n"  // a new entry: 0 -> new against 0 -> locked ->
+                                                   // new
+      "relax_perms 0xc0000000 prot=w\n"            // nothing mapped: 0 against -EAGAIN
+      "mkyoung 0xc0000000\n",                      // nothing mapped: no barrier in 6.12
+      "test");
+  const auto ds = kernel_differences(*a_, *b_, s);
+  EXPECT_TRUE(shows(ds, "stores", "map", "0 -> table/page", "0 -> locked -> table/page"));
+  EXPECT_TRUE(shows(ds, "return code", "relax_perms", "0", "-EAGAIN"));
+  EXPECT_TRUE(shows(ds, "maintenance", "mkyoung", "dsb ishst once", "none"));
+  for (const auto& d : ds) EXPECT_NE(d.category, "table") << d.a << " | " << d.b;
+}
+
+TEST_F(KernelDiff612, AMapOverAnExistingLeafStopsIn61AndGoesOnIn612) {
+  const Stream s = parse_text(
+      "init ia=40\n"
+      "map 0x40000000 4K pa=0x40000000 prot=rw\n"
+      "map 0x40000000 8K pa=0x40000000 prot=r\n",
+      "test");
+  const auto ds = kernel_differences(*a_, *b_, s);
+  EXPECT_TRUE(shows(ds, "return code", "map", "-EAGAIN", "0"));
+  // 6.1 left the second page unmapped; 6.12 mapped it: the tables differ there, and the
+  // comparison stops at that operation.
+  ASSERT_FALSE(ds.empty());
+  EXPECT_EQ(ds.back().category, "table");
+  EXPECT_EQ(ds.back().op_index, 2u);
+  EXPECT_NE(ds.back().detail.find("0x40001000"), std::string::npos) << ds.back().detail;
+}
+
+TEST(KernelDiff, AKernelAgainstItselfOrTheBackendsThatAgreeWithItShowsNothing) {
+  const BackendInfo* linux61 = backend("linux61");
+  if (!linux61) GTEST_SKIP() << "linux61 is not built";
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 150; ++i) {
+    const Stream s = random_stream(rng);
+    for (const char* other : {"linux61", "walker", "legacy"}) {
+      const BackendInfo* b = backend(other);
+      if (!b) continue;
+      const auto ds = kernel_differences(*linux61, *b, s);
+      ASSERT_TRUE(ds.empty()) << other << ": " << ds.front().category << " " << ds.front().operation
+                              << ": " << ds.front().a << " | " << ds.front().b << "\n"
+                              << format_stream(s);
+    }
+  }
+}
+
+TEST_F(KernelDiff612, ClassesAreCountedShrunkAndStillShowThemselves) {
+  KernelDiffOptions options;
+  options.seconds = 0;
+  options.max_streams = 60;
+  options.seed = 3;
+  const KernelDiffReport r = kernel_diff(*a_, *b_, options);
+  EXPECT_EQ(r.streams, 60u);
+  ASSERT_FALSE(r.classes.empty());
+  for (size_t i = 0; i < r.classes.size(); ++i) {
+    const KernelDiffClass& c = r.classes[i];
+    if (i > 0) {
+      EXPECT_GE(r.classes[i - 1].streams, c.streams);  // most streams first
+    }
+    EXPECT_GE(c.occurrences, c.streams);
+    ASSERT_LT(c.first.op_index, c.example.size());
+    EXPECT_EQ(c.example.front().kind, OpKind::Init);
+    // The shrunk example still shows its class, at the operation it names.
+    const auto ds = kernel_differences(*a_, *b_, c.example);
+    bool found = false;
+    for (const auto& d : ds)
+      found = found || (d.key() == c.first.key() && d.op_index == c.first.op_index);
+    EXPECT_TRUE(found) << c.first.category << " " << c.first.operation << "\n"
+                       << format_stream(c.example);
+  }
+  // The most common class, the 6.12 lock in a map, needs no more than an init and the map.
+  EXPECT_LE(r.classes.front().example.size(), 3u);
+  const nlohmann::json j = kernel_diff_json(r);
+  EXPECT_TRUE(schema::builtin_schemas().validate(j, schema::kSemdiff).empty())
+      << schema::builtin_schemas().validate(j, schema::kSemdiff).front();
+  EXPECT_EQ(j["classes"].size(), r.classes.size());
+  // The text names both kernels and every class.
+  const std::string text = kernel_diff_text(r);
+  EXPECT_NE(text.find("semdiff linux61 -> linux612: 60 streams"), std::string::npos) << text;
+  EXPECT_NE(text.find("<- here"), std::string::npos);
+}
+
+TEST(SemdiffCli, ExitsOneOnDifferencesZeroOnNoneTwoOnBadUsage) {
+  if (!backend("linux612")) GTEST_SKIP() << "linux612 is not built";
+  testing::TempDir dir;
+  const auto json_path = (dir.path() / "semdiff.json").string();
+  auto r = testing::run_cli("semdiff linux61 linux612 --streams 20 --seed 5 --json " + json_path);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("0 -> locked -> table/page"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(testing::slurp(json_path));
+  EXPECT_EQ(j["a"], "linux61");
+  EXPECT_EQ(j["streams"], 20);
+
+  r = testing::run_cli("semdiff walker linux61 --streams 20");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("0 classes of difference"), std::string::npos) << r.out;
+
+  r = testing::run_cli("semdiff linux61 nosuch --streams 1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("no backend 'nosuch'"), std::string::npos) << r.out;
+  r = testing::run_cli("semdiff linux61 linux612-tdp --streams 1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("different architectures"), std::string::npos) << r.out;
+  r = testing::run_cli("semdiff linux61 linux612 --time 0");
+  EXPECT_EQ(r.status, 2);
+}
+
+}  // namespace
+}  // namespace mmudiff
