@@ -3,6 +3,8 @@
 // (bench/bench_ratios.h).
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -18,6 +20,9 @@ namespace {
 // core (seen here: 0.69 ms real for 0.34 ms CPU per stream while a build ran).
 class KeepTimes : public benchmark::ConsoleReporter {
  public:
+  // Colour only on a terminal, as Google Benchmark's own console reporter does.
+  KeepTimes() : ConsoleReporter(::isatty(::fileno(stdout)) ? OO_Color : OO_None) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {

@@ -39,9 +39,12 @@ std::vector<BenchRatio> bench_ratios(const std::map<std::string, double>& s) {
     const std::string shortest = fmt::format("{}/segments:1", side);
     const std::string longest = fmt::format("{}/segments:64", side);
     both(longest.c_str(), shortest.c_str(), [&](double l, double sh) {
-      out.push_back({fmt::format("per-operation cost, {}-operation streams against {}",
-                                 64 * kSegmentOps, kSegmentOps),
-                     fmt::format("({} / 64) / {}", longest, shortest), l / 64 / sh, std::nullopt});
+      out.push_back(
+          {fmt::format("per-operation cost, {}-operation streams against {}, {}", 64 * kSegmentOps,
+                       kSegmentOps,
+                       side == std::string_view("BM_HarnessByLength") ? "harness with every oracle"
+                                                                      : "backends alone"),
+           fmt::format("({} / 64) / {}", longest, shortest), l / 64 / sh, std::nullopt});
     });
   }
   auto big = every_op_check(s, 1024), small = every_op_check(s, 2);
