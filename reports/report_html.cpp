@@ -380,12 +380,38 @@ std::string proofs_section(const json& report) {
       rows);
 }
 
+// mmudiff semdiff --out RUN_DIR: each class of difference between two kernels with its example.
+std::string semdiff_section(const json& report) {
+  const json& d = report.value("semdiff", json(nullptr));
+  if (d.is_null()) return "";
+  std::string rows;
+  for (const auto& c : d["classes"]) {
+    std::string where =
+        fmt::format("the difference at operation {}", c["example_op"].get<uint64_t>());
+    if (!c["detail"].get<std::string>().empty()) where += ": " + e(c["detail"]);
+    rows += fmt::format(
+        "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td><pre>{}</pre><p>{}</p></td></tr>\n",
+        e(c["category"]), e(c["operation"]), e(c["a"]), e(c["b"]), c["streams"].get<uint64_t>(),
+        c["occurrences"].get<uint64_t>(), e(c["example"]), where);
+  }
+  return fmt::format(
+      "<h2>What changed between kernels: {0} &rarr; {1} ({2} classes)</h2>\n"
+      "<p id=\"semdiff-summary\">The same {3} random streams ({4} operations, seed {5}) through "
+      "both, each class with the smallest example found, operations counted from 0 "
+      "(<code>mmudiff semdiff</code>, docs/semdiff.md).</p>\n"
+      "<table id=\"semdiff\">\n<tr><th>category</th><th>operation</th><th>{0}</th><th>{1}</th>"
+      "<th>streams</th><th>operations</th><th>example</th></tr>\n{6}</table>\n",
+      e(d["a"]), e(d["b"]), d["classes"].size(), d["streams"].get<uint64_t>(),
+      d["operations"].get<uint64_t>(), d["seed"].get<uint64_t>(), rows);
+}
+
 }  // namespace
 
 std::string render_report_html(const json& report, const std::vector<Plot>& plots) {
   std::string body = verdict_section(report) + run_section(report) + plots_section(report, plots) +
                      coverage_section(report) + findings_section(report) + skipped_section(report) +
-                     proofs_section(report);
+                     proofs_section(report) + semdiff_section(report);
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       // Nothing may be fetched: the file must read the same offline, attached to a mail.

@@ -154,6 +154,7 @@ json build_report(const LoadedRun& run, const json& exercised) {
           {"skipped", skipped_json(run, exercised)},
           {"proofs", run.proofs ? *run.proofs : json(nullptr)},
           {"coverage", run.coverage ? *run.coverage : json(nullptr)},
+          {"semdiff", run.semdiff ? *run.semdiff : json(nullptr)},
           {"verdict", report_verdict(run, exercised)}};
 }
 

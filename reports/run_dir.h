@@ -12,6 +12,7 @@
 //                     corpus
 //   proofs.json       mmudiff prove --json, or run by mmudiff report when missing
 //   coverage.json     edges and functions of each backend's code the campaign's corpus reaches
+//   semdiff.json      mmudiff semdiff --out: what changed between two kernels (a report section)
 //   report.json, report.html   written by `mmudiff report`
 //
 // The JSON files follow the schemas in reports/schema/ (json_schema.h names them).
@@ -43,6 +44,7 @@ inline constexpr std::string_view kCorpusDir = "corpus";
 inline constexpr std::string_view kExercisedFile = "exercised.json";
 inline constexpr std::string_view kProofsFile = "proofs.json";
 inline constexpr std::string_view kCoverageFile = "coverage.json";
+inline constexpr std::string_view kSemdiffFile = "semdiff.json";
 inline constexpr std::string_view kReportJson = "report.json";
 inline constexpr std::string_view kReportHtml = "report.html";
 

@@ -175,6 +175,8 @@ LoadedRun load_run_dir(const fs::path& dir) {
     run.proofs = read_json_file(p, schema::kProofs);
   if (fs::path p = dir / rundir::kCoverageFile; fs::exists(p))
     run.coverage = read_json_file(p, schema::kCoverage);
+  if (fs::path p = dir / rundir::kSemdiffFile; fs::exists(p))
+    run.semdiff = read_json_file(p, schema::kSemdiff);
   return run;
 }
 

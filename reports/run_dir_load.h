@@ -42,6 +42,7 @@ struct LoadedRun {
   std::optional<nlohmann::json> exercised;  // exercised.json, if present
   std::optional<nlohmann::json> proofs;     // proofs.json, if present
   std::optional<nlohmann::json> coverage;   // coverage.json, if present
+  std::optional<nlohmann::json> semdiff;    // semdiff.json, if present
 };
 
 // Throws InputError (mmu/ops/text_format.h), one line naming the file.

@@ -178,6 +178,27 @@ TEST_F(ReportCli, RunOutOfAgreeingStreamsReportsEquivalence) {
   Result twice = run_cli(fmt::format("run -q --out {}{}", run.string(), seeds()));
   EXPECT_EQ(twice.status, 2) << twice.out;
   EXPECT_NE(twice.out.find("already a run directory"), std::string::npos) << twice.out;
+
+  // semdiff --out adds what changed between two kernels; the report renders it as a section.
+  if (mmudiff::testing::shell(std::string(MMUDIFF_CLI) + " backends").out.find("linux612 ") ==
+      std::string::npos)
+    return;  // linux612 is not built
+  Result diff =
+      run_cli(fmt::format("semdiff linux61 linux612 --streams 10 --out {}", run.string()));
+  EXPECT_EQ(diff.status, 1) << diff.out;
+  json semdiff = expect_valid(run / "semdiff.json", schema::kSemdiff);
+  ASSERT_FALSE(semdiff["classes"].empty());
+  json with_diff = expect_valid_report(run, 0);
+  EXPECT_EQ(with_diff["semdiff"], semdiff);
+  const std::string with_diff_html = slurp(run / "report.html");
+  EXPECT_NE(with_diff_html.find("What changed between kernels: linux61 &rarr; linux612"),
+            std::string::npos);
+  EXPECT_NE(with_diff_html.find("0 -&gt; locked -&gt; table/page"), std::string::npos);
+  // Not a run directory: refused before any stream runs.
+  Result bad = run_cli(
+      fmt::format("semdiff linux61 linux612 --streams 10 --out {}", (dir_ / "nowhere").string()));
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("not a run directory"), std::string::npos) << bad.out;
 }
 
 // A valid run directory to break in the tests below.

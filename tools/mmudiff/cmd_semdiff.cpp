@@ -3,6 +3,8 @@
 // someone upgrading from A to B would want to know it: each class of behavioural difference with
 // how often it showed and a shrunk example. Exit 0 when the streams showed no difference, 1 when
 // they did, 2 on bad usage.
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "mmu/backend.h"
@@ -23,6 +25,7 @@ struct SemdiffArgs {
   uint64_t seed = 1;
   bool no_shrink = false;
   std::string json_path;
+  std::string out_dir;
 };
 
 }  // namespace
@@ -42,7 +45,10 @@ void add_semdiff_command(CLI::App& app, int* exit_code) {
       ->transform(strict_unsigned());
   cmd->add_option("--seed", args->seed, "of the random streams")->transform(strict_unsigned());
   cmd->add_flag("--no-shrink", args->no_shrink, "keep each class's first example as found");
-  cmd->add_option("--json", args->json_path, "also write the classes as JSON");
+  cmd->add_option("--json", args->json_path, "also write the classes as JSON (mmudiff/semdiff-1)");
+  cmd->add_option("--out", args->out_dir,
+                  "a campaign's run directory: write semdiff.json into it, which `mmudiff report` "
+                  "renders as a section");
   cmd->callback([args, exit_code] {
     const BackendInfo* a = nullptr;
     const BackendInfo* b = nullptr;
@@ -82,6 +88,14 @@ void add_semdiff_command(CLI::App& app, int* exit_code) {
       return;
     }
     if (!args->json_path.empty()) check_output_file(args->json_path);
+    // Checked before the streams run: a wrong --out must not cost the run.
+    if (!args->out_dir.empty() && !std::filesystem::is_regular_file(
+                                      std::filesystem::path(args->out_dir) / rundir::kRunFile)) {
+      fmt::print(stderr, "mmudiff: semdiff: {}: not a run directory (no {})\n", args->out_dir,
+                 rundir::kRunFile);
+      *exit_code = kExitBadInput;
+      return;
+    }
     KernelDiffOptions options;
     options.seconds = args->seconds;
     options.max_streams = args->streams;
@@ -89,8 +103,13 @@ void add_semdiff_command(CLI::App& app, int* exit_code) {
     options.shrink = !args->no_shrink;
     const KernelDiffReport report = kernel_diff(*a, *b, options);
     fmt::print("{}", kernel_diff_text(report));
-    if (!args->json_path.empty())
-      rundir::write_json_atomic(args->json_path, kernel_diff_json(report));
+    const nlohmann::json j = kernel_diff_json(report);
+    if (!args->json_path.empty()) rundir::write_json_atomic(args->json_path, j);
+    if (!args->out_dir.empty()) {
+      const auto path = std::filesystem::path(args->out_dir) / rundir::kSemdiffFile;
+      rundir::write_json_atomic(path, j);
+      fmt::print("wrote {}; `mmudiff report {}` renders it\n", path.string(), args->out_dir);
+    }
     *exit_code = report.classes.empty() ? kExitAgree : kExitFinding;
   });
 }
