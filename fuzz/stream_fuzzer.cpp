@@ -34,10 +34,10 @@ const mmudiff::HarnessOptions& options() {
   return o;
 }
 
-const std::optional<mmudiff::Arch>& only_arch() {
-  static const std::optional<mmudiff::Arch> a = [] {
+const std::optional<mmudiff::ProfileId>& only_profile() {
+  static const std::optional<mmudiff::ProfileId> a = [] {
     try {
-      return mmudiff::fuzz_target_arch_from_env();
+      return mmudiff::fuzz_target_profile_from_env();
     } catch (const std::exception& e) {
       fmt::print(stderr, "stream_fuzzer: {}\n", e.what());
       std::exit(2);
@@ -51,7 +51,7 @@ const std::optional<mmudiff::Arch>& only_arch() {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // A bad MMUDIFF_BACKENDS, MMUDIFF_PLANT or MMUDIFF_ARCH stops the engine before it starts.
   options();
-  only_arch();
+  only_profile();
   return 0;
 }
 
@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Over-budget streams are refused before anything runs (-1: libFuzzer keeps them out of the
   // corpus), so every input that does run replays identically outside the fuzzer.
   if (!mmudiff::within_work_budget(stream)) return -1;
-  // A campaign for one architecture (MMUDIFF_ARCH) keeps no stream of the other.
-  if (only_arch() && mmudiff::stream_arch(stream) != *only_arch()) return -1;
+  // A campaign for one profile (MMUDIFF_ARCH) keeps no stream of another.
+  if (only_profile() && mmudiff::stream_profile(stream) != *only_profile()) return -1;
   mmudiff::StreamReport report = mmudiff::run_stream(stream, options());
   if (report.findings.empty()) return 0;
   mmudiff::stop_on_finding(*report.worst(), stream);

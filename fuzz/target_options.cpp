@@ -24,13 +24,14 @@ std::vector<std::string> split_backend_list(const std::string& list) {
 
 HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Plant plant) {
   HarnessOptions o;
-  // The names as given: each stream resolves them among its own architecture's backends
+  // The names as given: each stream resolves them among its own profile's backends
   // (resolve_backends), so an x86 stream in an arm64 list's campaign still runs every x86
-  // backend. Resolving once per architecture refuses a name no backend has.
+  // backend. Resolving once per profile refuses a name no backend has.
   o.backends = backends;
-  for (unsigned a = 0; a < kArchCount; ++a) resolve_backends(backends, static_cast<Arch>(a));
+  for (unsigned i = 0; i < kProfileCount; ++i)
+    resolve_backends(backends, static_cast<ProfileId>(i));
   if (const PlantInfo* p = plant_info(plant)) {
-    auto carriers = resolve_backends(backends, p->arch);
+    auto carriers = resolve_backends(backends, arch_profile(p->arch));
     if (std::find(carriers.begin(), carriers.end(), p->backend) == carriers.end())
       throw std::invalid_argument(
           fmt::format("plant '{}' lives in backend {}, which is not among the backends fuzzed",
@@ -43,14 +44,14 @@ HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Pla
   return o;
 }
 
-std::optional<Arch> fuzz_target_arch_from_env() {
+std::optional<ProfileId> fuzz_target_profile_from_env() {
   const char* a = std::getenv("MMUDIFF_ARCH");
   if (!a || !*a) return std::nullopt;
-  Arch arch;
-  if (!arch_from_name(a, &arch))
-    throw std::invalid_argument(
-        fmt::format("MMUDIFF_ARCH: '{}' is not one of arm64-s2, x86-ept", a));
-  return arch;
+  ProfileId id;
+  if (!profile_from_name(a, &id))
+    throw std::invalid_argument(fmt::format(
+        "MMUDIFF_ARCH: '{}' is not one of arm64-6.1 (or arm64-s2), arm64-6.12, x86-ept", a));
+  return id;
 }
 
 HarnessOptions fuzz_target_options_from_env() {

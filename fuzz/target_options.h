@@ -22,10 +22,10 @@ HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Pla
 // (unset or empty: none). Throws std::invalid_argument like fuzz_target_options.
 HarnessOptions fuzz_target_options_from_env();
 
-// MMUDIFF_ARCH=arm64-s2|x86-ept: the one architecture the target runs streams of (the others it
-// refuses, so the engine keeps none); unset or empty: both. Throws std::invalid_argument for
-// another name.
-std::optional<Arch> fuzz_target_arch_from_env();
+// MMUDIFF_ARCH=arm64-6.1|arm64-6.12|x86-ept (or arm64-s2, arm64-6.1): the one profile the
+// target runs streams of (the others it refuses, so the engine keeps none); unset or empty:
+// every profile. Throws std::invalid_argument for another name.
+std::optional<ProfileId> fuzz_target_profile_from_env();
 
 // "a,b,,c" -> {"a", "b", "c"}
 std::vector<std::string> split_backend_list(const std::string& list);

@@ -84,25 +84,38 @@ class Arm64S2Backend : public Backend {
   virtual int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) = 0;
 };
 
+// A set of profiles, one bit per ProfileId.
+using ProfileSet = uint8_t;
+constexpr ProfileSet profile_bit(ProfileId id) {
+  return static_cast<ProfileSet>(1u << static_cast<unsigned>(id));
+}
+
 struct BackendInfo {
   std::string_view name;  // unique within an architecture: "walker" exists for each
   Arch arch;
+  // The profiles whose semantics it implements (a kernel: its own); a run of a stream takes the
+  // backends of the stream's profile.
+  ProfileSet profiles;
   std::string_view description;
   std::unique_ptr<Backend> (*create)(Machine& machine, Plant plant);
-  // The ground truth: the others are compared with it, and what every backend does alike, it
-  // included, is its behaviour rather than a divergence (the real kernel's code).
+  // The ground truth of its profiles: the others are compared with it, and what every backend
+  // does alike, it included, is its behaviour rather than a divergence (the real kernel's code).
   bool reference = false;
+
+  bool implements(ProfileId id) const { return (profiles & profile_bit(id)) != 0; }
 };
 
 // Every backend compiled into this build, in a fixed order.
 const std::vector<BackendInfo>& registered_backends();
-// Those of one architecture, in the same order.
-const std::vector<BackendInfo>& backends_of(Arch arch);
+// Those implementing one profile, in the same order.
+const std::vector<BackendInfo>& backends_of(ProfileId id);
+const BackendInfo* find_backend(std::string_view name, ProfileId id);
+// Those of the architecture's first profile (arm64: Linux 6.1).
+inline const std::vector<BackendInfo>& backends_of(Arch arch) {
+  return backends_of(arch_profile(arch));
+}
+// The backend of that name of an architecture, whichever profiles it implements.
 const BackendInfo* find_backend(std::string_view name, Arch arch = Arch::Arm64S2);
-// Kernel backends compiled in but in no profile yet (linux612 until arm64-6.12 exists): their
-// kernel differs from the contract the oracles hold their architecture's backends to, so no
-// differential run takes them; `mmudiff semdiff` compares them with another kernel.
-const std::vector<BackendInfo>& unprofiled_backends();
 
 // An arm64 backend's own interface; std::logic_error for a backend of another architecture.
 Arm64S2Backend& as_arm64(Backend& backend);

@@ -29,26 +29,34 @@
 #endif
 
 namespace mmudiff {
+namespace {
+
+constexpr ProfileSet kArm64Linux61 = profile_bit(ProfileId::Arm64Linux61);
+constexpr ProfileSet kArm64Linux612 = profile_bit(ProfileId::Arm64Linux612);
+constexpr ProfileSet kX86 = profile_bit(ProfileId::X86Ept);
+
+}  // namespace
 
 const std::vector<BackendInfo>& registered_backends() {
   static const std::vector<BackendInfo> backends = {
 #ifdef MMUDIFF_HAVE_LINUX61
-      {"linux61", Arch::Arm64S2,
+      {"linux61", Arch::Arm64S2, kArm64Linux61,
        "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux61_backend(m, p); },
        /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
-      {"walker", Arch::Arm64S2, "generic table walker with visitors, in the style of kvm_pgtable",
+      {"walker", Arch::Arm64S2, kArm64Linux61,
+       "generic table walker with visitors, in the style of kvm_pgtable",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
-      {"legacy", Arch::Arm64S2,
+      {"legacy", Arch::Arm64S2, kArm64Linux61,
        "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
-      {"linux612-tdp", Arch::X86Ept,
+      {"linux612-tdp", Arch::X86Ept, kX86,
        "Linux 6.12 arch/x86/kvm/mmu/tdp_mmu.c, tdp_iter.c and spte.c, compiled unmodified in user "
        "space",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
@@ -57,28 +65,21 @@ const std::vector<BackendInfo>& registered_backends() {
        /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER_X86
-      {"walker", Arch::X86Ept, "the same generic table walker, with TDP-MMU-style visitors",
+      {"walker", Arch::X86Ept, kX86, "the same generic table walker, with TDP-MMU-style visitors",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
          return make_walker_x86_backend(m, p);
        }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY_X86
-      {"legacy", Arch::X86Ept,
+      {"legacy", Arch::X86Ept, kX86,
        "Shadow MMU shape: kvm_mmu_page per table, (gfn, role) hash, rmaps, zap lists",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
          return make_legacy_x86_backend(m, p);
        }},
 #endif
-  };
-  return backends;
-}
-
-const std::vector<BackendInfo>& unprofiled_backends() {
-  static const std::vector<BackendInfo> backends = {
 #ifdef MMUDIFF_HAVE_LINUX612
-      {"linux612", Arch::Arm64S2,
-       "Linux 6.12 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space (semdiff "
-       "only until the arm64-6.12 profile)",
+      {"linux612", Arch::Arm64S2, kArm64Linux612,
+       "Linux 6.12 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_backend(m, p); },
        /*reference=*/true},
 #endif
@@ -99,13 +100,21 @@ std::unique_ptr<Arm64S2Backend> create_arm64(const BackendInfo& info, Machine& m
   return std::unique_ptr<Arm64S2Backend>(static_cast<Arm64S2Backend*>(backend.release()));
 }
 
-const std::vector<BackendInfo>& backends_of(Arch arch) {
-  static const auto by_arch = [] {
-    std::array<std::vector<BackendInfo>, kArchCount> out;
-    for (const auto& b : registered_backends()) out[static_cast<unsigned>(b.arch)].push_back(b);
+const std::vector<BackendInfo>& backends_of(ProfileId id) {
+  static const auto by_profile = [] {
+    std::array<std::vector<BackendInfo>, kProfileCount> out;
+    for (const auto& b : registered_backends())
+      for (unsigned p = 0; p < kProfileCount; ++p)
+        if (b.implements(static_cast<ProfileId>(p))) out[p].push_back(b);
     return out;
   }();
-  return by_arch[static_cast<unsigned>(arch)];
+  return by_profile[static_cast<unsigned>(id)];
+}
+
+const BackendInfo* find_backend(std::string_view name, ProfileId id) {
+  for (const auto& b : registered_backends())
+    if (b.name == name && b.implements(id)) return &b;
+  return nullptr;
 }
 
 const BackendInfo* find_backend(std::string_view name, Arch arch) {

@@ -74,12 +74,12 @@ struct StreamReport {
 // table is in another format than options.format.
 StreamReport run_stream(const Stream& stream, const HarnessOptions& options);
 
-// Every backend name in options, resolved among ARCH's ("all" and empty mean every registered
-// backend of ARCH). Names only another architecture has are left out, and a list left empty by
-// that means every backend of ARCH: a corpus may hold streams of both. A name no architecture
-// has is an error (std::invalid_argument).
+// Every backend name in options, resolved among the profile's ("all" and empty mean every
+// registered backend of it). Names only another profile has are left out, and a list left empty
+// by that means every backend of the profile: a corpus may hold streams of several. A name no
+// profile has is an error (std::invalid_argument).
 std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
-                                          Arch arch = Arch::Arm64S2);
+                                          ProfileId id = ProfileId::Arm64Linux61);
 
 // The oracles, in report order, and what "ok" means for each.
 struct OracleInfo {
@@ -87,8 +87,8 @@ struct OracleInfo {
   const char* ok;
 };
 const std::vector<OracleInfo>& oracle_list();
-// Why ORACLE does not judge streams of ARCH (the profile says, mmu/profile/profile.h), or empty
-// when it does.
-std::string_view why_oracle_not_run(std::string_view oracle, Arch arch);
+// Why ORACLE does not judge streams of the profile (mmu/profile/profile.h says), or empty when
+// it does.
+std::string_view why_oracle_not_run(std::string_view oracle, ProfileId id);
 
 }  // namespace mmudiff

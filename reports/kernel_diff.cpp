@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -123,6 +124,26 @@ std::vector<std::pair<std::string, std::string>> maintenance_differences(
   return out;
 }
 
+// The profile B runs under beside OTHER: one it implements and OTHER does not, where there is
+// one (the comparison is of what differs), else its first.
+ProfileId profile_beside(const BackendInfo& b, const BackendInfo& other) {
+  std::optional<ProfileId> first;
+  for (unsigned i = 0; i < kProfileCount; ++i) {
+    const auto id = static_cast<ProfileId>(i);
+    if (!b.implements(id)) continue;
+    if (!other.implements(id)) return id;
+    if (!first) first = id;
+  }
+  return first.value_or(arch_profile(b.arch));
+}
+
+// OP as a backend of profile ID takes it: an init names the profile's kernel.
+Op in_profile(Op op, ProfileId id) {
+  if (op.kind == OpKind::Init && op.config.arch == Arch::Arm64S2)
+    op.config.arm64.kernel = profile_default_config(id).arm64.kernel;
+  return op;
+}
+
 }  // namespace
 
 std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const BackendInfo& b,
@@ -132,6 +153,7 @@ std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const Bac
   PooledMachine ma = pooled_machine(MemoryLimits{}), mb = pooled_machine(MemoryLimits{});
   auto ka = a.create(*ma, Plant::kNone), kb = b.create(*mb, Plant::kNone);
   const SipKey key{};
+  const ProfileId pa = profile_beside(a, b), pb = profile_beside(b, a);
   Config config;
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];
@@ -141,8 +163,8 @@ std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const Bac
     ma->effects.clear();
     mb->effects.clear();
     OpResult ra, rb;
-    if (op.kind == OpKind::Init || live_a) ra = apply_op(*ka, *ma, op, config);
-    if (op.kind == OpKind::Init || live_b) rb = apply_op(*kb, *mb, op, config);
+    if (op.kind == OpKind::Init || live_a) ra = apply_op(*ka, *ma, in_profile(op, pa), config);
+    if (op.kind == OpKind::Init || live_b) rb = apply_op(*kb, *mb, in_profile(op, pb), config);
     if (!(ra == rb))
       out.push_back({"return code", name, result_words(op, ra, rb), result_words(op, rb, ra),
                      fmt::format("{} / {}", format_op(op),

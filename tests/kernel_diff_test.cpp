@@ -19,10 +19,7 @@ namespace mmudiff {
 namespace {
 
 const BackendInfo* backend(std::string_view name) {
-  for (const auto* list : {&registered_backends(), &unprofiled_backends()})
-    for (const BackendInfo& b : *list)
-      if (b.name == name && b.arch == Arch::Arm64S2) return &b;
-  return nullptr;
+  return find_backend(name, Arch::Arm64S2);
 }
 
 bool shows(const std::vector<KernelDifference>& ds, std::string_view category, std::string_view op,

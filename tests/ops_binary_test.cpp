@@ -154,7 +154,20 @@ TEST(BinaryDecode, ConfigFlagBitsAndForcePteThreeReadsAsNever) {
   EXPECT_EQ(decode({0, 8, 0x08})[0].config.arm64.force_pte, ForcePte::Always);
   EXPECT_EQ(decode({0, 8, 0x10})[0].config.arm64.force_pte, ForcePte::Device);
   EXPECT_EQ(decode({0, 8, 0x18})[0].config.arm64.force_pte, ForcePte::Never);
-  EXPECT_EQ(decode({0, 8, 0xc0})[0].config, Config{}) << "bits 6-7 are ignored";
+  EXPECT_EQ(decode({0, 8, 0x80})[0].config, Config{}) << "bit 7 is ignored";
+}
+
+// Bit 6 of the first init puts the stream in profile arm64-6.12, and later inits stay in it
+// whatever their own bit 6 says.
+TEST(BinaryDecode, Bit6OfTheFirstInitMakesTheStreamLinux612) {
+  Stream s = decode({0, 8, 0x40, 0, 8, 0x00});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(stream_profile(s), ProfileId::Arm64Linux612);
+  EXPECT_EQ(s[1].config.arm64.kernel, Arm64Kernel::Linux612);
+  Stream t = decode({0, 8, 0x00, 0, 8, 0x40});
+  EXPECT_EQ(t[1].config.arm64.kernel, Arm64Kernel::Linux61);
+  EXPECT_EQ(encode_binary(s)[2], 0x40);
+  EXPECT_EQ(decode_binary(encode_binary(s)), s);
 }
 
 TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {

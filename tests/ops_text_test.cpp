@@ -85,6 +85,23 @@ TEST(TextParse, InitTakesEveryConfigKeyAndFlagSpelling) {
   EXPECT_EQ(parse_one("init force_pte=never").config.arm64.force_pte, ForcePte::Never);
 }
 
+// kernel= puts the stream in a profile; later inits keep it without saying so, and one that
+// names another kernel is an error, as another architecture is. A 6.1 init prints as it always
+// did, so every existing stream file reads and writes alike.
+TEST(TextParse, KernelNamesTheProfileAndAStreamKeepsIt) {
+  Stream s = parse_text("init kernel=6.12\nmap 0 4K\ninit ia=36\n", "t.mmu");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(stream_profile(s), ProfileId::Arm64Linux612);
+  EXPECT_EQ(s[2].config.arm64.kernel, Arm64Kernel::Linux612);
+  EXPECT_EQ(format_op(s[0]), "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12");
+  EXPECT_EQ(parse_text(format_stream(s), "t.mmu"), s);
+  EXPECT_EQ(format_op(parse_one("init kernel=6.1")),
+            "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never");
+  EXPECT_EQ(error_of("init\ninit kernel=6.12"),
+            "t.mmu:2: init kernel=6.12 in a stream for Linux 6.1: a stream keeps one kernel");
+  EXPECT_EQ(error_of("init kernel=5.10"), "t.mmu:1: kernel must be 6.1 or 6.12, not '5.10'");
+}
+
 TEST(TextParse, EveryOperationByName) {
   EXPECT_EQ(parse_one("destroy").kind, OpKind::Destroy);
   EXPECT_EQ(parse_one("unmap 0x1000 4K").kind, OpKind::Unmap);
@@ -394,7 +411,7 @@ TEST(TextErrors, ExtraPositionalValue) {
   EXPECT_EQ(error_of("destroy now"), "t.mmu:1: unexpected value 'now': destroy");
   EXPECT_EQ(error_of("init 40"),
             "t.mmu:1: unexpected value '40': init [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
-            "[force_pte=never|always|device]");
+            "[force_pte=never|always|device] [kernel=6.1|6.12]");
   EXPECT_EQ(error_of("map 0 4K 0x80000000"),
             "t.mmu:1: unexpected value '0x80000000': " + kMapUsage);
 }
@@ -483,7 +500,7 @@ TEST(TextErrors, UnknownKeyListsTheOperandsTheOperationTakes) {
             "[mc=0..4096|none]");
   EXPECT_EQ(error_of("init ia=40 size=4K"),
             "t.mmu:1: init has no operand 'size': init [ia=32..48] [fwb=0|1] [nofwb=0|1] "
-            "[idmap=0|1] [force_pte=never|always|device]");
+            "[idmap=0|1] [force_pte=never|always|device] [kernel=6.1|6.12]");
   EXPECT_EQ(error_of("destroy all=1"), "t.mmu:1: destroy has no operand 'all': destroy");
   EXPECT_EQ(error_of("map 0 4K PA=0"), "t.mmu:1: map has no operand 'PA': " + kMapUsage);
 }

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "mmu/backend.h"
 #include "mmu/format/x86_ept.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/x86/fault_flags.h"
@@ -17,15 +19,57 @@
 namespace mmudiff {
 namespace {
 
-class EachProfile : public ::testing::TestWithParam<Arch> {};
+class EachProfile : public ::testing::TestWithParam<ProfileId> {};
 
-TEST_P(EachProfile, IsTheArchitecturesAndNamedAsInitSpellsIt) {
+TEST_P(EachProfile, IsItsOwnAndNamedAsTheOptionsSpellIt) {
   const Profile& p = profile(GetParam());
-  EXPECT_EQ(p.arch, GetParam());
-  EXPECT_EQ(p.name, arch_name(GetParam()));
-  Arch parsed;
-  ASSERT_TRUE(arch_from_name(p.name, &parsed));
+  EXPECT_EQ(p.id, GetParam());
+  EXPECT_EQ(p.arch, profile_arch(GetParam()));
+  EXPECT_EQ(p.name, profile_name(GetParam()));
+  ProfileId parsed;
+  ASSERT_TRUE(profile_from_name(p.name, &parsed));
   EXPECT_EQ(parsed, GetParam());
+  // The default configuration of the profile is in it, and a stream of it is too.
+  EXPECT_EQ(profile_id(profile_default_config(GetParam())), GetParam());
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 20; ++i) {
+    const Stream s = random_stream(rng, RandomStreamOptions::of_profile(GetParam()));
+    EXPECT_EQ(stream_profile(s), GetParam());
+    for (const Op& op : s) {
+      if (op.kind == OpKind::Init) {
+        EXPECT_EQ(profile_id(op.config), GetParam());
+      }
+    }
+  }
+}
+
+// An architecture's name still names its first profile, as streams and scripts spelled it.
+TEST(Profile, ArchitectureNamesAreTheirFirstProfile) {
+  ProfileId id;
+  ASSERT_TRUE(profile_from_name("arm64-s2", &id));
+  EXPECT_EQ(id, ProfileId::Arm64Linux61);
+  ASSERT_TRUE(profile_from_name("x86-ept", &id));
+  EXPECT_EQ(id, ProfileId::X86Ept);
+  EXPECT_FALSE(profile_from_name("arm64-6.13", &id));
+  EXPECT_EQ(&profile(Arch::Arm64S2), &profile(ProfileId::Arm64Linux61));
+}
+
+// Every backend implements a profile of its own architecture, and each profile with a backend
+// has exactly one reference when its kernel is built.
+TEST(Profile, BackendsImplementProfilesOfTheirArchitecture) {
+  for (const BackendInfo& b : registered_backends()) {
+    EXPECT_NE(b.profiles, 0u) << b.name;
+    for (unsigned i = 0; i < kProfileCount; ++i) {
+      if (b.implements(ProfileId(i))) {
+        EXPECT_EQ(profile_arch(ProfileId(i)), b.arch) << b.name;
+      }
+    }
+  }
+  for (unsigned i = 0; i < kProfileCount; ++i) {
+    size_t refs = 0;
+    for (const BackendInfo& b : backends_of(ProfileId(i))) refs += b.reference;
+    EXPECT_LE(refs, 1u) << profile_name(ProfileId(i));
+  }
 }
 
 // Every operation but init and destroy belongs to exactly one profile, the one op_arch() names.
@@ -33,7 +77,7 @@ TEST(Profile, EveryOperationBelongsToTheProfileOpArchNames) {
   for (unsigned k = 0; k < kOpKindCount; ++k) {
     OpKind kind = static_cast<OpKind>(k);
     size_t in = 0;
-    for (Arch arch : {Arch::Arm64S2, Arch::X86Ept}) {
+    for (Arch arch : {Arch::Arm64S2, Arch::X86Ept}) {  // an architecture's profiles share them
       bool listed =
           std::ranges::find(profile(arch).operations, kind) != profile(arch).operations.end();
       in += listed;
@@ -51,7 +95,7 @@ TEST_P(EachProfile, LeafSizesAndAddressBitsAreTheConfigurationsFormats) {
   const Profile& p = profile(GetParam());
   std::mt19937_64 rng(7);
   for (int i = 0; i < 50; ++i) {
-    Config c = random_config(rng, GetParam());
+    Config c = random_config(rng, profile_arch(GetParam()));
     const DescriptorFormat& f = p.format(c);
     EXPECT_EQ(f.name().rfind(p.format_family, 0), 0u) << f.name();
     ASSERT_FALSE(p.leaf_sizes.empty());
@@ -82,9 +126,15 @@ TEST_P(EachProfile, LeavesOutOnlyOraclesTheHarnessKnowsAndRunsTheOthers) {
   EXPECT_EQ(run + p.oracles_not_run.size(), oracle_list().size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, EachProfile, ::testing::Values(Arch::Arm64S2, Arch::X86Ept),
+INSTANTIATE_TEST_SUITE_P(Profiles, EachProfile,
+                         ::testing::Values(ProfileId::Arm64Linux61, ProfileId::Arm64Linux612,
+                                           ProfileId::X86Ept),
                          [](const auto& info) {
-                           return std::string(arch_name(info.param)) == "x86-ept" ? "x86" : "arm64";
+                           std::string name(profile_name(info.param));
+                           std::replace_if(
+                               name.begin(), name.end(), [](char c) { return !std::isalnum(c); },
+                               '_');
+                           return name;
                          });
 
 // Simpler prots clear bits and never set one: what minimised reproducers ask of the kernel is

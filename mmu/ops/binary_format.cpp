@@ -15,6 +15,8 @@ namespace prot = arm64s2::prot;
 
 // Bit 5 of an init's flags byte: the configuration that follows is x86's.
 constexpr uint8_t kX86ConfigFlag = 1 << 5;
+// Bit 6 of an arm64 init's flags byte: the table follows Linux 6.12's stage-2 code.
+constexpr uint8_t kLinux612Flag = 1 << 6;
 
 class Reader {
  public:
@@ -122,7 +124,8 @@ void encode_x86_config(const x86::EptConfig& c, std::vector<uint8_t>* out) {
 
 }  // namespace
 
-bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, Arch arch) {
+bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileId profile) {
+  const Arch arch = profile_arch(profile);
   Reader r(bytes, *offset);
   uint8_t kind_byte;
   if (!r.byte(&kind_byte)) return false;
@@ -173,6 +176,9 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, Arch arc
     op.config.arm64.force_pte = f == 1   ? ForcePte::Always
                                 : f == 2 ? ForcePte::Device
                                          : ForcePte::Never;
+    const bool linux612 =
+        *offset == 0 ? (flags & kLinux612Flag) != 0 : profile == ProfileId::Arm64Linux612;
+    op.config.arm64.kernel = linux612 ? Arm64Kernel::Linux612 : Arm64Kernel::Linux61;
   }
   *offset = r.offset();
   *out = op;
@@ -183,10 +189,10 @@ Stream decode_binary(std::span<const uint8_t> bytes) {
   Stream stream;
   size_t offset = 0;
   Op op;
-  Arch arch = Arch::Arm64S2;
-  while (stream.size() < kMaxStreamOps && decode_op(bytes, &offset, &op, arch)) {
+  ProfileId profile = ProfileId::Arm64Linux61;
+  while (stream.size() < kMaxStreamOps && decode_op(bytes, &offset, &op, profile)) {
     stream.push_back(op);
-    if (op.kind == OpKind::Init) arch = op.config.arch;
+    if (op.kind == OpKind::Init) profile = profile_id(op.config);
   }
   return stream;
 }
@@ -213,8 +219,9 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
     unsigned f = op.config.arm64.force_pte == ForcePte::Always   ? 1
                  : op.config.arm64.force_pte == ForcePte::Device ? 2
                                                                  : 0;
-    out->push_back(static_cast<uint8_t>(op.config.arm64.fwb | (op.config.arm64.nofwb << 1) |
-                                        (op.config.arm64.idmap << 2) | (f << 3)));
+    out->push_back(static_cast<uint8_t>(
+        op.config.arm64.fwb | (op.config.arm64.nofwb << 1) | (op.config.arm64.idmap << 2) |
+        (f << 3) | (op.config.arm64.kernel == Arm64Kernel::Linux612 ? kLinux612Flag : 0)));
   }
 }
 

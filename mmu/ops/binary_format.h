@@ -39,8 +39,10 @@ Stream decode_binary(std::span<const uint8_t> bytes);
 std::vector<uint8_t> encode_binary(const Stream& stream);
 void encode_op(const Op& op, std::vector<uint8_t>* out);
 
-// Reads one operation of a stream of ARCH at *offset; false (and *offset unchanged) when the
-// bytes run out. An init at offset 0 may name another architecture (flags bit 5: x86).
-bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op, Arch arch = Arch::Arm64S2);
+// Reads one operation of a stream of PROFILE at *offset; false (and *offset unchanged) when the
+// bytes run out. An init at offset 0 may name another profile (flags bit 5: x86; bit 6: arm64
+// Linux 6.12); later inits keep the stream's.
+bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op,
+               ProfileId profile = ProfileId::Arm64Linux61);
 
 }  // namespace mmudiff

@@ -56,6 +56,48 @@ Arch stream_arch(const Stream& stream) {
   return Arch::Arm64S2;
 }
 
+ProfileId stream_profile(const Stream& stream) {
+  for (const Op& op : stream)
+    if (op.kind == OpKind::Init) return profile_id(op.config);
+  return ProfileId::Arm64Linux61;
+}
+
+static constexpr std::array<std::string_view, kProfileCount> kProfileNames = {
+    "arm64-6.1", "arm64-6.12", "x86-ept"};
+
+std::string_view profile_name(ProfileId id) {
+  return kProfileNames[static_cast<unsigned>(id)];
+}
+
+bool profile_from_name(std::string_view name, ProfileId* id) {
+  for (unsigned i = 0; i < kProfileNames.size(); ++i) {
+    if (kProfileNames[i] == name) {
+      *id = static_cast<ProfileId>(i);
+      return true;
+    }
+  }
+  Arch arch;
+  if (!arch_from_name(name, &arch)) return false;
+  *id = arch == Arch::X86Ept ? ProfileId::X86Ept : ProfileId::Arm64Linux61;
+  return true;
+}
+
+static constexpr std::array<std::string_view, 2> kKernelNames = {"6.1", "6.12"};
+
+std::string_view arm64_kernel_name(Arm64Kernel kernel) {
+  return kKernelNames[static_cast<unsigned>(kernel)];
+}
+
+bool arm64_kernel_from_name(std::string_view name, Arm64Kernel* kernel) {
+  for (unsigned i = 0; i < kKernelNames.size(); ++i) {
+    if (kKernelNames[i] == name) {
+      *kernel = static_cast<Arm64Kernel>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 OpShape op_shape(OpKind kind) {
   // {size, phys, prot, memcache, owner, config, addr, level}
   switch (kind) {

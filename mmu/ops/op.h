@@ -18,6 +18,10 @@ namespace mmudiff {
 enum class Arch : uint8_t { Arm64S2, X86Ept };
 inline constexpr unsigned kArchCount = 2;
 
+// Whose stage-2 code an arm64 table follows: the kernel generation whose behaviour its operations
+// have (docs/semantics.md has a section per generation). A stream keeps its first init's.
+enum class Arm64Kernel : uint8_t { Linux61, Linux612 };
+
 // When a map must use page mappings only: kvm_pgtable's force_pte_cb. pKVM's host stage-2 forces
 // pages for everything that is not normal memory, which "device" models.
 enum class ForcePte : uint8_t { Never, Always, Device };
@@ -29,6 +33,7 @@ struct Arm64S2Config {
   bool nofwb = false;    // KVM_PGTABLE_S2_NOFWB
   bool idmap = false;    // KVM_PGTABLE_S2_IDMAP
   ForcePte force_pte = ForcePte::Never;
+  Arm64Kernel kernel = Arm64Kernel::Linux61;
 
   bool has_fwb() const { return fwb && !nofwb; }
   bool operator==(const Arm64S2Config&) const = default;
@@ -43,6 +48,31 @@ struct Config {
 
   bool operator==(const Config&) const = default;
 };
+
+// A semantics profile: an architecture and the kernel whose behaviour its backends are held to
+// (mmu/profile/profile.h). A configuration is in exactly one.
+enum class ProfileId : uint8_t { Arm64Linux61, Arm64Linux612, X86Ept };
+inline constexpr unsigned kProfileCount = 3;
+
+inline ProfileId profile_id(const Config& config) {
+  if (config.arch == Arch::X86Ept) return ProfileId::X86Ept;
+  return config.arm64.kernel == Arm64Kernel::Linux612 ? ProfileId::Arm64Linux612
+                                                      : ProfileId::Arm64Linux61;
+}
+inline Arch profile_arch(ProfileId id) {
+  return id == ProfileId::X86Ept ? Arch::X86Ept : Arch::Arm64S2;
+}
+// An architecture's first profile (arm64: Linux 6.1).
+inline ProfileId arch_profile(Arch arch) {
+  return arch == Arch::X86Ept ? ProfileId::X86Ept : ProfileId::Arm64Linux61;
+}
+// The configuration init takes by default in a profile.
+inline Config profile_default_config(ProfileId id) {
+  Config c;
+  c.arch = profile_arch(id);
+  if (id == ProfileId::Arm64Linux612) c.arm64.kernel = Arm64Kernel::Linux612;
+  return c;
+}
 
 // Every operation of every profile. init and destroy belong to all; the others to one, grouped
 // below by profile (op_arch()). Values are stable: the binary form maps its kind byte onto the
@@ -135,6 +165,15 @@ std::string_view arch_name(Arch arch);
 bool arch_from_name(std::string_view name, Arch* arch);
 // The architecture a stream is for: its first init's, or arm64-s2 when it has none.
 Arch stream_arch(const Stream& stream);
+// The profile a stream is in: its first init's, or arm64-6.1 when it has none.
+ProfileId stream_profile(const Stream& stream);
+// "arm64-6.1", "arm64-6.12", "x86-ept".
+std::string_view profile_name(ProfileId id);
+// Also takes an architecture's name for its first profile ("arm64-s2": arm64-6.1).
+bool profile_from_name(std::string_view name, ProfileId* id);
+// "6.1", "6.12": as init's kernel= spells it.
+std::string_view arm64_kernel_name(Arm64Kernel kernel);
+bool arm64_kernel_from_name(std::string_view name, Arm64Kernel* kernel);
 
 // Canonical form: fields an operation does not use are zero, so == compares what matters.
 Op canonical(Op op);

@@ -225,6 +225,7 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   OpShape shape = op_shape(op.kind);
   if (op.kind == OpKind::Init) {
     op.config = random_config(rng, Arch::Arm64S2);
+    op.config.arm64.kernel = config.arm64.kernel;  // a stream keeps its profile
     return op;
   }
   if (op.kind == OpKind::Destroy) return op;
@@ -281,6 +282,7 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   init.kind = OpKind::Init;
   init.config.arch = options.arch;
   if (options.random_config) init.config = random_config(rng, options.arch);
+  init.config.arm64.kernel = options.kernel;
   s.push_back(init);
   // The length is drawn from [min_ops, max_ops], clamped to what a stream may hold.
   size_t lo = std::min(options.min_ops, kMaxStreamOps);
@@ -296,6 +298,7 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
       Op again;
       again.kind = OpKind::Init;
       again.config = random_config(rng, options.arch);
+      again.config.arm64.kernel = options.kernel;
       current = again.config;
       s.push_back(again);
     }

@@ -14,9 +14,17 @@ namespace mmudiff {
 struct RandomStreamOptions {
   size_t min_ops = 1;
   size_t max_ops = 64;
-  bool random_config = true;  // otherwise the default Config
-  bool allow_destroy = true;  // destroy and re-init mid-stream
-  Arch arch = Arch::Arm64S2;  // the profile the stream is for
+  bool random_config = true;                  // otherwise the default Config
+  bool allow_destroy = true;                  // destroy and re-init mid-stream
+  Arch arch = Arch::Arm64S2;                  // the architecture the stream is for
+  Arm64Kernel kernel = Arm64Kernel::Linux61;  // and on arm64, whose semantics (its profile)
+
+  static RandomStreamOptions of_profile(ProfileId id) {
+    RandomStreamOptions o;
+    o.arch = profile_arch(id);
+    if (id == ProfileId::Arm64Linux612) o.kernel = Arm64Kernel::Linux612;
+    return o;
+  }
 };
 
 // The first operation is always an init; the stream has between max(1, min_ops) and max_ops

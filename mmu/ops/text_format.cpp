@@ -160,7 +160,7 @@ const char* const kPositionalNames[] = {"ADDR", "SIZE"};
 
 constexpr std::string_view kArm64InitUsage =
     " [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
-    "[force_pte=never|always|device]";
+    "[force_pte=never|always|device] [kernel=6.1|6.12]";
 constexpr std::string_view kX86InitUsage =
     " arch=x86-ept [maxphyaddr=36..52] [levels=4|5] [ad=0|1] [execonly=0|1] "
     "[nx_huge_pages=0|1] [max_level=1..3] [host_level=1..3] [slot_base=GPA] [slot_size=SIZE] "
@@ -341,6 +341,9 @@ bool parse_arm64_operand(Op& op, std::string_view key, std::string_view value) {
     op.config.arm64.idmap = parse_flag(value, "idmap");
   } else if (shape.config && key == "force_pte") {
     op.config.arm64.force_pte = parse_force_pte(value);
+  } else if (shape.config && key == "kernel") {
+    if (!arm64_kernel_from_name(value, &op.config.arm64.kernel))
+      throw LineError{fmt::format("kernel must be 6.1 or 6.12, not '{}'", excerpt(value))};
   } else if (shape.phys && key == "pa") {
     op.phys = parse_number(value, "pa");
   } else if (shape.prot && key == "prot") {
@@ -372,8 +375,9 @@ Arch init_arch(const Words& words, Arch current) {
   return current;
 }
 
-// ARCH: the stream's architecture so far (its first init's); `pinned` once an init named it.
-Op parse_line(const Words& words, Arch arch, bool pinned) {
+// ARCH and KERNEL: the stream's so far (its first init's); `pinned` once an init named them. An
+// init without kernel= keeps the stream's.
+Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
   Op op;
   if (!op_kind_from_name(words[0], &op.kind))
     throw LineError{fmt::format("unknown operation '{}'; the operations are {}", excerpt(words[0]),
@@ -386,6 +390,7 @@ Op parse_line(const Words& words, Arch arch, bool pinned) {
                       arch_name(named), arch_name(arch))};
     arch = named;
     op.config.arch = arch;
+    op.config.arm64.kernel = kernel;
   } else if (auto own = op_arch(op.kind); own && *own != arch) {
     throw LineError{
         fmt::format("'{}' is an operation of {}, and this stream is for {}{}", words[0],
@@ -436,6 +441,10 @@ Op parse_line(const Words& words, Arch arch, bool pinned) {
       throw LineError{
           fmt::format("{} has no operand '{}': {}", words[0], excerpt(key), usage(op.kind, arch))};
   }
+  if (op.kind == OpKind::Init && pinned && op.config.arm64.kernel != kernel)
+    throw LineError{
+        fmt::format("init kernel={} in a stream for Linux {}: a stream keeps one kernel",
+                    arm64_kernel_name(op.config.arm64.kernel), arm64_kernel_name(kernel))};
   return op;
 }
 
@@ -458,6 +467,7 @@ Stream parse_text(std::string_view text, std::string_view filename) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   Stream stream;
   Arch arch = Arch::Arm64S2;
+  Arm64Kernel kernel = Arm64Kernel::Linux61;
   bool pinned = false;
   size_t line_no = 0;
   size_t pos = 0;
@@ -487,9 +497,10 @@ Stream parse_text(std::string_view text, std::string_view filename) {
       throw InputError(fmt::format("{}:{}: more than {} operations; split the stream", filename,
                                    line_no, kMaxStreamOps));
     try {
-      stream.push_back(parse_line(words, arch, pinned));
+      stream.push_back(parse_line(words, arch, pinned, kernel));
       if (stream.back().kind == OpKind::Init) {
         arch = stream.back().config.arch;
+        kernel = stream.back().config.arm64.kernel;
         pinned = true;
       }
     } catch (const LineError& e) {
@@ -534,8 +545,12 @@ std::string format_op(const Op& op) {
   }
   if (op.kind == OpKind::Init) {
     const Arm64S2Config& c = op.config.arm64;
-    return fmt::format("init ia={} fwb={} nofwb={} idmap={} force_pte={}", c.ia_bits, int(c.fwb),
-                       int(c.nofwb), int(c.idmap), force_pte_name(c.force_pte));
+    // 6.1 streams print as they did before kernel= existed.
+    return fmt::format("init ia={} fwb={} nofwb={} idmap={} force_pte={}{}", c.ia_bits, int(c.fwb),
+                       int(c.nofwb), int(c.idmap), force_pte_name(c.force_pte),
+                       c.kernel == Arm64Kernel::Linux61
+                           ? ""
+                           : fmt::format(" kernel={}", arm64_kernel_name(c.kernel)));
   }
   if (!shape.addr) return s;
   s += fmt::format(" {:#x}", op.addr);

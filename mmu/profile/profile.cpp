@@ -22,6 +22,10 @@ constexpr std::array<uint64_t, 3> kX86LeafSizes = {x86ept::level_size(3), x86ept
 
 constexpr std::array<OracleLeftOut, 1> kArm64NotRun = {
     {{"zero-check", "x86 KVM's check of its SPTEs against shadow_zero_check; arm64 has none"}}};
+constexpr std::array<OracleLeftOut, 2> kArm64Linux612NotRun = {
+    {kArm64NotRun[0],
+     {"reference-model",
+      "the abstract model knows Linux 6.1's kvm_pgtable rules only; no 6.12 model yet"}}};
 constexpr std::array<OracleLeftOut, 1> kX86NotRun = {
     {{"reference-model",
       "the abstract model knows kvm_pgtable's operations only; no x86-ept "
@@ -43,8 +47,9 @@ constexpr std::array kX86Ops = {OpKind::Fault,       OpKind::ZapLeafs,   OpKind:
                                 OpKind::RecoverHuge, OpKind::WrprotGfn};
 
 const Profile kArm64 = {
+    .id = ProfileId::Arm64Linux61,
     .arch = Arch::Arm64S2,
-    .name = "arm64-s2",
+    .name = "arm64-6.1",
     .semantics = "Linux 6.1 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)",
     .operations = kArm64Ops,
     .format_family = kDefaultFormatName,
@@ -62,7 +67,18 @@ const Profile kArm64 = {
     .oracles_not_run = kArm64NotRun,
 };
 
+// The same table format and operations; the operations behave as Linux 6.12's do.
+const Profile kArm64Linux612 = [] {
+  Profile p = kArm64;
+  p.id = ProfileId::Arm64Linux612;
+  p.name = "arm64-6.12";
+  p.semantics = "Linux 6.12 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)";
+  p.oracles_not_run = kArm64Linux612NotRun;
+  return p;
+}();
+
 const Profile kX86Ept = {
+    .id = ProfileId::X86Ept,
     .arch = Arch::X86Ept,
     .name = "x86-ept",
     .semantics = "Linux 6.12 TDP MMU on EPT (arch/x86/kvm/mmu/tdp_mmu.c, spte.c)",
@@ -96,6 +112,18 @@ const Profile kX86Ept = {
 
 const Profile& profile(Arch arch) {
   return arch == Arch::X86Ept ? kX86Ept : kArm64;
+}
+
+const Profile& profile(ProfileId id) {
+  switch (id) {
+    case ProfileId::Arm64Linux61:
+      break;
+    case ProfileId::Arm64Linux612:
+      return kArm64Linux612;
+    case ProfileId::X86Ept:
+      return kX86Ept;
+  }
+  return kArm64;
 }
 
 }  // namespace mmudiff

@@ -24,8 +24,9 @@ struct OracleLeftOut {
 };
 
 struct Profile {
+  ProfileId id;
   Arch arch;
-  std::string_view name;  // as `init arch=` spells it
+  std::string_view name;  // profile_name(id): as --arch and MMUDIFF_ARCH spell it
   // Whose behaviour the operations have: the kernel code the backends are compared against.
   std::string_view semantics;
   // Its operations, besides init and destroy, which every profile has (op_arch()).
@@ -44,9 +45,12 @@ struct Profile {
   std::span<const OracleLeftOut> oracles_not_run;
 };
 
+const Profile& profile(ProfileId id);
+// The architecture's first profile (arm64: Linux 6.1): for what all its profiles share, the
+// format and geometry.
 const Profile& profile(Arch arch);
 inline const Profile& profile_of(const Config& config) {
-  return profile(config.arch);
+  return profile(profile_id(config));
 }
 
 }  // namespace mmudiff

@@ -9,16 +9,19 @@
 
 namespace mmudiff::cli {
 
-// --arch arm64-s2|x86-ept: the architecture of the streams a command generates (the streams
-// it reads name theirs in their init line).
-inline CLI::Option* add_arch_option(CLI::App* cmd, Arch* arch) {
+inline constexpr const char* kProfileNames = "arm64-6.1 (or arm64-s2), arm64-6.12, x86-ept";
+
+// --profile (or --arch) NAME: the semantics profile of the streams a command generates (the
+// streams it reads name theirs in their init line).
+inline CLI::Option* add_profile_option(CLI::App* cmd, ProfileId* id) {
   return cmd->add_option_function<std::string>(
-      "--arch",
-      [arch](const std::string& name) {
-        if (!arch_from_name(name, arch))
-          throw CLI::ValidationError("--arch", "'" + name + "' is not one of arm64-s2, x86-ept");
+      "--profile,--arch",
+      [id](const std::string& name) {
+        if (!profile_from_name(name, id))
+          throw CLI::ValidationError("--profile", "'" + name + "' is not one of " + kProfileNames);
       },
-      "architecture of the generated streams: arm64-s2 (default) or x86-ept");
+      "profile of the generated streams: arm64-6.1 (default; also arm64-s2), arm64-6.12 or "
+      "x86-ept");
 }
 
 }  // namespace mmudiff::cli

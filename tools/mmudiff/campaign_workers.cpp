@@ -163,9 +163,9 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   // AFL++ refuses to start without an input; without seeds it gets the least it can work from:
   // one init of the default configuration (of the campaign's architecture), an empty table.
   if (fs::is_empty(input)) {
-    Op init;
-    init.kind = OpKind::Init;
-    arch_from_name(in.arch, &init.config.arch);  // empty: arm64-s2, the default
+    ProfileId profile = ProfileId::Arm64Linux61;  // for an empty name
+    profile_from_name(in.arch, &profile);
+    Op init = init_op(profile_default_config(profile));
     std::vector<uint8_t> bytes = encode_binary({init});
     std::ofstream(input / "empty-table", std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes.data()),

@@ -73,7 +73,7 @@ struct WorkerPlanInput {
   // false: no seeds at all (--no-seeds), only the dictionary and what earlier campaigns on this
   // run directory left in corpus/, to measure what the engine and mutator find by themselves.
   bool with_seeds = true;
-  std::string arch;  // MMUDIFF_ARCH: empty, both architectures
+  std::string arch;  // MMUDIFF_ARCH, a profile's name: empty, every profile
 };
 
 // Builds the worker command lines; creates the directories they need (AFL++'s input directory

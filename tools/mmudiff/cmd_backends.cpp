@@ -19,13 +19,18 @@ namespace mmudiff::cli {
 void add_backends_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("backends", "List the backends compiled into this build");
   cmd->callback([exit_code] {
-    for (const auto& b : registered_backends())
-      fmt::print("{:<13} {:<9} {}\n", b.name, arch_name(b.arch), b.description);
-    for (const auto& b : unprofiled_backends())
-      fmt::print("{:<13} {:<9} {}\n", b.name, arch_name(b.arch), b.description);
-    // What each architecture's streams mean, and whose code is the reference.
-    for (unsigned a = 0; a < kArchCount; ++a) {
-      const Profile& p = profile(static_cast<Arch>(a));
+    // Each backend with the profiles it implements.
+    for (const auto& b : registered_backends()) {
+      std::string profiles;
+      for (unsigned i = 0; i < kProfileCount; ++i)
+        if (b.implements(static_cast<ProfileId>(i)))
+          profiles += (profiles.empty() ? "" : ",") + std::string(profile_name(ProfileId(i)));
+      fmt::print("{:<13} {:<9} {:<20} {}{}\n", b.name, arch_name(b.arch), profiles, b.description,
+                 b.reference ? " (reference)" : "");
+    }
+    // What each profile's streams mean, and whose code is the reference.
+    for (unsigned i = 0; i < kProfileCount; ++i) {
+      const Profile& p = profile(static_cast<ProfileId>(i));
       fmt::print("{:<13} semantics: {}; {} operations\n", p.name, p.semantics, p.operations.size());
     }
 #ifdef MMUDIFF_HAVE_LINUX61

@@ -22,6 +22,7 @@
 #include "oracles/table_hash.h"
 #include "reports/report.h"
 #include "reports/run_dir.h"
+#include "tools/mmudiff/arch_option.h"
 #include "tools/mmudiff/backend_option.h"
 #include "tools/mmudiff/campaign_coverage.h"
 #include "tools/mmudiff/campaign_findings.h"
@@ -52,7 +53,7 @@ struct CampaignArgs {
   bool stop_on_finding = false;
   bool no_seeds = false;
   double progress_every_s = 5;
-  std::optional<Arch> arch;  // none: both architectures
+  std::optional<ProfileId> profile;  // none: every profile
 };
 
 // --jobs is at most this many workers per core.
@@ -197,10 +198,11 @@ int run_campaign(const CampaignArgs& a) {
 
   // With a plant, corpus/regressions (which holds each plant's reproducer) is not handed to the
   // engine: the campaign must find the bug, not be given it.
-  WorkerPlanInput plan{engine,      jobs,
-                       a.time_s,    backends,
-                       a.plant,     plant == Plant::kNone,
-                       !a.no_seeds, a.arch ? std::string(arch_name(*a.arch)) : std::string()};
+  WorkerPlanInput plan{
+      engine,      jobs,
+      a.time_s,    backends,
+      a.plant,     plant == Plant::kNone,
+      !a.no_seeds, a.profile ? std::string(profile_name(*a.profile)) : std::string()};
   std::vector<WorkerSpec> specs = plan_workers(plan, build, layout);
 
   struct sigaction sa {};
@@ -218,7 +220,7 @@ int run_campaign(const CampaignArgs& a) {
                                   : fmt::format("{} plain + 1 ASan+UBSan", std::max(0, jobs - 1)),
       a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant,
       a.no_seeds ? ", no seeds" : "");
-  say("architectures: {}\n", a.arch ? arch_name(*a.arch) : "arm64-s2 and x86-ept");
+  say("profiles: {}\n", a.profile ? profile_name(*a.profile) : "arm64-6.1, arm64-6.12 and x86-ept");
   say("run directory: {}{}\n", a.out, resumed ? " (resumed)" : "");
   if (after_kill)
     say("the campaign before on this directory was killed: counted the {} executions its engines "
@@ -493,14 +495,16 @@ void add_campaign_command(CLI::App& app, int* exit_code) {
   std::string plant_help = "switch on one planted bug (see --list-plants)";
   cmd->add_option("--plant", args->plant, plant_help);
   cmd->add_option_function<std::string>(
-      "--arch",
+      "--profile,--arch",
       [args](const std::string& name) {
-        Arch arch;
-        if (!arch_from_name(name, &arch))
-          throw CLI::ValidationError("--arch", "'" + name + "' is not one of arm64-s2, x86-ept");
-        args->arch = arch;
+        ProfileId id;
+        if (!profile_from_name(name, &id))
+          throw CLI::ValidationError("--profile",
+                                     "'" + name + "' is not one of " + cli::kProfileNames);
+        args->profile = id;
       },
-      "fuzz streams of one architecture only: arm64-s2 or x86-ept (default: both)");
+      "fuzz streams of one profile only: arm64-6.1 (also arm64-s2), arm64-6.12 or x86-ept "
+      "(default: all)");
   cmd->add_option("--out", args->out, "run directory (created; resumed if it holds a campaign)");
   cmd->add_option("--fuzzer-dir", args->fuzzer_dir,
                   "the fuzz build's fuzz/ directory (default: build/fuzz/fuzz or build/afl/fuzz; "

@@ -55,15 +55,13 @@ void add_semdiff_command(CLI::App& app, int* exit_code) {
     for (const auto& [name, info] : {std::pair{&args->a, &a}, std::pair{&args->b, &b}}) {
       // "walker" and "legacy" exist for each architecture: the first one's, unless the other
       // backend named is of another.
-      for (const auto* list : {&registered_backends(), &unprofiled_backends()})
-        for (const BackendInfo& r : *list)
-          if (r.name == *name && !*info) *info = &r;
+      for (const BackendInfo& r : registered_backends())
+        if (r.name == *name && !*info) *info = &r;
       if (!*info) {
         std::string known;
-        for (const auto* list : {&registered_backends(), &unprofiled_backends()})
-          for (const BackendInfo& r : *list)
-            if (known.find(std::string(r.name) + ",") == std::string::npos)
-              known += std::string(r.name) + ", ";
+        for (const BackendInfo& r : registered_backends())
+          if (known.find(std::string(r.name) + ",") == std::string::npos)
+            known += std::string(r.name) + ", ";
         known.resize(known.size() - 2);
         fmt::print(stderr, "mmudiff: semdiff: no backend '{}' (built: {})\n", *name, known);
         *exit_code = kExitBadInput;

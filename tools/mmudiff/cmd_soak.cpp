@@ -35,7 +35,7 @@ struct SoakArgs {
   bool every_op = false;
   std::string plant;
   double op_timeout = kDefaultOpTimeoutSeconds;
-  Arch arch = Arch::Arm64S2;
+  ProfileId profile = ProfileId::Arm64Linux61;
 };
 
 }  // namespace
@@ -55,7 +55,7 @@ void add_soak_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", args->out, "directory for findings (default soak-findings)");
   cmd->add_flag("--every-op", args->every_op, "compare tables after every operation (slower)");
   add_backends_option(cmd, &args->backends);
-  add_arch_option(cmd, &args->arch);
+  add_profile_option(cmd, &args->profile);
   add_plant_option(cmd, &args->plant);
   add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
@@ -65,20 +65,21 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     options.backends = args->backends;
     options.check_every_op = args->every_op;
     options.hash_key = random_sip_key();
-    auto names = resolve_backends(options.backends, args->arch);
+    auto names = resolve_backends(options.backends, args->profile);
     options.plant = resolve_plant(args->plant, "soak", names);
-    if (const PlantInfo* p = plant_info(options.plant); p && p->arch != args->arch)
-      throw std::invalid_argument(fmt::format("plant '{}' is in the {} backend {}: soak it with "
-                                              "--arch {}",
-                                              p->name, arch_name(p->arch), p->backend,
-                                              arch_name(p->arch)));
+    if (const PlantInfo* p = plant_info(options.plant); p && p->arch != profile_arch(args->profile))
+      throw std::invalid_argument(
+          fmt::format("plant '{}' is in the {} backend {}: soak it with "
+                      "--arch {}",
+                      p->name, arch_name(p->arch), p->backend, arch_name(p->arch)));
     fmt::print("{}", plant_banner(options.plant));
     // A finding under a plant replays only with it: the file says so.
     std::string plant_line = args->plant.empty() ? "" : fmt::format("# plant: {}\n", args->plant);
     std::mt19937_64 rng(args->seed);
     RandomStreamOptions ropt;
     ropt.max_ops = args->max_ops;
-    ropt.arch = args->arch;
+    ropt = RandomStreamOptions::of_profile(args->profile);
+    ropt.max_ops = args->max_ops;
     IsolationOptions isolation;
     isolation.op_timeout_seconds = args->op_timeout;
     std::map<std::string, size_t> by_signature;
@@ -121,7 +122,7 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     fmt::print(
         "soak: {} {} streams ({} operations) through {} in {:.1f} s ({:.0f} streams/s); seed "
         "{}\n",
-        args->streams, arch_name(args->arch), ops, fmt::join(names, ", "), secs,
+        args->streams, profile_name(args->profile), ops, fmt::join(names, ", "), secs,
         double(args->streams) / secs, args->seed);
     fmt::print("soak: {} with findings in {} distinct signatures, {} refused by the memory bound\n",
                with_findings, by_signature.size(), refused);

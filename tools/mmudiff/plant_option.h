@@ -36,7 +36,7 @@ inline Plant resolve_plant(const std::string& name, std::string_view command,
   if (!p)
     throw std::invalid_argument(fmt::format(
         "unknown plant '{}' (the planted bugs are listed by 'mmudiff {} --help')", name, command));
-  std::vector<std::string> backends = resolve_backends(names, p->arch);
+  std::vector<std::string> backends = resolve_backends(names, arch_profile(p->arch));
   if (std::find(backends.begin(), backends.end(), p->backend) == backends.end())
     throw std::invalid_argument(
         fmt::format("plant '{}' lives in backend {}, which is not among the backends compared",

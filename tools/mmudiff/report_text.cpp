@@ -55,9 +55,9 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
   }
   static const std::vector<OracleInfo> kNotConsulted;
   if (!completed) out += "  the replay stopped before its end: no oracle compared the tables\n";
-  const Arch arch = stream_arch(report.stream);
+  const ProfileId profile = stream_profile(report.stream);
   for (const auto& oracle : completed ? oracle_list() : kNotConsulted) {
-    if (std::string_view why = why_oracle_not_run(oracle.name, arch); !why.empty()) {
+    if (std::string_view why = why_oracle_not_run(oracle.name, profile); !why.empty()) {
       out += fmt::format("  {:<13} not run: {}\n", oracle.name, why);
       continue;
     }
