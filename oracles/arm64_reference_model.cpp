@@ -92,6 +92,13 @@ const ModelLeaf* ReferenceModel::leaf_at(uint64_t base) const {
   return it == leaves_.end() ? nullptr : &it->second;
 }
 
+const ModelLeaf* ReferenceModel::covering_leaf(uint64_t addr) const {
+  auto it = leaves_.upper_bound(addr);
+  if (it == leaves_.begin()) return nullptr;
+  --it;
+  return addr - it->first < granule_size(it->second.level) ? &it->second : nullptr;
+}
+
 // A table page counts 1 + its non-zero entries; it is "empty" (count 1) when nothing at all lies
 // in its range: every deeper entry hangs off a table entry of this page.
 bool ReferenceModel::table_empty(const ModelTable& t) const {
@@ -163,10 +170,13 @@ void ReferenceModel::destroy() {
 //    entry untouched), the old block (if any) is dropped whole, the new table installed empty and
 //    the map continues inside it.
 //  - Installing over an existing valid leaf that would differ only in S2AP R/W and XN is -EAGAIN
-//    and ends the operation, with whatever was done before it kept.
+//    and ends the operation, with whatever was done before it kept. Linux 6.12 leaves that
+//    leaf as it is and goes on with the rest of the range (its walk swallows the visitor's
+//    -EAGAIN without KVM_PGTABLE_WALK_HANDLE_FAULT, which map is not called with here).
 //  - A valid PA installs a valid leaf and moves the PA cursor on by the granule; an invalid one
 //    (>= 2^48) installs an owner annotation (map: owner 0, i.e. a zero entry) and the PA cursor
-//    stays put.
+//    stays put. Linux 6.12 has no cursor: each entry's PA is the map's PA plus the entry's
+//    offset from the range's start (the same PA wherever every entry before it was installed).
 
 bool ReferenceModel::leaf_allowed(uint64_t addr, uint64_t end, unsigned level,
                                   const MapRequest& req) const {
@@ -197,7 +207,8 @@ int ReferenceModel::install_leaf(unsigned level, uint64_t base, bool replaced_ta
   const bool present = it != leaves_.end() && it->first == base;
   if (!replaced_table && present) {
     const ModelLeaf& old = it->second;
-    if (old.valid && valid && !((descriptor(old) ^ descriptor(next)) & ~kS2Perms)) return -EAGAIN;
+    if (old.valid && valid && !((descriptor(old) ^ descriptor(next)) & ~kS2Perms))
+      return linux612() ? kLeftAsItIs : -EAGAIN;
   }
   touch(base, base + granule_size(level));
   if (next_zero) {
@@ -221,11 +232,13 @@ int ReferenceModel::alloc_table(MapRequest* req) {
 
 int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
   uint64_t cursor = range.start;
+  const uint64_t phys_at_start = req->phys;
   // Where the next entry's walk starts: in the table the last entry was in, while the cursor is
   // inside it (nothing above that table changed), else at the start level.
   unsigned resume = start_level_;
   while (cursor < range.end) {
     unsigned level = resume;
+    if (linux612() && phys_valid(phys_at_start)) req->phys = phys_at_start + (cursor - range.start);
     for (;;) {
       const uint64_t base = align_down(cursor, granule_size(level));
       if (is_table(level, base)) {
@@ -241,7 +254,8 @@ int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
         continue;
       }
       if (leaf_allowed(cursor, range.end, level, *req)) {
-        if (int ret = install_leaf(level, base, /*replaced_table=*/false, req)) return ret;
+        const int ret = install_leaf(level, base, /*replaced_table=*/false, req);
+        if (ret && ret != kLeftAsItIs) return ret;
         break;
       }
       if (level == kLastLevel) return -EINVAL;  // cannot happen: a page always fits
@@ -359,9 +373,16 @@ int ReferenceModel::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set
 }
 
 // relax_perms only adds: R and W set S2AP bits, X clears XN; a software bit is -EINVAL; nothing
-// mapped is not an error.
+// mapped is not an error in 6.1. Linux 6.12 walks with KVM_PGTABLE_WALK_HANDLE_FAULT, and an
+// entry that is not a valid leaf ends that walk with -EAGAIN (the fault is retried).
 int ReferenceModel::relax_perms(uint64_t addr, uint64_t prot) {
   if (prot & prot::kSwMask) return -EINVAL;
+  if (linux612()) {
+    Range range{};
+    if (int ret = walk_range(addr, 1, &range)) return ret;
+    const ModelLeaf* leaf = covering_leaf(range.start);
+    if (!leaf || !leaf->valid) return -EAGAIN;
+  }
   uint64_t set = 0, clr = 0;
   if (prot & prot::kR) set |= kS2apR;
   if (prot & prot::kW) set |= kS2apW;

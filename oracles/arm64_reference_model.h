@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The abstract reference model: what Linux 6.1's stage-2 kvm_pgtable does to a table, stated as
+// The abstract reference model: what Linux 6.1's stage-2 kvm_pgtable does to a table (and where
+// Linux 6.12's does otherwise, what that does: the init's Arm64S2Config::kernel), stated as
 // rules over an abstract state instead of as code over descriptor pages. It consumes the same
 // operations as a backend and predicts (1) every operation's result and (2) the Translation the
 // table has afterwards, which the translation oracle compares with the architectural walk of each
@@ -106,6 +107,11 @@ class ReferenceModel {
   bool table_empty(const ModelTable& t) const;
   void erase_below(unsigned level, uint64_t base);  // everything under entry (level, base)
   const ModelLeaf* leaf_at(uint64_t base) const;
+  // The leaf (valid or an annotation) whose range holds addr, if any.
+  const ModelLeaf* covering_leaf(uint64_t addr) const;
+  bool linux612() const { return config_.arm64.kernel == Arm64Kernel::Linux612; }
+  // install_leaf's answer when 6.12 leaves the entry as it is and the map goes on.
+  static constexpr int kLeftAsItIs = 1;
 
   // What map and set_owner have in common: stage2_map_walker's rules.
   struct MapRequest {

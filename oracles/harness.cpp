@@ -752,7 +752,7 @@ class Run {
   const HarnessOptions& options_;
   const ProfileId profile_;  // the stream's
   const Arch arch_;          // its
-  // The profile's oracles (Profile::oracles_not_run): the abstract model knows Linux 6.1's arm64
+  // The profile's oracles (Profile::oracles_not_run): the abstract model knows arm64's
   // operations only; the zero check is x86's.
   const bool model_runs_;
   const bool zero_check_runs_;

@@ -22,10 +22,6 @@ constexpr std::array<uint64_t, 3> kX86LeafSizes = {x86ept::level_size(3), x86ept
 
 constexpr std::array<OracleLeftOut, 1> kArm64NotRun = {
     {{"zero-check", "x86 KVM's check of its SPTEs against shadow_zero_check; arm64 has none"}}};
-constexpr std::array<OracleLeftOut, 2> kArm64Linux612NotRun = {
-    {kArm64NotRun[0],
-     {"reference-model",
-      "the abstract model knows Linux 6.1's kvm_pgtable rules only; no 6.12 model yet"}}};
 constexpr std::array<OracleLeftOut, 1> kX86NotRun = {
     {{"reference-model",
       "the abstract model knows kvm_pgtable's operations only; no x86-ept "
@@ -73,7 +69,6 @@ const Profile kArm64Linux612 = [] {
   p.id = ProfileId::Arm64Linux612;
   p.name = "arm64-6.12";
   p.semantics = "Linux 6.12 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)";
-  p.oracles_not_run = kArm64Linux612NotRun;
   return p;
 }();
 
