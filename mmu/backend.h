@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,6 +115,10 @@ const BackendInfo* find_backend(std::string_view name, ProfileId id);
 inline const std::vector<BackendInfo>& backends_of(Arch arch) {
   return backends_of(arch_profile(arch));
 }
+// The profile of a list of backend names when every backend of every name implements that one
+// profile and no other (linux612 and a user's 6.12 tree); nullopt otherwise ("walker" is in
+// several, "all" in every one).
+std::optional<ProfileId> sole_profile(const std::vector<std::string>& names);
 // The backend of that name of an architecture, whichever profiles it implements.
 const BackendInfo* find_backend(std::string_view name, Arch arch = Arch::Arm64S2);
 

@@ -2,6 +2,7 @@
 #include "mmu/backend.h"
 
 #include <array>
+#include <bit>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -21,6 +22,9 @@
 #ifdef MMUDIFF_HAVE_LINUX612
 #include "mmu/linux612/linux612_backend.h"
 #endif
+#ifdef MMUDIFF_HAVE_KERNEL_TREES
+#include "mmu/kernel_trees/kernel_trees.h"
+#endif
 #ifdef MMUDIFF_HAVE_WALKER_X86
 #include "mmu/walker_x86/walker_x86_backend.h"
 #endif
@@ -38,52 +42,61 @@ constexpr ProfileSet kX86 = profile_bit(ProfileId::X86Ept);
 }  // namespace
 
 const std::vector<BackendInfo>& registered_backends() {
-  static const std::vector<BackendInfo> backends = {
+  static const std::vector<BackendInfo> backends = [] {
+    std::vector<BackendInfo> built_in = {
 #ifdef MMUDIFF_HAVE_LINUX61
-      {"linux61", Arch::Arm64S2, kArm64Linux61,
-       "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux61_backend(m, p); },
-       /*reference=*/true},
+        {"linux61", Arch::Arm64S2, kArm64Linux61,
+         "Linux 6.1 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux61_backend(m, p); },
+         /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
-      {"walker", Arch::Arm64S2, kArm64Linux61,
-       "generic table walker with visitors, in the style of kvm_pgtable",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
+        {"walker", Arch::Arm64S2, kArm64Linux61,
+         "generic table walker with visitors, in the style of kvm_pgtable",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
-      {"legacy", Arch::Arm64S2, kArm64Linux61,
-       "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
+        {"legacy", Arch::Arm64S2, kArm64Linux61,
+         "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
-      {"linux612-tdp", Arch::X86Ept, kX86,
-       "Linux 6.12 arch/x86/kvm/mmu/tdp_mmu.c, tdp_iter.c and spte.c, compiled unmodified in user "
-       "space",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
-         return make_linux612_tdp_backend(m, p);
-       },
-       /*reference=*/true},
+        {"linux612-tdp", Arch::X86Ept, kX86,
+         "Linux 6.12 arch/x86/kvm/mmu/tdp_mmu.c, tdp_iter.c and spte.c, compiled unmodified in "
+         "user "
+         "space",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+           return make_linux612_tdp_backend(m, p);
+         },
+         /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER_X86
-      {"walker", Arch::X86Ept, kX86, "the same generic table walker, with TDP-MMU-style visitors",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
-         return make_walker_x86_backend(m, p);
-       }},
+        {"walker", Arch::X86Ept, kX86, "the same generic table walker, with TDP-MMU-style visitors",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+           return make_walker_x86_backend(m, p);
+         }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY_X86
-      {"legacy", Arch::X86Ept, kX86,
-       "Shadow MMU shape: kvm_mmu_page per table, (gfn, role) hash, rmaps, zap lists",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
-         return make_legacy_x86_backend(m, p);
-       }},
+        {"legacy", Arch::X86Ept, kX86,
+         "Shadow MMU shape: kvm_mmu_page per table, (gfn, role) hash, rmaps, zap lists",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+           return make_legacy_x86_backend(m, p);
+         }},
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612
-      {"linux612", Arch::Arm64S2, kArm64Linux612,
-       "Linux 6.12 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
-       [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_linux612_backend(m, p); },
-       /*reference=*/true},
+        {"linux612", Arch::Arm64S2, kArm64Linux612,
+         "Linux 6.12 arch/arm64/kvm/hyp/pgtable.c, compiled unmodified in user space",
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
+           return make_linux612_backend(m, p);
+         },
+         /*reference=*/true},
 #endif
-  };
+    };
+#ifdef MMUDIFF_HAVE_KERNEL_TREES
+    for (const BackendInfo& tree : kernel_tree_backends()) built_in.push_back(tree);
+#endif
+    return built_in;
+  }();
   return backends;
 }
 
@@ -115,6 +128,18 @@ const BackendInfo* find_backend(std::string_view name, ProfileId id) {
   for (const auto& b : registered_backends())
     if (b.name == name && b.implements(id)) return &b;
   return nullptr;
+}
+
+std::optional<ProfileId> sole_profile(const std::vector<std::string>& names) {
+  std::optional<ProfileSet> set;
+  for (const std::string& n : names)
+    for (const BackendInfo& b : registered_backends())
+      if (b.name == n) {
+        if (set && *set != b.profiles) return std::nullopt;
+        set = b.profiles;
+      }
+  if (!set || !std::has_single_bit(*set)) return std::nullopt;
+  return static_cast<ProfileId>(std::countr_zero(*set));
 }
 
 const BackendInfo* find_backend(std::string_view name, Arch arch) {

@@ -181,7 +181,7 @@ class Linux612 : public ::testing::Test {
 TEST_F(Linux612, InitTakesItsGeometryFromTheKernelsVtcr) {
   for (unsigned ia = kMinIaBits; ia <= kMaxIaBits; ++ia) {
     SCOPED_TRACE(fmt::format("ia_bits {}", ia));
-    const uint64_t vtcr = l612a_vtcr_for(ia);
+    const uint64_t vtcr = l612a_api()->vtcr_for(ia);
     EXPECT_EQ(vtcr & 0x3f, 64 - ia);  // T0SZ
     EXPECT_EQ((vtcr >> 16) & 7, 5u);  // PS: 48 bits
     EXPECT_EQ((vtcr >> 32) & 1, 0u);  // DS: no LPA2

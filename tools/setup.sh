@@ -31,9 +31,15 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 fi
 
+# Your own kernel trees (mmu/kernel_trees/README.md): MMUDIFF_KERNEL_TREES="mine=/path;..." builds
+# each into every preset, so campaigns fuzz them too; set to "" it takes them out again.
+tree_args=()
+if [ -n "${MMUDIFF_KERNEL_TREES+set}" ]; then
+  tree_args=(-DMMUDIFF_KERNEL_TREES="$MMUDIFF_KERNEL_TREES")
+fi
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(default)
 for preset in "${presets[@]}"; do
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" "${tree_args[@]}" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
 done

@@ -12,7 +12,8 @@
  * in kvm_s2_mmu.
  *
  * The entry points whose text is the same as 6.1's are mmu/kvm_arm64_shim/adapter_common.inc,
- * compiled here against 6.12 (whose prelude renames the kernel's functions l612a_*).
+ * compiled here against 6.12 (whose prelude renames the kernel's functions with the object's
+ * prefix, mmu/linux612/kernel_prefix.h).
  */
 #include "mmu/linux612/linux612_adapter.h"
 
@@ -29,7 +30,9 @@ struct l612a_vm {
 };
 
 #define ARM64K_VM struct l612a_vm
-#define ARM64K_FN(name) l612a_##name
+/* Each object's entry points have its own prefix (kernel_prefix.h) and are reached through its
+ * api table, so they need no declarations elsewhere. */
+#define ARM64K_FN(name) L612A_NAME(name)
 #define ARM64K_BACKEND "linux612"
 #include "mmu/kvm_arm64_shim/adapter_common.inc"
 
@@ -50,19 +53,19 @@ static void mm_free_unlinked_table(void* addr, s8 level) {
 
 /* ---- RCU read side --------------------------------------------------------------------------- */
 
-static _Thread_local int l612a_rcu_depth;
+static _Thread_local int rcu_depth;
 
-void l612a_shim_rcu_read_lock(void) {
-  ++l612a_rcu_depth;
+void L612A_NAME(shim_rcu_read_lock)(void) {
+  ++rcu_depth;
 }
 
-void l612a_shim_rcu_read_unlock(void) {
-  if (WARN_ON(l612a_rcu_depth <= 0)) return;
-  --l612a_rcu_depth;
+void L612A_NAME(shim_rcu_read_unlock)(void) {
+  if (WARN_ON(rcu_depth <= 0)) return;
+  --rcu_depth;
 }
 
-bool l612a_shim_rcu_read_lock_held(void) {
-  return l612a_rcu_depth > 0;
+bool L612A_NAME(shim_rcu_read_lock_held)(void) {
+  return rcu_depth > 0;
 }
 
 /* ---- The EL2 TLB maintenance 6.12 adds --------------------------------------------------------
@@ -81,23 +84,23 @@ void __kvm_tlb_flush_vmid_range(struct kvm_s2_mmu* mmu, phys_addr_t start, unsig
 
 /* ---- Entry points of 6.12's own ------------------------------------------------------------- */
 
-struct l612a_vm* l612a_vm_create(const struct arm64k_host_ops* ops, void* host) {
+static struct l612a_vm* vm_create(const struct arm64k_host_ops* ops, void* host) {
   struct l612a_vm* vm = arm64k_vm_alloc(ops, host);
   if (vm) vm->mm_ops.free_unlinked_table = mm_free_unlinked_table;
   return vm;
 }
 
-int l612a_stage2_init(struct l612a_vm* vm, const struct arm64k_config* config) {
-  vm->mmu.vtcr = l612a_vtcr_for(config->ia_bits);
+static int stage2_init(struct l612a_vm* vm, const struct arm64k_config* config) {
+  vm->mmu.vtcr = ARM64K_FN(vtcr_for)(config->ia_bits);
   return arm64k_stage2_init(vm, config);
 }
 
-uint64_t l612a_vtcr(const struct l612a_vm* vm) {
+static uint64_t vtcr(const struct l612a_vm* vm) {
   return vm->mmu.vtcr;
 }
 
-int l612a_stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys,
-                     uint64_t prot, void* memcache) {
+static int stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys,
+                      uint64_t prot, void* memcache) {
   ARM64K_ENTER(vm);
   int ret =
       kvm_pgtable_stage2_map(&vm->pgt, addr, size, phys, (enum kvm_pgtable_prot)prot, memcache, 0);
@@ -105,9 +108,36 @@ int l612a_stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t
   return ret;
 }
 
-bool l612a_stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mkold) {
+static bool stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mkold) {
   ARM64K_ENTER(vm);
   bool young = kvm_pgtable_stage2_test_clear_young(&vm->pgt, addr, PAGE_SIZE, mkold);
   ARM64K_LEAVE();
   return young;
+}
+
+/* ---- The object's table ---------------------------------------------------------------------- */
+
+const struct l612a_entry_points* L612A_NAME(api)(void) {
+  static const struct l612a_entry_points api = {
+      .vm_create = vm_create,
+      .vm_free = ARM64K_FN(vm_free),
+      .vtcr_for = ARM64K_FN(vtcr_for),
+      .stage2_init = stage2_init,
+      .stage2_destroy = ARM64K_FN(stage2_destroy),
+      .live = ARM64K_FN(live),
+      .vtcr = vtcr,
+      .ia_bits = ARM64K_FN(ia_bits),
+      .start_level = ARM64K_FN(start_level),
+      .pgd = ARM64K_FN(pgd),
+      .stage2_map = stage2_map,
+      .stage2_unmap = ARM64K_FN(stage2_unmap),
+      .stage2_wrprotect = ARM64K_FN(stage2_wrprotect),
+      .stage2_mkyoung = ARM64K_FN(stage2_mkyoung),
+      .stage2_test_clear_young = stage2_test_clear_young,
+      .stage2_relax_perms = ARM64K_FN(stage2_relax_perms),
+      .stage2_flush = ARM64K_FN(stage2_flush),
+      .stage2_set_owner = ARM64K_FN(stage2_set_owner),
+      .get_leaf = ARM64K_FN(get_leaf),
+  };
+  return &api;
 }

@@ -25,37 +25,45 @@ extern "C" {
 
 struct l612a_vm;
 
-/* NULL when out of memory. ops must outlive the vm. */
-struct l612a_vm* l612a_vm_create(const struct arm64k_host_ops* ops, void* host);
-/* Does not destroy the table: call l612a_stage2_destroy first if it is live. */
-void l612a_vm_free(struct l612a_vm* vm);
+/*
+ * The entry points of one 6.12-generation kernel object, as a table: linux612's is l612a_api();
+ * a user's tree's is kt_<name>_api() (cmake/KernelTrees.cmake). The C++ backend calls through it,
+ * so one backend serves every tree of the generation.
+ */
+struct l612a_entry_points {
+  /* NULL when out of memory. ops must outlive the vm. */
+  struct l612a_vm* (*vm_create)(const struct arm64k_host_ops* ops, void* host);
+  /* Does not destroy the table: call stage2_destroy first if it is live. */
+  void (*vm_free)(struct l612a_vm* vm);
+  /* VTCR_EL2 as the kernel's kvm_get_vtcr() builds it for a 48-bit PARange, 16-bit VMID CPU. */
+  uint64_t (*vtcr_for)(uint32_t ia_bits);
+  /* __kvm_pgtable_stage2_init with kvm_s2_mmu.vtcr as 6.12's kvm_get_vtcr() builds it for a
+   * 48-bit PARange, 16-bit VMID CPU. */
+  int (*stage2_init)(struct l612a_vm* vm, const struct arm64k_config* config);
+  void (*stage2_destroy)(struct l612a_vm* vm);
+  bool (*live)(const struct l612a_vm* vm);
+  uint64_t (*vtcr)(const struct l612a_vm* vm);
+  uint32_t (*ia_bits)(const struct l612a_vm* vm);
+  uint32_t (*start_level)(const struct l612a_vm* vm);
+  void* (*pgd)(const struct l612a_vm* vm);
+  /* kvm_pgtable_stage2_map with walk flags 0: a non-shared walk, as under the write lock. */
+  int (*stage2_map)(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+                    void* memcache);
+  int (*stage2_unmap)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
+  int (*stage2_wrprotect)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
+  uint64_t (*stage2_mkyoung)(struct l612a_vm* vm, uint64_t addr);
+  /* kvm_pgtable_stage2_test_clear_young over the page of addr: whether its leaf was young. */
+  bool (*stage2_test_clear_young)(struct l612a_vm* vm, uint64_t addr, bool mkold);
+  int (*stage2_relax_perms)(struct l612a_vm* vm, uint64_t addr, uint64_t prot);
+  int (*stage2_flush)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
+  int (*stage2_set_owner)(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
+                          uint8_t owner_id);
+  /* kvm_pgtable_get_leaf; the kernel's s8 level is never negative without LPA2. */
+  int (*get_leaf)(struct l612a_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
+};
 
-/* VTCR_EL2 as 6.12's kvm_get_vtcr() builds it for a 48-bit PARange, 16-bit VMID CPU. */
-uint64_t l612a_vtcr_for(uint32_t ia_bits);
-
-/* __kvm_pgtable_stage2_init with kvm_s2_mmu.vtcr = l612a_vtcr_for(config->ia_bits). */
-int l612a_stage2_init(struct l612a_vm* vm, const struct arm64k_config* config);
-void l612a_stage2_destroy(struct l612a_vm* vm);
-bool l612a_live(const struct l612a_vm* vm);
-uint64_t l612a_vtcr(const struct l612a_vm* vm);
-uint32_t l612a_ia_bits(const struct l612a_vm* vm);
-uint32_t l612a_start_level(const struct l612a_vm* vm);
-void* l612a_pgd(const struct l612a_vm* vm);
-
-/* kvm_pgtable_stage2_map with walk flags 0: a non-shared walk, as under the write lock. */
-int l612a_stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys,
-                     uint64_t prot, void* memcache);
-int l612a_stage2_unmap(struct l612a_vm* vm, uint64_t addr, uint64_t size);
-int l612a_stage2_wrprotect(struct l612a_vm* vm, uint64_t addr, uint64_t size);
-uint64_t l612a_stage2_mkyoung(struct l612a_vm* vm, uint64_t addr);
-/* kvm_pgtable_stage2_test_clear_young over the page of addr: whether its leaf was young. */
-bool l612a_stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mkold);
-int l612a_stage2_relax_perms(struct l612a_vm* vm, uint64_t addr, uint64_t prot);
-int l612a_stage2_flush(struct l612a_vm* vm, uint64_t addr, uint64_t size);
-int l612a_stage2_set_owner(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
-                           uint8_t owner_id);
-/* kvm_pgtable_get_leaf; the kernel's s8 level is never negative without LPA2. */
-int l612a_get_leaf(struct l612a_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
+/* linux612's table. */
+const struct l612a_entry_points* l612a_api(void);
 
 #ifdef __cplusplus
 }

@@ -29,18 +29,20 @@ namespace {
 
 class Linux612Backend final : public Arm64S2Backend {
  public:
-  Linux612Backend(Machine& machine, Linux612Options options) : host_(machine), options_(options) {
-    vm_ = l612a_vm_create(&Arm64KernelHost::kOps, &host_);
+  Linux612Backend(Machine& machine, std::string_view name, const l612a_entry_points& api,
+                  Linux612Options options)
+      : name_(name), api_(api), host_(machine), options_(options) {
+    vm_ = api_.vm_create(&Arm64KernelHost::kOps, &host_);
     if (!vm_) throw std::bad_alloc();
   }
   ~Linux612Backend() override {
-    l612a_stage2_destroy(vm_);
-    l612a_vm_free(vm_);
+    api_.stage2_destroy(vm_);
+    api_.vm_free(vm_);
   }
   Linux612Backend(const Linux612Backend&) = delete;
   Linux612Backend& operator=(const Linux612Backend&) = delete;
 
-  std::string_view name() const override { return "linux612"; }
+  std::string_view name() const override { return name_; }
 
   int init(const Arm64S2Config& config) override {
     destroy();
@@ -49,55 +51,57 @@ class Linux612Backend final : public Arm64S2Backend {
     if (!arm64s2::valid_ia_bits(config.ia_bits)) return -EINVAL;
     const arm64k_config c = arm64k_config_of(config, options_.tlb_range);
     host_.forget_pgd_bytes();
-    int ret = l612a_stage2_init(vm_, &c);
+    int ret = api_.stage2_init(vm_, &c);
     if (ret == 0)
-      root_ = kernel_table_root(host_, l612a_ia_bits(vm_), l612a_start_level(vm_), l612a_pgd(vm_),
+      root_ = kernel_table_root(host_, api_.ia_bits(vm_), api_.start_level(vm_), api_.pgd(vm_),
                                 config.has_fwb());
     return ret;
   }
 
   void destroy() override {
-    l612a_stage2_destroy(vm_);
+    api_.stage2_destroy(vm_);
     root_ = {};
   }
 
   int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override {
-    return l612a_stage2_map(vm_, addr, size, phys, prot, mc);
+    return api_.stage2_map(vm_, addr, size, phys, prot, mc);
   }
-  int unmap(uint64_t addr, uint64_t size) override { return l612a_stage2_unmap(vm_, addr, size); }
+  int unmap(uint64_t addr, uint64_t size) override { return api_.stage2_unmap(vm_, addr, size); }
   int wrprotect(uint64_t addr, uint64_t size) override {
-    return l612a_stage2_wrprotect(vm_, addr, size);
+    return api_.stage2_wrprotect(vm_, addr, size);
   }
-  uint64_t mkyoung(uint64_t addr) override { return l612a_stage2_mkyoung(vm_, addr); }
+  uint64_t mkyoung(uint64_t addr) override { return api_.stage2_mkyoung(vm_, addr); }
   uint64_t mkold(uint64_t addr) override {
     uint64_t old = 0;
     uint32_t level = 0;
-    if (l612a_get_leaf(vm_, addr, &old, &level) != 0 || !(old & arm64s2::kValid)) old = 0;
-    const bool young = l612a_stage2_test_clear_young(vm_, addr, /*mkold=*/true);
+    if (api_.get_leaf(vm_, addr, &old, &level) != 0 || !(old & arm64s2::kValid)) old = 0;
+    const bool young = api_.stage2_test_clear_young(vm_, addr, /*mkold=*/true);
     if (young != ((old & arm64s2::kAf) != 0))
-      host_.warn(fmt::format("linux612: test_clear_young({:#x}) said young={} of leaf {:#x}", addr,
+      host_.warn(fmt::format("{}: test_clear_young({:#x}) said young={} of leaf {:#x}", name_, addr,
                              young, old));
     return old;
   }
   bool is_young(uint64_t addr) override {
-    return l612a_stage2_test_clear_young(vm_, addr, /*mkold=*/false);
+    return api_.stage2_test_clear_young(vm_, addr, /*mkold=*/false);
   }
   int relax_perms(uint64_t addr, uint64_t prot) override {
-    return l612a_stage2_relax_perms(vm_, addr, prot);
+    return api_.stage2_relax_perms(vm_, addr, prot);
   }
-  int flush(uint64_t addr, uint64_t size) override { return l612a_stage2_flush(vm_, addr, size); }
+  int flush(uint64_t addr, uint64_t size) override { return api_.stage2_flush(vm_, addr, size); }
   int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override {
-    return l612a_stage2_set_owner(vm_, addr, size, mc, owner);
+    return api_.stage2_set_owner(vm_, addr, size, mc, owner);
   }
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override {
-    return l612a_get_leaf(vm_, addr, pte, level);
+    return api_.get_leaf(vm_, addr, pte, level);
   }
 
-  TableRoot root() const override { return l612a_live(vm_) ? root_ : TableRoot{}; }
+  TableRoot root() const override { return api_.live(vm_) ? root_ : TableRoot{}; }
 
   std::vector<std::string> take_warnings() override { return host_.take_warnings(); }
 
  private:
+  std::string_view name_;
+  const l612a_entry_points& api_;
   Arm64KernelHost host_;
   Linux612Options options_;
   l612a_vm* vm_ = nullptr;
@@ -108,7 +112,13 @@ class Linux612Backend final : public Arm64S2Backend {
 
 std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant /*plant*/,
                                                       Linux612Options options) {
-  return std::make_unique<Linux612Backend>(machine, options);
+  return std::make_unique<Linux612Backend>(machine, "linux612", *l612a_api(), options);
+}
+
+std::unique_ptr<Arm64S2Backend> make_kernel612_backend(Machine& machine, std::string_view name,
+                                                       const l612a_entry_points& api,
+                                                       Linux612Options options) {
+  return std::make_unique<Linux612Backend>(machine, name, api, options);
 }
 
 }  // namespace mmudiff

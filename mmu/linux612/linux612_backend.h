@@ -4,16 +4,20 @@
 // (shim/prelude.h and linux612_adapter.c on mmu/kvm_arm64_shim, which linux61 shares). This
 // header names no kernel type.
 //
-// It is not in registered_backends(): 6.12 legitimately differs from 6.1, the contract the
-// registered arm64 backends are held to (mmu/linux612/README.md lists how), so it joins
-// differential runs through a semantics profile of its own. Until then it is in
-// unprofiled_backends(), which only `mmudiff semdiff` runs (docs/semdiff.md).
+// It is the reference of profile arm64-6.12 (mmu/registry.cpp): 6.12 legitimately differs from
+// 6.1 (mmu/linux612/README.md lists how). A user's tree of the same API generation
+// (-DMMUDIFF_KERNEL_TREES, cmake/KernelTrees.cmake) runs through the same backend on its own
+// kernel object.
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "mmu/backend.h"
 #include "mmu/kernel_source_info.h"
+
+// The entry points of one 6.12-generation kernel object (mmu/linux612/linux612_adapter.h).
+struct l612a_entry_points;
 
 namespace mmudiff {
 
@@ -28,6 +32,11 @@ struct Linux612Options {
 // The plant is ignored, as linux61 does: this is the kernel's code, unmodified.
 std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant plant,
                                                       Linux612Options options = {});
+
+// The same backend on another 6.12-generation kernel object: a user's tree, named NAME.
+std::unique_ptr<Arm64S2Backend> make_kernel612_backend(Machine& machine, std::string_view name,
+                                                       const l612a_entry_points& api,
+                                                       Linux612Options options = {});
 
 // Where the compiled kernel code came from, recorded at configure time; reports print it.
 const KernelSourceInfo& linux612_arm64_source_info();

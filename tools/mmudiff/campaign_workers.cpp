@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -86,6 +87,35 @@ void copy_inputs(const fs::path& from, const fs::path& to) {
   }
 }
 
+// The seeds a campaign of PROFILE starts from. arm64-6.12 has no seeds of its own: it takes
+// arm64-6.1's, each init put in 6.12 (the same operations, which 6.12 runs its way), written under
+// WORK; every other profile takes the seeds as they are.
+fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::path& work) {
+  ProfileId id;
+  if (!profile_from_name(profile, &id) || id != ProfileId::Arm64Linux612) return seeds;
+  const fs::path out = work / "seeds-arm64-6.12";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  if (!fs::is_directory(seeds)) return out;
+  for (const auto& entry : fs::directory_iterator(seeds)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream f(entry.path(), std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                                     std::istreambuf_iterator<char>());
+    Stream stream = decode_binary(bytes);
+    if (stream_profile(stream) != ProfileId::Arm64Linux61) continue;
+    for (Op& op : stream)
+      if (op.kind == OpKind::Init) op.config.arm64.kernel = Arm64Kernel::Linux612;
+    if (stream.empty() || stream.front().kind != OpKind::Init)
+      stream.insert(stream.begin(), init_op(profile_default_config(id)));
+    const std::vector<uint8_t> moved = encode_binary(stream);
+    std::ofstream(out / entry.path().filename(), std::ios::binary)
+        .write(reinterpret_cast<const char*>(moved.data()),
+               static_cast<std::streamsize>(moved.size()));
+  }
+  return out;
+}
+
 std::map<std::string, std::string> filter_env(Engine engine, bool asan) {
   std::map<std::string, std::string> env;
   if (asan) {
@@ -117,6 +147,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   // --jobs 1: the ASan+UBSan build alone; more: one of them, the rest plain.
   int plain_jobs = in.jobs - 1;
 
+  const fs::path seeds = in.with_seeds ? seeds_for(in.arch, build.seeds, layout.work) : fs::path();
   if (in.engine == Engine::LibFuzzer) {
     auto libfuzzer = [&](bool asan, int fork_jobs) {
       WorkerSpec w;
@@ -139,7 +170,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
                 fmt::format("-timeout={}", kInputTimeoutSeconds),
                 "-rss_limit_mb=4096",
                 layout.corpus.string()};
-      if (in.with_seeds) w.argv.push_back(build.seeds.string());
+      if (in.with_seeds) w.argv.push_back(seeds.string());
       if (in.with_seeds && in.with_regressions && fs::is_directory(build.regressions))
         w.argv.push_back(build.regressions.string());
       w.env = target_env(asan);
@@ -157,7 +188,7 @@ std::vector<WorkerSpec> plan_workers(const WorkerPlanInput& in, const FuzzBuild&
   fs::remove_all(input);
   fs::remove_all(sync);
   fs::create_directories(input);
-  if (in.with_seeds) copy_inputs(build.seeds, input);
+  if (in.with_seeds) copy_inputs(seeds, input);
   if (in.with_seeds && in.with_regressions) copy_inputs(build.regressions, input);
   copy_inputs(layout.corpus, input);
   // AFL++ refuses to start without an input; without seeds it gets the least it can work from:

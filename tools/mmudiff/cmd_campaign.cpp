@@ -125,6 +125,9 @@ int run_campaign(const CampaignArgs& a) {
   // backends (an arm64 stream runs linux61, walker, legacy; an x86 one linux612-tdp, walker,
   // legacy).
   std::vector<std::string> backends = a.backends;
+  // Backends of one profile only (`--backends linux612,mine`) make a campaign of that profile:
+  // its streams are the only ones they run.
+  const std::optional<ProfileId> profile = a.profile ? a.profile : sole_profile(a.backends);
   if (backends.empty())
     for (const auto& b : registered_backends())
       if (std::find(backends.begin(), backends.end(), b.name) == backends.end())
@@ -198,11 +201,10 @@ int run_campaign(const CampaignArgs& a) {
 
   // With a plant, corpus/regressions (which holds each plant's reproducer) is not handed to the
   // engine: the campaign must find the bug, not be given it.
-  WorkerPlanInput plan{
-      engine,      jobs,
-      a.time_s,    backends,
-      a.plant,     plant == Plant::kNone,
-      !a.no_seeds, a.profile ? std::string(profile_name(*a.profile)) : std::string()};
+  WorkerPlanInput plan{engine,      jobs,
+                       a.time_s,    backends,
+                       a.plant,     plant == Plant::kNone,
+                       !a.no_seeds, profile ? std::string(profile_name(*profile)) : std::string()};
   std::vector<WorkerSpec> specs = plan_workers(plan, build, layout);
 
   struct sigaction sa {};
@@ -220,7 +222,7 @@ int run_campaign(const CampaignArgs& a) {
                                   : fmt::format("{} plain + 1 ASan+UBSan", std::max(0, jobs - 1)),
       a.time_s, fmt::join(backends, ","), a.plant.empty() ? "" : ", plant ", a.plant,
       a.no_seeds ? ", no seeds" : "");
-  say("profiles: {}\n", a.profile ? profile_name(*a.profile) : "arm64-6.1, arm64-6.12 and x86-ept");
+  say("profiles: {}\n", profile ? profile_name(*profile) : "arm64-6.1, arm64-6.12 and x86-ept");
   say("run directory: {}{}\n", a.out, resumed ? " (resumed)" : "");
   if (after_kill)
     say("the campaign before on this directory was killed: counted the {} executions its engines "
