@@ -27,10 +27,11 @@ while (($#)); do
 done
 mmudiff=${MMUDIFF:-build/default/tools/mmudiff/mmudiff}
 [ -x "$mmudiff" ] || { echo "bench/plant.sh: $mmudiff not built (tools/setup.sh default fuzz afl)" >&2; exit 2; }
-# --list-plants: name, backend, architecture, bug class. A backend name is only unique within an
-# architecture ("legacy" exists for arm64-s2 and x86-ept), so the table shows both. An x86 plant
-# needs no option: the campaign's seeds (corpus/seeds) hold x86 streams and its fuzz target
-# decodes streams of either architecture, running each through its architecture's backends.
+# --list-plants: name, backend, profile, bug class. A backend name is only unique within an
+# architecture ("legacy" exists for arm64 and x86-ept), so the table shows both. A plant needs no
+# option: the campaign's seeds (corpus/seeds) hold streams of each architecture, its fuzz target
+# runs each stream through its profile's backends, and a campaign with an arm64-6.12 plant fuzzes
+# arm64-6.12 streams only, from the arm64 seeds put into 6.12.
 declare -A backend
 while IFS=$'\t' read -r name be arch _; do backend[$name]="$arch/$be"; done < <("$mmudiff" campaign --list-plants)
 ((${#plants[@]})) || plants=("${!backend[@]}")

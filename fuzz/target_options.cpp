@@ -31,7 +31,7 @@ HarnessOptions fuzz_target_options(const std::vector<std::string>& backends, Pla
   for (unsigned i = 0; i < kProfileCount; ++i)
     resolve_backends(backends, static_cast<ProfileId>(i));
   if (const PlantInfo* p = plant_info(plant)) {
-    auto carriers = resolve_backends(backends, arch_profile(p->arch));
+    auto carriers = resolve_backends(backends, p->profile());
     if (std::find(carriers.begin(), carriers.end(), p->backend) == carriers.end())
       throw std::invalid_argument(
           fmt::format("plant '{}' lives in backend {}, which is not among the backends fuzzed",

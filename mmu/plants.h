@@ -61,6 +61,15 @@ struct PlantInfo {
   std::string_view backend;    // the backend that carries it, a name within `arch`
   Arch arch;                   // whose backends: "legacy" and "walker" exist for each
   std::string_view bug_class;  // the BRIEF.md class it is modelled on
+  // arm64: the kernel generation whose code path carries it (a 6.12 plant shows in arm64-6.12
+  // streams only).
+  Arm64Kernel kernel = Arm64Kernel::Linux61;
+
+  // The profile whose streams can show it.
+  ProfileId profile() const {
+    if (arch == Arch::X86Ept) return ProfileId::X86Ept;
+    return kernel == Arm64Kernel::Linux612 ? ProfileId::Arm64Linux612 : ProfileId::Arm64Linux61;
+  }
 };
 
 // Every plant of every architecture that an oracle can see, in enum order: each has a reproducer

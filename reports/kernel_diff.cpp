@@ -124,14 +124,15 @@ std::vector<std::pair<std::string, std::string>> maintenance_differences(
   return out;
 }
 
-// The profile B runs under beside OTHER: one it implements and OTHER does not, where there is
-// one (the comparison is of what differs), else its first.
+// The profile B runs under beside OTHER: the first one both implement, so that two backends of a
+// profile are compared on its semantics (walker beside linux61: 6.1); else B's own first
+// (linux61 beside linux612: each its kernel's).
 ProfileId profile_beside(const BackendInfo& b, const BackendInfo& other) {
   std::optional<ProfileId> first;
   for (unsigned i = 0; i < kProfileCount; ++i) {
     const auto id = static_cast<ProfileId>(i);
     if (!b.implements(id)) continue;
-    if (!other.implements(id)) return id;
+    if (other.implements(id)) return id;
     if (!first) first = id;
   }
   return first.value_or(arch_profile(b.arch));

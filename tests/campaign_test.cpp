@@ -96,7 +96,7 @@ TEST_F(CampaignTest, ListPlantsPrintsEveryPlantOnALineNameFirst) {
   while (std::getline(in, line)) {
     ASSERT_LT(i, plants.size()) << line;
     std::string expected = std::string(plants[i].name) + "\t" + std::string(plants[i].backend) +
-                           "\t" + std::string(mmudiff::arch_name(plants[i].arch)) + "\t" +
+                           "\t" + std::string(mmudiff::profile_name(plants[i].profile())) + "\t" +
                            std::string(plants[i].bug_class);
     EXPECT_EQ(line, expected);
     ++i;

@@ -269,7 +269,7 @@ TEST(WindowedRunsOfPlants, ReportWhatRunsCheckingTheWholeTablesReport) {
   for (const PlantInfo& p : planted_bugs()) {
     std::mt19937_64 rng(std::hash<std::string_view>{}(p.name));
     RandomStreamOptions o;
-    o.arch = p.arch;
+    o = RandomStreamOptions::of_profile(p.profile());
     HarnessOptions options;
     options.plant = p.id;
     for (size_t i = 0; i < per_plant; ++i) {

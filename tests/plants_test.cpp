@@ -49,10 +49,10 @@ fs::path reproducer_path(const PlantInfo& p) {
   return regression_dir() / ("plant-" + std::string(p.name) + ".mmu");
 }
 
-// Every backend of the plant's architecture in this build but the one that carries it.
+// Every backend of the plant's profile in this build but the one that carries it.
 std::vector<std::string> backends_without(const PlantInfo& p) {
   std::vector<std::string> out;
-  for (const auto& b : backends_of(p.arch))
+  for (const auto& b : backends_of(p.profile()))
     if (b.name != p.backend) out.emplace_back(b.name);
   return out;
 }
@@ -88,8 +88,8 @@ TEST(PlantCatalogue, EveryPlantHasARegressionReproducer) {
     EXPECT_NE(expect, "equivalent") << file;
     Stream stream;
     EXPECT_NO_THROW(stream = parse_text(text, file.string())) << file;
-    // A plant shows only on streams of its backend's architecture.
-    EXPECT_EQ(stream_arch(stream), p.arch) << file;
+    // A plant shows only on streams of its backend's profile.
+    EXPECT_EQ(stream_profile(stream), p.profile()) << file;
   }
 }
 
@@ -149,8 +149,7 @@ TEST(Plants, OnlyTheBackendCarryingThePlantChanges) {
     ASSERT_FALSE(options.backends.empty());
     StreamReport r = run_stream(parse_text(text, reproducer_path(p).string()), options);
     EXPECT_TRUE(r.equivalent()) << p.name << ":\n" << describe_findings(r);
-    RandomStreamOptions ropt;
-    ropt.arch = p.arch;
+    RandomStreamOptions ropt = RandomStreamOptions::of_profile(p.profile());
     for (size_t n = 0; n < random_per_plant; ++n) {
       Stream s = random_stream(rng, ropt);
       StreamReport rr = run_stream(s, options);
@@ -272,8 +271,7 @@ TEST_F(PlantCli, SoakWithAPlantWritesReproducersThatNameIt) {
 // A long random stream that finds the plant, and finds nothing without it: what a campaign
 // would hand to minimize.
 Stream long_stream_finding(const PlantInfo& p, std::mt19937_64& rng, size_t tries) {
-  RandomStreamOptions ropt;
-  ropt.arch = p.arch;
+  RandomStreamOptions ropt = RandomStreamOptions::of_profile(p.profile());
   ropt.min_ops = 40;
   ropt.max_ops = 80;
   HarnessOptions with;

@@ -126,8 +126,8 @@ int run_campaign(const CampaignArgs& a) {
   // legacy).
   std::vector<std::string> backends = a.backends;
   // Backends of one profile only (`--backends linux612,mine`) make a campaign of that profile:
-  // its streams are the only ones they run.
-  const std::optional<ProfileId> profile = a.profile ? a.profile : sole_profile(a.backends);
+  // its streams are the only ones they run. So does a plant that only arm64-6.12 streams show.
+  std::optional<ProfileId> profile = a.profile ? a.profile : sole_profile(a.backends);
   if (backends.empty())
     for (const auto& b : registered_backends())
       if (std::find(backends.begin(), backends.end(), b.name) == backends.end())
@@ -139,6 +139,7 @@ int run_campaign(const CampaignArgs& a) {
       throw std::invalid_argument(
           fmt::format("unknown plant '{}' (see 'mmudiff campaign --list-plants')", a.plant));
     plant = p->id;
+    if (!profile && p->profile() == ProfileId::Arm64Linux612) profile = p->profile();
   }
   HarnessOptions options = fuzz_target_options(backends, plant);  // checks plant vs backends
   FuzzBuild build = find_fuzz_build(engine, fuzz_build_dir(engine, a.fuzzer_dir));
@@ -517,11 +518,11 @@ void add_campaign_command(CLI::App& app, int* exit_code) {
                 "start from no seeds (only the dictionary, and the corpus of an earlier campaign "
                 "on --out): what the engine and the mutator find by themselves");
   cmd->add_flag("--list-plants", args->list_plants,
-                "print the planted bugs, one a line: name, backend, architecture, bug class");
+                "print the planted bugs, one a line: name, backend, profile, bug class");
   cmd->callback([args, exit_code] {
     if (args->list_plants) {
       for (const PlantInfo& p : planted_bugs())
-        say("{}\t{}\t{}\t{}\n", p.name, p.backend, arch_name(p.arch), p.bug_class);
+        say("{}\t{}\t{}\t{}\n", p.name, p.backend, profile_name(p.profile()), p.bug_class);
       *exit_code = kExitAgree;
       return;
     }

@@ -33,8 +33,7 @@ struct ReproArgs {
 HarnessOptions repro_options(const ReproArgs& a, std::string_view command) {
   // The fuzz targets' own options (hash key, table-page bound), so a crash file replays exactly
   // as the fuzzer saw it; then tables compared after every operation to localise the finding.
-  HarnessOptions o = fuzz_target_options(
-      a.backends, resolve_plant(a.plant, command, a.backends));
+  HarnessOptions o = fuzz_target_options(a.backends, resolve_plant(a.plant, command, a.backends));
   o.check_every_op = true;
   return o;
 }

@@ -67,11 +67,11 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     options.hash_key = random_sip_key();
     auto names = resolve_backends(options.backends, args->profile);
     options.plant = resolve_plant(args->plant, "soak", names);
-    if (const PlantInfo* p = plant_info(options.plant); p && p->arch != profile_arch(args->profile))
+    if (const PlantInfo* p = plant_info(options.plant); p && p->profile() != args->profile)
       throw std::invalid_argument(
           fmt::format("plant '{}' is in the {} backend {}: soak it with "
-                      "--arch {}",
-                      p->name, arch_name(p->arch), p->backend, arch_name(p->arch)));
+                      "--profile {}",
+                      p->name, profile_name(p->profile()), p->backend, profile_name(p->profile())));
     fmt::print("{}", plant_banner(options.plant));
     // A finding under a plant replays only with it: the file says so.
     std::string plant_line = args->plant.empty() ? "" : fmt::format("# plant: {}\n", args->plant);

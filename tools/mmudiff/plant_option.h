@@ -20,7 +20,8 @@ namespace mmudiff::cli {
 inline CLI::Option* add_plant_option(CLI::App* cmd, std::string* name) {
   std::string help = "switch on one planted bug in the backend that carries it:";
   for (const PlantInfo& p : planted_bugs())
-    help += fmt::format("\n  {} ({} {}: {})", p.name, arch_name(p.arch), p.backend, p.bug_class);
+    help += fmt::format("\n  {} ({} {}: {})", p.name, profile_name(p.profile()), p.backend,
+                        p.bug_class);
   return cmd->add_option("--plant", *name, help);
 }
 
@@ -36,7 +37,7 @@ inline Plant resolve_plant(const std::string& name, std::string_view command,
   if (!p)
     throw std::invalid_argument(fmt::format(
         "unknown plant '{}' (the planted bugs are listed by 'mmudiff {} --help')", name, command));
-  std::vector<std::string> backends = resolve_backends(names, arch_profile(p->arch));
+  std::vector<std::string> backends = resolve_backends(names, p->profile());
   if (std::find(backends.begin(), backends.end(), p->backend) == backends.end())
     throw std::invalid_argument(
         fmt::format("plant '{}' lives in backend {}, which is not among the backends compared",
@@ -47,8 +48,8 @@ inline Plant resolve_plant(const std::string& name, std::string_view command,
 // The line a report starts with when a plant is on, so no output is mistaken for a real finding.
 inline std::string plant_banner(Plant plant) {
   const PlantInfo* p = plant_info(plant);
-  return p ? fmt::format("plant: {} in {}, {} ({})\n", p->name, p->backend, arch_name(p->arch),
-                         p->bug_class)
+  return p ? fmt::format("plant: {} in {}, {} ({})\n", p->name, p->backend,
+                         profile_name(p->profile()), p->bug_class)
            : "";
 }
 
