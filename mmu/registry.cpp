@@ -51,7 +51,7 @@ const std::vector<BackendInfo>& registered_backends() {
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
-      {"legacy", Arch::Arm64S2, kArm64Linux61,
+      {"legacy", Arch::Arm64S2, kArm64Linux61 | kArm64Linux612,
        "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
        [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
 #endif
