@@ -77,7 +77,7 @@ TEST(KernelDiff, AKernelAgainstItselfOrTheBackendsThatAgreeWithItShowsNothing) {
   std::mt19937_64 rng(11);
   for (int i = 0; i < 150; ++i) {
     const Stream s = random_stream(rng);
-    for (const char* other : {"linux61", "walker", "legacy"}) {
+    for (const char* other : {"linux61", "walker"}) {
       const BackendInfo* b = backend(other);
       if (!b) continue;
       const auto ds = kernel_differences(*linux61, *b, s);
@@ -85,6 +85,23 @@ TEST(KernelDiff, AKernelAgainstItselfOrTheBackendsThatAgreeWithItShowsNothing) {
                               << ": " << ds.front().a << " | " << ds.front().b << "\n"
                               << format_stream(s);
     }
+  }
+}
+
+// legacy implements arm64-6.12 too, which linux61 does not: beside linux61 it runs as 6.12 and
+// shows the very differences linux612 shows.
+TEST(KernelDiff, LegacyBesideLinux61DiffersAsLinux612Does) {
+  const BackendInfo* linux61 = backend("linux61");
+  const BackendInfo* linux612 = backend("linux612");
+  const BackendInfo* legacy = backend("legacy");
+  if (!linux61 || !linux612 || !legacy) GTEST_SKIP() << "linux61, linux612 or legacy not built";
+  std::mt19937_64 rng(12);
+  for (int i = 0; i < 150; ++i) {
+    const Stream s = random_stream(rng);
+    std::vector<std::string> want, got;
+    for (const auto& d : kernel_differences(*linux61, *linux612, s)) want.push_back(d.key());
+    for (const auto& d : kernel_differences(*linux61, *legacy, s)) got.push_back(d.key());
+    ASSERT_EQ(want, got) << format_stream(s);
   }
 }
 
