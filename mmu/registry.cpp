@@ -56,15 +56,14 @@ const std::vector<BackendInfo>& registered_backends() {
          [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
-        {"legacy", Arch::Arm64S2, kArm64Linux61,
+        {"legacy", Arch::Arm64S2, kArm64Linux61 | kArm64Linux612,
          "shadow-MMU style: shadow pages, hash table, reverse maps, zap lists",
          [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_legacy_backend(m, p); }},
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
         {"linux612-tdp", Arch::X86Ept, kX86,
          "Linux 6.12 arch/x86/kvm/mmu/tdp_mmu.c, tdp_iter.c and spte.c, compiled unmodified in "
-         "user "
-         "space",
+         "user space",
          [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
            return make_linux612_tdp_backend(m, p);
          },

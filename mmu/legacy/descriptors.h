@@ -10,6 +10,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/legacy/descriptor_ops.h"
+#include "mmu/legacy/generation.h"
 #include "mmu/plants.h"
 
 namespace mmudiff::legacy {
@@ -35,6 +36,16 @@ inline bool is_table(uint64_t desc, unsigned level) {
 }
 inline bool is_valid_leaf(uint64_t desc, unsigned level) {
   return is_valid(desc) && !is_table(desc, level);
+}
+
+// 6.12's entry between break and make: invalid, and holding no reference on its page.
+inline bool is_locked(uint64_t desc) {
+  return !is_valid(desc) && (desc & kLockedPte);
+}
+// Every non-zero entry holds a reference on its table page (owner annotations too), except a
+// locked one: the break dropped the old entry's reference and the make takes the new one's.
+inline bool holds_reference(uint64_t desc) {
+  return desc && !is_locked(desc);
 }
 
 inline uint64_t output_pa(uint64_t desc) {
@@ -67,6 +78,12 @@ inline uint64_t owner_descriptor(uint8_t owner) {
 // rewrite one with the other and leaves permission changes to relax_perms.
 inline bool same_mapping_but_permissions(uint64_t old_desc, uint64_t new_desc) {
   return is_valid(old_desc) && is_valid(new_desc) && !((old_desc ^ new_desc) & ~kPermissionBits);
+}
+
+// Whether two descriptors differ in software bits at most: the hardware would translate with
+// either the same way (two identical invalid descriptors included).
+inline bool only_software_bits_differ(uint64_t old_desc, uint64_t new_desc) {
+  return !((old_desc ^ new_desc) & ~kSwMask);
 }
 
 // What the kernel calls "cacheable": the MemAttr field alone decides, whatever the valid bit

@@ -20,11 +20,12 @@ void ShadowMmu::write_entry(ShadowPage& table, unsigned index, uint64_t desc) {
   if (!was_leaf && is_leaf)
     rmap_.add(table.entry_ipa(index), {&table, static_cast<uint16_t>(index)});
 
-  // Every non-zero entry holds a reference on its page: owner annotations count too.
-  if (!old && desc) {
+  // Every non-zero entry holds a reference on its page: owner annotations count too, a locked
+  // entry does not.
+  if (!holds_reference(old) && holds_reference(desc)) {
     ++table.present;
     machine_.memory.get_page(entry);
-  } else if (old && !desc) {
+  } else if (holds_reference(old) && !holds_reference(desc)) {
     --table.present;
     machine_.memory.put_page(entry);
   }
@@ -53,7 +54,7 @@ void ShadowMmu::relax_at_level_above(ShadowPage& table, unsigned index, uint64_t
   }
 }
 
-void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa) {
+void ShadowMmu::invalidate_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa) {
   uint64_t old = table.entries[index];
   if (!is_valid(old)) return;
   write_entry(table, index, 0);
@@ -61,6 +62,19 @@ void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t vi
   // hint of the leaves below it, which the architecture need not honour for a table.
   unsigned table_hint = plant_ == Plant::kLegacyTableTlbiLeafLevel ? kLastLevel : 0;
   machine_.effects.tlbi_ipa(visit_ipa, is_table(old, table.level()) ? table_hint : table.level());
+}
+
+void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa) {
+  uint64_t old = table.entries[index];
+  if (!is_valid(old) && !generation_->break_invalid_entries) return;
+  write_entry(table, index, generation_->break_value);
+  // A table's TLB entries are those of every leaf below it: rather than one TLBI per leaf, the
+  // whole VMID goes (6.12 asks for a range TLBI over the entry, which is that without
+  // FEAT_TLBIRANGE).
+  if (is_table(old, table.level()))
+    machine_.effects.tlbi_vmid();
+  else if (is_valid(old))
+    machine_.effects.tlbi_ipa(visit_ipa, table.level());
 }
 
 ShadowPage& ShadowMmu::link_new_table(ShadowPage& parent, unsigned index, void* page) {
@@ -78,6 +92,7 @@ ShadowPage& ShadowMmu::link_new_table(ShadowPage& parent, unsigned index, void* 
 }
 
 void ShadowMmu::clean_caches_before_install(uint64_t desc, unsigned level) {
+  if (generation_->maintenance_needs_valid && !is_valid(desc)) return;
   uint64_t size = granule_size(level);
   // Planted: a page's worth, whatever the leaf's size: most of a block is left uncleaned.
   uint64_t clean_size = plant_ == Plant::kLegacyCmoWrongSize ? kPageSize : size;

@@ -17,6 +17,7 @@ namespace legacy {
 
 int LegacyBackend::init(const Arm64S2Config& config) {
   if (mmu_.live()) destroy();
+  mmu_.set_generation(config.kernel);
   return mmu_.create_roots(config);
 }
 

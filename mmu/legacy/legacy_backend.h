@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mmu/backend.h"
+#include "mmu/legacy/descriptor_ops.h"
 #include "mmu/legacy/ipa_range.h"
 #include "mmu/legacy/shadow_mmu.h"
 
@@ -51,6 +52,7 @@ class LegacyBackend final : public Arm64S2Backend {
   struct LeafSeen {
     uint64_t pte = 0;
     unsigned level = 0;
+    bool found = false;  // whether a valid leaf overlapped the range at all
   };
 
   // 0 with the page-aligned range, -ERANGE beyond the IPA size, -EINVAL without a table.
@@ -77,6 +79,8 @@ class LegacyBackend final : public Arm64S2Backend {
   bool maps_frame(uint64_t phys) const;
   // leaf_attrs.cpp
   int update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set, uint64_t clear, LeafSeen* seen);
+  int update_faulting_page(uint64_t addr, const LeafUpdate<Integers>& update, LeafSeen* seen);
+  void note_aging_walk(int ret, uint64_t addr);
 
   ShadowMmu mmu_;
   std::vector<std::string> warnings_;

@@ -41,11 +41,16 @@ int LegacyBackend::install_block(ShadowPage& table, unsigned index, uint64_t ipa
 // Over an empty entry, an owner annotation or a leaf. Re-creating a mapping, or changing only
 // its permissions, is refused with -EAGAIN: the vCPU faults again and relax_perms does it.
 int LegacyBackend::install_leaf(ShadowPage& table, unsigned index, uint64_t ipa, uint64_t desc) {
+  const Generation& generation = mmu_.generation();
   uint64_t old = table.entries[index];
-  if (old) {
-    if (same_mapping_but_permissions(old, desc)) return -EAGAIN;
-    mmu_.break_before_make(table, index, ipa);
+  if (same_mapping_but_permissions(old, desc)) return -EAGAIN;
+  // Nothing the hardware translates with changes: no TLB can hold a stale copy, no memory needs
+  // cleaning.
+  if (generation.store_software_bits_in_place && only_software_bits_differ(old, desc)) {
+    mmu_.write_entry(table, index, desc);
+    return 0;
   }
+  mmu_.break_before_make(table, index, ipa);
   // Planted: a leaf that moves to another PA skips its cache maintenance, as if the memory had
   // been cleaned when it was first mapped.
   bool moved = is_valid(old) && output_pa(old) != output_pa(desc);
@@ -56,11 +61,10 @@ int LegacyBackend::install_leaf(ShadowPage& table, unsigned index, uint64_t ipa,
 }
 
 // A block over a table: rather than invalidate every leaf below one by one, cut the table off,
-// flush the whole VMID once, and throw the subtree away.
+// flush the whole VMID once, and throw the subtree away once the block is in.
 void LegacyBackend::replace_table_with_block(ShadowPage& table, unsigned index, uint64_t desc) {
   ShadowPage* subtree = mmu_.find_table(table.entry_ipa(index), table.level() + 1);
-  mmu_.write_entry(table, index, 0);
-  mmu_.effects().tlbi_vmid();
+  mmu_.break_before_make(table, index, table.entry_ipa(index));
   ZapList zap = mmu_.start_zap();
   if (subtree) zap.prepare(*subtree);
   mmu_.clean_caches_before_install(desc, table.level());

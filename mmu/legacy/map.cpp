@@ -55,6 +55,9 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
         ret = map_level3_page(ipa, desc, mc);
         break;
     }
+    // The mapping is already there (up to permissions): 6.1 stops the walk with -EAGAIN for the
+    // caller to retry, 6.12 leaves that entry as it is and maps the rest.
+    if (ret == -EAGAIN && mmu_.generation().map_skips_existing_mappings) ret = 0;
     if (ret) return ret;
     if (maps_frame(phys)) phys += granule_size(level);
     ipa += granule_size(level);

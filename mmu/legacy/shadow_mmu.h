@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mmu/backend.h"
+#include "mmu/legacy/generation.h"
 #include "mmu/legacy/reverse_map.h"
 #include "mmu/legacy/shadow_hash.h"
 #include "mmu/legacy/shadow_page.h"
@@ -38,6 +39,10 @@ class ShadowMmu {
   // the first init), which is what the kernel's struct kvm_pgtable still holds.
   const Arm64S2Config& config() const { return config_; }
   bool fwb() const { return config_.has_fwb(); }
+  // The kernel generation whose rules the operations follow. It belongs to the stream rather
+  // than to a table: init sets it even when it fails, and destroy keeps it.
+  const Generation& generation() const { return *generation_; }
+  void set_generation(Arm64Kernel kernel) { generation_ = &generation_of(kernel); }
   unsigned start_level() const { return start_level_; }
   uint64_t ia_limit() const { return arm64s2::bit(config_.ia_bits); }
   TableRoot root() const;
@@ -57,13 +62,20 @@ class ShadowMmu {
   // The one way a descriptor changes: records the store, keeps present-count and refcount (1 +
   // non-zero entries) and the reverse maps in step.
   void write_entry(ShadowPage& table, unsigned index, uint64_t desc);
-  // The kernel's stage2_put_pte: a valid entry is cleared and its TLB entries invalidated at
-  // visit_ipa (level 0 for a table: any level). An invalid one is left for the caller's next
-  // write, because no TLB can hold it.
+  // Unmap's clear (the kernel's stage2_put_pte / stage2_unmap_put_pte): a valid entry is cleared
+  // and its TLB entries invalidated at visit_ipa (level 0 for a table: any level). An invalid one
+  // is left for the caller, because no TLB can hold it.
+  void invalidate_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa);
+  // The break of break-before-make, before map replaces an entry: the generation's break value
+  // goes in (6.1: 0, only over a valid entry; 6.12: locked, over anything) and the TLBs are
+  // invalidated -- a leaf at visit_ipa at its level, a table's subtree with a whole-VMID flush.
+  // The caller's next write_entry is the make.
   void break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa);
-  // Points entry `index` of `parent` (which must hold no valid descriptor) at a fresh zeroed page.
+  // Points entry `index` of `parent` (holding no valid descriptor: empty, annotated or broken) at
+  // a fresh zeroed page.
   ShadowPage& link_new_table(ShadowPage& parent, unsigned index, void* page);
-  // Cache maintenance before a descriptor is installed, for the memory it will map.
+  // Cache maintenance before a descriptor is installed, for the memory it will map (none for an
+  // invalid one, in generations that look at valid descriptors only).
   void clean_caches_before_install(uint64_t desc, unsigned level);
 
   ZapList start_zap() { return ZapList(hash_, rmap_, machine_.memory); }
@@ -87,6 +99,7 @@ class ShadowMmu {
 
   Machine& machine_;
   Plant plant_;
+  const Generation* generation_ = &kLinux61;
   Arm64S2Config config_{.ia_bits = 0};
   unsigned start_level_ = 0;
   std::vector<ShadowPage*> roots_;  // in IPA order; their pages are one zalloc_pages_exact run

@@ -73,13 +73,13 @@ void LegacyBackend::unmap_entry(ShadowPage& table, unsigned index, uint64_t visi
     return;
   }
   bool clean = mem_attr_is_normal(old, mmu_.fwb()) && !mmu_.fwb();
-  mmu_.break_before_make(table, index, visit_ipa);
+  mmu_.invalidate_entry(table, index, visit_ipa);
   if (clean) mmu_.effects().dcache_clean_inval(output_pa(old), granule_size(table.level()));
 }
 
 bool LegacyBackend::release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap) {
   if (table.present) return false;
-  mmu_.break_before_make(*table.parent, table.parent_index, visit_ipa);
+  mmu_.invalidate_entry(*table.parent, table.parent_index, visit_ipa);
   zap.prepare(table);
   return true;
 }
@@ -91,7 +91,7 @@ bool LegacyBackend::release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapL
 // poison as descriptors.
 void LegacyBackend::free_while_in_hash(ShadowPage& table, uint64_t visit_ipa,
                                        std::vector<ShadowPage*>* freed_early) {
-  mmu_.break_before_make(*table.parent, table.parent_index, visit_ipa);
+  mmu_.invalidate_entry(*table.parent, table.parent_index, visit_ipa);
   mmu_.release_table_page(table);
   freed_early->push_back(&table);
 }

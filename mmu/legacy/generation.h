@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The kernel generation legacy behaves as: Linux 6.1's kvm_pgtable or Linux 6.12's. Both build the
+// same tables in the same walk order; they differ in a handful of rules, each one field here, so
+// that the operations consult a named rule where the generations part ways instead of asking
+// "which kernel?". Linux 6.12 is modelled on a CPU without FEAT_TLBIRANGE (the reference's
+// default), so its range TLBIs are whole-VMID flushes and unmap never defers its TLBIs.
+#pragma once
+
+#include <cstdint>
+
+#include "mmu/format/arm64_s2.h"
+#include "mmu/ops/op.h"
+
+namespace mmudiff::legacy {
+
+// 6.12's KVM_INVALID_PTE_LOCKED: an invalid entry a walker owns between break and make.
+inline constexpr uint64_t kLockedPte = arm64s2::bit(10);
+
+struct Generation {
+  // What break-before-make leaves in the entry until the new descriptor goes in: 6.1 clears it,
+  // 6.12 locks it (kLockedPte).
+  uint64_t break_value;
+  // 6.12 breaks every entry it replaces, valid or not (so an empty entry is locked first); 6.1
+  // only a valid one, since no TLB can hold anything else.
+  bool break_invalid_entries;
+  // 6.12: a map visitor's -EAGAIN (the mapping is already there, up to permissions) does not stop
+  // a walk outside a fault handler; 6.1 returns it and leaves the rest of the range unmapped.
+  bool map_skips_existing_mappings;
+  // 6.12 stores a change of software bits alone (or an identical invalid entry) in one store
+  // without break-before-make on a non-shared walk, which every map here is.
+  bool store_software_bits_in_place;
+  // 6.12 looks at a descriptor's cacheability and executability only when it is valid, so an owner
+  // annotation gets no cache maintenance; 6.1 reads the fields of anything.
+  bool maintenance_needs_valid;
+  // 6.12's fault-path updates (mkyoung, relax_perms) return -EAGAIN when the page has no valid
+  // leaf; mkyoung's barrier follows only a success, relax_perms flushes (non-broadcast) anyway.
+  bool fault_updates_need_a_leaf;
+  // 6.12's test_clear_young WARNs when its walk fails (beyond the IPA space, or no table).
+  bool aging_warns_on_failed_walk;
+};
+
+inline constexpr Generation kLinux61{
+    .break_value = 0,
+    .break_invalid_entries = false,
+    .map_skips_existing_mappings = false,
+    .store_software_bits_in_place = false,
+    .maintenance_needs_valid = false,
+    .fault_updates_need_a_leaf = false,
+    .aging_warns_on_failed_walk = false,
+};
+
+inline constexpr Generation kLinux612{
+    .break_value = kLockedPte,
+    .break_invalid_entries = true,
+    .map_skips_existing_mappings = true,
+    .store_software_bits_in_place = true,
+    .maintenance_needs_valid = true,
+    .fault_updates_need_a_leaf = true,
+    .aging_warns_on_failed_walk = true,
+};
+
+inline const Generation& generation_of(Arm64Kernel kernel) {
+  return kernel == Arm64Kernel::Linux612 ? kLinux612 : kLinux61;
+}
+
+}  // namespace mmudiff::legacy
