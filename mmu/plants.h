@@ -53,6 +53,8 @@ enum class Plant : uint32_t {
   kWalkerX86HugeOverTableNoFlush,  // a huge leaf replaces a table without the gfn flush
   kWalkerX86ZapLeafsNoFlush,       // zap_leafs zaps and tells the caller no flush is owed
   kWalkerX86SplitNxNotExecutable,  // 4K pieces of an NX huge page are not made executable
+  // arm64, Linux 6.12's code paths (profile arm64-6.12).
+  kLegacy612LockedLeftLocked,  // a leaf replaced by break-before-make stays locked: no new entry
 };
 
 struct PlantInfo {

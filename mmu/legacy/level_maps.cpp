@@ -51,6 +51,12 @@ int LegacyBackend::install_leaf(ShadowPage& table, unsigned index, uint64_t ipa,
     return 0;
   }
   mmu_.break_before_make(table, index, ipa);
+  // Planted: a valid leaf, once broken, is never made again: the entry stays locked (6.12's
+  // KVM_INVALID_PTE_LOCKED), the mapping gone, and every later walk of it sees a lock no walker
+  // holds.
+  if (mmu_.plant() == Plant::kLegacy612LockedLeftLocked && is_valid(old) &&
+      generation.break_value == kLockedPte) [[unlikely]]
+    return 0;
   // Planted: a leaf that moves to another PA skips its cache maintenance, as if the memory had
   // been cleaned when it was first mapped.
   bool moved = is_valid(old) && output_pa(old) != output_pa(desc);
