@@ -51,7 +51,7 @@ const std::vector<BackendInfo>& registered_backends() {
          /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
-        {"walker", Arch::Arm64S2, kArm64Linux61,
+        {"walker", Arch::Arm64S2, kArm64Linux61 | kArm64Linux612,
          "generic table walker with visitors, in the style of kvm_pgtable",
          [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
 #endif

@@ -21,25 +21,40 @@ struct LeafAttrUpdate {
   unsigned level = 0;  // 0 when no valid leaf was found
 };
 
+// purpose: mkyoung and relax_perms are the fault handler's; in 6.12 an invalid entry ends their
+// walk with -EAGAIN, while every other walk goes on past it.
 LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t size,
-                                 const AttrChange<IntegerBits>& change) {
+                                 const AttrChange<IntegerBits>& change,
+                                 WalkFor purpose = WalkFor::Caller) {
+  const int not_valid = pgt.generation().invalid_leaf_is_eagain ? -EAGAIN : 0;
   LeafAttrUpdate found;
-  found.ret = walk(pgt, addr, size, Visit::Leaf, [&](const VisitedEntry& e) {
-    const Pte old = *e.ptep;
-    if (!pte_valid(old)) return 0;
-    found.old_pte = old;
-    found.level = e.level;
-    const Pte next = apply_attr_change(kIntegerBits, old, change);
-    if (next == old) return 0;
-    // Instructions fetched through a newly executable mapping must not come from stale lines.
-    if (pte_executable(next) && !pte_executable(old)) {
-      pgt.mm.icache_inval_pou(pte_to_phys(next), arm64s2::granule_size(e.level));
-    }
-    // Racing with the hardware setting AF is harmless: at worst AF is set again on next access.
-    pgt.mmu.write_pte(e.ptep, next);
-    return 0;
-  });
+  found.ret = walk(
+      pgt, addr, size, Visit::Leaf,
+      [&](const VisitedEntry& e) {
+        const Pte old = *e.ptep;
+        if (!pte_valid(old)) return not_valid;
+        found.old_pte = old;
+        found.level = e.level;
+        const Pte next = apply_attr_change(kIntegerBits, old, change);
+        if (next == old) return 0;
+        // Instructions fetched through a newly executable mapping must not come from stale lines.
+        if (pte_executable(next) && !pte_executable(old)) {
+          pgt.mm.icache_inval_pou(pte_to_phys(next), arm64s2::granule_size(e.level));
+        }
+        // Racing with the hardware setting AF is harmless: at worst AF is set again on next
+        // access.
+        pgt.mmu.write_pte(e.ptep, next);
+        return 0;
+      },
+      purpose);
   return found;
+}
+
+// 6.12's test_clear_young WARNs when its walk fails: the caller asked about a page beyond the
+// IPA space.
+void warn_if_aging_failed(Stage2PageTable& pgt, const LeafAttrUpdate& u) {
+  if (u.ret && pgt.generation().aging_warns_on_walk_error)
+    pgt.warnings.push_back("WARN_ON: test_clear_young walk failed");
 }
 
 }  // namespace
@@ -49,33 +64,38 @@ int stage2_wrprotect(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
 }
 
 Pte stage2_mkyoung(Stage2PageTable& pgt, uint64_t addr) {
-  const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, mkyoung_change(kIntegerBits));
-  pgt.mmu.dsb_ishst();
+  const LeafAttrUpdate u =
+      update_leaf_attrs(pgt, addr, 1, mkyoung_change(kIntegerBits), WalkFor::FaultHandler);
+  if (!u.ret || !pgt.generation().mkyoung_barrier_only_on_success) pgt.mmu.dsb_ishst();
   return u.ret ? 0 : u.old_pte;
 }
 
 // No TLB invalidation: the caller's MMU notifier does it when it wants one.
 Pte stage2_mkold(Stage2PageTable& pgt, uint64_t addr) {
   const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, mkold_change(kIntegerBits));
+  warn_if_aging_failed(pgt, u);
   return u.ret ? 0 : u.old_pte;
 }
 
 bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr) {
   const LeafAttrUpdate u = update_leaf_attrs(pgt, addr, 1, AttrChange<IntegerBits>{0, 0});
+  warn_if_aging_failed(pgt, u);
   return !u.ret && (u.old_pte & arm64s2::kAf);
 }
 
 // Only ever adds permissions: R and W are set, XN is cleared, nothing is taken away.
 int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot) {
   if (relax_perms_refuses(kIntegerBits, prot)) return -EINVAL;
-  const LeafAttrUpdate u =
-      update_leaf_attrs(pgt, addr, 1, relax_perms_change(kIntegerBits, prot, pgt.plant));
-  if (u.ret) return u.ret;
+  const LeafAttrUpdate u = update_leaf_attrs(
+      pgt, addr, 1, relax_perms_change(kIntegerBits, prot, pgt.plant), WalkFor::FaultHandler);
+  const bool flush_anyway = u.ret == -EAGAIN && pgt.generation().relax_flushes_on_eagain;
+  if (u.ret && !flush_anyway) return u.ret;
   // The TLB may hold the stricter permissions. Invalidated even when nothing changed or
-  // nothing was found (level 0 then: any level). Planted: without it the vCPU faults again on
-  // the same address for as long as the old entry stays cached.
+  // nothing was found (level 0 then: any level). 6.12 invalidates on this CPU only (the
+  // non-broadcast TLBI, which the effect log does not tell apart). Planted: without it the vCPU
+  // faults again on the same address for as long as the old entry stays cached.
   if (pgt.plant != Plant::kWalkerRelaxNoFlush) pgt.mmu.tlb_flush_ipa(addr, u.level);
-  return 0;
+  return u.ret;
 }
 
 }  // namespace mmudiff::walker

@@ -1,11 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Creating and destroying a table.
+// Creating and destroying a table, and freeing a subtree map has unlinked (6.12).
 #include <cerrno>
 
 #include "mmu/walker/stage2.h"
 #include "mmu/walker/walk.h"
 
 namespace mmudiff::walker {
+
+namespace {
+
+// What one entry holds goes: its reference on the page holding it and, for a table, the table
+// page's own reference, which frees the page once its entries have dropped theirs (children
+// come before their table entry's visit, so they have).
+void release_entry(Stage2PageTable& pgt, Pte* ptep, unsigned level) {
+  const Pte pte = *ptep;
+  if (!pte_is_counted(pte)) return;
+  pgt.mm.put_page(ptep);
+  if (pte_is_table(pte, level)) pgt.mm.put_page(pgt.mm.phys_to_virt(pte_to_phys(pte)));
+}
+
+// Every entry of a table page at level, depth first, children before their table entry: the
+// order destroy's walk releases them in, so pages are freed in the same order.
+void release_table_entries(Stage2PageTable& pgt, Pte* table, unsigned level) {
+  for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {
+    const Pte pte = table[i];
+    if (pte_is_table(pte, level))
+      release_table_entries(pgt, pgt.mm.phys_to_virt(pte_to_phys(pte)), level + 1);
+    release_entry(pgt, &table[i], level);
+  }
+}
+
+}  // namespace
 
 int stage2_init(Stage2PageTable& pgt, const Arm64S2Config& config) {
   if (!arm64s2::valid_ia_bits(config.ia_bits)) return -EINVAL;
@@ -30,15 +55,22 @@ void stage2_destroy(Stage2PageTable& pgt) {
   // references, so releasing the table page then frees it.
   int ret =
       walk(pgt, 0, pgt.ia_limit(), Visit::Leaf | Visit::TablePost, [&](const VisitedEntry& e) {
-        Pte pte = *e.ptep;
-        if (!pte_is_counted(pte)) return 0;
-        pgt.mm.put_page(e.ptep);
-        if (pte_is_table(pte, e.level)) pgt.mm.put_page(pgt.mm.phys_to_virt(pte_to_phys(pte)));
+        release_entry(pgt, e.ptep, e.level);
         return 0;
       });
   if (ret) pgt.warnings.push_back("WARN_ON: destroy walk failed");
   pgt.mm.free_pages_exact(pgt.pgd, pgt.pgd_pages() * arm64s2::kPageSize);
   pgt.pgd = nullptr;
+}
+
+// No walk can still be inside the table (the backend's walks are never shared), so it is freed at
+// once rather than after a grace period.
+void free_unlinked_table(Stage2PageTable& pgt, Pte* table, unsigned parent_level) {
+  release_table_entries(pgt, table, parent_level + 1);
+  // Only the unlinking entry's reference may be left.
+  if (pgt.mm.page_count(table) != 1)
+    pgt.warnings.push_back("WARN_ON: unlinked table still referenced");
+  pgt.mm.put_page(table);
 }
 
 }  // namespace mmudiff::walker

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // map and set_owner: install leaves over a range, choosing the largest block that fits, using
 // break-before-make over existing entries, replacing whole tables by a block in one step, and
-// breaking a block into an (empty) table when the range needs something smaller.
+// breaking a block into an (empty) table when the range needs something smaller. Where 6.12
+// does it otherwise, the visitor follows the table's generation (generation.h).
 #include <cerrno>
 
 #include "mmu/walker/attributes.h"
@@ -35,7 +36,9 @@ bool block_mapping_supported(uint64_t addr, uint64_t end, uint64_t phys, unsigne
 
 class Stage2MapWalker {
  public:
-  Stage2MapWalker(Stage2PageTable& pgt, const MapRequest& request) : pgt_(pgt), req_(request) {}
+  // start: where the walk starts, the page-aligned addr (6.12 offsets each leaf's PA from it).
+  Stage2MapWalker(Stage2PageTable& pgt, const MapRequest& request, uint64_t start)
+      : pgt_(pgt), gen_(pgt.generation()), req_(request), start_(start) {}
 
   int operator()(const VisitedEntry& e) {
     switch (e.visit) {
@@ -56,43 +59,61 @@ class Stage2MapWalker {
     PermissionsOnly,  // the entry already maps this, differing in R/W/XN at most
   };
 
-  bool leaf_allowed(uint64_t addr, uint64_t end, unsigned level) const {
-    if (req_.force_pte && level < kLastLevel) return false;
-    return block_mapping_supported(addr, end, req_.phys, level);
+  // The output address of a leaf at addr; an invalid one stays as it is, so that it cannot be
+  // offset into a valid one.
+  uint64_t phys_at(uint64_t addr) const {
+    if (!gen_.pa_from_range_offset || !phys_is_valid(req_.phys)) return req_.phys;
+    return req_.phys + (addr - start_);
+  }
+
+  bool leaf_allowed(const VisitedEntry& e) const {
+    if (req_.force_pte && e.level < kLastLevel) return false;
+    return block_mapping_supported(e.addr, e.end, phys_at(e.addr), e.level);
   }
 
   LeafOutcome try_leaf(const VisitedEntry& e) {
-    if (!leaf_allowed(e.addr, e.end, e.level)) return LeafOutcome::TooLarge;
+    if (!leaf_allowed(e)) return LeafOutcome::TooLarge;
 
     const uint64_t granule = granule_size(e.level);
-    const bool has_phys = phys_is_valid(req_.phys);
+    const uint64_t phys = phys_at(e.addr);
+    const bool has_phys = phys_is_valid(phys);
     const Pte old = *e.ptep;
-    const Pte next = has_phys ? make_leaf_pte(req_.phys, req_.attr, e.level, pgt_.plant)
+    const Pte next = has_phys ? make_leaf_pte(phys, req_.attr, e.level, pgt_.plant)
                               : make_owner_pte(req_.owner_id);
 
-    if (pte_is_counted(old)) {
-      // Leave permission changes to relax_perms: the vCPU faults again if it still needs them,
-      // and the mapping need not be broken for it.
-      const bool valid_both = pte_valid(old) && pte_valid(next);
-      if (valid_both && !((old ^ next) & ~kS2Perms)) return LeafOutcome::PermissionsOnly;
-      put_pte(e.ptep, e.addr, e.level);
-      // Planted: Linux before "KVM: arm64: Fix memory leak on stage2 update of a valid PTE"
-      // counted the new leaf again although it replaces one: the table page is never freed.
-      if (pgt_.plant == Plant::kWalkerLeakTableOnUpdate && pte_valid(old)) [[unlikely]]
-        pgt_.mm.get_page(e.ptep);
+    // Leave permission changes to relax_perms: the vCPU faults again if it still needs them,
+    // and the mapping need not be broken for it.
+    if (pte_valid(old) && pte_valid(next) && !((old ^ next) & ~kS2Perms))
+      return LeafOutcome::PermissionsOnly;
+
+    // Nothing the hardware walker uses changes: no need to break the entry first.
+    if (gen_.sw_bits_change_in_place && !((old ^ next) & ~arm64s2::kSwMask)) {
+      if (pte_is_counted(old) && !pte_is_counted(next)) pgt_.mm.put_page(e.ptep);
+      if (!pte_is_counted(old) && pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
+      pgt_.mmu.write_pte(e.ptep, next);
+      return LeafOutcome::Installed;
     }
+
+    break_entry(e);
+    // Planted: Linux before "KVM: arm64: Fix memory leak on stage2 update of a valid PTE"
+    // counted the new leaf again although it replaces one: the table page is never freed.
+    if (pgt_.plant == Plant::kWalkerLeakTableOnUpdate && pte_valid(old)) [[unlikely]]
+      pgt_.mm.get_page(e.ptep);
 
     // The guest must not see stale cache lines through the new mapping.
     if (pte_cacheable(next, pgt_.has_fwb()))
       pgt_.mm.dcache_clean_inval_poc(pte_to_phys(next), granule);
     // Planted: the I-cache may then hold stale instructions for the newly executable page.
-    if (pte_executable(next) && pgt_.plant != Plant::kWalkerNoIcacheInval)
+    if (executable(next) && pgt_.plant != Plant::kWalkerNoIcacheInval)
       pgt_.mm.icache_inval_pou(pte_to_phys(next), granule);
 
-    pgt_.mmu.write_pte(e.ptep, next);
-    if (pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
-    if (has_phys) req_.phys += phys_stride(granule);
+    make_entry(e.ptep, next);
+    if (has_phys && !gen_.pa_from_range_offset) req_.phys += phys_stride(granule);
     return LeafOutcome::Installed;
+  }
+
+  bool executable(Pte pte) const {
+    return pte_executable(pte) && (pte_valid(pte) || !gen_.icache_only_for_valid);
   }
 
   // The PA cursor moves with the IPA cursor, by the size of the leaf just installed.
@@ -103,26 +124,75 @@ class Stage2MapWalker {
     return granule;
   }
 
-  // Break: clear a counted entry, invalidate what the TLB may hold for a valid one, and drop the
-  // entry's reference on its table page.
+  // The break of break-before-make, before an entry is replaced. 6.1 breaks only a counted
+  // entry, to 0; 6.12 breaks every entry, to the locked value a concurrent walk keeps off.
+  void break_entry(const VisitedEntry& e) {
+    if (gen_.break_through_locked_entry)
+      break_to_locked(e);
+    else if (pte_is_counted(*e.ptep))
+      put_pte(e.ptep, e.addr, e.level);
+  }
+
+  // 6.1's break: clear a counted entry, invalidate what the TLB may hold for a valid one, and
+  // drop the entry's reference on its table page.
   void put_pte(Pte* ptep, uint64_t addr, unsigned level) {
     const Pte pte = *ptep;
     if (pte_valid(pte)) {
       pgt_.mmu.clear_pte(ptep);
-      // Planted: every leaf taken for a page, so a block's hint names the wrong level and the
-      // TLBI need not remove it (Arm ARM, TLBI IPAS2E1IS, TTL).
-      const unsigned leaf_level =
-          pgt_.plant == Plant::kWalkerLeafTlbiWrongLevel ? arm64s2::kLastLevel : level;
-      pgt_.mmu.tlb_flush_ipa(addr, pte_is_table(pte, level) ? 0 : leaf_level);
+      pgt_.mmu.tlb_flush_ipa(addr, pte_is_table(pte, level) ? 0 : leaf_tlbi_level(level));
     }
     pgt_.mm.put_page(ptep);
   }
 
-  // A table wholly covered by a block this map can use: detach it now, release what is below it
-  // as the walk passes, and install the block when the walk comes back up (table_post).
+  // 6.12's break: the old value's translations are invalidated once the entry is locked. A
+  // table's span is flushed as a range, which without FEAT_TLBIRANGE (the backends' CPU does not
+  // have it) is the whole VMID.
+  void break_to_locked(const VisitedEntry& e) {
+    const Pte old = *e.ptep;
+    pgt_.mmu.write_pte(e.ptep, kLockedPte);
+    if (pte_is_table(old, e.level)) {
+      // Planted: without it the TLB keeps the old leaves' translations after the block.
+      if (pgt_.plant != Plant::kWalkerNoTlbiTableToBlock) [[likely]]
+        pgt_.mmu.tlb_flush_vmid();
+    } else if (pte_valid(old)) {
+      pgt_.mmu.tlb_flush_ipa(e.addr, leaf_tlbi_level(e.level));
+    }
+    if (pte_is_counted(old)) pgt_.mm.put_page(e.ptep);
+  }
+
+  // Planted: every leaf taken for a page, so a block's hint names the wrong level and the TLBI
+  // need not remove it (Arm ARM, TLBI IPAS2E1IS, TTL).
+  unsigned leaf_tlbi_level(unsigned level) const {
+    return pgt_.plant == Plant::kWalkerLeafTlbiWrongLevel ? arm64s2::kLastLevel : level;
+  }
+
+  // The make of break-before-make. 6.12 takes the reference before it publishes the entry, so
+  // that the page cannot be freed under a walker that already sees it.
+  void make_entry(Pte* ptep, Pte next) {
+    if (gen_.break_through_locked_entry && pte_is_counted(next)) pgt_.mm.get_page(ptep);
+    pgt_.mmu.write_pte(ptep, next);
+    if (!gen_.break_through_locked_entry && pte_is_counted(next)) pgt_.mm.get_page(ptep);
+  }
+
   int table_pre(const VisitedEntry& e) {
+    if (gen_.block_over_table_on_the_way_down) return replace_table_by_block(e);
+    return detach_table(e);
+  }
+
+  // 6.12: a table wholly covered by a block this map can use is replaced like a leaf, and the
+  // table, no longer reachable, is freed with everything below it.
+  int replace_table_by_block(const VisitedEntry& e) {
+    if (!leaf_allowed(e)) return 0;
+    Pte* child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+    if (try_leaf(e) == LeafOutcome::Installed) free_unlinked_table(pgt_, child, e.level);
+    return 0;
+  }
+
+  // 6.1: a table wholly covered by a block this map can use: detach it now, release what is
+  // below it as the walk passes, and install the block when the walk comes back up (table_post).
+  int detach_table(const VisitedEntry& e) {
     if (anchor_) return 0;
-    if (!leaf_allowed(e.addr, e.end, e.level)) return 0;
+    if (!leaf_allowed(e)) return 0;
     detached_ = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
     pgt_.mmu.clear_pte(e.ptep);
     // One invalidation of everything, rather than one per leaf under the table. Planted: without
@@ -158,17 +228,12 @@ class Stage2MapWalker {
 
     // A block in the way is dropped, not split: the parts of it outside this range come back
     // through later faults.
-    if (pte_is_counted(*e.ptep)) put_pte(e.ptep, e.addr, e.level);
-    install_table(e.ptep, child);
-    pgt_.mm.get_page(e.ptep);
-    return 0;
-  }
-
-  void install_table(Pte* ptep, Pte* child) {
-    if (pte_valid(*ptep)) {
+    break_entry(e);
+    if (pte_valid(*e.ptep)) {
       pgt_.warnings.push_back("WARN_ON: table installed over a valid entry");
     }
-    pgt_.mmu.write_pte(ptep, make_table_pte(pgt_.mm.virt_to_phys(child)));
+    make_entry(e.ptep, make_table_pte(pgt_.mm.virt_to_phys(child)));
+    return 0;
   }
 
   int table_post(const VisitedEntry& e) {
@@ -192,12 +257,18 @@ class Stage2MapWalker {
   }
 
   Stage2PageTable& pgt_;
+  const Generation& gen_;
   MapRequest req_;
-  Pte* anchor_ = nullptr;    // the detached table's entry, while the walk is below it
-  Pte* detached_ = nullptr;  // the detached table's page
+  const uint64_t start_;
+  Pte* anchor_ = nullptr;    // 6.1: the detached table's entry, while the walk is below it
+  Pte* detached_ = nullptr;  // 6.1: the detached table's page
 };
 
-constexpr VisitSet kMapVisits = Visit::TablePre | Visit::Leaf | Visit::TablePost;
+// 6.12 replaces a table on the way down and has nothing to do on the way back up.
+VisitSet map_visits(const Generation& gen) {
+  if (gen.block_over_table_on_the_way_down) return Visit::TablePre | Visit::Leaf;
+  return Visit::TablePre | Visit::Leaf | Visit::TablePost;
+}
 
 bool force_pte_for(ForcePte policy, uint64_t prot) {
   switch (policy) {
@@ -224,7 +295,8 @@ int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys
 
   const MapRequest request{align_down(phys, arm64s2::kPageSize), *attr, 0,
                            force_pte_for(pgt.config.force_pte, prot), memcache};
-  const int ret = walk(pgt, addr, size, kMapVisits, Stage2MapWalker(pgt, request));
+  const int ret = walk(pgt, addr, size, map_visits(pgt.generation()),
+                       Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)));
   // Publish the new entries to the hardware walker whether or not the walk finished.
   pgt.mmu.dsb_ishst();
   return ret;
@@ -235,7 +307,8 @@ int stage2_set_owner(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcach
   if (owner_id > arm64s2::kMaxOwnerId) return -EINVAL;
   // Ownership is tracked per page, and an annotation has no address to align.
   const MapRequest request{kPhysInvalid, 0, owner_id, true, memcache};
-  return walk(pgt, addr, size, kMapVisits, Stage2MapWalker(pgt, request));
+  return walk(pgt, addr, size, map_visits(pgt.generation()),
+              Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)));
 }
 
 }  // namespace mmudiff::walker

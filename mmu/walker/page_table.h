@@ -10,6 +10,7 @@
 #include "mmu/format/arm64_s2.h"
 #include "mmu/ops/op.h"
 #include "mmu/plants.h"
+#include "mmu/walker/generation.h"
 #include "mmu/walker/mm_ops.h"
 #include "mmu/walker/pte.h"
 #include "mmu/walker/stage2_mmu.h"
@@ -50,6 +51,8 @@ struct Stage2PageTable {
   }
   // FWB lets the table force the memory type, so cache maintenance is needless with it.
   bool has_fwb() const { return config.has_fwb(); }
+  // Whose behaviour the operations follow: the kernel the configuration names.
+  const Generation& generation() const { return generation_of(config.kernel); }
 };
 
 }  // namespace mmudiff::walker

@@ -28,6 +28,11 @@ inline constexpr bool pte_is_table(Pte pte, unsigned level) {
   return level != arm64s2::kLastLevel && pte_valid(pte) && (pte & arm64s2::kTypeBit);
 }
 
+// What 6.12's break-before-make leaves in an entry between the old value and the new one
+// (KVM_INVALID_PTE_LOCKED): invalid, so the hardware walker faults on it, and told apart from an
+// empty entry so that a concurrent walk does not take the entry for free.
+inline constexpr Pte kLockedPte = arm64s2::bit(10);
+
 // Table pages count valid entries and owner annotations alike, so only an all-zero entry is
 // free: that is what lets a page be recognised as empty from its count alone.
 inline constexpr bool pte_is_counted(Pte pte) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The stage-2 operations, each a small visitor over walk(). They return what Linux 6.1's
-// kvm_pgtable_stage2_* functions return, because return codes are compared across backends.
+// The stage-2 operations, each a small visitor over walk(). They return what the
+// kvm_pgtable_stage2_* functions of the table's kernel generation (generation.h) return, because
+// return codes are compared across backends.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,9 @@ namespace mmudiff::walker {
 // lifetime.cpp
 int stage2_init(Stage2PageTable& pgt, const Arm64S2Config& config);
 void stage2_destroy(Stage2PageTable& pgt);
+// A table page map has unlinked from the entry at parent_level: what is below it is released
+// and the page freed (6.12's free_unlinked_table).
+void free_unlinked_table(Stage2PageTable& pgt, Pte* table, unsigned parent_level);
 
 // map.cpp: both install leaves through the same visitor.
 int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,

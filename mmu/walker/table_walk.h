@@ -53,6 +53,9 @@ struct WalkFlags {
   // entry's gfn), not the cursor: the same unless the walk starts at or past its end, where
   // tdp_iter still visits the entries whose range holds the start.
   bool range_by_entry_start = false;
+  // A visitor's -EAGAIN is not an error: the walk goes on with the next entry (arm64 6.12's
+  // walks outside a fault handler, which take -EAGAIN as "nothing to do here").
+  bool eagain_continues = false;
   static constexpr unsigned kNoFloor = ~0u;
 };
 
@@ -161,6 +164,7 @@ class TableWalk {
       pte = *ptep;
       table = g_.is_table(pte, level);
     }
+    ret = go_on(ret);
     if (ret) return ret;
 
     if (!table || level == flags_.floor_level) {
@@ -173,10 +177,13 @@ class TableWalk {
     }
 
     if (visits_.contains(Visit::TablePost)) {
-      ret = visitor_(VisitedEntry{Visit::TablePost, addr, end_, level, ptep});
+      ret = go_on(visitor_(VisitedEntry{Visit::TablePost, addr, end_, level, ptep}));
     }
     return ret;
   }
+
+  // The visitor's return code as the walk takes it: 0 goes on.
+  int go_on(int ret) const { return flags_.eagain_continues && ret == -EAGAIN ? 0 : ret; }
 
   const G& g_;
   const MmOps& mm_;

@@ -49,15 +49,30 @@ class Stage2Geometry {
 };
 static_assert(TableGeometry<Stage2Geometry>);
 
+// Whether a walk is a fault handler's (the kernel's KVM_PGTABLE_WALK_HANDLE_FAULT): in 6.12 only
+// such a walk ends at a visitor's -EAGAIN.
+enum class WalkFor : bool { Caller, FaultHandler };
+
+// The walk flags of the table's kernel generation.
+inline WalkFlags walk_flags(const Stage2PageTable& pgt, WalkFor purpose) {
+  const Generation& gen = pgt.generation();
+  WalkFlags flags;
+  flags.reread_after_table_pre = gen.reread_after_table_pre;
+  flags.eagain_continues = gen.eagain_ends_only_fault_walks && purpose != WalkFor::FaultHandler;
+  return flags;
+}
+
 // Walks [addr rounded down to a page, addr + size rounded up to a page). 0, -ERANGE when either
 // end lies beyond the IPA size, -EINVAL when the table does not exist, or the visitor's error.
 template <EntryVisitor V>
-int walk(const Stage2PageTable& pgt, uint64_t addr, uint64_t size, VisitSet visits, V&& visitor) {
+int walk(const Stage2PageTable& pgt, uint64_t addr, uint64_t size, VisitSet visits, V&& visitor,
+         WalkFor purpose = WalkFor::Caller) {
   uint64_t start = align_down(addr, arm64s2::kPageSize);
   // Wraps like the kernel's PAGE_ALIGN: a range running off the top of the address space ends
   // below where it starts, and is then empty.
   uint64_t end = align_down(start + size + (arm64s2::kPageSize - 1), arm64s2::kPageSize);
-  return walk_range(Stage2Geometry(pgt), pgt.mm, start, end, visits, WalkFlags{}, visitor);
+  return walk_range(Stage2Geometry(pgt), pgt.mm, start, end, visits, walk_flags(pgt, purpose),
+                    visitor);
 }
 
 }  // namespace mmudiff::walker

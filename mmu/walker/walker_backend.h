@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The walker backend: a generic table walker with one small visitor per operation, in the style
-// of arm64's kvm_pgtable, written from its observable behaviour in Linux 6.1.
+// of arm64's kvm_pgtable, written from its observable behaviour in Linux 6.1 and 6.12: the
+// configuration's kernel picks the generation it follows (generation.h).
 #pragma once
 
 #include <memory>

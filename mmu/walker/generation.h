@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The kernel generations the walker follows (Arm64S2Config::kernel): what Linux 6.12's pgtable.c
+// does differently from 6.1's, as named decisions the walk and the visitors consult. Each is
+// false for 6.1, so a 6.1 table runs the walker's original paths untouched.
+#pragma once
+
+#include "mmu/ops/op.h"
+
+namespace mmudiff::walker {
+
+struct Generation {
+  // ---- The walk (kvm_pgtable_walk) ----
+  // The entry is read again after its TablePre visit, so a table that visit replaced by a block
+  // is not entered.
+  bool reread_after_table_pre;
+  // A visitor's -EAGAIN ("nothing to do", "not valid") ends only a fault handler's walk
+  // (KVM_PGTABLE_WALK_HANDLE_FAULT); every other walk goes on with the next entry.
+  bool eagain_ends_only_fault_walks;
+
+  // ---- map and set_owner ----
+  // Break-before-make goes through KVM_INVALID_PTE_LOCKED instead of 0, for every entry replaced
+  // (an empty one too), and the new entry's reference is taken before it is published.
+  bool break_through_locked_entry;
+  // A table is replaced by a block on the way down, through the same break as a leaf (a range
+  // flush of the table's span), and the unlinked table is freed at once; 6.1 detached it there,
+  // released it on the way back up and flushed the whole VMID.
+  bool block_over_table_on_the_way_down;
+  // Each leaf's output address is phys plus its offset in the range rather than a cursor moved
+  // by the leaves installed: with -EAGAIN going on past a leaf left as it is, a cursor would lag.
+  bool pa_from_range_offset;
+  // A change of software bits only is one store, without break-before-make (non-shared walks,
+  // which are the only ones the backend makes).
+  bool sw_bits_change_in_place;
+  // I-cache maintenance needs a valid new descriptor (stage2_pte_executable): an owner
+  // annotation has no XN bit but is not executable.
+  bool icache_only_for_valid;
+
+  // ---- The leaf attribute walks ----
+  // An invalid entry is -EAGAIN; mkyoung and relax_perms walk as fault handlers, so they see it.
+  bool invalid_leaf_is_eagain;
+  // relax_perms invalidates (non-broadcast, any level) also when the walk found no valid leaf.
+  bool relax_flushes_on_eagain;
+  // mkyoung issues its barrier only when the walk succeeded.
+  bool mkyoung_barrier_only_on_success;
+  // test_clear_young (is_young, mkold) WARNs when its walk fails (beyond the IPA space).
+  bool aging_warns_on_walk_error;
+};
+
+inline constexpr Generation kLinux61Generation{};
+
+inline constexpr Generation kLinux612Generation{
+    .reread_after_table_pre = true,
+    .eagain_ends_only_fault_walks = true,
+    .break_through_locked_entry = true,
+    .block_over_table_on_the_way_down = true,
+    .pa_from_range_offset = true,
+    .sw_bits_change_in_place = true,
+    .icache_only_for_valid = true,
+    .invalid_leaf_is_eagain = true,
+    .relax_flushes_on_eagain = true,
+    .mkyoung_barrier_only_on_success = true,
+    .aging_warns_on_walk_error = true,
+};
+
+inline constexpr const Generation& generation_of(Arm64Kernel kernel) {
+  return kernel == Arm64Kernel::Linux612 ? kLinux612Generation : kLinux61Generation;
+}
+
+}  // namespace mmudiff::walker
