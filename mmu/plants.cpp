@@ -79,8 +79,12 @@ const std::vector<PlantInfo>& planted_bugs() {
       {Plant::kWalkerX86HugeOverTableNoFlush, "walker-x86-huge-over-table-no-flush", "walker",
        Arch::X86Ept,
        "a huge leaf installed over a table without flushing the table's translations"},
-      {Plant::kLegacy612LockedLeftLocked, "legacy-612-locked-left-locked", "legacy",
-       Arch::Arm64S2, "a locked PTE left locked: break-before-make that never makes",
+      {Plant::kLegacy612LockedLeftLocked, "legacy-612-locked-left-locked", "legacy", Arch::Arm64S2,
+       "a locked PTE left locked: break-before-make that never makes", Arm64Kernel::Linux612},
+      {Plant::kWalker612InPlacePermissionChange, "walker-612-in-place-permission-change", "walker",
+       Arch::Arm64S2,
+       "a permission change stored in place: no break-before-make, the TLBs keep the old "
+       "permission",
        Arm64Kernel::Linux612},
   };
   return kPlants;

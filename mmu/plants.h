@@ -55,6 +55,7 @@ enum class Plant : uint32_t {
   kWalkerX86SplitNxNotExecutable,  // 4K pieces of an NX huge page are not made executable
   // arm64, Linux 6.12's code paths (profile arm64-6.12).
   kLegacy612LockedLeftLocked,  // a leaf replaced by break-before-make stays locked: no new entry
+  kWalker612InPlacePermissionChange,  // 6.12's software-bits fast path also takes permissions
 };
 
 struct PlantInfo {

@@ -789,10 +789,10 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
     bool elsewhere = false;
     for (const auto& b : registered_backends()) elsewhere = elsewhere || b.name == n;
     if (elsewhere) continue;  // another profile's: a corpus may hold streams of several
-    std::string known;
+    std::vector<std::string_view> names;
     for (const auto& b : registered_backends())
-      if (known.find(b.name) == std::string::npos)
-        known += (known.empty() ? "" : ", ") + std::string(b.name);
+      if (std::find(names.begin(), names.end(), b.name) == names.end()) names.push_back(b.name);
+    const std::string known = fmt::format("{}", fmt::join(names, ", "));
     throw std::invalid_argument(fmt::format("unknown backend '{}' (this build has: {})", n, known));
   }
   // A list that names none of this profile's backends (a campaign's arm64 list replaying an x86

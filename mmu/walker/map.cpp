@@ -86,8 +86,14 @@ class Stage2MapWalker {
     if (pte_valid(old) && pte_valid(next) && !((old ^ next) & ~kS2Perms))
       return LeafOutcome::PermissionsOnly;
 
-    // Nothing the hardware walker uses changes: no need to break the entry first.
-    if (gen_.sw_bits_change_in_place && !((old ^ next) & ~arm64s2::kSwMask)) {
+    // Nothing the hardware walker uses changes: no need to break the entry first. Planted: the
+    // test masks the permission bits too, so a change of software bits that also takes a
+    // permission away is stored in place, with no break and no TLBI: the TLBs keep the old
+    // permission.
+    const uint64_t in_place_mask = pgt_.plant == Plant::kWalker612InPlacePermissionChange
+                                       ? arm64s2::kSwMask | kS2Perms
+                                       : arm64s2::kSwMask;
+    if (gen_.sw_bits_change_in_place && !((old ^ next) & ~in_place_mask)) {
       if (pte_is_counted(old) && !pte_is_counted(next)) pgt_.mm.put_page(e.ptep);
       if (!pte_is_counted(old) && pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
       pgt_.mmu.write_pte(e.ptep, next);
