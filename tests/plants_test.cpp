@@ -106,14 +106,13 @@ TEST(PlantCatalogue, EveryPlantReproducerNamesAPlantInTheCatalogue) {
   EXPECT_EQ(files, planted_bugs().size());
 }
 
-class NoPlant : public ::testing::TestWithParam<Arch> {};
+class NoPlant : public ::testing::TestWithParam<ProfileId> {};
 
 TEST_P(NoPlant, RandomStreamsStayEquivalentOnEveryBackend) {
   std::mt19937_64 rng(20261123);
   HarnessOptions options;  // plant kNone, every backend
   ASSERT_EQ(options.plant, Plant::kNone);
-  RandomStreamOptions ropt;
-  ropt.arch = GetParam();
+  RandomStreamOptions ropt = RandomStreamOptions::of_profile(GetParam());
   size_t streams = mmudiff::testing::sanitizer_scaled(300), checked = 0;
   for (size_t n = 0; n < streams; ++n) {
     Stream s = random_stream(rng, ropt);
@@ -126,14 +125,16 @@ TEST_P(NoPlant, RandomStreamsStayEquivalentOnEveryBackend) {
   EXPECT_GT(checked, streams * 9 / 10);
 }
 
-std::string arch_test_name(const ::testing::TestParamInfo<Arch>& info) {
-  std::string n(arch_name(info.param));
-  std::replace(n.begin(), n.end(), '-', '_');
+std::string profile_test_name(const ::testing::TestParamInfo<ProfileId>& info) {
+  std::string n(profile_name(info.param));
+  std::replace_if(n.begin(), n.end(), [](char c) { return c == '-' || c == '.'; }, '_');
   return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(OfEachArchitecture, NoPlant,
-                         ::testing::Values(Arch::Arm64S2, Arch::X86Ept), arch_test_name);
+INSTANTIATE_TEST_SUITE_P(OfEachProfile, NoPlant,
+                         ::testing::Values(ProfileId::Arm64Linux61, ProfileId::Arm64Linux612,
+                                           ProfileId::X86Ept),
+                         profile_test_name);
 
 // A backend ignores every plant but its own: each reproducer, and random streams of the plant's
 // architecture, with the plant switched on, run through the other backends of that architecture
