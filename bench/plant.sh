@@ -4,7 +4,10 @@
 # switched on until the first finding is stored (at most CAP seconds), REPS times, and print a
 # table: the fraction of campaigns that found it and the median time to the first finding
 # (a campaign that found nothing counts as CAP, so a median shown as ">CAP" means most did not).
-#   bench/plant.sh [--reps 3] [--cap 120] [--engine afl|libfuzzer] [--jobs N] [--no-seeds] [PLANT...]
+#   bench/plant.sh [--reps 3] [--cap 120] [--engine afl|libfuzzer] [--jobs N] [--no-seeds]
+#                  [--backends LIST] [PLANT...]
+# --backends: the campaigns' --backends (default: every backend of the build; a build with your
+# own kernel trees names the others, so a tree's own bugs do not stand in for the plant's).
 # --no-seeds: the campaigns start from an empty corpus with only the dictionary, so the table
 # measures the engine and the mutator; with seeds, a plant whose trigger a seed already holds is
 # found while the seeds replay.
@@ -13,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=3 cap=120 engine=afl jobs=$(nproc)
 seeds=()
+backends=()
 plants=()
 while (($#)); do
   case "$1" in
@@ -21,6 +25,7 @@ while (($#)); do
     --engine) engine=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --no-seeds) seeds=(--no-seeds); shift ;;
+    --backends) backends=(--backends "$2"); shift 2 ;;
     -*) echo "bench/plant.sh: unknown option $1" >&2; exit 2 ;;
     *) plants+=("$1"); shift ;;
   esac
@@ -47,7 +52,8 @@ for p in "${plants[@]}"; do
   for ((r = 1; r <= reps; r++)); do
     out="$scratch/$p-$r"
     "$mmudiff" campaign --engine "$engine" --jobs "$jobs" --time "$cap" --plant "$p" \
-      --stop-on-finding ${seeds[@]+"${seeds[@]}"} --out "$out" >"$out.log" 2>&1 || true
+      --stop-on-finding ${seeds[@]+"${seeds[@]}"} ${backends[@]+"${backends[@]}"} --out "$out" \
+      >"$out.log" 2>&1 || true
     # The summary's "first at T s" of the earliest finding.
     t=$(awk '/ first at / { for (i = 1; i <= NF; i++) if ($i == "at") print $(i + 1) }' "$out.log" |
       sort -g | head -1)
