@@ -21,6 +21,9 @@
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_source_info.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612
+#include "mmu/linux612/linux612_backend.h"
+#endif
 
 namespace mmudiff::rundir {
 
@@ -198,6 +201,9 @@ nlohmann::json backends_json(const std::vector<std::string>& names) {
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
     if (name == "linux612-tdp") identity = linux612_source_info().summary();
+#endif
+#ifdef MMUDIFF_HAVE_LINUX612
+    if (name == "linux612") identity = linux612_arm64_source_info().summary();
 #endif
     list.push_back(
         {{"name", info->name}, {"description", info->description}, {"identity", identity}});

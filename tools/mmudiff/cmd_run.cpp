@@ -22,6 +22,9 @@
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
 #include "mmu/linux612_tdp/linux612_source_info.h"
 #endif
+#ifdef MMUDIFF_HAVE_LINUX612
+#include "mmu/linux612/linux612_backend.h"
+#endif
 
 namespace mmudiff::cli {
 
@@ -78,6 +81,9 @@ void add_run_command(CLI::App& app, int* exit_code) {
 #endif
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
     fmt::print("{}\n", linux612_source_info().summary());
+#endif
+#ifdef MMUDIFF_HAVE_LINUX612
+    fmt::print("{}\n", linux612_arm64_source_info().summary());
 #endif
     IsolationOptions isolation;
     isolation.op_timeout_seconds = args->op_timeout;

@@ -27,8 +27,10 @@ std::string result_text(const Op& op, const OpResult& r) {
 
 std::string format_stream_report(const std::string& source, const StreamReport& report,
                                  bool show_ops, bool completed) {
-  std::string out = fmt::format("{}: {} operations through {}\n", source, report.stream.size(),
-                                fmt::join(report.backends, ", "));
+  // Which semantics the verdict is about: the profile the stream's init put it in.
+  std::string out =
+      fmt::format("{}: {} operations through {} (profile {})\n", source, report.stream.size(),
+                  fmt::join(report.backends, ", "), profile_name(stream_profile(report.stream)));
   size_t executed = report.results.empty() ? 0 : report.results.front().size();
   if (show_ops) {
     for (size_t i = 0; i < executed; ++i) {
