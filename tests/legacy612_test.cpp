@@ -22,6 +22,7 @@
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
+#include "tests/effects_of_kind.h"
 #include "tests/env_knob.h"
 #include "tests/sanitizer_scale.h"
 
@@ -104,10 +105,7 @@ class Legacy612 : public ::testing::Test {
     return pte;
   }
   std::vector<Effect> of_kind(EffectKind kind) const {
-    std::vector<Effect> out;
-    for (const Effect& e : machine_.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(machine_.effects, kind);
   }
   std::vector<uint64_t> stored_values() const {
     std::vector<uint64_t> out;

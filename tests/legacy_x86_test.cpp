@@ -19,6 +19,7 @@
 #include "mmu/legacy_x86/spte_ops.h"
 #include "mmu/plants.h"
 #include "models/symbolic_bits.h"
+#include "tests/effects_of_kind.h"
 #include "tests/sanitizer_scale.h"
 
 namespace mmudiff {
@@ -91,10 +92,7 @@ class LegacyX86 : public ::testing::Test {
   }
 
   std::vector<Effect> effects(EffectKind kind) const {
-    std::vector<Effect> out;
-    for (const Effect& e : machine_.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(machine_.effects, kind);
   }
   // Stores into the table: everything but a new table's publication, the only stores from 0
   // (a present or non-present SPTE is never 0).

@@ -20,6 +20,7 @@
 #include "mmu/backend.h"
 #include "mmu/format/x86_ept.h"
 #include "mmu/x86/tdp_api.h"
+#include "tests/effects_of_kind.h"
 #include "tests/sanitizer_scale.h"
 
 #ifdef MMUDIFF_HAVE_LINUX612_TDP
@@ -127,10 +128,7 @@ class Linux612Tdp : public ::testing::Test {
   }
 
   std::vector<Effect> effects_of(EffectKind kind) const {
-    std::vector<Effect> out;
-    for (const Effect& e : machine_.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(machine_.effects, kind);
   }
 
   Machine machine_{MemoryLimits{.phys_base = kLowTablePhysBase}};

@@ -27,6 +27,7 @@
 #include "mmu/ops/text_format.h"
 #include "oracles/arch_walk.h"
 #include "oracles/table_hash.h"
+#include "tests/effects_of_kind.h"
 #include "tests/env_knob.h"
 #include "tests/kernel_backend_checks.h"
 #include "tests/kernel_source_check.h"
@@ -168,10 +169,7 @@ class Linux612 : public ::testing::Test {
   }
 
   std::vector<Effect> effects_of(EffectKind kind) const {
-    std::vector<Effect> out;
-    for (const Effect& e : machine_.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(machine_.effects, kind);
   }
 
   Machine machine_;
@@ -652,10 +650,7 @@ class Linux612Differs : public ::testing::Test {
     return pte;
   }
   static std::vector<Effect> of_kind(const Machine& m, EffectKind kind) {
-    std::vector<Effect> out;
-    for (const Effect& e : m.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(m.effects, kind);
   }
   static std::vector<uint64_t> stored_values(const Machine& m) {
     std::vector<uint64_t> out;

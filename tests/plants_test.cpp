@@ -127,7 +127,8 @@ TEST_P(NoPlant, RandomStreamsStayEquivalentOnEveryBackend) {
 
 std::string profile_test_name(const ::testing::TestParamInfo<ProfileId>& info) {
   std::string n(profile_name(info.param));
-  std::replace_if(n.begin(), n.end(), [](char c) { return c == '-' || c == '.'; }, '_');
+  std::replace_if(
+      n.begin(), n.end(), [](char c) { return c == '-' || c == '.'; }, '_');
   return n;
 }
 

@@ -4,6 +4,7 @@
 // kernel's own code (linux612) included, so each rule is first of all a fact about 6.12 — and,
 // for the results and tables, against the reference model. Expected descriptors and effects are
 // spelled out bit by bit (tests/arm64_semantics.h).
+#include "mmu/ops/text_format.h"
 #include "oracles/arm64_reference_model.h"
 #include "tests/arm64_semantics.h"
 
@@ -27,25 +28,14 @@ class Semantics612 : public Semantics {
   Semantics612() : Semantics(Arm64Kernel::Linux612) {}
 };
 
-// The model of 6.12 predicts the same results: OP applied to a model that has had PRIOR.
-OpResult model_result(const Stream& prior, const Op& op) {
+// The model of 6.12 predicts the same results: the last operation of TEXT (.mmu lines after a
+// 6.12 init), applied to the model after the ones before it.
+OpResult model_result(const std::string& text) {
   ReferenceModel model;
-  Config c;
-  c.arm64.kernel = Arm64Kernel::Linux612;
-  model.apply(init_op(c));
-  for (const Op& p : prior) model.apply(p);
-  return model.apply(op);
-}
-
-Op map_op(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot) {
-  Op op;
-  op.kind = OpKind::Map;
-  op.addr = addr;
-  op.size = size;
-  op.phys = phys;
-  op.prot = prot;
-  op.memcache = kDefaultMemcache;
-  return op;
+  OpResult last;
+  for (const Op& op : parse_text("init kernel=6.12\n" + text, "semantics612"))
+    last = model.apply(op);
+  return last;
 }
 
 // Every descriptor installed goes through the locked invalid entry first, a new table's too and
@@ -94,7 +84,7 @@ TEST_P(Semantics612, MappingTheSameAgainReturnsZeroAndStoresNothing) {
   forget_effects();
   EXPECT_EQ(map(0x1000, K4, 0x5000, kRW), 0);
   EXPECT_EQ(effects(), Effects{dsb_ishst()});
-  EXPECT_EQ(model_result({map_op(0x1000, K4, 0x5000, kRW)}, map_op(0x1000, K4, 0x5000, kRW)).ret,
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=rw\nmap 0x1000 4K pa=0x5000 prot=rw").ret,
             0);
 }
 
@@ -107,8 +97,7 @@ TEST_P(Semantics612, ALeafDifferingOnlyInPermissionsIsLeftAndTheRestMapped) {
   EXPECT_EQ(map(0x1000, 2 * K4, 0x5000, kRW), 0);
   EXPECT_EQ(desc(0x1000, 3), page(0x5000, kAttrR));
   EXPECT_EQ(desc(0x2000, 3), page(0x6000, kAttrRW));
-  const Stream prior = {map_op(0x1000, K4, 0x5000, kR)};
-  EXPECT_EQ(model_result(prior, map_op(0x1000, 2 * K4, 0x5000, kRW)).ret, 0);
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=r\nmap 0x1000 8K pa=0x5000 prot=rw").ret, 0);
   check_table_invariants(*backend_, machine_.memory, "after the second map");
 }
 
@@ -118,11 +107,7 @@ TEST_P(Semantics612, RelaxPermsOfNothingIsEagainAndStillFlushes) {
   init();
   EXPECT_EQ(backend_->relax_perms(0x7000, kRW), -EAGAIN);
   EXPECT_EQ(effects(), Effects{tlbi(0x7000, 0)});
-  Op relax;
-  relax.kind = OpKind::RelaxPerms;
-  relax.addr = 0x7000;
-  relax.prot = kRW;
-  EXPECT_EQ(model_result({}, relax).ret, -EAGAIN);
+  EXPECT_EQ(model_result("relax_perms 0x7000 prot=rw").ret, -EAGAIN);
   // On a valid leaf it is 0, with the flush at the leaf's level.
   ASSERT_EQ(map(0x1000, K4, 0x5000, kR), 0);
   const uint64_t l3 = entry_pa(0x1000, 3);

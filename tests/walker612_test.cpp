@@ -22,6 +22,7 @@
 #include "mmu/walker/pte.h"
 #include "mmu/walker/walker_backend.h"
 #include "oracles/harness.h"
+#include "tests/effects_of_kind.h"
 #include "tests/env_knob.h"
 
 namespace mmudiff {
@@ -113,10 +114,7 @@ class Walker612 : public ::testing::Test {
   }
 
   std::vector<Effect> of_kind(EffectKind kind) const {
-    std::vector<Effect> out;
-    for (const Effect& e : wm_.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(wm_.effects, kind);
   }
   std::vector<Store> stores() const {
     std::vector<Store> out;

@@ -22,6 +22,7 @@
 #include "mmu/walker_x86/ept_spte.h"
 #include "mmu/walker_x86/walker_x86_backend.h"
 #include "mmu/x86/tdp_api.h"
+#include "tests/effects_of_kind.h"
 #include "tests/env_knob.h"
 #include "tests/sanitizer_scale.h"
 #ifdef WALKER_X86_TEST_LINUX612
@@ -178,10 +179,7 @@ class WalkerX86 : public ::testing::Test {
   }
   Found at(uint64_t gfn) const { return hw_walk(machine_.memory, b_.root(), config_.levels, gfn); }
   std::vector<Effect> effects_of(EffectKind kind) const {
-    std::vector<Effect> out;
-    for (const Effect& e : machine_.effects.events())
-      if (e.kind == kind) out.push_back(e);
-    return out;
+    return mmudiff::testing::effects_of_kind(machine_.effects, kind);
   }
 
   Machine machine_{MemoryLimits{.phys_base = kLowTablePhysBase}};
