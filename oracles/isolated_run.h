@@ -3,10 +3,10 @@
 // sanitizer's report) or never returns from an operation ends the replay, not the command: it
 // becomes a finding of its own, and the caller goes on with its next stream.
 //
-// The child runs run_stream and sends its StreamReport back through a pipe. Before each backend
-// applies an operation, the harness's on_apply hook writes which operation and which backend
-// lane into a record the parent shares (mmap'd before the fork); the parent waits on the pipes,
-// and when the record has not moved for the operation timeout it kills the child. A child that
+// The child (oracles/child_process.h) runs run_stream and sends its StreamReport back through a
+// pipe. Before each backend applies an operation, the harness's on_apply hook marks which
+// operation and which backend lane in the progress record the parent shares; when the record
+// has not moved for the operation timeout, the parent kills the child. A child that
 // dies without a report gives a finding of class security: oracle "memory" with rule "SIGSEGV",
 // "SIGBUS", "SIGABRT", ... or "sanitizer" (with the sanitizer's first line from the child's
 // stderr), or oracle "hang" with rule "timeout"; its backend and operation are the ones the

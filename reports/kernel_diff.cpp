@@ -16,6 +16,7 @@
 #include "mmu/machine_pool.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
+#include "oracles/child_process.h"
 #include "oracles/table_hash.h"
 
 namespace mmudiff {
@@ -145,10 +146,60 @@ Op in_profile(Op op, ProfileId id) {
   return op;
 }
 
+// One stream's differences as one line of a child's output.
+std::string encode_differences(const std::vector<KernelDifference>& ds) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const KernelDifference& d : ds)
+    j.push_back({d.category, d.operation, d.a, d.b, d.detail, d.op_index});
+  return j.dump() + "\n";
+}
+
+std::vector<KernelDifference> decode_differences(const std::string& line) {
+  std::vector<KernelDifference> ds;
+  for (const nlohmann::json& d : nlohmann::json::parse(line))
+    ds.push_back({d.at(0).get<std::string>(), d.at(1).get<std::string>(),
+                  d.at(2).get<std::string>(), d.at(3).get<std::string>(),
+                  d.at(4).get<std::string>(), d.at(5).get<size_t>()});
+  return ds;
+}
+
+// The lane a child marks between streams, where no kernel runs.
+constexpr unsigned kBetweenStreams = 2;
+
+// A kernel that crashed or hung on an operation of STREAM, as the progress record names it.
+KernelDifference crash_difference(const Stream& stream, const ChildOutcome& child,
+                                  double timeout_seconds) {
+  const ChildDeath death = describe_death(child, timeout_seconds);
+  const size_t op = child.op;
+  const std::string fate = death.rule == "timeout" ? "hang" : death.rule;
+  KernelDifference d;
+  d.category = "crash";
+  d.operation = op < stream.size() ? std::string(op_kind_name(stream[op].kind)) : "destroy";
+  // The side that died is A only when it died first; B then never ran the operation.
+  d.a = child.lane == 0 ? fate : "returned";
+  d.b = child.lane == 0 ? "not run" : fate;
+  d.detail = death.what;
+  d.op_index = std::min(op, stream.empty() ? 0 : stream.size() - 1);
+  return d;
+}
+
+// The complete lines of a child's output.
+std::vector<std::string> complete_lines(const std::string& message) {
+  std::vector<std::string> lines;
+  size_t from = 0;
+  for (size_t nl; (nl = message.find('\n', from)) != std::string::npos; from = nl + 1)
+    lines.push_back(message.substr(from, nl - from));
+  return lines;
+}
+
 }  // namespace
 
-std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const BackendInfo& b,
-                                                 const Stream& stream) {
+std::vector<KernelDifference> kernel_differences(
+    const BackendInfo& a, const BackendInfo& b, const Stream& stream,
+    const std::function<void(size_t op, unsigned side)>& on_apply) {
+  auto mark = [&](size_t op, unsigned side) {
+    if (on_apply) on_apply(op, side);
+  };
   std::vector<KernelDifference> out;
   // Machines first, so they outlive the backends.
   PooledMachine ma = pooled_machine(MemoryLimits{}), mb = pooled_machine(MemoryLimits{});
@@ -164,7 +215,9 @@ std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const Bac
     ma->effects.clear();
     mb->effects.clear();
     OpResult ra, rb;
+    mark(i, 0);
     if (op.kind == OpKind::Init || live_a) ra = apply_op(*ka, *ma, in_profile(op, pa), config);
+    mark(i, 1);
     if (op.kind == OpKind::Init || live_b) rb = apply_op(*kb, *mb, in_profile(op, pb), config);
     if (!(ra == rb))
       out.push_back({"return code", name, result_words(op, ra, rb), result_words(op, rb, ra),
@@ -195,9 +248,28 @@ std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const Bac
       break;  // what follows follows from this
     }
   }
+  mark(stream.size(), 0);
   if (ka->root().live()) ka->destroy();
+  mark(stream.size(), 1);
   if (kb->root().live()) kb->destroy();
   return out;
+}
+
+std::vector<KernelDifference> isolated_kernel_differences(const BackendInfo& a,
+                                                          const BackendInfo& b,
+                                                          const Stream& stream,
+                                                          double op_timeout_seconds) {
+  SharedProgress progress;
+  const ChildOutcome child = run_in_child(
+      [&](int out_fd) {
+        write_all(out_fd, encode_differences(kernel_differences(
+                              a, b, stream,
+                              [&](size_t op, unsigned side) { progress->mark(0, op, side); })));
+      },
+      progress, op_timeout_seconds);
+  const std::vector<std::string> lines = complete_lines(child.message);
+  if (child.clean() && lines.size() == 1) return decode_differences(lines[0]);
+  return {crash_difference(stream, child, op_timeout_seconds)};
 }
 
 KernelDiffReport kernel_diff(const BackendInfo& a, const BackendInfo& b,
@@ -209,18 +281,23 @@ KernelDiffReport kernel_diff(const BackendInfo& a, const BackendInfo& b,
   report.seed = options.seed;
   std::map<std::string, size_t> index;  // class key -> report.classes
   std::mt19937_64 rng(options.seed);
+  // Streams of the profile both run (or A's, each then running it under its own): an operation
+  // only one of them has is never generated.
+  const RandomStreamOptions generated = RandomStreamOptions::of_profile(profile_beside(a, b));
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   // Whichever limit comes first; a limit of 0 is none (the command requires one).
-  while (!(options.max_streams != 0 && report.streams >= options.max_streams) &&
-         !(options.seconds > 0 && elapsed() >= options.seconds)) {
-    Stream s = random_stream(rng, {.arch = a.arch});
+  auto done = [&](size_t streams) {
+    return (options.max_streams != 0 && streams >= options.max_streams) ||
+           (options.seconds > 0 && elapsed() >= options.seconds);
+  };
+  auto absorb = [&](const Stream& s, std::vector<KernelDifference> ds) {
     ++report.streams;
     report.operations += s.size();
     std::map<std::string, bool> seen_here;
-    for (KernelDifference& d : kernel_differences(a, b, s)) {
+    for (KernelDifference& d : ds) {
       const std::string k = d.key();
       auto [it, fresh] = index.try_emplace(k, report.classes.size());
       if (fresh) report.classes.push_back({d, 0, 0, {}});
@@ -236,17 +313,64 @@ KernelDiffReport kernel_diff(const BackendInfo& a, const BackendInfo& b,
       }
     }
     if (progress && report.streams % 256 == 0) progress(report);
+  };
+
+  // Each child goes on from the generator's state at its fork, one line per stream, until the
+  // limits; here the same generator makes the same streams again to read its lines against.
+  while (!done(report.streams)) {
+    SharedProgress marks;
+    const ChildOutcome child = run_in_child(
+        [&](int out_fd) {
+          for (size_t k = 0, streams = report.streams; !done(streams); ++k, ++streams) {
+            marks->mark(k, 0, kBetweenStreams);
+            const Stream s = random_stream(rng, generated);
+            write_all(out_fd,
+                      encode_differences(kernel_differences(
+                          a, b, s, [&](size_t op, unsigned side) { marks->mark(k, op, side); })));
+          }
+        },
+        marks, options.op_timeout_seconds);
+    const std::vector<std::string> lines = complete_lines(child.message);
+    for (const std::string& line : lines)
+      absorb(random_stream(rng, generated), decode_differences(line));
+    if (child.clean()) break;
+    if (child.lane == kBetweenStreams || child.item != lines.size())
+      throw std::runtime_error(fmt::format("semdiff: a child died between streams: {}",
+                                           describe_death(child, options.op_timeout_seconds).what));
+    const Stream s = random_stream(rng, generated);
+    absorb(s, {crash_difference(s, child, options.op_timeout_seconds)});
   }
+
   if (options.shrink) {
     for (KernelDiffClass& c : report.classes) {
       const std::string k = c.first.key();
-      auto shows = [&](const Stream& s) {
-        for (const KernelDifference& d : kernel_differences(a, b, s))
+      auto shows_isolated = [&](const Stream& s) {
+        for (const KernelDifference& d :
+             isolated_kernel_differences(a, b, s, options.op_timeout_seconds))
           if (d.key() == k) return true;
         return false;
       };
-      c.example = shrink(c.example, shows).stream;
-      for (const KernelDifference& d : kernel_differences(a, b, c.example))
+      // A crash is shrunk one child per candidate; anything else in one child, unless a
+      // candidate on the way crashes it.
+      std::optional<Stream> shrunk;
+      if (c.first.category != "crash") {
+        SharedProgress marks;
+        const ChildOutcome child = run_in_child(
+            [&](int out_fd) {
+              auto shows = [&](const Stream& s) {
+                for (const KernelDifference& d : kernel_differences(
+                         a, b, s, [&](size_t op, unsigned side) { marks->mark(0, op, side); }))
+                  if (d.key() == k) return true;
+                return false;
+              };
+              write_all(out_fd, format_stream(shrink(c.example, shows).stream));
+            },
+            marks, options.op_timeout_seconds);
+        if (child.clean()) shrunk = parse_text(child.message, "a shrinking child's stream");
+      }
+      c.example = shrunk ? *shrunk : shrink(c.example, shows_isolated).stream;
+      for (const KernelDifference& d :
+           isolated_kernel_differences(a, b, c.example, options.op_timeout_seconds))
         if (d.key() == k) {
           c.first = d;
           break;

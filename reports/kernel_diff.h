@@ -7,6 +7,11 @@
 // the streams and kept with the smallest example found, shrunk as the minimiser shrinks findings.
 // Once two tables differ, everything after follows from it: a stream is compared only up to its
 // first table difference.
+//
+// The streams run in child processes (oracles/child_process.h): a kernel that crashes or hangs
+// on an operation is a difference of category "crash" (that kernel's signal, sanitizer report or
+// timeout against the other's "returned"), counted and shrunk like any other, and the run goes on
+// with the next stream.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +23,7 @@
 
 #include "mmu/backend.h"
 #include "mmu/ops/op.h"
+#include "oracles/isolated_run.h"
 
 namespace mmudiff {
 
@@ -32,9 +38,17 @@ struct KernelDifference {
 };
 
 // The differences of one stream, in operation order, up to and including the first table
-// difference.
-std::vector<KernelDifference> kernel_differences(const BackendInfo& a, const BackendInfo& b,
-                                                 const Stream& stream);
+// difference, in this process. ON_APPLY (optional) is called before each backend applies an
+// operation: its index (the stream's size for the final destroy) and the side (0: A, 1: B).
+std::vector<KernelDifference> kernel_differences(
+    const BackendInfo& a, const BackendInfo& b, const Stream& stream,
+    const std::function<void(size_t op, unsigned side)>& on_apply = {});
+
+// The same in a child process: a crash or hang is the one "crash" difference it ends with.
+std::vector<KernelDifference> isolated_kernel_differences(const BackendInfo& a,
+                                                          const BackendInfo& b,
+                                                          const Stream& stream,
+                                                          double op_timeout_seconds);
 
 struct KernelDiffClass {
   KernelDifference first;  // as found in the example
@@ -49,6 +63,8 @@ struct KernelDiffOptions {
   size_t max_streams = 0;
   uint64_t seed = 1;   // of the random streams
   bool shrink = true;  // shrink each class's example
+  // An operation that has not returned after this long is a hang (a "crash" difference).
+  double op_timeout_seconds = kDefaultOpTimeoutSeconds;
 };
 
 struct KernelDiffReport {

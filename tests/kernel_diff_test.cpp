@@ -10,9 +10,11 @@
 
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/text_format.h"
+#include "mmu/plants.h"
 #include "reports/json_schema.h"
 #include "tests/cli_runner.h"
 #include "tests/files.h"
+#include "tests/sanitizer_scale.h"
 #include "tests/temp_dir.h"
 
 namespace mmudiff {
@@ -130,6 +132,92 @@ TEST_F(KernelDiff612, ClassesAreCountedShrunkAndStillShowThemselves) {
   const std::string text = kernel_diff_text(r);
   EXPECT_NE(text.find("semdiff linux61 -> linux612: 60 streams"), std::string::npos) << text;
   EXPECT_NE(text.find("<- here"), std::string::npos);
+}
+
+// "Kernels" that crash or hang: the walker reading a table page it has just freed (a fault; under
+// ASan the sanitizer's report), and the legacy backend's unmap that never returns.
+BackendInfo crashing_walker() {
+  BackendInfo info = *backend("walker");
+  info.name = "crashing";
+  info.create = [](Machine& m, Plant) {
+    return backend("walker")->create(m, Plant::kWalkerUseFreedTable);
+  };
+  return info;
+}
+
+BackendInfo hanging_legacy() {
+  BackendInfo info = *backend("legacy");
+  info.name = "hanging";
+  info.create = [](Machine& m, Plant) {
+    return backend("legacy")->create(m, Plant::kLegacyUnmapNeverReturns);
+  };
+  return info;
+}
+
+const char* const kCrashingStream =
+    "init ia=40\n"
+    "map 0x40000000 4K pa=0x80000000 prot=rw mc=8\n"
+    "unmap 0x40000000 1G\n";
+
+const std::string kFault = mmudiff::testing::kSanitized ? "sanitizer" : "SIGSEGV";
+
+TEST(KernelDiffIsolation, AKernelThatCrashesIsACrashDifferenceAtItsOperation) {
+  const BackendInfo crashing = crashing_walker();
+  const Stream s = parse_text(kCrashingStream, "test");
+  const auto ds = isolated_kernel_differences(*backend("walker"), crashing, s, 5.0);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].category, "crash");
+  EXPECT_EQ(ds[0].operation, "unmap");
+  EXPECT_EQ(ds[0].a, "returned");
+  EXPECT_EQ(ds[0].b, kFault);
+  EXPECT_EQ(ds[0].op_index, 2u);
+  // The crashing side first: the other never ran the operation.
+  const auto reversed = isolated_kernel_differences(crashing, *backend("walker"), s, 5.0);
+  ASSERT_EQ(reversed.size(), 1u);
+  EXPECT_EQ(reversed[0].a, kFault);
+  EXPECT_EQ(reversed[0].b, "not run");
+  // Nothing crashes without the plant: in a child, the differences are what this process finds.
+  EXPECT_TRUE(isolated_kernel_differences(*backend("walker"), *backend("legacy"), s, 5.0).empty());
+}
+
+TEST(KernelDiffIsolation, AnOperationThatNeverReturnsIsAHangAfterTheTimeout) {
+  const BackendInfo hanging = hanging_legacy();
+  const Stream s = parse_text(
+      "init ia=40\n"
+      "map 0x40200000 4K pa=0x80200000 prot=rw mc=8\n"
+      "unmap 0x40200000 4M\n",
+      "test");
+  const auto ds = isolated_kernel_differences(*backend("legacy"), hanging, s, 0.5);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].category, "crash");
+  EXPECT_EQ(ds[0].b, "hang");
+  EXPECT_EQ(ds[0].op_index, 2u);
+  EXPECT_NE(ds[0].detail.find("did not return within 0.5 s"), std::string::npos) << ds[0].detail;
+}
+
+// A crash ends its stream, not the run: the run takes all its streams, the crash is a class
+// counted over them with a shrunk example that still crashes, beside the other classes.
+TEST(KernelDiffIsolation, ARunGoesOnPastCrashesAndShrinksThem) {
+  const BackendInfo crashing = crashing_walker();
+  KernelDiffOptions options;
+  options.seconds = 0;
+  options.max_streams = 80;
+  options.seed = 4;
+  const KernelDiffReport r = kernel_diff(*backend("walker"), crashing, options);
+  EXPECT_EQ(r.streams, 80u);
+  const KernelDiffClass* crash = nullptr;
+  for (const KernelDiffClass& c : r.classes)
+    if (c.first.category == "crash") crash = &c;
+  ASSERT_NE(crash, nullptr) << kernel_diff_text(r);
+  EXPECT_EQ(crash->first.operation, "unmap");
+  EXPECT_EQ(crash->first.b, kFault);
+  EXPECT_GE(crash->streams, 1u);
+  EXPECT_LT(crash->streams, 80u) << "every stream crashed: the run did not go on past one";
+  ASSERT_LT(crash->first.op_index, crash->example.size());
+  EXPECT_LE(crash->example.size(), 4u) << format_stream(crash->example);
+  const auto again = isolated_kernel_differences(*backend("walker"), crashing, crash->example, 5.0);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].key(), crash->first.key());
 }
 
 TEST(SemdiffCli, ExitsOneOnDifferencesZeroOnNoneTwoOnBadUsage) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // semdiff A B: what changed between two kernels' page-table code (reports/kernel_diff.h), as
 // someone upgrading from A to B would want to know it: each class of behavioural difference with
-// how often it showed and a shrunk example. Exit 0 when the streams showed no difference, 1 when
+// how often it showed and a shrunk example; a kernel that crashes or hangs is a class too
+// (category "crash"). Exit 0 when the streams showed no difference, 1 when
 // they did, 2 on bad usage.
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "reports/run_dir.h"
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/number_option.h"
+#include "tools/mmudiff/op_timeout_option.h"
 #include "tools/mmudiff/output_path.h"
 
 namespace mmudiff::cli {
@@ -23,6 +25,7 @@ struct SemdiffArgs {
   double seconds = 10;
   size_t streams = 0;
   uint64_t seed = 1;
+  double op_timeout = kDefaultOpTimeoutSeconds;
   bool no_shrink = false;
   std::string json_path;
   std::string out_dir;
@@ -44,6 +47,7 @@ void add_semdiff_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--streams", args->streams, "stop after this many streams (0: no limit)")
       ->transform(strict_unsigned());
   cmd->add_option("--seed", args->seed, "of the random streams")->transform(strict_unsigned());
+  add_op_timeout_option(cmd, &args->op_timeout);
   cmd->add_flag("--no-shrink", args->no_shrink, "keep each class's first example as found");
   cmd->add_option("--json", args->json_path, "also write the classes as JSON (mmudiff/semdiff-1)");
   cmd->add_option("--out", args->out_dir,
@@ -99,6 +103,7 @@ void add_semdiff_command(CLI::App& app, int* exit_code) {
     options.max_streams = args->streams;
     options.seed = args->seed;
     options.shrink = !args->no_shrink;
+    options.op_timeout_seconds = args->op_timeout;
     const KernelDiffReport report = kernel_diff(*a, *b, options);
     fmt::print("{}", kernel_diff_text(report));
     const nlohmann::json j = kernel_diff_json(report);
