@@ -86,6 +86,11 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a permission change stored in place: no break-before-make, the TLBs keep the old "
        "permission",
        Arm64Kernel::Linux612},
+      {Plant::kWalker612FreeUnlinkedBeforeFlush, "walker-612-free-unlinked-before-flush",
+       "walker", Arch::Arm64S2,
+       "the table a block replaces freed before the TLBI of its break: the walk cache may follow "
+       "the freed page",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }

@@ -154,22 +154,25 @@ void EffectsChecker::link(uint64_t page_pa, unsigned level, uint64_t base, unsig
            depth + 1);
 }
 
-void EffectsChecker::detach(uint64_t page_pa, unsigned depth) {
+void EffectsChecker::detach(uint64_t page_pa, unsigned depth, unsigned level, uint64_t ipa,
+                            uint64_t desc) {
   const DescriptorFormat& f = *format_;
   auto it = pages_.find(page_pa);
   if (it == pages_.end() || depth > f.levels() || !it->second.linked) return;
+  unlinked_from_[page_pa] = {level, ipa, desc};
   Page& p = it->second;
   // Whatever the subtree held valid may still be cached, and is no longer what the tables say.
   for (unsigned i = 0; i < p.entries.size(); ++i) {
     uint64_t d = p.entries[i];
     DescriptorKind k = f.classify(d, p.level);
     if (k == DescriptorKind::Invalid || k == DescriptorKind::Reserved) continue;
-    uint64_t ipa = p.base + i * f.granule_size(p.level);
-    auto& values = stale_[p.level][ipa];
+    uint64_t entry_ipa = p.base + i * f.granule_size(p.level);
+    auto& values = stale_[p.level][entry_ipa];
     if (std::find(values.begin(), values.end(), d) == values.end()) values.push_back(d);
     if (pending_unmap_cleans_ && k != DescriptorKind::Table && !fwb_ && cacheable(d, p.level))
-      owe_clean(output_range(d, p.level), p.level, ipa, d);
-    if (k == DescriptorKind::Table) detach(f.next_table_address(d, p.level), depth + 1);
+      owe_clean(output_range(d, p.level), p.level, entry_ipa, d);
+    if (k == DescriptorKind::Table)
+      detach(f.next_table_address(d, p.level), depth + 1, p.level, entry_ipa, d);
   }
   // Mark it so the next store or link starts from a zeroed page again.
   detached_.push_back(page_pa);
@@ -249,6 +252,41 @@ void EffectsChecker::check_conflicts(unsigned level, uint64_t ipa, uint64_t old,
   }
 }
 
+void EffectsChecker::process_free(const PageFree& free, ObjectionSink& out) {
+  // x86 frees unlinked tables after an RCU grace period the harness does not run: the order of
+  // its frees and flushes within an operation says nothing.
+  if (arch_ != Arch::Arm64S2) return;
+  const uint64_t page_pa = free.pa;
+  if (auto page = pages_.find(page_pa); page != pages_.end() && page->second.linked) {
+    const Page& p = page->second;
+    if (tracing_) free_trace_.push_back({free.after, true, p.level, p.base});
+    out.add({Severity::Security, "freed-before-flush",
+             fmt::format("table page {:#x} (level {}, IPA {:#x}) freed while still linked into "
+                         "the tables: walkers reach it, and the page may be reused as anything",
+                         page_pa, p.level, p.base),
+             p.base});
+    return;
+  }
+  auto it = unlinked_from_.find(page_pa);
+  if (it == unlinked_from_.end()) {
+    if (tracing_) free_trace_.push_back({free.after, false, 0xff, 0});
+    return;
+  }
+  const Unlinked& u = it->second;
+  if (tracing_) free_trace_.push_back({free.after, false, u.level, u.ipa});
+  auto cached = stale_[u.level].find(u.ipa);
+  if (cached == stale_[u.level].end() ||
+      std::find(cached->second.begin(), cached->second.end(), u.desc) == cached->second.end())
+    return;
+  out.add({Severity::Security, "freed-before-flush",
+           fmt::format("table page {:#x} freed while the walk cache may still hold IPA {:#x} "
+                       "level {}'s entry {:#018x} pointing to it: no TLBI without a level hint "
+                       "came between the unlink and the free, and the page may be reused while "
+                       "a walker follows it",
+                       page_pa, u.ipa, u.level, u.desc),
+           u.ipa});
+}
+
 namespace {
 
 // Does one of `done` contain r? Maintenance usually comes right before its store: newest first.
@@ -313,7 +351,7 @@ void EffectsChecker::process_store(const Effect& e, const Op& op, ObjectionSink&
   }
   if (old_table && !same_table) {
     pending_unmap_cleans_ = unmapping;
-    detach(f.next_table_address(old, level), 0);
+    detach(f.next_table_address(old, level), 0, level, ipa, old);
     pending_unmap_cleans_ = false;
     record.detached_end = static_cast<uint32_t>(detached_.size());
   }
@@ -476,7 +514,8 @@ void EffectsChecker::check_cache_maintenance(const Op& op, ObjectionSink& out) {
   unserved(icache_served_, icache_done_, "instruction-cache invalidation");
 }
 
-std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, const Op& op) {
+std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, const Op& op,
+                                             std::span<const PageFree> frees) {
   ObjectionSink raw;
   dcache_done_.clear();
   icache_done_.clear();
@@ -486,7 +525,16 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
   trace_.clear();
   records_.clear();
   detached_.clear();
-  for (const Effect& e : events) {
+  unlinked_from_.clear();
+  free_trace_.clear();
+  size_t next_free = 0;
+  auto frees_until = [&](size_t position) {
+    for (; next_free < frees.size() && frees[next_free].after <= position; ++next_free)
+      process_free(frees[next_free], raw);
+  };
+  for (size_t k = 0; k < events.size(); ++k) {
+    const Effect& e = events[k];
+    frees_until(k);
     records_.push_back({0, false, false, static_cast<uint32_t>(detached_.size())});
     if (tracing_ && e.kind != EffectKind::Store)
       trace_.push_back({e.kind, true, e.level, e.barrier, e.addr, e.size, 0, 0});
@@ -522,6 +570,7 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
         break;
     }
   }
+  frees_until(events.size());
   if (arch_ == Arch::X86Ept) {
     judge_stale_x86(op, raw);
   } else {

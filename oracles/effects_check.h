@@ -9,6 +9,10 @@
 //    judged by what it would let the guest do: more access or another output address is
 //    security, a stale walk-cache entry (a table the walker may still follow) is security, less
 //    access left behind by relax_perms, whose contract is to flush, is functional;
+//  - a table page freed while still linked, or while the walk cache may still hold an entry that
+//    points to it (unlinked, and no TLBI that removes that entry between the unlink and the
+//    free), is security: the page may be reused while a walker follows it (6.12 frees unlinked
+//    tables after the flush of their break-before-make, seed 004);
 //  - break-before-make: a valid entry may not be written while the TLB may still hold an entry
 //    for an overlapping range that conflicts with it (another output address, memory type,
 //    shareability or size);
@@ -65,11 +69,24 @@ class EffectsChecker {
   void reset(const TableRoot& root, Arch arch = Arch::Arm64S2);
   void clear();
 
-  std::vector<Objection> check(std::span<const Effect> events, const Op& op);
+  // FREES: the pages the operation freed and where among EVENTS (EffectLog::frees()).
+  std::vector<Objection> check(std::span<const Effect> events, const Op& op,
+                               std::span<const PageFree> frees = {});
   // The last checked operation's effects, comparable across backends. Kept only while tracing
   // (the default): a harness whose other backends follow this one's effects (EffectsMirror) has
   // no trace to compare (building it cost 2 % of the harness's instructions).
   const std::vector<TraceEntry>& trace() const { return trace_; }
+  // Where among the events the last checked operation freed table pages, and which (as the
+  // tables placed them): not part of trace(), since kernels free at different points alike, but
+  // a backend judged by another's verdict must free as it does.
+  struct FreeTraceEntry {
+    size_t after;
+    bool linked;  // still linked when freed (else unlinked by the operation, or unknown)
+    unsigned level;
+    uint64_t ipa;
+    bool operator==(const FreeTraceEntry&) const = default;
+  };
+  const std::vector<FreeTraceEntry>& free_trace() const { return free_trace_; }
   void set_tracing(bool on) { tracing_ = on; }
 
   // What the trace of each event of the last checked operation rests on, for EffectsMirror to
@@ -108,7 +125,9 @@ class EffectsChecker {
   Page& page_for_store(uint64_t page_pa);
   void process_store(const Effect& e, const Op& op, ObjectionSink& out);
   void link(uint64_t page_pa, unsigned level, uint64_t base, unsigned depth);
-  void detach(uint64_t page_pa, unsigned depth);
+  // Takes PAGE_PA's subtree out of reach; the entry (LEVEL, IPA) held DESC, which pointed to it.
+  void detach(uint64_t page_pa, unsigned depth, unsigned level, uint64_t ipa, uint64_t desc);
+  void process_free(const PageFree& free, ObjectionSink& out);
   void invalidate(uint64_t ipa, unsigned hint);
   // x86: every cached entry, leaf or paging-structure, translating a GPA of [start, start + size).
   void invalidate_range(uint64_t start, uint64_t size);
@@ -162,6 +181,15 @@ class EffectsChecker {
   std::vector<TraceEntry> trace_;     // detach() owes cleans for the cacheable leaves it drops
   std::vector<EventRecord> records_;  // [event]
   std::vector<uint64_t> detached_;    // in the order detach() took them out of reach
+  // The entry that pointed to each page detached by this operation: where the walk cache may
+  // still hold it.
+  struct Unlinked {
+    unsigned level;
+    uint64_t ipa;
+    uint64_t desc;
+  };
+  std::unordered_map<uint64_t, Unlinked> unlinked_from_;
+  std::vector<FreeTraceEntry> free_trace_;
 };
 
 }  // namespace mmudiff

@@ -50,13 +50,26 @@ bool EffectsMirror::same_value(uint64_t ref, uint64_t mine, bool table, unsigned
 }
 
 bool EffectsMirror::follow(std::span<const Effect> ref, const EffectsChecker& ref_checker,
-                           std::span<const Effect> mine) {
+                           std::span<const Effect> mine, std::span<const PageFree> ref_frees,
+                           std::span<const PageFree> my_frees) {
   const auto& records = ref_checker.event_records();
   const auto& detached = ref_checker.detached_pages();
   if (ref.size() != mine.size() || records.size() != ref.size()) return false;
+  if (ref_frees.size() != my_frees.size()) return false;
+  for (size_t i = 0; i < ref_frees.size(); ++i)
+    if (ref_frees[i].after != my_frees[i].after) return false;
   const uint64_t low = format_->page_size() - 1;
   uint32_t forgotten = 0;
+  size_t next_free = 0;
+  auto frees_until = [&](size_t position) {
+    for (; next_free < ref_frees.size() && ref_frees[next_free].after <= position; ++next_free) {
+      if (!correspond(ref_frees[next_free].pa, my_frees[next_free].pa)) return false;
+      forget(ref_frees[next_free].pa);
+    }
+    return true;
+  };
   for (size_t k = 0; k < ref.size(); ++k) {
+    if (!frees_until(k)) return false;
     const Effect& r = ref[k];
     const Effect& m = mine[k];
     if (r.kind != EffectKind::Store) {
@@ -72,7 +85,7 @@ bool EffectsMirror::follow(std::span<const Effect> ref, const EffectsChecker& re
     for (; forgotten < rec.detached_end; ++forgotten) forget(detached[forgotten]);
     if (!same_value(r.new_value, m.new_value, rec.new_table, rec.level)) return false;
   }
-  return true;
+  return frees_until(ref.size());
 }
 
 }  // namespace mmudiff

@@ -32,8 +32,11 @@ class EffectsMirror {
 
   // Are MINE the effects REF had, which REF_CHECKER has just checked? false at the first
   // difference; the correspondence is then no longer kept, and only reset() starts it again.
+  // The pages each freed must correspond too, freed at the same points among the events (a
+  // freed page then corresponds to nothing).
   bool follow(std::span<const Effect> ref, const EffectsChecker& ref_checker,
-              std::span<const Effect> mine);
+              std::span<const Effect> mine, std::span<const PageFree> ref_frees = {},
+              std::span<const PageFree> my_frees = {});
 
  private:
   // Do these pages correspond? Two that neither does yet are made to.

@@ -422,7 +422,7 @@ class Run {
       lane.mirror.clear();
       return {};
     }
-    return lane.effects.check(lane.machine->effects.events(), op);
+    return lane.effects.check(lane.machine->effects.events(), op, lane.machine->effects.frees());
   }
 
   // Every lane's effects objections. With a reference, a lane whose effects are the reference's
@@ -447,7 +447,8 @@ class Run {
         if (op.kind == OpKind::Destroy) {
           lane.mirror.clear();
         } else if (!lane.mirror.follow(ref.machine->effects.events(), ref.effects,
-                                       lane.machine->effects.events())) {
+                                       lane.machine->effects.events(), ref.machine->effects.frees(),
+                                       lane.machine->effects.frees())) {
           mirror_parted_ = true;
           return out;
         }
@@ -456,7 +457,8 @@ class Run {
       }
       std::vector<Objection> own = effects_of(lane, op);
       const bool alike = has_reference() && op.kind != OpKind::Destroy &&
-                         lane.effects.trace() == ref.effects.trace();
+                         lane.effects.trace() == ref.effects.trace() &&
+                         lane.effects.free_trace() == ref.effects.free_trace();
       for (auto& o : alike ? by_reference : own) out.push_back({b, o});
     }
     return out;

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 #include "oracles/effects_check.h"
 #include "tests/findings_text.h"
 #include "tests/table_builder.h"
@@ -26,7 +28,7 @@ class EffectsCheck : public ::testing::Test {
     o.kind = kind;
     o.addr = addr;
     o.size = size;
-    auto v = checker.check(b.log().events(), o);
+    auto v = checker.check(b.log().events(), o, b.log().frees());
     b.log().clear();
     std::erase_if(v, [&](const Objection& x) { return !checks_maintenance && is_cmo_rule(x); });
     return v;
@@ -37,6 +39,15 @@ class EffectsCheck : public ::testing::Test {
     ASSERT_TRUE(v.empty()) << describe_objections(v);
   }
   void tlbi_ipa(uint64_t ipa, unsigned level) { b.log().tlbi_ipa(ipa, level); }
+  // The level-3 table at IPA 0 once its one page (IPA 0x1000) is unmapped and invalidated: empty,
+  // ready to be unlinked and freed. Its page.
+  uint64_t emptied_table() {
+    b.page(0x1000, 0x1000);
+    built();
+    b.set(0x1000, 3, 0);
+    tlbi_ipa(0x1000, 3);
+    return b.table_pa(0x1000, 3);
+  }
   void tlbi_vmid() { b.log().tlbi_vmid(); }
 
   // Exactly one violation, of this rule, whose text mentions `what`.
@@ -390,6 +401,51 @@ TEST_F(EffectsCheck, AnEmptyTableRemovedWithATlbiWithoutLevelHintIsQuiet) {
   tlbi_ipa(0x1000, 0);
   auto v = op(OpKind::Unmap);
   EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+// Linux 6.12 frees an unlinked table after the TLBI of its break-before-make (seed 004: the
+// page goes to free_unlinked_table once no walker can reach it).
+TEST_F(EffectsCheck, AnUnlinkedTableFreedAfterItsFlushIsQuiet) {
+  const uint64_t table = emptied_table();
+  b.set(0, 2, 0);
+  tlbi_ipa(0x1000, 0);
+  b.log().page_freed(table);
+  auto v = op(OpKind::Unmap);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, AnUnlinkedTableFreedBeforeItsFlushMayBeFollowedAfterReuse) {
+  const uint64_t table = emptied_table();
+  b.set(0, 2, 0);
+  b.log().page_freed(table);
+  tlbi_ipa(0x1000, 0);  // the flush comes, but after the free
+  auto v = op(OpKind::Unmap);
+  expect_one(v, "freed-before-flush", "freed while the walk cache may still hold IPA 0x0 level 2");
+  EXPECT_EQ(v[0].severity, Severity::Security);
+  EXPECT_NE(v[0].what.find(fmt::format("table page {:#x}", table)), std::string::npos)
+      << describe_objections(v);
+}
+
+// Below the unlinked table, a table it linked is just as reachable through the walk cache until
+// the flush: the whole subtree must outlive it.
+TEST_F(EffectsCheck, ATableBelowAnUnlinkedOneFreedBeforeTheFlushIsReported) {
+  const uint64_t l3 = emptied_table();
+  b.set(0, 1, 0);  // unlinks the level-2 table, and with it the level-3 one
+  b.log().page_freed(l3);
+  tlbi_vmid();
+  expect_one(op(OpKind::Map), "freed-before-flush", "IPA 0x0 level 2");
+}
+
+TEST_F(EffectsCheck, ATableFreedWhileStillLinkedIsReported) {
+  b.page(0x1000, 0x1000);
+  built();
+  const uint64_t table = b.table_pa(0x1000, 3);
+  b.log().page_freed(table);  // before anything unlinks it
+  b.set(0, 2, 0);
+  tlbi_vmid();
+  auto v = op(OpKind::Map);
+  expect_one(v, "freed-before-flush", "freed while still linked");
+  EXPECT_NE(v[0].what.find("level 3, IPA 0x0"), std::string::npos) << describe_objections(v);
 }
 
 TEST_F(EffectsCheck, ATableTeardownFlushedWithTheTablesOwnLevelStaysInTheWalkCache) {

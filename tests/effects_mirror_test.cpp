@@ -39,8 +39,9 @@ class EffectsMirrorTest : public ::testing::Test {
   bool op(OpKind kind = OpKind::Map) {
     Op o;
     o.kind = kind;
-    checker.check(ref.log().events(), o);
-    bool followed = mirror.follow(ref.log().events(), checker, mine.log().events());
+    checker.check(ref.log().events(), o, ref.log().frees());
+    bool followed = mirror.follow(ref.log().events(), checker, mine.log().events(),
+                                  ref.log().frees(), mine.log().frees());
     ref.log().clear();
     mine.log().clear();
     return followed;
@@ -72,6 +73,49 @@ TEST_F(EffectsMirrorTest, TheSameEffectsOnPagesElsewhereAreFollowed) {
     b->log().dsb(Barrier::Ish);
   }
   EXPECT_TRUE(op(OpKind::Unmap));
+}
+
+// Where a table page is freed among the effects is judged (freed-before-flush): freed at another
+// point, or another page freed, the reference's verdict does not hold for it.
+// Unmaps the one page of the level-3 table at IPA 0 and that table, in B, and frees the table
+// before or after its flush.
+void unmap_and_free_table(TableBuilder& b, bool free_before_flush) {
+  const uint64_t table = b.table_pa(0x1000, 3);
+  b.set(0x1000, 3, 0);
+  b.set(0, 2, 0);
+  if (free_before_flush) b.log().page_freed(table);
+  b.log().tlbi_ipa(0x1000, 0);
+  if (!free_before_flush) b.log().page_freed(table);
+}
+
+TEST_F(EffectsMirrorTest, AFreeOfTheCorrespondingPageAtTheSamePointIsFollowed) {
+  page_both(0x1000, 0x1000);
+  EXPECT_TRUE(op());
+  unmap_and_free_table(ref, false);
+  unmap_and_free_table(mine, false);
+  EXPECT_TRUE(op(OpKind::Unmap));
+}
+
+TEST_F(EffectsMirrorTest, AFreeAtAnotherPointPartsIt) {
+  page_both(0x1000, 0x1000);
+  EXPECT_TRUE(op());
+  unmap_and_free_table(ref, false);
+  unmap_and_free_table(mine, true);
+  EXPECT_FALSE(op(OpKind::Unmap));
+}
+
+TEST_F(EffectsMirrorTest, AFreeOfAPageThatCorrespondsToAnotherPartsIt) {
+  page_both(0x1000, 0x1000);
+  page_both(k2M + 0x1000, 0x2000);
+  EXPECT_TRUE(op());
+  for (TableBuilder* b : {&ref, &mine}) {
+    b->set(0x1000, 3, 0);
+    b->log().tlbi_ipa(0x1000, 3);
+  }
+  // The reference frees the first table; the other backend the second, still linked.
+  ref.log().page_freed(ref.table_pa(0x1000, 3));
+  mine.log().page_freed(mine.table_pa(k2M + 0x1000, 3));
+  EXPECT_FALSE(op(OpKind::Unmap));
 }
 
 TEST_F(EffectsMirrorTest, ALeafWithAnotherValuePartsIt) {

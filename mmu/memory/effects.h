@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Hardware side effects a backend causes: descriptor stores, TLB invalidations, barriers and cache
-// maintenance, in program order. Oracles check break-before-make and TLB staleness over this.
+// maintenance, in program order, and where among them table pages were freed. Oracles check
+// break-before-make, TLB staleness and freeing before the flush over this.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,15 @@ struct Effect {
   bool operator==(const Effect&) const = default;
 };
 
+// A page freed (its last reference dropped) after the first `after` effects of the operation.
+// Not an effect on the hardware, but where it falls among them matters: a table page freed
+// before the TLBI that ends the walk cache's use of it may be reused while a walker follows it.
+struct PageFree {
+  size_t after = 0;
+  uint64_t pa = 0;
+  bool operator==(const PageFree&) const = default;
+};
+
 class EffectLog {
  public:
   // Every recorded store also moves the written page's generation in `memory`, which is how
@@ -44,7 +54,10 @@ class EffectLog {
   void track_stores_in(SimMemory& memory) {
     tracked_ = &memory;
     memory.set_store_tracking(true);
+    memory.set_free_observer(
+        [](void* log, uint64_t pa) { static_cast<EffectLog*>(log)->page_freed(pa); }, this);
   }
+  void page_freed(uint64_t pa) { frees_.push_back({events_.size(), pa}); }
 
   void store(uint64_t entry_pa, uint64_t old_value, uint64_t new_value) {
     events_.push_back({EffectKind::Store, 0, Barrier::None, entry_pa, 0, old_value, new_value});
@@ -70,11 +83,17 @@ class EffectLog {
   }
 
   const std::vector<Effect>& events() const { return events_; }
+  // The pages freed among them, in order.
+  const std::vector<PageFree>& frees() const { return frees_; }
   size_t size() const { return events_.size(); }
-  void clear() { events_.clear(); }
+  void clear() {
+    events_.clear();
+    frees_.clear();
+  }
 
  private:
   std::vector<Effect> events_;
+  std::vector<PageFree> frees_;
   SimMemory* tracked_ = nullptr;
 };
 

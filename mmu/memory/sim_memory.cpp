@@ -167,6 +167,7 @@ void SimMemory::release_page(size_t index) {
   info.freed_at = ++free_seq_;
   --live_;
   free_fifo_.push_back({index, ++info.frees});
+  if (free_observer_) free_observer_(free_context_, limits_.phys_base + index * kPage);
 }
 
 size_t SimMemory::free_run(size_t n, bool any_age) const {

@@ -123,6 +123,13 @@ class SimMemory {
   void note_store(uint64_t entry_pa);
   void set_store_tracking(bool on) { tracks_stores_ = on; }
   bool tracks_stores() const { return tracks_stores_; }
+  // Told of every page freed (its last reference dropped), with its first address: how the
+  // EffectLog places frees among the effects (EffectLog::track_stores_in).
+  using FreeObserver = void (*)(void* context, uint64_t pa);
+  void set_free_observer(FreeObserver observer, void* context) {
+    free_observer_ = observer;
+    free_context_ = context;
+  }
   uint64_t change_clock() const { return clock_; }
   // Appends the first address of every page whose generation changed after clock value `since`,
   // each once, oldest change first. False when the journal no longer reaches back that far: the
@@ -175,6 +182,8 @@ class SimMemory {
   uint64_t journal_base_ = 0;
   static constexpr size_t kJournalLimit = size_t{1} << 18;
   bool tracks_stores_ = false;
+  FreeObserver free_observer_ = nullptr;
+  void* free_context_ = nullptr;
 };
 
 // A kvm_mmu_memory_cache: pages set aside for an operation so the walk never calls the allocator

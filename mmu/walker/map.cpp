@@ -190,6 +190,13 @@ class Stage2MapWalker {
   int replace_table_by_block(const VisitedEntry& e) {
     if (!leaf_allowed(e)) return 0;
     Pte* child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+    // Planted: the subtree goes back to the allocator before the break's TLBI, while the walk
+    // cache may still follow the entry that pointed to it.
+    if (pgt_.plant == Plant::kWalker612FreeUnlinkedBeforeFlush) [[unlikely]] {
+      free_unlinked_table(pgt_, child, e.level);
+      try_leaf(e);
+      return 0;
+    }
     if (try_leaf(e) == LeafOutcome::Installed) free_unlinked_table(pgt_, child, e.level);
     return 0;
   }
