@@ -86,6 +86,11 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a permission change stored in place: no break-before-make, the TLBs keep the old "
        "permission",
        Arm64Kernel::Linux612},
+      {Plant::kLegacy612SplitLeaksCachePage, "legacy-612-split-leaks-cache-page", "legacy",
+       Arch::Arm64S2,
+       "a split that leaks its cache pages: on the short-cache path a page taken from the cache "
+       "is neither linked nor given back",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }
