@@ -52,6 +52,12 @@ OpResult apply_arm64(Arm64S2Backend& backend, Machine& machine, const Op& op) {
     case OpKind::SetOwner:
       r.ret = backend.set_owner(op.addr, op.size, mcp, op.owner);
       break;
+    case OpKind::Arm64Split: {
+      // The split cache always exists; "none" is an empty one.
+      Memcache empty(machine.memory, 0);
+      r.ret = backend.split(op.addr, op.size, mcp ? mcp : &empty);
+      break;
+    }
     case OpKind::GetLeaf: {
       uint64_t pte = 0;
       uint32_t level = 0;

@@ -5,6 +5,7 @@
 // oracles read them; hardware effects go to the Machine's EffectLog.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -83,6 +84,10 @@ class Arm64S2Backend : public Backend {
   virtual int flush(uint64_t addr, uint64_t size) = 0;
   virtual int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) = 0;
   virtual int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) = 0;
+  // Linux 6.12's kvm_pgtable_stage2_split: the valid blocks in the range become tables, as far as
+  // the pages of mc (the split cache; never NULL) allow. Only arm64-6.12 streams have it: a
+  // backend of a kernel without it (Linux 6.1) says -EOPNOTSUPP.
+  virtual int split(uint64_t /*addr*/, uint64_t /*size*/, Memcache* /*mc*/) { return -EOPNOTSUPP; }
 };
 
 // A set of profiles, one bit per ProfileId.

@@ -91,6 +91,11 @@ const std::vector<PlantInfo>& planted_bugs() {
        "the table a block replaces freed before the TLBI of its break: the walk cache may follow "
        "the freed page",
        Arm64Kernel::Linux612},
+      {Plant::kLegacy612SplitLeaksCachePage, "legacy-612-split-leaks-cache-page", "legacy",
+       Arch::Arm64S2,
+       "a split that leaks its cache pages: on the short-cache path a page taken from the cache "
+       "is neither linked nor given back",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }

@@ -57,6 +57,7 @@ enum class Plant : uint32_t {
   kLegacy612LockedLeftLocked,  // a leaf replaced by break-before-make stays locked: no new entry
   kWalker612InPlacePermissionChange,  // 6.12's software-bits fast path also takes permissions
   kWalker612FreeUnlinkedBeforeFlush,  // a table a block replaces is freed before its flush
+  kLegacy612SplitLeaksCachePage,  // a short split cache: a page taken for a full split is leaked
 };
 
 struct PlantInfo {

@@ -410,6 +410,81 @@ int ReferenceModel::get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) cons
 }
 
 // ---------------------------------------------------------------------------------------------
+// split (Linux 6.12's kvm_pgtable_stage2_split, stage2_split_walker): each valid block the range
+// touches, in IPA order (the first may begin before the range), is replaced whole by a table:
+//  - a 2 MiB block takes 1 cache page and becomes 512 pages;
+//  - a 1 GiB block becomes 512 x 512 pages when the cache holds 513 pages (one table of 2 MiB
+//    entries and 512 tables of pages), else, with at least 1, one table of 512 2 MiB blocks, of
+//    which those the range touches are split next, in order, as 2 MiB blocks are;
+//  - an empty cache at a block is -ENOMEM, which ends the split: what was split stays split.
+// The new leaves map the block's PA range with the attributes map gives the block's R, W, X and
+// software bits (kvm_pgtable_stage2_pte_prot keeps only those): normal memory, AF set, whatever
+// the block's memory type and AF were. Invalid entries, pages and tables are left alone.
+
+int ReferenceModel::split_block(uint64_t base, uint64_t visit, uint64_t end, size_t* cache) {
+  const ModelLeaf block = leaves_.at(base);
+  const unsigned level = block.level;
+  const size_t full = level == 1 ? size_t{kEntriesPerTable} + 1 : 1;
+  const bool to_pages = *cache >= full;
+  if (*cache < 1) return -ENOMEM;
+  const size_t pages = to_pages ? full : 1;
+  if (live_pages() + pages > max_pages_) return -ENOMEM;
+  *cache -= pages;
+
+  uint64_t prot = block.attrs & prot::kSwMask;
+  if (block.attrs & kS2apR) prot |= prot::kR;
+  if (block.attrs & kS2apW) prot |= prot::kW;
+  if (!(block.attrs & kXn)) prot |= prot::kX;
+  uint64_t attrs = 0;
+  prot_to_attrs(prot, config_.arm64.has_fwb(), &attrs);
+
+  const uint64_t span = granule_size(level);
+  touch(base, base + span);
+  leaves_.erase(base);
+  tables_[level + 1].insert(base);
+  const unsigned leaf_level = to_pages ? kLastLevel : level + 1;
+  if (to_pages && level + 1 < kLastLevel)
+    for (uint64_t t = base; t < base + span; t += granule_size(level + 1))
+      tables_[kLastLevel].insert(t);
+  const uint64_t step = granule_size(leaf_level);
+  auto hint = leaves_.lower_bound(base);
+  for (uint64_t off = 0; off < span; off += step) {
+    ModelLeaf leaf;
+    leaf.level = static_cast<uint8_t>(leaf_level);
+    leaf.valid = true;
+    leaf.pa = block.pa + off;
+    leaf.attrs = attrs;
+    hint = std::next(leaves_.emplace_hint(hint, base + off, leaf));
+  }
+  if (to_pages) return 0;
+  // The walk enters the new table where it is and splits its blocks in the range.
+  for (uint64_t piece = align_down(visit, step); piece < base + span && piece < end;
+       piece += step) {
+    if (int ret = split_block(piece, std::max(visit, piece), end, cache)) return ret;
+  }
+  return 0;
+}
+
+int ReferenceModel::split(uint64_t addr, uint64_t size, int32_t memcache) {
+  if (!linux612()) return -EOPNOTSUPP;
+  Range range{};
+  if (int ret = walk_range(addr, size, &range)) return ret;
+  if (range.start >= range.end) return 0;
+  std::vector<uint64_t> blocks;
+  auto it = leaves_.lower_bound(range.start);
+  if (it != leaves_.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + granule_size(prev->second.level) > range.start) it = prev;
+  }
+  for (; it != leaves_.end() && it->first < range.end; ++it)
+    if (it->second.valid && it->second.level < kLastLevel) blocks.push_back(it->first);
+  size_t cache = memcache < 0 ? 0 : static_cast<size_t>(memcache);
+  for (uint64_t base : blocks)
+    if (int ret = split_block(base, std::max(range.start, base), range.end, &cache)) return ret;
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 OpResult ReferenceModel::apply(const Op& op) {
   OpResult r;
@@ -451,6 +526,9 @@ OpResult ReferenceModel::apply(const Op& op) {
       break;
     case OpKind::SetOwner:
       r.ret = set_owner(op.addr, op.size, op.memcache, op.owner);
+      break;
+    case OpKind::Arm64Split:
+      r.ret = split(op.addr, op.size, op.memcache);
       break;
     case OpKind::GetLeaf: {
       uint64_t pte = 0;

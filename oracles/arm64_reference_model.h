@@ -140,6 +140,10 @@ class ReferenceModel {
   int relax_perms(uint64_t addr, uint64_t prot);
   int flush(uint64_t addr, uint64_t size);
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) const;
+  // Linux 6.12's kvm_pgtable_stage2_split with a cache of `memcache` pages.
+  int split(uint64_t addr, uint64_t size, int32_t memcache);
+  // The valid block at `base` met by the split's walk at `visit`; *cache pages left.
+  int split_block(uint64_t base, uint64_t visit, uint64_t end, size_t* cache);
 
   size_t max_pages_;
   bool live_ = false;

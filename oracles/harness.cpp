@@ -808,21 +808,23 @@ std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
 
 namespace {
 
-// The first operation outside what the kernel can be asked: one not of the stream's architecture
+// The first operation outside what the kernel can be asked: one not of the stream's profile
 // (a stream built in memory can mix them; the text and binary forms cannot), or an x86 fault at a
 // guest physical address no guest can fault on: at or above 2^MAXPHYADDR, or beyond what the
 // root's levels translate (KVM picks a root that covers the guest's addresses).
 std::optional<BudgetExcess> out_of_domain(const Stream& stream) {
   const Arch arch = stream_arch(stream);
+  const ProfileId profile = stream_profile(stream);
   x86::EptConfig vm;
   for (size_t i = 0; i < stream.size(); ++i) {
     const Op& op = stream[i];
+    // An operation of another profile: another architecture's, or 6.12's split in a 6.1 stream.
     bool foreign =
-        !op_in_arch(op.kind, arch) || (op.kind == OpKind::Init && op.config.arch != arch);
+        !op_in_profile(op.kind, profile) || (op.kind == OpKind::Init && op.config.arch != arch);
     if (foreign)
       return BudgetExcess{i, fmt::format("refused: operation #{} {} is not an operation of this {} "
                                          "stream",
-                                         i, format_op(op), arch_name(arch))};
+                                         i, format_op(op), profile_name(profile))};
     if (op.kind == OpKind::Init) vm = op.config.x86;
     // KVM_MEM_MAX_NR_PAGES: no memslot is larger, so no slot operation's range is.
     constexpr uint64_t kMaxSlotBytes = ((uint64_t{1} << 31) - 1) << x86ept::kPageShift;

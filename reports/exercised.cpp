@@ -119,7 +119,11 @@ nlohmann::json ExercisedTally::to_json(size_t corpus_files, size_t finding_input
   nlohmann::json by_kind = nlohmann::json::object();
   nlohmann::json codes = nlohmann::json::object();
   for (unsigned k = 0; k < kOpKindCount; ++k) {
-    std::string name(op_kind_name(static_cast<OpKind>(k)));
+    // Both architectures have a "split": arm64's (Linux 6.12) is keyed apart so neither
+    // count overwrites the other.
+    std::string name = static_cast<OpKind>(k) == OpKind::Arm64Split
+                           ? std::string("split (arm64-6.12)")
+                           : std::string(op_kind_name(static_cast<OpKind>(k)));
     by_kind[name] = ops_by_kind_[k];
     nlohmann::json mix = nlohmann::json::object();
     for (const auto& [ret, n] : return_codes_[k]) mix[std::to_string(ret)] = n;

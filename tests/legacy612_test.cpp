@@ -292,6 +292,37 @@ TEST_F(Legacy612, AgingBeyondTheIpaSpaceWarns) {
   expect_as_linux612("is_young 0x20000000000\nmkold 0x20000000000\n");
 }
 
+// ---- split -----------------------------------------------------------------------------------
+
+// The split's new leaves are in the reverse maps, one record each (the block's gone, its first
+// frame now the first page's), so write-protect finds them; and every oracle agrees with
+// linux612 after every operation, a split that runs its cache dry included.
+TEST_F(Legacy612, SplitLeavesOneReverseMapRecordPerNewLeaf) {
+  ASSERT_EQ(map(G1, G1, 2 * G1, kRW), 0);
+  Memcache mc(machine_.memory, 2);
+  EXPECT_EQ(backend_->split(G1 + 3 * M2, K4, &mc), 0);
+  EXPECT_EQ(mc.remaining(), 0u);
+  EXPECT_EQ(legacy().mmu().rmap().size(), 511u + 512u);
+  EXPECT_TRUE(legacy().self_check().empty());
+  ASSERT_EQ(backend_->wrprotect(G1 + 3 * M2, K4), 0);
+  EXPECT_EQ(leaf(G1 + 3 * M2) & kS2apW, 0u);
+  EXPECT_EQ(leaf(G1 + 3 * M2 + K4) & kS2apW, kS2apW);
+  expect_as_linux612(
+      "map 1G 1G pa=2G prot=rw\nsplit 0x40600000 4M mc=1\nwrprotect 0x40600000 8K\n"
+      "unmap 0x40000000 2M\nmap 0x80000000 2M pa=0 prot=rwd\nmkold 0x80000000\n"
+      "split 0x80000000 4K mc=1\nget_leaf 0x80001000\ndestroy");
+}
+
+// Linux 6.1 has no split: -EOPNOTSUPP, nothing changed.
+TEST_F(Legacy612, SplitIsNotAnOperationOf61) {
+  start(Arm64Kernel::Linux61);
+  ASSERT_EQ(map(0, M2, 0, kRW), 0);
+  machine_.effects.clear();
+  Memcache mc(machine_.memory, 4);
+  EXPECT_EQ(backend_->split(0, M2, &mc), -EOPNOTSUPP);
+  EXPECT_TRUE(machine_.effects.events().empty());
+}
+
 // ---- Random streams ----------------------------------------------------------------------------
 
 RandomStreamOptions options_612() {

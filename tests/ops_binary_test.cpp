@@ -200,6 +200,65 @@ TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
   EXPECT_EQ(kind_from_code(13, Arch::X86Ept), OpKind::Fault) << "folds past the last";
 }
 
+// Split took code 12 in arm64-6.12 streams only: an arm64-6.1 byte string decodes exactly as it did
+// before split existed (code 12 folds onto map, 13 onto unmap, 15 onto mkyoung), and the same
+// bytes after a 6.12 init are a split.
+TEST(BinaryDecode, Arm64_61DecodingIsUnchangedBySplit) {
+  // init ia=40 (b0 8) flags 0; code 12 addr 0x1000 size 0x2000 phys 0x3000 prot rw- mc 2;
+  // code 13 addr 0x1000 size 0x1000; code 15 addr 0x5000; code 28 (12 + 16) likewise a map.
+  const Bytes bytes = {0,    8,    0,    12, 0x80, 0x20, 0x80, 0x40, 0x80, 0x60, 0x06, 3, 13, 0x80,
+                       0x20, 0x80, 0x20, 15, 0x80, 0xa0, 0x01, 28,   0,    0,    0,    0, 0};
+  Stream s = decode(bytes);
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0], init_op());
+  EXPECT_EQ(s[1], (Op{.kind = OpKind::Map,
+                      .addr = 0x1000,
+                      .size = 0x2000,
+                      .phys = 0x3000,
+                      .prot = prot::kR | prot::kW,
+                      .memcache = 2,
+                      .config = {}}));
+  EXPECT_EQ(s[2], (Op{.kind = OpKind::Unmap, .addr = 0x1000, .size = 0x1000, .config = {}}));
+  EXPECT_EQ(s[3], (Op{.kind = OpKind::Mkyoung, .addr = 0x5000, .config = {}}));
+  EXPECT_EQ(s[4], (Op{.kind = OpKind::Map, .memcache = kNoMemcache, .config = {}}));
+  EXPECT_EQ(format_stream(s),
+            "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never\n"
+            "map 0x1000 8K pa=0x3000 prot=rw sw=0 mc=2\n"
+            "unmap 0x1000 4K\n"
+            "mkyoung 0x5000\n"
+            "map 0x0 0x0 pa=0x0 prot=- sw=0 mc=none\n");
+  for (unsigned code = 0; code < 256; ++code)
+    EXPECT_NE(kind_from_code(static_cast<uint8_t>(code), ProfileId::Arm64Linux61),
+              OpKind::Arm64Split);
+  // The same codes in a 6.12 stream (flags bit 6): 12 is split (addr, size, memcache), 13 map.
+  Bytes b612 = {0, 8, 0x40, 12, 0x80, 0x20, 0x80, 0x40, 3, 13, 0, 0, 0, 0, 0};
+  Stream t = decode(b612);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].config.arm64.kernel, Arm64Kernel::Linux612);
+  EXPECT_EQ(t[1], (Op{.kind = OpKind::Arm64Split,
+                      .addr = 0x1000,
+                      .size = 0x2000,
+                      .memcache = 2,
+                      .config = {}}));
+  EXPECT_EQ(t[2], (Op{.kind = OpKind::Map, .memcache = kNoMemcache, .config = {}}));
+  EXPECT_EQ(decode(encode_binary(t)), t);
+  // A split's memcache "none" (0) reads as an empty cache.
+  EXPECT_EQ(decode({0, 8, 0x40, 12, 0, 0, 0})[1].memcache, 0);
+}
+
+TEST(BinaryRoundTrip, Arm64_612StreamsWithSplitDecodeBackToThemselves) {
+  std::mt19937_64 rng(0x612);
+  size_t splits = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Stream s{init_op(profile_default_config(ProfileId::Arm64Linux612))};
+    for (int j = 0; j < 16; ++j) s.push_back(random_wild_op(rng, ProfileId::Arm64Linux612));
+    for (const Op& op : s) splits += op.kind == OpKind::Arm64Split;
+    ASSERT_EQ(decode(encode_binary(s)), s) << format_stream(s);
+    ASSERT_EQ(parse_text(format_stream(s), "r.mmu"), s) << format_stream(s);
+  }
+  EXPECT_GT(splits, 100u);
+}
+
 TEST(BinaryDecode, MemcacheZeroIsNoneAndLargeValuesAreClamped) {
   // map addr 0, size 0, phys 0, prot 0, memcache.
   EXPECT_EQ(decode({2, 0, 0, 0, 0, 0})[0].memcache, kNoMemcache);

@@ -115,6 +115,32 @@ TEST(TextParse, EveryOperationByName) {
   EXPECT_EQ(parse_one("get_leaf 0x1000").kind, OpKind::GetLeaf);
 }
 
+// arm64's split (Linux 6.12) is spelt as x86's: the stream's profile says which it is, and an
+// arm64-6.1 stream has none.
+TEST(TextParse, SplitIsArm64sInA612StreamAndX86sInAnX86One) {
+  Stream s = parse_text("init kernel=6.12\nsplit 0x40000000 2M mc=3\nsplit 0 4K", "t.mmu");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[1], (Op{.kind = OpKind::Arm64Split,
+                      .addr = 0x40000000,
+                      .size = 2 << 20,
+                      .memcache = 3,
+                      .config = {}}));
+  EXPECT_EQ(s[2].memcache, kDefaultMemcache);
+  EXPECT_EQ(format_op(s[1]), "split 0x40000000 2M mc=3");
+  EXPECT_EQ(parse_text(format_stream(s), "again.mmu"), s);
+  EXPECT_EQ(parse_text("init arch=x86-ept\nsplit 0 2M level=2", "t.mmu")[1].kind, OpKind::Split);
+}
+
+TEST(TextParse, SplitInAnArm64_61StreamIsAnErrorNamingFileAndLine) {
+  EXPECT_EQ(error_of("init\nmap 0 4K\nsplit 0x1000 4K mc=1", "s.mmu"),
+            "s.mmu:3: split is an operation of arm64-6.12 (kvm_pgtable_stage2_split), and this "
+            "stream is for arm64-6.1: start it with 'init kernel=6.12'");
+  EXPECT_EQ(
+      error_of("split 0 4K", "s.mmu").rfind("s.mmu:1: split is an operation of arm64-6.12", 0), 0u);
+  EXPECT_EQ(error_of("init kernel=6.12\nsplit 0 4K mc=none", "s.mmu"),
+            "s.mmu:2: split always has its split_page_cache: mc=0..4096, not none");
+}
+
 TEST(TextParse, SetOwnerTakesOwnerAndMemcache) {
   Op op = parse_one("set_owner 0x2000 8K owner=255 mc=none");
   EXPECT_EQ(op.addr, 0x2000u);
@@ -313,14 +339,15 @@ TEST(TextRoundTrip, ThousandsOfRandomStreamsParseBackToThemselves) {
 TEST(TextRoundTrip, FullyRandomOperationsOfEveryKindParseBackToThemselves) {
   std::mt19937_64 rng(42);
   unsigned kinds_seen[kOpKindCount] = {};
-  for (int i = 0; i < 400; ++i) {
-    // Half the streams are x86's: they start with an x86 init, so their operations parse.
-    Arch arch = i % 2 ? Arch::X86Ept : Arch::Arm64S2;
+  for (int i = 0; i < 600; ++i) {
+    // A third of the streams are x86's, a third arm64-6.12's: they start with an init of their
+    // profile, so their operations parse.
+    const ProfileId profile = ProfileId(i % kProfileCount);
     Stream s;
-    if (arch == Arch::X86Ept) s.push_back(init_op(random_config(rng, arch)));
+    if (profile != ProfileId::Arm64Linux61) s.push_back(init_op(profile_default_config(profile)));
     size_t n = 1 + rng() % 64;
     for (size_t j = 0; j < n; ++j) {
-      s.push_back(random_wild_op(rng, arch));
+      s.push_back(random_wild_op(rng, profile));
       ++kinds_seen[static_cast<unsigned>(s.back().kind)];
     }
     std::string text = format_stream(s);

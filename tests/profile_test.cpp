@@ -72,20 +72,29 @@ TEST(Profile, BackendsImplementProfilesOfTheirArchitecture) {
   }
 }
 
-// Every operation but init and destroy belongs to exactly one profile, the one op_arch() names.
-TEST(Profile, EveryOperationBelongsToTheProfileOpArchNames) {
+// Every operation but init and destroy belongs to the profiles op_in_profile() names, all of the
+// architecture op_arch() names: each of an architecture's profiles has its operations, and
+// arm64-6.12 has split besides.
+TEST(Profile, EveryOperationBelongsToTheProfilesOpInProfileNames) {
   for (unsigned k = 0; k < kOpKindCount; ++k) {
     OpKind kind = static_cast<OpKind>(k);
     size_t in = 0;
-    for (Arch arch : {Arch::Arm64S2, Arch::X86Ept}) {  // an architecture's profiles share them
-      bool listed =
-          std::ranges::find(profile(arch).operations, kind) != profile(arch).operations.end();
+    for (unsigned i = 0; i < kProfileCount; ++i) {
+      const Profile& p = profile(ProfileId(i));
+      bool listed = std::ranges::find(p.operations, kind) != p.operations.end();
       in += listed;
+      if (!op_arch(kind)) continue;
+      EXPECT_EQ(listed, op_in_profile(kind, ProfileId(i))) << op_kind_name(kind) << " " << p.name;
       if (listed) {
-        EXPECT_EQ(op_arch(kind), arch) << op_kind_name(kind);
+        EXPECT_EQ(op_arch(kind), p.arch) << op_kind_name(kind);
       }
     }
-    EXPECT_EQ(in, op_arch(kind) ? 1u : 0u) << op_kind_name(kind);
+    if (!op_arch(kind)) {
+      EXPECT_EQ(in, 0u) << op_kind_name(kind);
+    }
+    if (kind == OpKind::Arm64Split) {
+      EXPECT_EQ(in, 1u) << "arm64-6.12 only";
+    }
   }
 }
 

@@ -26,6 +26,21 @@ std::vector<std::string> backend_names() {
 class Semantics612 : public Semantics {
  protected:
   Semantics612() : Semantics(Arm64Kernel::Linux612) {}
+
+  // kvm_pgtable_stage2_split with a split cache of `pages` pages; *left: the pages it did not take.
+  int split(uint64_t addr, uint64_t size, size_t pages, size_t* left = nullptr) {
+    Memcache mc(machine_.memory, pages);
+    const int ret = backend_->split(addr, size, &mc);
+    if (left) *left = mc.remaining();
+    return ret;
+  }
+  // The TLBIs among the effects.
+  Effects tlbis() const {
+    Effects out;
+    for (const Effect& e : effects())
+      if (e.kind == EffectKind::TlbiIpa || e.kind == EffectKind::TlbiVmid) out.push_back(e);
+    return out;
+  }
 };
 
 // The model of 6.12 predicts the same results: the last operation of TEXT (.mmu lines after a
@@ -153,6 +168,129 @@ TEST_P(Semantics612, ABlockOverATableFlushesTheRangeThenFreesTheSubtree) {
                      store(l2, kLocked, block(0x4000'0000, kAttrRW)), dsb_ishst()}));
   EXPECT_FALSE(live(l3_page));
   check_table_invariants(*backend_, machine_.memory, "after the block");
+}
+
+// ---- split (kvm_pgtable_stage2_split) ---------------------------------------------------------
+
+// A 2 MiB block takes one page of the split cache and becomes a table of 512 pages mapping the
+// same PA range with the same attributes; the whole block goes, however little of it the range
+// covers. The new table is filled while unlinked (each entry locked first, no TLBI, no CMO), then
+// the block is locked, invalidated by IPA at its level where the walk met it, and replaced by the
+// table; a dsb(ishst) ends the operation.
+TEST_P(Semantics612, SplittingA2MBlockTakesOnePageAndMakesItsPages) {
+  init();
+  ASSERT_EQ(map(0x20'0000, M2, 0x4000'0000, kRW), 0);
+  const uint64_t l2 = entry_pa(0x20'0000, 2);
+  forget_effects();
+  size_t left = 0;
+  ASSERT_EQ(split(0x30'0000, K4, 3, &left), 0);
+  EXPECT_EQ(left, 2u);
+  const uint64_t l3_page = table_page(0x20'0000, 3);
+  EXPECT_EQ(desc(0x20'0000, 2), table(l3_page));
+  EXPECT_EQ(desc(0x20'0000, 3), page(0x4000'0000, kAttrRW));
+  EXPECT_EQ(desc(0x3f'f000, 3), page(0x401f'f000, kAttrRW));
+  const uint64_t first = entry_pa(0x20'0000, 3), last = entry_pa(0x3f'f000, 3);
+  const Effects& e = effects();
+  ASSERT_EQ(e.size(), 2 * 512 + 4u);
+  EXPECT_EQ(Effects(e.begin(), e.begin() + 2),
+            (Effects{store(first, 0, kLocked), store(first, kLocked, page(0x4000'0000, kAttrRW))}));
+  EXPECT_EQ(Effects(e.end() - 6, e.end()),
+            (Effects{store(last, 0, kLocked), store(last, kLocked, page(0x401f'f000, kAttrRW)),
+                     store(l2, block(0x4000'0000, kAttrRW), kLocked), tlbi(0x30'0000, 2),
+                     store(l2, kLocked, table(l3_page)), dsb_ishst()}));
+  EXPECT_EQ(model_result("map 0x200000 2M pa=0x40000000 prot=rw\nsplit 0x300000 4K mc=3").ret, 0);
+  check_table_invariants(*backend_, machine_.memory, "after the split");
+}
+
+// A 1 GiB block with 513 pages in the cache is split down to pages at once: a table of 2 MiB
+// entries that are tables of pages, 513 pages taken.
+TEST_P(Semantics612, SplittingA1GBlockWith513PagesGoesDownToPages) {
+  init();
+  ASSERT_EQ(map(G1, G1, 0x8000'0000, kRW), 0);
+  forget_effects();
+  size_t left = 0;
+  ASSERT_EQ(split(G1, K4, 520, &left), 0);
+  EXPECT_EQ(left, 7u);
+  EXPECT_EQ(desc(G1, 1), table(table_page(G1, 2)));
+  EXPECT_EQ(desc(G1 + 0x1234'5000, 2), table(table_page(G1 + 0x1234'5000, 3)));
+  EXPECT_EQ(desc(G1 + 0x1234'5000, 3), page(0x9234'5000, kAttrRW));
+  // Every entry of the 513 pages goes 0 -> locked -> new; then the block's break and make.
+  EXPECT_EQ(effects().size(), 2 * 512 * 513 + 4u);
+  EXPECT_EQ(tlbis(), Effects{tlbi(G1, 1)});
+  EXPECT_EQ(model_result("map 1G 1G pa=0x80000000 prot=rw\nsplit 1G 4K mc=520").ret, 0);
+  check_table_invariants(*backend_, machine_.memory, "after the split");
+}
+
+// With fewer than 513 pages a 1 GiB block takes one, for a table of 2 MiB blocks; the walk then
+// enters that table where it met the block and splits the 2 MiB blocks of its range with a page
+// each, until the cache runs dry: -ENOMEM, with what was split left split.
+TEST_P(Semantics612, SplittingA1GBlockWithFewerPagesSplitsPartlyUntilTheCacheRunsDry) {
+  init();
+  ASSERT_EQ(map(G1, G1, 0x8000'0000, kRW), 0);
+  forget_effects();
+  const uint64_t start = G1 + 3 * M2 + 0x5000;  // inside the fourth 2 MiB piece; to the fifth
+  size_t left = 9;
+  EXPECT_EQ(split(start, M2, 2, &left), -ENOMEM);
+  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(desc(G1, 1), table(table_page(G1, 2)));
+  EXPECT_EQ(desc(G1, 2), block(0x8000'0000, kAttrRW));
+  EXPECT_EQ(desc(G1 + 3 * M2, 2), table(table_page(G1 + 3 * M2, 3)));
+  EXPECT_EQ(desc(start, 3), page(0x8060'5000, kAttrRW));
+  EXPECT_EQ(desc(G1 + 4 * M2, 2), block(0x8080'0000, kAttrRW));
+  // Both breaks are invalidated at the address the walk was at: the range's start.
+  EXPECT_EQ(tlbis(), (Effects{tlbi(start, 1), tlbi(start, 2)}));
+  EXPECT_EQ(effects().back(), dsb_ishst());
+  EXPECT_EQ(model_result("map 1G 1G pa=0x80000000 prot=rw\nsplit 0x40605000 2M mc=2").ret, -ENOMEM);
+  check_table_invariants(*backend_, machine_.memory, "after the partial split");
+  // One more page splits the fifth piece too.
+  forget_effects();
+  EXPECT_EQ(split(start, M2, 1, &left), 0);
+  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(desc(G1 + 4 * M2, 3), page(0x8080'0000, kAttrRW));
+  EXPECT_EQ(tlbis(), Effects{tlbi(G1 + 4 * M2, 2)});
+}
+
+// An empty cache at a valid block is -ENOMEM before anything is stored; a range with no valid
+// block takes nothing and returns 0, whatever the cache. Either way the dsb(ishst) is issued.
+TEST_P(Semantics612, AnEmptyCacheAtABlockIsEnomemAndChangesNothing) {
+  init();
+  ASSERT_EQ(map(0x20'0000, M2, 0x4000'0000, kRW), 0);
+  ASSERT_EQ(map(0x40'0000, K4, 0x5000, kRW), 0);
+  ASSERT_EQ(set_owner(0x40'1000, K4, 1), 0);
+  forget_effects();
+  EXPECT_EQ(split(0x20'0000, M2, 0), -ENOMEM);
+  EXPECT_EQ(effects(), Effects{dsb_ishst()});
+  EXPECT_EQ(desc(0x20'0000, 2), block(0x4000'0000, kAttrRW));
+  forget_effects();
+  size_t left = 0;
+  EXPECT_EQ(split(0x40'0000, M2, 0), 0);  // a page, an annotation, empty entries
+  EXPECT_EQ(split(0x40'0000, M2, 4, &left), 0);
+  EXPECT_EQ(left, 4u);
+  EXPECT_EQ(effects(), (Effects{dsb_ishst(), dsb_ishst()}));
+  EXPECT_EQ(model_result("map 0x200000 2M pa=0x40000000 prot=rw\nsplit 0x200000 2M mc=0").ret,
+            -ENOMEM);
+  // Beyond the IPA space: -ERANGE, and still the barrier.
+  forget_effects();
+  EXPECT_EQ(split(uint64_t{1} << 40, K4, 4), -ERANGE);
+  EXPECT_EQ(effects(), Effects{dsb_ishst()});
+}
+
+// The pieces keep the block's R, W, X and software bits and nothing else
+// (kvm_pgtable_stage2_pte_prot): they get map's attributes for those, so a device block's pieces
+// are normal memory, and an old block's (AF clear) pieces are young.
+TEST_P(Semantics612, ThePiecesKeepPermissionsAndSoftwareBitsButNotDeviceOrAccessFlag) {
+  init();
+  ASSERT_EQ(map(0x20'0000, M2, 0x4000'0000, kRW | kDevice | kSw0), 0);
+  ASSERT_EQ(backend_->mkold(0x20'0000), block(0x4000'0000, kAttrRWDevice | kSw0));
+  ASSERT_EQ(map(0x40'0000, M2, 0x4020'0000, kR | kX), 0);
+  ASSERT_EQ(split(0x20'0000, 2 * M2, 2), 0);
+  EXPECT_EQ(desc(0x20'0000, 3), page(0x4000'0000, kAttrRW | kSw0));
+  EXPECT_EQ(desc(0x40'1000, 3), page(0x4020'1000, kAttrRX));
+  EXPECT_EQ(model_result("map 0x200000 2M pa=0x40000000 prot=rwd sw=1\nmkold 0x200000\n"
+                         "split 0x200000 4M mc=2")
+                .ret,
+            0);
+  check_table_invariants(*backend_, machine_.memory, "after the split");
 }
 
 INSTANTIATE_TEST_SUITE_P(Arm64Linux612, Semantics612, ::testing::ValuesIn(backend_names()),

@@ -255,6 +255,49 @@ TEST_F(Walker612, AgingBeyondTheIpaSpaceWarns) {
 
 // The same profile's random streams through the harness, every oracle judging: the walker is
 // held to linux612 exactly (return codes, effects trace, final tables).
+// ---- split ---------------------------------------------------------------------------------
+
+// split, run beside linux612: the same return, effects and pages for a partial split that runs
+// the cache dry, and the unlinked table is built entry by entry through the lock (0 -> locked ->
+// leaf) before the block is broken.
+TEST_F(Walker612, SplitBuildsTheTableUnlinkedThenBreaksTheBlock) {
+  ASSERT_EQ(map(G1, G1, 2 * G1, kRW), 0);
+  auto split = [&](uint64_t addr, uint64_t size, size_t pages, size_t* left) {
+    return run([&](Arm64S2Backend& b, Machine& m) {
+      Memcache mc(m.memory, pages);
+      const int ret = b.split(addr, size, &mc);
+      *left = mc.remaining();
+      return ret;
+    });
+  };
+  size_t left = 0;
+  EXPECT_EQ(split(G1 + M2, 2 * M2, 2, &left), -ENOMEM);
+  EXPECT_EQ(left, 0u);
+  const std::vector<Store> s = stores();
+  ASSERT_EQ(s.size(), 2 * 512 * 2 + 4u);
+  EXPECT_EQ(s[0], (Store{0, kLocked}));
+  EXPECT_EQ(s[1].old_value, kLocked);
+  EXPECT_EQ(s[1].new_value & kValid, kValid);
+  EXPECT_EQ(leaf(G1), 2 * G1 | 0x0040'0000'0000'07fd);  // a 2 MiB piece, young, rw, XN
+  EXPECT_EQ(leaf(G1 + M2 + K4), (2 * G1 + M2 + K4) | 0x0040'0000'0000'07ff);
+  EXPECT_EQ(split(G1 + M2, 2 * M2, 600, &left), 0);
+  EXPECT_EQ(left, 599u);
+}
+
+// Linux 6.1 has no split: the walker of a 6.1 table refuses it and changes nothing.
+TEST(Walker61Split, IsNotAnOperationOf61) {
+  Machine m;
+  auto walker = make_walker_backend(m, Plant::kNone);
+  Arm64S2Config c;
+  ASSERT_EQ(walker->init(c), 0);
+  Memcache mc(m.memory, 4);
+  ASSERT_EQ(walker->map(0, M2, 0, kRW, &mc), 0);
+  m.effects.clear();
+  EXPECT_EQ(walker->split(0, M2, &mc), -EOPNOTSUPP);
+  EXPECT_TRUE(m.effects.events().empty());
+  walker->destroy();
+}
+
 TEST(Walker612Soak, MatchesLinux612OnRandomStreams) {
   if (!find_backend("linux612", ProfileId::Arm64Linux612))
     GTEST_SKIP() << "the linux612 backend is not in this build";

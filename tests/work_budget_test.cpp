@@ -144,6 +144,24 @@ TEST(WorkBudget, FittingAnX86SplitMakesItShallowerFirst) {
   EXPECT_EQ(three[4].size, 0u);
 }
 
+// An arm64-6.12 split costs 512 leaves per page it could take: its cache, bounded by the blocks
+// maps left in its range (513 for a 1 GiB block, 1 for a 2 MiB one). Fitting shrinks the cache.
+TEST(WorkBudget, AnArm64SplitCosts512LeavesPerPageItCouldTake) {
+  auto cost = [](const char* text) { return stream_leaf_cost(parse_text(text, "t"), 1u << 30); };
+  // No block in the range: nothing to take, whatever the cache.
+  EXPECT_EQ(cost("init kernel=6.12\nmap 0 4K pa=0 prot=rw\nsplit 0 1G mc=600"), 1u);
+  // A 2 MiB block: one page at most.
+  EXPECT_EQ(cost("init kernel=6.12\nmap 2M 2M pa=0 prot=rw\nsplit 0 1G mc=600"), 1u + 512);
+  // A 1 GiB block: the cache's pages, up to 513 and what a shallow split's pieces take.
+  EXPECT_EQ(cost("init kernel=6.12\nmap 1G 1G pa=0 prot=rw\nsplit 1G 4K mc=2"), 1u + 2 * 512);
+  EXPECT_EQ(cost("init kernel=6.12\nmap 1G 1G pa=0 prot=rw\nsplit 1G 4K mc=600"), 1u + 514 * 512);
+  Stream s = parse_text("init kernel=6.12\nmap 1G 1G pa=0 prot=rw\nsplit 1G 4K mc=600", "t");
+  EXPECT_FALSE(within_work_budget(s));
+  ASSERT_TRUE(fit_work_budget(&s));
+  EXPECT_EQ(s[2].kind, OpKind::Arm64Split);
+  EXPECT_EQ(s[2].memcache, 2);  // (1536 - 1) / 512
+}
+
 TEST(WorkBudget, EverythingMmudiffShipsOrGeneratesFitsIt) {
   for (const char* dir : {"corpus/seeds", "corpus/regressions"})
     for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / dir)) {

@@ -16,7 +16,10 @@ void ShadowMmu::write_entry(ShadowPage& table, unsigned index, uint64_t desc) {
   // disappearing changes the reverse maps.
   bool was_leaf = is_valid_leaf(old, level);
   bool is_leaf = is_valid_leaf(desc, level);
-  if (was_leaf && !is_leaf) rmap_.remove(table.entry_ipa(index));
+  // Only this entry's own record goes: a split fills the new table before it breaks the block,
+  // so the frame of the block's first page is by then the first new leaf's.
+  if (was_leaf && !is_leaf)
+    rmap_.remove(table.entry_ipa(index), {&table, static_cast<uint16_t>(index)});
   if (!was_leaf && is_leaf)
     rmap_.add(table.entry_ipa(index), {&table, static_cast<uint16_t>(index)});
 
@@ -78,17 +81,26 @@ void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t vi
 }
 
 ShadowPage& ShadowMmu::link_new_table(ShadowPage& parent, unsigned index, void* page) {
+  ShadowPage& child = new_unlinked_table(parent.entry_ipa(index), parent.level() + 1, page);
+  link_table(parent, index, child);
+  return child;
+}
+
+ShadowPage& ShadowMmu::new_unlinked_table(uint64_t base_ipa, unsigned level, void* page) {
   auto* child = new ShadowPage;
-  child->role = {TableFormat::Arm64Stage2Granule4K, static_cast<uint8_t>(parent.level() + 1), false,
+  child->role = {TableFormat::Arm64Stage2Granule4K, static_cast<uint8_t>(level), false,
                  config_.has_fwb()};
-  child->base_ipa = parent.entry_ipa(index);
+  child->base_ipa = base_ipa;
   child->entries = static_cast<uint64_t*>(page);
   child->table_pa = machine_.memory.virt_to_phys(page);
-  child->parent = &parent;
-  child->parent_index = static_cast<uint16_t>(index);
   hash_.insert(child);
-  write_entry(parent, index, table_descriptor(child->table_pa));
   return *child;
+}
+
+void ShadowMmu::link_table(ShadowPage& parent, unsigned index, ShadowPage& child) {
+  child.parent = &parent;
+  child.parent_index = static_cast<uint16_t>(index);
+  write_entry(parent, index, table_descriptor(child.table_pa));
 }
 
 void ShadowMmu::clean_caches_before_install(uint64_t desc, unsigned level) {

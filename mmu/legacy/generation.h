@@ -37,6 +37,8 @@ struct Generation {
   bool fault_updates_need_a_leaf;
   // 6.12's test_clear_young WARNs when its walk fails (beyond the IPA space, or no table).
   bool aging_warns_on_failed_walk;
+  // 6.12 splits blocks eagerly (kvm_pgtable_stage2_split); 6.1 has no such operation.
+  bool splits_blocks;
 };
 
 inline constexpr Generation kLinux61{
@@ -47,6 +49,7 @@ inline constexpr Generation kLinux61{
     .maintenance_needs_valid = false,
     .fault_updates_need_a_leaf = false,
     .aging_warns_on_failed_walk = false,
+    .splits_blocks = false,
 };
 
 inline constexpr Generation kLinux612{
@@ -57,6 +60,7 @@ inline constexpr Generation kLinux612{
     .maintenance_needs_valid = true,
     .fault_updates_need_a_leaf = true,
     .aging_warns_on_failed_walk = true,
+    .splits_blocks = true,
 };
 
 inline const Generation& generation_of(Arm64Kernel kernel) {

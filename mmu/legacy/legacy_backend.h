@@ -39,6 +39,7 @@ class LegacyBackend final : public Arm64S2Backend {
   int flush(uint64_t addr, uint64_t size) override;
   int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override;
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override;
+  int split(uint64_t addr, uint64_t size, Memcache* mc) override;
 
   TableRoot root() const override { return mmu_.root(); }
   std::vector<std::string> take_warnings() override;
@@ -75,6 +76,13 @@ class LegacyBackend final : public Arm64S2Backend {
   bool release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap);
   void free_while_in_hash(ShadowPage& table, uint64_t visit_ipa,
                           std::vector<ShadowPage*>* freed_early);
+  // split.cpp
+  int split_block(ShadowPage& table, unsigned index, uint64_t visit_ipa, IpaRange range,
+                  Memcache& mc);
+  ShadowPage* build_split_table(uint64_t block, uint64_t base_ipa, unsigned level, bool to_pages,
+                                Memcache& mc);
+  bool fill_split_table(ShadowPage& table, uint64_t first, uint64_t attrs, bool to_pages,
+                        Memcache& mc);
   // map.cpp: whether phys is a frame map installs leaves for.
   bool maps_frame(uint64_t phys) const;
   // leaf_attrs.cpp

@@ -16,6 +16,11 @@ void ReverseMap::remove(uint64_t leaf_ipa) {
   by_frame_.erase(it);
 }
 
+void ReverseMap::remove(uint64_t leaf_ipa, LeafRef leaf) {
+  const LeafRef* found = find(leaf_ipa);
+  if (found && *found == leaf) remove(leaf_ipa);
+}
+
 void ReverseMap::remove_range(uint64_t start, uint64_t end) {
   auto first = by_frame_.lower_bound(frame_of(start));
   auto last = by_frame_.lower_bound(frame_of(end));

@@ -31,6 +31,8 @@ class ReverseMap {
  public:
   void add(uint64_t leaf_ipa, LeafRef leaf);
   void remove(uint64_t leaf_ipa);
+  // The frame's record only if it is still `leaf`'s.
+  void remove(uint64_t leaf_ipa, LeafRef leaf);
   // Every leaf in [start, end): a zapped subtree's leaves are one such range.
   void remove_range(uint64_t start, uint64_t end);
   void clear() {

@@ -74,6 +74,10 @@ class ShadowMmu {
   // Points entry `index` of `parent` (holding no valid descriptor: empty, annotated or broken) at
   // a fresh zeroed page.
   ShadowPage& link_new_table(ShadowPage& parent, unsigned index, void* page);
+  // A shadow page for a table built before it is reachable (a split's): in the hash table, with
+  // no parent until link_table points entry `index` of `parent` (empty or broken) at it.
+  ShadowPage& new_unlinked_table(uint64_t base_ipa, unsigned level, void* page);
+  void link_table(ShadowPage& parent, unsigned index, ShadowPage& child);
   // Cache maintenance before a descriptor is installed, for the memory it will map (none for an
   // invalid one, in generations that look at valid descriptors only).
   void clean_caches_before_install(uint64_t desc, unsigned level);

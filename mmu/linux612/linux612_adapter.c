@@ -27,6 +27,8 @@ struct l612a_vm {
   struct kvm_pgtable_mm_ops mm_ops;
   struct arm64k_instance inst;
   bool live;
+  /* During a split: the host's memcache behind mmu.split_page_cache. */
+  void* split_memcache;
 };
 
 #define ARM64K_VM struct l612a_vm
@@ -49,6 +51,22 @@ static struct l612a_vm* current_vm(const char* what) {
 static void mm_free_unlinked_table(void* addr, s8 level) {
   struct l612a_vm* vm = current_vm("free_unlinked_table");
   kvm_pgtable_stage2_free_unlinked(&vm->mm_ops, addr, level);
+}
+
+/* ---- mm_ops->zalloc_page ------------------------------------------------------------------- */
+/*
+ * The kernel hands zalloc_page the memcache its caller gave: for map and set_owner that is the
+ * host's own (passed through as it is); for split it is &mmu.split_page_cache, a struct
+ * kvm_mmu_memory_cache whose nobjs the kernel reads to decide how deep to split. A page taken from
+ * it comes from the host's memcache behind it, and nobjs goes down with it, as
+ * kvm_mmu_memory_cache_alloc() does.
+ */
+static void* mm_zalloc_page(void* arg) {
+  struct l612a_vm* vm = current_vm("zalloc_page");
+  if (arg != &vm->mmu.split_page_cache) return arm64k_mm_zalloc_page(arg);
+  void* page = arm64k_mm_zalloc_page(vm->split_memcache);
+  if (page) --vm->mmu.split_page_cache.nobjs;
+  return page;
 }
 
 /* ---- RCU read side --------------------------------------------------------------------------- */
@@ -86,7 +104,10 @@ void __kvm_tlb_flush_vmid_range(struct kvm_s2_mmu* mmu, phys_addr_t start, unsig
 
 static struct l612a_vm* vm_create(const struct arm64k_host_ops* ops, void* host) {
   struct l612a_vm* vm = arm64k_vm_alloc(ops, host);
-  if (vm) vm->mm_ops.free_unlinked_table = mm_free_unlinked_table;
+  if (vm) {
+    vm->mm_ops.free_unlinked_table = mm_free_unlinked_table;
+    vm->mm_ops.zalloc_page = mm_zalloc_page;
+  }
   return vm;
 }
 
@@ -115,6 +136,19 @@ static bool stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mko
   return young;
 }
 
+static int stage2_split(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
+                        int* nobjs) {
+  vm->split_memcache = memcache;
+  vm->mmu.split_page_cache.nobjs = *nobjs;
+  ARM64K_ENTER(vm);
+  int ret = kvm_pgtable_stage2_split(&vm->pgt, addr, size, &vm->mmu.split_page_cache);
+  ARM64K_LEAVE();
+  *nobjs = vm->mmu.split_page_cache.nobjs;
+  vm->mmu.split_page_cache.nobjs = 0;
+  vm->split_memcache = NULL;
+  return ret;
+}
+
 /* ---- The object's table ---------------------------------------------------------------------- */
 
 const struct l612a_entry_points* L612A_NAME(api)(void) {
@@ -137,6 +171,7 @@ const struct l612a_entry_points* L612A_NAME(api)(void) {
       .stage2_relax_perms = ARM64K_FN(stage2_relax_perms),
       .stage2_flush = ARM64K_FN(stage2_flush),
       .stage2_set_owner = ARM64K_FN(stage2_set_owner),
+      .stage2_split = stage2_split,
       .get_leaf = ARM64K_FN(get_leaf),
   };
   return &api;

@@ -58,6 +58,11 @@ struct l612a_entry_points {
   int (*stage2_flush)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
   int (*stage2_set_owner)(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
                           uint8_t owner_id);
+  /* kvm_pgtable_stage2_split with the table's own kvm_s2_mmu.split_page_cache (the kernel finds
+   * the mmu from the cache with container_of), holding nobjs pages: each page the kernel takes
+   * from it comes from zalloc_page(host, memcache). *nobjs is what is left afterwards. */
+  int (*stage2_split)(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
+                      int* nobjs);
   /* kvm_pgtable_get_leaf; the kernel's s8 level is never negative without LPA2. */
   int (*get_leaf)(struct l612a_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
 };

@@ -94,6 +94,15 @@ class Linux612Backend final : public Arm64S2Backend {
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override {
     return api_.get_leaf(vm_, addr, pte, level);
   }
+  // The cache is the table's kvm_s2_mmu.split_page_cache holding mc's pages.
+  int split(uint64_t addr, uint64_t size, Memcache* mc) override {
+    int nobjs = static_cast<int>(mc->remaining());
+    const int ret = api_.stage2_split(vm_, addr, size, mc, &nobjs);
+    if (static_cast<size_t>(nobjs) != mc->remaining())
+      host_.warn(fmt::format("{}: split left split_page_cache.nobjs {} with {} pages in the cache",
+                             name_, nobjs, mc->remaining()));
+    return ret;
+  }
 
   TableRoot root() const override { return api_.live(vm_) ? root_ : TableRoot{}; }
 

@@ -65,25 +65,36 @@ uint64_t unpack_prot(uint8_t b) {
 
 }  // namespace
 
-// arm64: init, destroy and its ten operations are codes 0-11; x86: init, destroy, then its
-// eleven operations from Fault on are codes 2-12. Codes past those fold back onto the first
-// operations after destroy.
+// arm64: init, destroy and its ten operations are codes 0-11, and in arm64-6.12 streams only,
+// split is code 12; x86: init, destroy, then its eleven operations from Fault on are codes 2-12.
+// Codes past those fold back onto the first operations after destroy, so the decoding of every
+// arm64-6.1 byte string is what it was before split existed.
 constexpr unsigned kArm64Codes = static_cast<unsigned>(OpKind::Fault);  // 12
+constexpr unsigned kArm64Linux612Codes = kArm64Codes + 1;               // 13: split
 constexpr unsigned kX86First = static_cast<unsigned>(OpKind::Fault);
-constexpr unsigned kX86Codes = 2 + kOpKindCount - kX86First;  // 13
-static_assert(kArm64Codes <= kKindCodes && kX86Codes <= kKindCodes);
+constexpr unsigned kX86Codes = 2 + static_cast<unsigned>(OpKind::WrprotGfn) + 1 - kX86First;  // 13
+static_assert(kArm64Linux612Codes <= kKindCodes && kX86Codes <= kKindCodes);
+
+OpKind kind_from_code(uint8_t code, ProfileId profile) {
+  unsigned k = code % kKindCodes;
+  const Arch arch = profile_arch(profile);
+  unsigned codes = arch == Arch::X86Ept                  ? kX86Codes
+                   : profile == ProfileId::Arm64Linux612 ? kArm64Linux612Codes
+                                                         : kArm64Codes;
+  if (k >= codes) k = 2 + (k - codes);
+  if (k < 2) return static_cast<OpKind>(k);
+  if (arch == Arch::Arm64S2) return k == kArm64Codes ? OpKind::Arm64Split : static_cast<OpKind>(k);
+  return static_cast<OpKind>(kX86First + k - 2);
+}
 
 OpKind kind_from_code(uint8_t code, Arch arch) {
-  unsigned k = code % kKindCodes;
-  unsigned codes = arch == Arch::X86Ept ? kX86Codes : kArm64Codes;
-  if (k >= codes) k = 2 + (k - codes);
-  if (k < 2 || arch == Arch::Arm64S2) return static_cast<OpKind>(k);
-  return static_cast<OpKind>(kX86First + k - 2);
+  return kind_from_code(code, arch_profile(arch));
 }
 
 namespace {
 
 uint8_t code_of(OpKind kind) {
+  if (kind == OpKind::Arm64Split) return kArm64Codes;
   unsigned k = static_cast<unsigned>(kind);
   return static_cast<uint8_t>(k >= kX86First ? k - kX86First + 2 : k);
 }
@@ -130,7 +141,7 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
   uint8_t kind_byte;
   if (!r.byte(&kind_byte)) return false;
   Op op;
-  op.kind = kind_from_code(kind_byte, arch);
+  op.kind = kind_from_code(kind_byte, profile);
   OpShape shape = op_shape(op.kind);
   if (shape.addr && !r.varint(&op.addr)) return false;
   if (shape.size && !r.varint(&op.size)) return false;
@@ -152,6 +163,8 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
     if (!r.varint(&v)) return false;
     op.memcache =
         v == 0 ? kNoMemcache : static_cast<int32_t>(std::min<uint64_t>(v - 1, kMaxMemcache));
+    // A split always has its cache: "none" reads as an empty one.
+    if (op.kind == OpKind::Arm64Split && op.memcache == kNoMemcache) op.memcache = 0;
   }
   if (shape.owner && !r.byte(&op.owner)) return false;
   // clear_dirty_masked's owner field is its wrprot flag.

@@ -5,8 +5,11 @@
 //
 // Layout, per operation: one kind byte, then the kind's operands in this order, each present only
 // if the kind uses it. The kind is the byte modulo kKindCodes (16), leaving room for new kinds
-// without renumbering; until they exist the unused codes 12-15 fold onto map, unmap, wrprotect
-// and mkyoung (code - 10). Encoding always writes the kind's own number (0-11).
+// without renumbering; in arm64-6.1 streams the unused codes 12-15 fold onto map, unmap,
+// wrprotect and mkyoung (code - 10), as they always have. In arm64-6.12 streams (and only there)
+// code 12 is split (Linux 6.12's kvm_pgtable_stage2_split: addr, size, memcache, where "none"
+// reads as an empty cache) and 13-15 fold onto map, unmap and wrprotect (code - 11). Encoding
+// always writes the kind's own number (0-12).
 //   addr, size, phys  unsigned LEB128 (at most 10 bytes; bits past 64 are dropped)
 //   prot              one byte: bit 0 X, 1 W, 2 R, 3 device, 4-7 software bits 0-3
 //   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)
@@ -34,6 +37,8 @@ namespace mmudiff {
 inline constexpr unsigned kKindCodes = 16;
 // The kind a kind byte decodes to in a stream of ARCH.
 OpKind kind_from_code(uint8_t code, Arch arch = Arch::Arm64S2);
+// The same for a stream of PROFILE: only arm64-6.12 has split.
+OpKind kind_from_code(uint8_t code, ProfileId profile);
 
 Stream decode_binary(std::span<const uint8_t> bytes);
 std::vector<uint8_t> encode_binary(const Stream& stream);

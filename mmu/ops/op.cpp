@@ -9,7 +9,7 @@ static constexpr std::array<std::string_view, kOpKindCount> kNames = {
     "init",  "destroy",   "map",         "unmap",        "wrprotect",   "mkyoung",
     "mkold", "is_young",  "relax_perms", "flush",        "set_owner",   "get_leaf",
     "fault", "zap_leafs", "zap_all",     "wrprot_slot",  "clear_dirty", "clear_dirty_masked",
-    "age",   "test_age",  "split",       "recover_huge", "wrprot_gfn"};
+    "age",   "test_age",  "split",       "recover_huge", "wrprot_gfn",  "split"};
 static constexpr std::array<std::string_view, kArchCount> kArchNames = {"arm64-s2", "x86-ept"};
 
 std::string_view op_kind_name(OpKind kind) {
@@ -24,6 +24,18 @@ bool op_kind_from_name(std::string_view name, OpKind* kind) {
     }
   }
   return false;
+}
+
+bool op_kind_from_name(std::string_view name, Arch arch, OpKind* kind) {
+  // Another architecture's operation of that name is the answer only when ARCH has none.
+  if (!op_kind_from_name(name, kind)) return false;
+  for (unsigned i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == name && op_in_arch(static_cast<OpKind>(i), arch)) {
+      *kind = static_cast<OpKind>(i);
+      break;
+    }
+  }
+  return true;
 }
 
 std::string_view arch_name(Arch arch) {
@@ -42,12 +54,17 @@ bool arch_from_name(std::string_view name, Arch* arch) {
 
 std::optional<Arch> op_arch(OpKind kind) {
   if (kind == OpKind::Init || kind == OpKind::Destroy) return std::nullopt;
-  return kind < OpKind::Fault ? Arch::Arm64S2 : Arch::X86Ept;
+  return kind < OpKind::Fault || kind == OpKind::Arm64Split ? Arch::Arm64S2 : Arch::X86Ept;
 }
 
 bool op_in_arch(OpKind kind, Arch arch) {
   auto a = op_arch(kind);
   return !a || *a == arch;
+}
+
+bool op_in_profile(OpKind kind, ProfileId profile) {
+  if (kind == OpKind::Arm64Split) return profile == ProfileId::Arm64Linux612;
+  return op_in_arch(kind, profile_arch(profile));
 }
 
 Arch stream_arch(const Stream& stream) {
@@ -137,6 +154,8 @@ OpShape op_shape(OpKind kind) {
       return {false, false, true, false, false, false};
     case OpKind::SetOwner:
       return {true, false, false, true, true, false};
+    case OpKind::Arm64Split:
+      return {true, false, false, true, false, false};
   }
   return {};
 }

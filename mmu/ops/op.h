@@ -105,8 +105,11 @@ enum class OpKind : uint8_t {
   Split,             // kvm_tdp_mmu_try_split_huge_pages(slot = [addr, addr + size), level)
   RecoverHuge,       // kvm_tdp_mmu_zap_collapsible_sptes(slot = [addr, addr + size))
   WrprotGfn,         // kvm_tdp_mmu_write_protect_gfn(memslot, addr, level) -> changed
+  // ---- arm64-s2, Linux 6.12 only (profile arm64-6.12), appended so that no value moves ----------
+  Arm64Split,  // kvm_pgtable_stage2_split(addr, size, split_page_cache of `memcache` pages);
+               // spelt "split" in .mmu text, as x86's Split: the stream's profile tells them apart
 };
-inline constexpr unsigned kOpKindCount = 23;
+inline constexpr unsigned kOpKindCount = 24;
 
 // Memcache pages handed to an operation; kNoMemcache passes NULL, as a caller without one does.
 inline constexpr int32_t kNoMemcache = -1;
@@ -149,7 +152,10 @@ struct OpResult {
 };
 
 std::string_view op_kind_name(OpKind kind);
+// The kind of that name among the operations of ARCH's streams ("split" is x86's Split in an
+// x86 stream, arm64's Arm64Split otherwise); without ARCH, the first kind of that name.
 bool op_kind_from_name(std::string_view name, OpKind* kind);
+bool op_kind_from_name(std::string_view name, Arch arch, OpKind* kind);
 
 // Which operand fields an operation uses: the text and binary forms carry only these.
 struct OpShape {
@@ -161,6 +167,9 @@ OpShape op_shape(OpKind kind);
 // The profile an operation belongs to; init and destroy belong to every profile (nullopt).
 std::optional<Arch> op_arch(OpKind kind);
 bool op_in_arch(OpKind kind, Arch arch);
+// Whether a stream of PROFILE may hold the operation: its architecture's, and for operations a
+// later kernel added (Arm64Split: Linux 6.12), only that kernel's profile.
+bool op_in_profile(OpKind kind, ProfileId profile);
 std::string_view arch_name(Arch arch);
 bool arch_from_name(std::string_view name, Arch* arch);
 // The architecture a stream is for: its first init's, or arm64-s2 when it has none.

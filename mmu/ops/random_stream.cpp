@@ -2,6 +2,7 @@
 #include "mmu/ops/random_stream.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/format/x86_ept.h"
@@ -95,6 +96,29 @@ int32_t random_memcache(std::mt19937_64& rng) {
       return static_cast<int32_t>(pick(rng, 3));
     default:
       return kDefaultMemcache;
+  }
+}
+
+// A split's cache: often too small (0 or 1 page), sometimes enough for a few 2 MiB blocks, now
+// and then enough to split a 1 GiB block down to pages (513), which the work budget lets stand
+// only where no 1 GiB block can be (mmu/ops/work_budget.h).
+int32_t random_split_memcache(std::mt19937_64& rng) {
+  switch (pick(rng, 20)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return 0;
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+      return 1;
+    case 9:
+      return static_cast<int32_t>(513 + pick(rng, 64));
+    default:
+      return static_cast<int32_t>(2 + pick(rng, 7));
   }
 }
 
@@ -219,8 +243,16 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
       OpKind::Unmap,    OpKind::Unmap,   OpKind::Wrprotect,  OpKind::Mkyoung,
       OpKind::Mkold,    OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,
       OpKind::SetOwner, OpKind::GetLeaf, OpKind::Destroy,    OpKind::Init};
+  // Linux 6.12 adds split; a 6.1 stream draws exactly as it did before split existed.
+  static constexpr OpKind kWeighted612[] = {
+      OpKind::Map,        OpKind::Map,        OpKind::Map,       OpKind::Map,     OpKind::Unmap,
+      OpKind::Unmap,      OpKind::Wrprotect,  OpKind::Mkyoung,   OpKind::Mkold,   OpKind::IsYoung,
+      OpKind::RelaxPerms, OpKind::Flush,      OpKind::SetOwner,  OpKind::GetLeaf, OpKind::Destroy,
+      OpKind::Init,       OpKind::Arm64Split, OpKind::Arm64Split};
+  const bool linux612 = config.arm64.kernel == Arm64Kernel::Linux612;
   do {
-    op.kind = kWeighted[pick(rng, sizeof kWeighted / sizeof kWeighted[0])];
+    op.kind = linux612 ? kWeighted612[pick(rng, std::size(kWeighted612))]
+                       : kWeighted[pick(rng, std::size(kWeighted))];
   } while (!allow_destroy && (op.kind == OpKind::Destroy || op.kind == OpKind::Init));
   OpShape shape = op_shape(op.kind);
   if (op.kind == OpKind::Init) {
@@ -234,12 +266,18 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   if (shape.phys)
     op.phys = config.arm64.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
   if (shape.prot) op.prot = random_prot(rng, op.kind == OpKind::Map || chance(rng, 10));
-  if (shape.memcache) op.memcache = random_memcache(rng);
+  if (shape.memcache)
+    op.memcache = op.kind == OpKind::Arm64Split ? random_split_memcache(rng) : random_memcache(rng);
   if (shape.owner) op.owner = static_cast<uint8_t>(chance(rng, 90) ? pick(rng, 2) : pick(rng, 256));
   return op;
 }
 
 Op random_wild_op(std::mt19937_64& rng, Arch arch) {
+  return random_wild_op(rng, arch_profile(arch));
+}
+
+Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
+  const Arch arch = profile_arch(profile);
   // A value of a random bit width 0..64, so small numbers are as likely as huge ones.
   auto wide = [&rng]() -> uint64_t {
     unsigned width = static_cast<unsigned>(pick(rng, 65));
@@ -248,7 +286,7 @@ Op random_wild_op(std::mt19937_64& rng, Arch arch) {
   Op op;
   do {
     op.kind = static_cast<OpKind>(pick(rng, kOpKindCount));
-  } while (!op_in_arch(op.kind, arch));
+  } while (!op_in_profile(op.kind, profile));
   op.addr = wide();
   op.size = wide();
   op.phys = wide();
@@ -265,7 +303,9 @@ Op random_wild_op(std::mt19937_64& rng, Arch arch) {
     op.config.x86.host_mmio_pfn = wide();
     return canonical(op);
   }
-  op.memcache = chance(rng, 10) ? kNoMemcache : static_cast<int32_t>(pick(rng, kMaxMemcache + 1));
+  op.memcache = chance(rng, 10) && op.kind != OpKind::Arm64Split
+                    ? kNoMemcache
+                    : static_cast<int32_t>(pick(rng, kMaxMemcache + 1));
   op.owner = static_cast<uint8_t>(pick(rng, 256));
   op.config.arm64.ia_bits =
       static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
@@ -273,6 +313,7 @@ Op random_wild_op(std::mt19937_64& rng, Arch arch) {
   op.config.arm64.nofwb = chance(rng, 50);
   op.config.arm64.idmap = chance(rng, 50);
   op.config.arm64.force_pte = static_cast<ForcePte>(pick(rng, 3));
+  if (profile == ProfileId::Arm64Linux612) op.config.arm64.kernel = Arm64Kernel::Linux612;
   return canonical(op);
 }
 

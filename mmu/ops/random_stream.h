@@ -43,5 +43,8 @@ Config random_config(std::mt19937_64& rng, Arch arch = Arch::Arm64S2);
 // memcache none or 0..kMaxMemcache, any owner byte, any config): for round-trip properties and
 // the fuzzers' mutator, not for meaningful tables. The result is canonical().
 Op random_wild_op(std::mt19937_64& rng, Arch arch = Arch::Arm64S2);
+// The same over the operations of one profile (arm64-6.12's include split); an init it draws is
+// in that profile.
+Op random_wild_op(std::mt19937_64& rng, ProfileId profile);
 
 }  // namespace mmudiff

@@ -198,14 +198,16 @@ std::string usage(OpKind kind, Arch arch) {
   if (shape.phys) u += " [pa=PA]";
   if (shape.prot) u += " [prot=rwxd] [sw=0..15]";
   if (shape.owner) u += " [owner=0..255]";
-  if (shape.memcache) u += fmt::format(" [mc=0..{}|none]", kMaxMemcache);
+  // A split always has its cache (kvm_s2_mmu.split_page_cache), perhaps empty.
+  if (shape.memcache)
+    u += fmt::format(" [mc=0..{}{}]", kMaxMemcache, kind == OpKind::Arm64Split ? "" : "|none");
   return u;
 }
 
-std::string all_op_names(Arch arch) {
+std::string all_op_names(ProfileId profile) {
   std::string names;
   for (unsigned i = 0; i < kOpKindCount; ++i) {
-    if (!op_in_arch(static_cast<OpKind>(i), arch)) continue;
+    if (!op_in_profile(static_cast<OpKind>(i), profile)) continue;
     if (!names.empty()) names += ", ";
     names += op_kind_name(static_cast<OpKind>(i));
   }
@@ -351,6 +353,9 @@ bool parse_arm64_operand(Op& op, std::string_view key, std::string_view value) {
   } else if (shape.prot && key == "sw") {
     op.prot = (op.prot & ~prot::kSwMask) | (parse_bounded(value, "sw", 0, 15) << 55);
   } else if (shape.memcache && key == "mc") {
+    if (value == "none" && op.kind == OpKind::Arm64Split)
+      throw LineError{
+          fmt::format("split always has its split_page_cache: mc=0..{}, not none", kMaxMemcache)};
     op.memcache = value == "none"
                       ? kNoMemcache
                       : static_cast<int32_t>(parse_bounded(value, "mc", 0, kMaxMemcache));
@@ -379,9 +384,12 @@ Arch init_arch(const Words& words, Arch current) {
 // init without kernel= keeps the stream's.
 Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
   Op op;
-  if (!op_kind_from_name(words[0], &op.kind))
+  const ProfileId profile = arch == Arch::X86Ept              ? ProfileId::X86Ept
+                            : kernel == Arm64Kernel::Linux612 ? ProfileId::Arm64Linux612
+                                                              : ProfileId::Arm64Linux61;
+  if (!op_kind_from_name(words[0], arch, &op.kind))
     throw LineError{fmt::format("unknown operation '{}'; the operations are {}", excerpt(words[0]),
-                                all_op_names(arch))};
+                                all_op_names(profile))};
   if (op.kind == OpKind::Init) {
     Arch named = init_arch(words, pinned ? arch : Arch::Arm64S2);
     if (pinned && named != arch)
@@ -396,6 +404,12 @@ Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
         fmt::format("'{}' is an operation of {}, and this stream is for {}{}", words[0],
                     arch_name(*own), arch_name(arch),
                     pinned ? "" : fmt::format(": start it with 'init arch={}'", arch_name(*own)))};
+  } else if (!op_in_profile(op.kind, profile)) {
+    // Only arm64's split is of one kernel generation alone (Linux 6.12 added it).
+    throw LineError{fmt::format(
+        "{} is an operation of arm64-6.12 (kvm_pgtable_stage2_split), and this stream is for {}: "
+        "start it with 'init kernel=6.12'",
+        words[0], profile_name(profile))};
   }
   OpShape shape = op_shape(op.kind);
   size_t positional = (shape.addr ? 1 : 0) + (shape.size ? 1 : 0);

@@ -20,6 +20,9 @@
 //   mkyoung ADDR             mkold ADDR                   is_young ADDR          get_leaf ADDR
 //   relax_perms ADDR [prot=rwxd] [sw=0..15]
 //   set_owner ADDR SIZE [owner=0..255] [mc=0..4096|none]
+//   split ADDR SIZE [mc=0..4096]
+//       arm64-6.12 streams only (init kernel=6.12): kvm_pgtable_stage2_split with a split cache of
+//       mc pages (default 64; never none). In an x86 stream, split is x86's (level=1..2).
 //
 // Omitted operands are 0 (pa, prot, sw, owner) or the default above. A stream holds at most
 // kMaxStreamOps operations. Control characters (other than tab and CR) are refused anywhere,

@@ -14,21 +14,37 @@ namespace {
 
 using namespace arm64s2;
 
+constexpr uint64_t align_down(uint64_t v, uint64_t granule) {
+  return v & ~(granule - 1);
+}
+// Only for addresses within an IPA space: no wrap.
+constexpr uint64_t align_up(uint64_t v, uint64_t granule) {
+  return align_down(v + granule - 1, granule);
+}
+
 bool pages_only(const Op& op, const Config& config) {
   if (op.kind == OpKind::SetOwner) return true;
   if (config.arm64.force_pte == ForcePte::Always) return true;
   return config.arm64.force_pte == ForcePte::Device && (op.prot & prot::kDevice);
 }
 
-uint64_t arm64_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
-  if (op.kind != OpKind::Map && op.kind != OpKind::SetOwner) return 0;
-  if (!valid_ia_bits(config.arm64.ia_bits)) return 0;
+// The page-aligned range an arm64 walk of op covers; false when it walks nothing.
+bool arm64_walked(const Op& op, const Config& config, uint64_t* start, uint64_t* end) {
+  if (!valid_ia_bits(config.arm64.ia_bits)) return false;
   uint64_t limit = bit(config.arm64.ia_bits);
-  uint64_t start = op.addr & ~(kPageSize - 1);
+  *start = op.addr & ~(kPageSize - 1);
   // The kernel's end is PAGE_ALIGN(addr + size), computed modulo 2^64, and a range past the IPA
   // limit fails with -ERANGE before touching anything.
-  uint64_t end = (op.addr + op.size + kPageSize - 1) & ~(kPageSize - 1);
-  if (end <= start || end > limit) return 0;
+  *end = (op.addr + op.size + kPageSize - 1) & ~(kPageSize - 1);
+  return *end > *start && *end <= limit;
+}
+
+// blocks1/blocks2: where the map installs 1 GiB and 2 MiB blocks (as far as it counted).
+uint64_t arm64_leaf_cost(const Op& op, const Config& config, uint64_t cap,
+                         std::set<uint64_t>* blocks1, std::set<uint64_t>* blocks2) {
+  if (op.kind != OpKind::Map && op.kind != OpKind::SetOwner) return 0;
+  uint64_t start, end;
+  if (!arm64_walked(op, config, &start, &end)) return 0;
   if (pages_only(op, config)) return std::min<uint64_t>((end - start) / kPageSize, cap);
   unsigned first_block_level =
       std::max(kMinBlockLevel, geometry_for(config.arm64.ia_bits).start_level);
@@ -54,6 +70,7 @@ uint64_t arm64_leaf_cost(const Op& op, const Config& config, uint64_t cap) {
       continue;
     }
     ++leaves;
+    (step == granule_size(1) ? blocks1 : blocks2)->insert(ipa);
     ipa += step;
     pa += step;
   }
@@ -79,7 +96,11 @@ void empty_range(Op& op) {
 
 // Makes the costliest operation `op` cheaper, `room` leaves being what the others leave it.
 void shrink(Op& op, uint64_t room) {
-  if (op.kind == OpKind::Split && op.level < 2) {
+  if (op.kind == OpKind::Arm64Split) {
+    // Each page of the cache makes at most 512 leaves: keep the pages the room pays for.
+    op.memcache = static_cast<int32_t>(std::min<uint64_t>(
+        static_cast<uint64_t>(std::max(op.memcache, 0)), room / arm64s2::kEntriesPerTable));
+  } else if (op.kind == OpKind::Split && op.level < 2) {
     op.level = 2;  // 2 MiB pieces: 512 leaves for a 1 GiB leaf instead of 262144
   } else if (op.kind == OpKind::Split) {
     empty_range(op);
@@ -92,9 +113,41 @@ void shrink(Op& op, uint64_t room) {
 }  // namespace
 
 uint64_t LeafCounter::add(const Op& op, uint64_t cap) {
-  if (op.kind == OpKind::Init) config_ = op.config;
+  if (op.kind == OpKind::Init) {
+    config_ = op.config;
+    block1_.clear();
+    block2_.clear();
+    blocks2_in_1g_.clear();
+  }
   if (config_.arch == Arch::X86Ept) return x86_.add(op, config_.x86, cap);
-  return arm64_leaf_cost(op, config_, cap);
+  if (op.kind == OpKind::Arm64Split) return arm64_split_cost(op, cap);
+  return arm64_leaf_cost(op, config_, cap, &block1_, &block2_);
+}
+
+uint64_t LeafCounter::arm64_split_cost(const Op& op, uint64_t cap) {
+  uint64_t start, end;
+  if (config_.arm64.kernel != Arm64Kernel::Linux612 || op.memcache <= 0 ||
+      !arm64_walked(op, config_, &start, &end))
+    return 0;
+  const uint64_t g1 = granule_size(1), g2 = granule_size(2);
+  // The 2 MiB entries of [lo, hi).
+  auto entries2 = [&](uint64_t lo, uint64_t hi) {
+    return (align_up(hi, g2) - align_down(lo, g2)) / g2;
+  };
+  // The pages the blocks that may be in the range could take, and what they leave behind.
+  uint64_t pages = 0;
+  for (auto it = block1_.lower_bound(align_down(start, g1)); it != block1_.end() && *it < end;
+       ++it) {
+    pages += arm64s2::kEntriesPerTable + 1;
+    blocks2_in_1g_.insert(*it);
+  }
+  for (auto it = blocks2_in_1g_.lower_bound(align_down(start, g1));
+       it != blocks2_in_1g_.end() && *it < end; ++it)
+    pages += entries2(std::max(start, *it), std::min(end, *it + g1));
+  for (auto it = block2_.lower_bound(align_down(start, g2)); it != block2_.end() && *it < end; ++it)
+    ++pages;
+  pages = std::min(pages, static_cast<uint64_t>(op.memcache));
+  return std::min(pages * arm64s2::kEntriesPerTable, cap);
 }
 
 uint64_t stream_leaf_cost(const Stream& stream, uint64_t cap) {

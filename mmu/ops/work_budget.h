@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "mmu/ops/op.h"
@@ -34,16 +35,25 @@ inline constexpr size_t kFuzzMaxTablePages = 512;
 // Upper estimate of the leaves a stream installs, operation by operation, tracking init's
 // configuration. arm64: map and set_owner, following Linux 6.1's block choice (largest granule at
 // level >= 1 that fits the remaining range with IPA and PA aligned; pages only under force_pte and
-// for set_owner). x86: a fault installs one leaf; a split turns each huge leaf that faults and
-// earlier splits can have left in its range into 512 per level it goes down.
+// for set_owner); Linux 6.12's split installs at most 512 leaves per page it takes from its cache,
+// and takes a page only for a block it meets, so it costs 512 x min(its cache, the pages the
+// blocks that maps and earlier splits may have left in its range could take: 513 for a 1 GiB
+// block, 1 for a 2 MiB one). x86: a fault installs one leaf; a split turns each huge leaf that
+// faults and earlier splits can have left in its range into 512 per level it goes down.
 class LeafCounter {
  public:
   // The leaves `op` installs, at most `cap`; what it leaves behind is remembered for the next.
   uint64_t add(const Op& op, uint64_t cap);
 
  private:
+  uint64_t arm64_split_cost(const Op& op, uint64_t cap);
+
   Config config_;
   X86LeafEstimate x86_;
+  // arm64: the IPAs where a map may have left a 1 GiB block (level 1) or a 2 MiB block (level 2),
+  // and the 1 GiB ranges a split may have left full of 2 MiB blocks. Never forgotten (an upper
+  // estimate); init starts over.
+  std::set<uint64_t> block1_, block2_, blocks2_in_1g_;
 };
 
 // The sum over the stream; stops counting at `cap`.
@@ -61,7 +71,8 @@ struct BudgetExcess {
 std::optional<BudgetExcess> work_budget_excess(const Stream& stream);
 
 // Shrinks the costliest operations until the stream fits the budget: the sizes of map and
-// set_owner; a split's depth (to 2 MiB instead of 4 KiB), then its range. False if it could not
+// set_owner; an x86 split's depth (to 2 MiB instead of 4 KiB), then its range; an arm64 split's
+// cache. False if it could not
 // (it always can below kMaxStreamOps: a 4K map or a fault costs one leaf).
 bool fit_work_budget(Stream* stream);
 

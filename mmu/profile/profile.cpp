@@ -37,6 +37,11 @@ std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> 
 constexpr std::array kArm64Ops = {
     OpKind::Map,     OpKind::Unmap,      OpKind::Wrprotect, OpKind::Mkyoung,  OpKind::Mkold,
     OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,     OpKind::SetOwner, OpKind::GetLeaf};
+// Linux 6.12 adds kvm_pgtable_stage2_split.
+constexpr std::array kArm64Linux612Ops = {OpKind::Map,        OpKind::Unmap,     OpKind::Wrprotect,
+                                          OpKind::Mkyoung,    OpKind::Mkold,     OpKind::IsYoung,
+                                          OpKind::RelaxPerms, OpKind::Flush,     OpKind::SetOwner,
+                                          OpKind::GetLeaf,    OpKind::Arm64Split};
 constexpr std::array kX86Ops = {OpKind::Fault,       OpKind::ZapLeafs,   OpKind::ZapAll,
                                 OpKind::WrprotSlot,  OpKind::ClearDirty, OpKind::ClearDirtyMasked,
                                 OpKind::Age,         OpKind::TestAge,    OpKind::Split,
@@ -69,6 +74,7 @@ const Profile kArm64Linux612 = [] {
   p.id = ProfileId::Arm64Linux612;
   p.name = "arm64-6.12";
   p.semantics = "Linux 6.12 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)";
+  p.operations = kArm64Linux612Ops;
   return p;
 }();
 

@@ -44,6 +44,10 @@ struct Generation {
   bool mkyoung_barrier_only_on_success;
   // test_clear_young (is_young, mkold) WARNs when its walk fails (beyond the IPA space).
   bool aging_warns_on_walk_error;
+
+  // ---- split ----
+  // kvm_pgtable_stage2_split exists (6.12; 6.1 has no eager split).
+  bool has_split;
 };
 
 inline constexpr Generation kLinux61Generation{};
@@ -60,6 +64,7 @@ inline constexpr Generation kLinux612Generation{
     .relax_flushes_on_eagain = true,
     .mkyoung_barrier_only_on_success = true,
     .aging_warns_on_walk_error = true,
+    .has_split = true,
 };
 
 inline constexpr const Generation& generation_of(Arm64Kernel kernel) {

@@ -36,6 +36,10 @@ Pte stage2_mkold(Stage2PageTable& pgt, uint64_t addr);
 bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr);
 int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot);
 
+// split.cpp: 6.12's eager split of the valid blocks in the range, with the pages of `cache`;
+// -EOPNOTSUPP in a generation without it.
+int stage2_split(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcache& cache);
+
 // flush.cpp
 int stage2_flush(Stage2PageTable& pgt, uint64_t addr, uint64_t size);
 

@@ -50,6 +50,9 @@ class WalkerBackend final : public Arm64S2Backend {
   int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override {
     return walker::stage2_set_owner(pgt_, addr, size, mc, owner);
   }
+  int split(uint64_t addr, uint64_t size, Memcache* mc) override {
+    return walker::stage2_split(pgt_, addr, size, *mc);
+  }
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override {
     const walker::LeafLookup found = walker::get_leaf(pgt_, addr);
     if (found.ret == 0) {

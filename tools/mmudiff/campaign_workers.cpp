@@ -103,7 +103,8 @@ fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
                                      std::istreambuf_iterator<char>());
     Stream stream = decode_binary(bytes);
-    if (stream_profile(stream) != ProfileId::Arm64Linux61) continue;
+    // A seed of 6.12's own (split) goes in as it is; 6.1's are moved into 6.12.
+    if (stream_profile(stream) != ProfileId::Arm64Linux61 && stream_profile(stream) != id) continue;
     for (Op& op : stream)
       if (op.kind == OpKind::Init) op.config.arm64.kernel = Arm64Kernel::Linux612;
     if (stream.empty() || stream.front().kind != OpKind::Init)
