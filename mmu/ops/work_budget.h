@@ -43,6 +43,10 @@ class LeafCounter {
 
  private:
   Config config_;
+  // An init of the stream said the CPU has FEAT_TLBIRANGE: unmap may then flush its range in
+  // chunks of kMaxTlbiRangePages pages, each a recorded effect (a failed init keeps the last
+  // table's CPU, so this stays once set).
+  bool range_tlbis_ = false;
   X86LeafEstimate x86_;
 };
 
