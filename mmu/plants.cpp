@@ -86,6 +86,8 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a permission change stored in place: no break-before-make, the TLBs keep the old "
        "permission",
        Arm64Kernel::Linux612},
+      {Plant::kWalker612RangeTlbiShort, "walker-612-range-tlbi-short", "walker", Arch::Arm64S2,
+       "off-by-one at range end: a range TLBI that misses the last page", Arm64Kernel::Linux612},
   };
   return kPlants;
 }

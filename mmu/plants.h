@@ -56,6 +56,7 @@ enum class Plant : uint32_t {
   // arm64, Linux 6.12's code paths (profile arm64-6.12).
   kLegacy612LockedLeftLocked,  // a leaf replaced by break-before-make stays locked: no new entry
   kWalker612InPlacePermissionChange,  // 6.12's software-bits fast path also takes permissions
+  kWalker612RangeTlbiShort,  // unmap's deferred range TLBI covers one page less than it must
 };
 
 struct PlantInfo {

@@ -93,8 +93,15 @@ int stage2_unmap(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
   const bool defer = pgt.generation().unmap_may_defer_leaf_tlbis && pgt.config.unmap_defers_tlbi();
   const int ret =
       walk(pgt, addr, size, Visit::Leaf | Visit::TablePost, Stage2UnmapWalker(pgt, defer));
-  // The range the caller named, not the one the walk rounded out to whole pages.
-  if (defer) pgt.tlb_flush_vmid_range(addr, size);
+  if (defer) {
+    // The range the caller named, not the one the walk rounded out to whole pages. Planted: a
+    // page short, so the TLB may keep the last page unmapped.
+    const uint64_t flushed =
+        pgt.plant == Plant::kWalker612RangeTlbiShort && size >= arm64s2::kPageSize
+            ? size - arm64s2::kPageSize
+            : size;
+    pgt.tlb_flush_vmid_range(addr, flushed);
+  }
   return ret;
 }
 
