@@ -153,7 +153,15 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
       op->addr += pick(rng, 2) ? page_size(profile_of(c)) : -page_size(profile_of(c));
       break;
   }
-  if (shape.config) op->config = random_config(rng, op->config.arch);
+  if (shape.config) {
+    const Arm64Kernel kernel = op->config.arm64.kernel;
+    op->config = random_config(rng, op->config.arch);
+    // A 6.12 init stays one, on a CPU with or without range TLBIs.
+    if (op->config.arch == Arch::Arm64S2 && kernel == Arm64Kernel::Linux612) {
+      op->config.arm64.kernel = kernel;
+      op->config.arm64.tlb_range = pick(rng, 2) != 0;
+    }
+  }
 }
 
 }  // namespace

@@ -86,8 +86,8 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a permission change stored in place: no break-before-make, the TLBs keep the old "
        "permission",
        Arm64Kernel::Linux612},
-      {Plant::kWalker612FreeUnlinkedBeforeFlush, "walker-612-free-unlinked-before-flush",
-       "walker", Arch::Arm64S2,
+      {Plant::kWalker612FreeUnlinkedBeforeFlush, "walker-612-free-unlinked-before-flush", "walker",
+       Arch::Arm64S2,
        "the table a block replaces freed before the TLBI of its break: the walk cache may follow "
        "the freed page",
        Arm64Kernel::Linux612},
@@ -96,6 +96,8 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a split that leaks its cache pages: on the short-cache path a page taken from the cache "
        "is neither linked nor given back",
        Arm64Kernel::Linux612},
+      {Plant::kWalker612RangeTlbiShort, "walker-612-range-tlbi-short", "walker", Arch::Arm64S2,
+       "off-by-one at range end: a range TLBI that misses the last page", Arm64Kernel::Linux612},
   };
   return kPlants;
 }

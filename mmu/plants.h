@@ -58,6 +58,7 @@ enum class Plant : uint32_t {
   kWalker612InPlacePermissionChange,  // 6.12's software-bits fast path also takes permissions
   kWalker612FreeUnlinkedBeforeFlush,  // a table a block replaces is freed before its flush
   kLegacy612SplitLeaksCachePage,  // a short split cache: a page taken for a full split is leaked
+  kWalker612RangeTlbiShort,       // unmap's deferred range TLBI covers one page less than it must
 };
 
 struct PlantInfo {

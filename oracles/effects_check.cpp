@@ -57,9 +57,10 @@ std::string TraceEntry::describe() const {
   return "?";
 }
 
-void EffectsChecker::reset(const TableRoot& root, Arch arch) {
+void EffectsChecker::reset(const TableRoot& root, Arch arch, bool unmap_defers_tlbi) {
   clear();
   arch_ = arch;
+  unmap_defers_tlbi_ = arch == Arch::Arm64S2 && unmap_defers_tlbi;
   format_ = root.format;
   fwb_ = root.fwb;
   ia_bits_ = root.ia_bits;
@@ -199,6 +200,31 @@ void EffectsChecker::invalidate(uint64_t ipa, unsigned hint) {
              it->second.empty())
       stale_[l].erase(it);
   }
+}
+
+void EffectsChecker::invalidate_arm64_range(Range r) {
+  const DescriptorFormat& f = *format_;
+  for (unsigned l = 0; l < f.levels() && l < kMaxLevels; ++l) {
+    const uint64_t g = f.granule_size(l);
+    auto& stale = stale_[l];
+    for (auto it = stale.lower_bound(r.start & ~(g - 1)); it != stale.end() && it->first < r.end;) {
+      const uint64_t ipa = it->first;
+      // A table entry's walk-cache copy serves its whole span; a leaf is owed what owed_part
+      // says. Either goes only when r holds all of that.
+      std::erase_if(it->second, [&](uint64_t d) {
+        const Range need = is_leaf(d, l) ? owed_part(ipa, g) : Range{ipa, ipa + g};
+        return need.start < need.end && r.start <= need.start && need.end <= r.end;
+      });
+      it = it->second.empty() ? stale.erase(it) : std::next(it);
+    }
+  }
+}
+
+EffectsChecker::Range EffectsChecker::owed_part(uint64_t ipa, uint64_t granule) const {
+  const uint64_t end = ipa + granule < ipa ? UINT64_MAX : ipa + granule;
+  if (owes_all_) return {ipa, end};
+  const uint64_t s = std::max(ipa, owed_.start), e = std::min(end, owed_.end);
+  return s < e ? Range{s, e} : Range{ipa, ipa};
 }
 
 void EffectsChecker::check_conflicts(unsigned level, uint64_t ipa, uint64_t old, uint64_t neu,
@@ -392,6 +418,11 @@ void EffectsChecker::judge_stale(const Op& op, ObjectionSink& out) const {
     for (const auto& [ipa, values] : stale_[l]) {
       uint64_t cur = current(l, ipa);
       for (uint64_t s : values) {
+        // Under a deferring unmap, a leaf dropped whole owes nothing outside the caller's range.
+        if (!owes_all_ && is_leaf(s, l)) {
+          const Range need = owed_part(ipa, f.granule_size(l));
+          if (need.start == need.end) continue;
+        }
         if (f.classify(s, l) == DescriptorKind::Table) {
           if (compatible(s, cur, l)) continue;
           out.add({Severity::Security, "walk-cache-staleness",
@@ -527,14 +558,28 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
   detached_.clear();
   unlinked_from_.clear();
   free_trace_.clear();
+  // A deferring unmap (6.12, FEAT_TLBIRANGE and FWB) owes the pages its caller named, read as
+  // its range TLBI reads them: the page holding the address, the size in whole pages. KVM's
+  // callers name whole pages; what else of a block unmap drops is faulted back later, and may
+  // stay cached meanwhile (the kernel's comment in stage2_unmap_walker).
+  owes_all_ = !(unmap_defers_tlbi_ && op.kind == OpKind::Unmap);
+  if (!owes_all_) {
+    const uint64_t page = format_->page_size();
+    const uint64_t start = op.addr & ~(page - 1), size = op.size & ~(page - 1);
+    owed_ = {start, start + size < start ? UINT64_MAX : start + size};
+  }
   size_t next_free = 0;
   auto frees_until = [&](size_t position) {
     for (; next_free < frees.size() && frees[next_free].after <= position; ++next_free)
       process_free(frees[next_free], raw);
   };
+  // Consecutive range TLBIs (a range split into chunks the instruction can encode) act as one,
+  // until a store comes between them.
+  Range run{0, 0};
   for (size_t k = 0; k < events.size(); ++k) {
     const Effect& e = events[k];
     frees_until(k);
+    if (e.kind == EffectKind::Store) run = {0, 0};
     records_.push_back({0, false, false, static_cast<uint32_t>(detached_.size())});
     if (tracing_ && e.kind != EffectKind::Store)
       trace_.push_back({e.kind, true, e.level, e.barrier, e.addr, e.size, 0, 0});
@@ -546,10 +591,17 @@ std::vector<Objection> EffectsChecker::check(std::span<const Effect> events, con
         for (auto& s : stale_) s.clear();
         break;
       case EffectKind::TlbiIpa:
-        if (arch_ == Arch::X86Ept)
+        if (arch_ == Arch::X86Ept) {
           invalidate_range(e.addr, e.size);
-        else
+        } else if (e.size) {
+          // The instruction names pages: BaseADDR is the address's page.
+          const uint64_t start = e.addr & ~(format_->page_size() - 1);
+          const uint64_t end = start + e.size < start ? UINT64_MAX : start + e.size;
+          run = run.end == start && run.start < run.end ? Range{run.start, end} : Range{start, end};
+          invalidate_arm64_range(run);
+        } else {
           invalidate(e.addr, e.level);
+        }
         break;
       case EffectKind::DcacheCleanInval:
         dcache_done_.push_back({e.addr, e.addr + e.size});

@@ -66,7 +66,10 @@ struct TraceEntry {
 class EffectsChecker {
  public:
   // A new table: its start-level pages are where the walk begins; arch picks the TLB's rules.
-  void reset(const TableRoot& root, Arch arch = Arch::Arm64S2);
+  // unmap_defers_tlbi: the table's unmap defers its leaves' TLBIs into range TLBIs over the
+  // range its caller named (Linux 6.12 with FEAT_TLBIRANGE and FWB): unmap then owes the
+  // invalidation of those pages only, not of the rest of a leaf it dropped whole.
+  void reset(const TableRoot& root, Arch arch = Arch::Arm64S2, bool unmap_defers_tlbi = false);
   void clear();
 
   // FREES: the pages the operation freed and where among EVENTS (EffectLog::frees()).
@@ -131,6 +134,13 @@ class EffectsChecker {
   void invalidate(uint64_t ipa, unsigned hint);
   // x86: every cached entry, leaf or paging-structure, translating a GPA of [start, start + size).
   void invalidate_range(uint64_t start, uint64_t size);
+  // arm64, a range TLBI (TLBI RIPAS2E1IS, no level hint) over r: every cached entry of any level
+  // wholly inside r, walk-cache copies of table entries included. An entry reaching past r may
+  // be held in pieces (a block cached as smaller entries) that r does not all reach: it stays.
+  void invalidate_arm64_range(Range r);
+  // The pages of [ipa, ipa + granule) the operation owes an invalidation of: all of them, but
+  // under a deferring unmap only those within the range the caller named (owed_).
+  Range owed_part(uint64_t ipa, uint64_t granule) const;
   // An unmapped cacheable leaf: its output range must be cleaned after its invalidation.
   void owe_clean(Range r, unsigned level, uint64_t ipa, uint64_t desc);
   // The entry the tables hold now at (level, ipa), following linked tables from the root; 0 when
@@ -166,6 +176,11 @@ class EffectsChecker {
   unsigned ia_bits_ = 0;
   bool fwb_ = false;
   Arch arch_ = Arch::Arm64S2;
+  bool unmap_defers_tlbi_ = false;
+  // During a deferring unmap: the pages the caller named, as its range TLBI reads them (from
+  // the page holding the address, the size in whole pages). Outside one: nothing (owes_all_).
+  Range owed_{0, 0};
+  bool owes_all_ = true;
   const DescriptorFormat* format_ = &default_format();
   // What the TLB (leaves) and walk cache (tables) may hold that the tables no longer say, by
   // level and by the entry's IPA: values replaced or unlinked since their last invalidation.

@@ -412,7 +412,10 @@ class Run {
       if (mirror_ && &lane != &lanes_[ref_])
         mirror_parted_ = !lane.mirror.reset(ref_root, lane.backend->root()) || mirror_parted_;
       else
-        lane.effects.reset(lane.backend->root(), arch_);
+        lane.effects.reset(lane.backend->root(), arch_,
+                           arch_ == Arch::Arm64S2 &&
+                               config_.arm64.kernel == Arm64Kernel::Linux612 &&
+                               config_.arm64.unmap_defers_tlbi());
     }
   }
 

@@ -73,6 +73,10 @@ inline Effect store(uint64_t entry_pa, uint64_t old_value, uint64_t new_value) {
 inline Effect tlbi(uint64_t ipa, unsigned level) {
   return {EffectKind::TlbiIpa, static_cast<uint8_t>(level), Barrier::None, ipa};
 }
+// A range TLBI (FEAT_TLBIRANGE): every translation of [ipa, ipa + size), as recorded.
+inline Effect tlbi_range(uint64_t ipa, uint64_t size) {
+  return {EffectKind::TlbiIpa, 0, Barrier::None, ipa, size};
+}
 inline Effect tlbi_vmid() {
   return {EffectKind::TlbiVmid};
 }

@@ -4,6 +4,7 @@
 // — the right sequence stays quiet, each wrong one fires the right rule.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include <fmt/format.h>
@@ -49,6 +50,8 @@ class EffectsCheck : public ::testing::Test {
     return b.table_pa(0x1000, 3);
   }
   void tlbi_vmid() { b.log().tlbi_vmid(); }
+  // A range TLBI (TLBI RIPAS2E1IS, no level hint), as 6.12 records one.
+  void tlbi_range(uint64_t ipa, uint64_t size) { b.log().tlb_flush_range(ipa, size, 0); }
 
   // Exactly one violation, of this rule, whose text mentions `what`.
   static void expect_one(const std::vector<Objection>& v, const char* rule, const char* what) {
@@ -366,6 +369,153 @@ TEST_F(EffectsCheck, ATableTeardownFlushedAtTheLeafLevelStaysInTheWalkCache) {
   b.set(0, 2, 0);
   tlbi_ipa(0x1000, 3);  // names the level of the leaves, not the table's
   expect_one(op(OpKind::Unmap), "walk-cache-staleness", "IPA 0x0 level 2");
+}
+
+// ---- Range TLBIs (FEAT_TLBIRANGE): [ipa, ipa + size) at every level, nothing else --------------
+// Arm ARM, TLBI RIPAS2E1IS: an entry goes when it would be used to translate an IPA in the range.
+// A block may be cached in pieces, and the pieces outside the range are not used for it: an
+// entry is removed only when the range holds all of it.
+
+TEST_F(EffectsCheck, ARangeTlbiOverAWholeUnmappedBlockIsQuiet) {
+  b.block(k2M, 2, k2M);
+  built();
+  b.set(k2M, 2, 0);
+  tlbi_range(k2M, k2M);
+  auto v = op(OpKind::Unmap, k2M, k2M);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, ARangeTlbiMissingTheLastPageOfAnUnmappedBlockLeavesItStale) {
+  b.block(k2M, 2, k2M);
+  built();
+  b.set(k2M, 2, 0);
+  tlbi_range(k2M, k2M - k4K);
+  auto v = op(OpKind::Unmap, k2M, k2M);
+  expect_one(v, "tlb-staleness", "IPA 0x200000 level 2");
+  EXPECT_EQ(v[0].severity, Severity::Security);
+}
+
+TEST_F(EffectsCheck, ARangeTlbiMissingTheLastUnmappedPageLeavesThatPageStale) {
+  b.page(0x1000, 0x1000);
+  b.page(0x2000, 0x2000);
+  built();
+  b.set(0x1000, 3, 0);
+  b.set(0x2000, 3, 0);
+  tlbi_range(0x1000, k4K);
+  expect_one(op(OpKind::Unmap, 0x1000, 2 * k4K), "tlb-staleness", "IPA 0x2000 level 3");
+}
+
+TEST_F(EffectsCheck, ARangeTlbiStartsAtThePageOfItsAddress) {
+  b.page(0x1000, 0x1000);
+  built();
+  b.set(0x1000, 3, 0);
+  tlbi_range(0x1800, k4K);  // BaseADDR is a page number: [0x1000, 0x2000)
+  auto v = op(OpKind::Unmap, 0x1000, k4K);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, ARangeTlbiStartingPastTheFirstPageOfABlockLeavesItStale) {
+  b.block(k2M, 2, k2M);
+  built();
+  b.set(k2M, 2, 0);
+  tlbi_range(k2M + k4K, k2M);
+  expect_one(op(OpKind::Unmap, k2M, k2M), "tlb-staleness", "IPA 0x200000 level 2");
+}
+
+// 6.12's break of a table entry: the entry is locked, its granule flushed as a range, and the
+// block installed. The range takes the walk-cache copy of the table entry and the leaves below.
+TEST_F(EffectsCheck, ATableReplacedByABlockAfterARangeTlbiOverItsSpanIsQuiet) {
+  b.page(0x1000, 0x1000);
+  b.page(k2M - k4K, 0x2000);
+  built();
+  b.set(0, 2, s2::bit(10));
+  tlbi_range(0, k2M);
+  b.set(0, 2, leaf(2, 0x4000'0000));
+  auto v = op(OpKind::Map);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, ARangeTlbiMissingTheLastPageOfATablesSpanLeavesItAndItsLastLeafCached) {
+  b.page(0x1000, 0x1000);
+  b.page(k2M - k4K, 0x2000);
+  built();
+  b.set(0, 2, s2::bit(10));
+  tlbi_range(0, k2M - k4K);
+  b.set(0, 2, 0);
+  auto v = op(OpKind::Unmap);
+  ASSERT_EQ(v.size(), 2u) << describe_objections(v);
+  auto has = [&](const char* rule, const char* what) {
+    return std::any_of(v.begin(), v.end(), [&](const Objection& x) {
+      return x.rule == rule && x.what.find(what) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(has("tlb-staleness", "IPA 0x1ff000 level 3")) << describe_objections(v);
+  EXPECT_TRUE(has("walk-cache-staleness", "IPA 0x0 level 2")) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, ARangeTlbiWritingABlockBeforeItBreaksBreakBeforeMake) {
+  b.page(0x1000, 0x1000);
+  built();
+  b.set(0, 2, 0);
+  b.set(0, 2, leaf(2, 0x4000'0000));
+  tlbi_range(0, k2M);
+  expect_one(op(OpKind::Map), "break-before-make", "written before the TLBI");
+}
+
+// A range the instruction cannot encode in one goes in chunks (MAX_TLBI_RANGE_PAGES): chunks that
+// meet act as one range, so an entry across their boundary is covered.
+TEST_F(EffectsCheck, RangeTlbisThatMeetCoverAnEntryAcrossTheirBoundary) {
+  b.block(k1G, 1, k1G);
+  built();
+  b.set(k1G, 1, 0);
+  tlbi_range(k1G - k2M, k1G / 2 + k2M);
+  tlbi_range(k1G + k1G / 2, k1G);
+  auto v = op(OpKind::Unmap, k1G, k1G);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, RangeTlbisWithAGapBetweenThemLeaveAnEntryAcrossItStale) {
+  b.block(k1G, 1, k1G);
+  built();
+  b.set(k1G, 1, 0);
+  tlbi_range(k1G, k1G / 2);
+  tlbi_range(k1G + k1G / 2 + k4K, k1G);
+  expect_one(op(OpKind::Unmap, k1G, k1G), "tlb-staleness", "level 1");
+}
+
+// Linux 6.12's unmap with FEAT_TLBIRANGE and FWB: the leaves' TLBIs are one range flush over the
+// range the caller named, after the walk. It owes those pages: the rest of a block it dropped
+// whole may stay cached, but every page the caller named must be covered.
+TEST_F(EffectsCheck, ADeferringUnmapOwesThePagesItsCallerNamed) {
+  checker.reset(b.root(), Arch::Arm64S2, /*unmap_defers_tlbi=*/true);
+  b.block(k2M, 2, k2M);
+  built();
+  b.set(k2M, 2, 0);
+  tlbi_range(k2M + k4K, k4K);
+  auto v = op(OpKind::Unmap, k2M + k4K, k4K);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+}
+
+TEST_F(EffectsCheck, AnUnmapThatDoesNotDeferOwesTheWholeLeafItDropped) {
+  b.block(k2M, 2, k2M);
+  built();
+  b.set(k2M, 2, 0);
+  tlbi_range(k2M + k4K, k4K);
+  expect_one(op(OpKind::Unmap, k2M + k4K, k4K), "tlb-staleness", "IPA 0x200000 level 2");
+}
+
+TEST_F(EffectsCheck, ADeferringUnmapWhoseRangeMissesTheLastNamedPageIsReported) {
+  checker.reset(b.root(), Arch::Arm64S2, /*unmap_defers_tlbi=*/true);
+  b.block(k2M, 2, k2M);
+  built();
+  b.set(k2M, 2, 0);
+  tlbi_range(k2M, k2M - k4K);
+  expect_one(op(OpKind::Unmap, k2M, k2M), "tlb-staleness", "IPA 0x200000 level 2");
+  // A page named and never flushed at all.
+  b.page(0x1000, 0x1000);
+  built();
+  b.set(0x1000, 3, 0);
+  expect_one(op(OpKind::Unmap, 0x1000, k4K), "tlb-staleness", "IPA 0x1000 level 3");
 }
 
 TEST_F(EffectsCheck, AStaleEntryWithMoreAccessIsSecurity) {

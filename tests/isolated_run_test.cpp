@@ -101,8 +101,13 @@ TEST(IsolatedRun, ABackendThatCrashesIsASecurityFindingNamingItAndTheOperation) 
   const Finding& f = run.report.findings.front();
   EXPECT_EQ(f.severity, Severity::Security);
   EXPECT_EQ(f.oracle, "memory");
-  // The release build faults; under ASan the sanitizer stops the read of the freed page first.
-  EXPECT_EQ(f.rule, mmudiff::testing::kSanitized ? "sanitizer" : "SIGSEGV");
+  // The release build faults (on x86 a non-canonical address is #GP, SIGSEGV, or #SS, SIGBUS,
+  // when addressed through rbp: the code generator's choice); under ASan the sanitizer stops the
+  // read of the freed page first.
+  if (mmudiff::testing::kSanitized)
+    EXPECT_EQ(f.rule, "sanitizer");
+  else
+    EXPECT_TRUE(f.rule == "SIGSEGV" || f.rule == "SIGBUS") << f.rule;
   EXPECT_EQ(f.backend, "walker");
   EXPECT_EQ(f.op_index, 2u);
   EXPECT_EQ(f.op_kind, "unmap");

@@ -120,17 +120,19 @@ TEST(Linux612Source, NoKernelFileIsInTheRepository) {
 
 // ---- One table, read back two ways -----------------------------------------------------------
 
-Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false) {
+Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false, bool tlb_range = false) {
   Arm64S2Config c;
   c.ia_bits = ia_bits;
   c.fwb = fwb;
+  c.kernel = Arm64Kernel::Linux612;
+  c.tlb_range = tlb_range;
   return c;
 }
 
 class Linux612 : public ::testing::Test {
  protected:
-  void start(const Arm64S2Config& config = config_with(40), Linux612Options options = {}) {
-    backend_ = make_linux612_backend(machine_, Plant::kNone, options);
+  void start(const Arm64S2Config& config = config_with(40)) {
+    backend_ = make_linux612_backend(machine_, Plant::kNone);
     ASSERT_EQ(backend_->init(config), 0);
   }
 
@@ -407,7 +409,7 @@ TEST_F(Linux612, ABlockOverATableGoesThroughFreeUnlinkedTable) {
 }
 
 TEST_F(Linux612, WithTlbRangeABlockOverATableFlushesTheTablesRange) {
-  start(config_with(40), Linux612Options{.tlb_range = true});
+  start(config_with(40, /*fwb=*/false, /*tlb_range=*/true));
   ASSERT_EQ(map(G1 + M2, K4, G1, kProtRW), 0);
   machine_.effects.clear();
   ASSERT_EQ(map(G1 + M2, M2, 0x8000'0000, kProtRW), 0);
@@ -769,8 +771,8 @@ TEST_F(Linux612Differs, AgingBeyondTheIpaSpaceWarns) {
 // over the whole unmapped range after the walk.
 TEST(Linux612Unmap, WithFwbAndTlbRangeTheLeafFlushesAreOneRangeTlbi) {
   Machine m;
-  auto b = make_linux612_backend(m, Plant::kNone, Linux612Options{.tlb_range = true});
-  ASSERT_EQ(b->init(config_with(40, /*fwb=*/true)), 0);
+  auto b = make_linux612_backend(m, Plant::kNone);
+  ASSERT_EQ(b->init(config_with(40, /*fwb=*/true, /*tlb_range=*/true)), 0);
   Memcache mc(m.memory, 8);
   ASSERT_EQ(b->map(G1, 4 * K4, G1, kProtRW, &mc), 0);
   m.effects.clear();

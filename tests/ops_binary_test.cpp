@@ -170,6 +170,45 @@ TEST(BinaryDecode, Bit6OfTheFirstInitMakesTheStreamLinux612) {
   EXPECT_EQ(decode_binary(encode_binary(s)), s);
 }
 
+// Bit 7 of an arm64 init's flags: FEAT_TLBIRANGE, honoured in arm64-6.12 streams only.
+TEST(BinaryDecode, Bit7IsTlbRangeIn612StreamsOnly) {
+  Stream s = decode({0, 8, 0xc1, 0, 8, 0x80, 0, 8, 0x00});
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_TRUE(s[0].config.arm64.tlb_range);
+  EXPECT_TRUE(s[0].config.arm64.fwb);
+  EXPECT_TRUE(s[1].config.arm64.tlb_range);  // a later init says it again
+  EXPECT_FALSE(s[2].config.arm64.tlb_range);
+  EXPECT_EQ(encode_binary(s)[2], 0xc1);
+  EXPECT_EQ(encode_binary(s)[5], 0xc0);
+  EXPECT_EQ(decode_binary(encode_binary(s)), s);
+  // In a 6.1 stream the bit means nothing, first init or later.
+  Stream t = decode({0, 8, 0x81, 0, 8, 0x80});
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_FALSE(t[0].config.arm64.tlb_range);
+  EXPECT_FALSE(t[1].config.arm64.tlb_range);
+  EXPECT_EQ(t[0].config.arm64.kernel, Arm64Kernel::Linux61);
+}
+
+// Every arm64-6.1 input decodes as it did before bit 7 had a meaning: the same operations as
+// with bit 7 cleared in every init's flags byte, and a 6.1 config never has tlb_range.
+TEST(BinaryDecode, Arm64Linux61InputsDecodeAsBeforeBit7) {
+  std::mt19937_64 rng(7);
+  for (int n = 0; n < 2000; ++n) {
+    Stream s = random_stream(rng, RandomStreamOptions{});
+    std::vector<uint8_t> bytes = encode_binary(s);
+    // Set bit 7 in the flags byte of every init, as an old input may have had it.
+    std::vector<uint8_t> with_bit7 = bytes;
+    size_t offset = 0;
+    Op op;
+    while (decode_op(with_bit7, &offset, &op, ProfileId::Arm64Linux61)) {
+      if (op.kind == OpKind::Init) with_bit7[offset - 1] |= 0x80;
+    }
+    Stream decoded = decode_binary(with_bit7);
+    ASSERT_EQ(decoded, s) << n;
+    for (const Op& o : decoded) ASSERT_FALSE(o.config.arm64.tlb_range);
+  }
+}
+
 TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
   // maxphyaddr 36 + 10, 5 levels, A/D, execute-only; max_level 2, host_level 3; slot at 1G, 2G
   // long; host memory from 1G + 5 (the 5 dropped); no host MMIO; then a fault (code 2) at

@@ -293,6 +293,106 @@ TEST_P(Semantics612, ThePiecesKeepPermissionsAndSoftwareBitsButNotDeviceOrAccess
   check_table_invariants(*backend_, machine_.memory, "after the split");
 }
 
+// ---- FEAT_TLBIRANGE (Arm64S2Config::tlb_range) ------------------------------------------------
+
+Arm64S2Config with_tlb_range(bool fwb) {
+  Arm64S2Config c = config_with(40, fwb);
+  c.tlb_range = true;
+  return c;
+}
+
+// With range TLBIs, a table entry's break flushes exactly the entry's granule, aligned down, in
+// one range TLBI, where a CPU without them flushes the whole VMID.
+TEST_P(Semantics612, WithTlbRangeABlockOverATableFlushesTheTablesGranuleAsARange) {
+  init(with_tlb_range(false));
+  ASSERT_EQ(map(0x1000, K4, 0x5000, kRW), 0);
+  const uint64_t l2 = entry_pa(0, 2), l3_page = table_page(0, 3);
+  forget_effects();
+  ASSERT_EQ(map(0, M2, 0x4000'0000, kRW), 0);
+  EXPECT_EQ(effects(),
+            (Effects{store(l2, table(l3_page), kLocked), tlbi_range(0, M2), dcache(0x4000'0000, M2),
+                     store(l2, kLocked, block(0x4000'0000, kAttrRW)), dsb_ishst()}));
+  EXPECT_FALSE(live(l3_page));
+  // A 1 GiB block over a level-1 table: one range of 262144 pages.
+  ASSERT_EQ(map(G1 + M2, K4, 0x5000, kRW), 0);
+  forget_effects();
+  ASSERT_EQ(map(G1, G1, G1, kRW), 0);
+  EXPECT_EQ(tlbis(), (Effects{tlbi_range(G1, G1)}));
+  check_table_invariants(*backend_, machine_.memory, "after the blocks");
+}
+
+// Unmap with range TLBIs and FWB: the leaves are cleared without a TLBI each, the emptied tables'
+// entries are flushed by IPA at any level as the walk leaves them, and one range TLBI over the
+// range the caller named follows the walk.
+TEST_P(Semantics612, WithTlbRangeAndFwbUnmapDefersTheLeafTlbisIntoOneRange) {
+  init(with_tlb_range(true));
+  ASSERT_EQ(map(G1, 4 * K4, G1, kRW), 0);
+  const uint64_t l3 = entry_pa(G1, 3);
+  forget_effects();
+  ASSERT_EQ(backend_->unmap(G1, M2), 0);
+  EXPECT_EQ(tlbis(), (Effects{tlbi(G1, 0), tlbi(G1, 0), tlbi_range(G1, M2)}));
+  EXPECT_EQ(effects().back(), tlbi_range(G1, M2));
+  EXPECT_EQ(effects().front(), store(l3, page(G1, kAttrRWFwb), 0));
+  check_table_invariants(*backend_, machine_.memory, "after the unmap");
+}
+
+// Without FWB nothing is deferred: each leaf is flushed at its level (and cleaned).
+TEST_P(Semantics612, WithTlbRangeButNoFwbUnmapFlushesEachLeaf) {
+  init(with_tlb_range(false));
+  ASSERT_EQ(map(G1, 2 * K4, G1, kRW), 0);
+  forget_effects();
+  ASSERT_EQ(backend_->unmap(G1, M2), 0);
+  EXPECT_EQ(tlbis(), (Effects{tlbi(G1, 3), tlbi(G1 + K4, 3), tlbi(G1, 0), tlbi(G1, 0)}));
+}
+
+// The deferred range is the caller's address and size as given, the size in whole pages rounded
+// down: the walk covers [addr rounded down, + size rounded up to pages), so a size that is not
+// whole pages leaves its last page unflushed, and an unmap of less than a page flushes nothing.
+// The record keeps the unaligned address (the instruction takes its page).
+TEST_P(Semantics612, TheDeferredRangeIsTheCallersInWholePages) {
+  init(with_tlb_range(true));
+  ASSERT_EQ(map(G1, 2 * K4, G1, kRW), 0);
+  forget_effects();
+  ASSERT_EQ(backend_->unmap(G1 + 0x800, K4), 0);
+  EXPECT_EQ(tlbis(), (Effects{tlbi_range(G1 + 0x800, K4)}));
+  EXPECT_EQ(desc(G1, 3), 0u);
+  EXPECT_EQ(desc(G1 + K4, 3), page(G1 + K4, kAttrRWFwb)) << "the walk stops after one page";
+  // A page and a half: two pages cleared, one flushed.
+  ASSERT_EQ(map(G1, K4, G1, kRW), 0);
+  forget_effects();
+  ASSERT_EQ(backend_->unmap(G1, K4 + 0x800), 0);
+  // Both pages went, and with them the tables (the two TLBIs at any level).
+  EXPECT_EQ(tlbis(), (Effects{tlbi(G1, 0), tlbi(G1, 0), tlbi_range(G1, K4)}));
+  // Less than a page: cleared, and no flush at all.
+  ASSERT_EQ(map(G1, 2 * K4, G1, kRW), 0);
+  forget_effects();
+  ASSERT_EQ(backend_->unmap(G1, 0x800), 0);
+  EXPECT_EQ(desc(G1, 3), 0u);
+  EXPECT_EQ(tlbis(), Effects{});
+}
+
+// The deferred flush follows the walk whatever it returned: beyond the IPA space the walk fails
+// with -ERANGE and the range is flushed anyway.
+TEST_P(Semantics612, TheDeferredRangeIsFlushedEvenWhenTheWalkFails) {
+  init(with_tlb_range(true));
+  forget_effects();
+  const uint64_t beyond = uint64_t{1} << 40;
+  EXPECT_EQ(backend_->unmap(beyond, M2), -ERANGE);
+  EXPECT_EQ(effects(), (Effects{tlbi_range(beyond, M2)}));
+}
+
+// One range TLBI names at most MAX_TLBI_RANGE_PAGES (32 << 16 pages, 8 GiB): a longer range goes
+// in chunks of that many pages, the last one what is left.
+TEST_P(Semantics612, ALongDeferredRangeGoesInChunksOfMaxTlbiRangePages) {
+  init(with_tlb_range(true));
+  forget_effects();
+  const uint64_t chunk = uint64_t{32} << 16 << 12;
+  ASSERT_EQ(chunk, 8 * G1);
+  EXPECT_EQ(backend_->unmap(0, 3 * chunk + K4), 0);
+  EXPECT_EQ(effects(), (Effects{tlbi_range(0, chunk), tlbi_range(chunk, chunk),
+                                tlbi_range(2 * chunk, chunk), tlbi_range(3 * chunk, K4)}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Arm64Linux612, Semantics612, ::testing::ValuesIn(backend_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -27,6 +27,9 @@ inline constexpr unsigned kMinIaBits = 32;
 inline constexpr unsigned kMaxIaBits = 48;
 inline constexpr unsigned kPaBits = 48;  // no FEAT_LPA: OA is [47:12]
 inline constexpr unsigned kMaxPgdPages = 16;
+// The most pages one range TLBI (FEAT_TLBIRANGE, e.g. TLBI RIPAS2E1IS) can name with a 4 KiB
+// granule: (NUM + 1) << (5 * SCALE + 1) at NUM = 31, SCALE = 3 (Linux: MAX_TLBI_RANGE_PAGES).
+inline constexpr uint64_t kMaxTlbiRangePages = uint64_t{32} << 16;
 
 // Descriptor bits. Names follow the Arm ARM; the kernel's KVM_PTE_* names are given where they
 // differ so a reader of pgtable.c can find them.

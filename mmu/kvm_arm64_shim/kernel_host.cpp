@@ -80,7 +80,7 @@ const arm64k_host_ops Arm64KernelHost::kOps = {
         },
 };
 
-arm64k_config arm64k_config_of(const Arm64S2Config& config, bool tlb_range) {
+arm64k_config arm64k_config_of(const Arm64S2Config& config) {
   arm64k_config c{};
   c.ia_bits = config.ia_bits;
   c.fwb = config.fwb;
@@ -97,7 +97,8 @@ arm64k_config arm64k_config_of(const Arm64S2Config& config, bool tlb_range) {
       c.force_pte = ARM64K_FORCE_PTE_DEVICE;
       break;
   }
-  c.tlb_range = tlb_range;
+  // Only 6.12 asks; a 6.1 configuration never has it (canonical()).
+  c.tlb_range = config.tlb_range;
   return c;
 }
 

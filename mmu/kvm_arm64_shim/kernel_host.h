@@ -44,8 +44,8 @@ class Arm64KernelHost {
 };
 
 // The C side's form of a configuration (tlb_range: whether the CPU has FEAT_TLBIRANGE, which
-// Arm64S2Config does not say and only 6.12 asks).
-arm64k_config arm64k_config_of(const Arm64S2Config& config, bool tlb_range = false);
+// only 6.12 asks).
+arm64k_config arm64k_config_of(const Arm64S2Config& config);
 
 // The TableRoot of a live kernel table: its IPA size, start level, first PGD page (a pointer into
 // the machine's memory) and, from the PGD allocation the host saw, its concatenated pages.

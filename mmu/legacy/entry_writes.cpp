@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The primitives through which every descriptor changes.
+#include <algorithm>
+
 #include "mmu/legacy/descriptors.h"
 #include "mmu/legacy/shadow_mmu.h"
 
@@ -67,14 +69,29 @@ void ShadowMmu::invalidate_entry(ShadowPage& table, unsigned index, uint64_t vis
   machine_.effects.tlbi_ipa(visit_ipa, is_table(old, table.level()) ? table_hint : table.level());
 }
 
+void ShadowMmu::flush_ipa_range(uint64_t ipa, uint64_t size) {
+  if (!config_.tlb_range) {
+    machine_.effects.tlbi_vmid();
+    return;
+  }
+  uint64_t pages = size / kPageSize;
+  while (pages) {
+    uint64_t n = std::min(pages, kMaxTlbiRangePages);
+    machine_.effects.tlb_flush_range(ipa, n * kPageSize, 0);
+    ipa += n * kPageSize;
+    pages -= n;
+  }
+}
+
 void ShadowMmu::break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa) {
   uint64_t old = table.entries[index];
   if (!is_valid(old) && !generation_->break_invalid_entries) return;
   write_entry(table, index, generation_->break_value);
   // A table's TLB entries are those of every leaf below it: rather than one TLBI per leaf, the
-  // whole VMID goes (6.12 asks for a range TLBI over the entry, which is that without
-  // FEAT_TLBIRANGE).
-  if (is_table(old, table.level()))
+  // whole VMID goes (6.1), or the entry's span (6.12).
+  if (is_table(old, table.level()) && generation_->table_break_flushes_its_range)
+    flush_ipa_range(table.entry_ipa(index), granule_size(table.level()));
+  else if (is_table(old, table.level()))
     machine_.effects.tlbi_vmid();
   else if (is_valid(old))
     machine_.effects.tlbi_ipa(visit_ipa, table.level());

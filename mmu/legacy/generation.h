@@ -2,8 +2,8 @@
 // The kernel generation legacy behaves as: Linux 6.1's kvm_pgtable or Linux 6.12's. Both build the
 // same tables in the same walk order; they differ in a handful of rules, each one field here, so
 // that the operations consult a named rule where the generations part ways instead of asking
-// "which kernel?". Linux 6.12 is modelled on a CPU without FEAT_TLBIRANGE (the reference's
-// default), so its range TLBIs are whole-VMID flushes and unmap never defers its TLBIs.
+// "which kernel?". Whether the CPU has FEAT_TLBIRANGE is the configuration's
+// (Arm64S2Config::tlb_range); only the 6.12 rules below ask.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +39,13 @@ struct Generation {
   bool aging_warns_on_failed_walk;
   // 6.12 splits blocks eagerly (kvm_pgtable_stage2_split); 6.1 has no such operation.
   bool splits_blocks;
+  // 6.12 invalidates a table entry it breaks with a range flush over the entry's span
+  // (kvm_tlb_flush_vmid_range: range TLBIs with FEAT_TLBIRANGE, else the whole VMID); 6.1
+  // flushes the whole VMID.
+  bool table_break_flushes_its_range;
+  // 6.12's unmap on a CPU with FEAT_TLBIRANGE and a table with FWB leaves the leaves' TLBIs out
+  // and flushes the range the caller named in range TLBIs after the walk, whatever it returned.
+  bool unmap_may_defer_leaf_tlbis;
 };
 
 inline constexpr Generation kLinux61{
@@ -50,6 +57,8 @@ inline constexpr Generation kLinux61{
     .fault_updates_need_a_leaf = false,
     .aging_warns_on_failed_walk = false,
     .splits_blocks = false,
+    .table_break_flushes_its_range = false,
+    .unmap_may_defer_leaf_tlbis = false,
 };
 
 inline constexpr Generation kLinux612{
@@ -61,6 +70,8 @@ inline constexpr Generation kLinux612{
     .fault_updates_need_a_leaf = true,
     .aging_warns_on_failed_walk = true,
     .splits_blocks = true,
+    .table_break_flushes_its_range = true,
+    .unmap_may_defer_leaf_tlbis = true,
 };
 
 inline const Generation& generation_of(Arm64Kernel kernel) {

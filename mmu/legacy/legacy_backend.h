@@ -71,7 +71,9 @@ class LegacyBackend final : public Arm64S2Backend {
   int install_leaf(ShadowPage& table, unsigned index, uint64_t ipa, uint64_t desc);
   void replace_table_with_block(ShadowPage& table, unsigned index, uint64_t desc);
   // unmap.cpp
-  void unmap_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa);
+  // The walk of unmap; leaves' TLBIs are left to the caller when deferred.
+  int unmap_range(uint64_t addr, uint64_t size, bool leaf_tlbis_deferred);
+  void unmap_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa, bool tlbi_deferred);
   // Whether the table was empty and so released.
   bool release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap);
   void free_while_in_hash(ShadowPage& table, uint64_t visit_ipa,

@@ -66,9 +66,18 @@ class ShadowMmu {
   // and its TLB entries invalidated at visit_ipa (level 0 for a table: any level). An invalid one
   // is left for the caller, because no TLB can hold it.
   void invalidate_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa);
+  // Unmap's deferral (6.12, FEAT_TLBIRANGE and FWB): leaves are cleared without a TLBI, and
+  // flush_ipa_range over the caller's range follows the walk.
+  bool unmap_defers_leaf_tlbis() const {
+    return generation_->unmap_may_defer_leaf_tlbis && config_.unmap_defers_tlbi();
+  }
+  // Every translation of [ipa, ipa + size), size in whole pages rounded down: range TLBIs of at
+  // most kMaxTlbiRangePages pages each when the CPU has FEAT_TLBIRANGE, else the whole VMID.
+  void flush_ipa_range(uint64_t ipa, uint64_t size);
   // The break of break-before-make, before map replaces an entry: the generation's break value
   // goes in (6.1: 0, only over a valid entry; 6.12: locked, over anything) and the TLBs are
-  // invalidated -- a leaf at visit_ipa at its level, a table's subtree with a whole-VMID flush.
+  // invalidated -- a leaf at visit_ipa at its level, a table's subtree with a whole-VMID flush
+  // (6.12: flush_ipa_range over the table entry's span).
   // The caller's next write_entry is the make.
   void break_before_make(ShadowPage& table, unsigned index, uint64_t visit_ipa);
   // Points entry `index` of `parent` (holding no valid descriptor: empty, annotated or broken) at

@@ -12,7 +12,17 @@ namespace mmudiff::legacy {
 // range does -- that table is checked and freed if empty, innermost first: the order in which the
 // kernel's post-order walk clears, invalidates and frees, so the effects come out the same.
 // Pages are freed in one commit at the end.
+//
+// With 6.12's deferral (FEAT_TLBIRANGE and FWB) the leaves go without a TLBI, and the range the
+// caller named (not the one rounded out to pages) is flushed after the walk, even a failed one.
 int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
+  const bool deferred = mmu_.unmap_defers_leaf_tlbis();
+  int ret = unmap_range(addr, size, deferred);
+  if (deferred) mmu_.flush_ipa_range(addr, size);
+  return ret;
+}
+
+int LegacyBackend::unmap_range(uint64_t addr, uint64_t size, bool leaf_tlbis_deferred) {
   IpaRange range;
   if (int ret = walk_range(addr, size, &range)) return ret;
   // Planted: the end taken as the last page to unmap, then compared as an exclusive bound.
@@ -24,7 +34,7 @@ int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
   for (uint64_t ipa = range.start; ipa < range.end;) {
     ShadowPage* table = &mmu_.deepest_table(ipa);
     uint64_t granule = granule_size(table->level());
-    unmap_entry(*table, table_index(ipa, table->level()), ipa);
+    unmap_entry(*table, table_index(ipa, table->level()), ipa, leaf_tlbis_deferred);
     if (mmu_.plant() == Plant::kLegacyDescendFreedSubtree && !table->present && !table->role.root)
         [[unlikely]]
       free_while_in_hash(*table, ipa, &freed_early);
@@ -66,14 +76,18 @@ int LegacyBackend::unmap(uint64_t addr, uint64_t size) {
 // A valid leaf goes with break-before-make and, without FWB, its cacheable memory is cleaned to
 // the point of coherency (the guest may have written it with caches off). An owner annotation is
 // just cleared: no TLB can hold it.
-void LegacyBackend::unmap_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa) {
+void LegacyBackend::unmap_entry(ShadowPage& table, unsigned index, uint64_t visit_ipa,
+                                bool tlbi_deferred) {
   uint64_t old = table.entries[index];
   if (!is_valid(old)) {
     if (old) mmu_.write_entry(table, index, 0);
     return;
   }
   bool clean = mem_attr_is_normal(old, mmu_.fwb()) && !mmu_.fwb();
-  mmu_.invalidate_entry(table, index, visit_ipa);
+  if (tlbi_deferred)
+    mmu_.write_entry(table, index, 0);  // its TLBI is the caller's range flush
+  else
+    mmu_.invalidate_entry(table, index, visit_ipa);
   if (clean) mmu_.effects().dcache_clean_inval(output_pa(old), granule_size(table.level()));
 }
 

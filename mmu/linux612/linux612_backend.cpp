@@ -29,9 +29,8 @@ namespace {
 
 class Linux612Backend final : public Arm64S2Backend {
  public:
-  Linux612Backend(Machine& machine, std::string_view name, const l612a_entry_points& api,
-                  Linux612Options options)
-      : name_(name), api_(api), host_(machine), options_(options) {
+  Linux612Backend(Machine& machine, std::string_view name, const l612a_entry_points& api)
+      : name_(name), api_(api), host_(machine) {
     vm_ = api_.vm_create(&Arm64KernelHost::kOps, &host_);
     if (!vm_) throw std::bad_alloc();
   }
@@ -49,7 +48,7 @@ class Linux612Backend final : public Arm64S2Backend {
     // kvm_init_stage2_mmu's check before kvm_get_vtcr(): at least ARM64_MIN_PARANGE_BITS, at
     // most what the CPU (48-bit PARange) supports.
     if (!arm64s2::valid_ia_bits(config.ia_bits)) return -EINVAL;
-    const arm64k_config c = arm64k_config_of(config, options_.tlb_range);
+    const arm64k_config c = arm64k_config_of(config);
     host_.forget_pgd_bytes();
     int ret = api_.stage2_init(vm_, &c);
     if (ret == 0)
@@ -112,22 +111,19 @@ class Linux612Backend final : public Arm64S2Backend {
   std::string_view name_;
   const l612a_entry_points& api_;
   Arm64KernelHost host_;
-  Linux612Options options_;
   l612a_vm* vm_ = nullptr;
   TableRoot root_;
 };
 
 }  // namespace
 
-std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant /*plant*/,
-                                                      Linux612Options options) {
-  return std::make_unique<Linux612Backend>(machine, "linux612", *l612a_api(), options);
+std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant /*plant*/) {
+  return std::make_unique<Linux612Backend>(machine, "linux612", *l612a_api());
 }
 
 std::unique_ptr<Arm64S2Backend> make_kernel612_backend(Machine& machine, std::string_view name,
-                                                       const l612a_entry_points& api,
-                                                       Linux612Options options) {
-  return std::make_unique<Linux612Backend>(machine, name, api, options);
+                                                       const l612a_entry_points& api) {
+  return std::make_unique<Linux612Backend>(machine, name, api);
 }
 
 }  // namespace mmudiff

@@ -21,22 +21,13 @@ struct l612a_entry_points;
 
 namespace mmudiff {
 
-// What the CPU has that Arm64S2Config does not say and only 6.12 asks about.
-struct Linux612Options {
-  // FEAT_TLBIRANGE (ARM64_HAS_TLB_RANGE): a table entry's break-before-make is one range TLBI
-  // over its granule instead of a whole-VMID flush, and with FWB unmap defers its leaves' TLBIs
-  // into range TLBIs after the walk.
-  bool tlb_range = false;
-};
-
-// The plant is ignored, as linux61 does: this is the kernel's code, unmodified.
-std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant plant,
-                                                      Linux612Options options = {});
+// The plant is ignored, as linux61 does: this is the kernel's code, unmodified. Whether the CPU
+// has FEAT_TLBIRANGE (ARM64_HAS_TLB_RANGE) comes with each init (Arm64S2Config::tlb_range).
+std::unique_ptr<Arm64S2Backend> make_linux612_backend(Machine& machine, Plant plant);
 
 // The same backend on another 6.12-generation kernel object: a user's tree, named NAME.
 std::unique_ptr<Arm64S2Backend> make_kernel612_backend(Machine& machine, std::string_view name,
-                                                       const l612a_entry_points& api,
-                                                       Linux612Options options = {});
+                                                       const l612a_entry_points& api);
 
 // Where the compiled kernel code came from, recorded at configure time; reports print it.
 const KernelSourceInfo& linux612_arm64_source_info();

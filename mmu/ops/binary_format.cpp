@@ -17,6 +17,10 @@ namespace prot = arm64s2::prot;
 constexpr uint8_t kX86ConfigFlag = 1 << 5;
 // Bit 6 of an arm64 init's flags byte: the table follows Linux 6.12's stage-2 code.
 constexpr uint8_t kLinux612Flag = 1 << 6;
+// Bit 7 of an arm64 init's flags byte: the CPU has FEAT_TLBIRANGE. Honoured only in arm64-6.12
+// streams (6.1 never asks), so every arm64-6.1 input decodes as it did before the bit had a
+// meaning.
+constexpr uint8_t kTlbRangeFlag = 1 << 7;
 
 class Reader {
  public:
@@ -192,6 +196,7 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
     const bool linux612 =
         *offset == 0 ? (flags & kLinux612Flag) != 0 : profile == ProfileId::Arm64Linux612;
     op.config.arm64.kernel = linux612 ? Arm64Kernel::Linux612 : Arm64Kernel::Linux61;
+    op.config.arm64.tlb_range = linux612 && (flags & kTlbRangeFlag);
   }
   *offset = r.offset();
   *out = op;
@@ -234,7 +239,10 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
                                                                  : 0;
     out->push_back(static_cast<uint8_t>(
         op.config.arm64.fwb | (op.config.arm64.nofwb << 1) | (op.config.arm64.idmap << 2) |
-        (f << 3) | (op.config.arm64.kernel == Arm64Kernel::Linux612 ? kLinux612Flag : 0)));
+        (f << 3) | (op.config.arm64.kernel == Arm64Kernel::Linux612 ? kLinux612Flag : 0) |
+        (op.config.arm64.kernel == Arm64Kernel::Linux612 && op.config.arm64.tlb_range
+             ? kTlbRangeFlag
+             : 0)));
   }
 }
 

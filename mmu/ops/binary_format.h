@@ -46,7 +46,8 @@ void encode_op(const Op& op, std::vector<uint8_t>* out);
 
 // Reads one operation of a stream of PROFILE at *offset; false (and *offset unchanged) when the
 // bytes run out. An init at offset 0 may name another profile (flags bit 5: x86; bit 6: arm64
-// Linux 6.12); later inits keep the stream's.
+// Linux 6.12); later inits keep the stream's. Bit 7 of an arm64-6.12 init's flags: the CPU has
+// FEAT_TLBIRANGE (ignored in arm64-6.1 streams).
 bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op,
                ProfileId profile = ProfileId::Arm64Linux61);
 

@@ -174,9 +174,11 @@ Op canonical(Op op) {
   if (s.config) {
     // Only the named architecture's configuration matters.
     out.config.arch = op.config.arch;
-    if (op.config.arch == Arch::Arm64S2)
+    if (op.config.arch == Arch::Arm64S2) {
       out.config.arm64 = op.config.arm64;
-    else
+      // Only 6.12 asks about FEAT_TLBIRANGE.
+      if (out.config.arm64.kernel == Arm64Kernel::Linux61) out.config.arm64.tlb_range = false;
+    } else
       out.config.x86 = op.config.x86;
   }
   return out;

@@ -34,8 +34,15 @@ struct Arm64S2Config {
   bool idmap = false;    // KVM_PGTABLE_S2_IDMAP
   ForcePte force_pte = ForcePte::Never;
   Arm64Kernel kernel = Arm64Kernel::Linux61;
+  // The CPU has FEAT_TLBIRANGE (ARM64_HAS_TLB_RANGE). Only Linux 6.12 asks: a table entry's
+  // break-before-make is then one range TLBI over its granule (else a whole-VMID flush), and
+  // with FWB unmap defers its leaves' TLBIs into range TLBIs over the range after the walk.
+  // Always false in a 6.1 configuration.
+  bool tlb_range = false;
 
   bool has_fwb() const { return fwb && !nofwb; }
+  // 6.12's stage2_unmap_defer_tlb_flush: unmap's leaf TLBIs become range TLBIs after the walk.
+  bool unmap_defers_tlbi() const { return tlb_range && has_fwb(); }
   bool operator==(const Arm64S2Config&) const = default;
 };
 

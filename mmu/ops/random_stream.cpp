@@ -257,7 +257,8 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   OpShape shape = op_shape(op.kind);
   if (op.kind == OpKind::Init) {
     op.config = random_config(rng, Arch::Arm64S2);
-    op.config.arm64.kernel = config.arm64.kernel;  // a stream keeps its profile
+    op.config.arm64.kernel = config.arm64.kernel;        // a stream keeps its profile
+    op.config.arm64.tlb_range = config.arm64.tlb_range;  // and its CPU
     return op;
   }
   if (op.kind == OpKind::Destroy) return op;
@@ -324,6 +325,11 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   init.config.arch = options.arch;
   if (options.random_config) init.config = random_config(rng, options.arch);
   init.config.arm64.kernel = options.kernel;
+  // Half of the 6.12 streams run on a CPU with FEAT_TLBIRANGE. Drawn only there, so the streams
+  // of the other profiles are what they were.
+  if (options.random_config && options.kernel == Arm64Kernel::Linux612 &&
+      options.arch == Arch::Arm64S2)
+    init.config.arm64.tlb_range = chance(rng, 50);
   s.push_back(init);
   // The length is drawn from [min_ops, max_ops], clamped to what a stream may hold.
   size_t lo = std::min(options.min_ops, kMaxStreamOps);
@@ -340,6 +346,7 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
       again.kind = OpKind::Init;
       again.config = random_config(rng, options.arch);
       again.config.arm64.kernel = options.kernel;
+      again.config.arm64.tlb_range = current.arm64.tlb_range;
       current = again.config;
       s.push_back(again);
     }

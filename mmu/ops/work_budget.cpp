@@ -104,6 +104,9 @@ void shrink(Op& op, uint64_t room) {
     op.level = 2;  // 2 MiB pieces: 512 leaves for a 1 GiB leaf instead of 262144
   } else if (op.kind == OpKind::Split) {
     empty_range(op);
+  } else if (op.kind == OpKind::Unmap) {
+    // Its cost is its range TLBIs (LeafCounter::add), each of up to kMaxTlbiRangePages pages.
+    op.size = std::min(op.size, std::max<uint64_t>(room - 1, 1) * kMaxTlbiRangePages * kPageSize);
   } else {
     // An unaligned start costs one page more than the size says.
     op.size = std::min(op.size, std::max<uint64_t>(room - 1, 1) * kPageSize);
@@ -120,6 +123,14 @@ uint64_t LeafCounter::add(const Op& op, uint64_t cap) {
     blocks2_in_1g_.clear();
   }
   if (config_.arch == Arch::X86Ept) return x86_.add(op, config_.x86, cap);
+  if (op.kind == OpKind::Init && config_.arm64.kernel == Arm64Kernel::Linux612)
+    range_tlbis_ = range_tlbis_ || config_.arm64.tlb_range;
+  // 6.12's deferred flush of unmap: one range TLBI per kMaxTlbiRangePages pages of the size the
+  // caller gave, whatever the walk found (counted as leaves, and with or without FWB).
+  if (op.kind == OpKind::Unmap && range_tlbis_) {
+    const uint64_t pages = op.size >> kPageShift;
+    return std::min(pages / kMaxTlbiRangePages + (pages % kMaxTlbiRangePages != 0), cap);
+  }
   if (op.kind == OpKind::Arm64Split) return arm64_split_cost(op, cap);
   return arm64_leaf_cost(op, config_, cap, &block1_, &block2_);
 }

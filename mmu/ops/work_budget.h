@@ -49,6 +49,10 @@ class LeafCounter {
   uint64_t arm64_split_cost(const Op& op, uint64_t cap);
 
   Config config_;
+  // An init of the stream said the CPU has FEAT_TLBIRANGE: unmap may then flush its range in
+  // chunks of kMaxTlbiRangePages pages, each a recorded effect (a failed init keeps the last
+  // table's CPU, so this stays once set).
+  bool range_tlbis_ = false;
   X86LeafEstimate x86_;
   // arm64: the IPAs where a map may have left a 1 GiB block (level 1) or a 2 MiB block (level 2),
   // and the 1 GiB ranges a split may have left full of 2 MiB blocks. Never forgotten (an upper

@@ -35,6 +35,12 @@ struct Generation {
   // annotation has no XN bit but is not executable.
   bool icache_only_for_valid;
 
+  // ---- unmap ----
+  // With FEAT_TLBIRANGE and FWB (Arm64S2Config::unmap_defers_tlbi), the leaves' TLBIs are left
+  // out of the walk and one range flush over the range the caller named follows it, whatever
+  // the walk returned (stage2_unmap_defer_tlb_flush); table entries are still flushed one by one.
+  bool unmap_may_defer_leaf_tlbis;
+
   // ---- The leaf attribute walks ----
   // An invalid entry is -EAGAIN; mkyoung and relax_perms walk as fault handlers, so they see it.
   bool invalid_leaf_is_eagain;
@@ -60,6 +66,7 @@ inline constexpr Generation kLinux612Generation{
     .pa_from_range_offset = true,
     .sw_bits_change_in_place = true,
     .icache_only_for_valid = true,
+    .unmap_may_defer_leaf_tlbis = true,
     .invalid_leaf_is_eagain = true,
     .relax_flushes_on_eagain = true,
     .mkyoung_barrier_only_on_success = true,

@@ -151,15 +151,16 @@ class Stage2MapWalker {
   }
 
   // 6.12's break: the old value's translations are invalidated once the entry is locked. A
-  // table's span is flushed as a range, which without FEAT_TLBIRANGE (the backends' CPU does not
-  // have it) is the whole VMID.
+  // table's span is flushed as a range: range TLBIs over its granule with FEAT_TLBIRANGE, the
+  // whole VMID without.
   void break_to_locked(const VisitedEntry& e) {
     const Pte old = *e.ptep;
     pgt_.mmu.write_pte(e.ptep, kLockedPte);
     if (pte_is_table(old, e.level)) {
+      const uint64_t granule = arm64s2::granule_size(e.level);
       // Planted: without it the TLB keeps the old leaves' translations after the block.
       if (pgt_.plant != Plant::kWalkerNoTlbiTableToBlock) [[likely]]
-        pgt_.mmu.tlb_flush_vmid();
+        pgt_.tlb_flush_vmid_range(align_down(e.addr, granule), granule);
     } else if (pte_valid(old)) {
       pgt_.mmu.tlb_flush_ipa(e.addr, leaf_tlbi_level(e.level));
     }

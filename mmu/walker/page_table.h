@@ -53,6 +53,23 @@ struct Stage2PageTable {
   bool has_fwb() const { return config.has_fwb(); }
   // Whose behaviour the operations follow: the kernel the configuration names.
   const Generation& generation() const { return generation_of(config.kernel); }
+
+  // Every translation of [addr, addr + size) goes (6.12's kvm_tlb_flush_vmid_range): range
+  // TLBIs of at most kMaxTlbiRangePages pages each when the CPU has FEAT_TLBIRANGE, else the
+  // whole VMID. The size is taken in whole pages, rounded down, as the kernel counts them.
+  void tlb_flush_vmid_range(uint64_t addr, uint64_t size) {
+    if (!config.tlb_range) {
+      mmu.tlb_flush_vmid();
+      return;
+    }
+    for (uint64_t pages = size >> arm64s2::kPageShift; pages > 0;) {
+      const uint64_t chunk =
+          pages < arm64s2::kMaxTlbiRangePages ? pages : arm64s2::kMaxTlbiRangePages;
+      mmu.tlb_flush_range(addr, chunk << arm64s2::kPageShift);
+      addr += chunk << arm64s2::kPageShift;
+      pages -= chunk;
+    }
+  }
 };
 
 }  // namespace mmudiff::walker

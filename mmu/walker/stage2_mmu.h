@@ -27,6 +27,8 @@ class Stage2Mmu {
   // Level 0 means "any level": the entry was a table, so the walk cache may hold anything below.
   void tlb_flush_ipa(uint64_t ipa, unsigned level) { effects_.tlbi_ipa(ipa, level); }
   void tlb_flush_vmid() { effects_.tlbi_vmid(); }
+  // One range TLBI (FEAT_TLBIRANGE): every translation of [ipa, ipa + size) at any level.
+  void tlb_flush_range(uint64_t ipa, uint64_t size) { effects_.tlb_flush_range(ipa, size, 0); }
   // Makes stores visible to the hardware walker before the caller goes on.
   void dsb_ishst() { effects_.dsb(Barrier::IshSt); }
 

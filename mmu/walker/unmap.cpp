@@ -10,7 +10,8 @@ namespace {
 
 class Stage2UnmapWalker {
  public:
-  explicit Stage2UnmapWalker(Stage2PageTable& pgt) : pgt_(pgt) {}
+  Stage2UnmapWalker(Stage2PageTable& pgt, bool defer_leaf_tlbis)
+      : pgt_(pgt), defer_leaf_tlbis_(defer_leaf_tlbis) {}
 
   int operator()(const VisitedEntry& e) {
     const Pte pte = *e.ptep;
@@ -42,7 +43,9 @@ class Stage2UnmapWalker {
     // The whole leaf goes, even when the range covers only part of a block: the rest is
     // faulted back in later.
     pgt_.mmu.clear_pte(e.ptep);
-    pgt_.mmu.tlb_flush_ipa(e.addr, child ? 0 : e.level);
+    // A table entry is flushed at once, at any level; a leaf's flush may wait for the range
+    // flush after the walk.
+    if (child || !defer_leaf_tlbis_) pgt_.mmu.tlb_flush_ipa(e.addr, child ? 0 : e.level);
     pgt_.mm.put_page(e.ptep);
 
     if (clean_cache) {
@@ -80,12 +83,26 @@ class Stage2UnmapWalker {
   }
 
   Stage2PageTable& pgt_;
+  const bool defer_leaf_tlbis_;
 };
 
 }  // namespace
 
 int stage2_unmap(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
-  return walk(pgt, addr, size, Visit::Leaf | Visit::TablePost, Stage2UnmapWalker(pgt));
+  // Only worth it with FWB: without, each leaf needs its cache maintenance anyway.
+  const bool defer = pgt.generation().unmap_may_defer_leaf_tlbis && pgt.config.unmap_defers_tlbi();
+  const int ret =
+      walk(pgt, addr, size, Visit::Leaf | Visit::TablePost, Stage2UnmapWalker(pgt, defer));
+  if (defer) {
+    // The range the caller named, not the one the walk rounded out to whole pages. Planted: a
+    // page short, so the TLB may keep the last page unmapped.
+    const uint64_t flushed =
+        pgt.plant == Plant::kWalker612RangeTlbiShort && size >= arm64s2::kPageSize
+            ? size - arm64s2::kPageSize
+            : size;
+    pgt.tlb_flush_vmid_range(addr, flushed);
+  }
+  return ret;
 }
 
 }  // namespace mmudiff::walker

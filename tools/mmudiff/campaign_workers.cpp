@@ -88,8 +88,9 @@ void copy_inputs(const fs::path& from, const fs::path& to) {
 }
 
 // The seeds a campaign of PROFILE starts from. arm64-6.12 has no seeds of its own: it takes
-// arm64-6.1's, each init put in 6.12 (the same operations, which 6.12 runs its way), written under
-// WORK; every other profile takes the seeds as they are.
+// arm64-6.1's, each init put in 6.12 (the same operations, which 6.12 runs its way; every other
+// seed on a CPU with FEAT_TLBIRANGE), written under WORK; every other profile takes the seeds as
+// they are.
 fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::path& work) {
   ProfileId id;
   if (!profile_from_name(profile, &id) || id != ProfileId::Arm64Linux612) return seeds;
@@ -97,16 +98,25 @@ fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::
   fs::remove_all(out);
   fs::create_directories(out);
   if (!fs::is_directory(seeds)) return out;
+  unsigned moved_seeds = 0;
   for (const auto& entry : fs::directory_iterator(seeds)) {
     if (!entry.is_regular_file()) continue;
     std::ifstream f(entry.path(), std::ios::binary);
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
                                      std::istreambuf_iterator<char>());
     Stream stream = decode_binary(bytes);
+    const ProfileId seed_profile = stream_profile(stream);
     // A seed of 6.12's own (split) goes in as it is; 6.1's are moved into 6.12.
-    if (stream_profile(stream) != ProfileId::Arm64Linux61 && stream_profile(stream) != id) continue;
-    for (Op& op : stream)
-      if (op.kind == OpKind::Init) op.config.arm64.kernel = Arm64Kernel::Linux612;
+    if (seed_profile != ProfileId::Arm64Linux61 && seed_profile != id) continue;
+    if (seed_profile == ProfileId::Arm64Linux61) {
+      // Every other seed runs on a CPU with range TLBIs (FEAT_TLBIRANGE), which only 6.12 asks.
+      const bool tlb_range = (moved_seeds++ % 2) == 1;
+      for (Op& op : stream)
+        if (op.kind == OpKind::Init) {
+          op.config.arm64.kernel = Arm64Kernel::Linux612;
+          op.config.arm64.tlb_range = tlb_range;
+        }
+    }
     if (stream.empty() || stream.front().kind != OpKind::Init)
       stream.insert(stream.begin(), init_op(profile_default_config(id)));
     const std::vector<uint8_t> moved = encode_binary(stream);
