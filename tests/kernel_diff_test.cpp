@@ -159,7 +159,12 @@ const char* const kCrashingStream =
     "map 0x40000000 4K pa=0x80000000 prot=rw mc=8\n"
     "unmap 0x40000000 1G\n";
 
-const std::string kFault = mmudiff::testing::kSanitized ? "sanitizer" : "SIGSEGV";
+// The release build faults (SIGSEGV, or SIGBUS where the compiler reaches the poison through
+// rbp); under ASan the sanitizer stops the read of the freed page first.
+bool is_fault(const std::string& fate) {
+  if (mmudiff::testing::kSanitized) return fate == "sanitizer";
+  return fate == "SIGSEGV" || fate == "SIGBUS";
+}
 
 TEST(KernelDiffIsolation, AKernelThatCrashesIsACrashDifferenceAtItsOperation) {
   const BackendInfo crashing = crashing_walker();
@@ -169,12 +174,12 @@ TEST(KernelDiffIsolation, AKernelThatCrashesIsACrashDifferenceAtItsOperation) {
   EXPECT_EQ(ds[0].category, "crash");
   EXPECT_EQ(ds[0].operation, "unmap");
   EXPECT_EQ(ds[0].a, "returned");
-  EXPECT_EQ(ds[0].b, kFault);
+  EXPECT_TRUE(is_fault(ds[0].b)) << ds[0].b;
   EXPECT_EQ(ds[0].op_index, 2u);
   // The crashing side first: the other never ran the operation.
   const auto reversed = isolated_kernel_differences(crashing, *backend("walker"), s, 5.0);
   ASSERT_EQ(reversed.size(), 1u);
-  EXPECT_EQ(reversed[0].a, kFault);
+  EXPECT_TRUE(is_fault(reversed[0].a)) << reversed[0].a;
   EXPECT_EQ(reversed[0].b, "not run");
   // Nothing crashes without the plant: in a child, the differences are what this process finds.
   EXPECT_TRUE(isolated_kernel_differences(*backend("walker"), *backend("legacy"), s, 5.0).empty());
@@ -210,7 +215,7 @@ TEST(KernelDiffIsolation, ARunGoesOnPastCrashesAndShrinksThem) {
     if (c.first.category == "crash") crash = &c;
   ASSERT_NE(crash, nullptr) << kernel_diff_text(r);
   EXPECT_EQ(crash->first.operation, "unmap");
-  EXPECT_EQ(crash->first.b, kFault);
+  EXPECT_TRUE(is_fault(crash->first.b)) << crash->first.b;
   EXPECT_GE(crash->streams, 1u);
   EXPECT_LT(crash->streams, 80u) << "every stream crashed: the run did not go on past one";
   ASSERT_LT(crash->first.op_index, crash->example.size());
