@@ -59,9 +59,15 @@ max_len = $(mmudiff_decoder_max_len "$target")
 timeout = 10
 OPTIONS
   rm -f "$OUT/${name}_seed_corpus.zip"
-  # -j: the seeds' names only; names that collide across the directories are the same input.
-  (cd "$here" && zip -q -j "$OUT/${name}_seed_corpus.zip" \
-    $(for d in $(mmudiff_decoder_seed_dirs "$target"); do ls "$d"/*; done))
+  # -j: the seeds' names only, which zip refuses to repeat: seeds of one target need distinct
+  # names across its directories.
+  seeds=$(cd "$here" && for d in $(mmudiff_decoder_seed_dirs "$target"); do ls "$d"/*; done)
+  clash=$(echo "$seeds" | awk -F/ '{print $NF}' | sort | uniq -d)
+  if [ -n "$clash" ]; then
+    echo "build.sh: seeds of $name share a name across directories: $clash" >&2
+    exit 1
+  fi
+  (cd "$here" && zip -q -j "$OUT/${name}_seed_corpus.zip" $seeds)
   emitted+=("$name")
 done
 
