@@ -104,23 +104,85 @@ std::string maintenance_word(const Effect& e) {
   return "";
 }
 
+// The addresses a maintenance effect covers, as a half-open range: a cache operation its PA range,
+// a range TLBI its IPA range, a TLBI by IPA the page of its IPA; none for barriers and whole-VMID
+// TLBIs.
+std::optional<std::pair<uint64_t, uint64_t>> covered_range(const Effect& e) {
+  constexpr uint64_t kPage = 4096;
+  switch (e.kind) {
+    case EffectKind::DcacheCleanInval:
+    case EffectKind::IcacheInval:
+      return std::pair{e.addr, e.addr + e.size};
+    case EffectKind::TlbiIpa: {
+      const uint64_t page = e.addr & ~(kPage - 1);
+      return std::pair{page, page + (e.size ? e.size : kPage)};
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// The union of ranges, as disjoint sorted ranges.
+std::vector<std::pair<uint64_t, uint64_t>> merged(std::vector<std::pair<uint64_t, uint64_t>> r) {
+  std::sort(r.begin(), r.end());
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const auto& [from, to] : r) {
+    if (!out.empty() && from <= out.back().second)
+      out.back().second = std::max(out.back().second, to);
+    else
+      out.emplace_back(from, to);
+  }
+  return out;
+}
+
+// Whether every address of the disjoint sorted ranges INNER lies in those of OUTER.
+bool covers(const std::vector<std::pair<uint64_t, uint64_t>>& outer,
+            const std::vector<std::pair<uint64_t, uint64_t>>& inner) {
+  return std::all_of(inner.begin(), inner.end(), [&](const auto& in) {
+    return std::any_of(outer.begin(), outer.end(), [&](const auto& out) {
+      return out.first <= in.first && in.second <= out.second;
+    });
+  });
+}
+
 // Each kind of maintenance one kernel does and the other does not, or does once where the other
-// does it many times (per page against once per range).
+// does it many times (per page against once per range); and, done as often, over other addresses
+// than the other's (a clean of one page of a block, a range TLBI one page short). How many pages
+// or which are the stream's, not the kernel's: the class says only less, more or elsewhere.
 std::vector<std::pair<std::string, std::string>> maintenance_differences(
     const std::vector<Effect>& a, const std::vector<Effect>& b) {
-  std::map<std::string, std::pair<size_t, size_t>> counts;
-  for (const Effect& e : a)
-    if (e.kind != EffectKind::Store) ++counts[maintenance_word(e)].first;
-  for (const Effect& e : b)
-    if (e.kind != EffectKind::Store) ++counts[maintenance_word(e)].second;
+  struct Seen {
+    size_t na = 0, nb = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> ra, rb;
+  };
+  std::map<std::string, Seen> seen;
+  for (const Effect& e : a) {
+    if (e.kind == EffectKind::Store) continue;
+    Seen& s = seen[maintenance_word(e)];
+    ++s.na;
+    if (auto r = covered_range(e)) s.ra.push_back(*r);
+  }
+  for (const Effect& e : b) {
+    if (e.kind == EffectKind::Store) continue;
+    Seen& s = seen[maintenance_word(e)];
+    ++s.nb;
+    if (auto r = covered_range(e)) s.rb.push_back(*r);
+  }
   auto times = [](const std::string& word, size_t n) {
     return n == 0 ? std::string("none") : n == 1 ? word + " once" : word + " many times";
   };
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [word, n] : counts) {
-    const auto [na, nb] = n;
-    if (std::min<size_t>(na, 2) != std::min<size_t>(nb, 2))
-      out.emplace_back(times(word, na), times(word, nb));
+  for (auto& [word, s] : seen) {
+    if (std::min<size_t>(s.na, 2) != std::min<size_t>(s.nb, 2)) {
+      out.emplace_back(times(word, s.na), times(word, s.nb));
+      continue;
+    }
+    const auto ra = merged(std::move(s.ra)), rb = merged(std::move(s.rb));
+    if (ra == rb) continue;
+    const bool a_covers_b = covers(ra, rb), b_covers_a = covers(rb, ra);
+    out.emplace_back(word + " over its addresses", a_covers_b   ? word + " over fewer"
+                                                   : b_covers_a ? word + " over more"
+                                                                : word + " elsewhere");
   }
   return out;
 }

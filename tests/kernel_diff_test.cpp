@@ -134,26 +134,19 @@ TEST_F(KernelDiff612, ClassesAreCountedShrunkAndStillShowThemselves) {
   EXPECT_NE(text.find("<- here"), std::string::npos);
 }
 
-// "Kernels" that crash or hang: the walker reading a table page it has just freed (a fault; under
-// ASan the sanitizer's report), and the legacy backend's unmap that never returns.
-BackendInfo crashing_walker() {
-  BackendInfo info = *backend("walker");
-  info.name = "crashing";
+// The backend that carries PLANT, with it planted, as a backend of its own.
+template <Plant kPlant>
+BackendInfo planted() {
+  BackendInfo info = *backend(plant_info(kPlant)->backend);
+  info.name = "planted";
   info.create = [](Machine& m, Plant) {
-    return backend("walker")->create(m, Plant::kWalkerUseFreedTable);
+    return backend(plant_info(kPlant)->backend)->create(m, kPlant);
   };
   return info;
 }
 
-BackendInfo hanging_legacy() {
-  BackendInfo info = *backend("legacy");
-  info.name = "hanging";
-  info.create = [](Machine& m, Plant) {
-    return backend("legacy")->create(m, Plant::kLegacyUnmapNeverReturns);
-  };
-  return info;
-}
-
+// "Kernels" that crash or hang (planted<>): the walker reading a table page it has just freed (a
+// fault; under ASan the sanitizer's report), and the legacy backend's unmap that never returns.
 const char* const kCrashingStream =
     "init ia=40\n"
     "map 0x40000000 4K pa=0x80000000 prot=rw mc=8\n"
@@ -166,8 +159,37 @@ bool is_fault(const std::string& fate) {
   return fate == "SIGSEGV" || fate == "SIGBUS";
 }
 
+// Maintenance done as often but over other addresses is a difference too: which way it differs
+// (fewer, more, elsewhere) is the class, not how many pages.
+TEST(KernelDiff, MaintenanceOverFewerAddressesIsADifference) {
+  const Stream cmo = parse_text(
+      "init ia=40\n"
+      "map 0x40000000 2M pa=0x80000000 prot=rw mc=8\n",
+      "test");
+  const auto ds =
+      kernel_differences(*backend("legacy"), planted<Plant::kLegacyCmoWrongSize>(), cmo, {});
+  EXPECT_TRUE(shows(ds, "maintenance", "map", "dc civac over its addresses", "dc civac over fewer"))
+      << ds.size();
+  const auto reversed =
+      kernel_differences(planted<Plant::kLegacyCmoWrongSize>(), *backend("legacy"), cmo, {});
+  EXPECT_TRUE(
+      shows(reversed, "maintenance", "map", "dc civac over its addresses", "dc civac over more"));
+  EXPECT_TRUE(kernel_differences(*backend("legacy"), *backend("walker"), cmo, {}).empty());
+
+  if (!backend("linux612")) GTEST_SKIP() << "linux612 is not built";
+  const Stream range = parse_text(
+      "init ia=40 fwb=1 kernel=6.12 tlb_range=1\n"
+      "map 0x40000000 8K pa=0x80000000 prot=rw sw=0 mc=8\n"
+      "unmap 0x40000000 8K\n",
+      "test");
+  EXPECT_TRUE(shows(kernel_differences(*backend("linux612"),
+                                       planted<Plant::kWalker612RangeTlbiShort>(), range, {}),
+                    "maintenance", "unmap", "tlbi range over its addresses",
+                    "tlbi range over fewer"));
+}
+
 TEST(KernelDiffIsolation, AKernelThatCrashesIsACrashDifferenceAtItsOperation) {
-  const BackendInfo crashing = crashing_walker();
+  const BackendInfo crashing = planted<Plant::kWalkerUseFreedTable>();
   const Stream s = parse_text(kCrashingStream, "test");
   const auto ds = isolated_kernel_differences(*backend("walker"), crashing, s, 5.0);
   ASSERT_EQ(ds.size(), 1u);
@@ -186,7 +208,7 @@ TEST(KernelDiffIsolation, AKernelThatCrashesIsACrashDifferenceAtItsOperation) {
 }
 
 TEST(KernelDiffIsolation, AnOperationThatNeverReturnsIsAHangAfterTheTimeout) {
-  const BackendInfo hanging = hanging_legacy();
+  const BackendInfo hanging = planted<Plant::kLegacyUnmapNeverReturns>();
   const Stream s = parse_text(
       "init ia=40\n"
       "map 0x40200000 4K pa=0x80200000 prot=rw mc=8\n"
@@ -203,7 +225,7 @@ TEST(KernelDiffIsolation, AnOperationThatNeverReturnsIsAHangAfterTheTimeout) {
 // A crash ends its stream, not the run: the run takes all its streams, the crash is a class
 // counted over them with a shrunk example that still crashes, beside the other classes.
 TEST(KernelDiffIsolation, ARunGoesOnPastCrashesAndShrinksThem) {
-  const BackendInfo crashing = crashing_walker();
+  const BackendInfo crashing = planted<Plant::kWalkerUseFreedTable>();
   KernelDiffOptions options;
   options.seconds = 0;
   options.max_streams = 80;

@@ -122,17 +122,23 @@ TEST_F(KernelTreeApi, TheReleasedSixTwelveTreeIsDetectedAsSixTwelve) {
   }
 }
 
-// A tree built in is a backend of its generation's profile and never the reference; the list a
-// campaign is given of such backends alone makes it a campaign of that profile.
-TEST(KernelTrees, ATreeIsAnArm64Linux612BackendAndNotTheReference) {
+// A tree built in is a backend of its generation's profile (as its description names it) and
+// never the reference; the list a campaign is given of such backends alone, with the release,
+// makes it a campaign of that profile.
+TEST(KernelTrees, ATreeIsABackendOfItsGenerationsProfileAndNotTheReference) {
   if (find_backend("linux612", Arch::Arm64S2)) {
     EXPECT_EQ(sole_profile({"linux612"}), ProfileId::Arm64Linux612);
   }
   for (const BackendInfo& b : registered_backends()) {
     if (b.description.find("your tree") == std::string_view::npos) continue;
-    EXPECT_EQ(b.profiles, profile_bit(ProfileId::Arm64Linux612)) << b.name;
+    const bool six_twelve = b.description.find("Linux 6.12 API") != std::string_view::npos;
+    ASSERT_TRUE(six_twelve || b.description.find("Linux 6.1 API") != std::string_view::npos)
+        << b.description;
+    const ProfileId profile = six_twelve ? ProfileId::Arm64Linux612 : ProfileId::Arm64Linux61;
+    EXPECT_EQ(b.profiles, profile_bit(profile)) << b.name;
     EXPECT_FALSE(b.reference) << b.name;
-    EXPECT_EQ(sole_profile({"linux612", std::string(b.name)}), ProfileId::Arm64Linux612);
+    const char* release = six_twelve ? "linux612" : "linux61";
+    EXPECT_EQ(sole_profile({release, std::string(b.name)}), profile) << b.name;
   }
   EXPECT_EQ(sole_profile({"walker"}), std::nullopt) << "one walker per architecture";
   EXPECT_EQ(sole_profile({}), std::nullopt);

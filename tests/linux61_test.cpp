@@ -144,7 +144,7 @@ TEST(Linux61Source, NoKernelFileIsInTheRepository) {
 TEST(Linux61Init, GeometryComesFromTheKernelsVtcr) {
   for (unsigned ia = kMinIaBits; ia <= kMaxIaBits; ++ia) {
     SCOPED_TRACE(fmt::format("ia_bits {}", ia));
-    uint64_t vtcr = l61_vtcr_for(ia);
+    uint64_t vtcr = l61_api()->vtcr_for(ia);
     EXPECT_EQ(vtcr & 0x3f, 64 - ia);               // T0SZ
     EXPECT_EQ((vtcr >> 14) & 3, 0u);               // TG0: 4 KiB
     EXPECT_EQ((vtcr >> 16) & 7, 5u);               // PS: 48 bits

@@ -27,29 +27,31 @@ struct l61_vm {
 };
 
 #define ARM64K_VM struct l61_vm
-#define ARM64K_FN(name) l61_##name
+/* Each object's entry points have its own prefix (kernel_prefix.h) and are reached through its
+ * api table, so they need no declarations elsewhere. */
+#define ARM64K_FN(name) ARM64K_PREFIXED(name)
 #define ARM64K_BACKEND "linux61"
 #include "mmu/kvm_arm64_shim/adapter_common.inc"
 
 /* ---- Entry points of 6.1's own -------------------------------------------------------------- */
 
-struct l61_vm* l61_vm_create(const struct arm64k_host_ops* ops, void* host) {
+static struct l61_vm* vm_create(const struct arm64k_host_ops* ops, void* host) {
   struct l61_vm* vm = arm64k_vm_alloc(ops, host);
   if (vm) vm->mmu.arch = &vm->arch;
   return vm;
 }
 
-int l61_stage2_init(struct l61_vm* vm, const struct arm64k_config* config) {
-  vm->arch.vtcr = l61_vtcr_for(config->ia_bits);
+static int stage2_init(struct l61_vm* vm, const struct arm64k_config* config) {
+  vm->arch.vtcr = ARM64K_FN(vtcr_for)(config->ia_bits);
   return arm64k_stage2_init(vm, config);
 }
 
-uint64_t l61_vtcr(const struct l61_vm* vm) {
+static uint64_t vtcr(const struct l61_vm* vm) {
   return vm->arch.vtcr;
 }
 
-int l61_stage2_map(struct l61_vm* vm, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
-                   void* memcache) {
+static int stage2_map(struct l61_vm* vm, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+                      void* memcache) {
   ARM64K_ENTER(vm);
   int ret =
       kvm_pgtable_stage2_map(&vm->pgt, addr, size, phys, (enum kvm_pgtable_prot)prot, memcache);
@@ -57,16 +59,44 @@ int l61_stage2_map(struct l61_vm* vm, uint64_t addr, uint64_t size, uint64_t phy
   return ret;
 }
 
-uint64_t l61_stage2_mkold(struct l61_vm* vm, uint64_t addr) {
+static uint64_t stage2_mkold(struct l61_vm* vm, uint64_t addr) {
   ARM64K_ENTER(vm);
   kvm_pte_t pte = kvm_pgtable_stage2_mkold(&vm->pgt, addr);
   ARM64K_LEAVE();
   return pte;
 }
 
-bool l61_stage2_is_young(struct l61_vm* vm, uint64_t addr) {
+static bool stage2_is_young(struct l61_vm* vm, uint64_t addr) {
   ARM64K_ENTER(vm);
   bool young = kvm_pgtable_stage2_is_young(&vm->pgt, addr);
   ARM64K_LEAVE();
   return young;
+}
+
+/* ---- The object's table ---------------------------------------------------------------------- */
+
+const struct l61_entry_points* ARM64K_FN(api)(void) {
+  static const struct l61_entry_points api = {
+      .vm_create = vm_create,
+      .vm_free = ARM64K_FN(vm_free),
+      .vtcr_for = ARM64K_FN(vtcr_for),
+      .stage2_init = stage2_init,
+      .stage2_destroy = ARM64K_FN(stage2_destroy),
+      .live = ARM64K_FN(live),
+      .vtcr = vtcr,
+      .ia_bits = ARM64K_FN(ia_bits),
+      .start_level = ARM64K_FN(start_level),
+      .pgd = ARM64K_FN(pgd),
+      .stage2_map = stage2_map,
+      .stage2_unmap = ARM64K_FN(stage2_unmap),
+      .stage2_wrprotect = ARM64K_FN(stage2_wrprotect),
+      .stage2_mkyoung = ARM64K_FN(stage2_mkyoung),
+      .stage2_mkold = stage2_mkold,
+      .stage2_is_young = stage2_is_young,
+      .stage2_relax_perms = ARM64K_FN(stage2_relax_perms),
+      .stage2_flush = ARM64K_FN(stage2_flush),
+      .stage2_set_owner = ARM64K_FN(stage2_set_owner),
+      .get_leaf = ARM64K_FN(get_leaf),
+  };
+  return &api;
 }

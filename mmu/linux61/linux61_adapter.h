@@ -25,35 +25,42 @@ extern "C" {
 
 struct l61_vm;
 
-/* NULL when out of memory. ops must outlive the vm. */
-struct l61_vm* l61_vm_create(const struct arm64k_host_ops* ops, void* host);
-/* Does not destroy the table: call l61_stage2_destroy first if it is live. */
-void l61_vm_free(struct l61_vm* vm);
+/*
+ * The entry points of one 6.1-generation kernel object, as a table: linux61's is l61_api(); a
+ * user's tree's is kt_<name>_api() (mmu/kernel_trees). The C++ backend calls through it, so one
+ * backend serves every tree of the generation.
+ */
+struct l61_entry_points {
+  /* NULL when out of memory. ops must outlive the vm. */
+  struct l61_vm* (*vm_create)(const struct arm64k_host_ops* ops, void* host);
+  /* Does not destroy the table: call stage2_destroy first if it is live. */
+  void (*vm_free)(struct l61_vm* vm);
+  /* VTCR_EL2 as kvm_get_vtcr() builds it for a 48-bit PARange, 16-bit VMID CPU. */
+  uint64_t (*vtcr_for)(uint32_t ia_bits);
+  /* __kvm_pgtable_stage2_init with the VTCR from vtcr_for(config->ia_bits). */
+  int (*stage2_init)(struct l61_vm* vm, const struct arm64k_config* config);
+  void (*stage2_destroy)(struct l61_vm* vm);
+  bool (*live)(const struct l61_vm* vm);
+  uint64_t (*vtcr)(const struct l61_vm* vm);
+  uint32_t (*ia_bits)(const struct l61_vm* vm);
+  uint32_t (*start_level)(const struct l61_vm* vm);
+  void* (*pgd)(const struct l61_vm* vm);
+  int (*stage2_map)(struct l61_vm* vm, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+                    void* memcache);
+  int (*stage2_unmap)(struct l61_vm* vm, uint64_t addr, uint64_t size);
+  int (*stage2_wrprotect)(struct l61_vm* vm, uint64_t addr, uint64_t size);
+  uint64_t (*stage2_mkyoung)(struct l61_vm* vm, uint64_t addr);
+  uint64_t (*stage2_mkold)(struct l61_vm* vm, uint64_t addr);
+  bool (*stage2_is_young)(struct l61_vm* vm, uint64_t addr);
+  int (*stage2_relax_perms)(struct l61_vm* vm, uint64_t addr, uint64_t prot);
+  int (*stage2_flush)(struct l61_vm* vm, uint64_t addr, uint64_t size);
+  int (*stage2_set_owner)(struct l61_vm* vm, uint64_t addr, uint64_t size, void* memcache,
+                          uint8_t owner_id);
+  int (*get_leaf)(struct l61_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
+};
 
-/* VTCR_EL2 as kvm_get_vtcr() builds it for a 48-bit PARange, 16-bit VMID CPU. */
-uint64_t l61_vtcr_for(uint32_t ia_bits);
-
-/* __kvm_pgtable_stage2_init with the VTCR from l61_vtcr_for(config->ia_bits). */
-int l61_stage2_init(struct l61_vm* vm, const struct arm64k_config* config);
-void l61_stage2_destroy(struct l61_vm* vm);
-bool l61_live(const struct l61_vm* vm);
-uint64_t l61_vtcr(const struct l61_vm* vm);
-uint32_t l61_ia_bits(const struct l61_vm* vm);
-uint32_t l61_start_level(const struct l61_vm* vm);
-void* l61_pgd(const struct l61_vm* vm);
-
-int l61_stage2_map(struct l61_vm* vm, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
-                   void* memcache);
-int l61_stage2_unmap(struct l61_vm* vm, uint64_t addr, uint64_t size);
-int l61_stage2_wrprotect(struct l61_vm* vm, uint64_t addr, uint64_t size);
-uint64_t l61_stage2_mkyoung(struct l61_vm* vm, uint64_t addr);
-uint64_t l61_stage2_mkold(struct l61_vm* vm, uint64_t addr);
-bool l61_stage2_is_young(struct l61_vm* vm, uint64_t addr);
-int l61_stage2_relax_perms(struct l61_vm* vm, uint64_t addr, uint64_t prot);
-int l61_stage2_flush(struct l61_vm* vm, uint64_t addr, uint64_t size);
-int l61_stage2_set_owner(struct l61_vm* vm, uint64_t addr, uint64_t size, void* memcache,
-                         uint8_t owner_id);
-int l61_get_leaf(struct l61_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
+/* linux61's table. */
+const struct l61_entry_points* l61_api(void);
 
 #ifdef __cplusplus
 }

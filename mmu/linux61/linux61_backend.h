@@ -9,9 +9,16 @@
 #include "mmu/backend.h"
 #include "mmu/kernel_source_info.h"
 
+// The entry points of one 6.1-generation kernel object (mmu/linux61/linux61_adapter.h).
+struct l61_entry_points;
+
 namespace mmudiff {
 
 std::unique_ptr<Arm64S2Backend> make_linux61_backend(Machine& machine, Plant plant);
+
+// The same backend on another 6.1-generation kernel object: a user's tree, named NAME.
+std::unique_ptr<Arm64S2Backend> make_kernel61_backend(Machine& machine, std::string_view name,
+                                                      const l61_entry_points& api);
 
 // Where the compiled kernel code came from, recorded at configure time; reports print it.
 const KernelSourceInfo& linux61_source_info();

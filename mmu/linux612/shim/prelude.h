@@ -18,9 +18,9 @@
  *   into it, and the split cache with its object count lives in it.
  *
  * Every global function of pgtable.c (and the EL2 functions the adapter implements for it) is
- * renamed with a prefix, MMUDIFF_KERNEL_PREFIX (l612a_ for linux612, kt_<name>_ for a user's tree,
- * cmake/KernelTrees.cmake), so that each object links beside linux61's, which defines the same
- * kernel names, and beside every other tree of this generation.
+ * renamed with the object's prefix (l612a_ for linux612, kt_<name>_ for a user's tree:
+ * mmu/kvm_arm64_shim/kernel_prefix.h), so that each object links beside linux61's, which defines
+ * the same kernel names, and beside every other tree.
  *
  * The kernel headers' own #includes resolve to the empty stubs in mmu/kvm_arm64_shim/include and
  * ./include (6.12's kvm_arm.h also includes <asm/sysreg.h>), which come before the kernel's.
@@ -34,34 +34,6 @@
 
 /* ---- One name per kernel symbol in the process ---------------------------------------------- */
 #include "mmu/linux612/kernel_prefix.h"
-#define kvm_pgtable_walk L612A_NAME(kvm_pgtable_walk)
-#define kvm_pgtable_get_leaf L612A_NAME(kvm_pgtable_get_leaf)
-#define kvm_pgtable_hyp_pte_prot L612A_NAME(kvm_pgtable_hyp_pte_prot)
-#define kvm_pgtable_hyp_map L612A_NAME(kvm_pgtable_hyp_map)
-#define kvm_pgtable_hyp_unmap L612A_NAME(kvm_pgtable_hyp_unmap)
-#define kvm_pgtable_hyp_init L612A_NAME(kvm_pgtable_hyp_init)
-#define kvm_pgtable_hyp_destroy L612A_NAME(kvm_pgtable_hyp_destroy)
-#define kvm_get_vtcr L612A_NAME(kvm_get_vtcr)
-#define kvm_tlb_flush_vmid_range L612A_NAME(kvm_tlb_flush_vmid_range)
-#define kvm_pgtable_stage2_pte_prot L612A_NAME(kvm_pgtable_stage2_pte_prot)
-#define kvm_pgtable_stage2_map L612A_NAME(kvm_pgtable_stage2_map)
-#define kvm_pgtable_stage2_set_owner L612A_NAME(kvm_pgtable_stage2_set_owner)
-#define kvm_pgtable_stage2_unmap L612A_NAME(kvm_pgtable_stage2_unmap)
-#define kvm_pgtable_stage2_wrprotect L612A_NAME(kvm_pgtable_stage2_wrprotect)
-#define kvm_pgtable_stage2_mkyoung L612A_NAME(kvm_pgtable_stage2_mkyoung)
-#define kvm_pgtable_stage2_test_clear_young L612A_NAME(kvm_pgtable_stage2_test_clear_young)
-#define kvm_pgtable_stage2_relax_perms L612A_NAME(kvm_pgtable_stage2_relax_perms)
-#define kvm_pgtable_stage2_flush L612A_NAME(kvm_pgtable_stage2_flush)
-#define kvm_pgtable_stage2_create_unlinked L612A_NAME(kvm_pgtable_stage2_create_unlinked)
-#define kvm_pgtable_stage2_split L612A_NAME(kvm_pgtable_stage2_split)
-#define __kvm_pgtable_stage2_init L612A_NAME(__kvm_pgtable_stage2_init)
-#define kvm_pgtable_stage2_pgd_size L612A_NAME(kvm_pgtable_stage2_pgd_size)
-#define kvm_pgtable_stage2_destroy L612A_NAME(kvm_pgtable_stage2_destroy)
-#define kvm_pgtable_stage2_free_unlinked L612A_NAME(kvm_pgtable_stage2_free_unlinked)
-#define __kvm_tlb_flush_vmid_ipa L612A_NAME(__kvm_tlb_flush_vmid_ipa)
-#define __kvm_tlb_flush_vmid_ipa_nsh L612A_NAME(__kvm_tlb_flush_vmid_ipa_nsh)
-#define __kvm_tlb_flush_vmid_range L612A_NAME(__kvm_tlb_flush_vmid_range)
-#define __kvm_tlb_flush_vmid L612A_NAME(__kvm_tlb_flush_vmid)
 
 /* ---- Configuration questions ---------------------------------------------------------------- */
 /* The only option pgtable.c tests with IS_ENABLED is CONFIG_ARM64_PA_BITS_52: off. */
