@@ -19,10 +19,16 @@ std::string_view backend_of_source(std::string_view path) {
   // The walk engine (mmu/walker/table_walk.h) serves both walkers; its edges count here.
   if (path.find("/mmu/walker/") != std::string_view::npos) return "walker";
   if (path.find("/mmu/legacy/") != std::string_view::npos) return "legacy";
-  // The adapter in this tree, and the kernel file extracted into the build tree.
+  // The adapters in this tree, and the kernel files extracted into the build tree; a kernel file
+  // anywhere else is a developer's own tree (mmu/kernel_trees), whose adapter is its
+  // generation's and counts with that release.
+  if (path.find("/mmu/linux612/") != std::string_view::npos ||
+      path.find("/linux-source-6.12/arch/arm64/") != std::string_view::npos)
+    return "linux612";
   if (path.find("/mmu/linux61/") != std::string_view::npos ||
-      path.find("/arch/arm64/kvm/") != std::string_view::npos)
+      path.find("/linux-source-6.1/arch/arm64/") != std::string_view::npos)
     return "linux61";
+  if (path.find("/arch/arm64/kvm/") != std::string_view::npos) return "your trees";
   return "";
 }
 

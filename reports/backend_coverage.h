@@ -20,8 +20,9 @@ struct CodeCoverage {
   uint64_t edges = 0, edges_covered = 0;
 };
 
-// "walker", "legacy" or "linux61" (the adapter and the kernel's own pgtable.c) for a source file
-// of an arm64 backend, "x86-ept/walker", "x86-ept/legacy" or "x86-ept/linux612-tdp" (the adapter
+// "walker", "legacy", "linux61" or "linux612" (the adapter and the kernel's own pgtable.c), or
+// "your trees" (a developer's tree's pgtable.c, mmu/kernel_trees) for a source file of an arm64
+// backend, "x86-ept/walker", "x86-ept/legacy" or "x86-ept/linux612-tdp" (the adapter
 // and the kernel's own tdp_mmu.c, tdp_iter.c, spte.c) for an x86 one; "" for anything else, such
 // as a standard-library header inlined into one.
 std::string_view backend_of_source(std::string_view path);

@@ -36,6 +36,13 @@ TEST(BackendCoverage, SourcesBelongToTheirBackend) {
   EXPECT_EQ(backend_of_source("/x/mmu/linux61/linux61_adapter.c"), "linux61");
   EXPECT_EQ(backend_of_source("/b/kernel/linux-source-6.1/arch/arm64/kvm/hyp/pgtable.c"),
             "linux61");
+  EXPECT_EQ(backend_of_source("/x/mmu/linux612/linux612_adapter.c"), "linux612");
+  EXPECT_EQ(
+      backend_of_source("/b/mmu/linux612/kernel/linux-source-6.12/arch/arm64/kvm/hyp/pgtable.c"),
+      "linux612");
+  EXPECT_EQ(backend_of_source("/b/kernel/linux-source-6.12/arch/arm64/kvm/hyp/pgtable.c"),
+            "linux612");
+  EXPECT_EQ(backend_of_source("/home/dev/linux/arch/arm64/kvm/hyp/pgtable.c"), "your trees");
   EXPECT_EQ(backend_of_source("/x/mmu/walker_x86/fault.cpp"), "x86-ept/walker");
   EXPECT_EQ(backend_of_source("/x/mmu/legacy_x86/rmap.cpp"), "x86-ept/legacy");
   EXPECT_EQ(backend_of_source("/x/mmu/linux612_tdp/linux612_services.c"), "x86-ept/linux612-tdp");
