@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Runs several vCPUs' code one at a time, switching between them only at scheduling points and
+// only where a schedule (mmu/sched/schedule.h) says, so that an interleaving found once replays
+// bit for bit. The code under test marks its scheduling points by calling point() (or, from C,
+// mmudiff_sched_point()): each READ_ONCE, WRITE_ONCE, cmpxchg and store-release of a descriptor
+// in the kernel's shim, the same places in the walker's shared walks. Outside a run a point does
+// nothing, so the same code runs unchanged in a single-threaded stream.
+//
+// Each vCPU is a thread of its own (its thread-locals, such as the shim's RCU read-side depth, are
+// its CPU's), but only the one the scheduler names runs: the others wait for their turn. Every
+// hand-over goes through one mutex, so everything a vCPU wrote happens before what the next
+// reads, and a ThreadSanitizer build sees no race of the scheduler's making.
+//
+// Where the schedule ends, each vCPU runs to its end in turn, the lowest-numbered unfinished one
+// next, except that a vCPU that passes kSpinLimit points without finishing gives way to the next
+// one (it may be waiting for another vCPU: a retry loop on a locked entry), round robin.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mmu/sched/schedule.h"
+
+namespace mmudiff::sched {
+
+// One switch from a vCPU to another, at the point'th scheduling point of the run (counted from 1,
+// over all vCPUs), where the vCPU that gave way was at WHAT on ADDR.
+struct Switch {
+  uint64_t point = 0;
+  unsigned from = 0, to = 0;
+  std::string what;
+  uintptr_t addr = 0;
+  bool operator==(const Switch&) const = default;
+};
+
+struct ConcurrentRun {
+  std::vector<Switch> switches;
+  uint64_t points = 0;
+  // Per vCPU: the exception its code ended with, if any (its code did not run to its end).
+  std::vector<std::exception_ptr> failures;
+  // A vCPU passed kSpinLimit points in a row after the schedule ended.
+  bool spun = false;
+};
+
+class DeterministicScheduler {
+ public:
+  static constexpr uint64_t kSpinLimit = 100000;
+
+  explicit DeterministicScheduler(Schedule schedule) : schedule_(std::move(schedule)) {}
+  DeterministicScheduler(const DeterministicScheduler&) = delete;
+  DeterministicScheduler& operator=(const DeterministicScheduler&) = delete;
+
+  // Runs VCPUS[i] as vCPU i (at most kMaxVcpus), vCPU 0 first, all to their ends. One run per
+  // scheduler.
+  ConcurrentRun run(std::vector<std::function<void()>> vcpus);
+
+  // A scheduling point of the calling vCPU: the schedule may switch to another vCPU here, and
+  // the call returns when this vCPU's turn comes again. Nothing outside a run.
+  static void point(const char* what, const void* addr);
+
+  // The vCPU the calling thread is, inside a run.
+  static std::optional<unsigned> current_vcpu();
+
+ private:
+  void vcpu_main(unsigned id, const std::function<void()>& body);
+  void at_point(unsigned me, const char* what, const void* addr);
+  // The vCPU to run after ME stops (finished or spinning): the next unfinished one, cyclically;
+  // ME itself if it is the only one left.
+  unsigned next_after(unsigned me) const;
+  void hand_over(std::unique_lock<std::mutex>& lock, unsigned me, unsigned to);
+
+  Schedule schedule_;
+  size_t next_preemption_ = 0;
+  uint64_t since_switch_ = 0;
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  unsigned running_ = 0;
+  std::vector<bool> finished_;
+  ConcurrentRun result_;
+};
+
+}  // namespace mmudiff::sched
+
+// The C kernel shims' way in: DeterministicScheduler::point().
+extern "C" void mmudiff_sched_point(const char* what, const void* addr);
