@@ -11,8 +11,8 @@
  * - RCU for shared walks: a per-thread read-side nesting count (the adapter's), which is all
  *   kvm_pgtable_walk_lock_held() asks about; rcu_dereference_check reads, after lockdep's check
  *   (a WARN_ON here);
- * - cmpxchg on a descriptor, recorded as a Store when it succeeds (one instance is only ever run
- *   by one thread at a time, so it always succeeds when the old value matches);
+ * - cmpxchg on a descriptor, recorded as a Store when it succeeds: one atomic step after its
+ *   scheduling point (vCPUs of a concurrent stream run one at a time, switching only at points);
  * - range TLBI (FEAT_TLBIRANGE a per-instance knob) and the EL2 TLB functions 6.12 calls;
  * - the normal non-cacheable memory types, and struct kvm_s2_mmu as 6.12 has it: the VTCR moved
  *   into it, and the split cache with its object count lives in it.
@@ -81,7 +81,9 @@ bool L612A_NAME(shim_rcu_read_lock_held)(void);
   })
 
 /* ---- cmpxchg on a descriptor: a recorded Store when it succeeds ----------------------------- */
+/* One atomic step: its scheduling point comes before it, and no vCPU runs inside it. */
 static inline u64 __l612a_cmpxchg_u64(volatile u64* p, u64 old, u64 new_value) {
+  mmudiff_sched_point("cmpxchg", (const void*)p);
   u64 cur = *p;
   if (cur == old) {
     *p = new_value;
