@@ -141,6 +141,68 @@ TEST(DeterministicScheduler, AVcpuSpinningOnAnotherGivesWayAtTheSpinLimit) {
   EXPECT_EQ(r.switches[0].what, "spin");
 }
 
+// RCU made explicit: a free deferred with call_rcu waits for every vCPU that was inside a
+// read-side section then, and runs the moment the last of them leaves it.
+TEST(DeterministicSchedulerRcu, AFreeWaitsForTheReadersOfItsMomentAndNoOthers) {
+  std::vector<std::string> log;
+  DeterministicScheduler::call_rcu([&] { log.push_back("outside a run: at once"); });
+  ASSERT_EQ(log, std::vector<std::string>{"outside a run: at once"});
+  log.clear();
+
+  // vCPU 0 reads inside a section and is preempted there; vCPU 1 unlinks and defers the free;
+  // vCPU 2 enters a section only afterwards, so the free does not wait for it.
+  DeterministicScheduler scheduler(schedule("0>1 0>2 0>0"));
+  const ConcurrentRun r = scheduler.run(
+      {[&] {
+         DeterministicScheduler::rcu_read_lock();
+         DeterministicScheduler::rcu_read_lock();
+         DeterministicScheduler::point("walk", nullptr);  // -> vCPU 1
+         log.push_back("0 still walks");
+         DeterministicScheduler::rcu_read_unlock();
+         log.push_back("0 left the inner section");
+         DeterministicScheduler::rcu_read_unlock();
+         log.push_back("0 left");
+       },
+       [&] {
+         DeterministicScheduler::call_rcu([&] { log.push_back("freed"); });
+         DeterministicScheduler::point("after unlink", nullptr);  // -> vCPU 2
+         log.push_back("1 ends");
+       },
+       [&] {
+         DeterministicScheduler::rcu_read_lock();
+         DeterministicScheduler::point("new walk", nullptr);  // -> vCPU 0, 2 still inside
+         DeterministicScheduler::rcu_read_unlock();
+       }});
+  EXPECT_EQ(log, (std::vector<std::string>{"0 still walks", "0 left the inner section", "freed",
+                                           "0 left", "1 ends"}));
+  EXPECT_EQ(r.deferred, 1u);
+  EXPECT_EQ(r.waited, 1u);
+}
+
+TEST(DeterministicSchedulerRcu, ADeferringReaderWaitsForItselfAndAnEndedOneHoldsNothing) {
+  std::vector<std::string> log;
+  DeterministicScheduler scheduler({});
+  const ConcurrentRun r = scheduler.run(
+      {[&] {
+         DeterministicScheduler::rcu_read_lock();
+         DeterministicScheduler::call_rcu([&] { log.push_back("freed after 0's section"); });
+         log.push_back("0 in its section");
+         DeterministicScheduler::rcu_read_unlock();
+         DeterministicScheduler::rcu_read_lock();
+         DeterministicScheduler::call_rcu([&] { log.push_back("freed as 0 ended"); });
+         log.push_back("0 ends inside a section");
+       },
+       [&] {
+         // Nobody reads: at once.
+         DeterministicScheduler::call_rcu([&] { log.push_back("freed at once"); });
+       }});
+  EXPECT_EQ(log, (std::vector<std::string>{"0 in its section", "freed after 0's section",
+                                           "0 ends inside a section", "freed as 0 ended",
+                                           "freed at once"}));
+  EXPECT_EQ(r.deferred, 3u);
+  EXPECT_EQ(r.waited, 2u);
+}
+
 TEST(Schedule, TextRoundTripsAndErrorsNameTheColumn) {
   const Schedule s = schedule(" 3>1  0>0 4294967295>7 ");
   EXPECT_EQ(s, (Schedule{{3, 1}, {0, 0}, {4294967295u, 7}}));

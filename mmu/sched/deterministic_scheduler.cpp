@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "mmu/sched/deterministic_scheduler.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
@@ -19,6 +20,7 @@ ConcurrentRun DeterministicScheduler::run(std::vector<std::function<void()>> vcp
     throw std::invalid_argument("DeterministicScheduler::run: 1 to 8 vCPUs");
   if (!finished_.empty()) throw std::logic_error("DeterministicScheduler::run: one run only");
   finished_.assign(vcpus.size(), false);
+  rcu_depth_.assign(vcpus.size(), 0);
   result_.failures.assign(vcpus.size(), nullptr);
   running_ = 0;
   std::vector<std::thread> threads;
@@ -45,6 +47,9 @@ void DeterministicScheduler::vcpu_main(unsigned id, const std::function<void()>&
   std::unique_lock lock(mutex_);
   finished_[id] = true;
   since_switch_ = 0;
+  // A vCPU that ends holds no reference: an unbalanced read side ends with it.
+  rcu_depth_[id] = 0;
+  quiescent(lock, id);
   const unsigned next = next_after(id);
   if (next != id) {
     running_ = next;
@@ -95,6 +100,60 @@ void DeterministicScheduler::at_point(unsigned me, const char* what, const void*
 
 void DeterministicScheduler::point(const char* what, const void* addr) {
   if (tl_scheduler) tl_scheduler->at_point(tl_vcpu, what, addr);
+}
+
+void DeterministicScheduler::rcu_read_lock() {
+  if (!tl_scheduler) return;
+  std::unique_lock lock(tl_scheduler->mutex_);
+  ++tl_scheduler->rcu_depth_[tl_vcpu];
+}
+
+void DeterministicScheduler::rcu_read_unlock() {
+  DeterministicScheduler* s = tl_scheduler;
+  if (!s) return;
+  std::unique_lock lock(s->mutex_);
+  unsigned& depth = s->rcu_depth_[tl_vcpu];
+  if (depth == 0) return;
+  if (--depth == 0) s->quiescent(lock, tl_vcpu);
+}
+
+void DeterministicScheduler::call_rcu(std::function<void()> free) {
+  DeterministicScheduler* s = tl_scheduler;
+  if (!s) {
+    free();
+    return;
+  }
+  std::unique_lock lock(s->mutex_);
+  ++s->result_.deferred;
+  Deferred d{std::move(free), std::vector<bool>(s->rcu_depth_.size())};
+  bool waits = false;
+  for (size_t v = 0; v < d.waits_for.size(); ++v) waits |= d.waits_for[v] = s->rcu_depth_[v] > 0;
+  if (!waits) {
+    lock.unlock();
+    d.free();
+    return;
+  }
+  ++s->result_.waited;
+  s->deferred_.push_back(std::move(d));
+}
+
+void DeterministicScheduler::quiescent(std::unique_lock<std::mutex>& lock, unsigned me) {
+  std::vector<std::function<void()>> due;
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    it->waits_for[me] = false;
+    if (std::none_of(it->waits_for.begin(), it->waits_for.end(), [](bool w) { return w; })) {
+      due.push_back(std::move(it->free));
+      it = deferred_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (due.empty()) return;
+  // The callbacks run on this vCPU, in the order they were deferred, as RCU's callbacks run on
+  // the CPU that ends the grace period; they may reach scheduling points of their own.
+  lock.unlock();
+  for (auto& free : due) free();
+  lock.lock();
 }
 
 std::optional<unsigned> DeterministicScheduler::current_vcpu() {

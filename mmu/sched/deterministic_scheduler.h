@@ -11,6 +11,11 @@
 // hand-over goes through one mutex, so everything a vCPU wrote happens before what the next
 // reads, and a ThreadSanitizer build sees no race of the scheduler's making.
 //
+// RCU is explicit: the code under test tells the scheduler where its read-side sections begin and
+// end (rcu_read_lock/unlock) and hands it what must wait for a grace period (call_rcu). A deferred
+// free runs once every vCPU that was inside a read-side section when it was deferred has left that
+// section, the moment the last one does: never while a walker may still be in the table.
+//
 // Where the schedule ends, each vCPU runs to its end in turn, the lowest-numbered unfinished one
 // next, except that a vCPU that passes kSpinLimit points without finishing gives way to the next
 // one (it may be waiting for another vCPU: a retry loop on a locked entry), round robin.
@@ -46,6 +51,8 @@ struct ConcurrentRun {
   std::vector<std::exception_ptr> failures;
   // A vCPU passed kSpinLimit points in a row after the schedule ended.
   bool spun = false;
+  // call_rcu callbacks deferred during the run, and of those how many had to wait for a reader.
+  uint64_t deferred = 0, waited = 0;
 };
 
 class DeterministicScheduler {
@@ -67,6 +74,13 @@ class DeterministicScheduler {
   // The vCPU the calling thread is, inside a run.
   static std::optional<unsigned> current_vcpu();
 
+  // The calling vCPU enters or leaves an RCU read-side section (they nest). Nothing outside a run.
+  static void rcu_read_lock();
+  static void rcu_read_unlock();
+  // Runs FREE after a grace period: once every vCPU inside a read-side section now (the caller
+  // included) has left it. Outside a run there is no other reader: FREE runs at once.
+  static void call_rcu(std::function<void()> free);
+
  private:
   void vcpu_main(unsigned id, const std::function<void()>& body);
   void at_point(unsigned me, const char* what, const void* addr);
@@ -74,6 +88,13 @@ class DeterministicScheduler {
   // ME itself if it is the only one left.
   unsigned next_after(unsigned me) const;
   void hand_over(std::unique_lock<std::mutex>& lock, unsigned me, unsigned to);
+  // ME has left its read-side section (or ended): the callbacks that waited only for it run.
+  void quiescent(std::unique_lock<std::mutex>& lock, unsigned me);
+
+  struct Deferred {
+    std::function<void()> free;
+    std::vector<bool> waits_for;  // per vCPU: inside a read-side section when it was deferred
+  };
 
   Schedule schedule_;
   size_t next_preemption_ = 0;
@@ -82,6 +103,8 @@ class DeterministicScheduler {
   std::condition_variable turn_;
   unsigned running_ = 0;
   std::vector<bool> finished_;
+  std::vector<unsigned> rcu_depth_;
+  std::vector<Deferred> deferred_;
   ConcurrentRun result_;
 };
 
