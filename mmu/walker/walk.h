@@ -49,6 +49,37 @@ class Stage2Geometry {
 };
 static_assert(TableGeometry<Stage2Geometry>);
 
+// One table page nothing links (6.12's create_unlinked and free_unlinked): its entries are at
+// level + 1 of the entry it would be linked from, and they translate [0, granule_size(level)), a
+// range of the table's own (the kernel's "ambiguous IA range").
+class UnlinkedGeometry {
+ public:
+  UnlinkedGeometry(Pte* table, unsigned level) : table_(table), level_(level) {}
+
+  uint64_t addr_limit() const { return arm64s2::granule_size(level_); }
+  unsigned root_level() const { return level_ + 1; }
+  unsigned root_pages() const { return 1; }
+  unsigned root_page_index(uint64_t) const { return 0; }
+  Pte* root_page(unsigned) const { return table_; }
+  unsigned entries_per_table() const { return arm64s2::kEntriesPerTable; }
+  unsigned table_index(uint64_t addr, unsigned level) const {
+    return arm64s2::table_index(addr, level);
+  }
+  uint64_t granule_size(unsigned level) const { return arm64s2::granule_size(level); }
+  bool is_table(Pte pte, unsigned level) const { return pte_is_table(pte, level); }
+  uint64_t table_phys(Pte pte) const { return pte_to_phys(pte); }
+  unsigned child_level(unsigned level) const { return level + 1; }
+  uint64_t next_entry_addr(uint64_t addr, unsigned level) const {
+    const uint64_t granule = arm64s2::granule_size(level);
+    return align_down(addr, granule) + granule;
+  }
+
+ private:
+  Pte* table_;
+  unsigned level_;
+};
+static_assert(TableGeometry<UnlinkedGeometry>);
+
 // Whether a walk is a fault handler's (the kernel's KVM_PGTABLE_WALK_HANDLE_FAULT): in 6.12 only
 // such a walk ends at a visitor's -EAGAIN.
 enum class WalkFor : bool { Caller, FaultHandler };
@@ -73,6 +104,14 @@ int walk(const Stage2PageTable& pgt, uint64_t addr, uint64_t size, VisitSet visi
   uint64_t end = align_down(start + size + (arm64s2::kPageSize - 1), arm64s2::kPageSize);
   return walk_range(Stage2Geometry(pgt), pgt.mm, start, end, visits, walk_flags(pgt, purpose),
                     visitor);
+}
+
+// Walks the whole of an unlinked table (UnlinkedGeometry) as a caller's walk.
+template <EntryVisitor V>
+int walk_unlinked(const Stage2PageTable& pgt, Pte* table, unsigned level, VisitSet visits,
+                  V&& visitor) {
+  return walk_range(UnlinkedGeometry(table, level), pgt.mm, 0, arm64s2::granule_size(level), visits,
+                    walk_flags(pgt, WalkFor::Caller), visitor);
 }
 
 }  // namespace mmudiff::walker
