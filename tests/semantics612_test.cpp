@@ -506,6 +506,21 @@ TEST_P(Semantics612, FreeUnlinkedFreesEveryPageRootLastWithoutEffects) {
   EXPECT_EQ(model_result("free_unlinked 0").ret, -ENOENT);
 }
 
+// An unlinked table is in no walk of the table: operations over the same IPAs as its own range
+// [0, granule) leave it as it was.
+TEST_P(Semantics612, OperationsOnTheTableLeaveUnlinkedTablesAlone) {
+  init();
+  ASSERT_EQ(create_unlinked(0x4000'0000, 2, kRW, 1, false), 0);
+  const uint64_t t = backend_->unlinked_tables()[0].pa;
+  ASSERT_EQ(map(0, M2, 0x8000'0000, kRW), 0);
+  EXPECT_EQ(backend_->wrprotect(0, M2), 0);
+  EXPECT_EQ(backend_->mkold(0x1000), block(0x8000'0000, kAttrR));  // the linked block's
+  EXPECT_EQ(backend_->unmap(0, M2), 0);
+  EXPECT_EQ(entry(t, 0), page(0x4000'0000, kAttrRW));
+  EXPECT_EQ(entry(t, 1), page(0x4000'1000, kAttrRW));
+  EXPECT_EQ(count(t), 513);
+}
+
 // Destroy frees the unlinked tables its caller did not (the fixture checks no page is left).
 TEST_P(Semantics612, DestroyFreesTheUnlinkedTablesLeft) {
   init();
