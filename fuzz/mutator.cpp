@@ -142,10 +142,13 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
       break;
     case 4:
       if (shape.memcache) op->memcache = static_cast<int32_t>(pick(rng, 4)) - 1;
-      // A split always has its cache, perhaps empty.
-      if (op->kind == OpKind::Arm64Split && op->memcache == kNoMemcache) op->memcache = 0;
-      // x86: another level where a fault may map, a split goes to, a write-protect reaches.
-      if (shape.level)
+      // A split or create_unlinked always has its cache, perhaps empty.
+      if (always_has_cache(op->kind) && op->memcache == kNoMemcache) op->memcache = 0;
+      // x86: another level where a fault may map, a split goes to, a write-protect reaches;
+      // arm64-6.12: the level whose granule an unlinked table maps.
+      if (op->kind == OpKind::CreateUnlinked)
+        op->level = static_cast<uint8_t>(pick(rng, 3));
+      else if (shape.level)
         op->level = static_cast<uint8_t>(1 + pick(rng, op->kind == OpKind::Split ? 2 : 3));
       break;
     default:

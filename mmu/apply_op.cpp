@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <cerrno>
 #include <optional>
 #include <stdexcept>
 
@@ -56,6 +57,21 @@ OpResult apply_arm64(Arm64S2Backend& backend, Machine& machine, const Op& op) {
       // The split cache always exists; "none" is an empty one.
       Memcache empty(machine.memory, 0);
       r.ret = backend.split(op.addr, op.size, mcp ? mcp : &empty);
+      break;
+    }
+    case OpKind::CreateUnlinked: {
+      Memcache empty(machine.memory, 0);
+      r.ret =
+          backend.create_unlinked(op.phys, op.level, op.prot, mcp ? mcp : &empty, op.owner != 0);
+      break;
+    }
+    case OpKind::FreeUnlinked: {
+      // Which table, and that there is none, is the harness's to say, alike for every backend.
+      const size_t live = backend.unlinked_tables().size();
+      if (live == 0)
+        r.ret = -ENOENT;
+      else
+        backend.free_unlinked(op.addr % live);
       break;
     }
     case OpKind::GetLeaf: {

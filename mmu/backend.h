@@ -52,6 +52,15 @@ struct TableRoot {
   }
 };
 
+// A table Linux 6.12's kvm_pgtable_stage2_create_unlinked built and nothing links yet: its page,
+// and the level of the entry it would be linked from (the kernel's `level` argument). Its entries
+// are at level + 1 and translate [0, granule_size(level)) as far as anything can tell.
+struct UnlinkedTable {
+  uint64_t pa = 0;
+  unsigned level = 0;
+  bool operator==(const UnlinkedTable&) const = default;
+};
+
 // What every backend is, whatever its architecture: a table the oracles can read (root()), that
 // destroy() frees, and the problems it noticed in itself. The operations are the architecture's:
 // Arm64S2Backend here, x86::TdpApi (mmu/x86/tdp_api.h) for x86 EPT; apply_op() takes an Op to
@@ -88,6 +97,18 @@ class Arm64S2Backend : public Backend {
   // the pages of mc (the split cache; never NULL) allow. Only arm64-6.12 streams have it: a
   // backend of a kernel without it (Linux 6.1) says -EOPNOTSUPP.
   virtual int split(uint64_t /*addr*/, uint64_t /*size*/, Memcache* /*mc*/) { return -EOPNOTSUPP; }
+  // Linux 6.12's kvm_pgtable_stage2_create_unlinked: a table at `level` mapping
+  // granule_size(level) from phys, from the pages of mc (never NULL). 0 when it was built, which
+  // the backend then keeps (unlinked_tables()) until free_unlinked or destroy frees it; otherwise
+  // the kernel's ERR_PTR value. 6.1 has none: -EOPNOTSUPP.
+  virtual int create_unlinked(uint64_t /*phys*/, unsigned /*level*/, uint64_t /*prot*/,
+                              Memcache* /*mc*/, bool /*force_pte*/) {
+    return -EOPNOTSUPP;
+  }
+  // kvm_pgtable_stage2_free_unlinked of unlinked_tables()[index], which must exist.
+  virtual void free_unlinked(size_t /*index*/) {}
+  // The live unlinked tables, oldest first.
+  virtual std::vector<UnlinkedTable> unlinked_tables() const { return {}; }
 };
 
 // A set of profiles, one bit per ProfileId.

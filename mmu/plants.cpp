@@ -98,6 +98,11 @@ const std::vector<PlantInfo>& planted_bugs() {
        Arm64Kernel::Linux612},
       {Plant::kWalker612RangeTlbiShort, "walker-612-range-tlbi-short", "walker", Arch::Arm64S2,
        "off-by-one at range end: a range TLBI that misses the last page", Arm64Kernel::Linux612},
+      {Plant::kWalker612FreeUnlinkedLeaksLeafTable, "walker-612-free-unlinked-leaks-leaf-table",
+       "walker", Arch::Arm64S2,
+       "a page table leaked when an unlinked table is torn down: a table of pages keeps a "
+       "reference free_unlinked never drops",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }

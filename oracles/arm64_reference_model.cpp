@@ -64,6 +64,7 @@ size_t ReferenceModel::live_pages() const {
   if (!live_) return 0;
   size_t n = pgd_pages_;
   for (const auto& t : tables_) n += t.size();
+  for (const ModelUnlinked& u : unlinked_) n += u.pages;
   return n;
 }
 
@@ -154,6 +155,7 @@ void ReferenceModel::destroy() {
   if (track_changes_) changed_ = IpaWindows::all();
   leaves_.clear();
   for (auto& t : tables_) t.clear();
+  unlinked_.clear();  // the caller frees what it did not link before the table goes
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,6 +487,47 @@ int ReferenceModel::split(uint64_t addr, uint64_t size, int32_t memcache) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Unlinked tables (Linux 6.12's kvm_pgtable_stage2_create_unlinked / _free_unlinked)
+//
+// create_unlinked maps the granule of `level` from phys as map would map that range into an
+// empty table of entries at level + 1: blocks of level + 1 (any level >= 1 holds them, and the
+// range is aligned), or with force_pte pages under tables. Its checks come in this order: phys
+// not aligned to the granule is -EINVAL; a prot map refuses is -EINVAL; then every page comes
+// from the cache, the first a dry cache cannot give being -ENOMEM (what was built is freed).
+// Nothing is linked, so the table's translation does not change.
+
+int ReferenceModel::create_unlinked(uint64_t phys, unsigned level, uint64_t prot, int32_t memcache,
+                                    bool force_pte) {
+  if (!linux612()) return -EOPNOTSUPP;
+  if (phys & (granule_size(level) - 1)) return -EINVAL;
+  uint64_t attrs = 0;
+  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), &attrs)) return ret;
+  size_t pages = 1;
+  for (unsigned l = level + 1, tables = 1; force_pte && l < kLastLevel; ++l) {
+    tables *= kEntriesPerTable;
+    pages += tables;
+  }
+  if (memcache < 0 || static_cast<size_t>(memcache) < pages) return -ENOMEM;
+  if (live_pages() + pages > max_pages_) return -ENOMEM;
+  unlinked_.push_back({level, phys, attrs, pages});
+  return 0;
+}
+
+int ReferenceModel::free_unlinked(uint64_t n) {
+  if (unlinked_.empty()) return -ENOENT;
+  unlinked_.erase(unlinked_.begin() + static_cast<std::ptrdiff_t>(n % unlinked_.size()));
+  return 0;
+}
+
+Translation ReferenceModel::unlinked_translation(size_t i) const {
+  const ModelUnlinked& u = unlinked_.at(i);
+  Translation t;
+  if (u.phys < bit(kPaBits))
+    t.mappings.push_back({0, granule_size(u.level), u.phys, u.attrs & kTranslationAttrMask});
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 OpResult ReferenceModel::apply(const Op& op) {
   OpResult r;
@@ -529,6 +572,12 @@ OpResult ReferenceModel::apply(const Op& op) {
       break;
     case OpKind::Arm64Split:
       r.ret = split(op.addr, op.size, op.memcache);
+      break;
+    case OpKind::CreateUnlinked:
+      r.ret = create_unlinked(op.phys, op.level, op.prot, op.memcache, op.owner != 0);
+      break;
+    case OpKind::FreeUnlinked:
+      r.ret = free_unlinked(op.addr);
       break;
     case OpKind::GetLeaf: {
       uint64_t pte = 0;

@@ -57,6 +57,16 @@ struct ModelTable {
   auto operator<=>(const ModelTable&) const = default;
 };
 
+// A table Linux 6.12's create_unlinked built that free_unlinked has not freed: entries at
+// level + 1 mapping [0, granule_size(level)) to phys onwards (nothing for a phys beyond the PA
+// size) with attrs, in `pages` table pages.
+struct ModelUnlinked {
+  unsigned level;
+  uint64_t phys;
+  uint64_t attrs;
+  size_t pages;
+};
+
 class ReferenceModel {
  public:
   // max_pages: the bound on live table pages, as the backends' SimMemory enforces it.
@@ -82,6 +92,10 @@ class ReferenceModel {
   // The tables below the start level, by level then base.
   std::vector<ModelTable> tables() const;
   const std::pmr::map<uint64_t, ModelLeaf>& leaves() const { return leaves_; }
+  // The live unlinked tables, oldest first, and what the i-th translates: an unlinked table
+  // changes nothing of the table's own translation.
+  const std::vector<ModelUnlinked>& unlinked() const { return unlinked_; }
+  Translation unlinked_translation(size_t i) const;
 
   // The descriptor the kernel stores for a leaf (what mkyoung, mkold and get_leaf return).
   static uint64_t descriptor(const ModelLeaf& leaf);
@@ -144,6 +158,11 @@ class ReferenceModel {
   int split(uint64_t addr, uint64_t size, int32_t memcache);
   // The valid block at `base` met by the split's walk at `visit`; *cache pages left.
   int split_block(uint64_t base, uint64_t visit, uint64_t end, size_t* cache);
+  // Linux 6.12's kvm_pgtable_stage2_create_unlinked with a cache of `memcache` pages, and
+  // free_unlinked of the live table number n modulo how many there are (-ENOENT for none).
+  int create_unlinked(uint64_t phys, unsigned level, uint64_t prot, int32_t memcache,
+                      bool force_pte);
+  int free_unlinked(uint64_t n);
 
   size_t max_pages_;
   bool live_ = false;
@@ -162,6 +181,7 @@ class ReferenceModel {
     if (track_changes_) changed_.add(lo, hi);
   }
   std::set<uint64_t> tables_[arm64s2::kLevels];  // [level]: bases of table pages at that level
+  std::vector<ModelUnlinked> unlinked_;
 };
 
 }  // namespace mmudiff

@@ -28,6 +28,7 @@
 #include "oracles/objection.h"
 #include "oracles/table_delta.h"
 #include "oracles/translation_diff.h"
+#include "oracles/unlinked_tables.h"
 
 namespace mmudiff {
 
@@ -225,6 +226,10 @@ class Run {
     if (op.kind == OpKind::Init || (op.kind == OpKind::Destroy && !skip)) count_mappings();
     if (op.kind == OpKind::Init) take_config(op.config);
     report_.skipped.push_back(skip);
+    // The pages of the unlinked table each lane is about to free: all of them must go.
+    std::vector<std::vector<uint64_t>> freed_tree(lanes_.size());
+    if (op.kind == OpKind::FreeUnlinked && !skip)
+      for (size_t b = 0; b < lanes_.size(); ++b) freed_tree[b] = unlinked_pages(lanes_[b], op.addr);
     for (size_t b = 0; b < lanes_.size(); ++b) {
       Lane& lane = lanes_[b];
       // Re-init destroys first; do it here so the destroy's leaks are checked on their own.
@@ -256,6 +261,8 @@ class Run {
     // effects oracle traced, so it comes after it.
     ok = judge(i, "warnings", per_lane([&](Lane& l) { return warnings_of(l, i); })) && ok;
     ok = judge(i, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
+    if (op.kind == OpKind::FreeUnlinked && !skip)
+      ok = judge(i, "memory", pages_left_by_free(freed_tree)) && ok;
     ok = judge(i, "effects", effects_objections(op)) && ok;
     if (mirror_parted_) return false;
     ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
@@ -264,6 +271,8 @@ class Run {
     for (auto& lane : lanes_) lane.machine->effects.clear();
     if (options_.check_every_op && lanes_.front().backend->root().live())
       ok = compare_tables(i, /*final_check=*/false) && ok;
+    else if ((op.kind == OpKind::CreateUnlinked || op.kind == OpKind::FreeUnlinked) && !skip)
+      ok = compare_unlinked(i) && ok;  // freed by the end of the stream, perhaps
     return ok;
   }
 
@@ -330,6 +339,139 @@ class Run {
     for (size_t b = 0; b < lanes_.size(); ++b)
       for (auto& o : oracle(lanes_[b])) out.push_back({b, std::move(o)});
     return out;
+  }
+
+  // ---- Linux 6.12's unlinked tables ---------------------------------------------------------
+  std::vector<UnlinkedTable> unlinked_of(const Lane& lane) const {
+    if (arch_ != Arch::Arm64S2) return {};
+    return as_arm64(*lane.backend).unlinked_tables();
+  }
+
+  // The pages of the unlinked table free_unlinked N frees in this lane (N modulo how many).
+  std::vector<uint64_t> unlinked_pages(const Lane& lane, uint64_t n) const {
+    const std::vector<UnlinkedTable> live = unlinked_of(lane);
+    if (live.empty()) return {};
+    return tree_pages(unlinked_root(live[n % live.size()], root_of(lane)), lane.machine->memory);
+  }
+
+  // kvm_pgtable_stage2_free_unlinked puts every page of the tree: one still live is leaked.
+  std::vector<LaneObjection> pages_left_by_free(const std::vector<std::vector<uint64_t>>& tree) {
+    std::vector<LaneObjection> out;
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      std::vector<std::string> left;
+      for (uint64_t pa : tree[b])
+        if (lanes_[b].machine->memory.is_live(pa)) left.push_back(fmt::format("{:#x}", pa));
+      if (left.empty()) continue;
+      out.push_back({b,
+                     {Severity::Functional,
+                      memory_fault_name(MemoryFaultKind::LeakedPage),
+                      fmt::format("free_unlinked left {} of the {} table pages of the table it "
+                                  "freed allocated",
+                                  left.size(), tree[b].size()),
+                      std::nullopt,
+                      {fmt::format("still live: {}", fmt::join(left, ", "))}}});
+    }
+    return out;
+  }
+
+  // Every lane's live unlinked tables, oldest first, as the table oracles judge linked ones:
+  // the architecture's walk and the invariants of each on its own, what it translates against
+  // the model, and each against the reference's table of the same rank (masked hash).
+  bool compare_unlinked(size_t i) {
+    if (arch_ != Arch::Arm64S2) return true;
+    std::vector<std::vector<UnlinkedTable>> live(lanes_.size());
+    bool any = model_runs_ && !model_.unlinked().empty();
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      live[b] = unlinked_of(lanes_[b]);
+      any = any || !live[b].empty();
+    }
+    if (!any) return true;
+    bool ok = true;
+    std::vector<std::vector<ArchWalk>> walks(lanes_.size());
+    std::vector<std::vector<HashedTable>> hashes(lanes_.size());
+    std::vector<LaneObjection> anomalies, invariants;
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      const Lane& lane = lanes_[b];
+      for (size_t k = 0; k < live[b].size(); ++k) {
+        const TableRoot root = unlinked_root(live[b][k], root_of(lane));
+        walks[b].push_back(arch_walk(root, lane.machine->memory));
+        hashes[b].push_back(hash_table(root, lane.machine->memory, options_.hash_key));
+        for (const auto& a : walks[b][k].anomalies)
+          anomalies.push_back(
+              {b,
+               {Severity::Security, "architecture", fmt::format("unlinked table #{}: {}", k, a)}});
+        for (auto& v : check_invariants(root, lane.machine->memory))
+          invariants.push_back(
+              {b,
+               {v.severity, v.rule, fmt::format("{}: unlinked table #{}: {}", v.rule, k, v.what)}});
+      }
+    }
+    ok = judge(i, "translation", anomalies) && ok;
+    ok = judge(i, "invariants", invariants) && ok;
+    if (model_runs_) {
+      const size_t expected = model_.unlinked().size();
+      for (size_t b = 0; b < lanes_.size(); ++b) {
+        if (live[b].size() != expected) {
+          ok = false;
+          add(Severity::Functional, "reference-model", i,
+              fmt::format("{}: {} unlinked tables live, the model expects {}", lanes_[b].name,
+                          live[b].size(), expected),
+              {}, "unlinked", lanes_[b].name);
+          continue;
+        }
+        for (size_t k = 0; k < expected; ++k) {
+          const auto d = compare_translations(walks[b][k].translation,
+                                              model_.unlinked_translation(k), *format_);
+          if (!d) continue;
+          ok = false;
+          add(d->severity, "reference-model", i,
+              fmt::format("{}: unlinked table #{} (level {}): {}", lanes_[b].name, k,
+                          live[b][k].level, d->what),
+              {}, "unlinked", lanes_[b].name);
+        }
+      }
+    }
+    const Lane& ref = lanes_[ref_];
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      if (b == ref_) continue;
+      const Lane& lane = lanes_[b];
+      std::vector<unsigned> ref_levels, levels;
+      for (const auto& t : live[ref_]) ref_levels.push_back(t.level);
+      for (const auto& t : live[b]) levels.push_back(t.level);
+      if (levels != ref_levels) {
+        ok = false;
+        add(Severity::Functional, "masked-hash", i,
+            fmt::format("{} holds unlinked tables of levels [{}], {} of levels [{}]", lane.name,
+                        fmt::join(levels, ", "), ref.name, fmt::join(ref_levels, ", ")),
+            {}, "unlinked", lane.name);
+        continue;
+      }
+      for (size_t k = 0; k < levels.size(); ++k) {
+        const auto diff = first_divergence(hashes[ref_][k], ref.machine->memory, hashes[b][k],
+                                           lane.machine->memory);
+        if (!diff) continue;
+        ok = false;
+        const bool fwb = ref.backend->root().fwb;
+        std::vector<std::string> evidence = {
+            fmt::format("{:<8} offset {:#x}: {}", ref.name, diff->ipa,
+                        format_->describe(diff->a, diff->level, fwb)),
+            fmt::format("{:<8} offset {:#x}: {}", lane.name, diff->ipa,
+                        format_->describe(diff->b, diff->level, fwb))};
+        const auto tdiff =
+            compare_translations(walks[b][k].translation, walks[ref_][k].translation, *format_);
+        if (tdiff)
+          add(tdiff->severity, "translation", i,
+              fmt::format("{}'s unlinked table #{} differs from {}'s: {}", lane.name, k, ref.name,
+                          tdiff->what),
+              evidence, "unlinked", lane.name);
+        else
+          add(Severity::StructuralOnly, "masked-hash", i,
+              fmt::format("{}'s unlinked table #{} translates as {}'s but is built otherwise",
+                          lane.name, k, ref.name),
+              evidence, "unlinked", lane.name);
+      }
+    }
+    return ok;
   }
 
   std::vector<Objection> warnings_of(Lane& lane, size_t i) {
@@ -710,7 +852,7 @@ class Run {
       f.divergence = {descriptor_side(*format_, ref.name, *diff, diff->a, fwb),
                       descriptor_side(*format_, lanes_[b].name, *diff, diff->b, fwb)};
     }
-    return ok;
+    return compare_unlinked(i) && ok;
   }
 
   // Every backend's entry deciding how IPA translates, reference first, for a finding about it.

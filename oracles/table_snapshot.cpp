@@ -29,8 +29,12 @@ void flatten(const SimMemory& memory, const DescriptorFormat& f, uint64_t table_
 }  // namespace
 
 TableSnapshot take_snapshot(const Backend& backend, const SimMemory& memory) {
+  return take_snapshot(backend.root(), memory);
+}
+
+TableSnapshot take_snapshot(const TableRoot& root, const SimMemory& memory) {
   TableSnapshot snap;
-  snap.root = backend.root();
+  snap.root = root;
   if (!snap.root.live()) return snap;
   // The concatenated start-level pages are one table of pgd_pages * 512 entries.
   const DescriptorFormat& f = *snap.root.format;

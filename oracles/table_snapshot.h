@@ -31,6 +31,8 @@ struct TableSnapshot {
 };
 
 TableSnapshot take_snapshot(const Backend& backend, const SimMemory& memory);
+// The same from any root: an unlinked table's (oracles/unlinked_tables.h), say.
+TableSnapshot take_snapshot(const TableRoot& root, const SimMemory& memory);
 
 // Index of the first entry where a and b differ (by ipa, level and masked value), if any.
 std::optional<size_t> first_difference(const TableSnapshot& a, const TableSnapshot& b);

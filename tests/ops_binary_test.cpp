@@ -285,17 +285,60 @@ TEST(BinaryDecode, Arm64_61DecodingIsUnchangedBySplit) {
   EXPECT_EQ(decode({0, 8, 0x40, 12, 0, 0, 0})[1].memcache, 0);
 }
 
+// Codes 14 and 15 are create_unlinked and free_unlinked in arm64-6.12 streams only: arm64-6.1
+// streams fold them onto wrprotect and mkyoung as ever, x86 streams decode them as before.
+TEST(BinaryDecode, UnlinkedTablesTakeCodes14And15In612StreamsOnly) {
+  for (unsigned code = 0; code < 256; ++code) {
+    const OpKind k61 = kind_from_code(static_cast<uint8_t>(code), ProfileId::Arm64Linux61);
+    const OpKind kx86 = kind_from_code(static_cast<uint8_t>(code), ProfileId::X86Ept);
+    for (OpKind k : {k61, kx86})
+      EXPECT_TRUE(k != OpKind::CreateUnlinked && k != OpKind::FreeUnlinked) << code;
+  }
+  EXPECT_EQ(kind_from_code(14, ProfileId::Arm64Linux61), OpKind::Wrprotect);
+  EXPECT_EQ(kind_from_code(15, ProfileId::Arm64Linux61), OpKind::Mkyoung);
+  EXPECT_EQ(kind_from_code(14 + 16, ProfileId::Arm64Linux61), OpKind::Wrprotect);
+  EXPECT_EQ(kind_from_code(14, ProfileId::X86Ept), OpKind::ZapLeafs);
+  EXPECT_EQ(kind_from_code(15, ProfileId::X86Ept), OpKind::ZapAll);
+  EXPECT_EQ(kind_from_code(13, ProfileId::Arm64Linux612), OpKind::Map);
+  // init 6.12; code 14: phys 0x200000, prot rw-, level byte 4 (-> 1), mc 3 (-> 2 pages),
+  // force_pte byte 3 (-> 1); code 15: addr 2; code 30 (14 + 16) with mc 0 (none -> empty).
+  const Bytes bytes = {0, 8, 0x40, 14, 0x80, 0x80, 0x80, 0x01, 0x06, 4,
+                       3, 3, 15,   2,  30,   0,    0,    2,    0,    0};
+  Stream s = decode(bytes);
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[1], (Op{.kind = OpKind::CreateUnlinked,
+                      .phys = 0x20'0000,
+                      .prot = prot::kR | prot::kW,
+                      .level = 1,
+                      .memcache = 2,
+                      .owner = 1,
+                      .config = {}}));
+  EXPECT_EQ(s[2], (Op{.kind = OpKind::FreeUnlinked, .addr = 2, .config = {}}));
+  EXPECT_EQ(s[3], (Op{.kind = OpKind::CreateUnlinked, .level = 2, .memcache = 0, .config = {}}));
+  EXPECT_EQ(format_op(s[1]), "create_unlinked pa=0x200000 level=1 prot=rw sw=0 force_pte=1 mc=2");
+  EXPECT_EQ(format_op(s[2]), "free_unlinked 2");
+  EXPECT_EQ(decode(encode_binary(s)), s);
+  // The same bytes in an arm64-6.1 stream: a wrprotect and a mkyoung, as before.
+  Bytes b61 = bytes;
+  b61[2] = 0;
+  Stream t = decode(b61);
+  ASSERT_GE(t.size(), 2u);
+  EXPECT_EQ(t[1].kind, OpKind::Wrprotect);
+}
+
 TEST(BinaryRoundTrip, Arm64_612StreamsWithSplitDecodeBackToThemselves) {
   std::mt19937_64 rng(0x612);
-  size_t splits = 0;
+  size_t splits = 0, unlinked = 0;
   for (int i = 0; i < 1000; ++i) {
     Stream s{init_op(profile_default_config(ProfileId::Arm64Linux612))};
     for (int j = 0; j < 16; ++j) s.push_back(random_wild_op(rng, ProfileId::Arm64Linux612));
     for (const Op& op : s) splits += op.kind == OpKind::Arm64Split;
+    for (const Op& op : s) unlinked += op.kind == OpKind::CreateUnlinked;
     ASSERT_EQ(decode(encode_binary(s)), s) << format_stream(s);
     ASSERT_EQ(parse_text(format_stream(s), "r.mmu"), s) << format_stream(s);
   }
   EXPECT_GT(splits, 100u);
+  EXPECT_GT(unlinked, 100u);
 }
 
 TEST(BinaryDecode, MemcacheZeroIsNoneAndLargeValuesAreClamped) {

@@ -165,6 +165,42 @@ TEST(TextParse, SplitInAnArm64_61StreamIsAnErrorNamingFileAndLine) {
             "s.mmu:2: split always has its split_page_cache: mc=0..4096, not none");
 }
 
+// Linux 6.12's unlinked tables: create_unlinked pa=PA level=0..2 prot force_pte mc, and
+// free_unlinked N; in a 6.1 stream each is a one-line error naming file and line.
+TEST(TextParse, UnlinkedTablesAreOperationsOf612Streams) {
+  Stream s = parse_text(
+      "init kernel=6.12\ncreate_unlinked pa=0x40000000 level=1 prot=rw force_pte=1 mc=513\n"
+      "create_unlinked pa=0x200000\nfree_unlinked 1",
+      "u.mmu");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[1], (Op{.kind = OpKind::CreateUnlinked,
+                      .phys = 0x4000'0000,
+                      .prot = prot::kR | prot::kW,
+                      .level = 1,
+                      .memcache = 513,
+                      .owner = 1,
+                      .config = {}}));
+  // Level 2 (a table of pages) and 64 pages by default.
+  EXPECT_EQ(format_op(s[2]), "create_unlinked pa=0x200000 level=2 prot=- sw=0 force_pte=0 mc=64");
+  EXPECT_EQ(s[3], (Op{.kind = OpKind::FreeUnlinked, .addr = 1, .config = {}}));
+  EXPECT_EQ(parse_text(format_stream(s), "u.mmu"), s);
+  EXPECT_EQ(error_of("init\ncreate_unlinked pa=0 level=2", "u.mmu"),
+            "u.mmu:2: create_unlinked is an operation of arm64-6.12 "
+            "(kvm_pgtable_stage2_create_unlinked), and this stream is for arm64-6.1: start it with "
+            "'init kernel=6.12'");
+  EXPECT_EQ(error_of("free_unlinked 0", "u.mmu")
+                .rfind("u.mmu:1: free_unlinked is an operation of "
+                       "arm64-6.12",
+                       0),
+            0u);
+  EXPECT_EQ(error_of("init kernel=6.12\ncreate_unlinked pa=0 level=3", "u.mmu")
+                .rfind("u.mmu:2: level 3 is out of range 0..2", 0),
+            0u);
+  EXPECT_EQ(error_of("init kernel=6.12\ncreate_unlinked pa=0 mc=none", "u.mmu"),
+            "u.mmu:2: create_unlinked always has its cache: mc=0..4096, not none");
+  EXPECT_NE(error_of("init kernel=6.12\ncreate_unlinked pa=0 owner=1", "u.mmu"), "");
+}
+
 TEST(TextParse, SetOwnerTakesOwnerAndMemcache) {
   Op op = parse_one("set_owner 0x2000 8K owner=255 mc=none");
   EXPECT_EQ(op.addr, 0x2000u);

@@ -34,6 +34,18 @@ class Semantics612 : public Semantics {
     if (left) *left = mc.remaining();
     return ret;
   }
+  // kvm_pgtable_stage2_create_unlinked from a cache of `pages` pages; *left: those it did not take.
+  int create_unlinked(uint64_t phys, unsigned level, uint64_t prot, size_t pages, bool force_pte,
+                      size_t* left = nullptr) {
+    Memcache mc(machine_.memory, pages);
+    const int ret = backend_->create_unlinked(phys, level, prot, &mc, force_pte);
+    if (left) *left = mc.remaining();
+    return ret;
+  }
+  // Entry i of the table page at pa.
+  uint64_t entry(uint64_t table_pa, unsigned i) const {
+    return machine_.memory.table_page(table_pa)[i];
+  }
   // The TLBIs among the effects.
   Effects tlbis() const {
     Effects out;
@@ -391,6 +403,132 @@ TEST_P(Semantics612, ALongDeferredRangeGoesInChunksOfMaxTlbiRangePages) {
   EXPECT_EQ(backend_->unmap(0, 3 * chunk + K4), 0);
   EXPECT_EQ(effects(), (Effects{tlbi_range(0, chunk), tlbi_range(chunk, chunk),
                                 tlbi_range(2 * chunk, chunk), tlbi_range(3 * chunk, K4)}));
+}
+
+// create_unlinked builds one page of entries a level below `level`, mapping its granule from
+// phys as map fills empty entries: each entry locked, its reference taken, then stored. Nothing
+// links it, so there is no TLBI, no cache maintenance and no barrier, and the table's own
+// translation does not change. The backend keeps it for its caller.
+TEST_P(Semantics612, CreateUnlinkedBuildsTheLevelBelowWithoutTlbiOrCacheMaintenance) {
+  init();
+  size_t left = 0;
+  ASSERT_EQ(create_unlinked(0x4000'0000, 2, kRW | kX, 3, false, &left), 0);
+  EXPECT_EQ(left, 2u);
+  ASSERT_EQ(backend_->unlinked_tables().size(), 1u);
+  const UnlinkedTable t = backend_->unlinked_tables()[0];
+  EXPECT_EQ(t.level, 2u);
+  EXPECT_EQ(count(t.pa), 513);
+  const Effects& e = effects();
+  ASSERT_EQ(e.size(), 2 * 512u);
+  for (unsigned i = 0; i < 512; i += 511) {
+    const uint64_t at = t.pa + 8 * i;
+    EXPECT_EQ(e[2 * i], store(at, 0, kLocked));
+    EXPECT_EQ(e[2 * i + 1], store(at, kLocked, page(0x4000'0000 + i * K4, kAttrRWX)));
+  }
+  EXPECT_EQ(entry(t.pa, 511), page(0x401f'f000, kAttrRWX));
+  EXPECT_EQ(desc(0, 1), 0u);  // the linked table is as empty as before
+  EXPECT_EQ(model_result("create_unlinked pa=0x40000000 level=2 prot=rwx mc=3").ret, 0);
+}
+
+// A level-1 table maps 1 GiB in 2 MiB blocks from one page; with force_pte it goes down to
+// pages, a table of pages per entry, each linked before it is filled: 513 pages.
+TEST_P(Semantics612, CreateUnlinkedWithForcePteGoesDownToPagesIn513Pages) {
+  init();
+  ASSERT_EQ(create_unlinked(0x8000'0000, 1, kRW, 1, false), 0);
+  const uint64_t blocks = backend_->unlinked_tables()[0].pa;
+  EXPECT_EQ(entry(blocks, 3), block(0x8060'0000, kAttrRW));
+  size_t left = 0;
+  ASSERT_EQ(create_unlinked(G1, 1, kRW, 520, true, &left), 0);
+  EXPECT_EQ(left, 7u);
+  const uint64_t pages = backend_->unlinked_tables()[1].pa;
+  const uint64_t below = entry(pages, 5) & ~uint64_t{0xfff};
+  EXPECT_EQ(entry(pages, 5), table(below));
+  EXPECT_EQ(entry(below, 7), page(G1 + 5 * M2 + 7 * K4, kAttrRW));
+  EXPECT_EQ(effects().size(), 2 * 512 + 2 * 512 * 513u);
+  EXPECT_EQ(model_result("create_unlinked pa=1G level=1 prot=rw force_pte=1 mc=520").ret, 0);
+}
+
+// The checks come in the kernel's order: a PA not aligned to the granule is -EINVAL, then a prot
+// map refuses (executable device memory) is -EINVAL, both before a page is taken; a cache that
+// runs dry is -ENOMEM, and what was built is freed.
+TEST_P(Semantics612, CreateUnlinkedChecksAlignmentThenProtThenTheCache) {
+  init();
+  const size_t pgd = machine_.memory.live_pages();
+  size_t left = 0;
+  EXPECT_EQ(create_unlinked(0x4000'1000, 2, kRW, 1, false, &left), -EINVAL);
+  EXPECT_EQ(left, 1u);
+  EXPECT_EQ(create_unlinked(0x4000'0000, 2, kRW | kX | kDevice, 1, false, &left), -EINVAL);
+  EXPECT_EQ(left, 1u);
+  EXPECT_EQ(create_unlinked(0x4000'0000, 2, kRW, 0, false), -ENOMEM);
+  EXPECT_EQ(create_unlinked(G1, 1, kRW, 3, true, &left), -ENOMEM);
+  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(machine_.memory.live_pages(), pgd);
+  EXPECT_TRUE(backend_->unlinked_tables().empty());
+  EXPECT_EQ(model_result("create_unlinked pa=0x40001000 level=2 prot=rw mc=1").ret, -EINVAL);
+  EXPECT_EQ(model_result("create_unlinked pa=0x40000000 level=2 prot=rwxd mc=1").ret, -EINVAL);
+  EXPECT_EQ(model_result("create_unlinked pa=1G level=1 prot=rw force_pte=1 mc=3").ret, -ENOMEM);
+}
+
+// A PA beyond the PA size maps nothing: each entry is the zero annotation, stored in place
+// without the locked value (nothing the walker uses changes) and holding no reference.
+TEST_P(Semantics612, AnUnlinkedTableBeyondThePaSizeHoldsZeroStoredInPlace) {
+  init();
+  ASSERT_EQ(create_unlinked(kPa48, 2, kRW, 1, false), 0);
+  const uint64_t t = backend_->unlinked_tables()[0].pa;
+  EXPECT_EQ(count(t), 1);
+  ASSERT_EQ(effects().size(), 512u);
+  EXPECT_EQ(effects()[0], store(t, 0, 0));
+}
+
+// free_unlinked drops every reference of the tree, children before their table, and frees its
+// pages, the root last; no store, no TLBI (nothing could have cached it). The N of the operation
+// counts the live tables in creation order, modulo how many; with none live it is -ENOENT.
+TEST_P(Semantics612, FreeUnlinkedFreesEveryPageRootLastWithoutEffects) {
+  init();
+  ASSERT_EQ(create_unlinked(0x4000'0000, 2, kRW, 1, false), 0);
+  ASSERT_EQ(create_unlinked(G1, 1, kRW, 513, true), 0);
+  const UnlinkedTable tree = backend_->unlinked_tables()[1];
+  const uint64_t first_below = entry(tree.pa, 0) & ~uint64_t{0xfff};
+  forget_effects();
+  Op free = parse_text("init kernel=6.12\nfree_unlinked 3", "semantics612")[1];
+  EXPECT_EQ(apply_op(*backend_, machine_, free).ret, 0);  // 3 % 2: the second
+  EXPECT_TRUE(effects().empty());
+  const auto& frees = machine_.effects.frees();
+  ASSERT_EQ(frees.size(), 513u);
+  EXPECT_EQ(frees.front().pa, first_below);
+  EXPECT_EQ(frees.back().pa, tree.pa);
+  ASSERT_EQ(backend_->unlinked_tables().size(), 1u);
+  EXPECT_EQ(backend_->unlinked_tables()[0].level, 2u);
+  EXPECT_EQ(apply_op(*backend_, machine_, free).ret, 0);
+  EXPECT_EQ(apply_op(*backend_, machine_, free).ret, -ENOENT);
+  check_table_invariants(*backend_, machine_.memory, "after the frees");
+  EXPECT_EQ(model_result("create_unlinked pa=1G level=2 prot=rw mc=1\nfree_unlinked 3").ret, 0);
+  EXPECT_EQ(model_result("free_unlinked 0").ret, -ENOENT);
+}
+
+// An unlinked table is in no walk of the table: operations over the same IPAs as its own range
+// [0, granule) leave it as it was.
+TEST_P(Semantics612, OperationsOnTheTableLeaveUnlinkedTablesAlone) {
+  init();
+  ASSERT_EQ(create_unlinked(0x4000'0000, 2, kRW, 1, false), 0);
+  const uint64_t t = backend_->unlinked_tables()[0].pa;
+  ASSERT_EQ(map(0, M2, 0x8000'0000, kRW), 0);
+  EXPECT_EQ(backend_->wrprotect(0, M2), 0);
+  EXPECT_EQ(backend_->mkold(0x1000), block(0x8000'0000, kAttrR));  // the linked block's
+  EXPECT_EQ(backend_->unmap(0, M2), 0);
+  EXPECT_EQ(entry(t, 0), page(0x4000'0000, kAttrRW));
+  EXPECT_EQ(entry(t, 1), page(0x4000'1000, kAttrRW));
+  EXPECT_EQ(count(t), 513);
+}
+
+// Destroy frees the unlinked tables its caller did not (the fixture checks no page is left).
+TEST_P(Semantics612, DestroyFreesTheUnlinkedTablesLeft) {
+  init();
+  ASSERT_EQ(create_unlinked(0, 1, kRW, 40, true), -ENOMEM);
+  ASSERT_EQ(create_unlinked(0, 0, kRW, 1, false), 0);
+  backend_->destroy();
+  EXPECT_TRUE(backend_->unlinked_tables().empty());
+  EXPECT_EQ(machine_.memory.live_pages(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Arm64Linux612, Semantics612, ::testing::ValuesIn(backend_names()),

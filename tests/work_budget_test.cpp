@@ -162,6 +162,24 @@ TEST(WorkBudget, AnArm64SplitCosts512LeavesPerPageItCouldTake) {
   EXPECT_EQ(s[2].memcache, 2);  // (1536 - 1) / 512
 }
 
+// create_unlinked: 512 leaves per page it can take; with force_pte a level-1 table would take 513
+// pages, which the budget cuts to the cache it can pay for (the build then runs dry: -ENOMEM).
+TEST(WorkBudget, ACreateUnlinkedCosts512LeavesPerPageItCanTake) {
+  auto cost = [](const char* text) { return stream_leaf_cost(parse_text(text, "t"), 1u << 30); };
+  EXPECT_EQ(cost("init kernel=6.12\ncreate_unlinked pa=1G level=1 prot=rw mc=600"), 512u);
+  EXPECT_EQ(cost("init kernel=6.12\ncreate_unlinked pa=1G level=1 prot=rw force_pte=1 mc=2"),
+            2 * 512u);
+  EXPECT_EQ(cost("init kernel=6.12\ncreate_unlinked pa=1G level=1 prot=rw force_pte=1 mc=600"),
+            513 * 512u);
+  // Not aligned to its granule: -EINVAL before a page is taken.
+  EXPECT_EQ(cost("init kernel=6.12\ncreate_unlinked pa=2M level=1 prot=rw force_pte=1 mc=600"), 0u);
+  Stream s =
+      parse_text("init kernel=6.12\ncreate_unlinked pa=1G level=1 prot=rw force_pte=1 mc=513", "t");
+  EXPECT_FALSE(within_work_budget(s));
+  ASSERT_TRUE(fit_work_budget(&s));
+  EXPECT_EQ(s[1].memcache, 3);  // 1536 / 512
+}
+
 TEST(WorkBudget, EverythingMmudiffShipsOrGeneratesFitsIt) {
   for (const char* dir : {"corpus/seeds", "corpus/regressions"})
     for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / dir)) {

@@ -16,8 +16,8 @@ void ShadowMmu::write_entry(ShadowPage& table, unsigned index, uint64_t desc) {
 
   // A rewritten leaf (new permissions, new AF) stays where it was: only a leaf appearing or
   // disappearing changes the reverse maps.
-  bool was_leaf = is_valid_leaf(old, level);
-  bool is_leaf = is_valid_leaf(desc, level);
+  bool was_leaf = is_valid_leaf(old, level) && !table.role.detached;
+  bool is_leaf = is_valid_leaf(desc, level) && !table.role.detached;
   // Only this entry's own record goes: a split fills the new table before it breaks the block,
   // so the frame of the block's first page is by then the first new leaf's.
   if (was_leaf && !is_leaf)
@@ -112,6 +112,32 @@ ShadowPage& ShadowMmu::new_unlinked_table(uint64_t base_ipa, unsigned level, voi
   child->table_pa = machine_.memory.virt_to_phys(page);
   hash_.insert(child);
   return *child;
+}
+
+ShadowPage& ShadowMmu::new_detached_table(ShadowHash& tree, uint64_t base_ipa, unsigned level,
+                                          void* page) {
+  auto* table = new ShadowPage;
+  table->role = {TableFormat::Arm64Stage2Granule4K, static_cast<uint8_t>(level), false,
+                 config_.has_fwb(), true};
+  table->base_ipa = base_ipa;
+  table->entries = static_cast<uint64_t*>(page);
+  table->table_pa = machine_.memory.virt_to_phys(page);
+  tree.insert(table);
+  return *table;
+}
+
+void ShadowMmu::release_detached(ShadowHash& tree, ShadowPage& table) {
+  // Children first, each found in the tree's hash, so pages go in the order the kernel's
+  // post-order walk frees them.
+  if (table.level() < kLastLevel)
+    for (unsigned i = 0; i < kEntriesPerTable; ++i)
+      if (is_table(table.entries[i], table.level()))
+        if (ShadowPage* child = tree.find(table.entry_ipa(i), table.level() + 1))
+          release_detached(tree, *child);
+  tree.remove(&table);
+  for (unsigned i = 0; i < table.present; ++i) machine_.memory.put_page(table.entries);
+  machine_.memory.put_page(table.entries);
+  delete &table;
 }
 
 void ShadowMmu::link_table(ShadowPage& parent, unsigned index, ShadowPage& child) {

@@ -39,6 +39,9 @@ struct Generation {
   bool aging_warns_on_failed_walk;
   // 6.12 splits blocks eagerly (kvm_pgtable_stage2_split); 6.1 has no such operation.
   bool splits_blocks;
+  // 6.12's callers build tables nothing links (kvm_pgtable_stage2_create_unlinked) and free
+  // them (kvm_pgtable_stage2_free_unlinked).
+  bool builds_unlinked_tables;
   // 6.12 invalidates a table entry it breaks with a range flush over the entry's span
   // (kvm_tlb_flush_vmid_range: range TLBIs with FEAT_TLBIRANGE, else the whole VMID); 6.1
   // flushes the whole VMID.
@@ -57,6 +60,7 @@ inline constexpr Generation kLinux61{
     .fault_updates_need_a_leaf = false,
     .aging_warns_on_failed_walk = false,
     .splits_blocks = false,
+    .builds_unlinked_tables = false,
     .table_break_flushes_its_range = false,
     .unmap_may_defer_leaf_tlbis = false,
 };
@@ -70,6 +74,7 @@ inline constexpr Generation kLinux612{
     .fault_updates_need_a_leaf = true,
     .aging_warns_on_failed_walk = true,
     .splits_blocks = true,
+    .builds_unlinked_tables = true,
     .table_break_flushes_its_range = true,
     .unmap_may_defer_leaf_tlbis = true,
 };

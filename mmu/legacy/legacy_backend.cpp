@@ -22,6 +22,8 @@ int LegacyBackend::init(const Arm64S2Config& config) {
 }
 
 void LegacyBackend::destroy() {
+  // The caller's unlinked tables go first, as KVM frees what it built before the table goes.
+  while (!unlinked_.empty()) free_unlinked(0);
   mmu_.release_all();
 }
 

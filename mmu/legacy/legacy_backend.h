@@ -40,6 +40,10 @@ class LegacyBackend final : public Arm64S2Backend {
   int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override;
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override;
   int split(uint64_t addr, uint64_t size, Memcache* mc) override;
+  int create_unlinked(uint64_t phys, unsigned level, uint64_t prot, Memcache* mc,
+                      bool force_pte) override;
+  void free_unlinked(size_t index) override;
+  std::vector<UnlinkedTable> unlinked_tables() const override;
 
   TableRoot root() const override { return mmu_.root(); }
   std::vector<std::string> take_warnings() override;
@@ -85,6 +89,23 @@ class LegacyBackend final : public Arm64S2Backend {
                                 Memcache& mc);
   bool fill_split_table(ShadowPage& table, uint64_t first, uint64_t attrs, bool to_pages,
                         Memcache& mc);
+  // unlinked.cpp
+  struct UnlinkedTree {
+    UnlinkedTree() = default;
+    UnlinkedTree(const UnlinkedTree&) = delete;
+    UnlinkedTree& operator=(const UnlinkedTree&) = delete;
+    // The records of pages still in it (none once released; the pages are the Machine's).
+    ~UnlinkedTree() {
+      std::vector<ShadowPage*> left;
+      pages.for_each([&](ShadowPage& page) { left.push_back(&page); });
+      for (ShadowPage* page : left) delete page;
+    }
+    ShadowHash pages;  // by (IPA within the tree, level)
+    ShadowPage* root = nullptr;
+    unsigned level = 0;  // of the entry it would be linked from
+  };
+  bool fill_unlinked(UnlinkedTree& tree, ShadowPage& table, uint64_t first, uint64_t attrs,
+                     bool force_pte, Memcache& mc);
   // map.cpp: whether phys is a frame map installs leaves for.
   bool maps_frame(uint64_t phys) const;
   // leaf_attrs.cpp
@@ -93,6 +114,8 @@ class LegacyBackend final : public Arm64S2Backend {
   void note_aging_walk(int ret, uint64_t addr);
 
   ShadowMmu mmu_;
+  // The trees create_unlinked built, oldest first; destroy frees those left.
+  std::vector<std::unique_ptr<UnlinkedTree>> unlinked_;
   std::vector<std::string> warnings_;
 };
 

@@ -87,6 +87,11 @@ class ShadowMmu {
   // no parent until link_table points entry `index` of `parent` (empty or broken) at it.
   ShadowPage& new_unlinked_table(uint64_t base_ipa, unsigned level, void* page);
   void link_table(ShadowPage& parent, unsigned index, ShadowPage& child);
+  // A shadow page of a tree nothing links (create_unlinked), in that tree's own hash; its
+  // parent, if any, is linked with link_table as usual.
+  ShadowPage& new_detached_table(ShadowHash& tree, uint64_t base_ipa, unsigned level, void* page);
+  // Drops every reference of a detached table and the tables below it, and frees them.
+  void release_detached(ShadowHash& tree, ShadowPage& table);
   // Cache maintenance before a descriptor is installed, for the memory it will map (none for an
   // invalid one, in generations that look at valid descriptors only).
   void clean_caches_before_install(uint64_t desc, unsigned level);

@@ -20,6 +20,9 @@ struct ShadowRole {
   uint8_t level = 0;
   bool root = false;  // one of the concatenated start-level pages, owned by init/destroy
   bool fwb = false;   // the MemAttr encoding the leaves below use
+  // In a tree nothing links (create_unlinked): its IPAs are the tree's own [0, its span), so its
+  // leaves are in no reverse map and its pages in the tree's hash, not the table's.
+  bool detached = false;
 
   bool operator==(const ShadowRole&) const = default;
 };

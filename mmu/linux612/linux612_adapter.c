@@ -149,6 +149,23 @@ static int stage2_split(struct l612a_vm* vm, uint64_t addr, uint64_t size, void*
   return ret;
 }
 
+static int stage2_create_unlinked(struct l612a_vm* vm, uint64_t phys, int level, uint64_t prot,
+                                  void* memcache, bool force_pte, void** table) {
+  ARM64K_ENTER(vm);
+  kvm_pte_t* pgtable = kvm_pgtable_stage2_create_unlinked(
+      &vm->pgt, phys, (s8)level, (enum kvm_pgtable_prot)prot, memcache, force_pte);
+  ARM64K_LEAVE();
+  if (IS_ERR(pgtable)) return (int)PTR_ERR(pgtable);
+  *table = pgtable;
+  return 0;
+}
+
+static void stage2_free_unlinked(struct l612a_vm* vm, void* table, int level) {
+  ARM64K_ENTER(vm);
+  kvm_pgtable_stage2_free_unlinked(&vm->mm_ops, table, (s8)level);
+  ARM64K_LEAVE();
+}
+
 /* ---- The object's table ---------------------------------------------------------------------- */
 
 const struct l612a_entry_points* L612A_NAME(api)(void) {
@@ -172,6 +189,8 @@ const struct l612a_entry_points* L612A_NAME(api)(void) {
       .stage2_flush = ARM64K_FN(stage2_flush),
       .stage2_set_owner = ARM64K_FN(stage2_set_owner),
       .stage2_split = stage2_split,
+      .stage2_create_unlinked = stage2_create_unlinked,
+      .stage2_free_unlinked = stage2_free_unlinked,
       .get_leaf = ARM64K_FN(get_leaf),
   };
   return &api;

@@ -63,6 +63,12 @@ struct l612a_entry_points {
    * from it comes from zalloc_page(host, memcache). *nobjs is what is left afterwards. */
   int (*stage2_split)(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,
                       int* nobjs);
+  /* kvm_pgtable_stage2_create_unlinked with the host's memcache as it is: 0 and the table in
+   * *table, or the ERR_PTR's errno. */
+  int (*stage2_create_unlinked)(struct l612a_vm* vm, uint64_t phys, int level, uint64_t prot,
+                                void* memcache, bool force_pte, void** table);
+  /* kvm_pgtable_stage2_free_unlinked with the table's mm_ops. */
+  void (*stage2_free_unlinked)(struct l612a_vm* vm, void* table, int level);
   /* kvm_pgtable_get_leaf; the kernel's s8 level is never negative without LPA2. */
   int (*get_leaf)(struct l612a_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
 };

@@ -35,6 +35,7 @@ class Linux612Backend final : public Arm64S2Backend {
     if (!vm_) throw std::bad_alloc();
   }
   ~Linux612Backend() override {
+    free_all_unlinked();
     api_.stage2_destroy(vm_);
     api_.vm_free(vm_);
   }
@@ -57,7 +58,14 @@ class Linux612Backend final : public Arm64S2Backend {
     return ret;
   }
 
+  // The tables create_unlinked gave its caller are the caller's to free: KVM frees each it does
+  // not link (kvm_pgtable_stage2_free_unlinked) before the table goes.
+  void free_all_unlinked() {
+    while (!unlinked_.empty()) free_unlinked(0);
+  }
+
   void destroy() override {
+    free_all_unlinked();
     api_.stage2_destroy(vm_);
     root_ = {};
   }
@@ -103,6 +111,25 @@ class Linux612Backend final : public Arm64S2Backend {
     return ret;
   }
 
+  int create_unlinked(uint64_t phys, unsigned level, uint64_t prot, Memcache* mc,
+                      bool force_pte) override {
+    void* table = nullptr;
+    const int ret = api_.stage2_create_unlinked(vm_, phys, static_cast<int>(level), prot, mc,
+                                                force_pte, &table);
+    if (ret == 0) unlinked_.push_back({table, {host_.machine().memory.virt_to_phys(table), level}});
+    return ret;
+  }
+  void free_unlinked(size_t index) override {
+    const Unlinked t = unlinked_.at(index);
+    unlinked_.erase(unlinked_.begin() + static_cast<std::ptrdiff_t>(index));
+    api_.stage2_free_unlinked(vm_, t.table, static_cast<int>(t.where.level));
+  }
+  std::vector<UnlinkedTable> unlinked_tables() const override {
+    std::vector<UnlinkedTable> out;
+    for (const Unlinked& t : unlinked_) out.push_back(t.where);
+    return out;
+  }
+
   TableRoot root() const override { return api_.live(vm_) ? root_ : TableRoot{}; }
 
   std::vector<std::string> take_warnings() override { return host_.take_warnings(); }
@@ -113,6 +140,11 @@ class Linux612Backend final : public Arm64S2Backend {
   Arm64KernelHost host_;
   l612a_vm* vm_ = nullptr;
   TableRoot root_;
+  struct Unlinked {
+    void* table;
+    UnlinkedTable where;
+  };
+  std::vector<Unlinked> unlinked_;  // oldest first
 };
 
 }  // namespace

@@ -75,6 +75,9 @@ uint64_t unpack_prot(uint8_t b) {
 // arm64-6.1 byte string is what it was before split existed.
 constexpr unsigned kArm64Codes = static_cast<unsigned>(OpKind::Fault);  // 12
 constexpr unsigned kArm64Linux612Codes = kArm64Codes + 1;               // 13: split
+// Also in arm64-6.12 streams only, the two top codes: Linux 6.12's unlinked tables.
+constexpr unsigned kCreateUnlinkedCode = 14;
+constexpr unsigned kFreeUnlinkedCode = 15;
 constexpr unsigned kX86First = static_cast<unsigned>(OpKind::Fault);
 constexpr unsigned kX86Codes = 2 + static_cast<unsigned>(OpKind::WrprotGfn) + 1 - kX86First;  // 13
 static_assert(kArm64Linux612Codes <= kKindCodes && kX86Codes <= kKindCodes);
@@ -85,6 +88,9 @@ OpKind kind_from_code(uint8_t code, ProfileId profile) {
   unsigned codes = arch == Arch::X86Ept                  ? kX86Codes
                    : profile == ProfileId::Arm64Linux612 ? kArm64Linux612Codes
                                                          : kArm64Codes;
+  if (profile == ProfileId::Arm64Linux612 && k == kCreateUnlinkedCode)
+    return OpKind::CreateUnlinked;
+  if (profile == ProfileId::Arm64Linux612 && k == kFreeUnlinkedCode) return OpKind::FreeUnlinked;
   if (k >= codes) k = 2 + (k - codes);
   if (k < 2) return static_cast<OpKind>(k);
   if (arch == Arch::Arm64S2) return k == kArm64Codes ? OpKind::Arm64Split : static_cast<OpKind>(k);
@@ -99,11 +105,16 @@ namespace {
 
 uint8_t code_of(OpKind kind) {
   if (kind == OpKind::Arm64Split) return kArm64Codes;
+  if (kind == OpKind::CreateUnlinked) return kCreateUnlinkedCode;
+  if (kind == OpKind::FreeUnlinked) return kFreeUnlinkedCode;
   unsigned k = static_cast<unsigned>(kind);
   return static_cast<uint8_t>(k >= kX86First ? k - kX86First + 2 : k);
 }
 
 uint8_t level_from_byte(OpKind kind, uint8_t b) {
+  // create_unlinked: the level of the entry the table would replace, 0..2 (level 3 has no table
+  // below it: the kernel WARNs).
+  if (kind == OpKind::CreateUnlinked) return static_cast<uint8_t>(b % 3);
   return static_cast<uint8_t>(1 + b % (kind == OpKind::Split ? 2 : 3));
 }
 
@@ -167,10 +178,12 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
     if (!r.varint(&v)) return false;
     op.memcache =
         v == 0 ? kNoMemcache : static_cast<int32_t>(std::min<uint64_t>(v - 1, kMaxMemcache));
-    // A split always has its cache: "none" reads as an empty one.
-    if (op.kind == OpKind::Arm64Split && op.memcache == kNoMemcache) op.memcache = 0;
+    // A split or create_unlinked always has its cache: "none" reads as an empty one.
+    if (always_has_cache(op.kind) && op.memcache == kNoMemcache) op.memcache = 0;
   }
   if (shape.owner && !r.byte(&op.owner)) return false;
+  // create_unlinked's owner field is its force_pte flag.
+  if (op.kind == OpKind::CreateUnlinked) op.owner &= 1;
   // clear_dirty_masked's owner field is its wrprot flag.
   if (op.kind == OpKind::ClearDirtyMasked) op.owner &= 1;
   if (shape.config) {
@@ -227,7 +240,9 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
     out->push_back(static_cast<uint8_t>(op.prot & x86::kFaultFlagsMask));
   else if (shape.prot)
     out->push_back(pack_prot(op.prot));
-  if (shape.level) out->push_back(static_cast<uint8_t>(op.level - 1));
+  if (shape.level)
+    out->push_back(
+        static_cast<uint8_t>(op.kind == OpKind::CreateUnlinked ? op.level : op.level - 1));
   if (shape.memcache) put_varint(op.memcache == kNoMemcache ? 0 : uint64_t(op.memcache) + 1, out);
   if (shape.owner) out->push_back(op.owner);
   if (shape.config && op.config.arch == Arch::X86Ept) {

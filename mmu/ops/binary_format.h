@@ -8,8 +8,10 @@
 // without renumbering; in arm64-6.1 streams the unused codes 12-15 fold onto map, unmap,
 // wrprotect and mkyoung (code - 10), as they always have. In arm64-6.12 streams (and only there)
 // code 12 is split (Linux 6.12's kvm_pgtable_stage2_split: addr, size, memcache, where "none"
-// reads as an empty cache) and 13-15 fold onto map, unmap and wrprotect (code - 11). Encoding
-// always writes the kind's own number (0-12).
+// reads as an empty cache), 13 folds onto map (code - 11), 14 is create_unlinked (phys, prot,
+// level b % 3, memcache with "none" an empty cache, force_pte in owner bit 0) and 15 is
+// free_unlinked (addr: which live unlinked table). Encoding always writes the kind's own number
+// (0-12, 14, 15).
 //   addr, size, phys  unsigned LEB128 (at most 10 bytes; bits past 64 are dropped)
 //   prot              one byte: bit 0 X, 1 W, 2 R, 3 device, 4-7 software bits 0-3
 //   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)

@@ -5,11 +5,32 @@
 
 namespace mmudiff {
 
-static constexpr std::array<std::string_view, kOpKindCount> kNames = {
-    "init",  "destroy",   "map",         "unmap",        "wrprotect",   "mkyoung",
-    "mkold", "is_young",  "relax_perms", "flush",        "set_owner",   "get_leaf",
-    "fault", "zap_leafs", "zap_all",     "wrprot_slot",  "clear_dirty", "clear_dirty_masked",
-    "age",   "test_age",  "split",       "recover_huge", "wrprot_gfn",  "split"};
+static constexpr std::array<std::string_view, kOpKindCount> kNames = {"init",
+                                                                      "destroy",
+                                                                      "map",
+                                                                      "unmap",
+                                                                      "wrprotect",
+                                                                      "mkyoung",
+                                                                      "mkold",
+                                                                      "is_young",
+                                                                      "relax_perms",
+                                                                      "flush",
+                                                                      "set_owner",
+                                                                      "get_leaf",
+                                                                      "fault",
+                                                                      "zap_leafs",
+                                                                      "zap_all",
+                                                                      "wrprot_slot",
+                                                                      "clear_dirty",
+                                                                      "clear_dirty_masked",
+                                                                      "age",
+                                                                      "test_age",
+                                                                      "split",
+                                                                      "recover_huge",
+                                                                      "wrprot_gfn",
+                                                                      "split",
+                                                                      "create_unlinked",
+                                                                      "free_unlinked"};
 static constexpr std::array<std::string_view, kArchCount> kArchNames = {"arm64-s2", "x86-ept"};
 
 std::string_view op_kind_name(OpKind kind) {
@@ -52,9 +73,19 @@ bool arch_from_name(std::string_view name, Arch* arch) {
   return false;
 }
 
+namespace {
+
+// The arm64 operations Linux 6.12 added, appended after x86's.
+bool linux612_only(OpKind kind) {
+  return kind == OpKind::Arm64Split || kind == OpKind::CreateUnlinked ||
+         kind == OpKind::FreeUnlinked;
+}
+
+}  // namespace
+
 std::optional<Arch> op_arch(OpKind kind) {
   if (kind == OpKind::Init || kind == OpKind::Destroy) return std::nullopt;
-  return kind < OpKind::Fault || kind == OpKind::Arm64Split ? Arch::Arm64S2 : Arch::X86Ept;
+  return kind < OpKind::Fault || linux612_only(kind) ? Arch::Arm64S2 : Arch::X86Ept;
 }
 
 bool op_in_arch(OpKind kind, Arch arch) {
@@ -63,7 +94,7 @@ bool op_in_arch(OpKind kind, Arch arch) {
 }
 
 bool op_in_profile(OpKind kind, ProfileId profile) {
-  if (kind == OpKind::Arm64Split) return profile == ProfileId::Arm64Linux612;
+  if (linux612_only(kind)) return profile == ProfileId::Arm64Linux612;
   return op_in_arch(kind, profile_arch(profile));
 }
 
@@ -156,8 +187,16 @@ OpShape op_shape(OpKind kind) {
       return {true, false, false, true, true, false};
     case OpKind::Arm64Split:
       return {true, false, false, true, false, false};
+    case OpKind::CreateUnlinked:  // force_pte in owner
+      return {false, true, true, true, true, false, false, true};
+    case OpKind::FreeUnlinked:
+      return {false, false, false, false, false, false};
   }
   return {};
+}
+
+bool always_has_cache(OpKind kind) {
+  return kind == OpKind::Arm64Split || kind == OpKind::CreateUnlinked;
 }
 
 Op canonical(Op op) {

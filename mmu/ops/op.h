@@ -115,8 +115,12 @@ enum class OpKind : uint8_t {
   // ---- arm64-s2, Linux 6.12 only (profile arm64-6.12), appended so that no value moves ----------
   Arm64Split,  // kvm_pgtable_stage2_split(addr, size, split_page_cache of `memcache` pages);
                // spelt "split" in .mmu text, as x86's Split: the stream's profile tells them apart
+  CreateUnlinked,  // kvm_pgtable_stage2_create_unlinked(phys, level, prot, cache of `memcache`
+                   // pages, force_pte = owner): a detached table the backend keeps, in order
+  FreeUnlinked,    // kvm_pgtable_stage2_free_unlinked of the live unlinked table number
+                   // addr % (how many are live); -ENOENT, from the harness, when none is
 };
-inline constexpr unsigned kOpKindCount = 24;
+inline constexpr unsigned kOpKindCount = 26;
 
 // Memcache pages handed to an operation; kNoMemcache passes NULL, as a caller without one does.
 inline constexpr int32_t kNoMemcache = -1;
@@ -171,11 +175,15 @@ struct OpShape {
   bool level = false;
 };
 OpShape op_shape(OpKind kind);
+// Whether the operation's memcache is one its caller always has, perhaps empty (split's
+// split_page_cache; the cache create_unlinked's callers fill): "none" is an empty one.
+bool always_has_cache(OpKind kind);
 // The profile an operation belongs to; init and destroy belong to every profile (nullopt).
 std::optional<Arch> op_arch(OpKind kind);
 bool op_in_arch(OpKind kind, Arch arch);
 // Whether a stream of PROFILE may hold the operation: its architecture's, and for operations a
-// later kernel added (Arm64Split: Linux 6.12), only that kernel's profile.
+// later kernel added (Arm64Split, CreateUnlinked, FreeUnlinked: Linux 6.12), only that kernel's
+// profile.
 bool op_in_profile(OpKind kind, ProfileId profile);
 std::string_view arch_name(Arch arch);
 bool arch_from_name(std::string_view name, Arch* arch);

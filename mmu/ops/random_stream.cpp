@@ -122,6 +122,22 @@ int32_t random_split_memcache(std::mt19937_64& rng) {
   }
 }
 
+// A table in place of a 2 MiB block most often, of a 1 GiB block (or 512 of them) less; its PA
+// aligned to what it maps but now and then not (-EINVAL); pages only now and then, whose level-1
+// table needs 513 pages (the work budget leaves only a few: -ENOMEM, the partial table freed).
+Op random_create_unlinked(std::mt19937_64& rng) {
+  Op op;
+  op.kind = OpKind::CreateUnlinked;
+  const unsigned r = static_cast<unsigned>(pick(rng, 10));
+  op.level = static_cast<uint8_t>(r < 6 ? 2 : r < 9 ? 1 : 0);
+  op.phys = random_phys(rng, 0);
+  if (chance(rng, 90)) op.phys &= ~(granule_size(op.level) - 1);
+  op.prot = random_prot(rng, true);
+  op.owner = chance(rng, 25);
+  op.memcache = random_split_memcache(rng);
+  return op;
+}
+
 }  // namespace
 
 namespace x86gen {
@@ -243,12 +259,28 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
       OpKind::Unmap,    OpKind::Unmap,   OpKind::Wrprotect,  OpKind::Mkyoung,
       OpKind::Mkold,    OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,
       OpKind::SetOwner, OpKind::GetLeaf, OpKind::Destroy,    OpKind::Init};
-  // Linux 6.12 adds split; a 6.1 stream draws exactly as it did before split existed.
-  static constexpr OpKind kWeighted612[] = {
-      OpKind::Map,        OpKind::Map,        OpKind::Map,       OpKind::Map,     OpKind::Unmap,
-      OpKind::Unmap,      OpKind::Wrprotect,  OpKind::Mkyoung,   OpKind::Mkold,   OpKind::IsYoung,
-      OpKind::RelaxPerms, OpKind::Flush,      OpKind::SetOwner,  OpKind::GetLeaf, OpKind::Destroy,
-      OpKind::Init,       OpKind::Arm64Split, OpKind::Arm64Split};
+  // Linux 6.12 adds split and unlinked tables; a 6.1 stream draws exactly as it did before they
+  // existed.
+  static constexpr OpKind kWeighted612[] = {OpKind::Map,
+                                            OpKind::Map,
+                                            OpKind::Map,
+                                            OpKind::Map,
+                                            OpKind::Unmap,
+                                            OpKind::Unmap,
+                                            OpKind::Wrprotect,
+                                            OpKind::Mkyoung,
+                                            OpKind::Mkold,
+                                            OpKind::IsYoung,
+                                            OpKind::RelaxPerms,
+                                            OpKind::Flush,
+                                            OpKind::SetOwner,
+                                            OpKind::GetLeaf,
+                                            OpKind::Destroy,
+                                            OpKind::Init,
+                                            OpKind::Arm64Split,
+                                            OpKind::Arm64Split,
+                                            OpKind::CreateUnlinked,
+                                            OpKind::FreeUnlinked};
   const bool linux612 = config.arm64.kernel == Arm64Kernel::Linux612;
   do {
     op.kind = linux612 ? kWeighted612[pick(rng, std::size(kWeighted612))]
@@ -262,6 +294,11 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
     return op;
   }
   if (op.kind == OpKind::Destroy) return op;
+  if (op.kind == OpKind::CreateUnlinked) return random_create_unlinked(rng);
+  if (op.kind == OpKind::FreeUnlinked) {
+    op.addr = pick(rng, 4);  // which of the live ones
+    return op;
+  }
   op.addr = random_addr(rng, config);
   if (shape.size) op.size = random_size(rng);
   if (shape.phys)
@@ -304,10 +341,14 @@ Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
     op.config.x86.host_mmio_pfn = wide();
     return canonical(op);
   }
-  op.memcache = chance(rng, 10) && op.kind != OpKind::Arm64Split
+  op.memcache = chance(rng, 10) && !always_has_cache(op.kind)
                     ? kNoMemcache
                     : static_cast<int32_t>(pick(rng, kMaxMemcache + 1));
   op.owner = static_cast<uint8_t>(pick(rng, 256));
+  if (op.kind == OpKind::CreateUnlinked) {
+    op.level = static_cast<uint8_t>(pick(rng, 3));
+    op.owner &= 1;  // force_pte
+  }
   op.config.arm64.ia_bits =
       static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));
   op.config.arm64.fwb = chance(rng, 50);

@@ -177,6 +177,8 @@ std::string_view level_usage(OpKind kind) {
       return " [level=1..3]";
     case OpKind::Split:
       return " [level=1..2]";
+    case OpKind::CreateUnlinked:
+      return " [level=0..2]";
     default:
       return "";
   }
@@ -186,6 +188,8 @@ std::string_view level_usage(OpKind kind) {
 std::string usage(OpKind kind, Arch arch) {
   OpShape shape = op_shape(kind);
   std::string u(op_kind_name(kind));
+  if (kind == OpKind::FreeUnlinked)
+    return u + " N (the live unlinked table N modulo how many are live, in creation order)";
   if (shape.addr) u += " ADDR";
   if (shape.size) u += " SIZE";
   if (shape.config) u += arch == Arch::X86Ept ? kX86InitUsage : kArm64InitUsage;
@@ -198,10 +202,11 @@ std::string usage(OpKind kind, Arch arch) {
   u += level_usage(kind);
   if (shape.phys) u += " [pa=PA]";
   if (shape.prot) u += " [prot=rwxd] [sw=0..15]";
-  if (shape.owner) u += " [owner=0..255]";
-  // A split always has its cache (kvm_s2_mmu.split_page_cache), perhaps empty.
+  if (shape.owner) u += kind == OpKind::CreateUnlinked ? " [force_pte=0|1]" : " [owner=0..255]";
+  // A split always has its cache (kvm_s2_mmu.split_page_cache), perhaps empty; create_unlinked
+  // takes its pages from a cache KVM's callers always have.
   if (shape.memcache)
-    u += fmt::format(" [mc=0..{}{}]", kMaxMemcache, kind == OpKind::Arm64Split ? "" : "|none");
+    u += fmt::format(" [mc=0..{}{}]", kMaxMemcache, always_has_cache(kind) ? "" : "|none");
   return u;
 }
 
@@ -248,6 +253,8 @@ uint8_t default_level(OpKind kind) {
     case OpKind::WrprotGfn:
     case OpKind::Split:
       return 1;  // PG_LEVEL_4K
+    case OpKind::CreateUnlinked:
+      return 2;  // a table of pages, as in place of a 2 MiB block
     default:
       return 0;
   }
@@ -355,14 +362,20 @@ bool parse_arm64_operand(Op& op, std::string_view key, std::string_view value) {
     op.prot = (op.prot & prot::kSwMask) | parse_prot_letters(value);
   } else if (shape.prot && key == "sw") {
     op.prot = (op.prot & ~prot::kSwMask) | (parse_bounded(value, "sw", 0, 15) << 55);
+  } else if (op.kind == OpKind::CreateUnlinked && key == "level") {
+    // Level 3 has no table below it: the kernel WARNs, and KVM never asks.
+    op.level = static_cast<uint8_t>(parse_bounded(value, "level", 0, 2));
+  } else if (op.kind == OpKind::CreateUnlinked && key == "force_pte") {
+    op.owner = parse_flag(value, "force_pte");
   } else if (shape.memcache && key == "mc") {
-    if (value == "none" && op.kind == OpKind::Arm64Split)
-      throw LineError{
-          fmt::format("split always has its split_page_cache: mc=0..{}, not none", kMaxMemcache)};
+    if (value == "none" && always_has_cache(op.kind))
+      throw LineError{fmt::format("{} always has its {}: mc=0..{}, not none", op_kind_name(op.kind),
+                                  op.kind == OpKind::Arm64Split ? "split_page_cache" : "cache",
+                                  kMaxMemcache)};
     op.memcache = value == "none"
                       ? kNoMemcache
                       : static_cast<int32_t>(parse_bounded(value, "mc", 0, kMaxMemcache));
-  } else if (shape.owner && key == "owner") {
+  } else if (shape.owner && key == "owner" && op.kind != OpKind::CreateUnlinked) {
     op.owner = static_cast<uint8_t>(parse_bounded(value, "owner", 0, 255));
   } else {
     return false;
@@ -408,11 +421,11 @@ Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
                     arch_name(*own), arch_name(arch),
                     pinned ? "" : fmt::format(": start it with 'init arch={}'", arch_name(*own)))};
   } else if (!op_in_profile(op.kind, profile)) {
-    // Only arm64's split is of one kernel generation alone (Linux 6.12 added it).
+    // Only arm64's split and unlinked tables are of one kernel generation alone (Linux 6.12).
     throw LineError{fmt::format(
-        "{} is an operation of arm64-6.12 (kvm_pgtable_stage2_split), and this stream is for {}: "
-        "start it with 'init kernel=6.12'",
-        words[0], profile_name(profile))};
+        "{} is an operation of arm64-6.12 (kvm_pgtable_stage2_{}), and this stream is "
+        "for {}: start it with 'init kernel=6.12'",
+        words[0], op.kind == OpKind::Arm64Split ? "split" : words[0], profile_name(profile))};
   }
   OpShape shape = op_shape(op.kind);
   size_t positional = (shape.addr ? 1 : 0) + (shape.size ? 1 : 0);
@@ -577,6 +590,11 @@ std::string format_op(const Op& op) {
                            : fmt::format(" kernel={}", arm64_kernel_name(c.kernel)),
                        c.tlb_range ? " tlb_range=1" : "");
   }
+  if (op.kind == OpKind::FreeUnlinked) return s + fmt::format(" {}", op.addr);
+  if (op.kind == OpKind::CreateUnlinked)
+    return s + fmt::format(" pa={:#x} level={} prot={} sw={} force_pte={} mc={}", op.phys, op.level,
+                           format_prot_letters(op.prot), (op.prot & prot::kSwMask) >> 55,
+                           int(op.owner != 0), op.memcache);
   if (!shape.addr) return s;
   s += fmt::format(" {:#x}", op.addr);
   if (shape.size) s += " " + format_size(op.size);

@@ -23,6 +23,10 @@
 //   split ADDR SIZE [mc=0..4096]
 //       arm64-6.12 streams only (init kernel=6.12): kvm_pgtable_stage2_split with a split cache of
 //       mc pages (default 64; never none). In an x86 stream, split is x86's (level=1..2).
+//   create_unlinked pa=PA [level=0..2] [prot=rwxd] [sw=0..15] [force_pte=0|1] [mc=0..4096]
+//   free_unlinked N
+//       arm64-6.12 streams only: kvm_pgtable_stage2_create_unlinked (level 2 and 64 pages by
+//       default; never none), and _free_unlinked of the live unlinked table N modulo how many.
 //
 // Omitted operands are 0 (pa, prot, sw, owner) or the default above. A stream holds at most
 // kMaxStreamOps operations. Control characters (other than tab and CR) are refused anywhere,

@@ -96,7 +96,7 @@ void empty_range(Op& op) {
 
 // Makes the costliest operation `op` cheaper, `room` leaves being what the others leave it.
 void shrink(Op& op, uint64_t room) {
-  if (op.kind == OpKind::Arm64Split) {
+  if (op.kind == OpKind::Arm64Split || op.kind == OpKind::CreateUnlinked) {
     // Each page of the cache makes at most 512 leaves: keep the pages the room pays for.
     op.memcache = static_cast<int32_t>(std::min<uint64_t>(
         static_cast<uint64_t>(std::max(op.memcache, 0)), room / arm64s2::kEntriesPerTable));
@@ -111,6 +111,21 @@ void shrink(Op& op, uint64_t room) {
     // An unaligned start costs one page more than the size says.
     op.size = std::min(op.size, std::max<uint64_t>(room - 1, 1) * kPageSize);
   }
+}
+
+uint64_t create_unlinked_cost(const Op& op, const Config& config, uint64_t cap) {
+  if (config.arm64.kernel != Arm64Kernel::Linux612 || op.memcache <= 0 || op.level > 2 ||
+      (op.phys & (granule_size(op.level) - 1)))
+    return 0;
+  // One page of blocks or pages, or with force_pte a page per table down to pages (513 for a
+  // level-1 table, 262657 for a level-0 one): as many as the cache has, 512 leaves each.
+  uint64_t pages = 1;
+  for (unsigned l = op.level + 1, tables = 1; op.owner && l < kLastLevel; ++l) {
+    tables *= kEntriesPerTable;
+    pages += tables;
+  }
+  pages = std::min(pages, static_cast<uint64_t>(op.memcache));
+  return std::min(pages * kEntriesPerTable, cap);
 }
 
 }  // namespace
@@ -132,6 +147,7 @@ uint64_t LeafCounter::add(const Op& op, uint64_t cap) {
     return std::min(pages / kMaxTlbiRangePages + (pages % kMaxTlbiRangePages != 0), cap);
   }
   if (op.kind == OpKind::Arm64Split) return arm64_split_cost(op, cap);
+  if (op.kind == OpKind::CreateUnlinked) return create_unlinked_cost(op, config_, cap);
   return arm64_leaf_cost(op, config_, cap, &block1_, &block2_);
 }
 

@@ -38,7 +38,9 @@ inline constexpr size_t kFuzzMaxTablePages = 512;
 // for set_owner); Linux 6.12's split installs at most 512 leaves per page it takes from its cache,
 // and takes a page only for a block it meets, so it costs 512 x min(its cache, the pages the
 // blocks that maps and earlier splits may have left in its range could take: 513 for a 1 GiB
-// block, 1 for a 2 MiB one). x86: a fault installs one leaf; a split turns each huge leaf that
+// block, 1 for a 2 MiB one); its create_unlinked 512 per page it can take (its cache, at most
+// the one page of a table of blocks or pages, or with force_pte every table down to pages: 513
+// for level 1). x86: a fault installs one leaf; a split turns each huge leaf that
 // faults and earlier splits can have left in its range into 512 per level it goes down.
 class LeafCounter {
  public:

@@ -54,6 +54,8 @@ struct Generation {
   // ---- split ----
   // kvm_pgtable_stage2_split exists (6.12; 6.1 has no eager split).
   bool has_split;
+  // kvm_pgtable_stage2_create_unlinked and _free_unlinked are the caller's to call (6.12).
+  bool has_unlinked_tables;
 };
 
 inline constexpr Generation kLinux61Generation{};
@@ -72,6 +74,7 @@ inline constexpr Generation kLinux612Generation{
     .mkyoung_barrier_only_on_success = true,
     .aging_warns_on_walk_error = true,
     .has_split = true,
+    .has_unlinked_tables = true,
 };
 
 inline constexpr const Generation& generation_of(Arm64Kernel kernel) {

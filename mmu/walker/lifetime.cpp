@@ -50,6 +50,8 @@ int stage2_init(Stage2PageTable& pgt, const Arm64S2Config& config) {
 }
 
 void stage2_destroy(Stage2PageTable& pgt) {
+  // The unlinked tables the caller did not free are its to free before the table goes.
+  while (!pgt.unlinked.empty()) stage2_free_unlinked(pgt, 0);
   if (!pgt.pgd) return;
   // Children before parents: TablePost comes after a table's entries have dropped their
   // references, so releasing the table page then frees it.
@@ -71,6 +73,38 @@ void free_unlinked_table(Stage2PageTable& pgt, Pte* table, unsigned parent_level
   if (pgt.mm.page_count(table) != 1)
     pgt.warnings.push_back("WARN_ON: unlinked table still referenced");
   pgt.mm.put_page(table);
+}
+
+namespace {
+
+// The first table page of pages in an unlinked tree (the tree itself for one at level 2).
+Pte* first_table_of_pages(Stage2PageTable& pgt, Pte* table, unsigned level) {
+  for (unsigned l = level + 1; l < arm64s2::kLastLevel; ++l) {
+    Pte* below = nullptr;
+    for (unsigned i = 0; i < arm64s2::kEntriesPerTable && !below; ++i)
+      if (pte_is_table(table[i], l)) below = pgt.mm.phys_to_virt(pte_to_phys(table[i]));
+    if (!below) return nullptr;
+    table = below;
+  }
+  return table;
+}
+
+}  // namespace
+
+void stage2_free_unlinked(Stage2PageTable& pgt, size_t index) {
+  const Stage2PageTable::Unlinked u = pgt.unlinked.at(index);
+  pgt.unlinked.erase(pgt.unlinked.begin() + static_cast<std::ptrdiff_t>(index));
+  // Planted: the put of one table of pages is forgotten, and the page outlives the free: the
+  // tree's own for a table at level 2, else the first one below it.
+  if (pgt.plant == Plant::kWalker612FreeUnlinkedLeaksLeafTable) [[unlikely]] {
+    Pte* forgotten = first_table_of_pages(pgt, u.table, u.level);
+    if (forgotten == u.table) {
+      release_table_entries(pgt, u.table, u.level + 1);
+      return;
+    }
+    if (forgotten) pgt.mm.get_page(forgotten);
+  }
+  free_unlinked_table(pgt, u.table, u.level);
 }
 
 }  // namespace mmudiff::walker

@@ -23,6 +23,9 @@ struct MapRequest {
   uint8_t owner_id;
   bool force_pte;  // pages only
   Memcache* memcache;
+  // An unlinked table's memory is clean already and nothing can have cached it
+  // (KVM_PGTABLE_WALK_SKIP_CMO); its entries start empty, so no break needs a TLBI either.
+  bool skip_cmo;
 };
 
 bool block_mapping_supported(uint64_t addr, uint64_t end, uint64_t phys, unsigned level) {
@@ -107,10 +110,10 @@ class Stage2MapWalker {
       pgt_.mm.get_page(e.ptep);
 
     // The guest must not see stale cache lines through the new mapping.
-    if (pte_cacheable(next, pgt_.has_fwb()))
+    if (!req_.skip_cmo && pte_cacheable(next, pgt_.has_fwb()))
       pgt_.mm.dcache_clean_inval_poc(pte_to_phys(next), granule);
     // Planted: the I-cache may then hold stale instructions for the newly executable page.
-    if (executable(next) && pgt_.plant != Plant::kWalkerNoIcacheInval)
+    if (!req_.skip_cmo && executable(next) && pgt_.plant != Plant::kWalkerNoIcacheInval)
       pgt_.mm.icache_inval_pou(pte_to_phys(next), granule);
 
     make_entry(e.ptep, next);
@@ -307,8 +310,8 @@ int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys
   const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb());
   if (!attr) return -EINVAL;
 
-  const MapRequest request{align_down(phys, arm64s2::kPageSize), *attr, 0,
-                           force_pte_for(pgt.config.force_pte, prot), memcache};
+  const MapRequest request{align_down(phys, arm64s2::kPageSize),      *attr,    0,
+                           force_pte_for(pgt.config.force_pte, prot), memcache, false};
   const int ret = walk(pgt, addr, size, map_visits(pgt.generation()),
                        Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)));
   // Publish the new entries to the hardware walker whether or not the walk finished.
@@ -316,11 +319,32 @@ int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys
   return ret;
 }
 
+int stage2_create_unlinked(Stage2PageTable& pgt, uint64_t phys, unsigned level, uint64_t prot,
+                           Memcache& cache, bool force_pte) {
+  if (!pgt.generation().has_unlinked_tables) return -EOPNOTSUPP;
+  if (!is_aligned(phys, granule_size(level))) return -EINVAL;
+  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb());
+  if (!attr) return -EINVAL;
+  Pte* table = pgt.mm.zalloc_page(&cache);
+  if (!table) return -ENOMEM;
+  // The map visitor over the new table alone, leaves only: each entry is installed as map
+  // installs it over an empty entry (locked first), pages only with force_pte.
+  const MapRequest request{phys, *attr, 0, force_pte, &cache, /*skip_cmo=*/true};
+  const int ret =
+      walk_unlinked(pgt, table, level, Visit::Leaf, Stage2MapWalker(pgt, request, /*start=*/0));
+  if (ret) {
+    free_unlinked_table(pgt, table, level);
+    return ret;
+  }
+  pgt.unlinked.push_back({table, level});
+  return 0;
+}
+
 int stage2_set_owner(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcache* memcache,
                      uint8_t owner_id) {
   if (owner_id > arm64s2::kMaxOwnerId) return -EINVAL;
   // Ownership is tracked per page, and an annotation has no address to align.
-  const MapRequest request{kPhysInvalid, 0, owner_id, true, memcache};
+  const MapRequest request{kPhysInvalid, 0, owner_id, true, memcache, false};
   return walk(pgt, addr, size, map_visits(pgt.generation()),
               Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)));
 }

@@ -41,6 +41,14 @@ struct Stage2PageTable {
   // The planted bug this table runs with (kNone: the faithful walker).
   Plant plant = Plant::kNone;
 
+  // The tables 6.12's create_unlinked built that nothing links, oldest first: the table keeps
+  // them for its caller until free_unlinked, and destroy frees those left, as their owner must.
+  struct Unlinked {
+    Pte* table;
+    unsigned level;  // of the entry it would be linked from
+  };
+  std::vector<Unlinked> unlinked;
+
   // The kernel's WARN_ONs that a caller can reach.
   std::vector<std::string> warnings;
 

@@ -40,6 +40,14 @@ int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot);
 // -EOPNOTSUPP in a generation without it.
 int stage2_split(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcache& cache);
 
+// map.cpp: 6.12's kvm_pgtable_stage2_create_unlinked. A table at `level` mapping
+// granule_size(level) from phys, kept in pgt.unlinked; -EINVAL for a phys not aligned to that or
+// a prot map refuses, -ENOMEM when the cache runs dry (what was built is freed).
+int stage2_create_unlinked(Stage2PageTable& pgt, uint64_t phys, unsigned level, uint64_t prot,
+                           Memcache& cache, bool force_pte);
+// lifetime.cpp: 6.12's kvm_pgtable_stage2_free_unlinked of pgt.unlinked[index].
+void stage2_free_unlinked(Stage2PageTable& pgt, size_t index);
+
 // flush.cpp
 int stage2_flush(Stage2PageTable& pgt, uint64_t addr, uint64_t size);
 

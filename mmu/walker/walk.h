@@ -13,17 +13,9 @@
 
 namespace mmudiff::walker {
 
-class Stage2Geometry {
+// What every arm64 stage-2 table page is, wherever a walk of it starts.
+class Stage2PageGeometry {
  public:
-  explicit Stage2Geometry(const Stage2PageTable& pgt) : pgt_(pgt) {}
-
-  uint64_t addr_limit() const { return pgt_.ia_limit(); }
-  unsigned root_level() const { return pgt_.start_level; }
-  unsigned root_pages() const { return pgt_.pgd_pages(); }
-  unsigned root_page_index(uint64_t addr) const { return pgt_.pgd_page_index(addr); }
-  Pte* root_page(unsigned page) const {
-    return pgt_.pgd ? pgt_.pgd + page * arm64s2::kEntriesPerTable : nullptr;
-  }
   unsigned entries_per_table() const { return arm64s2::kEntriesPerTable; }
   unsigned table_index(uint64_t addr, unsigned level) const {
     return arm64s2::table_index(addr, level);
@@ -38,16 +30,52 @@ class Stage2Geometry {
   // there would then be walked from its second entry on.
   uint64_t next_entry_addr(uint64_t addr, unsigned level) const {
     const uint64_t granule = arm64s2::granule_size(level);
+    return align_down(addr, granule) + granule;
+  }
+};
+
+class Stage2Geometry : public Stage2PageGeometry {
+ public:
+  explicit Stage2Geometry(const Stage2PageTable& pgt) : pgt_(pgt) {}
+
+  uint64_t addr_limit() const { return pgt_.ia_limit(); }
+  unsigned root_level() const { return pgt_.start_level; }
+  unsigned root_pages() const { return pgt_.pgd_pages(); }
+  unsigned root_page_index(uint64_t addr) const { return pgt_.pgd_page_index(addr); }
+  Pte* root_page(unsigned page) const {
+    return pgt_.pgd ? pgt_.pgd + page * arm64s2::kEntriesPerTable : nullptr;
+  }
+
+  uint64_t next_entry_addr(uint64_t addr, unsigned level) const {
     // Planted: the walker before Linux's "KVM: arm64: Fix unaligned addr case in mmu walking".
     if (pgt_.plant == Plant::kWalkerUnalignedStartSkip) [[unlikely]]
-      return addr + granule;
-    return align_down(addr, granule) + granule;
+      return addr + arm64s2::granule_size(level);
+    return Stage2PageGeometry::next_entry_addr(addr, level);
   }
 
  private:
   const Stage2PageTable& pgt_;
 };
 static_assert(TableGeometry<Stage2Geometry>);
+
+// One table page nothing links (6.12's create_unlinked and free_unlinked): its entries are at
+// level + 1 of the entry it would be linked from, and they translate [0, granule_size(level)), a
+// range of the table's own (the kernel's "ambiguous IA range").
+class UnlinkedGeometry : public Stage2PageGeometry {
+ public:
+  UnlinkedGeometry(Pte* table, unsigned level) : table_(table), level_(level) {}
+
+  uint64_t addr_limit() const { return arm64s2::granule_size(level_); }
+  unsigned root_level() const { return level_ + 1; }
+  unsigned root_pages() const { return 1; }
+  unsigned root_page_index(uint64_t) const { return 0; }
+  Pte* root_page(unsigned) const { return table_; }
+
+ private:
+  Pte* table_;
+  unsigned level_;
+};
+static_assert(TableGeometry<UnlinkedGeometry>);
 
 // Whether a walk is a fault handler's (the kernel's KVM_PGTABLE_WALK_HANDLE_FAULT): in 6.12 only
 // such a walk ends at a visitor's -EAGAIN.
@@ -73,6 +101,14 @@ int walk(const Stage2PageTable& pgt, uint64_t addr, uint64_t size, VisitSet visi
   uint64_t end = align_down(start + size + (arm64s2::kPageSize - 1), arm64s2::kPageSize);
   return walk_range(Stage2Geometry(pgt), pgt.mm, start, end, visits, walk_flags(pgt, purpose),
                     visitor);
+}
+
+// Walks the whole of an unlinked table (UnlinkedGeometry) as a caller's walk.
+template <EntryVisitor V>
+int walk_unlinked(const Stage2PageTable& pgt, Pte* table, unsigned level, VisitSet visits,
+                  V&& visitor) {
+  return walk_range(UnlinkedGeometry(table, level), pgt.mm, 0, arm64s2::granule_size(level), visits,
+                    walk_flags(pgt, WalkFor::Caller), visitor);
 }
 
 }  // namespace mmudiff::walker

@@ -53,6 +53,16 @@ class WalkerBackend final : public Arm64S2Backend {
   int split(uint64_t addr, uint64_t size, Memcache* mc) override {
     return walker::stage2_split(pgt_, addr, size, *mc);
   }
+  int create_unlinked(uint64_t phys, unsigned level, uint64_t prot, Memcache* mc,
+                      bool force_pte) override {
+    return walker::stage2_create_unlinked(pgt_, phys, level, prot, *mc, force_pte);
+  }
+  void free_unlinked(size_t index) override { walker::stage2_free_unlinked(pgt_, index); }
+  std::vector<UnlinkedTable> unlinked_tables() const override {
+    std::vector<UnlinkedTable> out;
+    for (const auto& u : pgt_.unlinked) out.push_back({mm_.virt_to_phys(u.table), u.level});
+    return out;
+  }
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) override {
     const walker::LeafLookup found = walker::get_leaf(pgt_, addr);
     if (found.ret == 0) {

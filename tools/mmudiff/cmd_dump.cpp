@@ -5,6 +5,7 @@
 #include "mmu/format/decode.h"
 #include "oracles/harness.h"
 #include "oracles/table_snapshot.h"
+#include "oracles/unlinked_tables.h"
 #include "tools/mmudiff/commands.h"
 #include "tools/mmudiff/stream_io.h"
 
@@ -34,6 +35,26 @@ std::string format_table(const TableSnapshot& snap, const Machine& machine) {
   return out;
 }
 
+// The entries of each table create_unlinked built that is still live (arm64-6.12), at offsets
+// within the granule it maps.
+std::string format_unlinked(const Backend& backend, const Machine& machine) {
+  const auto* arm64 = dynamic_cast<const Arm64S2Backend*>(&backend);
+  if (!arm64 || !backend.root().live()) return "";
+  std::string out;
+  const std::vector<UnlinkedTable> live = arm64->unlinked_tables();
+  for (size_t k = 0; k < live.size(); ++k) {
+    const TableSnapshot snap =
+        take_snapshot(unlinked_root(live[k], backend.root()), machine.memory);
+    const TableRoot& r = snap.root;
+    out += fmt::format("unlinked table #{}: level {} at {:#x}, {} used descriptors\n", k,
+                       live[k].level, r.pgd_pa, snap.entries.size());
+    for (const auto& e : snap.entries)
+      out += fmt::format("{:>{}}[+{:#012x}] {}\n", "", e.level * 2, e.ipa,
+                         r.format->describe(e.raw, e.level, r.fwb));
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_dump_command(CLI::App& app, int* exit_code) {
@@ -48,7 +69,7 @@ void add_dump_command(CLI::App& app, int* exit_code) {
     options.backends = {args->backend};
     std::string table;
     options.inspect_final = [&](std::string_view, const Backend& b, const Machine& m) {
-      table = format_table(take_snapshot(b, m.memory), m);
+      table = format_table(take_snapshot(b, m.memory), m) + format_unlinked(b, m);
     };
     StreamReport report = run_stream(stream, options);
     fmt::print("{}: {} operations on {}\n{}", args->file, stream.size(), args->backend, table);
