@@ -3,10 +3,11 @@
 // backend adapter (backend_descriptors.h) and instantiated for walker and legacy -- and, in the
 // tests, for deliberately broken adapters, to show that each proof can fail.
 //
-// Configurations: the backends support one PA size (48 bits, arm64s2::kPaBits) and take FWB as
-// a flag; every proof covers both FWB settings and every level the descriptor kind exists at
-// for some IPA size (leaves: 1-3, tables: 0-2). Levels, FWB and the plant are concrete; every
-// other input (prot, PA, owner id, the old descriptor of an update) is a free 64-bit value.
+// Configurations: the backends support a 48-bit PA (arm64s2::kPaBits), and with FEAT_LPA2 a
+// 52-bit one (the *.lpa2-* proofs), and take FWB as a flag; every proof covers both FWB settings
+// and every level the descriptor kind exists at for some IPA size (leaves: 1-3, tables: 0-2).
+// Levels, FWB and the plant are concrete; every other input (prot, PA, owner id, the old descriptor
+// of an update) is a free 64-bit value.
 #pragma once
 
 #include <string>
@@ -176,6 +177,70 @@ void prove_table(ProofRun& r) {
   }
 }
 
+// ---- FEAT_LPA2 (VTCR_EL2.DS = 1), Linux 6.12's tables on such a CPU -------------------------
+// The bits a leaf with DS = 1 keeps clear whatever its inputs: bit 11, bit 50 (RES0 at stage 2),
+// DBM, contiguous, XN[0] and bits 59-63, and a block's OA bits below its size.
+inline uint64_t lpa2_leaf_clear_bits(unsigned level) {
+  uint64_t m =
+      s2::kBit11 | s2::bit(50) | s2::kDbm | s2::kContiguous | s2::bit(53) | s2::genmask(63, 59);
+  if (level < s2::kLastLevel) m |= s2::genmask(s2::granule_shift(level) - 1, s2::kPageShift);
+  return m;
+}
+
+template <class B>
+void prove_lpa2_map_round_trip(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      r.solver.assume(B::accepts_pa(r.bits, pa, true));
+      r.solver.assume((pa & r.bits.lit(s2::granule_size(level) - 1)) == r.bits.lit(0));
+      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, true);
+      const z3::expr& d = m.descriptor;
+      auto decodes = [&](const z3::expr& e) { return z3::implies(m.allowed, e); };
+      if (!r.verify({{"a leaf encoding at this level", decodes(r.model.is_leaf(d, level))},
+                     {"the 52-bit OA (bits [49:12] and [9:8]) decodes to the PA",
+                      decodes(r.model.output_address_ds(d) == pa)},
+                     {"no RES0 or KVM-forbidden bit",
+                      decodes((d & r.bits.lit(lpa2_leaf_clear_bits(level))) == r.bits.lit(0))},
+                     {"AF set", decodes(r.model.accessed(d))}},
+                    d, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
+template <class B>
+void prove_lpa2_pa_range(ProofRun& r) {
+  Solver::Scope scope(r.solver);
+  z3::expr pa = r.solver.word("pa");
+  MapLeaf m =
+      B::map_leaf(r.bits, pa, r.bits.lit(s2::prot::kR), s2::kLastLevel, false, r.plant, true);
+  r.verify({{"a PA is accepted exactly when it is below 2^52",
+             B::accepts_pa(r.bits, pa, true) == z3::ult(pa, r.bits.lit(s2::bit(52)))}},
+           m.descriptor, s2::kLastLevel, false, {{"pa", pa}});
+}
+
+template <class B>
+void prove_lpa2_table(ProofRun& r) {
+  for (unsigned level : kTableLevels) {
+    Solver::Scope scope(r.solver);
+    z3::expr pa = r.solver.word("table_pa");
+    r.solver.assume(z3::ult(pa, r.bits.lit(s2::bit(52))));
+    r.solver.assume((pa & r.bits.lit(s2::kPageSize - 1)) == r.bits.lit(0));
+    z3::expr d = B::table(r.bits, pa, true);
+    const uint64_t allowed = s2::genmask(49, 12) | s2::genmask(9, 8) | 3;
+    if (!r.verify({{"a table encoding", r.model.is_table(d, level)},
+                   {"no bit besides the address and the type",
+                    (d & r.bits.lit(~allowed)) == r.bits.lit(0)},
+                   {"points at the table page (bits [51:50] from [9:8])",
+                    r.model.output_address_ds(d) == pa}},
+                  d, level, false, {{"table_pa", pa}}))
+      return;
+  }
+}
+
 template <class B>
 void prove_owner_never_valid(ProofRun& r) {
   for (unsigned level : {0u, 1u, 2u, 3u}) {
@@ -281,6 +346,16 @@ void add_backend_proofs(std::vector<ProofSpec>& out) {
       prove_map_software_bits<B>);
   add("map.pa-range", "map accepts a PA exactly when it is below 2^48, the PA size",
       prove_pa_range<B>);
+  add("map.lpa2-round-trip",
+      "with FEAT_LPA2, map's leaves hold the 52-bit PA in bits [49:12] and [9:8] (no SH), no "
+      "RES0 or forbidden bit, AF set, at levels 1-3, with and without FWB",
+      prove_lpa2_map_round_trip<B>);
+  add("map.lpa2-pa-range", "with FEAT_LPA2, map accepts a PA exactly when it is below 2^52",
+      prove_lpa2_pa_range<B>);
+  add("table.lpa2-well-formed",
+      "with FEAT_LPA2, table descriptors hold the next table's 52-bit address in bits [49:12] "
+      "and [9:8] and nothing but the type besides",
+      prove_lpa2_table<B>);
   add("table.well-formed",
       "table descriptors are table encodings at levels 0-2 with only the address and type bits, "
       "pointing at their page",

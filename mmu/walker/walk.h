@@ -30,7 +30,7 @@ class Stage2Geometry {
   }
   uint64_t granule_size(unsigned level) const { return arm64s2::granule_size(level); }
   bool is_table(Pte pte, unsigned level) const { return pte_is_table(pte, level); }
-  uint64_t table_phys(Pte pte) const { return pte_to_phys(pte); }
+  uint64_t table_phys(Pte pte) const { return pte_to_phys(pte, pgt_.lpa2()); }
   unsigned child_level(unsigned level) const { return level + 1; }
 
   // The cursor moves to the start of the next entry: from an address inside a block-level entry
