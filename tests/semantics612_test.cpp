@@ -46,13 +46,12 @@ class Semantics612 : public Semantics {
   }
 };
 
-// The model of 6.12 predicts the same results: the last operation of TEXT (.mmu lines after a
-// 6.12 init), applied to the model after the ones before it.
-OpResult model_result(const std::string& text) {
+// The model of 6.12 predicts the same results: the last operation of TEXT (.mmu lines after
+// INIT, a 6.12 init), applied to the model after the ones before it.
+OpResult model_result(const std::string& text, const std::string& init = "init kernel=6.12") {
   ReferenceModel model;
   OpResult last;
-  for (const Op& op : parse_text("init kernel=6.12\n" + text, "semantics612"))
-    last = model.apply(op);
+  for (const Op& op : parse_text(init + "\n" + text, "semantics612")) last = model.apply(op);
   return last;
 }
 
@@ -413,11 +412,7 @@ constexpr uint64_t kWithoutSh = ~uint64_t{0x300};
 
 // The model's result for TEXT after an init with FEAT_LPA2.
 OpResult model_result_lpa2(const std::string& text) {
-  ReferenceModel model;
-  OpResult last;
-  for (const Op& op : parse_text("init kernel=6.12 lpa2=1\n" + text, "semantics612"))
-    last = model.apply(op);
-  return last;
+  return model_result(text, "init kernel=6.12 lpa2=1");
 }
 
 // PA[51:50] go into descriptor bits 9:8, PA[49:48] stay where they are, and a leaf has no SH.
