@@ -159,10 +159,11 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
   if (shape.config) {
     const Arm64Kernel kernel = op->config.arm64.kernel;
     op->config = random_config(rng, op->config.arch);
-    // A 6.12 init stays one, on a CPU with or without range TLBIs.
+    // A 6.12 init stays one, on a CPU with or without range TLBIs and LPA2.
     if (op->config.arch == Arch::Arm64S2 && kernel == Arm64Kernel::Linux612) {
       op->config.arm64.kernel = kernel;
       op->config.arm64.tlb_range = pick(rng, 2) != 0;
+      op->config.arm64.lpa2 = pick(rng, 3) == 0;
     }
   }
 }

@@ -103,6 +103,10 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a page table leaked when an unlinked table is torn down: a table of pages keeps a "
        "reference free_unlinked never drops",
        Arm64Kernel::Linux612},
+      {Plant::kWalker612Lpa2PaBits5150, "walker-612-lpa2-pa-bits-51-50", "walker", Arch::Arm64S2,
+       "a descriptor encoder that drops address bits: with FEAT_LPA2 a leaf maps its PA without "
+       "bits 51:50, another page of the host's",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }

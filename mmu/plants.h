@@ -60,6 +60,7 @@ enum class Plant : uint32_t {
   kLegacy612SplitLeaksCachePage,  // a short split cache: a page taken for a full split is leaked
   kWalker612RangeTlbiShort,       // unmap's deferred range TLBI covers one page less than it must
   kWalker612FreeUnlinkedLeaksLeafTable,  // free_unlinked forgets a table of pages: it stays live
+  kWalker612Lpa2PaBits5150,       // with FEAT_LPA2 a leaf's PA[51:50] are not stored (bits 9:8)
 };
 
 struct PlantInfo {

@@ -68,6 +68,12 @@ z3::expr Arm64S2Model::is_reserved_encoding(const z3::expr& d, unsigned level) c
 z3::expr Arm64S2Model::output_address(const z3::expr& d) const {
   return z3::shl(bits(d, 47, 12), ctx_.bv_val(12, 64));
 }
+// Arm ARM, VMSAv8-64 descriptor formats, 4KB granule with 52-bit OA (VTCR_EL2.DS == 1):
+// OA[49:12] in bits [49:12], OA[51:50] in bits [9:8].
+z3::expr Arm64S2Model::output_address_ds(const z3::expr& d) const {
+  return z3::shl(bits(d, 49, 12), ctx_.bv_val(12, 64)) |
+         z3::shl(bits(d, 9, 8), ctx_.bv_val(50, 64));
+}
 z3::expr Arm64S2Model::mem_attr(const z3::expr& d) const {
   return bits(d, 5, 2);
 }

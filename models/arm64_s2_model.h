@@ -54,14 +54,17 @@ class Arm64S2Model {
 
   // ---- Fields (64-bit values, shifted down; the OA stays an address) -----------------------
   z3::expr output_address(const z3::expr& d) const;  // bits [47:12]
-  z3::expr mem_attr(const z3::expr& d) const;        // MemAttr[3:0], bits [5:2]
-  z3::expr readable(const z3::expr& d) const;        // S2AP[0], bit 6
-  z3::expr writable(const z3::expr& d) const;        // S2AP[1], bit 7
-  z3::expr shareability(const z3::expr& d) const;    // SH[1:0], bits [9:8]
-  z3::expr accessed(const z3::expr& d) const;        // AF, bit 10
-  z3::expr xn(const z3::expr& d) const;              // XN[1:0], bits [54:53]
-  z3::expr software(const z3::expr& d) const;        // bits [58:55]
-  z3::expr owner_id(const z3::expr& d) const;        // bits [9:2] of an invalid descriptor
+  // With FEAT_LPA2 (VTCR_EL2.DS = 1): a 52-bit OA, [49:12] in place and [51:50] from bits [9:8],
+  // for leaves and for a table descriptor's next-level address alike.
+  z3::expr output_address_ds(const z3::expr& d) const;
+  z3::expr mem_attr(const z3::expr& d) const;      // MemAttr[3:0], bits [5:2]
+  z3::expr readable(const z3::expr& d) const;      // S2AP[0], bit 6
+  z3::expr writable(const z3::expr& d) const;      // S2AP[1], bit 7
+  z3::expr shareability(const z3::expr& d) const;  // SH[1:0], bits [9:8]
+  z3::expr accessed(const z3::expr& d) const;      // AF, bit 10
+  z3::expr xn(const z3::expr& d) const;            // XN[1:0], bits [54:53]
+  z3::expr software(const z3::expr& d) const;      // bits [58:55]
+  z3::expr owner_id(const z3::expr& d) const;      // bits [9:2] of an invalid descriptor
 
   // Executable at some exception level: only XN = 0b10 forbids both EL1 and EL0 (FEAT_XNX).
   z3::expr executable(const z3::expr& d) const;

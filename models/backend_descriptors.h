@@ -29,13 +29,17 @@ struct WalkerDescriptors {
   static constexpr const char* kName = "walker";
   using B = SymbolicBits;
 
-  static z3::expr accepts_pa(const B& b, const Word& pa) { return walker::phys_in_pa_range(b, pa); }
-  static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
-                          Plant plant) {
-    const walker::LeafAttrs<B> a = walker::build_leaf_attrs(b, prot, fwb);
-    return {a.allowed, walker::build_leaf_pte(b, pa, a.attr, level, plant)};
+  static z3::expr accepts_pa(const B& b, const Word& pa, bool lpa2 = false) {
+    return walker::phys_in_pa_range(b, pa, lpa2);
   }
-  static Word table(const B& b, const Word& pa) { return walker::build_table_pte(b, pa); }
+  static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
+                          Plant plant, bool lpa2 = false) {
+    const walker::LeafAttrs<B> a = walker::build_leaf_attrs(b, prot, fwb, lpa2);
+    return {a.allowed, walker::build_leaf_pte(b, pa, a.attr, level, plant, lpa2)};
+  }
+  static Word table(const B& b, const Word& pa, bool lpa2 = false) {
+    return walker::build_table_pte(b, pa, lpa2);
+  }
   static Word owner(const B& b, const Word& id) { return walker::build_owner_pte(b, id); }
   static Word wrprotect(const B& b, const Word& old, Plant plant) {
     return walker::apply_attr_change(b, old, walker::wrprotect_change(b, plant));
@@ -56,13 +60,21 @@ struct LegacyDescriptors {
   static constexpr const char* kName = "legacy";
   using B = SymbolicBits;
 
-  static z3::expr accepts_pa(const B& b, const Word& pa) { return legacy::pa_below_pa_size(b, pa); }
-  static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
-                          Plant plant) {
-    const legacy::EncodedAttributes<B> a = legacy::encode_attributes(b, prot, fwb, plant);
-    return {!a.refused, legacy::encode_leaf(b, pa, a.attrs, level)};
+  static legacy::AddressLayout layout(bool lpa2) {
+    return lpa2 ? legacy::AddressLayout::Lpa2 : legacy::AddressLayout::Pa48;
   }
-  static Word table(const B& b, const Word& pa) { return legacy::encode_table(b, pa); }
+  static z3::expr accepts_pa(const B& b, const Word& pa, bool lpa2 = false) {
+    return legacy::pa_below_pa_size(b, pa, layout(lpa2));
+  }
+  static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
+                          Plant plant, bool lpa2 = false) {
+    const legacy::EncodedAttributes<B> a =
+        legacy::encode_attributes(b, prot, fwb, layout(lpa2), plant);
+    return {!a.refused, legacy::encode_leaf(b, pa, a.attrs, level, layout(lpa2))};
+  }
+  static Word table(const B& b, const Word& pa, bool lpa2 = false) {
+    return legacy::encode_table(b, pa, layout(lpa2));
+  }
   static Word owner(const B& b, const Word& id) { return legacy::encode_owner(b, id); }
   static Word wrprotect(const B& b, const Word& old, Plant plant) {
     return legacy::apply_leaf_update(b, old, legacy::wrprotect_update(b, plant));

@@ -19,14 +19,27 @@ constexpr unsigned kBitsPerLevel = 9;
 constexpr unsigned kEntries = 1u << kBitsPerLevel;
 constexpr uint64_t kOutputAddressMask = 0x0000'ffff'ffff'f000ULL;  // OA[47:12], 48-bit PA
 
+// VMSAv8-64 descriptor formats, 4KB granule, 52-bit OA (FEAT_LPA2, VTCR_EL2.DS == 1): a block,
+// page or table descriptor holds OA[49:12] (or the next-level table address [49:12]) in bits
+// [49:12] and OA[51:50] in bits [9:8]; the shareability field is gone from the descriptor (it
+// is VTCR_EL2.SH0's), and a level-0 block descriptor (512 GiB) is permitted.
+constexpr uint64_t kDsAddressMask = 0x0003'ffff'ffff'f000ULL;  // bits [49:12]
+constexpr uint64_t kDsAddressHighBits = 0x300;                 // bits [9:8]: OA[51:50]
+constexpr unsigned kDsAddressHighShift = 50 - 8;
+constexpr uint64_t kShareabilityBits = 0x300;
+
 constexpr unsigned level_shift(unsigned level) {
   return kGranuleBits + kBitsPerLevel * (3 - level);
 }
 
+// VTCR_EL2.DS: which of the two layouts above the descriptors are read with.
+enum class Ds : bool { Off, On };
+
 class Walker {
  public:
-  Walker(const SimMemory& memory, uint64_t ipa_limit, const IpaWindows* within, ArchWalk* out)
-      : memory_(memory), limit_(ipa_limit), within_(within), out_(out) {}
+  Walker(const SimMemory& memory, uint64_t ipa_limit, Ds ds, const IpaWindows* within,
+         ArchWalk* out)
+      : memory_(memory), limit_(ipa_limit), ds_(ds), within_(within), out_(out) {}
 
   void table(uint64_t table_pa, unsigned level, uint64_t base) {
     const uint64_t* t = memory_.table_page(table_pa);
@@ -70,10 +83,10 @@ class Walker {
       return;
     }
     if (bit1) {
-      table(d & kOutputAddressMask, level + 1, ipa);
+      table(address(d), level + 1, ipa);
       return;
     }
-    if (level == 0) {
+    if (level == 0 && ds_ == Ds::Off) {
       // No level-0 blocks with a 4 KiB granule (without FEAT_LPA2): a translation fault.
       out_->anomalies.push_back(fmt::format(
           "IPA {:#x}: level 0 block {:#018x} is not allowed: translation fault", ipa, d));
@@ -83,31 +96,51 @@ class Walker {
   }
 
   void leaf(uint64_t d, unsigned level, uint64_t ipa, uint64_t size) {
-    uint64_t oa = d & kOutputAddressMask & ~(size - 1);
-    if ((d & kOutputAddressMask) != oa)
+    uint64_t oa = address(d) & ~(size - 1);
+    if (address(d) != oa)
       out_->anomalies.push_back(fmt::format(
           "IPA {:#x}: level {} block {:#018x} has output-address bits below its size set (RES0)",
           ipa, level, d));
-    out_->translation.mappings.push_back({ipa, size, oa, d & kTranslationAttrMask});
+    const uint64_t attrs =
+        d & kTranslationAttrMask & (ds_ == Ds::On ? ~kShareabilityBits : ~uint64_t{0});
+    out_->translation.mappings.push_back({ipa, size, oa, attrs});
+  }
+
+  // The output address of a leaf, or the next-level table's address of a table descriptor.
+  uint64_t address(uint64_t d) const {
+    if (ds_ == Ds::Off) return d & kOutputAddressMask;
+    return (d & kDsAddressMask) | ((d & kDsAddressHighBits) << kDsAddressHighShift);
   }
 
   const SimMemory& memory_;
   uint64_t limit_;
+  Ds ds_;
   const IpaWindows* within_;
   ArchWalk* out_;
 };
 
 // Arm64 stage 2, 4 KiB granule.
-ArchWalk arm64_s2_4k_walk(const TableRoot& root, const SimMemory& memory,
-                          const IpaWindows* within) {
+ArchWalk arm64_s2_walk(const TableRoot& root, const SimMemory& memory, Ds ds,
+                       const IpaWindows* within) {
   ArchWalk w;
   // Concatenated start-level tables: the IPA bits above the start level's range select the page.
   uint64_t per_page = uint64_t{1} << (level_shift(root.start_level) + kBitsPerLevel);
-  Walker walker(memory, uint64_t{1} << root.ia_bits, within, &w);
+  Walker walker(memory, uint64_t{1} << root.ia_bits, ds, within, &w);
   for (unsigned p = 0; p < root.pgd_pages; ++p)
     walker.table(root.pgd_pa + p * 4096, root.start_level, p * per_page);
   normalise(&w.translation);
   return w;
+}
+
+ArchWalk arm64_s2_4k_walk(const TableRoot& root, const SimMemory& memory,
+                          const IpaWindows* within) {
+  return arm64_s2_walk(root, memory, Ds::Off, within);
+}
+
+// The same granule with VTCR_EL2.DS = 1 (FEAT_LPA2).
+ArchWalk arm64_s2_4k_ds_walk(const TableRoot& root, const SimMemory& memory,
+                             const IpaWindows* within) {
+  return arm64_s2_walk(root, memory, Ds::On, within);
 }
 
 // One architectural walk per format, each written from that architecture's manual. They are
@@ -119,6 +152,7 @@ struct ArchWalker {
 };
 constexpr ArchWalker kArchWalkers[] = {
     {"arm64-s2-4k", arm64_s2_4k_walk},
+    {"arm64-s2-4k-lpa2", arm64_s2_4k_ds_walk},
     {"x86-ept", ept_arch_walk},  // the family: "x86-ept maxphyaddr=46 levels=4 ad=1 ..."
 };
 

@@ -27,23 +27,31 @@ constexpr uint64_t align_down(uint64_t x, uint64_t a) {
 constexpr bool is_aligned(uint64_t x, uint64_t a) {
   return (x & (a - 1)) == 0;
 }
-// A PA is one the table can hold: below 2^48 (no FEAT_LPA, PARange capped at 48 bits).
-constexpr bool phys_valid(uint64_t pa) {
-  return pa < bit(kPaBits);
+// A PA is one the table can hold: below 2^48 (PARange capped at 48 bits), or with FEAT_LPA2
+// below 2^52 (kvm_phys_is_valid with kvm_get_parange_max()).
+constexpr bool phys_valid(uint64_t pa, unsigned pa_bits) {
+  return pa < bit(pa_bits);
+}
+
+// Where a PA goes in a descriptor (kvm_phys_to_pte): bits [47:12]; with FEAT_LPA2 bits [49:12],
+// and PA[51:50] in bits [9:8]. Bits above the PA size are dropped.
+constexpr uint64_t pa_field(uint64_t pa, bool lpa2) {
+  if (!lpa2) return pa & genmask(47, 12);
+  return (pa & genmask(49, 12)) | (((pa >> 50) & 3) << 8);
 }
 
 }  // namespace
 
 ReferenceModel::ReferenceModel(size_t max_pages) : max_pages_(max_pages) {}
 
-uint64_t ReferenceModel::descriptor(const ModelLeaf& leaf) {
+uint64_t ReferenceModel::descriptor(const ModelLeaf& leaf, bool lpa2) {
   if (!leaf.valid) return (uint64_t{leaf.owner} << kOwnerShift) & kOwnerMask;
-  uint64_t d = (leaf.pa & kOaMask) | (leaf.attrs & kLeafAttrMaskAll) | kValid;
+  uint64_t d = pa_field(leaf.pa, lpa2) | (leaf.attrs & kLeafAttrMaskAll) | kValid;
   if (leaf.level == kLastLevel) d |= kTypeBit;  // page; a block has type 0
   return d;
 }
 
-int ReferenceModel::prot_to_attrs(uint64_t prot, bool fwb, uint64_t* attrs) {
+int ReferenceModel::prot_to_attrs(uint64_t prot, bool fwb, bool lpa2, uint64_t* attrs) {
   const bool device = prot & prot::kDevice;
   uint64_t a = (device ? mem_attr_device(fwb) : mem_attr_normal(fwb)) << kMemAttrShift;
   if (!(prot & prot::kX)) {
@@ -53,7 +61,8 @@ int ReferenceModel::prot_to_attrs(uint64_t prot, bool fwb, uint64_t* attrs) {
   }
   if (prot & prot::kR) a |= kS2apR;
   if (prot & prot::kW) a |= kS2apW;
-  a |= kShInner << kShShift;
+  // With LPA2 the shareability is VTCR_EL2's (DS = 1): bits [9:8] carry PA[51:50].
+  if (!lpa2) a |= kShInner << kShShift;
   a |= kAf;
   a |= prot & prot::kSwMask;
   *attrs = a;
@@ -186,13 +195,13 @@ bool ReferenceModel::leaf_allowed(uint64_t addr, uint64_t end, unsigned level,
   if (!level_supports_block(level)) return false;
   const uint64_t granule = granule_size(level);
   if (granule > end - addr) return false;
-  if (phys_valid(req.phys) && !is_aligned(req.phys, granule)) return false;
+  if (phys_valid(req.phys, config_.arm64.pa_bits()) && !is_aligned(req.phys, granule)) return false;
   return is_aligned(addr, granule);
 }
 
 int ReferenceModel::install_leaf(unsigned level, uint64_t base, bool replaced_table,
                                  MapRequest* req) {
-  const bool valid = phys_valid(req->phys);
+  const bool valid = phys_valid(req->phys, config_.arm64.pa_bits());
   ModelLeaf next;
   next.level = static_cast<uint8_t>(level);
   next.valid = valid;
@@ -209,7 +218,7 @@ int ReferenceModel::install_leaf(unsigned level, uint64_t base, bool replaced_ta
   const bool present = it != leaves_.end() && it->first == base;
   if (!replaced_table && present) {
     const ModelLeaf& old = it->second;
-    if (old.valid && valid && !((descriptor(old) ^ descriptor(next)) & ~kS2Perms))
+    if (old.valid && valid && !((descriptor(old, lpa2()) ^ descriptor(next, lpa2())) & ~kS2Perms))
       return linux612() ? kLeftAsItIs : -EAGAIN;
   }
   touch(base, base + granule_size(level));
@@ -240,7 +249,8 @@ int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
   unsigned resume = start_level_;
   while (cursor < range.end) {
     unsigned level = resume;
-    if (linux612() && phys_valid(phys_at_start)) req->phys = phys_at_start + (cursor - range.start);
+    if (linux612() && phys_valid(phys_at_start, config_.arm64.pa_bits()))
+      req->phys = phys_at_start + (cursor - range.start);
     for (;;) {
       const uint64_t base = align_down(cursor, granule_size(level));
       if (is_table(level, base)) {
@@ -278,7 +288,7 @@ int ReferenceModel::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t pr
                         int32_t memcache) {
   if (config_.arm64.idmap && addr != phys) return -EINVAL;
   uint64_t attrs = 0;
-  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), &attrs)) return ret;
+  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), lpa2(), &attrs)) return ret;
   Range range{};
   if (int ret = walk_range(addr, size, &range)) return ret;
   MapRequest req{};
@@ -362,7 +372,7 @@ int ReferenceModel::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set
     for (; it != leaves_.end() && it->first < range.end; ++it) {
       ModelLeaf& leaf = it->second;
       if (!leaf.valid) continue;
-      last_pte = descriptor(leaf);
+      last_pte = descriptor(leaf, lpa2());
       last_level = leaf.level;
       const uint64_t attrs = (leaf.attrs & ~clr) | set;
       if (attrs != leaf.attrs) touch(it->first, it->first + granule_size(leaf.level));
@@ -406,7 +416,7 @@ int ReferenceModel::get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) cons
   if (int ret = walk_range(align_down(addr, kPageSize), kPageSize, &range)) return ret;
   const Slot s = slot_of(range.start);
   const ModelLeaf* leaf = leaf_at(s.base);
-  *pte = leaf && leaf->level == s.level ? descriptor(*leaf) : 0;
+  *pte = leaf && leaf->level == s.level ? descriptor(*leaf, lpa2()) : 0;
   *level = s.level;
   return 0;
 }
@@ -438,7 +448,7 @@ int ReferenceModel::split_block(uint64_t base, uint64_t visit, uint64_t end, siz
   if (block.attrs & kS2apW) prot |= prot::kW;
   if (!(block.attrs & kXn)) prot |= prot::kX;
   uint64_t attrs = 0;
-  prot_to_attrs(prot, config_.arm64.has_fwb(), &attrs);
+  prot_to_attrs(prot, config_.arm64.has_fwb(), lpa2(), &attrs);
 
   const uint64_t span = granule_size(level);
   touch(base, base + span);
@@ -501,7 +511,8 @@ int ReferenceModel::create_unlinked(uint64_t phys, unsigned level, uint64_t prot
   if (!linux612()) return -EOPNOTSUPP;
   if (phys & (granule_size(level) - 1)) return -EINVAL;
   uint64_t attrs = 0;
-  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), &attrs)) return ret;
+  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), config_.arm64.lpa2, &attrs))
+    return ret;
   size_t pages = 1;
   for (unsigned l = level + 1, tables = 1; force_pte && l < kLastLevel; ++l) {
     tables *= kEntriesPerTable;
@@ -522,7 +533,7 @@ int ReferenceModel::free_unlinked(uint64_t n) {
 Translation ReferenceModel::unlinked_translation(size_t i) const {
   const ModelUnlinked& u = unlinked_.at(i);
   Translation t;
-  if (u.phys < bit(kPaBits))
+  if (phys_valid(u.phys, config_.arm64.pa_bits()))
     t.mappings.push_back({0, granule_size(u.level), u.phys, u.attrs & kTranslationAttrMask});
   return t;
 }
@@ -612,7 +623,7 @@ Translation ReferenceModel::translation(const IpaWindows* within) const {
       }
       t.mappings.push_back(m);
     } else {
-      const OwnerAnnotation a{base, size, descriptor(leaf)};
+      const OwnerAnnotation a{base, size, descriptor(leaf, lpa2())};
       if (!t.annotations.empty()) {
         OwnerAnnotation& last = t.annotations.back();
         if (last.ipa + last.size == a.ipa && last.descriptor == a.descriptor) {

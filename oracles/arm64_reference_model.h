@@ -97,10 +97,11 @@ class ReferenceModel {
   const std::vector<ModelUnlinked>& unlinked() const { return unlinked_; }
   Translation unlinked_translation(size_t i) const;
 
-  // The descriptor the kernel stores for a leaf (what mkyoung, mkold and get_leaf return).
-  static uint64_t descriptor(const ModelLeaf& leaf);
+  // The descriptor the kernel stores for a leaf (what mkyoung, mkold and get_leaf return), in a
+  // table with FEAT_LPA2 or without.
+  static uint64_t descriptor(const ModelLeaf& leaf, bool lpa2);
   // The leaf attribute bits a map with this prot installs (stage2_set_prot_attr), or -EINVAL.
-  static int prot_to_attrs(uint64_t prot, bool fwb, uint64_t* attrs);
+  static int prot_to_attrs(uint64_t prot, bool fwb, bool lpa2, uint64_t* attrs);
 
  private:
   // The range a walk of (addr, size) covers, or the walk's error (-ERANGE, or -EINVAL without a
@@ -123,6 +124,8 @@ class ReferenceModel {
   const ModelLeaf* leaf_at(uint64_t base) const;
   // The leaf (valid or an annotation) whose range holds addr, if any.
   const ModelLeaf* covering_leaf(uint64_t addr) const;
+  // The table has FEAT_LPA2 (6.12 only): 52-bit PAs, PA[51:50] in bits [9:8], no SH field.
+  bool lpa2() const { return config_.arm64.lpa2; }
   bool linux612() const { return config_.arm64.kernel == Arm64Kernel::Linux612; }
   // install_leaf's answer when 6.12 leaves the entry as it is and the map goes on.
   static constexpr int kLeftAsItIs = 1;

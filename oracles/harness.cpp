@@ -129,6 +129,17 @@ Severity memory_fault_severity(MemoryFaultKind kind) {
   return kind == MemoryFaultKind::LeakedPage ? Severity::Functional : Severity::Security;
 }
 
+// Every init of the stream is an arm64 one with FEAT_LPA2 (a stream without init has none).
+bool every_table_has_lpa2(const Stream& stream) {
+  bool any = false;
+  for (const Op& op : stream) {
+    if (op.kind != OpKind::Init) continue;
+    if (op.config.arch != Arch::Arm64S2 || !op.config.arm64.lpa2) return false;
+    any = true;
+  }
+  return any && stream.front().kind == OpKind::Init;
+}
+
 class Run {
  public:
   // MIRROR: judge the effects on the reference lane alone, with every other lane's mirror
@@ -148,6 +159,10 @@ class Run {
     MemoryLimits limits = options.limits;
     // x86 SPTEs hold table addresses only below 2^MAXPHYADDR.
     if (arch_ == Arch::X86Ept) limits.phys_base = kLowTablePhysBase;
+    // A stream whose every table has FEAT_LPA2 keeps its table pages above 2^50, so that its
+    // table descriptors hold next-level addresses with bits 51:50 too (in bits [9:8]).
+    if (arch_ == Arch::Arm64S2 && every_table_has_lpa2(stream))
+      limits.phys_base = kLpa2TablePhysBase;
     for (const auto& name : report_.backends) {
       Lane lane;
       lane.name = name;
@@ -882,10 +897,14 @@ class Run {
   }
 
   // Each x86 table is in the format of its configuration: the run reads them all in it, and a
-  // backend whose table is in another one is refused (root_of). arm64's is options.format.
+  // backend whose table is in another one is refused (root_of). arm64's is options.format, or
+  // the LPA2 format for a table with FEAT_LPA2.
   void take_config(const Config& c) {
     config_ = c;
-    if (arch_ != Arch::Arm64S2) format_ = &profile(arch_).format(c);
+    if (arch_ != Arch::Arm64S2)
+      format_ = &profile(arch_).format(c);
+    else
+      format_ = c.arm64.lpa2 ? &profile(arch_).format(c) : &resolve_format(options_.format);
   }
 
   static const DescriptorFormat& resolve_format(const std::string& name) {

@@ -16,6 +16,7 @@
 
 #include "mmu/backend.h"
 #include "mmu/format/arm64_s2.h"
+#include "mmu/format/arm64_s2_format.h"
 #include "tests/table_reader.h"
 
 namespace mmudiff {
@@ -105,6 +106,8 @@ inline Arm64S2Config config_with(uint8_t ia_bits, bool fwb = false,
 inline void check_table_invariants(const Backend& backend, const SimMemory& memory,
                                    const std::string& where) {
   const std::vector<TablePage> pages = table_pages(memory, backend.root());
+  // With FEAT_LPA2 OA[49:48] are address bits and bits [9:8] hold OA[51:50].
+  const bool lpa2 = backend.root().format == &arm64_s2_4k_lpa2_format();
   for (const TablePage& page : pages) {
     const uint64_t* t = page.entries;
     const unsigned level = page.level;
@@ -114,9 +117,10 @@ inline void check_table_invariants(const Backend& backend, const SimMemory& memo
       if (d == 0) continue;
       const auto kind = arm64s2::classify(d, level);
       if (kind == arm64s2::DescriptorKind::Table) {
-        ASSERT_EQ(d & arm64s2::table_reserved_mask(), 0u) << where << std::hex << ": table " << d;
+        ASSERT_EQ(d & arm64s2::table_reserved_mask(lpa2), 0u)
+            << where << std::hex << ": table " << d;
       } else if (arm64s2::is_leaf_kind(kind)) {
-        ASSERT_EQ(d & arm64s2::leaf_reserved_mask(level), 0u)
+        ASSERT_EQ(d & arm64s2::leaf_reserved_mask(level, lpa2), 0u)
             << where << std::hex << ": leaf " << d << " at level " << level;
       } else {
         ASSERT_EQ(kind, arm64s2::DescriptorKind::Invalid) << where << std::hex << ": " << d;

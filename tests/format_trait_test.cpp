@@ -55,6 +55,30 @@ TEST(FormatRegistry, NamesAreUniqueAndEveryFormatFindsItself) {
   }
 }
 
+// FEAT_LPA2 (VTCR_EL2.DS = 1): a format of its own, where bits 9:8 of leaves and tables are
+// address bits 51:50, OA[49:48] are no longer reserved, and leaves have no SH.
+TEST(FormatRegistry, TheLpa2FormatReadsBits9To8AsAddressBits51To50) {
+  const DescriptorFormat& f = arm64_s2_4k_lpa2_format();
+  EXPECT_EQ(find_format("arm64-s2-4k-lpa2"), &f);
+  EXPECT_EQ(&arm64_s2_4k_format(true), &f);
+  EXPECT_EQ(&arm64_s2_4k_format(false), &arm64_s2_4k_format());
+  EXPECT_EQ(f.pa_bits(), 52u);
+  // A page: XN, PA[49:12] = 0x1'0000'0000'5000, bits 9:8 = 0b10, AF, S2AP RW, MemAttr 0xf.
+  const uint64_t page = 0x0041'0000'0000'56ff;
+  EXPECT_EQ(f.output_address(page, 3), 0x0009'0000'0000'5000u);
+  EXPECT_EQ(arm64_s2_4k_format().output_address(page, 3), 0x0000'0000'0000'5000u);
+  EXPECT_EQ(f.leaf_reserved_mask(3) & arm64s2::genmask(50, 48), arm64s2::bit(50));
+  EXPECT_EQ(f.translation_attr_mask() & 0x300, 0u);
+  const DecodedDescriptor d = f.decode(page, 3, false);
+  EXPECT_EQ(d.field("SH"), nullptr);
+  EXPECT_EQ(d.field("OA")->value, 0x0009'0000'0000'5000u);
+  EXPECT_EQ(d.field("RES0")->value, 0u);
+  // A table descriptor: its next level above 2^50, and what the masked hash clears.
+  EXPECT_EQ(f.next_table_address(0x0000'4000'0000'3303, 1), 0x000c'4000'0000'3000u);
+  EXPECT_EQ(f.table_address_mask(1), 0x0003'ffff'ffff'f300u);
+  EXPECT_EQ(f.table_reserved_mask(1) & 0x300, 0u);
+}
+
 TEST(FormatRegistry, TableRootsNameTheirFormat) {
   EXPECT_EQ(TableRoot{}.format, &default_format());
   for (const auto& info : backends_of(Arch::Arm64S2)) {

@@ -181,10 +181,15 @@ class Linux612 : public ::testing::Test {
 TEST_F(Linux612, InitTakesItsGeometryFromTheKernelsVtcr) {
   for (unsigned ia = kMinIaBits; ia <= kMaxIaBits; ++ia) {
     SCOPED_TRACE(fmt::format("ia_bits {}", ia));
-    const uint64_t vtcr = l612a_api()->vtcr_for(ia);
+    const uint64_t vtcr = l612a_api()->vtcr_for(ia, false);
     EXPECT_EQ(vtcr & 0x3f, 64 - ia);  // T0SZ
     EXPECT_EQ((vtcr >> 16) & 7, 5u);  // PS: 48 bits
     EXPECT_EQ((vtcr >> 32) & 1, 0u);  // DS: no LPA2
+    // With FEAT_LPA2: PARange 52 bits and DS, the same levels and start level.
+    const uint64_t lpa2_vtcr = l612a_api()->vtcr_for(ia, true);
+    EXPECT_EQ((lpa2_vtcr >> 16) & 7, 6u);  // PS: 52 bits
+    EXPECT_EQ((lpa2_vtcr >> 32) & 1, 1u);  // DS
+    EXPECT_EQ(lpa2_vtcr & ~(uint64_t{7} << 16) & ~(uint64_t{1} << 32), vtcr & ~(uint64_t{7} << 16));
     start(config_with(static_cast<uint8_t>(ia)));
     const TableRoot r = backend_->root();
     const Geometry g = geometry_for(ia);

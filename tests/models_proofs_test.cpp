@@ -135,34 +135,42 @@ TEST(PlantedBugs, LegacyWrprotectWrongBitBreaksWrprotect) {
 // Each breaks exactly one function of a real backend and inherits the rest.
 struct LeafWithContiguous : WalkerDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant) {
-    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant);
+                          bool fwb, Plant plant, bool lpa2 = false) {
+    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
     return {m.allowed, m.descriptor | b.lit(arm64s2::kContiguous)};
   }
 };
 struct LeafDropsOaBit40 : LegacyDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant) {
-    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant);
+                          bool fwb, Plant plant, bool lpa2 = false) {
+    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
     return {m.allowed, m.descriptor & b.lit(~arm64s2::bit(40))};
   }
 };
 struct LeafSwFromAddress : WalkerDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant) {
-    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant);
+                          bool fwb, Plant plant, bool lpa2 = false) {
+    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
     // Software bits or'ed in from an address bit: "software bits only from prot" must catch it.
     return {m.allowed, m.descriptor | (z3::shl(pa, b.lit(20)) & b.lit(arm64s2::bit(56)))};
   }
 };
 struct AcceptsPaBit48 : LegacyDescriptors {
-  static z3::expr accepts_pa(const SymbolicBits& b, const Word& pa) {
+  static z3::expr accepts_pa(const SymbolicBits& b, const Word& pa, bool = false) {
     return z3::ult(pa, b.lit(arm64s2::bit(49)));
   }
 };
 struct TableWithAttrs : WalkerDescriptors {
-  static Word table(const SymbolicBits& b, const Word& pa) {
-    return WalkerDescriptors::table(b, pa) | b.lit(arm64s2::kAf);
+  static Word table(const SymbolicBits& b, const Word& pa, bool lpa2 = false) {
+    return WalkerDescriptors::table(b, pa, lpa2) | b.lit(arm64s2::kAf);
+  }
+};
+// With FEAT_LPA2, a leaf that still writes SH inner: bits [9:8] then say PA[51:50] = 0b11.
+struct Lpa2LeafKeepsSh : LegacyDescriptors {
+  static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
+                          bool fwb, Plant plant, bool lpa2 = false) {
+    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
+    return {m.allowed, m.descriptor | b.lit(arm64s2::kShMask)};
   }
 };
 struct OwnerSetsValid : LegacyDescriptors {
@@ -211,6 +219,20 @@ TEST(BrokenDescriptorFunctions, EachProofFailsOnOne) {
   expect_fails_with_counterexample(run_broken<MkoldClearsYoungAndWrite>("mkold.only-clears-af"));
   expect_fails_with_counterexample(run_broken<MkyoungToggles>("mkyoung.only-sets-af"));
   expect_fails_with_counterexample(run_broken<WrprotectKeepsWrite>("wrprotect.only-clears-write"));
+  expect_fails_with_counterexample(run_broken<Lpa2LeafKeepsSh>("map.lpa2-round-trip"));
+  expect_fails_with_counterexample(run_broken<AcceptsPaBit48>("map.lpa2-pa-range"));
+  expect_fails_with_counterexample(run_broken<TableWithAttrs>("table.lpa2-well-formed"));
+}
+
+// The plant drops PA[51:50]: the 52-bit OA no longer decodes to the PA, and only with LPA2.
+TEST(PlantedBugs, WalkerLpa2PaBits5150BreaksTheLpa2RoundTripOnly) {
+  ProofResult r = run_proof(*find_proof("walker.map.lpa2-round-trip"), shared_solver(),
+                            Plant::kWalker612Lpa2PaBits5150);
+  expect_fails_with_counterexample(r);
+  EXPECT_EQ(run_proof(*find_proof("walker.map.round-trip"), shared_solver(),
+                      Plant::kWalker612Lpa2PaBits5150)
+                .answer,
+            Answer::Proved);
 }
 
 TEST(BrokenDescriptorFunctions, TheCounterexampleIsConcreteAndReplays) {

@@ -209,6 +209,53 @@ TEST(BinaryDecode, Arm64Linux61InputsDecodeAsBeforeBit7) {
   }
 }
 
+// Bit 7 of an arm64-6.12 init's IA byte: FEAT_LPA2, the IA then from the other seven bits.
+TEST(BinaryDecode, Bit7OfTheIaByteIsLpa2In612StreamsOnly) {
+  Stream s = decode({0, 0x88, 0x40, 0, 0x08, 0xc0});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_TRUE(s[0].config.arm64.lpa2);
+  EXPECT_EQ(s[0].config.arm64.ia_bits, 40);
+  EXPECT_EQ(s[0].config.arm64.pa_bits(), 52u);
+  EXPECT_FALSE(s[1].config.arm64.lpa2);  // a later init says it again, or not
+  EXPECT_TRUE(s[1].config.arm64.tlb_range);
+  EXPECT_EQ(s[1].config.arm64.ia_bits, 40);
+  EXPECT_EQ(encode_binary(s)[1], 0x88);
+  EXPECT_EQ(encode_binary(s)[4], 0x08);
+  EXPECT_EQ(decode_binary(encode_binary(s)), s);
+  // In a 6.1 stream the whole byte is the IA, as it always was: 32 + 0x88 % 17 = 32.
+  Stream t = decode({0, 0x88, 0x00, 0, 0x88, 0x00});
+  ASSERT_EQ(t.size(), 2u);
+  for (const Op& op : t) {
+    EXPECT_FALSE(op.config.arm64.lpa2);
+    EXPECT_EQ(op.config.arm64.ia_bits, 32);
+  }
+}
+
+// Every arm64-6.1 input decodes as it did before bit 7 of the IA byte meant LPA2 in 6.12 streams:
+// the IA is still 32 + the whole byte % 17, and a 6.1 config never has lpa2.
+TEST(BinaryDecode, Arm64Linux61InputsDecodeAsBeforeTheLpa2Bit) {
+  std::mt19937_64 rng(11);
+  for (int n = 0; n < 2000; ++n) {
+    Stream s = random_stream(rng, RandomStreamOptions{});
+    std::vector<uint8_t> bytes = encode_binary(s);
+    Stream expected = s;
+    size_t offset = 0, i = 0;
+    Op op;
+    while (decode_op(bytes, &offset, &op, ProfileId::Arm64Linux61)) {
+      if (op.kind == OpKind::Init) {
+        // The IA byte is the one before the flags byte, the init's last.
+        uint8_t& ia = bytes[offset - 2];
+        ia |= 0x80;
+        expected[i].config.arm64.ia_bits = static_cast<uint8_t>(32 + ia % 17);
+      }
+      ++i;
+    }
+    Stream decoded = decode_binary(bytes);
+    ASSERT_EQ(decoded, expected) << n;
+    for (const Op& o : decoded) ASSERT_FALSE(o.config.arm64.lpa2);
+  }
+}
+
 TEST(BinaryDecode, Bit5OfTheFirstInitMakesTheStreamX86) {
   // maxphyaddr 36 + 10, 5 levels, A/D, execute-only; max_level 2, host_level 3; slot at 1G, 2G
   // long; host memory from 1G + 5 (the 5 dropped); no host MMIO; then a fault (code 2) at

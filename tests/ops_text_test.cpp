@@ -102,6 +102,16 @@ TEST(TextParse, KernelNamesTheProfileAndAStreamKeepsIt) {
   EXPECT_EQ(error_of("init kernel=5.10"), "t.mmu:1: kernel must be 6.1 or 6.12, not '5.10'");
 }
 
+// KEY is a flag only a 6.12 init takes: in a 6.1 stream, set or not, it is REFUSED at its line;
+// in a 6.12 stream it is 0 or 1.
+void expect_a_612_only_flag(const std::string& key, const std::string& refused) {
+  EXPECT_EQ(error_of("init " + key + "=1"), "t.mmu:1: " + refused);
+  EXPECT_EQ(error_of("init kernel=6.1 " + key + "=0"), "t.mmu:1: " + refused);
+  EXPECT_EQ(error_of("init\nmap 0 4K\ninit " + key + "=1"), "t.mmu:3: " + refused);
+  EXPECT_EQ(error_of("init kernel=6.12 " + key + "=2"),
+            "t.mmu:1: " + key + " must be 0 or 1, not '2'");
+}
+
 // tlb_range: the CPU has FEAT_TLBIRANGE. Each 6.12 init says it (printed only when set, so 6.12
 // streams without it print as before); 6.1 never asks, so naming it there is an error.
 TEST(TextParse, TlbRangeIsAFlagOfA612Init) {
@@ -117,13 +127,30 @@ TEST(TextParse, TlbRangeIsAFlagOfA612Init) {
   EXPECT_EQ(parse_text(format_stream(s), "t.mmu"), s);
   // The key may come before kernel=.
   EXPECT_TRUE(parse_one("init tlb_range=1 kernel=6.12").config.arm64.tlb_range);
-  const std::string refused =
-      "tlb_range in a stream for Linux 6.1: only kernel=6.12 asks whether the CPU has range "
-      "TLBIs";
-  EXPECT_EQ(error_of("init tlb_range=1"), "t.mmu:1: " + refused);
-  EXPECT_EQ(error_of("init kernel=6.1 tlb_range=0"), "t.mmu:1: " + refused);
-  EXPECT_EQ(error_of("init\nmap 0 4K\ninit tlb_range=1"), "t.mmu:3: " + refused);
-  EXPECT_EQ(error_of("init kernel=6.12 tlb_range=2"), "t.mmu:1: tlb_range must be 0 or 1, not '2'");
+  expect_a_612_only_flag("tlb_range",
+                         "tlb_range in a stream for Linux 6.1: only kernel=6.12 asks whether the "
+                         "CPU has range TLBIs");
+}
+
+// lpa2: the CPU and host have FEAT_LPA2. Each 6.12 init says it (printed only when set, so the
+// streams without it print as before); 6.1 never asks, so naming it there is an error.
+TEST(TextParse, Lpa2IsAFlagOfA612Init) {
+  Stream s = parse_text(
+      "init kernel=6.12 lpa2=1 tlb_range=1\nmap 0 4K pa=0xf000000001000\n"
+      "init lpa2=0\n",
+      "t.mmu");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_TRUE(s[0].config.arm64.lpa2);
+  EXPECT_EQ(s[1].phys, 0xf'0000'0000'1000u);
+  EXPECT_FALSE(s[2].config.arm64.lpa2);
+  EXPECT_EQ(format_op(s[0]),
+            "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12 tlb_range=1 lpa2=1");
+  EXPECT_EQ(format_op(s[2]), "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12");
+  EXPECT_EQ(parse_text(format_stream(s), "t.mmu"), s);
+  EXPECT_TRUE(parse_one("init lpa2=1 kernel=6.12").config.arm64.lpa2);
+  expect_a_612_only_flag(
+      "lpa2",
+      "lpa2 in a stream for Linux 6.1: only kernel=6.12 asks whether the CPU has FEAT_LPA2");
 }
 
 TEST(TextParse, EveryOperationByName) {
@@ -498,7 +525,7 @@ TEST(TextErrors, ExtraPositionalValue) {
   EXPECT_EQ(error_of("destroy now"), "t.mmu:1: unexpected value 'now': destroy");
   EXPECT_EQ(error_of("init 40"),
             "t.mmu:1: unexpected value '40': init [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
-            "[force_pte=never|always|device] [kernel=6.1|6.12] [tlb_range=0|1]");
+            "[force_pte=never|always|device] [kernel=6.1|6.12] [tlb_range=0|1] [lpa2=0|1]");
   EXPECT_EQ(error_of("map 0 4K 0x80000000"),
             "t.mmu:1: unexpected value '0x80000000': " + kMapUsage);
 }
@@ -585,9 +612,10 @@ TEST(TextErrors, UnknownKeyListsTheOperandsTheOperationTakes) {
   EXPECT_EQ(error_of("set_owner 0 4K prot=r"),
             "t.mmu:1: set_owner has no operand 'prot': set_owner ADDR SIZE [owner=0..255] "
             "[mc=0..4096|none]");
-  EXPECT_EQ(error_of("init ia=40 size=4K"),
-            "t.mmu:1: init has no operand 'size': init [ia=32..48] [fwb=0|1] [nofwb=0|1] "
-            "[idmap=0|1] [force_pte=never|always|device] [kernel=6.1|6.12] [tlb_range=0|1]");
+  EXPECT_EQ(
+      error_of("init ia=40 size=4K"),
+      "t.mmu:1: init has no operand 'size': init [ia=32..48] [fwb=0|1] [nofwb=0|1] "
+      "[idmap=0|1] [force_pte=never|always|device] [kernel=6.1|6.12] [tlb_range=0|1] [lpa2=0|1]");
   EXPECT_EQ(error_of("destroy all=1"), "t.mmu:1: destroy has no operand 'all': destroy");
   EXPECT_EQ(error_of("map 0 4K PA=0"), "t.mmu:1: map has no operand 'PA': " + kMapUsage);
 }

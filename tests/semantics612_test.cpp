@@ -4,7 +4,10 @@
 // kernel's own code (linux612) included, so each rule is first of all a fact about 6.12 — and,
 // for the results and tables, against the reference model. Expected descriptors and effects are
 // spelled out bit by bit (tests/arm64_semantics.h).
+#include <algorithm>
+
 #include "mmu/ops/text_format.h"
+#include "oracles/arch_walk.h"
 #include "oracles/arm64_reference_model.h"
 #include "tests/arm64_semantics.h"
 
@@ -55,13 +58,12 @@ class Semantics612 : public Semantics {
   }
 };
 
-// The model of 6.12 predicts the same results: the last operation of TEXT (.mmu lines after a
-// 6.12 init), applied to the model after the ones before it.
-OpResult model_result(const std::string& text) {
+// The model of 6.12 predicts the same results: the last operation of TEXT (.mmu lines after
+// INIT, a 6.12 init), applied to the model after the ones before it.
+OpResult model_result(const std::string& text, const std::string& init = "init kernel=6.12") {
   ReferenceModel model;
   OpResult last;
-  for (const Op& op : parse_text("init kernel=6.12\n" + text, "semantics612"))
-    last = model.apply(op);
+  for (const Op& op : parse_text(init + "\n" + text, "semantics612")) last = model.apply(op);
   return last;
 }
 
@@ -529,6 +531,108 @@ TEST_P(Semantics612, DestroyFreesTheUnlinkedTablesLeft) {
   backend_->destroy();
   EXPECT_TRUE(backend_->unlinked_tables().empty());
   EXPECT_EQ(machine_.memory.live_pages(), 0u);
+}
+
+// ---- FEAT_LPA2 (Arm64S2Config::lpa2) ------------------------------------------------------------
+
+Arm64S2Config with_lpa2() {
+  Arm64S2Config c = config_with(40);
+  c.lpa2 = true;
+  return c;
+}
+
+// kvm_phys_to_pte with LPA2, spelled out: PA[49:12] where they are, PA[51:50] in bits 9:8.
+constexpr uint64_t lpa2_address(uint64_t pa) {
+  return (pa & 0x0003'ffff'ffff'f000) | (((pa >> 50) & 3) << 8);
+}
+// A leaf's attributes without SH (0x300): with LPA2 the shareability is VTCR_EL2.SH0's.
+constexpr uint64_t kWithoutSh = ~uint64_t{0x300};
+
+// The model's result for TEXT after an init with FEAT_LPA2.
+OpResult model_result_lpa2(const std::string& text) {
+  return model_result(text, "init kernel=6.12 lpa2=1");
+}
+
+// PA[51:50] go into descriptor bits 9:8, PA[49:48] stay where they are, and a leaf has no SH.
+TEST_P(Semantics612, WithLpa2PaBits51To50GoIntoBits9To8AndALeafHasNoShareability) {
+  init(with_lpa2());
+  const uint64_t pa = (uint64_t{1} << 51) | (uint64_t{1} << 48) | 0x5000;
+  ASSERT_EQ(map(0x1000, K4, pa, kRW), 0);
+  // XN, PA[49:12] = 0x1'0000'0000'5000, PA[51:50] = 0b10 in bits 9:8, AF, S2AP RW, MemAttr 0xf.
+  EXPECT_EQ(desc(0x1000, 3), 0x0041'0000'0000'56ffu);
+  EXPECT_EQ(desc(0x1000, 3), page(lpa2_address(pa), kAttrRW & kWithoutSh));
+  // The CMO covers the whole 52-bit PA.
+  EXPECT_NE(std::find(effects().begin(), effects().end(), dcache(pa, K4)), effects().end());
+  uint64_t pte = 0;
+  uint32_t level = 0;
+  EXPECT_EQ(backend_->get_leaf(0x1000, &pte, &level), 0);
+  EXPECT_EQ(pte, 0x0041'0000'0000'56ffu);
+  EXPECT_EQ(model_result_lpa2("map 0x1000 4K pa=0x9000000005000 prot=rw\nget_leaf 0x1000").value,
+            0x0041'0000'0000'56ffu);
+  // Without LPA2 the same PA is beyond the PA size: nothing is mapped.
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x9000000005000 prot=rw\nget_leaf 0x1000").value, 0u);
+  check_table_invariants(*backend_, machine_.memory, "after the map");
+}
+
+// kvm_phys_is_valid with LPA2: PAs below 2^52 are mapped, 2^52 and above map nothing (as 2^48
+// does without LPA2).
+TEST_P(Semantics612, WithLpa2PasUpTo52BitsAreMappedAndNoneBeyond) {
+  init(with_lpa2());
+  const uint64_t last = (uint64_t{1} << 52) - K4;
+  ASSERT_EQ(map(0x1000, K4, last, kRW), 0);
+  EXPECT_EQ(desc(0x1000, 3), page(lpa2_address(last), kAttrRW & kWithoutSh));
+  EXPECT_EQ(map(0x2000, K4, uint64_t{1} << 52, kRW), 0);
+  EXPECT_EQ(desc(0x2000, 3), 0u);
+  backend_->destroy();
+  init();
+  EXPECT_EQ(map(0x2000, K4, uint64_t{1} << 48, kRW), 0);
+  EXPECT_EQ(desc(0x2000, 3), 0u);
+}
+
+// Permission changes and a split keep PA[51:50] in bits 9:8: the attribute updates never touch
+// them, and the pieces of a split block take the block's full PA (kvm_pte_to_phys).
+TEST_P(Semantics612, WithLpa2UpdatesAndSplitsKeepTheHighPaBits) {
+  init(with_lpa2());
+  const uint64_t pa = (uint64_t{3} << 50) | (uint64_t{1} << 49) | M2;
+  ASSERT_EQ(map(M2, M2, pa, kRW), 0);
+  EXPECT_EQ(desc(M2, 2), block(lpa2_address(pa), kAttrRW & kWithoutSh));
+  ASSERT_EQ(backend_->wrprotect(M2, M2), 0);
+  EXPECT_EQ(desc(M2, 2), block(lpa2_address(pa), kAttrR & kWithoutSh));
+  ASSERT_EQ(backend_->relax_perms(M2, kRW), 0);
+  EXPECT_EQ(desc(M2, 2), block(lpa2_address(pa), kAttrRW & kWithoutSh));
+  EXPECT_EQ(split(M2, M2, 1), 0);
+  EXPECT_EQ(desc(M2 + 5 * K4, 3), page(lpa2_address(pa + 5 * K4), kAttrRW & kWithoutSh));
+  EXPECT_EQ(model_result_lpa2("map 0x200000 2M pa=0xe000000200000 prot=rw\nwrprotect 0x200000 "
+                              "2M\nrelax_perms 0x200000 prot=rw\nsplit 0x200000 2M mc=1\n"
+                              "get_leaf 0x205000")
+                .value,
+            page(lpa2_address(pa + 5 * K4), kAttrRW & kWithoutSh));
+  check_table_invariants(*backend_, machine_.memory, "after the split");
+}
+
+// A table descriptor holds its next-level table's address the same way: table pages above 2^50
+// have their PA[51:50] in bits 9:8, and the hardware walk (VTCR_EL2.DS = 1) follows them.
+TEST_P(Semantics612, WithLpa2TableDescriptorsCarryTheNextLevelsPaBits51To50) {
+  Machine machine(MemoryLimits{.phys_base = kLpa2TablePhysBase});
+  std::unique_ptr<Arm64S2Backend> backend =
+      create_arm64(*find_backend(GetParam()), machine, Plant::kNone);
+  Arm64S2Config config = with_lpa2();
+  config.kernel = Arm64Kernel::Linux612;
+  ASSERT_EQ(backend->init(config), 0);
+  {
+    Memcache mc(machine.memory, kDefaultMemcache);
+    ASSERT_EQ(backend->map(0x1000, K4, 0x5000, kRW, &mc), 0);
+  }
+  const TableReader reader(*backend, machine.memory);
+  const uint64_t l2_page = reader.table_page_pa(0x1000, 2);
+  ASSERT_EQ(l2_page >> 50, 3u);
+  EXPECT_EQ(reader.read(*reader.entry_pa(0x1000, 1)), lpa2_address(l2_page) | 0b11);
+  const ArchWalk walk = arch_walk(backend->root(), machine.memory);
+  EXPECT_TRUE(walk.anomalies.empty());
+  ASSERT_EQ(walk.translation.mappings.size(), 1u);
+  EXPECT_EQ(walk.translation.mappings[0].pa, 0x5000u);
+  backend->destroy();
+  EXPECT_EQ(machine.memory.live_pages(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Arm64Linux612, Semantics612, ::testing::ValuesIn(backend_names()),

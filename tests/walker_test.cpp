@@ -170,7 +170,7 @@ TEST_F(Walk, DescendsIntoATableThatALeafVisitorInstalled) {
                            if (e.level == 1) {
                              Pte* child = mm_.zalloc_page(&mc);
                              mmu_.write_pte(e.ptep,
-                                            walker::make_table_pte(mm_.virt_to_phys(child)));
+                                            walker::make_table_pte(mm_.virt_to_phys(child), false));
                              mm_.get_page(e.ptep);
                            }
                            return 0;

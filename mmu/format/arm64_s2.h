@@ -26,6 +26,11 @@ inline constexpr unsigned kEntriesPerTable = 512;
 inline constexpr unsigned kMinIaBits = 32;
 inline constexpr unsigned kMaxIaBits = 48;
 inline constexpr unsigned kPaBits = 48;  // no FEAT_LPA: OA is [47:12]
+// FEAT_LPA2 with VTCR_EL2.DS = 1 (Linux 6.12's kvm_lpa2_is_enabled()): 52-bit OAs, OA[49:12] in
+// bits [49:12] and OA[51:50] in bits [9:8], the same in table descriptors for the next-level
+// table; a leaf then has no SH field (VTCR_EL2.SH0 gives the shareability). The IPA stays at most
+// kMaxIaBits here: level -1 is not modelled.
+inline constexpr unsigned kPaBitsLpa2 = 52;
 inline constexpr unsigned kMaxPgdPages = 16;
 // The most pages one range TLBI (FEAT_TLBIRANGE, e.g. TLBI RIPAS2E1IS) can name with a 4 KiB
 // granule: (NUM + 1) << (5 * SCALE + 1) at NUM = 31, SCALE = 3 (Linux: MAX_TLBI_RANGE_PAGES).
@@ -46,6 +51,11 @@ inline constexpr uint64_t kAf = bit(10);
 inline constexpr uint64_t kBit11 = bit(11);                 // nG at stage 1; RES0 at stage 2
 inline constexpr uint64_t kOaMask = genmask(47, 12);        // KVM_PTE_ADDR_MASK
 inline constexpr uint64_t kHighRes0Mask = genmask(50, 48);  // OA[51:48] without FEAT_LPA
+inline constexpr uint64_t kOaMaskLpa2 = genmask(49, 12);    // KVM_PTE_ADDR_MASK_LPA2
+inline constexpr uint64_t kOaHighMaskLpa2 = genmask(9, 8);  // KVM_PTE_ADDR_51_50_LPA2
+inline constexpr unsigned kOaHighShiftLpa2 = 8;             // where OA[51:50] goes down to
+inline constexpr unsigned kOaHighFirstBitLpa2 = 50;         // OA[51:50]
+inline constexpr uint64_t kHighRes0MaskLpa2 = bit(50);      // bit 50 is still RES0 at stage 2
 inline constexpr uint64_t kDbm = bit(51);
 inline constexpr uint64_t kContiguous = bit(52);
 inline constexpr uint64_t kXnMask = genmask(54, 53);  // S2 XN[1:0]; KVM writes XN[1] only
@@ -133,10 +143,21 @@ inline constexpr bool is_leaf_kind(DescriptorKind k) {
 inline constexpr uint64_t output_address(uint64_t desc) {
   return desc & kOaMask;
 }
+// The same with FEAT_LPA2 (DS = 1): OA[51:50] come from bits [9:8].
+inline constexpr uint64_t output_address_lpa2(uint64_t desc) {
+  return (desc & kOaMaskLpa2) |
+         (((desc & kOaHighMaskLpa2) >> kOaHighShiftLpa2) << kOaHighFirstBitLpa2);
+}
+inline constexpr uint64_t output_address(uint64_t desc, bool lpa2) {
+  return lpa2 ? output_address_lpa2(desc) : output_address(desc);
+}
 
 // Bits that hold the next-level table address in a table descriptor: what Deacon's check masks.
 inline constexpr uint64_t table_address_mask() {
   return kOaMask;
+}
+inline constexpr uint64_t table_address_mask(bool lpa2) {
+  return lpa2 ? kOaMaskLpa2 | kOaHighMaskLpa2 : kOaMask;
 }
 
 // Bit packing of descriptor fields: the inverse of decode_descriptor, for tests, models and
@@ -191,6 +212,14 @@ inline constexpr uint64_t leaf_reserved_mask(unsigned level) {
 }
 inline constexpr uint64_t table_reserved_mask() {
   return ~(kOaMask | kValid | kTypeBit);
+}
+// With FEAT_LPA2, OA[49:48] are address bits; bit 50 stays RES0.
+inline constexpr uint64_t leaf_reserved_mask(unsigned level, bool lpa2) {
+  return lpa2 ? (leaf_reserved_mask(level) & ~kHighRes0Mask) | kHighRes0MaskLpa2
+              : leaf_reserved_mask(level);
+}
+inline constexpr uint64_t table_reserved_mask(bool lpa2) {
+  return ~(table_address_mask(lpa2) | kValid | kTypeBit);
 }
 
 }  // namespace mmudiff::arm64s2

@@ -36,11 +36,17 @@ MemoryType memory_type(uint64_t attr, bool fwb) {
   return same[inner];
 }
 
+// LPA2: FEAT_LPA2 with VTCR_EL2.DS = 1, a format of its own since the same bits [9:8] are SH
+// in one and OA[51:50] in the other.
 class Arm64S2Format4K final : public DescriptorFormat {
  public:
-  std::string_view name() const override { return "arm64-s2-4k"; }
+  explicit Arm64S2Format4K(bool lpa2) : lpa2_(lpa2) {}
+
+  std::string_view name() const override { return lpa2_ ? "arm64-s2-4k-lpa2" : "arm64-s2-4k"; }
   std::string_view description() const override {
-    return "Arm64 stage 2 (VMSAv8-64), 4 KiB granule, 48-bit PA, IPA 32-48 bits";
+    return lpa2_ ? "Arm64 stage 2 (VMSAv8-64), 4 KiB granule, FEAT_LPA2 (DS=1): 52-bit PA, "
+                   "IPA 32-48 bits"
+                 : "Arm64 stage 2 (VMSAv8-64), 4 KiB granule, 48-bit PA, IPA 32-48 bits";
   }
 
   unsigned page_shift() const override { return kPageShift; }
@@ -49,7 +55,7 @@ class Arm64S2Format4K final : public DescriptorFormat {
   unsigned index_shift(unsigned level) const override { return granule_shift(level); }
   unsigned min_ia_bits() const override { return kMinIaBits; }
   unsigned max_ia_bits() const override { return kMaxIaBits; }
-  unsigned pa_bits() const override { return kPaBits; }
+  unsigned pa_bits() const override { return lpa2_ ? kPaBitsLpa2 : kPaBits; }
   unsigned max_root_pages() const override { return kMaxPgdPages; }
   TableGeometry geometry(unsigned ia_bits) const override {
     Geometry g = geometry_for(ia_bits);
@@ -64,24 +70,31 @@ class Arm64S2Format4K final : public DescriptorFormat {
     for (size_t i = 0; i < entries.size() && i < kinds.size(); ++i)
       kinds[i] = arm64s2::classify(entries[i], level);
   }
-  uint64_t table_address_mask(unsigned) const override { return arm64s2::table_address_mask(); }
+  uint64_t table_address_mask(unsigned) const override {
+    return arm64s2::table_address_mask(lpa2_);
+  }
   uint64_t next_table_address(uint64_t desc, unsigned) const override {
-    return arm64s2::output_address(desc);
+    return arm64s2::output_address(desc, lpa2_);
   }
   uint64_t output_address(uint64_t desc, unsigned) const override {
-    return arm64s2::output_address(desc);
+    return arm64s2::output_address(desc, lpa2_);
   }
   uint64_t block_misalignment(uint64_t desc, unsigned level) const override {
     return level < kLastLevel ? desc & genmask(granule_shift(level) - 1, kPageShift) : 0;
   }
   uint64_t leaf_reserved_mask(unsigned level) const override {
-    return arm64s2::leaf_reserved_mask(level);
+    return arm64s2::leaf_reserved_mask(level, lpa2_);
   }
-  uint64_t table_reserved_mask(unsigned) const override { return arm64s2::table_reserved_mask(); }
+  uint64_t table_reserved_mask(unsigned) const override {
+    return arm64s2::table_reserved_mask(lpa2_);
+  }
   uint64_t translation_attr_mask() const override {
-    return kMemAttrMask | kS2apR | kS2apW | kShMask | kAf | kXnMask | kSwMask;
+    return kMemAttrMask | kS2apR | kS2apW | (lpa2_ ? 0 : kShMask) | kAf | kXnMask | kSwMask;
   }
-  uint64_t break_before_make_mask() const override { return kOaMask | kMemAttrMask | kShMask; }
+  // Either way the output address and the memory type (SH is in the LPA2 OA mask's bits [9:8]).
+  uint64_t break_before_make_mask() const override {
+    return arm64s2::table_address_mask(lpa2_) | kMemAttrMask | kShMask;
+  }
 
   LeafAttributes leaf_attributes(uint64_t desc, unsigned level, bool fwb) const override {
     LeafAttributes a;
@@ -105,6 +118,9 @@ class Arm64S2Format4K final : public DescriptorFormat {
     return p;
   }
   std::string describe_attributes(uint64_t attrs) const override {
+    if (lpa2_)
+      return fmt::format("MemAttr={:#x} AF={} SW={:#x}", (attrs & kMemAttrMask) >> kMemAttrShift,
+                         (attrs & kAf) ? 1 : 0, (attrs & kSwMask) >> kSwShift);
     return fmt::format("MemAttr={:#x} SH={} AF={} SW={:#x}",
                        (attrs & kMemAttrMask) >> kMemAttrShift, (attrs & kShMask) >> kShShift,
                        (attrs & kAf) ? 1 : 0, (attrs & kSwMask) >> kSwShift);
@@ -118,18 +134,30 @@ class Arm64S2Format4K final : public DescriptorFormat {
   unsigned owner_annotation_level() const override { return kLastLevel; }
 
   DecodedDescriptor decode(uint64_t raw, unsigned level, bool fwb) const override {
-    return decode_descriptor(raw, level, fwb);
+    return decode_descriptor(raw, level, fwb, lpa2_);
   }
   std::string describe(uint64_t raw, unsigned level, bool fwb) const override {
-    return describe_descriptor(raw, level, fwb);
+    return describe_descriptor(raw, level, fwb, lpa2_);
   }
+
+ private:
+  bool lpa2_;
 };
 
 }  // namespace
 
 const DescriptorFormat& arm64_s2_4k_format() {
-  static const Arm64S2Format4K format;
+  static const Arm64S2Format4K format(false);
   return format;
+}
+
+const DescriptorFormat& arm64_s2_4k_lpa2_format() {
+  static const Arm64S2Format4K format(true);
+  return format;
+}
+
+const DescriptorFormat& arm64_s2_4k_format(bool lpa2) {
+  return lpa2 ? arm64_s2_4k_lpa2_format() : arm64_s2_4k_format();
 }
 
 }  // namespace mmudiff

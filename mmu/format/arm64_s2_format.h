@@ -9,5 +9,9 @@
 namespace mmudiff {
 
 const DescriptorFormat& arm64_s2_4k_format();
+// "arm64-s2-4k-lpa2": the same granule with FEAT_LPA2 (VTCR_EL2.DS = 1), 52-bit output addresses.
+const DescriptorFormat& arm64_s2_4k_lpa2_format();
+// The one of a table with or without FEAT_LPA2.
+const DescriptorFormat& arm64_s2_4k_format(bool lpa2);
 
 }  // namespace mmudiff

@@ -55,7 +55,7 @@ const char* xn_text(uint64_t xn) {
 
 }  // namespace
 
-DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb) {
+DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb, bool lpa2) {
   DecodedDescriptor d{raw, level, classify(raw, level), {}};
   auto add = [&](const char* name, uint64_t value, std::string text) {
     d.fields.push_back({name, value, std::move(text)});
@@ -74,9 +74,9 @@ DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb) {
     }
     case DescriptorKind::Table: {
       add("type", 1, "table");
-      add("next-level table", raw & table_address_mask(),
-          fmt::format("{:#x} (masked by the structural hash)", raw & table_address_mask()));
-      uint64_t res = raw & table_reserved_mask();
+      const uint64_t next = output_address(raw, lpa2);
+      add("next-level table", next, fmt::format("{:#x} (masked by the structural hash)", next));
+      uint64_t res = raw & table_reserved_mask(lpa2);
       add("RES0", res, res ? "reserved bits set" : "clear");
       break;
     }
@@ -86,19 +86,22 @@ DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb) {
     case DescriptorKind::Block:
     case DescriptorKind::Page: {
       add("type", (raw >> 1) & 1, kind_name(d.kind));
-      add("OA", output_address(raw), fmt::format("{:#x}", output_address(raw)));
+      add("OA", output_address(raw, lpa2), fmt::format("{:#x}", output_address(raw, lpa2)));
       uint64_t attr = (raw & kMemAttrMask) >> kMemAttrShift;
       add("MemAttr", attr, mem_attr_text(attr, fwb));
       uint64_t s2ap = (raw & (kS2apR | kS2apW)) >> 6;
       add("S2AP", s2ap, s2ap_text(s2ap));
-      uint64_t sh = (raw & kShMask) >> kShShift;
-      add("SH", sh, sh_text(sh));
+      // With FEAT_LPA2 bits [9:8] are OA[51:50]; the shareability is VTCR_EL2's.
+      if (!lpa2) {
+        uint64_t sh = (raw & kShMask) >> kShShift;
+        add("SH", sh, sh_text(sh));
+      }
       add("AF", (raw & kAf) ? 1 : 0, (raw & kAf) ? "accessed" : "old");
       uint64_t xn = (raw & kXnMask) >> 53;
       add("XN", xn, xn_text(xn));
       uint64_t sw = (raw & kSwMask) >> kSwShift;
       add("SW", sw, fmt::format("software bits {:#x}", sw));
-      uint64_t res = raw & leaf_reserved_mask(level);
+      uint64_t res = raw & leaf_reserved_mask(level, lpa2);
       add("RES0", res, res ? "reserved bits set" : "clear");
       break;
     }
@@ -106,8 +109,8 @@ DecodedDescriptor decode_descriptor(uint64_t raw, unsigned level, bool fwb) {
   return d;
 }
 
-std::string describe_descriptor(uint64_t raw, unsigned level, bool fwb) {
-  DecodedDescriptor d = decode_descriptor(raw, level, fwb);
+std::string describe_descriptor(uint64_t raw, unsigned level, bool fwb, bool lpa2) {
+  DecodedDescriptor d = decode_descriptor(raw, level, fwb, lpa2);
   std::string out = fmt::format("L{} {:<8} {:#018x}", level, kind_name(d.kind), raw);
   for (const auto& f : d.fields) {
     const std::string& n = f.name;

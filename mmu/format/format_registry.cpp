@@ -8,7 +8,8 @@
 namespace mmudiff {
 
 const std::vector<const DescriptorFormat*>& registered_formats() {
-  static const std::vector<const DescriptorFormat*> formats = {&arm64_s2_4k_format()};
+  static const std::vector<const DescriptorFormat*> formats = {&arm64_s2_4k_format(),
+                                                               &arm64_s2_4k_lpa2_format()};
   return formats;
 }
 

@@ -99,6 +99,7 @@ arm64k_config arm64k_config_of(const Arm64S2Config& config) {
   }
   // Only 6.12 asks; a 6.1 configuration never has it (canonical()).
   c.tlb_range = config.tlb_range;
+  c.lpa2 = config.lpa2;
   return c;
 }
 

@@ -99,6 +99,10 @@ bool arm64k_shim_cpus_have_cap(int cap) {
   }
 }
 
+bool arm64k_shim_supports_lpa2(void) {
+  return arm64k_current("system_supports_lpa2")->cpu_lpa2;
+}
+
 void arm64k_shim_store(void* entry, u64 old_value, u64 new_value) {
   struct arm64k_instance* in = arm64k_current("WRITE_ONCE/smp_store_release");
   in->ops->store(in->host, entry, old_value, new_value);

@@ -77,6 +77,7 @@ struct arm64k_config {
   bool idmap;       /* KVM_PGTABLE_S2_IDMAP */
   enum arm64k_force_pte force_pte;
   bool tlb_range; /* the CPU has ARM64_HAS_TLB_RANGE (FEAT_TLBIRANGE); only 6.12 asks */
+  bool lpa2;      /* system_supports_lpa2(): the CPU and host have FEAT_LPA2; only 6.12 asks */
 };
 
 /* One table's link to its host, embedded in each adapter's per-table structure. */
@@ -85,6 +86,7 @@ struct arm64k_instance {
   void* host;
   bool cpu_fwb;       /* cpus_have_final_cap(ARM64_HAS_STAGE2_FWB) */
   bool cpu_tlb_range; /* cpus_have_final_cap(ARM64_HAS_TLB_RANGE) (6.12) */
+  bool cpu_lpa2;      /* system_supports_lpa2() (6.12) */
 };
 
 /* Makes inst current on this thread; returns the one it replaces, for arm64k_leave. */

@@ -131,6 +131,8 @@ enum arm64k_cpucap {
   ARM64_HAS_TLB_RANGE,
 };
 bool arm64k_shim_cpus_have_cap(int cap);
+/* system_supports_lpa2(), per instance like the capabilities (6.12's prelude asks it). */
+bool arm64k_shim_supports_lpa2(void);
 #define cpus_have_const_cap(cap) arm64k_shim_cpus_have_cap(cap)
 #define cpus_have_final_cap(cap) arm64k_shim_cpus_have_cap(cap)
 

@@ -28,23 +28,44 @@ inline constexpr Integers kIntegers{};
 // Bits a leaf attribute update may set or clear.
 inline constexpr uint64_t kLeafAttributeBits = arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi;
 
+// How a table lays out its addresses: 48-bit PAs in bits [47:12], or FEAT_LPA2's 52-bit PAs
+// with PA[51:50] in bits [9:8] (VTCR_EL2.DS = 1), where a leaf then has no SH field.
+enum class AddressLayout : bool { Pa48, Lpa2 };
+
 // A frame below the PA size; anything else maps nothing.
 template <class D>
-constexpr typename D::Bool pa_below_pa_size(const D& d, typename D::Word pa) {
-  return !d.any(pa & d.lit(~(arm64s2::bit(arm64s2::kPaBits) - 1)));
+constexpr typename D::Bool pa_below_pa_size(const D& d, typename D::Word pa, AddressLayout layout) {
+  const unsigned pa_bits = layout == AddressLayout::Lpa2 ? arm64s2::kPaBitsLpa2 : arm64s2::kPaBits;
+  return !d.any(pa & d.lit(~(arm64s2::bit(pa_bits) - 1)));
+}
+
+// The address bits of a descriptor for a frame or a table page.
+template <class D>
+constexpr typename D::Word encode_address(const D& d, typename D::Word pa, AddressLayout layout) {
+  if (layout == AddressLayout::Pa48) return pa & d.lit(arm64s2::kOaMask);
+  const typename D::Word zero = d.lit(0);
+  const typename D::Word bit50 =
+      d.select(d.any(pa & d.lit(arm64s2::bit(50))), d.lit(arm64s2::bit(8)), zero);
+  const typename D::Word bit51 =
+      d.select(d.any(pa & d.lit(arm64s2::bit(51))), d.lit(arm64s2::bit(9)), zero);
+  return (pa & d.lit(arm64s2::kOaMaskLpa2)) | bit50 | bit51;
 }
 
 template <class D>
-constexpr typename D::Word encode_table(const D& d, typename D::Word table_pa) {
-  return (table_pa & d.lit(arm64s2::kOaMask)) | d.lit(arm64s2::kTypeBit) | d.lit(arm64s2::kValid);
+constexpr typename D::Word encode_table(const D& d, typename D::Word table_pa,
+                                        AddressLayout layout) {
+  return encode_address(d, table_pa, layout) | d.lit(arm64s2::kTypeBit) | d.lit(arm64s2::kValid);
 }
 
-// A block above the last level, a page at it: bit 1 tells them apart.
+// A block above the last level, a page at it: bit 1 tells them apart. With LPA2 bits [9:8] of
+// attrs are not the leaf's: they hold the frame's PA[51:50].
 template <class D>
 constexpr typename D::Word encode_leaf(const D& d, typename D::Word pa, typename D::Word attrs,
-                                       unsigned level) {
+                                       unsigned level, AddressLayout layout) {
   const uint64_t type = level == arm64s2::kLastLevel ? arm64s2::kTypeBit : 0;
-  return (pa & d.lit(arm64s2::kOaMask)) | (attrs & d.lit(kLeafAttributeBits)) | d.lit(type) |
+  const uint64_t attribute_bits =
+      layout == AddressLayout::Lpa2 ? kLeafAttributeBits & ~arm64s2::kShMask : kLeafAttributeBits;
+  return encode_address(d, pa, layout) | (attrs & d.lit(attribute_bits)) | d.lit(type) |
          d.lit(arm64s2::kValid);
 }
 
@@ -64,7 +85,7 @@ struct EncodedAttributes {
 
 template <class D>
 constexpr EncodedAttributes<D> encode_attributes(const D& d, typename D::Word prot_bits, bool fwb,
-                                                 Plant plant) {
+                                                 AddressLayout layout, Plant plant) {
   using Word = typename D::Word;
   const typename D::Bool device = d.any(prot_bits & d.lit(arm64s2::prot::kDevice));
   const typename D::Bool exec = d.any(prot_bits & d.lit(arm64s2::prot::kX));
@@ -80,7 +101,8 @@ constexpr EncodedAttributes<D> encode_attributes(const D& d, typename D::Word pr
   attrs = attrs | d.select(no_exec, d.lit(arm64s2::kXn), zero);
   attrs = attrs | d.select(readable, d.lit(arm64s2::kS2apR), zero);
   attrs = attrs | d.select(writable, d.lit(arm64s2::kS2apW), zero);
-  attrs = attrs | d.lit(arm64s2::kShInner << arm64s2::kShShift);
+  // Inner shareable, in the descriptor unless LPA2 gave its bits to the address.
+  if (layout == AddressLayout::Pa48) attrs = attrs | d.lit(arm64s2::kShInner << arm64s2::kShShift);
   attrs = attrs | d.lit(arm64s2::kAf);
   attrs = attrs | (prot_bits & d.lit(arm64s2::prot::kSwMask));
   return {exec && device, attrs};

@@ -23,8 +23,8 @@ inline constexpr uint64_t kInvalidPhys = ~uint64_t{0};
 // Bits a permission change may touch without the mapping counting as different.
 inline constexpr uint64_t kPermissionBits = kS2apR | kS2apW | kXn;
 
-inline bool pa_is_valid(uint64_t pa) {
-  return pa_below_pa_size(kIntegers, pa);
+inline bool pa_is_valid(uint64_t pa, AddressLayout layout) {
+  return pa_below_pa_size(kIntegers, pa, layout);
 }
 
 inline bool is_valid(uint64_t desc) {
@@ -48,25 +48,28 @@ inline bool holds_reference(uint64_t desc) {
   return desc && !is_locked(desc);
 }
 
-inline uint64_t output_pa(uint64_t desc) {
-  return desc & kOaMask;
+// The frame of a leaf or the page of a table descriptor: with LPA2 its PA[51:50] are bits [9:8].
+inline uint64_t output_pa(uint64_t desc, AddressLayout layout) {
+  if (layout == AddressLayout::Pa48) return desc & kOaMask;
+  return (desc & kOaMaskLpa2) | ((desc >> kOaHighShiftLpa2) & 3) << kOaHighFirstBitLpa2;
 }
 
-inline uint64_t table_descriptor(uint64_t table_pa) {
-  return encode_table(kIntegers, table_pa);
+inline uint64_t table_descriptor(uint64_t table_pa, AddressLayout layout) {
+  return encode_table(kIntegers, table_pa, layout);
 }
 
 // The attribute half of a leaf for a map's prot; nullopt for executable device memory, which
 // stage 2 refuses (-EINVAL).
-inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb, Plant plant) {
-  const EncodedAttributes<Integers> e = encode_attributes(kIntegers, prot_bits, fwb, plant);
+inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb, AddressLayout layout,
+                                               Plant plant) {
+  const EncodedAttributes<Integers> e = encode_attributes(kIntegers, prot_bits, fwb, layout, plant);
   if (e.refused) return std::nullopt;
   return e.attrs;
 }
 
 // A block above the last level, a page at it: bit 1 tells them apart.
-inline uint64_t leaf_descriptor(uint64_t pa, uint64_t attrs, unsigned level) {
-  return encode_leaf(kIntegers, pa, attrs, level);
+inline uint64_t leaf_descriptor(uint64_t pa, uint64_t attrs, unsigned level, AddressLayout layout) {
+  return encode_leaf(kIntegers, pa, attrs, level, layout);
 }
 
 // An invalid descriptor recording which entity owns the page; owner 0 (the table's owner) is 0.

@@ -143,7 +143,7 @@ void ShadowMmu::release_detached(ShadowHash& tree, ShadowPage& table) {
 void ShadowMmu::link_table(ShadowPage& parent, unsigned index, ShadowPage& child) {
   child.parent = &parent;
   child.parent_index = static_cast<uint16_t>(index);
-  write_entry(parent, index, table_descriptor(child.table_pa));
+  write_entry(parent, index, table_descriptor(child.table_pa, layout()));
 }
 
 void ShadowMmu::clean_caches_before_install(uint64_t desc, unsigned level) {
@@ -152,8 +152,8 @@ void ShadowMmu::clean_caches_before_install(uint64_t desc, unsigned level) {
   // Planted: a page's worth, whatever the leaf's size: most of a block is left uncleaned.
   uint64_t clean_size = plant_ == Plant::kLegacyCmoWrongSize ? kPageSize : size;
   if (mem_attr_is_normal(desc, fwb()))
-    machine_.effects.dcache_clean_inval(output_pa(desc), clean_size);
-  if (is_executable(desc)) machine_.effects.icache_inval(output_pa(desc), size);
+    machine_.effects.dcache_clean_inval(output_pa(desc, layout()), clean_size);
+  if (is_executable(desc)) machine_.effects.icache_inval(output_pa(desc, layout()), size);
 }
 
 }  // namespace mmudiff::legacy

@@ -14,7 +14,7 @@ int LegacyBackend::flush(uint64_t addr, uint64_t size) {
   mmu_.rmap().for_each_overlapping(range.start, range.end, [&](const LeafRef& leaf) {
     uint64_t desc = leaf.descriptor();
     if (mem_attr_is_normal(desc, false))
-      mmu_.effects().dcache_clean_inval(output_pa(desc), granule_size(leaf.level()));
+      mmu_.effects().dcache_clean_inval(output_pa(desc, mmu_.layout()), granule_size(leaf.level()));
   });
   return 0;
 }

@@ -49,6 +49,9 @@ struct Generation {
   // 6.12's unmap on a CPU with FEAT_TLBIRANGE and a table with FWB leaves the leaves' TLBIs out
   // and flushes the range the caller named in range TLBIs after the walk, whatever it returned.
   bool unmap_may_defer_leaf_tlbis;
+  // 6.12 asks kvm_lpa2_is_enabled(): on a CPU with FEAT_LPA2 (Arm64S2Config::lpa2) its tables
+  // hold 52-bit PAs with PA[51:50] in bits [9:8] and leaves without SH; 6.1's never do.
+  bool lays_out_lpa2_addresses;
 };
 
 inline constexpr Generation kLinux61{
@@ -63,6 +66,7 @@ inline constexpr Generation kLinux61{
     .builds_unlinked_tables = false,
     .table_break_flushes_its_range = false,
     .unmap_may_defer_leaf_tlbis = false,
+    .lays_out_lpa2_addresses = false,
 };
 
 inline constexpr Generation kLinux612{
@@ -77,6 +81,7 @@ inline constexpr Generation kLinux612{
     .builds_unlinked_tables = true,
     .table_break_flushes_its_range = true,
     .unmap_may_defer_leaf_tlbis = true,
+    .lays_out_lpa2_addresses = true,
 };
 
 inline const Generation& generation_of(Arm64Kernel kernel) {

@@ -25,7 +25,7 @@ int LegacyBackend::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set,
     if (updated == old) return;
     // Newly executable memory must not run stale instructions.
     if (is_executable(updated) && !is_executable(old))
-      mmu_.effects().icache_inval(output_pa(updated), granule_size(leaf.level()));
+      mmu_.effects().icache_inval(output_pa(updated, mmu_.layout()), granule_size(leaf.level()));
     mmu_.write_entry(*leaf.table, leaf.index, updated);
   });
   return 0;

@@ -59,7 +59,7 @@ int LegacyBackend::install_leaf(ShadowPage& table, unsigned index, uint64_t ipa,
     return 0;
   // Planted: a leaf that moves to another PA skips its cache maintenance, as if the memory had
   // been cleaned when it was first mapped.
-  bool moved = is_valid(old) && output_pa(old) != output_pa(desc);
+  bool moved = is_valid(old) && output_pa(old, mmu_.layout()) != output_pa(desc, mmu_.layout());
   if (!(moved && mmu_.plant() == Plant::kLegacyNoCleanOnRemap))
     mmu_.clean_caches_before_install(desc, table.level());
   mmu_.write_entry(table, index, desc);

@@ -27,7 +27,7 @@ unsigned LegacyBackend::mapping_level(uint64_t ipa, uint64_t end, uint64_t phys,
 // the owner annotation. Planted: a map's frame at or above the PA size is taken as a frame too,
 // and its leaf carries the OA bits [47:12] of it -- an alias of some frame below.
 bool LegacyBackend::maps_frame(uint64_t phys) const {
-  if (pa_is_valid(phys)) [[likely]]
+  if (pa_is_valid(phys, mmu_.layout())) [[likely]]
     return true;
   return mmu_.plant() == Plant::kLegacyOaAbovePaSize && phys != kInvalidPhys;
 }
@@ -41,8 +41,8 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
   for (uint64_t ipa = range.start; ipa < range.end;) {
     unsigned level = mapping_level(ipa, range.end, phys, force_pte);
     // A PA beyond the PA size maps nothing: the descriptor is the owner annotation (0 for map).
-    uint64_t desc =
-        maps_frame(phys) ? leaf_descriptor(phys, attrs, level) : owner_descriptor(owner);
+    uint64_t desc = maps_frame(phys) ? leaf_descriptor(phys, attrs, level, mmu_.layout())
+                                     : owner_descriptor(owner);
     int ret = 0;
     switch (level) {
       case 1:
@@ -72,7 +72,7 @@ int LegacyBackend::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t pro
     warnings_.push_back("map: identity-mapped table asked to map an IPA to another PA");
     return -EINVAL;
   }
-  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.plant());
+  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.layout(), mmu_.plant());
   if (!attrs) return -EINVAL;
   bool force_pte = config.force_pte == ForcePte::Always ||
                    (config.force_pte == ForcePte::Device && (prot & prot::kDevice));

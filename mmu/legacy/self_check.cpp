@@ -40,7 +40,7 @@ void ShadowMmu::check_page(const ShadowPage& page, std::vector<std::string>& pro
     if (hash_.find(parent->base_ipa, parent->level()) != parent) problem("parent not in the hash");
     if (parent->level() + 1 != level || parent->entry_ipa(page.parent_index) != page.base_ipa)
       problem("parent link points at the wrong entry");
-    if (parent->entries[page.parent_index] != table_descriptor(page.table_pa))
+    if (parent->entries[page.parent_index] != table_descriptor(page.table_pa, layout()))
       problem("parent descriptor does not point at this page");
   }
 
@@ -54,7 +54,7 @@ void ShadowMmu::check_page(const ShadowPage& page, std::vector<std::string>& pro
       ++*child_tables;
       ShadowPage* child = hash_.find(ipa, level + 1);
       if (!child || child->parent != &page || child->parent_index != i ||
-          desc != table_descriptor(child->table_pa))
+          desc != table_descriptor(child->table_pa, layout()))
         problem(fmt::format("entry {} is a table without a matching shadow page", i));
     } else if (is_valid(desc)) {
       ++*leaves;
@@ -63,7 +63,7 @@ void ShadowMmu::check_page(const ShadowPage& page, std::vector<std::string>& pro
         problem(fmt::format("leaf {} is missing from the reverse maps", i));
       if (!level_supports_block(level))
         problem(fmt::format("leaf {} at a level without blocks", i));
-      if (desc & leaf_reserved_mask(level))
+      if (desc & leaf_reserved_mask(level, layout() == AddressLayout::Lpa2))
         problem(fmt::format("leaf {} {:#018x} sets a reserved bit", i, desc));
     } else if (desc & ~kOwnerMask) {
       problem(fmt::format("invalid entry {} {:#018x} is not an owner annotation", i, desc));

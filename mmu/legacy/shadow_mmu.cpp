@@ -3,6 +3,7 @@
 
 #include <cerrno>
 
+#include "mmu/format/arm64_s2_format.h"
 #include "mmu/legacy/descriptors.h"
 
 namespace mmudiff::legacy {
@@ -69,6 +70,7 @@ TableRoot ShadowMmu::root() const {
   r.fwb = config_.has_fwb();
   r.pgd_pa = roots_.front()->table_pa;
   r.pgd_pages = static_cast<unsigned>(roots_.size());
+  r.format = &arm64_s2_4k_format(layout() == AddressLayout::Lpa2);
   return r;
 }
 

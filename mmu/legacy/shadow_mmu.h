@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mmu/backend.h"
+#include "mmu/legacy/descriptor_ops.h"
 #include "mmu/legacy/generation.h"
 #include "mmu/legacy/reverse_map.h"
 #include "mmu/legacy/shadow_hash.h"
@@ -39,6 +40,11 @@ class ShadowMmu {
   // the first init), which is what the kernel's struct kvm_pgtable still holds.
   const Arm64S2Config& config() const { return config_; }
   bool fwb() const { return config_.has_fwb(); }
+  // Where the table's descriptors keep their addresses (FEAT_LPA2, when the generation asks).
+  AddressLayout layout() const {
+    return generation_->lays_out_lpa2_addresses && config_.lpa2 ? AddressLayout::Lpa2
+                                                                : AddressLayout::Pa48;
+  }
   // The kernel generation whose rules the operations follow. It belongs to the stream rather
   // than to a table: init sets it even when it fails, and destroy keeps it.
   const Generation& generation() const { return *generation_; }

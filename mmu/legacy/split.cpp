@@ -85,8 +85,10 @@ ShadowPage* LegacyBackend::build_split_table(uint64_t block, uint64_t base_ipa, 
   void* page = mc.pop();
   if (!page) return nullptr;
   ShadowPage& table = mmu_.new_unlinked_table(base_ipa, level, page);
-  std::optional<uint64_t> attrs = leaf_attributes(prot_of_leaf(block), mmu_.fwb(), Plant::kNone);
-  if (attrs && fill_split_table(table, output_pa(block), *attrs, to_pages, mc)) return &table;
+  std::optional<uint64_t> attrs =
+      leaf_attributes(prot_of_leaf(block), mmu_.fwb(), mmu_.layout(), Plant::kNone);
+  if (attrs && fill_split_table(table, output_pa(block, mmu_.layout()), *attrs, to_pages, mc))
+    return &table;
   ZapList zap = mmu_.start_zap();
   zap.prepare(table);
   return nullptr;
@@ -104,7 +106,7 @@ bool LegacyBackend::fill_split_table(ShadowPage& table, uint64_t first, uint64_t
     if (to_pages && level < kLastLevel && !(page = mc.pop())) return false;
     mmu_.break_before_make(table, i, table.entry_ipa(i));
     if (!page) {
-      mmu_.write_entry(table, i, leaf_descriptor(pa, attrs, level));
+      mmu_.write_entry(table, i, leaf_descriptor(pa, attrs, level, mmu_.layout()));
       continue;
     }
     ShadowPage& below = mmu_.new_unlinked_table(table.entry_ipa(i), level + 1, page);

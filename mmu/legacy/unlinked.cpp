@@ -14,7 +14,7 @@ int LegacyBackend::create_unlinked(uint64_t phys, unsigned level, uint64_t prot,
                                    bool force_pte) {
   if (!mmu_.generation().builds_unlinked_tables) return -EOPNOTSUPP;
   if (!is_aligned(phys, granule_size(level))) return -EINVAL;
-  const std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.plant());
+  const std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.layout(), mmu_.plant());
   if (!attrs) return -EINVAL;
   void* page = mc->pop();
   if (!page) return -ENOMEM;
@@ -46,7 +46,7 @@ bool LegacyBackend::fill_unlinked(UnlinkedTree& tree, ShadowPage& table, uint64_
         continue;
       }
       mmu_.break_before_make(table, i, table.entry_ipa(i));
-      mmu_.write_entry(table, i, leaf_descriptor(pa, attrs, level));
+      mmu_.write_entry(table, i, leaf_descriptor(pa, attrs, level, mmu_.layout()));
       continue;
     }
     void* page = mc.pop();

@@ -88,7 +88,8 @@ void LegacyBackend::unmap_entry(ShadowPage& table, unsigned index, uint64_t visi
     mmu_.write_entry(table, index, 0);  // its TLBI is the caller's range flush
   else
     mmu_.invalidate_entry(table, index, visit_ipa);
-  if (clean) mmu_.effects().dcache_clean_inval(output_pa(old), granule_size(table.level()));
+  if (clean)
+    mmu_.effects().dcache_clean_inval(output_pa(old, mmu_.layout()), granule_size(table.level()));
 }
 
 bool LegacyBackend::release_if_empty(ShadowPage& table, uint64_t visit_ipa, ZapList& zap) {

@@ -111,8 +111,13 @@ static struct l612a_vm* vm_create(const struct arm64k_host_ops* ops, void* host)
   return vm;
 }
 
+/* 6.12 asks system_supports_lpa2(): with it, PARange 52 and VTCR_EL2.DS. */
+static uint64_t vtcr_for(uint32_t ia_bits, bool lpa2) {
+  return arm64k_vtcr_for_cpu(ia_bits, lpa2);
+}
+
 static int stage2_init(struct l612a_vm* vm, const struct arm64k_config* config) {
-  vm->mmu.vtcr = ARM64K_FN(vtcr_for)(config->ia_bits);
+  vm->mmu.vtcr = vtcr_for(config->ia_bits, config->lpa2);
   return arm64k_stage2_init(vm, config);
 }
 
@@ -172,7 +177,7 @@ const struct l612a_entry_points* L612A_NAME(api)(void) {
   static const struct l612a_entry_points api = {
       .vm_create = vm_create,
       .vm_free = ARM64K_FN(vm_free),
-      .vtcr_for = ARM64K_FN(vtcr_for),
+      .vtcr_for = vtcr_for,
       .stage2_init = stage2_init,
       .stage2_destroy = ARM64K_FN(stage2_destroy),
       .live = ARM64K_FN(live),

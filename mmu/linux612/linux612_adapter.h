@@ -35,10 +35,10 @@ struct l612a_entry_points {
   struct l612a_vm* (*vm_create)(const struct arm64k_host_ops* ops, void* host);
   /* Does not destroy the table: call stage2_destroy first if it is live. */
   void (*vm_free)(struct l612a_vm* vm);
-  /* VTCR_EL2 as the kernel's kvm_get_vtcr() builds it for a 48-bit PARange, 16-bit VMID CPU. */
-  uint64_t (*vtcr_for)(uint32_t ia_bits);
-  /* __kvm_pgtable_stage2_init with kvm_s2_mmu.vtcr as 6.12's kvm_get_vtcr() builds it for a
-   * 48-bit PARange, 16-bit VMID CPU. */
+  /* VTCR_EL2 as the kernel's kvm_get_vtcr() builds it for a 16-bit VMID CPU with a 48-bit
+   * PARange, or with lpa2 a 52-bit one and FEAT_LPA2 (then VTCR_EL2.DS is set). */
+  uint64_t (*vtcr_for)(uint32_t ia_bits, bool lpa2);
+  /* __kvm_pgtable_stage2_init with kvm_s2_mmu.vtcr = vtcr_for(config->ia_bits, config->lpa2). */
   int (*stage2_init)(struct l612a_vm* vm, const struct arm64k_config* config);
   void (*stage2_destroy)(struct l612a_vm* vm);
   bool (*live)(const struct l612a_vm* vm);
@@ -69,7 +69,8 @@ struct l612a_entry_points {
                                 void* memcache, bool force_pte, void** table);
   /* kvm_pgtable_stage2_free_unlinked with the table's mm_ops. */
   void (*stage2_free_unlinked)(struct l612a_vm* vm, void* table, int level);
-  /* kvm_pgtable_get_leaf; the kernel's s8 level is never negative without LPA2. */
+  /* kvm_pgtable_get_leaf; the kernel's s8 level is never negative: even with LPA2 the IPA is at
+   * most 48 bits (Arm64S2Config), so there is no level -1. */
   int (*get_leaf)(struct l612a_vm* vm, uint64_t addr, uint64_t* pte, uint32_t* level);
 };
 

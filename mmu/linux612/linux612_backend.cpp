@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/format/arm64_s2_format.h"
 #include "mmu/kvm_arm64_shim/kernel_host.h"
 #include "mmu/linux612/linux612_adapter.h"
 
@@ -52,9 +53,13 @@ class Linux612Backend final : public Arm64S2Backend {
     const arm64k_config c = arm64k_config_of(config);
     host_.forget_pgd_bytes();
     int ret = api_.stage2_init(vm_, &c);
-    if (ret == 0)
+    if (ret == 0) {
       root_ = kernel_table_root(host_, api_.ia_bits(vm_), api_.start_level(vm_), api_.pgd(vm_),
                                 config.has_fwb());
+      // With system_supports_lpa2() the kernel writes VTCR_EL2.DS = 1 and its descriptors in
+      // the 52-bit layout.
+      root_.format = &arm64_s2_4k_format(config.lpa2);
+    }
     return ret;
   }
 

@@ -15,6 +15,9 @@ namespace mmudiff {
 
 inline constexpr uint64_t kDefaultTablePhysBase = 0x0000'4000'0000'0000ULL;
 inline constexpr uint64_t kLowTablePhysBase = 0x0000'0001'0000'0000ULL;  // 4 GiB
+// Table pages with PA[51:50] set, for arm64 tables with FEAT_LPA2 (52-bit PAs), whose table
+// descriptors then carry those bits in bits [9:8].
+inline constexpr uint64_t kLpa2TablePhysBase = 0x000c'4000'0000'0000ULL;
 
 struct MemoryLimits {
   // 32 MiB of table pages per backend: several times what any stream within the work budget

@@ -21,6 +21,9 @@ constexpr uint8_t kLinux612Flag = 1 << 6;
 // streams (6.1 never asks), so every arm64-6.1 input decodes as it did before the bit had a
 // meaning.
 constexpr uint8_t kTlbRangeFlag = 1 << 7;
+// Bit 7 of an arm64-6.12 init's IA byte: the CPU has FEAT_LPA2 (the flags byte is full). The IA
+// is then taken from the other seven bits; in 6.1 streams the whole byte is the IA, as before.
+constexpr uint8_t kLpa2IaFlag = 1 << 7;
 
 class Reader {
  public:
@@ -198,7 +201,6 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
       *out = op;
       return true;
     }
-    op.config.arm64.ia_bits = static_cast<uint8_t>(arm64s2::kMinIaBits + ia % 17);
     op.config.arm64.fwb = flags & 1;
     op.config.arm64.nofwb = flags & 2;
     op.config.arm64.idmap = flags & 4;
@@ -210,6 +212,9 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
         *offset == 0 ? (flags & kLinux612Flag) != 0 : profile == ProfileId::Arm64Linux612;
     op.config.arm64.kernel = linux612 ? Arm64Kernel::Linux612 : Arm64Kernel::Linux61;
     op.config.arm64.tlb_range = linux612 && (flags & kTlbRangeFlag);
+    op.config.arm64.lpa2 = linux612 && (ia & kLpa2IaFlag);
+    if (linux612) ia &= static_cast<uint8_t>(~kLpa2IaFlag);
+    op.config.arm64.ia_bits = static_cast<uint8_t>(arm64s2::kMinIaBits + ia % 17);
   }
   *offset = r.offset();
   *out = op;
@@ -248,16 +253,16 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
   if (shape.config && op.config.arch == Arch::X86Ept) {
     encode_x86_config(op.config.x86, out);
   } else if (shape.config) {
-    out->push_back(static_cast<uint8_t>(op.config.arm64.ia_bits - arm64s2::kMinIaBits));
+    const bool linux612 = op.config.arm64.kernel == Arm64Kernel::Linux612;
+    out->push_back(static_cast<uint8_t>((op.config.arm64.ia_bits - arm64s2::kMinIaBits) |
+                                        (linux612 && op.config.arm64.lpa2 ? kLpa2IaFlag : 0)));
     unsigned f = op.config.arm64.force_pte == ForcePte::Always   ? 1
                  : op.config.arm64.force_pte == ForcePte::Device ? 2
                                                                  : 0;
     out->push_back(static_cast<uint8_t>(
         op.config.arm64.fwb | (op.config.arm64.nofwb << 1) | (op.config.arm64.idmap << 2) |
-        (f << 3) | (op.config.arm64.kernel == Arm64Kernel::Linux612 ? kLinux612Flag : 0) |
-        (op.config.arm64.kernel == Arm64Kernel::Linux612 && op.config.arm64.tlb_range
-             ? kTlbRangeFlag
-             : 0)));
+        (f << 3) | (linux612 ? kLinux612Flag : 0) |
+        (linux612 && op.config.arm64.tlb_range ? kTlbRangeFlag : 0)));
   }
 }
 

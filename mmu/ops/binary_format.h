@@ -18,6 +18,8 @@
 //   owner             one byte
 //   config            two bytes: ia = 32 + b0 % 17; b1 bit 0 fwb, 1 nofwb, 2 idmap,
 //                     bits 3-4 force_pte (never, always, device; 3 reads as never);
+//                     arm64-6.12 only: b1 bit 7 tlb_range, b0 bit 7 lpa2 (FEAT_LPA2) and then
+//                     ia = 32 + (b0 & 0x7f) % 17;
 //                     b1 bit 5 set in a stream's first init: an x86 configuration instead,
 //                     maxphyaddr = 36 + b0 % 17, b1 bit 0 levels 5, 1 ad, 2 execonly,
 //                     3 nx_huge_pages; a byte of max_level (bits 0-1) and host_level
@@ -49,7 +51,7 @@ void encode_op(const Op& op, std::vector<uint8_t>* out);
 // Reads one operation of a stream of PROFILE at *offset; false (and *offset unchanged) when the
 // bytes run out. An init at offset 0 may name another profile (flags bit 5: x86; bit 6: arm64
 // Linux 6.12); later inits keep the stream's. Bit 7 of an arm64-6.12 init's flags: the CPU has
-// FEAT_TLBIRANGE (ignored in arm64-6.1 streams).
+// FEAT_TLBIRANGE; bit 7 of its IA byte: FEAT_LPA2 (both ignored in arm64-6.1 streams).
 bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* op,
                ProfileId profile = ProfileId::Arm64Linux61);
 

@@ -215,8 +215,11 @@ Op canonical(Op op) {
     out.config.arch = op.config.arch;
     if (op.config.arch == Arch::Arm64S2) {
       out.config.arm64 = op.config.arm64;
-      // Only 6.12 asks about FEAT_TLBIRANGE.
-      if (out.config.arm64.kernel == Arm64Kernel::Linux61) out.config.arm64.tlb_range = false;
+      // Only 6.12 asks about FEAT_TLBIRANGE and FEAT_LPA2.
+      if (out.config.arm64.kernel == Arm64Kernel::Linux61) {
+        out.config.arm64.tlb_range = false;
+        out.config.arm64.lpa2 = false;
+      }
     } else
       out.config.x86 = op.config.x86;
   }

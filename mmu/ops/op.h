@@ -39,10 +39,17 @@ struct Arm64S2Config {
   // with FWB unmap defers its leaves' TLBIs into range TLBIs over the range after the walk.
   // Always false in a 6.1 configuration.
   bool tlb_range = false;
+  // The CPU and the host have FEAT_LPA2 (system_supports_lpa2(), Linux 6.12 only): VTCR.DS = 1,
+  // 52-bit PAs, whose bits 51:50 sit in descriptor bits 9:8 (a leaf's SH field, which DS moves
+  // into VTCR). The IPA stays at most 48 bits: 5-level tables (level -1) are not modelled.
+  // Always false in a 6.1 configuration.
+  bool lpa2 = false;
 
   bool has_fwb() const { return fwb && !nofwb; }
   // 6.12's stage2_unmap_defer_tlb_flush: unmap's leaf TLBIs become range TLBIs after the walk.
   bool unmap_defers_tlbi() const { return tlb_range && has_fwb(); }
+  // The PA size the table's descriptors can hold (kvm_get_parange_max()).
+  unsigned pa_bits() const { return lpa2 ? 52 : 48; }
   bool operator==(const Arm64S2Config&) const = default;
 };
 

@@ -66,20 +66,27 @@ uint64_t random_size(std::mt19937_64& rng) {
   }
 }
 
-uint64_t random_phys(std::mt19937_64& rng, uint64_t addr) {
+// PA_BITS: the table's PA size. With FEAT_LPA2 (52 bits) a fifth of the PAs get bits 51:48
+// set, the ones that go into a descriptor differently; a 48-bit table draws as it always has.
+uint64_t random_phys(std::mt19937_64& rng, uint64_t addr, unsigned pa_bits) {
+  uint64_t pa;
   switch (pick(rng, 10)) {
     case 0:
-      return bit(kPaBits) + pick(rng, 4) * granule_size(2);  // not a valid PA
+      return bit(pa_bits) + pick(rng, 4) * granule_size(2);  // not a valid PA
     case 1:
-      return bit(kPaBits) - granule_size(1 + pick(rng, 3));  // the last valid PAs
+      return bit(pa_bits) - granule_size(1 + pick(rng, 3));  // the last valid PAs
     case 2:
-      return pick(rng, bit(kPaBits));  // unaligned anywhere
+      pa = pick(rng, bit(pa_bits));  // unaligned anywhere
+      break;
     case 3:
     case 4:
       return addr;  // identity
     default:
-      return (pick(rng, 64) * granule_size(1 + pick(rng, 3))) & (bit(kPaBits) - 1);
+      pa = (pick(rng, 64) * granule_size(1 + pick(rng, 3))) & (bit(pa_bits) - 1);
+      break;
   }
+  if (pa_bits > kPaBits && chance(rng, 20)) pa |= pick(rng, 16) << kPaBits;
+  return pa;
 }
 
 uint64_t random_prot(std::mt19937_64& rng, bool allow_sw) {
@@ -125,12 +132,12 @@ int32_t random_split_memcache(std::mt19937_64& rng) {
 // A table in place of a 2 MiB block most often, of a 1 GiB block (or 512 of them) less; its PA
 // aligned to what it maps but now and then not (-EINVAL); pages only now and then, whose level-1
 // table needs 513 pages (the work budget leaves only a few: -ENOMEM, the partial table freed).
-Op random_create_unlinked(std::mt19937_64& rng) {
+Op random_create_unlinked(std::mt19937_64& rng, unsigned pa_bits) {
   Op op;
   op.kind = OpKind::CreateUnlinked;
   const unsigned r = static_cast<unsigned>(pick(rng, 10));
   op.level = static_cast<uint8_t>(r < 6 ? 2 : r < 9 ? 1 : 0);
-  op.phys = random_phys(rng, 0);
+  op.phys = random_phys(rng, 0, pa_bits);
   if (chance(rng, 90)) op.phys &= ~(granule_size(op.level) - 1);
   op.prot = random_prot(rng, true);
   op.owner = chance(rng, 25);
@@ -291,10 +298,12 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
     op.config = random_config(rng, Arch::Arm64S2);
     op.config.arm64.kernel = config.arm64.kernel;        // a stream keeps its profile
     op.config.arm64.tlb_range = config.arm64.tlb_range;  // and its CPU
+    op.config.arm64.lpa2 = config.arm64.lpa2;
     return op;
   }
   if (op.kind == OpKind::Destroy) return op;
-  if (op.kind == OpKind::CreateUnlinked) return random_create_unlinked(rng);
+  if (op.kind == OpKind::CreateUnlinked)
+    return random_create_unlinked(rng, config.arm64.pa_bits());
   if (op.kind == OpKind::FreeUnlinked) {
     op.addr = pick(rng, 4);  // which of the live ones
     return op;
@@ -302,7 +311,9 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   op.addr = random_addr(rng, config);
   if (shape.size) op.size = random_size(rng);
   if (shape.phys)
-    op.phys = config.arm64.idmap && chance(rng, 90) ? op.addr : random_phys(rng, op.addr);
+    op.phys = config.arm64.idmap && chance(rng, 90)
+                  ? op.addr
+                  : random_phys(rng, op.addr, config.arm64.pa_bits());
   if (shape.prot) op.prot = random_prot(rng, op.kind == OpKind::Map || chance(rng, 10));
   if (shape.memcache)
     op.memcache = op.kind == OpKind::Arm64Split ? random_split_memcache(rng) : random_memcache(rng);
@@ -355,7 +366,10 @@ Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
   op.config.arm64.nofwb = chance(rng, 50);
   op.config.arm64.idmap = chance(rng, 50);
   op.config.arm64.force_pte = static_cast<ForcePte>(pick(rng, 3));
-  if (profile == ProfileId::Arm64Linux612) op.config.arm64.kernel = Arm64Kernel::Linux612;
+  if (profile == ProfileId::Arm64Linux612) {
+    op.config.arm64.kernel = Arm64Kernel::Linux612;
+    op.config.arm64.lpa2 = chance(rng, 33);
+  }
   return canonical(op);
 }
 
@@ -369,8 +383,11 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   // Half of the 6.12 streams run on a CPU with FEAT_TLBIRANGE. Drawn only there, so the streams
   // of the other profiles are what they were.
   if (options.random_config && options.kernel == Arm64Kernel::Linux612 &&
-      options.arch == Arch::Arm64S2)
+      options.arch == Arch::Arm64S2) {
     init.config.arm64.tlb_range = chance(rng, 50);
+    // A third of them on a CPU and host with FEAT_LPA2 (52-bit PAs).
+    init.config.arm64.lpa2 = chance(rng, 33);
+  }
   s.push_back(init);
   // The length is drawn from [min_ops, max_ops], clamped to what a stream may hold.
   size_t lo = std::min(options.min_ops, kMaxStreamOps);
@@ -388,6 +405,7 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
       again.config = random_config(rng, options.arch);
       again.config.arm64.kernel = options.kernel;
       again.config.arm64.tlb_range = current.arm64.tlb_range;
+      again.config.arm64.lpa2 = current.arm64.lpa2;
       current = again.config;
       s.push_back(again);
     }

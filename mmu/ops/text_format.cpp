@@ -161,7 +161,7 @@ const char* const kPositionalNames[] = {"ADDR", "SIZE"};
 
 constexpr std::string_view kArm64InitUsage =
     " [ia=32..48] [fwb=0|1] [nofwb=0|1] [idmap=0|1] "
-    "[force_pte=never|always|device] [kernel=6.1|6.12] [tlb_range=0|1]";
+    "[force_pte=never|always|device] [kernel=6.1|6.12] [tlb_range=0|1] [lpa2=0|1]";
 constexpr std::string_view kX86InitUsage =
     " arch=x86-ept [maxphyaddr=36..52] [levels=4|5] [ad=0|1] [execonly=0|1] "
     "[nx_huge_pages=0|1] [max_level=1..3] [host_level=1..3] [slot_base=GPA] [slot_size=SIZE] "
@@ -351,6 +351,8 @@ bool parse_arm64_operand(Op& op, std::string_view key, std::string_view value) {
     op.config.arm64.idmap = parse_flag(value, "idmap");
   } else if (shape.config && key == "tlb_range") {
     op.config.arm64.tlb_range = parse_flag(value, "tlb_range");
+  } else if (shape.config && key == "lpa2") {
+    op.config.arm64.lpa2 = parse_flag(value, "lpa2");
   } else if (shape.config && key == "force_pte") {
     op.config.arm64.force_pte = parse_force_pte(value);
   } else if (shape.config && key == "kernel") {
@@ -482,6 +484,12 @@ Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
     throw LineError{
         "tlb_range in a stream for Linux 6.1: only kernel=6.12 asks whether the CPU "
         "has range TLBIs"};
+  // So is FEAT_LPA2: 6.1's stage 2 has 48-bit PAs only.
+  if (op.kind == OpKind::Init && op.config.arch == Arch::Arm64S2 &&
+      op.config.arm64.kernel == Arm64Kernel::Linux61 &&
+      std::find(seen.begin(), seen.end(), std::string_view("lpa2")) != seen.end())
+    throw LineError{
+        "lpa2 in a stream for Linux 6.1: only kernel=6.12 asks whether the CPU has FEAT_LPA2"};
   return op;
 }
 
@@ -583,12 +591,12 @@ std::string format_op(const Op& op) {
   if (op.kind == OpKind::Init) {
     const Arm64S2Config& c = op.config.arm64;
     // 6.1 streams print as they did before kernel= existed.
-    return fmt::format("init ia={} fwb={} nofwb={} idmap={} force_pte={}{}{}", c.ia_bits,
+    return fmt::format("init ia={} fwb={} nofwb={} idmap={} force_pte={}{}{}{}", c.ia_bits,
                        int(c.fwb), int(c.nofwb), int(c.idmap), force_pte_name(c.force_pte),
                        c.kernel == Arm64Kernel::Linux61
                            ? ""
                            : fmt::format(" kernel={}", arm64_kernel_name(c.kernel)),
-                       c.tlb_range ? " tlb_range=1" : "");
+                       c.tlb_range ? " tlb_range=1" : "", c.lpa2 ? " lpa2=1" : "");
   }
   if (op.kind == OpKind::FreeUnlinked) return s + fmt::format(" {}", op.addr);
   if (op.kind == OpKind::CreateUnlinked)

@@ -55,10 +55,13 @@ const Profile kArm64 = {
     .semantics = "Linux 6.1 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)",
     .operations = kArm64Ops,
     .format_family = kDefaultFormatName,
-    .format = [](const Config&) -> const DescriptorFormat& { return arm64_s2_4k_format(); },
+    // A 6.12 table with FEAT_LPA2 is in the LPA2 format (a 6.1 configuration never has it).
+    .format = [](const Config& c) -> const DescriptorFormat& {
+      return arm64_s2_4k_format(c.arm64.lpa2);
+    },
     .input_bits = [](const Config& c) -> unsigned { return c.arm64.ia_bits; },
-    // The PA range KVM's stage 2 is built for (ID_AA64MMFR0_EL1.PARange of 48 bits).
-    .output_bits = [](const Config&) -> unsigned { return 48; },
+    // The PA range KVM's stage 2 is built for: kvm_get_parange_max(), 48 bits, 52 with LPA2.
+    .output_bits = [](const Config& c) -> unsigned { return c.arm64.pa_bits(); },
     .leaf_sizes = kArm64LeafSizes,
     // Software bits all at once, then the permissions and the device attribute one at a time.
     .simpler_prots =

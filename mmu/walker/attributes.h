@@ -15,8 +15,8 @@ inline constexpr Pte kS2Perms = arm64s2::kS2apR | arm64s2::kS2apW | arm64s2::kXn
 
 // The leaf attributes map installs for prot, or nothing when prot asks for executable device
 // memory, which the architecture does not allow a guest to have.
-inline constexpr std::optional<Pte> leaf_attrs_for_prot(uint64_t prot, bool fwb) {
-  const LeafAttrs<IntegerBits> a = build_leaf_attrs(kIntegerBits, prot, fwb);
+inline constexpr std::optional<Pte> leaf_attrs_for_prot(uint64_t prot, bool fwb, bool lpa2) {
+  const LeafAttrs<IntegerBits> a = build_leaf_attrs(kIntegerBits, prot, fwb, lpa2);
   if (!a.allowed) return std::nullopt;
   return a.attr;
 }

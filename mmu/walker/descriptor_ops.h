@@ -38,23 +38,42 @@ inline constexpr uint64_t memattr_field(uint64_t memattr) {
 }
 
 // Output addresses at or above the PA size cannot be mapped; map treats them as "no address".
+// The PA size is 48 bits, 52 on a table with FEAT_LPA2 (lpa2).
 template <class D>
-constexpr typename D::Bool phys_in_pa_range(const D& d, typename D::Word pa) {
-  return !d.any(pa & d.lit(~(arm64s2::bit(arm64s2::kPaBits) - 1)));
+constexpr typename D::Bool phys_in_pa_range(const D& d, typename D::Word pa, bool lpa2) {
+  const unsigned pa_bits = lpa2 ? arm64s2::kPaBitsLpa2 : arm64s2::kPaBits;
+  return !d.any(pa & d.lit(~(arm64s2::bit(pa_bits) - 1)));
+}
+
+// The address field of a descriptor for pa (a leaf's output address, or a table's next level):
+// PA[47:12] in place; with FEAT_LPA2 PA[49:12] in place and PA[51:50] moved down to bits 9:8.
+template <class D>
+constexpr typename D::Word address_field(const D& d, typename D::Word pa, bool lpa2,
+                                         Plant plant = Plant::kNone) {
+  if (!lpa2) return pa & d.lit(arm64s2::kOaMask);
+  const auto moved = [&](unsigned from, unsigned to) {
+    return d.select(d.any(pa & d.lit(arm64s2::bit(from))), d.lit(arm64s2::bit(to)), d.lit(0));
+  };
+  typename D::Word field = pa & d.lit(arm64s2::kOaMaskLpa2);
+  // Planted: PA[51:50] are left out, as an encoder written for 48-bit PAs plus two would.
+  if (plant == Plant::kWalker612Lpa2PaBits5150) return field;
+  return field | moved(50, 8) | moved(51, 9);
 }
 
 template <class D>
-constexpr typename D::Word build_table_pte(const D& d, typename D::Word child_pa) {
-  return (child_pa & d.lit(arm64s2::kOaMask)) | d.lit(arm64s2::kTypeBit | arm64s2::kValid);
+constexpr typename D::Word build_table_pte(const D& d, typename D::Word child_pa, bool lpa2) {
+  return address_field(d, child_pa, lpa2) | d.lit(arm64s2::kTypeBit | arm64s2::kValid);
 }
 
-// attr may carry anything; only the leaf attribute fields reach the descriptor.
+// attr may carry anything; only the leaf attribute fields reach the descriptor (with FEAT_LPA2
+// not bits 9:8, which are then the output address's).
 template <class D>
 constexpr typename D::Word build_leaf_pte(const D& d, typename D::Word pa, typename D::Word attr,
-                                          unsigned level, Plant plant) {
+                                          unsigned level, Plant plant, bool lpa2) {
   const uint64_t type = level == arm64s2::kLastLevel ? arm64s2::kTypeBit : 0;
-  typename D::Word pte = (pa & d.lit(arm64s2::kOaMask)) |
-                         (attr & d.lit(arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi)) |
+  const uint64_t attr_fields =
+      (arm64s2::kLeafAttrLo | arm64s2::kLeafAttrHi) & ~(lpa2 ? arm64s2::kOaHighMaskLpa2 : 0);
+  typename D::Word pte = address_field(d, pa, lpa2, plant) | (attr & d.lit(attr_fields)) |
                          d.lit(type | arm64s2::kValid);
   // Planted: level-2 blocks carry bit 11, which is nG at stage 1 and RES0 at stage 2 -- a
   // stage-1 attribute leaking into a stage-2 descriptor.
@@ -77,8 +96,9 @@ struct LeafAttrs {
   typename D::Word attr;
 };
 
+// With FEAT_LPA2 (lpa2) there is no SH field: VTCR_EL2.DS moves the shareability to VTCR_EL2.
 template <class D>
-constexpr LeafAttrs<D> build_leaf_attrs(const D& d, typename D::Word prot, bool fwb) {
+constexpr LeafAttrs<D> build_leaf_attrs(const D& d, typename D::Word prot, bool fwb, bool lpa2) {
   namespace p = arm64s2::prot;
   const auto has = [&](uint64_t bit) { return d.any(prot & d.lit(bit)); };
   const auto bit_if = [&](typename D::Bool c, uint64_t bit) {
@@ -90,7 +110,8 @@ constexpr LeafAttrs<D> build_leaf_attrs(const D& d, typename D::Word prot, bool 
                                    d.lit(memattr_field(arm64s2::mem_attr_normal(fwb))));
   attr = attr | bit_if(!exec, arm64s2::kXn);
   attr = attr | bit_if(has(p::kR), arm64s2::kS2apR) | bit_if(has(p::kW), arm64s2::kS2apW);
-  attr = attr | d.lit(arm64s2::kShInner << arm64s2::kShShift) | d.lit(arm64s2::kAf);
+  if (!lpa2) attr = attr | d.lit(arm64s2::kShInner << arm64s2::kShShift);
+  attr = attr | d.lit(arm64s2::kAf);
   attr = attr | (prot & d.lit(p::kSwMask));
   return {!(exec && device), attr};
 }

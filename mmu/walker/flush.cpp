@@ -13,7 +13,7 @@ int stage2_flush(Stage2PageTable& pgt, uint64_t addr, uint64_t size) {
   return walk(pgt, addr, size, Visit::Leaf, [&](const VisitedEntry& e) {
     const Pte pte = *e.ptep;
     if (pte_valid(pte) && pte_cacheable(pte, false)) {
-      pgt.mm.dcache_clean_inval_poc(pte_to_phys(pte), arm64s2::granule_size(e.level));
+      pgt.mm.dcache_clean_inval_poc(pte_to_phys(pte, pgt.lpa2()), arm64s2::granule_size(e.level));
     }
     return 0;
   });

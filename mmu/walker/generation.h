@@ -17,6 +17,12 @@ struct Generation {
   // (KVM_PGTABLE_WALK_HANDLE_FAULT); every other walk goes on with the next entry.
   bool eagain_ends_only_fault_walks;
 
+  // ---- Descriptors ----
+  // kvm_lpa2_is_enabled() is a question 6.12 asks (6.1's stage 2 has 48-bit PAs only): with
+  // FEAT_LPA2 (Arm64S2Config::lpa2) PAs are 52 bits, PA[51:50] go into bits 9:8 of leaves and
+  // table descriptors, and a leaf has no SH field.
+  bool lpa2_when_the_cpu_has_it;
+
   // ---- map and set_owner ----
   // Break-before-make goes through KVM_INVALID_PTE_LOCKED instead of 0, for every entry replaced
   // (an empty one too), and the new entry's reference is taken before it is published.
@@ -63,6 +69,7 @@ inline constexpr Generation kLinux61Generation{};
 inline constexpr Generation kLinux612Generation{
     .reread_after_table_pre = true,
     .eagain_ends_only_fault_walks = true,
+    .lpa2_when_the_cpu_has_it = true,
     .break_through_locked_entry = true,
     .block_over_table_on_the_way_down = true,
     .pa_from_range_offset = true,

@@ -39,7 +39,7 @@ LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t s
         if (next == old) return 0;
         // Instructions fetched through a newly executable mapping must not come from stale lines.
         if (pte_executable(next) && !pte_executable(old)) {
-          pgt.mm.icache_inval_pou(pte_to_phys(next), arm64s2::granule_size(e.level));
+          pgt.mm.icache_inval_pou(pte_to_phys(next, pgt.lpa2()), arm64s2::granule_size(e.level));
         }
         // Racing with the hardware setting AF is harmless: at worst AF is set again on next
         // access.

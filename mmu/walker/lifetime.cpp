@@ -16,7 +16,7 @@ void release_entry(Stage2PageTable& pgt, Pte* ptep, unsigned level) {
   const Pte pte = *ptep;
   if (!pte_is_counted(pte)) return;
   pgt.mm.put_page(ptep);
-  if (pte_is_table(pte, level)) pgt.mm.put_page(pgt.mm.phys_to_virt(pte_to_phys(pte)));
+  if (pte_is_table(pte, level)) pgt.mm.put_page(pgt.mm.phys_to_virt(pte_to_phys(pte, pgt.lpa2())));
 }
 
 // Every entry of a table page at level, depth first, children before their table entry: the
@@ -25,7 +25,7 @@ void release_table_entries(Stage2PageTable& pgt, Pte* table, unsigned level) {
   for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {
     const Pte pte = table[i];
     if (pte_is_table(pte, level))
-      release_table_entries(pgt, pgt.mm.phys_to_virt(pte_to_phys(pte)), level + 1);
+      release_table_entries(pgt, pgt.mm.phys_to_virt(pte_to_phys(pte, pgt.lpa2())), level + 1);
     release_entry(pgt, &table[i], level);
   }
 }
@@ -82,7 +82,7 @@ Pte* first_table_of_pages(Stage2PageTable& pgt, Pte* table, unsigned level) {
   for (unsigned l = level + 1; l < arm64s2::kLastLevel; ++l) {
     Pte* below = nullptr;
     for (unsigned i = 0; i < arm64s2::kEntriesPerTable && !below; ++i)
-      if (pte_is_table(table[i], l)) below = pgt.mm.phys_to_virt(pte_to_phys(table[i]));
+      if (pte_is_table(table[i], l)) below = pgt.mm.phys_to_virt(pte_to_phys(table[i], pgt.lpa2()));
     if (!below) return nullptr;
     table = below;
   }

@@ -28,12 +28,13 @@ struct MapRequest {
   bool skip_cmo;
 };
 
-bool block_mapping_supported(uint64_t addr, uint64_t end, uint64_t phys, unsigned level) {
+bool block_mapping_supported(uint64_t addr, uint64_t end, uint64_t phys, unsigned level,
+                             bool lpa2) {
   const uint64_t granule = granule_size(level);
   if (!arm64s2::level_supports_block(level)) return false;
   if (granule > end - addr) return false;
   // An invalid phys has no alignment to respect: the "leaf" it makes carries no address.
-  if (phys_is_valid(phys) && !is_aligned(phys, granule)) return false;
+  if (phys_is_valid(phys, lpa2) && !is_aligned(phys, granule)) return false;
   return is_aligned(addr, granule);
 }
 
@@ -65,13 +66,13 @@ class Stage2MapWalker {
   // The output address of a leaf at addr; an invalid one stays as it is, so that it cannot be
   // offset into a valid one.
   uint64_t phys_at(uint64_t addr) const {
-    if (!gen_.pa_from_range_offset || !phys_is_valid(req_.phys)) return req_.phys;
+    if (!gen_.pa_from_range_offset || !phys_is_valid(req_.phys, pgt_.lpa2())) return req_.phys;
     return req_.phys + (addr - start_);
   }
 
   bool leaf_allowed(const VisitedEntry& e) const {
     if (req_.force_pte && e.level < kLastLevel) return false;
-    return block_mapping_supported(e.addr, e.end, phys_at(e.addr), e.level);
+    return block_mapping_supported(e.addr, e.end, phys_at(e.addr), e.level, pgt_.lpa2());
   }
 
   LeafOutcome try_leaf(const VisitedEntry& e) {
@@ -79,9 +80,9 @@ class Stage2MapWalker {
 
     const uint64_t granule = granule_size(e.level);
     const uint64_t phys = phys_at(e.addr);
-    const bool has_phys = phys_is_valid(phys);
+    const bool has_phys = phys_is_valid(phys, pgt_.lpa2());
     const Pte old = *e.ptep;
-    const Pte next = has_phys ? make_leaf_pte(phys, req_.attr, e.level, pgt_.plant)
+    const Pte next = has_phys ? make_leaf_pte(phys, req_.attr, e.level, pgt_.plant, pgt_.lpa2())
                               : make_owner_pte(req_.owner_id);
 
     // Leave permission changes to relax_perms: the vCPU faults again if it still needs them,
@@ -111,10 +112,10 @@ class Stage2MapWalker {
 
     // The guest must not see stale cache lines through the new mapping.
     if (!req_.skip_cmo && pte_cacheable(next, pgt_.has_fwb()))
-      pgt_.mm.dcache_clean_inval_poc(pte_to_phys(next), granule);
+      pgt_.mm.dcache_clean_inval_poc(pte_to_phys(next, pgt_.lpa2()), granule);
     // Planted: the I-cache may then hold stale instructions for the newly executable page.
     if (!req_.skip_cmo && executable(next) && pgt_.plant != Plant::kWalkerNoIcacheInval)
-      pgt_.mm.icache_inval_pou(pte_to_phys(next), granule);
+      pgt_.mm.icache_inval_pou(pte_to_phys(next, pgt_.lpa2()), granule);
 
     make_entry(e.ptep, next);
     if (has_phys && !gen_.pa_from_range_offset) req_.phys += phys_stride(granule);
@@ -193,7 +194,7 @@ class Stage2MapWalker {
   // table, no longer reachable, is freed with everything below it.
   int replace_table_by_block(const VisitedEntry& e) {
     if (!leaf_allowed(e)) return 0;
-    Pte* child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+    Pte* child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep, pgt_.lpa2()));
     // Planted: the subtree goes back to the allocator before the break's TLBI, while the walk
     // cache may still follow the entry that pointed to it.
     if (pgt_.plant == Plant::kWalker612FreeUnlinkedBeforeFlush) [[unlikely]] {
@@ -210,7 +211,7 @@ class Stage2MapWalker {
   int detach_table(const VisitedEntry& e) {
     if (anchor_) return 0;
     if (!leaf_allowed(e)) return 0;
-    detached_ = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+    detached_ = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep, pgt_.lpa2()));
     pgt_.mmu.clear_pte(e.ptep);
     // One invalidation of everything, rather than one per leaf under the table. Planted: without
     // it the TLB keeps the old leaves' translations after the block replaced them.
@@ -249,7 +250,7 @@ class Stage2MapWalker {
     if (pte_valid(*e.ptep)) {
       pgt_.warnings.push_back("WARN_ON: table installed over a valid entry");
     }
-    make_entry(e.ptep, make_table_pte(pgt_.mm.virt_to_phys(child)));
+    make_entry(e.ptep, make_table_pte(pgt_.mm.virt_to_phys(child), pgt_.lpa2()));
     return 0;
   }
 
@@ -264,7 +265,7 @@ class Stage2MapWalker {
       detached_ = nullptr;
       ret = leaf(e);  // installs the block over the now empty entry
     } else {
-      child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep));
+      child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep, pgt_.lpa2()));
     }
     // The table page loses its last reference (the parent entry's) and is freed; the parent
     // page loses the reference the table entry held.
@@ -307,7 +308,7 @@ int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys
     pgt.warnings.push_back("WARN_ON: identity-mapped table asked to map addr != phys");
     return -EINVAL;
   }
-  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb());
+  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb(), pgt.lpa2());
   if (!attr) return -EINVAL;
 
   const MapRequest request{align_down(phys, arm64s2::kPageSize),      *attr,    0,
@@ -323,7 +324,7 @@ int stage2_create_unlinked(Stage2PageTable& pgt, uint64_t phys, unsigned level, 
                            Memcache& cache, bool force_pte) {
   if (!pgt.generation().has_unlinked_tables) return -EOPNOTSUPP;
   if (!is_aligned(phys, granule_size(level))) return -EINVAL;
-  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb());
+  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb(), pgt.lpa2());
   if (!attr) return -EINVAL;
   Pte* table = pgt.mm.zalloc_page(&cache);
   if (!table) return -ENOMEM;

@@ -59,6 +59,9 @@ struct Stage2PageTable {
   }
   // FWB lets the table force the memory type, so cache maintenance is needless with it.
   bool has_fwb() const { return config.has_fwb(); }
+  // The CPU has FEAT_LPA2 and the generation asks (kvm_lpa2_is_enabled()): 52-bit PAs, whose
+  // bits 51:50 every descriptor holds in bits 9:8, and leaves without SH.
+  bool lpa2() const { return generation().lpa2_when_the_cpu_has_it && config.lpa2; }
   // Whose behaviour the operations follow: the kernel the configuration names.
   const Generation& generation() const { return generation_of(config.kernel); }
 

@@ -15,8 +15,8 @@ using Pte = uint64_t;
 
 // Output addresses at or above the PA size cannot be mapped; map treats them as "no address".
 inline constexpr uint64_t kPhysInvalid = ~uint64_t{0};
-inline constexpr bool phys_is_valid(uint64_t pa) {
-  return phys_in_pa_range(kIntegerBits, pa);
+inline constexpr bool phys_is_valid(uint64_t pa, bool lpa2) {
+  return phys_in_pa_range(kIntegerBits, pa, lpa2);
 }
 
 inline constexpr bool pte_valid(Pte pte) {
@@ -43,18 +43,21 @@ inline constexpr bool pte_executable(Pte pte) {
   return !(pte & arm64s2::kXn);
 }
 
-inline constexpr uint64_t pte_to_phys(Pte pte) {
-  return pte & arm64s2::kOaMask;
+// The address a leaf or table descriptor holds; with FEAT_LPA2 (lpa2) bits 9:8 are PA[51:50].
+inline constexpr uint64_t pte_to_phys(Pte pte, bool lpa2) {
+  if (!lpa2) return pte & arm64s2::kOaMask;
+  const uint64_t high = (pte & arm64s2::kOaHighMaskLpa2) >> arm64s2::kOaHighShiftLpa2;
+  return (pte & arm64s2::kOaMaskLpa2) | (high << arm64s2::kOaHighFirstBitLpa2);
 }
 
 // The descriptors themselves are built in descriptor_ops.h, where models/ proves them.
-inline constexpr Pte make_table_pte(uint64_t child_pa) {
-  return build_table_pte(kIntegerBits, child_pa);
+inline constexpr Pte make_table_pte(uint64_t child_pa, bool lpa2) {
+  return build_table_pte(kIntegerBits, child_pa, lpa2);
 }
 
 // attr may carry anything; only the leaf attribute fields reach the descriptor.
-inline constexpr Pte make_leaf_pte(uint64_t pa, Pte attr, unsigned level, Plant plant) {
-  return build_leaf_pte(kIntegerBits, pa, attr, level, plant);
+inline constexpr Pte make_leaf_pte(uint64_t pa, Pte attr, unsigned level, Plant plant, bool lpa2) {
+  return build_leaf_pte(kIntegerBits, pa, attr, level, plant, lpa2);
 }
 
 // Owner 0 is the table's owner and so encodes as an empty entry.

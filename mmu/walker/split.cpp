@@ -52,9 +52,10 @@ class Stage2SplitWalker {
     const bool to_pages = cache_.remaining() >= pages_to_split_fully(e.level);
     if (cache_.remaining() < 1) return -ENOMEM;
 
-    const std::optional<Pte> attr = leaf_attrs_for_prot(leaf_prot(old), pgt_.has_fwb());
+    const std::optional<Pte> attr =
+        leaf_attrs_for_prot(leaf_prot(old), pgt_.has_fwb(), pgt_.lpa2());
     if (!attr) return -EINVAL;
-    Pte* child = build_unlinked(pte_to_phys(old), e.level + 1, *attr, to_pages);
+    Pte* child = build_unlinked(pte_to_phys(old, pgt_.lpa2()), e.level + 1, *attr, to_pages);
     if (!child) return -ENOMEM;
 
     // Break: lock the block's entry and invalidate its translation; then make: the table.
@@ -62,7 +63,7 @@ class Stage2SplitWalker {
     pgt_.mmu.tlb_flush_ipa(e.addr, e.level);
     pgt_.mm.put_page(e.ptep);
     pgt_.mm.get_page(e.ptep);
-    pgt_.mmu.write_pte(e.ptep, make_table_pte(pgt_.mm.virt_to_phys(child)));
+    pgt_.mmu.write_pte(e.ptep, make_table_pte(pgt_.mm.virt_to_phys(child), pgt_.lpa2()));
     return 0;
   }
 
@@ -92,8 +93,9 @@ class Stage2SplitWalker {
       }
       pgt_.mmu.write_pte(&table[i], kLockedPte);
       pgt_.mm.get_page(&table[i]);
-      pgt_.mmu.write_pte(&table[i], below ? make_table_pte(pgt_.mm.virt_to_phys(below))
-                                          : make_leaf_pte(pa, attr, level, pgt_.plant));
+      pgt_.mmu.write_pte(&table[i], below
+                                        ? make_table_pte(pgt_.mm.virt_to_phys(below), pgt_.lpa2())
+                                        : make_leaf_pte(pa, attr, level, pgt_.plant, pgt_.lpa2()));
       if (below && !fill_unlinked(below, pa, level + 1, attr, true)) return false;
     }
     return true;

@@ -29,7 +29,7 @@ class Stage2UnmapWalker {
     bool clean_cache = false;
     if (pte_is_table(pte, e.level)) {
       // Seen after its children (TablePost): free it only if nothing is left in it.
-      child = pgt_.mm.phys_to_virt(pte_to_phys(pte));
+      child = pgt_.mm.phys_to_virt(pte_to_phys(pte, pgt_.lpa2()));
       if (pgt_.mm.page_count(child) != 1) return 0;
       // Planted: x86's TDP MMU before "KVM: x86/mmu: Don't leak non-leaf SPTEs when zapping
       // all SPTEs" skipped every table reaching past the range's end, empty or not.
@@ -49,7 +49,7 @@ class Stage2UnmapWalker {
     pgt_.mm.put_page(e.ptep);
 
     if (clean_cache) {
-      pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte), arm64s2::granule_size(e.level));
+      pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte, pgt_.lpa2()), arm64s2::granule_size(e.level));
     }
     if (child) {
       pgt_.mm.put_page(child);
@@ -68,11 +68,11 @@ class Stage2UnmapWalker {
     for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {
       const Pte pte = table[i];
       if (pte_is_table(pte, level)) {
-        Pte* below = pgt_.mm.phys_to_virt(pte_to_phys(pte));
+        Pte* below = pgt_.mm.phys_to_virt(pte_to_phys(pte, pgt_.lpa2()));
         release_below(below, level + 1);
         pgt_.mm.put_page(below);
       } else if (pte_valid(pte) && !pgt_.has_fwb()) {
-        pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte), arm64s2::granule_size(level));
+        pgt_.mm.dcache_clean_inval_poc(pte_to_phys(pte, pgt_.lpa2()), arm64s2::granule_size(level));
       }
     }
   }

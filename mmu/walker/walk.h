@@ -16,13 +16,15 @@ namespace mmudiff::walker {
 // What every arm64 stage-2 table page is, wherever a walk of it starts.
 class Stage2PageGeometry {
  public:
+  explicit Stage2PageGeometry(bool lpa2) : lpa2_(lpa2) {}
+
   unsigned entries_per_table() const { return arm64s2::kEntriesPerTable; }
   unsigned table_index(uint64_t addr, unsigned level) const {
     return arm64s2::table_index(addr, level);
   }
   uint64_t granule_size(unsigned level) const { return arm64s2::granule_size(level); }
   bool is_table(Pte pte, unsigned level) const { return pte_is_table(pte, level); }
-  uint64_t table_phys(Pte pte) const { return pte_to_phys(pte); }
+  uint64_t table_phys(Pte pte) const { return pte_to_phys(pte, lpa2_); }
   unsigned child_level(unsigned level) const { return level + 1; }
 
   // The cursor moves to the start of the next entry: from an address inside a block-level entry
@@ -32,11 +34,15 @@ class Stage2PageGeometry {
     const uint64_t granule = arm64s2::granule_size(level);
     return align_down(addr, granule) + granule;
   }
+
+ private:
+  bool lpa2_;  // table descriptors carry next-level address bits 51:50 in bits 9:8
 };
 
 class Stage2Geometry : public Stage2PageGeometry {
  public:
-  explicit Stage2Geometry(const Stage2PageTable& pgt) : pgt_(pgt) {}
+  explicit Stage2Geometry(const Stage2PageTable& pgt)
+      : Stage2PageGeometry(pgt.lpa2()), pgt_(pgt) {}
 
   uint64_t addr_limit() const { return pgt_.ia_limit(); }
   unsigned root_level() const { return pgt_.start_level; }
@@ -63,7 +69,8 @@ static_assert(TableGeometry<Stage2Geometry>);
 // range of the table's own (the kernel's "ambiguous IA range").
 class UnlinkedGeometry : public Stage2PageGeometry {
  public:
-  UnlinkedGeometry(Pte* table, unsigned level) : table_(table), level_(level) {}
+  UnlinkedGeometry(Pte* table, unsigned level, bool lpa2)
+      : Stage2PageGeometry(lpa2), table_(table), level_(level) {}
 
   uint64_t addr_limit() const { return arm64s2::granule_size(level_); }
   unsigned root_level() const { return level_ + 1; }
@@ -107,7 +114,7 @@ int walk(const Stage2PageTable& pgt, uint64_t addr, uint64_t size, VisitSet visi
 template <EntryVisitor V>
 int walk_unlinked(const Stage2PageTable& pgt, Pte* table, unsigned level, VisitSet visits,
                   V&& visitor) {
-  return walk_range(UnlinkedGeometry(table, level), pgt.mm, 0, arm64s2::granule_size(level), visits,
+  return walk_range(UnlinkedGeometry(table, level, pgt.lpa2()), pgt.mm, 0, arm64s2::granule_size(level), visits,
                     walk_flags(pgt, WalkFor::Caller), visitor);
 }
 

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "mmu/format/arm64_s2_format.h"
 #include "mmu/walker/stage2.h"
 
 namespace mmudiff {
@@ -74,8 +75,8 @@ class WalkerBackend final : public Arm64S2Backend {
 
   TableRoot root() const override {
     if (!pgt_.pgd) return {};
-    return TableRoot{pgt_.ia_bits, pgt_.start_level, mm_.virt_to_phys(pgt_.pgd), pgt_.pgd_pages(),
-                     pgt_.has_fwb()};
+    return TableRoot{pgt_.ia_bits,     pgt_.start_level, mm_.virt_to_phys(pgt_.pgd),
+                     pgt_.pgd_pages(), pgt_.has_fwb(),   &arm64_s2_4k_format(pgt_.lpa2())};
   }
 
   std::vector<std::string> take_warnings() override { return std::exchange(pgt_.warnings, {}); }

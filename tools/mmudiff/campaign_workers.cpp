@@ -89,8 +89,8 @@ void copy_inputs(const fs::path& from, const fs::path& to) {
 
 // The seeds a campaign of PROFILE starts from. arm64-6.12 has no seeds of its own: it takes
 // arm64-6.1's, each init put in 6.12 (the same operations, which 6.12 runs its way; every other
-// seed on a CPU with FEAT_TLBIRANGE), written under WORK; every other profile takes the seeds as
-// they are.
+// seed on a CPU with FEAT_TLBIRANGE, every third with FEAT_LPA2), written under WORK; every other
+// profile takes the seeds as they are.
 fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::path& work) {
   ProfileId id;
   if (!profile_from_name(profile, &id) || id != ProfileId::Arm64Linux612) return seeds;
@@ -109,12 +109,16 @@ fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::
     // A seed of 6.12's own (split) goes in as it is; 6.1's are moved into 6.12.
     if (seed_profile != ProfileId::Arm64Linux61 && seed_profile != id) continue;
     if (seed_profile == ProfileId::Arm64Linux61) {
-      // Every other seed runs on a CPU with range TLBIs (FEAT_TLBIRANGE), which only 6.12 asks.
-      const bool tlb_range = (moved_seeds++ % 2) == 1;
+      // Every other seed runs on a CPU with range TLBIs (FEAT_TLBIRANGE), every third on one
+      // with FEAT_LPA2: questions only 6.12 asks.
+      const bool tlb_range = moved_seeds % 2 == 1;
+      const bool lpa2 = moved_seeds % 3 == 2;
+      ++moved_seeds;
       for (Op& op : stream)
         if (op.kind == OpKind::Init) {
           op.config.arm64.kernel = Arm64Kernel::Linux612;
           op.config.arm64.tlb_range = tlb_range;
+          op.config.arm64.lpa2 = lpa2;
         }
     }
     if (stream.empty() || stream.front().kind != OpKind::Init)

@@ -5,8 +5,9 @@
  * 6.1 is mmu/kvm_arm64_shim/prelude_common.h (shared with mmu/linux61); this file adds what the
  * 6.12 API generation needs on top, and nothing else:
  *
- * - the LPA2 and 52-bit-PA questions, answered "no" as on Debian's 4 KiB-page build without LPA2
- *   hardware; BTI for the hyp stage 1 (never reached) likewise;
+ * - the LPA2 question per instance (Arm64S2Config::lpa2: system_supports_lpa2(), which
+ *   kvm_lpa2_is_enabled() is); CONFIG_ARM64_PA_BITS_52 off as on Debian's 4 KiB-page build; BTI
+ *   for the hyp stage 1 (never reached) answered "no";
  * - kernel helpers the newer code uses: kvm_pfn_t, __phys_to_pfn, min, INT_MAX, ERR_PTR & co.;
  * - RCU for shared walks: a per-thread read-side nesting count (the adapter's), which is all
  *   kvm_pgtable_walk_lock_held() asks about; rcu_dereference_check reads, after lockdep's check
@@ -38,7 +39,7 @@
 /* ---- Configuration questions ---------------------------------------------------------------- */
 /* The only option pgtable.c tests with IS_ENABLED is CONFIG_ARM64_PA_BITS_52: off. */
 #define IS_ENABLED(option) 0
-#define system_supports_lpa2() false
+#define system_supports_lpa2() arm64k_shim_supports_lpa2()
 #define system_supports_bti_kernel() false
 #define system_supports_tlb_range() cpus_have_final_cap(ARM64_HAS_TLB_RANGE)
 
