@@ -59,6 +59,8 @@ enum class Plant : uint32_t {
   kWalker612FreeUnlinkedBeforeFlush,  // a table a block replaces is freed before its flush
   kLegacy612SplitLeaksCachePage,  // a short split cache: a page taken for a full split is leaked
   kWalker612RangeTlbiShort,       // unmap's deferred range TLBI covers one page less than it must
+  kWalker612SharedMapSkipsBreak,  // a shared map changes software bits in place, without a break
+  kLegacy612NcMappedCacheable,    // NORMAL_NC mapped with the normal (cacheable) MemAttr
 };
 
 struct PlantInfo {

@@ -147,6 +147,47 @@ void prove_map_software_bits(ProofRun& r) {
   }
 }
 
+// Linux 6.12's KVM_PGTABLE_PROT_NORMAL_NC: refused with X or with DEVICE; otherwise a leaf of
+// normal non-cacheable memory (a MemAttr that is neither reserved nor cacheable) that differs from
+// the plain normal one in MemAttr alone. A prot without the bit maps exactly what 6.1 maps, and
+// 6.1 ignores the bit.
+template <class B>
+void prove_map_normal_nc(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      assume_mappable_pa<B>(r, pa, level);
+      const MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, /*normal_nc=*/true);
+      const z3::expr plain_prot = prot & r.bits.lit(~s2::prot::kNormalNc);
+      const MapLeaf plain = B::map_leaf(r.bits, pa, plain_prot, level, fwb, r.plant, true);
+      const MapLeaf m61 = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, false);
+      const MapLeaf plain61 = B::map_leaf(r.bits, pa, plain_prot, level, fwb, r.plant, false);
+      const Arm64S2Model& md = r.model;
+      const z3::expr nc = prot_has(r, prot, s2::prot::kNormalNc);
+      const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
+      const z3::expr exec = prot_has(r, prot, s2::prot::kX);
+      const z3::expr attr_mask = r.bits.lit(s2::kMemAttrMask);
+      if (!r.verify(
+              {{"map refuses NORMAL_NC with X or with DEVICE",
+                z3::implies(nc && (exec || device), !m.allowed)},
+               {"a NORMAL_NC leaf is normal non-cacheable memory, not a reserved MemAttr",
+                z3::implies(m.allowed && nc, md.normal_non_cacheable(m.descriptor, fwb) &&
+                                                 !md.mem_attr_reserved(m.descriptor, fwb))},
+               {"a NORMAL_NC leaf differs from the plain normal leaf in MemAttr alone",
+                z3::implies(m.allowed && nc, plain.allowed && (m.descriptor & ~attr_mask) ==
+                                                                  (plain.descriptor & ~attr_mask))},
+               {"without NORMAL_NC the leaf is the one 6.1 writes",
+                z3::implies(!nc, m.allowed == m61.allowed && m.descriptor == m61.descriptor)},
+               {"6.1 ignores the NORMAL_NC bit",
+                m61.allowed == plain61.allowed && m61.descriptor == plain61.descriptor}},
+              m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
 template <class B>
 void prove_pa_range(ProofRun& r) {
   Solver::Scope scope(r.solver);
@@ -279,6 +320,10 @@ void add_backend_proofs(std::vector<ProofSpec>& out) {
   add("map.software-bits-from-prot",
       "a leaf's software bits [58:55] come from prot and from nothing else",
       prove_map_software_bits<B>);
+  add("map.normal-nc",
+      "Linux 6.12's NORMAL_NC: refused with X or DEVICE, else a normal non-cacheable leaf that "
+      "differs from the normal one in MemAttr alone; without the bit (and in 6.1) nothing changes",
+      prove_map_normal_nc<B>);
   add("map.pa-range", "map accepts a PA exactly when it is below 2^48, the PA size",
       prove_pa_range<B>);
   add("table.well-formed",

@@ -30,9 +30,10 @@ struct WalkerDescriptors {
   using B = SymbolicBits;
 
   static z3::expr accepts_pa(const B& b, const Word& pa) { return walker::phys_in_pa_range(b, pa); }
+  // normal_nc: the kernel generation has KVM_PGTABLE_PROT_NORMAL_NC (Linux 6.12).
   static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
-                          Plant plant) {
-    const walker::LeafAttrs<B> a = walker::build_leaf_attrs(b, prot, fwb);
+                          Plant plant, bool normal_nc = false) {
+    const walker::LeafAttrs<B> a = walker::build_leaf_attrs(b, prot, fwb, normal_nc);
     return {a.allowed, walker::build_leaf_pte(b, pa, a.attr, level, plant)};
   }
   static Word table(const B& b, const Word& pa) { return walker::build_table_pte(b, pa); }
@@ -58,8 +59,9 @@ struct LegacyDescriptors {
 
   static z3::expr accepts_pa(const B& b, const Word& pa) { return legacy::pa_below_pa_size(b, pa); }
   static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
-                          Plant plant) {
-    const legacy::EncodedAttributes<B> a = legacy::encode_attributes(b, prot, fwb, plant);
+                          Plant plant, bool normal_nc = false) {
+    const legacy::EncodedAttributes<B> a =
+        legacy::encode_attributes(b, prot, fwb, plant, normal_nc);
     return {!a.refused, legacy::encode_leaf(b, pa, a.attrs, level)};
   }
   static Word table(const B& b, const Word& pa) { return legacy::encode_table(b, pa); }

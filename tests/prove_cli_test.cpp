@@ -114,7 +114,7 @@ TEST(ProveCli, APlantFailsItsProofWithADecodedCounterexampleAndExitsOne) {
   nlohmann::json j = read_json(json);
   expect_schema_valid(j);
   EXPECT_EQ(j["plant"], "legacy-wrprotect-wrong-bit");
-  EXPECT_EQ(j["proofs"].size(), 24u);
+  EXPECT_EQ(j["proofs"].size(), 26u);
   EXPECT_EQ(j["summary"]["failed"], 1);
   for (const auto& p : j["proofs"]) {
     if (p["result"] != "failed") continue;

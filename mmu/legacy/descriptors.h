@@ -58,8 +58,10 @@ inline uint64_t table_descriptor(uint64_t table_pa) {
 
 // The attribute half of a leaf for a map's prot; nullopt for executable device memory, which
 // stage 2 refuses (-EINVAL).
-inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb, Plant plant) {
-  const EncodedAttributes<Integers> e = encode_attributes(kIntegers, prot_bits, fwb, plant);
+inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb, Plant plant,
+                                               bool normal_nc = false) {
+  const EncodedAttributes<Integers> e =
+      encode_attributes(kIntegers, prot_bits, fwb, plant, normal_nc);
   if (e.refused) return std::nullopt;
   return e.attrs;
 }

@@ -5,11 +5,31 @@
 
 namespace mmudiff {
 
-static constexpr std::array<std::string_view, kOpKindCount> kNames = {
-    "init",  "destroy",   "map",         "unmap",        "wrprotect",   "mkyoung",
-    "mkold", "is_young",  "relax_perms", "flush",        "set_owner",   "get_leaf",
-    "fault", "zap_leafs", "zap_all",     "wrprot_slot",  "clear_dirty", "clear_dirty_masked",
-    "age",   "test_age",  "split",       "recover_huge", "wrprot_gfn",  "split"};
+static constexpr std::array<std::string_view, kOpKindCount> kNames = {"init",
+                                                                      "destroy",
+                                                                      "map",
+                                                                      "unmap",
+                                                                      "wrprotect",
+                                                                      "mkyoung",
+                                                                      "mkold",
+                                                                      "is_young",
+                                                                      "relax_perms",
+                                                                      "flush",
+                                                                      "set_owner",
+                                                                      "get_leaf",
+                                                                      "fault",
+                                                                      "zap_leafs",
+                                                                      "zap_all",
+                                                                      "wrprot_slot",
+                                                                      "clear_dirty",
+                                                                      "clear_dirty_masked",
+                                                                      "age",
+                                                                      "test_age",
+                                                                      "split",
+                                                                      "recover_huge",
+                                                                      "wrprot_gfn",
+                                                                      "split",
+                                                                      "test_clear_young"};
 static constexpr std::array<std::string_view, kArchCount> kArchNames = {"arm64-s2", "x86-ept"};
 
 std::string_view op_kind_name(OpKind kind) {
@@ -54,7 +74,7 @@ bool arch_from_name(std::string_view name, Arch* arch) {
 
 std::optional<Arch> op_arch(OpKind kind) {
   if (kind == OpKind::Init || kind == OpKind::Destroy) return std::nullopt;
-  return kind < OpKind::Fault || kind == OpKind::Arm64Split ? Arch::Arm64S2 : Arch::X86Ept;
+  return kind < OpKind::Fault || kind >= OpKind::Arm64Split ? Arch::Arm64S2 : Arch::X86Ept;
 }
 
 bool op_in_arch(OpKind kind, Arch arch) {
@@ -63,7 +83,7 @@ bool op_in_arch(OpKind kind, Arch arch) {
 }
 
 bool op_in_profile(OpKind kind, ProfileId profile) {
-  if (kind == OpKind::Arm64Split) return profile == ProfileId::Arm64Linux612;
+  if (kind >= OpKind::Arm64Split) return profile == ProfileId::Arm64Linux612;
   return op_in_arch(kind, profile_arch(profile));
 }
 
@@ -140,7 +160,7 @@ OpShape op_shape(OpKind kind) {
     case OpKind::WrprotGfn:
       return {false, false, false, false, false, false, true, true};
     case OpKind::Map:
-      return {true, true, true, true, false, false};
+      return {true, true, true, true, false, false, true, false, true};
     case OpKind::Unmap:
     case OpKind::Wrprotect:
     case OpKind::Flush:
@@ -156,6 +176,8 @@ OpShape op_shape(OpKind kind) {
       return {true, false, false, true, true, false};
     case OpKind::Arm64Split:
       return {true, false, false, true, false, false};
+    case OpKind::Arm64TestClearYoung:
+      return {true, false, false, false, false, false, true, false, false, true};
   }
   return {};
 }
@@ -171,6 +193,8 @@ Op canonical(Op op) {
   if (s.prot) out.prot = op.prot;
   if (s.memcache) out.memcache = op.memcache;
   if (s.owner) out.owner = op.owner;
+  if (s.walk_flags) out.walk_flags = op.walk_flags & walk_flag::kAll;
+  if (s.mkold) out.mkold = op.mkold;
   if (s.config) {
     // Only the named architecture's configuration matters.
     out.config.arch = op.config.arch;

@@ -23,6 +23,12 @@
 //   split ADDR SIZE [mc=0..4096]
 //       arm64-6.12 streams only (init kernel=6.12): kvm_pgtable_stage2_split with a split cache of
 //       mc pages (default 64; never none). In an x86 stream, split is x86's (level=1..2).
+//   test_clear_young ADDR SIZE [mkold=0|1]
+//       arm64-6.12 streams only: kvm_pgtable_stage2_test_clear_young over the range; 1 when a
+//       leaf it visited was young (mkold=1 makes them old).
+//   In arm64-6.12 streams a map also takes prot letter n (KVM_PGTABLE_PROT_NORMAL_NC) and
+//   flags=shared,fault (KVM_PGTABLE_WALK_SHARED, _HANDLE_FAULT; either alone; printed only when
+//   not 0).
 //
 // Omitted operands are 0 (pa, prot, sw, owner) or the default above. A stream holds at most
 // kMaxStreamOps operations. Control characters (other than tab and CR) are refused anywhere,

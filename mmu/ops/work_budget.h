@@ -38,8 +38,10 @@ inline constexpr size_t kFuzzMaxTablePages = 512;
 // for set_owner); Linux 6.12's split installs at most 512 leaves per page it takes from its cache,
 // and takes a page only for a block it meets, so it costs 512 x min(its cache, the pages the
 // blocks that maps and earlier splits may have left in its range could take: 513 for a 1 GiB
-// block, 1 for a 2 MiB one). x86: a fault installs one leaf; a split turns each huge leaf that
-// faults and earlier splits can have left in its range into 512 per level it goes down.
+// block, 1 for a 2 MiB one); its test_clear_young installs nothing (it visits leaves others
+// paid for, and a map's walk flags or NORMAL_NC change no leaf count). x86: a fault installs one
+// leaf; a split turns each huge leaf that faults and earlier splits can have left in its range into
+// 512 per level it goes down.
 class LeafCounter {
  public:
   // The leaves `op` installs, at most `cap`; what it leaves behind is remembered for the next.

@@ -37,11 +37,11 @@ std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> 
 constexpr std::array kArm64Ops = {
     OpKind::Map,     OpKind::Unmap,      OpKind::Wrprotect, OpKind::Mkyoung,  OpKind::Mkold,
     OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,     OpKind::SetOwner, OpKind::GetLeaf};
-// Linux 6.12 adds kvm_pgtable_stage2_split.
-constexpr std::array kArm64Linux612Ops = {OpKind::Map,        OpKind::Unmap,     OpKind::Wrprotect,
-                                          OpKind::Mkyoung,    OpKind::Mkold,     OpKind::IsYoung,
-                                          OpKind::RelaxPerms, OpKind::Flush,     OpKind::SetOwner,
-                                          OpKind::GetLeaf,    OpKind::Arm64Split};
+// Linux 6.12 adds kvm_pgtable_stage2_split and test_clear_young over a range.
+constexpr std::array kArm64Linux612Ops = {
+    OpKind::Map,      OpKind::Unmap,   OpKind::Wrprotect,  OpKind::Mkyoung,
+    OpKind::Mkold,    OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,
+    OpKind::SetOwner, OpKind::GetLeaf, OpKind::Arm64Split, OpKind::Arm64TestClearYoung};
 constexpr std::array kX86Ops = {OpKind::Fault,       OpKind::ZapLeafs,   OpKind::ZapAll,
                                 OpKind::WrprotSlot,  OpKind::ClearDirty, OpKind::ClearDirtyMasked,
                                 OpKind::Age,         OpKind::TestAge,    OpKind::Split,
