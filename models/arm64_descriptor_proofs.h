@@ -51,100 +51,96 @@ void assume_mappable_pa(ProofRun& r, const z3::expr& pa, unsigned level) {
   r.solver.assume((pa & r.bits.lit(s2::granule_size(level) - 1)) == r.bits.lit(0));
 }
 
-template <class B>
-void prove_map_no_reserved_bits(ProofRun& r) {
+// Runs body(fwb, level, prot, pa) for each FWB setting and leaf level, in a solver scope of its
+// own with a free prot and a PA the backend accepts, aligned to the level; stops at the first case
+// whose body returns false (a property failed).
+template <class B, class Body>
+void for_each_map_case(ProofRun& r, Body&& body) {
   for (bool fwb : kFwbSettings) {
     for (unsigned level : kLeafLevels) {
       Solver::Scope scope(r.solver);
       z3::expr prot = r.solver.word("prot");
       z3::expr pa = r.solver.word("pa");
       assume_mappable_pa<B>(r, pa, level);
-      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
-      const S2Config c = config_for(fwb);
-      if (!r.verify(
-              {{"a leaf encoding at this level",
-                z3::implies(m.allowed, r.model.is_leaf(m.descriptor, level))},
-               {"no RES0 or KVM-forbidden bit",
-                z3::implies(m.allowed, !r.model.leaf_sets_forbidden_bit(m.descriptor, level, c))},
-               {"a MemAttr KVM writes, not a reserved one",
-                z3::implies(m.allowed, !r.model.mem_attr_reserved(m.descriptor, fwb))}},
-              m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
-        return;
+      if (!body(fwb, level, prot, pa)) return;
     }
   }
+}
+
+template <class B>
+void prove_map_no_reserved_bits(ProofRun& r) {
+  for_each_map_case<B>(r, [&](bool fwb, unsigned level, const z3::expr& prot, const z3::expr& pa) {
+    MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+    const S2Config c = config_for(fwb);
+    if (!r.verify(
+            {{"a leaf encoding at this level",
+              z3::implies(m.allowed, r.model.is_leaf(m.descriptor, level))},
+             {"no RES0 or KVM-forbidden bit",
+              z3::implies(m.allowed, !r.model.leaf_sets_forbidden_bit(m.descriptor, level, c))},
+             {"a MemAttr KVM writes, not a reserved one",
+              z3::implies(m.allowed, !r.model.mem_attr_reserved(m.descriptor, fwb))}},
+            m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+      return false;
+    return true;
+  });
 }
 
 template <class B>
 void prove_map_round_trip(ProofRun& r) {
-  for (bool fwb : kFwbSettings) {
-    for (unsigned level : kLeafLevels) {
-      Solver::Scope scope(r.solver);
-      z3::expr prot = r.solver.word("prot");
-      z3::expr pa = r.solver.word("pa");
-      assume_mappable_pa<B>(r, pa, level);
-      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
-      const z3::expr& d = m.descriptor;
-      const Arm64S2Model& md = r.model;
-      const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
-      const z3::expr mem_attr = z3::ite(device, r.bits.lit(s2::mem_attr_device(fwb)),
-                                        r.bits.lit(s2::mem_attr_normal(fwb)));
-      auto decodes = [&](const z3::expr& e) { return z3::implies(m.allowed, e); };
-      if (!r.verify({{"OA decodes to the PA", decodes(md.output_address(d) == pa)},
-                     {"S2AP[0] (read) is prot's R",
-                      decodes(md.readable(d) == prot_has(r, prot, s2::prot::kR))},
-                     {"S2AP[1] (write) is prot's W",
-                      decodes(md.writable(d) == prot_has(r, prot, s2::prot::kW))},
-                     {"executable exactly when prot has X",
-                      decodes(md.executable(d) == prot_has(r, prot, s2::prot::kX))},
-                     {"MemAttr is KVM's normal or device encoding for prot and FWB",
-                      decodes(md.mem_attr(d) == mem_attr)},
-                     {"device prot reads as device memory, normal as normal write-back",
-                      decodes(z3::ite(device, md.device(d, fwb), md.normal_write_back(d, fwb)))},
-                     {"AF set", decodes(md.accessed(d))},
-                     {"inner shareable", decodes(md.shareability(d) == r.bits.lit(3))}},
-                    d, level, fwb, {{"prot", prot}, {"pa", pa}}))
-        return;
-    }
-  }
+  for_each_map_case<B>(r, [&](bool fwb, unsigned level, const z3::expr& prot, const z3::expr& pa) {
+    MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+    const z3::expr& d = m.descriptor;
+    const Arm64S2Model& md = r.model;
+    const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
+    const z3::expr mem_attr =
+        z3::ite(device, r.bits.lit(s2::mem_attr_device(fwb)), r.bits.lit(s2::mem_attr_normal(fwb)));
+    auto decodes = [&](const z3::expr& e) { return z3::implies(m.allowed, e); };
+    if (!r.verify({{"OA decodes to the PA", decodes(md.output_address(d) == pa)},
+                   {"S2AP[0] (read) is prot's R",
+                    decodes(md.readable(d) == prot_has(r, prot, s2::prot::kR))},
+                   {"S2AP[1] (write) is prot's W",
+                    decodes(md.writable(d) == prot_has(r, prot, s2::prot::kW))},
+                   {"executable exactly when prot has X",
+                    decodes(md.executable(d) == prot_has(r, prot, s2::prot::kX))},
+                   {"MemAttr is KVM's normal or device encoding for prot and FWB",
+                    decodes(md.mem_attr(d) == mem_attr)},
+                   {"device prot reads as device memory, normal as normal write-back",
+                    decodes(z3::ite(device, md.device(d, fwb), md.normal_write_back(d, fwb)))},
+                   {"AF set", decodes(md.accessed(d))},
+                   {"inner shareable", decodes(md.shareability(d) == r.bits.lit(3))}},
+                  d, level, fwb, {{"prot", prot}, {"pa", pa}}))
+      return false;
+    return true;
+  });
 }
 
 template <class B>
 void prove_map_device_never_executable(ProofRun& r) {
-  for (bool fwb : kFwbSettings) {
-    for (unsigned level : kLeafLevels) {
-      Solver::Scope scope(r.solver);
-      z3::expr prot = r.solver.word("prot");
-      z3::expr pa = r.solver.word("pa");
-      assume_mappable_pa<B>(r, pa, level);
-      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
-      const z3::expr exec_device =
-          prot_has(r, prot, s2::prot::kDevice) && prot_has(r, prot, s2::prot::kX);
-      if (!r.verify({{"map refuses prot asking for executable device memory",
-                      z3::implies(exec_device, !m.allowed)},
-                     {"every device leaf map writes has XN",
-                      z3::implies(m.allowed, r.model.device_not_executable(m.descriptor, fwb))}},
-                    m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
-        return;
-    }
-  }
+  for_each_map_case<B>(r, [&](bool fwb, unsigned level, const z3::expr& prot, const z3::expr& pa) {
+    MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+    const z3::expr exec_device =
+        prot_has(r, prot, s2::prot::kDevice) && prot_has(r, prot, s2::prot::kX);
+    if (!r.verify({{"map refuses prot asking for executable device memory",
+                    z3::implies(exec_device, !m.allowed)},
+                   {"every device leaf map writes has XN",
+                    z3::implies(m.allowed, r.model.device_not_executable(m.descriptor, fwb))}},
+                  m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+      return false;
+    return true;
+  });
 }
 
 template <class B>
 void prove_map_software_bits(ProofRun& r) {
-  for (bool fwb : kFwbSettings) {
-    for (unsigned level : kLeafLevels) {
-      Solver::Scope scope(r.solver);
-      z3::expr prot = r.solver.word("prot");
-      z3::expr pa = r.solver.word("pa");
-      assume_mappable_pa<B>(r, pa, level);
-      MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
-      const z3::expr prot_sw = z3::lshr(prot & r.bits.lit(s2::prot::kSwMask), r.bits.lit(55));
-      if (!r.verify({{"software bits [58:55] are exactly prot's software bits",
-                      z3::implies(m.allowed, r.model.software(m.descriptor) == prot_sw)}},
-                    m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
-        return;
-    }
-  }
+  for_each_map_case<B>(r, [&](bool fwb, unsigned level, const z3::expr& prot, const z3::expr& pa) {
+    MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant);
+    const z3::expr prot_sw = z3::lshr(prot & r.bits.lit(s2::prot::kSwMask), r.bits.lit(55));
+    if (!r.verify({{"software bits [58:55] are exactly prot's software bits",
+                    z3::implies(m.allowed, r.model.software(m.descriptor) == prot_sw)}},
+                  m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+      return false;
+    return true;
+  });
 }
 
 // Linux 6.12's KVM_PGTABLE_PROT_NORMAL_NC: refused with X or with DEVICE; otherwise a leaf of
@@ -153,39 +149,34 @@ void prove_map_software_bits(ProofRun& r) {
 // 6.1 ignores the bit.
 template <class B>
 void prove_map_normal_nc(ProofRun& r) {
-  for (bool fwb : kFwbSettings) {
-    for (unsigned level : kLeafLevels) {
-      Solver::Scope scope(r.solver);
-      z3::expr prot = r.solver.word("prot");
-      z3::expr pa = r.solver.word("pa");
-      assume_mappable_pa<B>(r, pa, level);
-      const MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, /*normal_nc=*/true);
-      const z3::expr plain_prot = prot & r.bits.lit(~s2::prot::kNormalNc);
-      const MapLeaf plain = B::map_leaf(r.bits, pa, plain_prot, level, fwb, r.plant, true);
-      const MapLeaf m61 = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, false);
-      const MapLeaf plain61 = B::map_leaf(r.bits, pa, plain_prot, level, fwb, r.plant, false);
-      const Arm64S2Model& md = r.model;
-      const z3::expr nc = prot_has(r, prot, s2::prot::kNormalNc);
-      const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
-      const z3::expr exec = prot_has(r, prot, s2::prot::kX);
-      const z3::expr attr_mask = r.bits.lit(s2::kMemAttrMask);
-      if (!r.verify(
-              {{"map refuses NORMAL_NC with X or with DEVICE",
-                z3::implies(nc && (exec || device), !m.allowed)},
-               {"a NORMAL_NC leaf is normal non-cacheable memory, not a reserved MemAttr",
-                z3::implies(m.allowed && nc, md.normal_non_cacheable(m.descriptor, fwb) &&
-                                                 !md.mem_attr_reserved(m.descriptor, fwb))},
-               {"a NORMAL_NC leaf differs from the plain normal leaf in MemAttr alone",
-                z3::implies(m.allowed && nc, plain.allowed && (m.descriptor & ~attr_mask) ==
-                                                                  (plain.descriptor & ~attr_mask))},
-               {"without NORMAL_NC the leaf is the one 6.1 writes",
-                z3::implies(!nc, m.allowed == m61.allowed && m.descriptor == m61.descriptor)},
-               {"6.1 ignores the NORMAL_NC bit",
-                m61.allowed == plain61.allowed && m61.descriptor == plain61.descriptor}},
-              m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
-        return;
-    }
-  }
+  for_each_map_case<B>(r, [&](bool fwb, unsigned level, const z3::expr& prot, const z3::expr& pa) {
+    const MapLeaf m = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, /*normal_nc=*/true);
+    const z3::expr plain_prot = prot & r.bits.lit(~s2::prot::kNormalNc);
+    const MapLeaf plain = B::map_leaf(r.bits, pa, plain_prot, level, fwb, r.plant, true);
+    const MapLeaf m61 = B::map_leaf(r.bits, pa, prot, level, fwb, r.plant, false);
+    const MapLeaf plain61 = B::map_leaf(r.bits, pa, plain_prot, level, fwb, r.plant, false);
+    const Arm64S2Model& md = r.model;
+    const z3::expr nc = prot_has(r, prot, s2::prot::kNormalNc);
+    const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
+    const z3::expr exec = prot_has(r, prot, s2::prot::kX);
+    const z3::expr attr_mask = r.bits.lit(s2::kMemAttrMask);
+    if (!r.verify(
+            {{"map refuses NORMAL_NC with X or with DEVICE",
+              z3::implies(nc && (exec || device), !m.allowed)},
+             {"a NORMAL_NC leaf is normal non-cacheable memory, not a reserved MemAttr",
+              z3::implies(m.allowed && nc, md.normal_non_cacheable(m.descriptor, fwb) &&
+                                               !md.mem_attr_reserved(m.descriptor, fwb))},
+             {"a NORMAL_NC leaf differs from the plain normal leaf in MemAttr alone",
+              z3::implies(m.allowed && nc, plain.allowed && (m.descriptor & ~attr_mask) ==
+                                                                (plain.descriptor & ~attr_mask))},
+             {"without NORMAL_NC the leaf is the one 6.1 writes",
+              z3::implies(!nc, m.allowed == m61.allowed && m.descriptor == m61.descriptor)},
+             {"6.1 ignores the NORMAL_NC bit",
+              m61.allowed == plain61.allowed && m61.descriptor == plain61.descriptor}},
+            m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+      return false;
+    return true;
+  });
 }
 
 template <class B>
