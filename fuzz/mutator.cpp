@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "mmu/format/arm64_s2.h"
 #include "mmu/ops/binary_format.h"
 #include "mmu/ops/random_stream.h"
 #include "mmu/ops/work_budget.h"
@@ -139,6 +140,16 @@ void tweak(Op* op, std::mt19937_64& rng, const Config& c, const Stream& s) {
       break;
     case 3:
       if (shape.prot) op->prot ^= uint64_t{1} << pick(rng, 4);
+      // 6.12's own operands: a map's NORMAL_NC and walk flags, test_clear_young's mkold.
+      if (c.arch == Arch::Arm64S2 && c.arm64.kernel == Arm64Kernel::Linux612) {
+        if (op->kind == OpKind::Map) {
+          const unsigned which = static_cast<unsigned>(pick(rng, 3));
+          if (which == 0) op->prot ^= arm64s2::prot::kNormalNc;
+          if (which == 1) op->walk_flags ^= walk_flag::kShared;
+          if (which == 2) op->walk_flags ^= walk_flag::kHandleFault;
+        }
+        if (shape.mkold) op->mkold = !op->mkold;
+      }
       break;
     case 4:
       if (shape.memcache) op->memcache = static_cast<int32_t>(pick(rng, 4)) - 1;

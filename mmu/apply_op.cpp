@@ -27,7 +27,9 @@ OpResult apply_arm64(Arm64S2Backend& backend, Machine& machine, const Op& op) {
       backend.destroy();
       break;
     case OpKind::Map:
-      r.ret = backend.map(op.addr, op.size, op.phys, op.prot, mcp);
+      r.ret = op.walk_flags ? backend.map_with_walk_flags(op.addr, op.size, op.phys, op.prot, mcp,
+                                                          op.walk_flags)
+                            : backend.map(op.addr, op.size, op.phys, op.prot, mcp);
       break;
     case OpKind::Unmap:
       r.ret = backend.unmap(op.addr, op.size);
@@ -74,6 +76,9 @@ OpResult apply_arm64(Arm64S2Backend& backend, Machine& machine, const Op& op) {
         backend.free_unlinked(op.addr % live);
       break;
     }
+    case OpKind::Arm64TestClearYoung:
+      r.ret = backend.test_clear_young(op.addr, op.size, op.mkold);
+      break;
     case OpKind::GetLeaf: {
       uint64_t pte = 0;
       uint32_t level = 0;

@@ -109,6 +109,18 @@ class Arm64S2Backend : public Backend {
   virtual void free_unlinked(size_t /*index*/) {}
   // The live unlinked tables, oldest first.
   virtual std::vector<UnlinkedTable> unlinked_tables() const { return {}; }
+  // Linux 6.12's kvm_pgtable_stage2_map with walk flags (walk_flag bits: SHARED, HANDLE_FAULT)
+  // added to its own; map() is this with none. Only arm64-6.12 streams have flags: a backend of
+  // a kernel without them (Linux 6.1) says -EOPNOTSUPP for any.
+  virtual int map_with_walk_flags(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+                                  Memcache* mc, uint8_t walk_flags) {
+    return walk_flags ? -EOPNOTSUPP : map(addr, size, phys, prot, mc);
+  }
+  // Linux 6.12's kvm_pgtable_stage2_test_clear_young over a range: 1 when a valid leaf it
+  // visited had its access flag set (mkold: now cleared), else 0. -EOPNOTSUPP without it (6.1).
+  virtual int test_clear_young(uint64_t /*addr*/, uint64_t /*size*/, bool /*mkold*/) {
+    return -EOPNOTSUPP;
+  }
 };
 
 // A set of profiles, one bit per ProfileId.

@@ -107,6 +107,16 @@ const std::vector<PlantInfo>& planted_bugs() {
        "a descriptor encoder that drops address bits: with FEAT_LPA2 a leaf maps its PA without "
        "bits 51:50, another page of the host's",
        Arm64Kernel::Linux612},
+      {Plant::kWalker612SharedMapSkipsBreak, "walker-612-shared-map-skips-break", "walker",
+       Arch::Arm64S2,
+       "a shared walk that writes an entry as an exclusive one may: a change of software bits "
+       "stored in place, with no break-before-make, where another walker may race with it",
+       Arm64Kernel::Linux612},
+      {Plant::kLegacy612NcMappedCacheable, "legacy-612-nc-mapped-cacheable", "legacy",
+       Arch::Arm64S2,
+       "wrong memory attributes: a non-cacheable mapping (NORMAL_NC) given the normal cacheable "
+       "MemAttr, so the guest's view of device-like memory goes through the caches",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }

@@ -61,6 +61,8 @@ enum class Plant : uint32_t {
   kWalker612RangeTlbiShort,       // unmap's deferred range TLBI covers one page less than it must
   kWalker612FreeUnlinkedLeaksLeafTable,  // free_unlinked forgets a table of pages: it stays live
   kWalker612Lpa2PaBits5150,       // with FEAT_LPA2 a leaf's PA[51:50] are not stored (bits 9:8)
+  kWalker612SharedMapSkipsBreak,  // a shared map changes software bits in place, without a break
+  kLegacy612NcMappedCacheable,    // NORMAL_NC mapped with the normal (cacheable) MemAttr
 };
 
 struct PlantInfo {

@@ -136,6 +136,49 @@ void prove_map_software_bits(ProofRun& r) {
       });
 }
 
+// Linux 6.12's KVM_PGTABLE_PROT_NORMAL_NC: refused with X or with DEVICE; otherwise a leaf of
+// normal non-cacheable memory (a MemAttr that is neither reserved nor cacheable) that differs from
+// the plain normal one in MemAttr alone. A prot without the bit maps exactly what 6.1 maps, and
+// 6.1 ignores the bit.
+template <class B>
+void prove_map_normal_nc(ProofRun& r) {
+  for (bool fwb : kFwbSettings) {
+    for (unsigned level : kLeafLevels) {
+      Solver::Scope scope(r.solver);
+      z3::expr prot = r.solver.word("prot");
+      z3::expr pa = r.solver.word("pa");
+      r.solver.assume(B::accepts_pa(r.bits, pa));
+      r.solver.assume((pa & r.bits.lit(s2::granule_size(level) - 1)) == r.bits.lit(0));
+      auto leaf = [&](const z3::expr& p, bool normal_nc) {
+        return B::map_leaf(r.bits, pa, p, level, fwb, r.plant, /*lpa2=*/false, normal_nc);
+      };
+      const z3::expr plain_prot = prot & r.bits.lit(~s2::prot::kNormalNc);
+      const MapLeaf m = leaf(prot, true), plain = leaf(plain_prot, true);
+      const MapLeaf m61 = leaf(prot, false), plain61 = leaf(plain_prot, false);
+      const Arm64S2Model& md = r.model;
+      const z3::expr nc = prot_has(r, prot, s2::prot::kNormalNc);
+      const z3::expr device = prot_has(r, prot, s2::prot::kDevice);
+      const z3::expr exec = prot_has(r, prot, s2::prot::kX);
+      const z3::expr attr_mask = r.bits.lit(s2::kMemAttrMask);
+      if (!r.verify(
+              {{"map refuses NORMAL_NC with X or with DEVICE",
+                z3::implies(nc && (exec || device), !m.allowed)},
+               {"a NORMAL_NC leaf is normal non-cacheable memory, not a reserved MemAttr",
+                z3::implies(m.allowed && nc, md.normal_non_cacheable(m.descriptor, fwb) &&
+                                                 !md.mem_attr_reserved(m.descriptor, fwb))},
+               {"a NORMAL_NC leaf differs from the plain normal leaf in MemAttr alone",
+                z3::implies(m.allowed && nc, plain.allowed && (m.descriptor & ~attr_mask) ==
+                                                                  (plain.descriptor & ~attr_mask))},
+               {"without NORMAL_NC the leaf is the one 6.1 writes",
+                z3::implies(!nc, m.allowed == m61.allowed && m.descriptor == m61.descriptor)},
+               {"6.1 ignores the NORMAL_NC bit",
+                m61.allowed == plain61.allowed && m61.descriptor == plain61.descriptor}},
+              m.descriptor, level, fwb, {{"prot", prot}, {"pa", pa}}))
+        return;
+    }
+  }
+}
+
 template <class B, bool kLpa2>
 void prove_pa_range(ProofRun& r) {
   Solver::Scope scope(r.solver);
@@ -303,6 +346,10 @@ void add_backend_proofs(std::vector<ProofSpec>& out) {
   add("map.device-never-executable",
       "map refuses executable device memory and every device leaf it writes has XN",
       prove_map_device_never_executable<B>);
+  add("map.normal-nc",
+      "Linux 6.12's NORMAL_NC: refused with X or DEVICE, else a normal non-cacheable leaf that "
+      "differs from the normal one in MemAttr alone; without the bit (and in 6.1) nothing changes",
+      prove_map_normal_nc<B>);
   add("map.software-bits-from-prot",
       "a leaf's software bits [58:55] come from prot and from nothing else",
       prove_map_software_bits<B>);

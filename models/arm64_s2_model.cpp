@@ -118,6 +118,13 @@ z3::expr Arm64S2Model::normal_write_back(const z3::expr& d, bool fwb) const {
   return mem_attr(d) == ctx_.bv_val(fwb ? 0b0110 : 0b1111, 64);
 }
 
+z3::expr Arm64S2Model::normal_non_cacheable(const z3::expr& d, bool fwb) const {
+  // Non-FWB: outer NC (MemAttr[3:2] = 01) and inner NC ([1:0] = 01). FWB: [3] clear, [2] set
+  // (normal), [1:0] = 01 (non-cacheable).
+  (void)fwb;  // both encodings are 0b0101
+  return mem_attr(d) == ctx_.bv_val(0b0101, 64);
+}
+
 z3::expr Arm64S2Model::mem_attr_reserved(const z3::expr& d, bool fwb) const {
   z3::expr a = mem_attr(d);
   if (fwb) {

@@ -72,6 +72,8 @@ class Arm64S2Model {
   // normal memory), or an encoding the architecture reserves.
   z3::expr device(const z3::expr& d, bool fwb) const;
   z3::expr normal_write_back(const z3::expr& d, bool fwb) const;
+  // Normal Non-cacheable, inner and outer (what Linux 6.12 writes for KVM_PGTABLE_PROT_NORMAL_NC).
+  z3::expr normal_non_cacheable(const z3::expr& d, bool fwb) const;
   z3::expr mem_attr_reserved(const z3::expr& d, bool fwb) const;
 
   // ---- What a hypervisor may write ---------------------------------------------------------

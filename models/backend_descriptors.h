@@ -32,9 +32,10 @@ struct WalkerDescriptors {
   static z3::expr accepts_pa(const B& b, const Word& pa, bool lpa2 = false) {
     return walker::phys_in_pa_range(b, pa, lpa2);
   }
+  // normal_nc: the kernel generation has KVM_PGTABLE_PROT_NORMAL_NC (Linux 6.12).
   static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
-                          Plant plant, bool lpa2 = false) {
-    const walker::LeafAttrs<B> a = walker::build_leaf_attrs(b, prot, fwb, lpa2);
+                          Plant plant, bool lpa2 = false, bool normal_nc = false) {
+    const walker::LeafAttrs<B> a = walker::build_leaf_attrs(b, prot, fwb, lpa2, normal_nc);
     return {a.allowed, walker::build_leaf_pte(b, pa, a.attr, level, plant, lpa2)};
   }
   static Word table(const B& b, const Word& pa, bool lpa2 = false) {
@@ -67,9 +68,9 @@ struct LegacyDescriptors {
     return legacy::pa_below_pa_size(b, pa, layout(lpa2));
   }
   static MapLeaf map_leaf(const B& b, const Word& pa, const Word& prot, unsigned level, bool fwb,
-                          Plant plant, bool lpa2 = false) {
+                          Plant plant, bool lpa2 = false, bool normal_nc = false) {
     const legacy::EncodedAttributes<B> a =
-        legacy::encode_attributes(b, prot, fwb, layout(lpa2), plant);
+        legacy::encode_attributes(b, prot, fwb, layout(lpa2), plant, normal_nc);
     return {!a.refused, legacy::encode_leaf(b, pa, a.attrs, level, layout(lpa2))};
   }
   static Word table(const B& b, const Word& pa, bool lpa2 = false) {

@@ -51,13 +51,20 @@ uint64_t ReferenceModel::descriptor(const ModelLeaf& leaf, bool lpa2) {
   return d;
 }
 
-int ReferenceModel::prot_to_attrs(uint64_t prot, bool fwb, bool lpa2, uint64_t* attrs) {
+// Device and (6.12) normal non-cacheable memory are never executable, and never both at once.
+int ReferenceModel::prot_to_attrs(uint64_t prot, bool fwb, bool lpa2, uint64_t* attrs,
+                                  bool normal_nc) {
   const bool device = prot & prot::kDevice;
-  uint64_t a = (device ? mem_attr_device(fwb) : mem_attr_normal(fwb)) << kMemAttrShift;
+  const bool nc = normal_nc && (prot & prot::kNormalNc);
+  if (device && nc) return -EINVAL;
+  const uint64_t mem_attr = device ? mem_attr_device(fwb)
+                            : nc   ? mem_attr_normal_nc(fwb)
+                                   : mem_attr_normal(fwb);
+  uint64_t a = mem_attr << kMemAttrShift;
   if (!(prot & prot::kX)) {
     a |= kXn;
-  } else if (device) {
-    return -EINVAL;  // device memory is never executable
+  } else if (device || nc) {
+    return -EINVAL;
   }
   if (prot & prot::kR) a |= kS2apR;
   if (prot & prot::kW) a |= kS2apW;
@@ -183,7 +190,8 @@ void ReferenceModel::destroy() {
 //  - Installing over an existing valid leaf that would differ only in S2AP R/W and XN is -EAGAIN
 //    and ends the operation, with whatever was done before it kept. Linux 6.12 leaves that
 //    leaf as it is and goes on with the rest of the range (its walk swallows the visitor's
-//    -EAGAIN without KVM_PGTABLE_WALK_HANDLE_FAULT, which map is not called with here).
+//    -EAGAIN), unless its caller passed KVM_PGTABLE_WALK_HANDLE_FAULT: then, as in 6.1, the
+//    -EAGAIN ends the map and is returned. (KVM_PGTABLE_WALK_SHARED changes only effects.)
 //  - A valid PA installs a valid leaf and moves the PA cursor on by the granule; an invalid one
 //    (>= 2^48) installs an owner annotation (map: owner 0, i.e. a zero entry) and the PA cursor
 //    stays put. Linux 6.12 has no cursor: each entry's PA is the map's PA plus the entry's
@@ -267,6 +275,7 @@ int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
       }
       if (leaf_allowed(cursor, range.end, level, *req)) {
         const int ret = install_leaf(level, base, /*replaced_table=*/false, req);
+        if (ret == kLeftAsItIs && req->handles_fault) return -EAGAIN;
         if (ret && ret != kLeftAsItIs) return ret;
         break;
       }
@@ -285,10 +294,12 @@ int ReferenceModel::map_walk(const Range& range, MapRequest* req) {
 }
 
 int ReferenceModel::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
-                        int32_t memcache) {
+                        int32_t memcache, uint8_t walk_flags) {
+  if (walk_flags && !linux612()) return -EOPNOTSUPP;
   if (config_.arm64.idmap && addr != phys) return -EINVAL;
   uint64_t attrs = 0;
-  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), lpa2(), &attrs)) return ret;
+  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), lpa2(), &attrs, linux612()))
+    return ret;
   Range range{};
   if (int ret = walk_range(addr, size, &range)) return ret;
   MapRequest req{};
@@ -299,6 +310,7 @@ int ReferenceModel::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t pr
                   (config_.arm64.force_pte == ForcePte::Device && (prot & prot::kDevice));
   req.has_memcache = memcache != kNoMemcache;
   req.memcache = static_cast<size_t>(memcache);
+  req.handles_fault = walk_flags & walk_flag::kHandleFault;
   return map_walk(range, &req);
 }
 
@@ -364,12 +376,8 @@ int ReferenceModel::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set
   uint64_t last_pte = 0;
   uint32_t last_level = 0;
   if (range.start < range.end) {
-    auto it = leaves_.lower_bound(range.start);
-    if (it != leaves_.begin()) {
-      auto prev = std::prev(it);
-      if (prev->first + granule_size(prev->second.level) > range.start) it = prev;
-    }
-    for (; it != leaves_.end() && it->first < range.end; ++it) {
+    for (auto it = first_leaf_reaching(range.start); it != leaves_.end() && it->first < range.end;
+         ++it) {
       ModelLeaf& leaf = it->second;
       if (!leaf.valid) continue;
       last_pte = descriptor(leaf, lpa2());
@@ -382,6 +390,34 @@ int ReferenceModel::update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set
   if (old_pte) *old_pte = last_pte;
   if (level) *level = last_level;
   return 0;
+}
+
+std::pmr::map<uint64_t, ModelLeaf>::iterator ReferenceModel::first_leaf_reaching(uint64_t start) {
+  auto it = leaves_.lower_bound(start);
+  if (it != leaves_.begin()) {
+    auto prev = std::prev(it);
+    if (prev->first + granule_size(prev->second.level) > start) it = prev;
+  }
+  return it;
+}
+
+// test_clear_young (6.12): young when any valid leaf the range touches has AF; mkold clears it
+// on each of them. A walk that fails (beyond the IPA size) answers 0 (the kernel WARNs).
+int ReferenceModel::test_clear_young(uint64_t addr, uint64_t size, bool mkold) {
+  if (!linux612()) return -EOPNOTSUPP;
+  Range range{};
+  if (walk_range(addr, size, &range) || range.start >= range.end) return 0;
+  bool young = false;
+  for (auto it = first_leaf_reaching(range.start); it != leaves_.end() && it->first < range.end;
+       ++it) {
+    ModelLeaf& leaf = it->second;
+    if (!leaf.valid || !(leaf.attrs & kAf)) continue;
+    young = true;
+    if (!mkold) continue;
+    leaf.attrs &= ~kAf;
+    touch(it->first, it->first + granule_size(leaf.level));
+  }
+  return young ? 1 : 0;
 }
 
 // relax_perms only adds: R and W set S2AP bits, X clears XN; a software bit is -EINVAL; nothing
@@ -511,7 +547,8 @@ int ReferenceModel::create_unlinked(uint64_t phys, unsigned level, uint64_t prot
   if (!linux612()) return -EOPNOTSUPP;
   if (phys & (granule_size(level) - 1)) return -EINVAL;
   uint64_t attrs = 0;
-  if (int ret = prot_to_attrs(prot, config_.arm64.has_fwb(), config_.arm64.lpa2, &attrs))
+  if (int ret =
+          prot_to_attrs(prot, config_.arm64.has_fwb(), config_.arm64.lpa2, &attrs, linux612()))
     return ret;
   size_t pages = 1;
   for (unsigned l = level + 1, tables = 1; force_pte && l < kLastLevel; ++l) {
@@ -552,7 +589,7 @@ OpResult ReferenceModel::apply(const Op& op) {
       destroy();
       break;
     case OpKind::Map:
-      r.ret = map(op.addr, op.size, op.phys, op.prot, op.memcache);
+      r.ret = map(op.addr, op.size, op.phys, op.prot, op.memcache, op.walk_flags);
       break;
     case OpKind::Unmap:
       r.ret = unmap(op.addr, op.size);
@@ -589,6 +626,9 @@ OpResult ReferenceModel::apply(const Op& op) {
       break;
     case OpKind::FreeUnlinked:
       r.ret = free_unlinked(op.addr);
+      break;
+    case OpKind::Arm64TestClearYoung:
+      r.ret = test_clear_young(op.addr, op.size, op.mkold);
       break;
     case OpKind::GetLeaf: {
       uint64_t pte = 0;

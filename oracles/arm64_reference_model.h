@@ -101,7 +101,9 @@ class ReferenceModel {
   // table with FEAT_LPA2 or without.
   static uint64_t descriptor(const ModelLeaf& leaf, bool lpa2);
   // The leaf attribute bits a map with this prot installs (stage2_set_prot_attr), or -EINVAL.
-  static int prot_to_attrs(uint64_t prot, bool fwb, bool lpa2, uint64_t* attrs);
+  // normal_nc: the kernel has KVM_PGTABLE_PROT_NORMAL_NC (6.12; 6.1 ignores the bit).
+  static int prot_to_attrs(uint64_t prot, bool fwb, bool lpa2, uint64_t* attrs,
+                           bool normal_nc = false);
 
  private:
   // The range a walk of (addr, size) covers, or the walk's error (-ERANGE, or -EINVAL without a
@@ -138,6 +140,8 @@ class ReferenceModel {
     bool force_pte;
     bool has_memcache;
     size_t memcache;  // pages left
+    // 6.12, KVM_PGTABLE_WALK_HANDLE_FAULT: a leaf left as it is ends the map with -EAGAIN.
+    bool handles_fault = false;
   };
   int map_walk(const Range& range, MapRequest* req);
   bool leaf_allowed(uint64_t addr, uint64_t end, unsigned level, const MapRequest& req) const;
@@ -148,10 +152,15 @@ class ReferenceModel {
   // and level are reported.
   int update_leaf_attrs(uint64_t addr, uint64_t size, uint64_t set, uint64_t clr, uint64_t* old_pte,
                         uint32_t* level);
+  // The first leaf in IPA order whose range reaches into [start, ...).
+  std::pmr::map<uint64_t, ModelLeaf>::iterator first_leaf_reaching(uint64_t start);
+  // Linux 6.12's kvm_pgtable_stage2_test_clear_young: 1 when a valid leaf of the range was young.
+  int test_clear_young(uint64_t addr, uint64_t size, bool mkold);
 
   int init(const Config& config);
   void destroy();
-  int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, int32_t memcache);
+  int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, int32_t memcache,
+          uint8_t walk_flags);
   int unmap(uint64_t addr, uint64_t size);
   int set_owner(uint64_t addr, uint64_t size, int32_t memcache, uint8_t owner);
   int relax_perms(uint64_t addr, uint64_t prot);

@@ -510,8 +510,9 @@ void EffectsChecker::check_cache_maintenance(const Op& op, ObjectionSink& out) {
     }
   }
 
-  // Maintenance that serves no leaf the operation maps, unmaps or flushes: device memory, a
-  // range beyond the leaf, another address.
+  // Maintenance that serves no leaf the operation maps, unmaps or flushes: device memory, normal
+  // non-cacheable memory (6.12's NORMAL_NC: no line of it can be in a cache), a range beyond the
+  // leaf, another address.
   auto unserved = [&](std::vector<Range>& served, const std::vector<Range>& done,
                       const char* what) {
     if (done.empty()) return;  // no maintenance to justify: nothing to sort
@@ -536,7 +537,7 @@ void EffectsChecker::check_cache_maintenance(const Op& op, ObjectionSink& out) {
       out.add_lazy(Severity::HardwareEffects, "cmo-unjustified", std::nullopt, [&] {
         return fmt::format(
             "{} of PA [{:#x}, {:#x}) serves no leaf the operation maps, unmaps or flushes that "
-            "needs it (device memory, or a wrong range)",
+            "needs it (device memory, non-cacheable memory, or a wrong range)",
             what, d.start, d.end);
       });
     }

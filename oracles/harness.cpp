@@ -116,6 +116,8 @@ std::string describe_result(const Op& op, const OpResult& r) {
       return fmt::format("old descriptor {:#018x}", r.value);
     case OpKind::IsYoung:
       return r.ret ? "young" : "old";
+    case OpKind::Arm64TestClearYoung:
+      return r.ret == 1 ? "young" : r.ret == 0 ? "old" : fmt::format("ret {}", r.ret);
     case OpKind::GetLeaf:
       return r.ret ? fmt::format("ret {}", r.ret)
                    : fmt::format("ret 0, level {}, descriptor {:#018x}", r.level, r.value);
@@ -338,8 +340,16 @@ class Run {
     if (i >= report_.stream.size()) return false;
     const Op& op = report_.stream[i];
     if (op.kind == OpKind::Map && config_.arm64.idmap && op.addr != op.phys) return true;
+    if (profile_ != ProfileId::Arm64Linux612) return false;
     const bool aging = op.kind == OpKind::IsYoung || op.kind == OpKind::Mkold;
-    return aging && profile_ == ProfileId::Arm64Linux612 && (op.addr >> config_.arm64.ia_bits) != 0;
+    if (aging) return (op.addr >> config_.arm64.ia_bits) != 0;
+    if (op.kind != OpKind::Arm64TestClearYoung) return false;
+    // The walk's -ERANGE: its page-aligned start or end (PAGE_ALIGN, wrapping) past the IPA size.
+    const uint64_t page = arm64s2::kPageSize;
+    const uint64_t start = op.addr & ~(page - 1);
+    const uint64_t end = (start + op.size + page - 1) & ~(page - 1);
+    const uint64_t limit = arm64s2::bit(config_.arm64.ia_bits);
+    return start > limit || end > limit;
   }
 
   // ---- The per-lane oracles: each judges one backend on its own -----------------------------

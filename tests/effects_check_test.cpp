@@ -707,6 +707,21 @@ TEST_F(CacheMaintenance, CleaningDeviceMemoryServesNothing) {
   expect_one(op(OpKind::Map), "cmo-unjustified", "device memory");
 }
 
+// Normal non-cacheable memory (Linux 6.12's NORMAL_NC, MemAttr 0x5) has no lines in any cache:
+// mapping or unmapping it needs no clean to PoC, and a clean of it serves nothing.
+TEST_F(CacheMaintenance, NonCacheableMemoryNeedsNoClean) {
+  b.page(0x1000, 0x5000, {.non_cacheable = true});
+  auto v = op(OpKind::Map);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+  b.set(0x1000, 3, 0);
+  tlbi_ipa(0x1000, 3);
+  v = op(OpKind::Unmap);
+  EXPECT_TRUE(v.empty()) << describe_objections(v);
+  clean(0x6000, k4K);
+  b.page(0x2000, 0x6000, {.non_cacheable = true});
+  expect_one(op(OpKind::Map), "cmo-unjustified", "non-cacheable memory");
+}
+
 TEST_F(CacheMaintenance, WithFwbNoCleanIsNeeded) {
   TableBuilder fwb_table(TableBuilder::Options{.fwb = true});
   EffectsChecker c;

@@ -108,6 +108,22 @@ TEST(PlantedBugs, LegacyDeviceExecutableBreaksTheDeviceProof) {
                                              Plant::kLegacyDeviceExecutable));
 }
 
+// NORMAL_NC mapped cacheable: the NC proof finds a prot with the bit whose leaf has MemAttr 0xf;
+// walker's proof still holds, and so does legacy's 6.1 round trip (6.1 has no NORMAL_NC).
+TEST(PlantedBugs, Legacy612NcMappedCacheableBreaksTheNormalNcProof) {
+  ProofResult r = run_proof(*find_proof("legacy.map.normal-nc"), shared_solver(),
+                            Plant::kLegacy612NcMappedCacheable);
+  expect_fails_with_counterexample(r);
+  EXPECT_TRUE(r.counterexample->inputs[2].second & arm64s2::prot::kNormalNc);
+  EXPECT_EQ((r.counterexample->descriptor & arm64s2::kMemAttrMask) >> arm64s2::kMemAttrShift,
+            arm64s2::mem_attr_normal(r.counterexample->fwb));
+  for (const char* name : {"walker.map.normal-nc", "legacy.map.round-trip"})
+    EXPECT_EQ(
+        run_proof(*find_proof(name), shared_solver(), Plant::kLegacy612NcMappedCacheable).answer,
+        Answer::Proved)
+        << name;
+}
+
 TEST(PlantedBugs, WalkerLoseAccessFlagBreaksWrprotectAndRelax) {
   for (const char* name : {"walker.wrprotect.only-clears-write", "walker.relax-perms.only-adds"}) {
     ProofResult r = run_proof(*find_proof(name), shared_solver(), Plant::kWalkerLoseAccessFlag);
@@ -135,24 +151,32 @@ TEST(PlantedBugs, LegacyWrprotectWrongBitBreaksWrprotect) {
 // Each breaks exactly one function of a real backend and inherits the rest.
 struct LeafWithContiguous : WalkerDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant, bool lpa2 = false) {
-    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
+                          bool fwb, Plant plant, bool lpa2 = false, bool normal_nc = false) {
+    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2, normal_nc);
     return {m.allowed, m.descriptor | b.lit(arm64s2::kContiguous)};
   }
 };
 struct LeafDropsOaBit40 : LegacyDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant, bool lpa2 = false) {
-    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
+                          bool fwb, Plant plant, bool lpa2 = false, bool normal_nc = false) {
+    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2, normal_nc);
     return {m.allowed, m.descriptor & b.lit(~arm64s2::bit(40))};
   }
 };
 struct LeafSwFromAddress : WalkerDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant, bool lpa2 = false) {
-    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
+                          bool fwb, Plant plant, bool lpa2 = false, bool normal_nc = false) {
+    MapLeaf m = WalkerDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2, normal_nc);
     // Software bits or'ed in from an address bit: "software bits only from prot" must catch it.
     return {m.allowed, m.descriptor | (z3::shl(pa, b.lit(20)) & b.lit(arm64s2::bit(56)))};
+  }
+};
+struct NcLeafCacheable : WalkerDescriptors {
+  static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
+                          bool fwb, Plant plant, bool lpa2 = false, bool normal_nc = false) {
+    // NORMAL_NC dropped: the leaf is mapped cacheable.
+    return WalkerDescriptors::map_leaf(b, pa, prot & b.lit(~arm64s2::prot::kNormalNc), level, fwb,
+                                       plant, lpa2, normal_nc);
   }
 };
 struct AcceptsPaBit48 : LegacyDescriptors {
@@ -168,8 +192,8 @@ struct TableWithAttrs : WalkerDescriptors {
 // With FEAT_LPA2, a leaf that still writes SH inner: bits [9:8] then say PA[51:50] = 0b11.
 struct Lpa2LeafKeepsSh : LegacyDescriptors {
   static MapLeaf map_leaf(const SymbolicBits& b, const Word& pa, const Word& prot, unsigned level,
-                          bool fwb, Plant plant, bool lpa2 = false) {
-    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2);
+                          bool fwb, Plant plant, bool lpa2 = false, bool normal_nc = false) {
+    MapLeaf m = LegacyDescriptors::map_leaf(b, pa, prot, level, fwb, plant, lpa2, normal_nc);
     return {m.allowed, m.descriptor | b.lit(arm64s2::kShMask)};
   }
 };
@@ -210,6 +234,7 @@ ProofResult run_broken(const std::string& suffix) {
 
 TEST(BrokenDescriptorFunctions, EachProofFailsOnOne) {
   expect_fails_with_counterexample(run_broken<LeafWithContiguous>("map.no-reserved-bits"));
+  expect_fails_with_counterexample(run_broken<NcLeafCacheable>("map.normal-nc"));
   expect_fails_with_counterexample(run_broken<LeafDropsOaBit40>("map.round-trip"));
   expect_fails_with_counterexample(run_broken<LeafSwFromAddress>("map.software-bits-from-prot"));
   expect_fails_with_counterexample(run_broken<AcceptsPaBit48>("map.pa-range"));

@@ -47,8 +47,10 @@ void expect_in_domain(const Op& op) {
       EXPECT_TRUE(op.level >= 1 && op.level <= 3);
     }
   } else if (op.kind != OpKind::Init) {
-    EXPECT_EQ(op.prot & ~prot::kAll, 0u);
+    // NORMAL_NC only in a 6.12 map (its byte after the operands).
+    EXPECT_EQ(op.prot & ~(prot::kAll | (op.kind == OpKind::Map ? prot::kNormalNc : 0)), 0u);
   }
+  EXPECT_EQ(op.walk_flags & ~walk_flag::kAll, 0u);
   EXPECT_TRUE(op.memcache == kNoMemcache || (op.memcache >= 0 && op.memcache <= kMaxMemcache));
   EXPECT_TRUE(arm64s2::valid_ia_bits(op.config.arm64.ia_bits));
   EXPECT_LE(static_cast<unsigned>(op.config.arm64.force_pte), 2u);
@@ -316,18 +318,41 @@ TEST(BinaryDecode, Arm64_61DecodingIsUnchangedBySplit) {
   for (unsigned code = 0; code < 256; ++code)
     EXPECT_NE(kind_from_code(static_cast<uint8_t>(code), ProfileId::Arm64Linux61),
               OpKind::Arm64Split);
-  // The same codes in a 6.12 stream (flags bit 6): 12 is split (addr, size, memcache), 13 map.
-  Bytes b612 = {0, 8, 0x40, 12, 0x80, 0x20, 0x80, 0x40, 3, 13, 0, 0, 0, 0, 0};
+  // The same codes in a 6.12 stream (flags bit 6): 12 is split (addr, size, memcache), 13
+  // test_clear_young (addr, size, mkold byte), 16 + 2 a map with its 6.12 byte (14 and 15 are the
+  // unlinked tables', UnlinkedTablesTakeCodes14And15In612StreamsOnly).
+  Bytes b612 = {0,    8,    0x40, 12,   0x80, 0x20, 0x80, 0x40, 3, 13, 0x80,
+                0x20, 0x80, 0x40, 0xff, 18,   0,    0,    0,    0, 0,  0x07};
   Stream t = decode(b612);
-  ASSERT_EQ(t.size(), 3u);
+  ASSERT_EQ(t.size(), 4u);
   EXPECT_EQ(t[0].config.arm64.kernel, Arm64Kernel::Linux612);
   EXPECT_EQ(t[1], (Op{.kind = OpKind::Arm64Split,
                       .addr = 0x1000,
                       .size = 0x2000,
                       .memcache = 2,
                       .config = {}}));
-  EXPECT_EQ(t[2], (Op{.kind = OpKind::Map, .memcache = kNoMemcache, .config = {}}));
+  EXPECT_EQ(t[2], (Op{.kind = OpKind::Arm64TestClearYoung,
+                      .addr = 0x1000,
+                      .size = 0x2000,
+                      .mkold = true,
+                      .config = {}}));
+  EXPECT_EQ(t[3], (Op{.kind = OpKind::Map,
+                      .prot = prot::kNormalNc,
+                      .memcache = kNoMemcache,
+                      .walk_flags = walk_flag::kShared | walk_flag::kHandleFault,
+                      .config = {}}));
   EXPECT_EQ(decode(encode_binary(t)), t);
+  for (unsigned code = 0; code < 256; ++code) {
+    const OpKind k = kind_from_code(static_cast<uint8_t>(code), ProfileId::Arm64Linux61);
+    EXPECT_NE(k, OpKind::Arm64TestClearYoung);
+    EXPECT_EQ(kind_from_code(static_cast<uint8_t>(code), ProfileId::Arm64Linux612),
+              code % 16 == 12   ? OpKind::Arm64Split
+              : code % 16 == 13 ? OpKind::Arm64TestClearYoung
+              : code % 16 == 14 ? OpKind::CreateUnlinked
+              : code % 16 == 15 ? OpKind::FreeUnlinked
+                                : k)
+        << "code " << code;
+  }
   // A split's memcache "none" (0) reads as an empty cache.
   EXPECT_EQ(decode({0, 8, 0x40, 12, 0, 0, 0})[1].memcache, 0);
 }
@@ -346,7 +371,7 @@ TEST(BinaryDecode, UnlinkedTablesTakeCodes14And15In612StreamsOnly) {
   EXPECT_EQ(kind_from_code(14 + 16, ProfileId::Arm64Linux61), OpKind::Wrprotect);
   EXPECT_EQ(kind_from_code(14, ProfileId::X86Ept), OpKind::ZapLeafs);
   EXPECT_EQ(kind_from_code(15, ProfileId::X86Ept), OpKind::ZapAll);
-  EXPECT_EQ(kind_from_code(13, ProfileId::Arm64Linux612), OpKind::Map);
+  EXPECT_EQ(kind_from_code(13, ProfileId::Arm64Linux612), OpKind::Arm64TestClearYoung);
   // init 6.12; code 14: phys 0x200000, prot rw-, level byte 4 (-> 1), mc 3 (-> 2 pages),
   // force_pte byte 3 (-> 1); code 15: addr 2; code 30 (14 + 16) with mc 0 (none -> empty).
   const Bytes bytes = {0, 8, 0x40, 14, 0x80, 0x80, 0x80, 0x01, 0x06, 4,
@@ -375,17 +400,57 @@ TEST(BinaryDecode, UnlinkedTablesTakeCodes14And15In612StreamsOnly) {
 
 TEST(BinaryRoundTrip, Arm64_612StreamsWithSplitDecodeBackToThemselves) {
   std::mt19937_64 rng(0x612);
-  size_t splits = 0, unlinked = 0;
+  size_t splits = 0, unlinked = 0, agings = 0, flagged_maps = 0, nc_maps = 0;
   for (int i = 0; i < 1000; ++i) {
     Stream s{init_op(profile_default_config(ProfileId::Arm64Linux612))};
     for (int j = 0; j < 16; ++j) s.push_back(random_wild_op(rng, ProfileId::Arm64Linux612));
-    for (const Op& op : s) splits += op.kind == OpKind::Arm64Split;
-    for (const Op& op : s) unlinked += op.kind == OpKind::CreateUnlinked;
+    for (const Op& op : s) {
+      splits += op.kind == OpKind::Arm64Split;
+      unlinked += op.kind == OpKind::CreateUnlinked;
+      agings += op.kind == OpKind::Arm64TestClearYoung;
+      flagged_maps += op.kind == OpKind::Map && op.walk_flags;
+      nc_maps += op.kind == OpKind::Map && (op.prot & prot::kNormalNc);
+    }
     ASSERT_EQ(decode(encode_binary(s)), s) << format_stream(s);
     ASSERT_EQ(parse_text(format_stream(s), "r.mmu"), s) << format_stream(s);
   }
   EXPECT_GT(splits, 100u);
   EXPECT_GT(unlinked, 100u);
+  EXPECT_GT(agings, 100u);
+  EXPECT_GT(flagged_maps, 100u);
+  EXPECT_GT(nc_maps, 100u);
+}
+
+// A 6.12 map's byte after its operands: bit 0 NORMAL_NC, bit 1 SHARED, bit 2 HANDLE_FAULT; the
+// other bits are ignored. A 6.1 map has no such byte.
+TEST(BinaryLayout, A612MapCarriesNormalNcAndItsWalkFlagsInOneMoreByte) {
+  Op map{.kind = OpKind::Map,
+         .addr = 0x1000,
+         .size = 0x1000,
+         .prot = prot::kR | prot::kNormalNc,
+         .memcache = 0,
+         .walk_flags = walk_flag::kHandleFault,
+         .config = {}};
+  Bytes out;
+  encode_op(map, &out, ProfileId::Arm64Linux612);
+  EXPECT_EQ(out, (Bytes{2, 0x80, 0x20, 0x80, 0x20, 0, 0x04, 1, 0x05}));
+  const Bytes init612 = {0, 8, 0x40};
+  Bytes bytes = init612;
+  bytes.insert(bytes.end(), out.begin(), out.end());
+  EXPECT_EQ(decode(bytes).at(1), map);
+  bytes.back() = 0xf8;  // only ignored bits
+  const Op plain = decode(bytes).at(1);
+  EXPECT_EQ(plain.walk_flags, 0u);
+  EXPECT_EQ(plain.prot, prot::kR);
+  // test_clear_young: addr, size, then mkold in bit 0 of one byte.
+  Bytes aging;
+  encode_op(Op{.kind = OpKind::Arm64TestClearYoung,
+               .addr = 0,
+               .size = 0x1000,
+               .mkold = true,
+               .config = {}},
+            &aging, ProfileId::Arm64Linux612);
+  EXPECT_EQ(aging, (Bytes{13, 0, 0x80, 0x20, 1}));
 }
 
 TEST(BinaryDecode, MemcacheZeroIsNoneAndLargeValuesAreClamped) {

@@ -38,7 +38,8 @@ std::string error_of(std::string_view text, std::string_view file = "t.mmu") {
   return "";
 }
 
-const std::string kMapUsage = "map ADDR SIZE [pa=PA] [prot=rwxd] [sw=0..15] [mc=0..4096|none]";
+const std::string kMapUsage =
+    "map ADDR SIZE [pa=PA] [prot=rwxdn] [sw=0..15] [mc=0..4096|none] [flags=shared,fault (6.12)]";
 
 // ---------------------------------------------------------------------------------------------
 // What the parser accepts.
@@ -226,6 +227,57 @@ TEST(TextParse, UnlinkedTablesAreOperationsOf612Streams) {
   EXPECT_EQ(error_of("init kernel=6.12\ncreate_unlinked pa=0 mc=none", "u.mmu"),
             "u.mmu:2: create_unlinked always has its cache: mc=0..4096, not none");
   EXPECT_NE(error_of("init kernel=6.12\ncreate_unlinked pa=0 owner=1", "u.mmu"), "");
+}
+
+// Linux 6.12's test_clear_young over a range: mkold=0|1 (0 when not given), always printed.
+TEST(TextParse, TestClearYoungTakesARangeAndMkold) {
+  Stream s = parse_text(
+      "init kernel=6.12\ntest_clear_young 0x40000000 2M mkold=1\ntest_clear_young 0 4K", "t.mmu");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[1], (Op{.kind = OpKind::Arm64TestClearYoung,
+                      .addr = 0x40000000,
+                      .size = 2 << 20,
+                      .mkold = true,
+                      .config = {}}));
+  EXPECT_FALSE(s[2].mkold);
+  EXPECT_EQ(format_op(s[1]), "test_clear_young 0x40000000 2M mkold=1");
+  EXPECT_EQ(format_op(s[2]), "test_clear_young 0x0 4K mkold=0");
+  EXPECT_EQ(parse_text(format_stream(s), "again.mmu"), s);
+  EXPECT_EQ(error_of("init\ntest_clear_young 0 4K mkold=1", "y.mmu"),
+            "y.mmu:2: test_clear_young is an operation of arm64-6.12 "
+            "(kvm_pgtable_stage2_test_clear_young), and this stream is for arm64-6.1: start it "
+            "with 'init kernel=6.12'");
+}
+
+// A 6.12 map's walk flags (flags=shared,fault, either alone, or 0) and NORMAL_NC (prot letter n):
+// printed only when there are some, so a map without them prints as it always did; a 6.1 stream
+// refuses both with a line naming file and line.
+TEST(TextParse, A612MapTakesWalkFlagsAndNormalNc) {
+  Stream s = parse_text(
+      "init kernel=6.12\nmap 0 4K prot=rwn flags=fault,shared\nmap 0 4K flags=shared\n"
+      "map 0 4K prot=r flags=0",
+      "t.mmu");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[1].walk_flags, walk_flag::kShared | walk_flag::kHandleFault);
+  EXPECT_EQ(s[1].prot, prot::kR | prot::kW | prot::kNormalNc);
+  EXPECT_EQ(s[2].walk_flags, walk_flag::kShared);
+  EXPECT_EQ(s[3].walk_flags, 0u);
+  EXPECT_EQ(format_op(s[1]), "map 0x0 4K pa=0x0 prot=rwn sw=0 mc=64 flags=shared,fault");
+  EXPECT_EQ(format_op(s[2]), "map 0x0 4K pa=0x0 prot=- sw=0 mc=64 flags=shared");
+  EXPECT_EQ(format_op(s[3]), "map 0x0 4K pa=0x0 prot=r sw=0 mc=64");
+  EXPECT_EQ(parse_text(format_stream(s), "again.mmu"), s);
+  EXPECT_EQ(error_of("init\nmap 0 4K flags=shared", "f.mmu"),
+            "f.mmu:2: flags= in a stream for arm64-6.1: only kernel=6.12's kvm_pgtable_stage2_map "
+            "takes walk flags");
+  EXPECT_EQ(error_of("map 0 4K prot=rn", "f.mmu"),
+            "f.mmu:1: prot 'n' (KVM_PGTABLE_PROT_NORMAL_NC) in a stream for arm64-6.1: only "
+            "kernel=6.12 has it");
+  EXPECT_EQ(error_of("init kernel=6.12\nrelax_perms 0 prot=rn"),
+            "t.mmu:2: prot 'n' (KVM_PGTABLE_PROT_NORMAL_NC) is a map's alone, not relax_perms's");
+  EXPECT_EQ(error_of("init kernel=6.12\nmap 0 4K flags=shared,shared"),
+            "t.mmu:2: flags repeats 'shared'");
+  EXPECT_EQ(error_of("init kernel=6.12\nmap 0 4K flags=exclusive"),
+            "t.mmu:2: flags has 'exclusive'; the walk flags are shared and fault");
 }
 
 TEST(TextParse, SetOwnerTakesOwnerAndMemcache) {
@@ -592,11 +644,11 @@ TEST(TextErrors, BadFlagAndForcePteValues) {
 
 TEST(TextErrors, BadProtLetter) {
   EXPECT_EQ(error_of("map 0 4K prot=rwz"),
-            "t.mmu:1: prot 'rwz' has 'z'; use the letters r, w, x, d or -");
+            "t.mmu:1: prot 'rwz' has 'z'; use the letters r, w, x, d, n or -");
   EXPECT_EQ(error_of("map 0 4K prot=RW"),
-            "t.mmu:1: prot 'RW' has 'R'; use the letters r, w, x, d or -");
+            "t.mmu:1: prot 'RW' has 'R'; use the letters r, w, x, d, n or -");
   EXPECT_EQ(error_of("relax_perms 0 prot=0x7"),
-            "t.mmu:1: prot '0x7' has '0'; use the letters r, w, x, d or -");
+            "t.mmu:1: prot '0x7' has '0'; use the letters r, w, x, d, n or -");
   EXPECT_EQ(error_of("map 0 4K prot=rwr"), "t.mmu:1: prot 'rwr' repeats 'r'");
 }
 
@@ -658,7 +710,7 @@ TEST(TextErrors, LineNumbersCountEveryLineAndTheFileNameIsKeptAsGiven) {
             "wrprotect, mkyoung, mkold, is_young, relax_perms, flush, set_owner, get_leaf")
       << "the first bad line is the one reported";
   EXPECT_EQ(error_of("init\nmap 0 4K prot=q"),
-            "t.mmu:2: prot 'q' has 'q'; use the letters r, w, x, d or -")
+            "t.mmu:2: prot 'q' has 'q'; use the letters r, w, x, d, n or -")
       << "a last line without a newline still counts";
 }
 

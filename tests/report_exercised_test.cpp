@@ -67,6 +67,26 @@ TEST(Exercised, CountsOperationsReturnCodesAndFinalDescriptorsOfOneStream) {
   EXPECT_EQ(by_size, (std::map<std::string, uint64_t>{{"1G", 0}, {"2M", 1}, {"4K", 1}}));
 }
 
+// arm64-6.12's own operations have keys of their own: arm64's split apart from x86's, and
+// test_clear_young with its answers (1 young, 0 old) among the return codes.
+TEST(Exercised, Arm64_612OperationsAreKeyedApart) {
+  ExercisedTally tally({"linux612", "walker"});
+  tally.replay(parse_text("init kernel=6.12\n"
+                          "map 0x40000000 2M pa=0x80000000 prot=rw flags=shared,fault\n"
+                          "test_clear_young 0x40000000 2M mkold=1\n"
+                          "test_clear_young 0x40000000 2M\n"
+                          "split 0x40000000 2M mc=1\n",
+                          "612"),
+               HarnessOptions{});
+  json x = tally.to_json(1, 0, 1.0);
+  EXPECT_TRUE(schema::builtin_schemas().validate(x, schema::kExercised).empty());
+  EXPECT_EQ(x["ops_by_kind"]["test_clear_young"], 2);
+  EXPECT_EQ(x["return_codes"]["test_clear_young"]["1"], 1);
+  EXPECT_EQ(x["return_codes"]["test_clear_young"]["0"], 1);
+  EXPECT_EQ(x["ops_by_kind"]["split (arm64-6.12)"], 1);
+  EXPECT_EQ(x["ops_by_kind"]["split"], 0);
+}
+
 TEST(Exercised, SumsOverStreamsAndCountsRefusedOnesApart) {
   ExercisedTally tally({"walker"});
   tally.replay(kBlockAndPage, HarnessOptions{});

@@ -49,6 +49,25 @@ class Semantics612 : public Semantics {
   uint64_t entry(uint64_t table_pa, unsigned i) const {
     return machine_.memory.table_page(table_pa)[i];
   }
+  // kvm_pgtable_stage2_map with walk flags (walk_flag bits) and a memcache of kDefaultMemcache.
+  int map_with(uint8_t walk_flags, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot) {
+    Memcache mc(machine_.memory, kDefaultMemcache);
+    return backend_->map_with_walk_flags(addr, size, phys, prot, &mc, walk_flags);
+  }
+  // The effects of the first map into an empty table, of page 0x1000 to PA 0x5000 read-write:
+  // three levels of tables and the page, each entry locked first.
+  Effects first_page_mapped_rw_at_0x5000() const {
+    const uint64_t l1 = entry_pa(0x1000, 1), l2 = entry_pa(0x1000, 2), l3 = entry_pa(0x1000, 3);
+    const uint64_t l2_page = table_page(0x1000, 2), l3_page = table_page(0x1000, 3);
+    return {store(l1, 0, kLocked),
+            store(l1, kLocked, table(l2_page)),
+            store(l2, 0, kLocked),
+            store(l2, kLocked, table(l3_page)),
+            store(l3, 0, kLocked),
+            dcache(0x5000, K4),
+            store(l3, kLocked, page(0x5000, kAttrRW)),
+            dsb_ishst()};
+  }
   // The TLBIs among the effects.
   Effects tlbis() const {
     Effects out;
@@ -72,12 +91,7 @@ OpResult model_result(const std::string& text, const std::string& init = "init k
 TEST_P(Semantics612, EveryInstalledDescriptorIsStoredLockedFirst) {
   init();
   ASSERT_EQ(map(0x1000, K4, 0x5000, kRW), 0);
-  const uint64_t l1 = entry_pa(0x1000, 1), l2 = entry_pa(0x1000, 2), l3 = entry_pa(0x1000, 3);
-  const uint64_t l2_page = table_page(0x1000, 2), l3_page = table_page(0x1000, 3);
-  EXPECT_EQ(effects(), (Effects{store(l1, 0, kLocked), store(l1, kLocked, table(l2_page)),
-                                store(l2, 0, kLocked), store(l2, kLocked, table(l3_page)),
-                                store(l3, 0, kLocked), dcache(0x5000, K4),
-                                store(l3, kLocked, page(0x5000, kAttrRW)), dsb_ishst()}));
+  EXPECT_EQ(effects(), first_page_mapped_rw_at_0x5000());
   check_table_invariants(*backend_, machine_.memory, "after the map");
 }
 
@@ -633,6 +647,172 @@ TEST_P(Semantics612, WithLpa2TableDescriptorsCarryTheNextLevelsPaBits51To50) {
   EXPECT_EQ(walk.translation.mappings[0].pa, 0x5000u);
   backend->destroy();
   EXPECT_EQ(machine.memory.live_pages(), 0u);
+}
+
+// ---- map's walk flags (KVM_PGTABLE_WALK_SHARED, _HANDLE_FAULT) ------------------------------
+
+constexpr uint8_t kShared = walk_flag::kShared;
+constexpr uint8_t kFault = walk_flag::kHandleFault;
+
+// A shared walk never changes software bits in place: the entry is locked (cmpxchg), flushed,
+// cleaned and made like any other change (without SHARED: one store).
+TEST_P(Semantics612, ASharedMapBreaksBeforeMakingEvenForSoftwareBits) {
+  init();
+  ASSERT_EQ(map(0x1000, K4, 0x5000, kRW), 0);
+  const uint64_t l3 = entry_pa(0x1000, 3);
+  forget_effects();
+  ASSERT_EQ(map_with(kShared, 0x1000, K4, 0x5000, kRW | kSw0), 0);
+  EXPECT_EQ(effects(),
+            (Effects{store(l3, page(0x5000, kAttrRW), kLocked), tlbi(0x1000, 3), dcache(0x5000, K4),
+                     store(l3, kLocked, page(0x5000, kAttrRW | kSw0)), dsb_ishst()}));
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=rw\n"
+                         "map 0x1000 4K pa=0x5000 prot=rw sw=1 flags=shared")
+                .ret,
+            0);
+  check_table_invariants(*backend_, machine_.memory, "after the shared map");
+}
+
+// Anything else a shared walk does is what the walk without it does (one thread: every cmpxchg
+// finds the value the walk read), the fault path's SHARED|HANDLE_FAULT over empty entries too.
+TEST_P(Semantics612, ASharedMapOfNewPagesStoresAsAnExclusiveOne) {
+  init();
+  ASSERT_EQ(map_with(kShared | kFault, 0x1000, K4, 0x5000, kRW), 0);
+  EXPECT_EQ(effects(), first_page_mapped_rw_at_0x5000());
+}
+
+// A fault handler's map (HANDLE_FAULT) ends at a leaf that is already there up to R, W and XN,
+// and returns its -EAGAIN: the rest of the range stays unmapped (without the flag: 0, and the
+// rest mapped). The same mapping again is -EAGAIN too.
+TEST_P(Semantics612, AFaultHandlersMapEndsWithEagainAtALeafAlreadyThere) {
+  init();
+  ASSERT_EQ(map(0x1000, K4, 0x5000, kR), 0);
+  forget_effects();
+  EXPECT_EQ(map_with(kFault, 0x1000, 2 * K4, 0x5000, kRW), -EAGAIN);
+  EXPECT_EQ(effects(), Effects{dsb_ishst()});
+  EXPECT_EQ(desc(0x1000, 3), page(0x5000, kAttrR));
+  EXPECT_EQ(desc(0x2000, 3), 0u);
+  EXPECT_EQ(map_with(kShared | kFault, 0x1000, K4, 0x5000, kR), -EAGAIN);
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=r\n"
+                         "map 0x1000 8K pa=0x5000 prot=rw flags=fault")
+                .ret,
+            -EAGAIN);
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=r\n"
+                         "map 0x1000 4K pa=0x5000 prot=r flags=shared,fault")
+                .ret,
+            -EAGAIN);
+  check_table_invariants(*backend_, machine_.memory, "after the fault handler's map");
+}
+
+// ---- test_clear_young over a range ------------------------------------------------------------
+
+constexpr uint64_t kAf = uint64_t{1} << 10;
+
+// 1 when any valid leaf the range touches has AF set, else 0; with mkold each such leaf loses AF
+// in place (one store each, in address order, no TLBI and no barrier: the MMU notifier flushes).
+// Invalid entries and old leaves are passed over.
+TEST_P(Semantics612, TestClearYoungIsYoungWhenAnyLeafOfTheRangeIs) {
+  init();
+  ASSERT_EQ(map(0x1000, K4, 0x5000, kRW), 0);
+  ASSERT_EQ(map(M2, M2, 0x4000'0000, kRW), 0);
+  ASSERT_EQ(set_owner(0x3000, K4, 1), 0);
+  const uint64_t l3 = entry_pa(0x1000, 3), l2 = entry_pa(M2, 2);
+  forget_effects();
+  EXPECT_EQ(backend_->test_clear_young(0x1000, K4, /*mkold=*/true), 1);
+  EXPECT_EQ(effects(), (Effects{store(l3, page(0x5000, kAttrRW), page(0x5000, kAttrRW & ~kAf))}));
+  forget_effects();
+  EXPECT_EQ(backend_->test_clear_young(0, 2 * M2, /*mkold=*/false), 1);
+  EXPECT_EQ(effects(), Effects{});
+  EXPECT_EQ(backend_->test_clear_young(0, 2 * M2, /*mkold=*/true), 1);
+  EXPECT_EQ(effects(),
+            (Effects{store(l2, block(0x4000'0000, kAttrRW), block(0x4000'0000, kAttrRW & ~kAf))}));
+  EXPECT_EQ(backend_->test_clear_young(0, 2 * M2, /*mkold=*/false), 0);
+  EXPECT_EQ(backend_->test_clear_young(0x4000'0000, M2, /*mkold=*/true), 0);
+  const std::string maps =
+      "map 0x1000 4K pa=0x5000 prot=rw\nmap 2M 2M pa=0x40000000 prot=rw\n"
+      "set_owner 0x3000 4K owner=1\n";
+  EXPECT_EQ(model_result(maps + "test_clear_young 0 4M mkold=0").ret, 1);
+  EXPECT_EQ(model_result(maps + "test_clear_young 0x3000 4K mkold=1").ret, 0);
+  EXPECT_EQ(model_result(maps + "test_clear_young 0 4M mkold=1\ntest_clear_young 0 4M").ret, 0);
+  check_table_invariants(*backend_, machine_.memory, "after aging");
+}
+
+// A range reaching beyond the IPA size fails the walk: the kernel WARNs and answers 0, having
+// aged nothing (the harness expects that warning, as for is_young beyond the IPA size).
+TEST_P(Semantics612, TestClearYoungBeyondTheIpaSizeWarnsAndAgesNothing) {
+  init();
+  const uint64_t last = (uint64_t{1} << 40) - K4;
+  ASSERT_EQ(map(last, K4, 0x5000, kRW), 0);
+  backend_->take_warnings();
+  forget_effects();
+  EXPECT_EQ(backend_->test_clear_young(last, 2 * K4, /*mkold=*/true), 0);
+  EXPECT_FALSE(backend_->take_warnings().empty());
+  EXPECT_EQ(effects(), Effects{});
+  EXPECT_EQ(backend_->test_clear_young(last, K4, /*mkold=*/false), 1);
+  EXPECT_TRUE(backend_->take_warnings().empty());
+  EXPECT_EQ(model_result("map 0xfffffff000 4K pa=0x5000 prot=rw\n"
+                         "test_clear_young 0xfffffff000 8K mkold=1")
+                .ret,
+            0);
+}
+
+// ---- KVM_PGTABLE_PROT_NORMAL_NC -----------------------------------------------------------------
+
+constexpr uint64_t kNc = uint64_t{1} << 4;  // KVM_PGTABLE_PROT_NORMAL_NC
+// MemAttr 0x5 (MT_S2_NORMAL_NC, and MT_S2_FWB_NORMAL_NC alike) in place of normal's 0xf / 0x6.
+constexpr uint64_t kAttrRWNc = (kAttrRW & ~uint64_t{0x3c}) | (0x5 << 2);
+
+// A NORMAL_NC map installs normal non-cacheable memory, MemAttr 0x5 with and without FWB, and,
+// the memory not being cacheable, without a clean to PoC; unmapping it cleans nothing either.
+// get_leaf returns the descriptor as it is.
+TEST_P(Semantics612, NormalNcMapsNonCacheableMemoryWithoutCacheMaintenance) {
+  for (bool fwb : {false, true}) {
+    SCOPED_TRACE(fwb ? "fwb" : "no fwb");
+    Arm64S2Config config = config_with(40);
+    config.fwb = fwb;
+    init(config);
+    ASSERT_EQ(map(0x1000, K4, 0x5000, kRW | kNc), 0);
+    const uint64_t l3 = entry_pa(0x1000, 3);
+    ASSERT_GE(effects().size(), 3u);
+    EXPECT_EQ(
+        Effects(effects().end() - 3, effects().end()),
+        (Effects{store(l3, 0, kLocked), store(l3, kLocked, page(0x5000, kAttrRWNc)), dsb_ishst()}));
+    for (const Effect& e : effects())
+      EXPECT_NE(e.kind, EffectKind::DcacheCleanInval) << describe_effect(e);
+    uint64_t pte = 0;
+    uint32_t level = 0;
+    ASSERT_EQ(backend_->get_leaf(0x1000, &pte, &level), 0);
+    EXPECT_EQ(pte, page(0x5000, kAttrRWNc));
+    forget_effects();
+    ASSERT_EQ(backend_->unmap(0x1000, K4), 0);
+    for (const Effect& e : effects())
+      EXPECT_NE(e.kind, EffectKind::DcacheCleanInval) << describe_effect(e);
+    backend_->destroy();
+  }
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=rwn\nget_leaf 0x1000").value,
+            page(0x5000, kAttrRWNc));
+}
+
+// NORMAL_NC with X, or with DEVICE, is -EINVAL before anything happens (no walk, no barrier).
+TEST_P(Semantics612, NormalNcThatIsExecutableOrDeviceIsEinval) {
+  init();
+  EXPECT_EQ(map(0x1000, K4, 0x5000, kRW | kNc | kX), -EINVAL);
+  EXPECT_EQ(map(0x1000, K4, 0x5000, kRW | kNc | kDevice), -EINVAL);
+  EXPECT_EQ(effects(), Effects{});
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=rwxn").ret, -EINVAL);
+  EXPECT_EQ(model_result("map 0x1000 4K pa=0x5000 prot=rwdn").ret, -EINVAL);
+}
+
+// kvm_pgtable_stage2_pte_prot reads back R, W, X and the software bits only: a split NC block's
+// pieces are normal cacheable memory (as a device block's are).
+TEST_P(Semantics612, ASplitNormalNcBlocksPiecesAreNormalMemory) {
+  init();
+  ASSERT_EQ(map(M2, M2, 0x4000'0000, kRW | kNc), 0);
+  EXPECT_EQ(desc(M2, 2), block(0x4000'0000, kAttrRWNc));
+  ASSERT_EQ(split(M2, K4, 1), 0);
+  EXPECT_EQ(desc(M2, 3), page(0x4000'0000, kAttrRW));
+  EXPECT_EQ(desc(M2 + 0x1000, 3), page(0x4000'1000, kAttrRW));
+  EXPECT_EQ(model_result("map 2M 2M pa=0x40000000 prot=rwn\nsplit 2M 4K mc=1\nget_leaf 2M").value,
+            page(0x4000'0000, kAttrRW));
 }
 
 INSTANTIATE_TEST_SUITE_P(Arm64Linux612, Semantics612, ::testing::ValuesIn(backend_names()),

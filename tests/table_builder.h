@@ -28,6 +28,7 @@ struct Attrs {
   bool w = true;
   bool x = false;
   bool device = false;
+  bool non_cacheable = false;  // normal non-cacheable (6.12's NORMAL_NC)
   bool af = true;
   uint8_t sw = 0;
 };
@@ -36,7 +37,9 @@ struct Attrs {
 inline uint64_t leaf(unsigned level, uint64_t pa, Attrs a = {}, bool fwb = false) {
   s2::LeafFields f;
   f.oa = pa;
-  f.mem_attr = static_cast<uint8_t>(a.device ? s2::mem_attr_device(fwb) : s2::mem_attr_normal(fwb));
+  f.mem_attr = static_cast<uint8_t>(a.device          ? s2::mem_attr_device(fwb)
+                                    : a.non_cacheable ? s2::mem_attr_normal_nc(fwb)
+                                                      : s2::mem_attr_normal(fwb));
   f.s2ap_r = a.r;
   f.s2ap_w = a.w;
   f.sh = static_cast<uint8_t>(s2::kShInner);

@@ -180,6 +180,15 @@ TEST(WorkBudget, ACreateUnlinkedCosts512LeavesPerPageItCanTake) {
   EXPECT_EQ(s[1].memcache, 3);  // 1536 / 512
 }
 
+// 6.12's test_clear_young installs nothing, however large its range; a map's walk flags and
+// NORMAL_NC cost what the map costs without them.
+TEST(WorkBudget, RangeAgingCostsNothingAndWalkFlagsChangeNoMapsCost) {
+  auto cost = [](const char* text) { return stream_leaf_cost(parse_text(text, "t"), 1u << 30); };
+  EXPECT_EQ(cost("init kernel=6.12\nmap 0 1G pa=0 prot=rw\ntest_clear_young 0 1T mkold=1"), 1u);
+  EXPECT_EQ(cost("init kernel=6.12\nmap 0x1000 2M pa=0x1000 prot=rwn flags=shared,fault"),
+            cost("init kernel=6.12\nmap 0x1000 2M pa=0x1000 prot=rw"));
+}
+
 TEST(WorkBudget, EverythingMmudiffShipsOrGeneratesFitsIt) {
   for (const char* dir : {"corpus/seeds", "corpus/regressions"})
     for (const auto& e : fs::directory_iterator(fs::path(MMUDIFF_SOURCE_DIR) / dir)) {

@@ -74,6 +74,10 @@ inline constexpr uint64_t kMemAttrNormal = 0xf;
 inline constexpr uint64_t kMemAttrDevice = 0x1;
 inline constexpr uint64_t kMemAttrNormalFwb = 0x6;
 inline constexpr uint64_t kMemAttrDeviceFwb = 0x1;
+// Normal non-cacheable (Linux 6.12's KVM_PGTABLE_PROT_NORMAL_NC): outer and inner NC without FWB;
+// with FWB, MemAttr[2] set (normal) and [1:0] = 01 (non-cacheable). The same value either way.
+inline constexpr uint64_t kMemAttrNormalNc = 0x5;
+inline constexpr uint64_t kMemAttrNormalNcFwb = 0x5;
 
 // kvm_pgtable_prot bits: the prot argument of map and relax_perms.
 namespace prot {
@@ -81,6 +85,8 @@ inline constexpr uint64_t kX = bit(0);
 inline constexpr uint64_t kW = bit(1);
 inline constexpr uint64_t kR = bit(2);
 inline constexpr uint64_t kDevice = bit(3);
+// KVM_PGTABLE_PROT_NORMAL_NC: Linux 6.12 only (6.1 ignores the bit), so not in kAll.
+inline constexpr uint64_t kNormalNc = bit(4);
 inline constexpr uint64_t kSwMask = genmask(58, 55);
 inline constexpr uint64_t kAll = kX | kW | kR | kDevice | kSwMask;
 }  // namespace prot
@@ -197,6 +203,9 @@ inline constexpr unsigned owner_of(uint64_t desc) {
 
 inline constexpr uint64_t mem_attr_normal(bool fwb) {
   return fwb ? kMemAttrNormalFwb : kMemAttrNormal;
+}
+inline constexpr uint64_t mem_attr_normal_nc(bool fwb) {
+  return fwb ? kMemAttrNormalNcFwb : kMemAttrNormalNc;
 }
 inline constexpr uint64_t mem_attr_device(bool fwb) {
   return fwb ? kMemAttrDeviceFwb : kMemAttrDevice;

@@ -85,19 +85,28 @@ struct EncodedAttributes {
 
 template <class D>
 constexpr EncodedAttributes<D> encode_attributes(const D& d, typename D::Word prot_bits, bool fwb,
-                                                 AddressLayout layout, Plant plant) {
+                                                 AddressLayout layout, Plant plant,
+                                                 bool normal_nc = false) {
   using Word = typename D::Word;
   const typename D::Bool device = d.any(prot_bits & d.lit(arm64s2::prot::kDevice));
   const typename D::Bool exec = d.any(prot_bits & d.lit(arm64s2::prot::kX));
   const typename D::Bool readable = d.any(prot_bits & d.lit(arm64s2::prot::kR));
   const typename D::Bool writable = d.any(prot_bits & d.lit(arm64s2::prot::kW));
+  // 6.12's KVM_PGTABLE_PROT_NORMAL_NC (normal_nc: the generation has it; 6.1 ignores the bit).
+  const typename D::Bool non_cacheable =
+      d.any(prot_bits & d.lit(normal_nc ? arm64s2::prot::kNormalNc : 0));
   typename D::Bool no_exec = !exec;
   // Planted: device memory never gets XN, so a read-write device mapping is executable.
   if (plant == Plant::kLegacyDeviceExecutable) no_exec = no_exec && !device;
 
   const Word zero = d.lit(0);
+  // Planted: non-cacheable memory mapped with the cacheable MemAttr.
+  const uint64_t nc_attr = plant == Plant::kLegacy612NcMappedCacheable
+                               ? arm64s2::mem_attr_normal(fwb)
+                               : arm64s2::mem_attr_normal_nc(fwb);
   Word attrs = d.select(device, d.lit(arm64s2::mem_attr_device(fwb) << arm64s2::kMemAttrShift),
-                        d.lit(arm64s2::mem_attr_normal(fwb) << arm64s2::kMemAttrShift));
+                        d.select(non_cacheable, d.lit(nc_attr << arm64s2::kMemAttrShift),
+                                 d.lit(arm64s2::mem_attr_normal(fwb) << arm64s2::kMemAttrShift)));
   attrs = attrs | d.select(no_exec, d.lit(arm64s2::kXn), zero);
   attrs = attrs | d.select(readable, d.lit(arm64s2::kS2apR), zero);
   attrs = attrs | d.select(writable, d.lit(arm64s2::kS2apW), zero);
@@ -105,7 +114,8 @@ constexpr EncodedAttributes<D> encode_attributes(const D& d, typename D::Word pr
   if (layout == AddressLayout::Pa48) attrs = attrs | d.lit(arm64s2::kShInner << arm64s2::kShShift);
   attrs = attrs | d.lit(arm64s2::kAf);
   attrs = attrs | (prot_bits & d.lit(arm64s2::prot::kSwMask));
-  return {exec && device, attrs};
+  // Device or non-cacheable memory is never executable, and never both.
+  return {(exec && (device || non_cacheable)) || (device && non_cacheable), attrs};
 }
 
 // What an in-place update does to a valid leaf: bits set and bits cleared, within the leaf

@@ -61,8 +61,9 @@ inline uint64_t table_descriptor(uint64_t table_pa, AddressLayout layout) {
 // The attribute half of a leaf for a map's prot; nullopt for executable device memory, which
 // stage 2 refuses (-EINVAL).
 inline std::optional<uint64_t> leaf_attributes(uint64_t prot_bits, bool fwb, AddressLayout layout,
-                                               Plant plant) {
-  const EncodedAttributes<Integers> e = encode_attributes(kIntegers, prot_bits, fwb, layout, plant);
+                                               Plant plant, bool normal_nc = false) {
+  const EncodedAttributes<Integers> e =
+      encode_attributes(kIntegers, prot_bits, fwb, layout, plant, normal_nc);
   if (e.refused) return std::nullopt;
   return e.attrs;
 }

@@ -27,7 +27,7 @@ struct Generation {
   // a walk outside a fault handler; 6.1 returns it and leaves the rest of the range unmapped.
   bool map_skips_existing_mappings;
   // 6.12 stores a change of software bits alone (or an identical invalid entry) in one store
-  // without break-before-make on a non-shared walk, which every map here is.
+  // without break-before-make on a walk that is not shared.
   bool store_software_bits_in_place;
   // 6.12 looks at a descriptor's cacheability and executability only when it is valid, so an owner
   // annotation gets no cache maintenance; 6.1 reads the fields of anything.
@@ -37,6 +37,14 @@ struct Generation {
   bool fault_updates_need_a_leaf;
   // 6.12's test_clear_young WARNs when its walk fails (beyond the IPA space, or no table).
   bool aging_warns_on_failed_walk;
+  // 6.12's test_clear_young ages a whole range and says whether any leaf in it was young.
+  bool ages_ranges;
+  // 6.12's map takes walk flags from its caller: a shared walk (KVM_PGTABLE_WALK_SHARED) breaks
+  // before it makes even for software bits; a fault handler's (_HANDLE_FAULT) stops at an
+  // existing mapping with -EAGAIN, as 6.1 always did.
+  bool map_takes_walk_flags;
+  // 6.12 maps KVM_PGTABLE_PROT_NORMAL_NC as normal non-cacheable memory; 6.1 ignores the bit.
+  bool has_normal_nc;
   // 6.12 splits blocks eagerly (kvm_pgtable_stage2_split); 6.1 has no such operation.
   bool splits_blocks;
   // 6.12's callers build tables nothing links (kvm_pgtable_stage2_create_unlinked) and free
@@ -62,6 +70,9 @@ inline constexpr Generation kLinux61{
     .maintenance_needs_valid = false,
     .fault_updates_need_a_leaf = false,
     .aging_warns_on_failed_walk = false,
+    .ages_ranges = false,
+    .map_takes_walk_flags = false,
+    .has_normal_nc = false,
     .splits_blocks = false,
     .builds_unlinked_tables = false,
     .table_break_flushes_its_range = false,
@@ -77,6 +88,9 @@ inline constexpr Generation kLinux612{
     .maintenance_needs_valid = true,
     .fault_updates_need_a_leaf = true,
     .aging_warns_on_failed_walk = true,
+    .ages_ranges = true,
+    .map_takes_walk_flags = true,
+    .has_normal_nc = true,
     .splits_blocks = true,
     .builds_unlinked_tables = true,
     .table_break_flushes_its_range = true,

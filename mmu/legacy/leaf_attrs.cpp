@@ -68,6 +68,25 @@ bool LegacyBackend::is_young(uint64_t addr) {
   return seen.pte & kAf;
 }
 
+// 6.12's range aging: the answer is whether any valid leaf overlapping the range was young; with
+// mkold each young one is made old in place, in address order. No TLBI, as for mkold.
+int LegacyBackend::test_clear_young(uint64_t addr, uint64_t size, bool mkold) {
+  if (!mmu_.generation().ages_ranges) return -EOPNOTSUPP;
+  IpaRange range;
+  const int ret = walk_range(addr, size, &range);
+  note_aging_walk(ret, addr);
+  if (ret) return 0;
+  bool young = false;
+  const LeafUpdate<Integers> make_old = mkold_update(kIntegers);
+  mmu_.rmap().for_each_overlapping(range.start, range.end, [&](const LeafRef& leaf) {
+    const uint64_t d = leaf.descriptor();
+    if (!(d & kAf)) return;
+    young = true;
+    if (mkold) mmu_.write_entry(*leaf.table, leaf.index, apply_leaf_update(kIntegers, d, make_old));
+  });
+  return young ? 1 : 0;
+}
+
 // 6.12's test_clear_young WARNs when its walk fails: aging a page that is not in the table's IPA
 // space (or with no table) is the caller's bug.
 void LegacyBackend::note_aging_walk(int ret, uint64_t addr) {

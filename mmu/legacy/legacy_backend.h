@@ -30,11 +30,14 @@ class LegacyBackend final : public Arm64S2Backend {
   void destroy() override;
 
   int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override;
+  int map_with_walk_flags(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc,
+                          uint8_t walk_flags) override;
   int unmap(uint64_t addr, uint64_t size) override;
   int wrprotect(uint64_t addr, uint64_t size) override;
   uint64_t mkyoung(uint64_t addr) override;
   uint64_t mkold(uint64_t addr) override;
   bool is_young(uint64_t addr) override;
+  int test_clear_young(uint64_t addr, uint64_t size, bool mkold) override;
   int relax_perms(uint64_t addr, uint64_t prot) override;
   int flush(uint64_t addr, uint64_t size) override;
   int set_owner(uint64_t addr, uint64_t size, Memcache* mc, uint8_t owner) override;
@@ -117,6 +120,8 @@ class LegacyBackend final : public Arm64S2Backend {
   // The trees create_unlinked built, oldest first; destroy frees those left.
   std::vector<std::unique_ptr<UnlinkedTree>> unlinked_;
   std::vector<std::string> warnings_;
+  // The walk flags of the map in progress (walk_flag bits; set_owner's walk has none).
+  uint8_t map_walk_flags_ = 0;
 };
 
 }  // namespace legacy

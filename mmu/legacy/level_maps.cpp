@@ -46,7 +46,9 @@ int LegacyBackend::install_leaf(ShadowPage& table, unsigned index, uint64_t ipa,
   if (same_mapping_but_permissions(old, desc)) return -EAGAIN;
   // Nothing the hardware translates with changes: no TLB can hold a stale copy, no memory needs
   // cleaning.
-  if (generation.store_software_bits_in_place && only_software_bits_differ(old, desc)) {
+  // A shared walk (KVM_PGTABLE_WALK_SHARED) never stores in place: other walkers may race.
+  if (generation.store_software_bits_in_place && !(map_walk_flags_ & walk_flag::kShared) &&
+      only_software_bits_differ(old, desc)) {
     mmu_.write_entry(table, index, desc);
     return 0;
   }

@@ -56,8 +56,11 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
         break;
     }
     // The mapping is already there (up to permissions): 6.1 stops the walk with -EAGAIN for the
-    // caller to retry, 6.12 leaves that entry as it is and maps the rest.
-    if (ret == -EAGAIN && mmu_.generation().map_skips_existing_mappings) ret = 0;
+    // caller to retry, 6.12 leaves that entry as it is and maps the rest -- unless the map is a
+    // fault handler's, which then has nothing left to do and tells its caller so.
+    if (ret == -EAGAIN && mmu_.generation().map_skips_existing_mappings &&
+        !(map_walk_flags_ & walk_flag::kHandleFault))
+      ret = 0;
     if (ret) return ret;
     if (maps_frame(phys)) phys += granule_size(level);
     ipa += granule_size(level);
@@ -66,20 +69,29 @@ int LegacyBackend::map_range(IpaRange range, uint64_t phys, uint64_t attrs, uint
 }
 
 int LegacyBackend::map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) {
+  return map_with_walk_flags(addr, size, phys, prot, mc, 0);
+}
+
+int LegacyBackend::map_with_walk_flags(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
+                                       Memcache* mc, uint8_t walk_flags) {
+  if (walk_flags && !mmu_.generation().map_takes_walk_flags) return -EOPNOTSUPP;
   const Arm64S2Config& config = mmu_.config();
   if (config.idmap && addr != phys) {
     // The kernel WARNs here: an identity-mapped table asked for anything else is a caller bug.
     warnings_.push_back("map: identity-mapped table asked to map an IPA to another PA");
     return -EINVAL;
   }
-  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.layout(), mmu_.plant());
+  std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.layout(), mmu_.plant(),
+                                                  mmu_.generation().has_normal_nc);
   if (!attrs) return -EINVAL;
   bool force_pte = config.force_pte == ForcePte::Always ||
                    (config.force_pte == ForcePte::Device && (prot & prot::kDevice));
 
   IpaRange range;
   int ret = walk_range(addr, size, &range);
+  map_walk_flags_ = walk_flags;
   if (!ret) ret = map_range(range, align_down(phys, kPageSize), *attrs, 0, force_pte, mc);
+  map_walk_flags_ = 0;
   // Whatever happened, the stores made so far must be visible to the table walker.
   mmu_.effects().dsb(Barrier::IshSt);
   return ret;

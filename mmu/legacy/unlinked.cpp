@@ -14,7 +14,8 @@ int LegacyBackend::create_unlinked(uint64_t phys, unsigned level, uint64_t prot,
                                    bool force_pte) {
   if (!mmu_.generation().builds_unlinked_tables) return -EOPNOTSUPP;
   if (!is_aligned(phys, granule_size(level))) return -EINVAL;
-  const std::optional<uint64_t> attrs = leaf_attributes(prot, mmu_.fwb(), mmu_.layout(), mmu_.plant());
+  const std::optional<uint64_t> attrs = leaf_attributes(
+      prot, mmu_.fwb(), mmu_.layout(), mmu_.plant(), mmu_.generation().has_normal_nc);
   if (!attrs) return -EINVAL;
   void* page = mc->pop();
   if (!page) return -ENOMEM;

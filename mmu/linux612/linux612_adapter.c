@@ -44,9 +44,11 @@ static struct l612a_vm* current_vm(const char* what) {
 
 /* ---- mm_ops->free_unlinked_table ------------------------------------------------------------- */
 /*
- * KVM frees an unlinked table after an RCU grace period (stage2_free_unlinked_table). This backend
- * only walks without sharing, so no walker can still be in the table: the grace period is already
- * over, and the kernel's own kvm_pgtable_stage2_free_unlinked() runs at once.
+ * KVM frees an unlinked table after an RCU grace period (stage2_free_unlinked_table). There is
+ * one thread here, and the walk that unlinked the table reads the entry again and finds the block
+ * that replaced it, so no walker can ever enter the table again, shared walk or not: the grace
+ * period has nothing to wait for, and the kernel's own kvm_pgtable_stage2_free_unlinked() runs at
+ * once.
  */
 static void mm_free_unlinked_table(void* addr, s8 level) {
   struct l612a_vm* vm = current_vm("free_unlinked_table");
@@ -126,17 +128,22 @@ static uint64_t vtcr(const struct l612a_vm* vm) {
 }
 
 static int stage2_map(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys,
-                      uint64_t prot, void* memcache) {
+                      uint64_t prot, void* memcache, uint32_t walk_flags) {
+  enum kvm_pgtable_walk_flags flags = 0;
+  if (walk_flags & L612A_WALK_SHARED) flags |= KVM_PGTABLE_WALK_SHARED;
+  if (walk_flags & L612A_WALK_HANDLE_FAULT) flags |= KVM_PGTABLE_WALK_HANDLE_FAULT;
   ARM64K_ENTER(vm);
-  int ret =
-      kvm_pgtable_stage2_map(&vm->pgt, addr, size, phys, (enum kvm_pgtable_prot)prot, memcache, 0);
+  int ret = kvm_pgtable_stage2_map(&vm->pgt, addr, size, phys, (enum kvm_pgtable_prot)prot,
+                                   memcache, flags);
   ARM64K_LEAVE();
+  /* A shared walk takes the RCU read lock in kvm_pgtable_walk_begin and drops it in _end. */
+  WARN_ON(rcu_depth != 0);
   return ret;
 }
 
-static bool stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, bool mkold) {
+static bool stage2_test_clear_young(struct l612a_vm* vm, uint64_t addr, uint64_t size, bool mkold) {
   ARM64K_ENTER(vm);
-  bool young = kvm_pgtable_stage2_test_clear_young(&vm->pgt, addr, PAGE_SIZE, mkold);
+  bool young = kvm_pgtable_stage2_test_clear_young(&vm->pgt, addr, size, mkold);
   ARM64K_LEAVE();
   return young;
 }

@@ -30,6 +30,10 @@ struct l612a_vm;
  * a user's tree's is kt_<name>_api() (cmake/KernelTrees.cmake). The C++ backend calls through it,
  * so one backend serves every tree of the generation.
  */
+/* The walk flags a caller of stage2_map may add (the same bits as mmudiff's walk_flag). */
+#define L612A_WALK_SHARED 0x1u       /* KVM_PGTABLE_WALK_SHARED */
+#define L612A_WALK_HANDLE_FAULT 0x2u /* KVM_PGTABLE_WALK_HANDLE_FAULT */
+
 struct l612a_entry_points {
   /* NULL when out of memory. ops must outlive the vm. */
   struct l612a_vm* (*vm_create)(const struct arm64k_host_ops* ops, void* host);
@@ -46,14 +50,15 @@ struct l612a_entry_points {
   uint32_t (*ia_bits)(const struct l612a_vm* vm);
   uint32_t (*start_level)(const struct l612a_vm* vm);
   void* (*pgd)(const struct l612a_vm* vm);
-  /* kvm_pgtable_stage2_map with walk flags 0: a non-shared walk, as under the write lock. */
+  /* kvm_pgtable_stage2_map with the walk flags of walk_flags (L612A_WALK_*): 0 is a non-shared
+   * walk, as under the write lock; user_mem_abort passes both. */
   int (*stage2_map)(struct l612a_vm* vm, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
-                    void* memcache);
+                    void* memcache, uint32_t walk_flags);
   int (*stage2_unmap)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
   int (*stage2_wrprotect)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
   uint64_t (*stage2_mkyoung)(struct l612a_vm* vm, uint64_t addr);
-  /* kvm_pgtable_stage2_test_clear_young over the page of addr: whether its leaf was young. */
-  bool (*stage2_test_clear_young)(struct l612a_vm* vm, uint64_t addr, bool mkold);
+  /* kvm_pgtable_stage2_test_clear_young over [addr, addr + size): whether a leaf was young. */
+  bool (*stage2_test_clear_young)(struct l612a_vm* vm, uint64_t addr, uint64_t size, bool mkold);
   int (*stage2_relax_perms)(struct l612a_vm* vm, uint64_t addr, uint64_t prot);
   int (*stage2_flush)(struct l612a_vm* vm, uint64_t addr, uint64_t size);
   int (*stage2_set_owner)(struct l612a_vm* vm, uint64_t addr, uint64_t size, void* memcache,

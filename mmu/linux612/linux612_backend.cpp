@@ -5,8 +5,9 @@
 // callbacks into its Machine's SimMemory calls and EffectLog entries.
 //
 // The Arm64S2Backend interface is 6.1's kvm_pgtable API; on 6.12's:
-// - map passes walk flags 0, a non-shared walk (KVM's callers hold the MMU lock for write, or
-//   pass SHARED|HANDLE_FAULT from the fault path, which this interface has no way to ask for);
+// - map passes walk flags 0, a non-shared walk (KVM's callers that hold the MMU lock for write);
+//   map_with_walk_flags passes the op's (user_mem_abort's SHARED|HANDLE_FAULT);
+// - test_clear_young is the kernel's, over the op's range;
 // - is_young is kvm_pgtable_stage2_test_clear_young(addr, PAGE_SIZE, mkold = false);
 // - mkold is the same with mkold = true. 6.12 returns only "was young", while the interface
 //   returns the old descriptor (6.1's mkold did): it is the one get_leaf read just before, when
@@ -76,7 +77,13 @@ class Linux612Backend final : public Arm64S2Backend {
   }
 
   int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override {
-    return api_.stage2_map(vm_, addr, size, phys, prot, mc);
+    return map_with_walk_flags(addr, size, phys, prot, mc, 0);
+  }
+  int map_with_walk_flags(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc,
+                          uint8_t walk_flags) override {
+    static_assert(walk_flag::kShared == L612A_WALK_SHARED &&
+                  walk_flag::kHandleFault == L612A_WALK_HANDLE_FAULT);
+    return api_.stage2_map(vm_, addr, size, phys, prot, mc, walk_flags);
   }
   int unmap(uint64_t addr, uint64_t size) override { return api_.stage2_unmap(vm_, addr, size); }
   int wrprotect(uint64_t addr, uint64_t size) override {
@@ -87,14 +94,17 @@ class Linux612Backend final : public Arm64S2Backend {
     uint64_t old = 0;
     uint32_t level = 0;
     if (api_.get_leaf(vm_, addr, &old, &level) != 0 || !(old & arm64s2::kValid)) old = 0;
-    const bool young = api_.stage2_test_clear_young(vm_, addr, /*mkold=*/true);
+    const bool young = api_.stage2_test_clear_young(vm_, addr, arm64s2::kPageSize, /*mkold=*/true);
     if (young != ((old & arm64s2::kAf) != 0))
       host_.warn(fmt::format("{}: test_clear_young({:#x}) said young={} of leaf {:#x}", name_, addr,
                              young, old));
     return old;
   }
   bool is_young(uint64_t addr) override {
-    return api_.stage2_test_clear_young(vm_, addr, /*mkold=*/false);
+    return api_.stage2_test_clear_young(vm_, addr, arm64s2::kPageSize, /*mkold=*/false);
+  }
+  int test_clear_young(uint64_t addr, uint64_t size, bool mkold) override {
+    return api_.stage2_test_clear_young(vm_, addr, size, mkold) ? 1 : 0;
   }
   int relax_perms(uint64_t addr, uint64_t prot) override {
     return api_.stage2_relax_perms(vm_, addr, prot);

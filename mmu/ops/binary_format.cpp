@@ -25,6 +25,25 @@ constexpr uint8_t kTlbRangeFlag = 1 << 7;
 // is then taken from the other seven bits; in 6.1 streams the whole byte is the IA, as before.
 constexpr uint8_t kLpa2IaFlag = 1 << 7;
 
+// The byte after a 6.12 map's operands: NORMAL_NC (a prot bit the prot byte has no room for) and
+// the walk flags.
+constexpr uint8_t kMapNormalNc = 1 << 0;
+constexpr uint8_t kMapWalkShared = 1 << 1;
+constexpr uint8_t kMapWalkHandleFault = 1 << 2;
+
+uint8_t pack_map_extras(const Op& op) {
+  return static_cast<uint8_t>(
+      ((op.prot & prot::kNormalNc) ? kMapNormalNc : 0) |
+      ((op.walk_flags & walk_flag::kShared) ? kMapWalkShared : 0) |
+      ((op.walk_flags & walk_flag::kHandleFault) ? kMapWalkHandleFault : 0));
+}
+
+void unpack_map_extras(uint8_t b, Op* op) {
+  if (b & kMapNormalNc) op->prot |= prot::kNormalNc;
+  op->walk_flags = static_cast<uint8_t>(((b & kMapWalkShared) ? walk_flag::kShared : 0) |
+                                        ((b & kMapWalkHandleFault) ? walk_flag::kHandleFault : 0));
+}
+
 class Reader {
  public:
   Reader(std::span<const uint8_t> bytes, size_t offset) : bytes_(bytes), pos_(offset) {}
@@ -73,30 +92,33 @@ uint64_t unpack_prot(uint8_t b) {
 }  // namespace
 
 // arm64: init, destroy and its ten operations are codes 0-11, and in arm64-6.12 streams only,
-// split is code 12; x86: init, destroy, then its eleven operations from Fault on are codes 2-12.
-// Codes past those fold back onto the first operations after destroy, so the decoding of every
+// split is code 12, test_clear_young 13, create_unlinked 14 and free_unlinked 15; x86: init,
+// destroy, then its eleven operations from Fault on are codes 2-12. In arm64-6.1 and x86 streams
+// codes past those fold back onto the first operations after destroy, so the decoding of every
 // arm64-6.1 byte string is what it was before split existed.
 constexpr unsigned kArm64Codes = static_cast<unsigned>(OpKind::Fault);  // 12
-constexpr unsigned kArm64Linux612Codes = kArm64Codes + 1;               // 13: split
-// Also in arm64-6.12 streams only, the two top codes: Linux 6.12's unlinked tables.
-constexpr unsigned kCreateUnlinkedCode = 14;
-constexpr unsigned kFreeUnlinkedCode = 15;
+constexpr unsigned kArm64SplitCode = kArm64Codes;                       // 12, 6.12 only
+constexpr unsigned kArm64TestClearYoungCode = kArm64Codes + 1;          // 13, 6.12 only
+constexpr unsigned kCreateUnlinkedCode = kArm64Codes + 2;               // 14, 6.12 only
+constexpr unsigned kFreeUnlinkedCode = kArm64Codes + 3;                 // 15, 6.12 only
 constexpr unsigned kX86First = static_cast<unsigned>(OpKind::Fault);
 constexpr unsigned kX86Codes = 2 + static_cast<unsigned>(OpKind::WrprotGfn) + 1 - kX86First;  // 13
-static_assert(kArm64Linux612Codes <= kKindCodes && kX86Codes <= kKindCodes);
+static_assert(kFreeUnlinkedCode < kKindCodes && kX86Codes <= kKindCodes);
 
 OpKind kind_from_code(uint8_t code, ProfileId profile) {
   unsigned k = code % kKindCodes;
   const Arch arch = profile_arch(profile);
-  unsigned codes = arch == Arch::X86Ept                  ? kX86Codes
-                   : profile == ProfileId::Arm64Linux612 ? kArm64Linux612Codes
-                                                         : kArm64Codes;
-  if (profile == ProfileId::Arm64Linux612 && k == kCreateUnlinkedCode)
-    return OpKind::CreateUnlinked;
-  if (profile == ProfileId::Arm64Linux612 && k == kFreeUnlinkedCode) return OpKind::FreeUnlinked;
+  if (profile == ProfileId::Arm64Linux612) {
+    // Every code has a kind of its own: nothing folds.
+    if (k == kArm64SplitCode) return OpKind::Arm64Split;
+    if (k == kArm64TestClearYoungCode) return OpKind::Arm64TestClearYoung;
+    if (k == kCreateUnlinkedCode) return OpKind::CreateUnlinked;
+    if (k == kFreeUnlinkedCode) return OpKind::FreeUnlinked;
+    return static_cast<OpKind>(k);
+  }
+  unsigned codes = arch == Arch::X86Ept ? kX86Codes : kArm64Codes;
   if (k >= codes) k = 2 + (k - codes);
-  if (k < 2) return static_cast<OpKind>(k);
-  if (arch == Arch::Arm64S2) return k == kArm64Codes ? OpKind::Arm64Split : static_cast<OpKind>(k);
+  if (k < 2 || arch == Arch::Arm64S2) return static_cast<OpKind>(k);
   return static_cast<OpKind>(kX86First + k - 2);
 }
 
@@ -107,7 +129,8 @@ OpKind kind_from_code(uint8_t code, Arch arch) {
 namespace {
 
 uint8_t code_of(OpKind kind) {
-  if (kind == OpKind::Arm64Split) return kArm64Codes;
+  if (kind == OpKind::Arm64Split) return kArm64SplitCode;
+  if (kind == OpKind::Arm64TestClearYoung) return kArm64TestClearYoungCode;
   if (kind == OpKind::CreateUnlinked) return kCreateUnlinkedCode;
   if (kind == OpKind::FreeUnlinked) return kFreeUnlinkedCode;
   unsigned k = static_cast<unsigned>(kind);
@@ -187,6 +210,16 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
   if (shape.owner && !r.byte(&op.owner)) return false;
   // create_unlinked's owner field is its force_pte flag.
   if (op.kind == OpKind::CreateUnlinked) op.owner &= 1;
+  if (shape.mkold) {
+    uint8_t b;
+    if (!r.byte(&b)) return false;
+    op.mkold = b & 1;
+  }
+  if (op.kind == OpKind::Map && profile == ProfileId::Arm64Linux612) {
+    uint8_t b;
+    if (!r.byte(&b)) return false;
+    unpack_map_extras(b, &op);
+  }
   // clear_dirty_masked's owner field is its wrprot flag.
   if (op.kind == OpKind::ClearDirtyMasked) op.owner &= 1;
   if (shape.config) {
@@ -233,7 +266,7 @@ Stream decode_binary(std::span<const uint8_t> bytes) {
   return stream;
 }
 
-void encode_op(const Op& op, std::vector<uint8_t>* out) {
+void encode_op(const Op& op, std::vector<uint8_t>* out, ProfileId profile) {
   OpShape shape = op_shape(op.kind);
   out->push_back(code_of(op.kind));
   if (shape.addr) put_varint(op.addr, out);
@@ -250,6 +283,9 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
         static_cast<uint8_t>(op.kind == OpKind::CreateUnlinked ? op.level : op.level - 1));
   if (shape.memcache) put_varint(op.memcache == kNoMemcache ? 0 : uint64_t(op.memcache) + 1, out);
   if (shape.owner) out->push_back(op.owner);
+  if (shape.mkold) out->push_back(op.mkold ? 1 : 0);
+  if (op.kind == OpKind::Map && profile == ProfileId::Arm64Linux612)
+    out->push_back(pack_map_extras(op));
   if (shape.config && op.config.arch == Arch::X86Ept) {
     encode_x86_config(op.config.x86, out);
   } else if (shape.config) {
@@ -268,7 +304,11 @@ void encode_op(const Op& op, std::vector<uint8_t>* out) {
 
 std::vector<uint8_t> encode_binary(const Stream& stream) {
   std::vector<uint8_t> out;
-  for (const Op& op : stream) encode_op(op, &out);
+  ProfileId profile = ProfileId::Arm64Linux61;
+  for (const Op& op : stream) {
+    encode_op(op, &out, profile);
+    if (op.kind == OpKind::Init && &op == &stream.front()) profile = profile_id(op.config);
+  }
   return out;
 }
 

@@ -8,10 +8,13 @@
 // without renumbering; in arm64-6.1 streams the unused codes 12-15 fold onto map, unmap,
 // wrprotect and mkyoung (code - 10), as they always have. In arm64-6.12 streams (and only there)
 // code 12 is split (Linux 6.12's kvm_pgtable_stage2_split: addr, size, memcache, where "none"
-// reads as an empty cache), 13 folds onto map (code - 11), 14 is create_unlinked (phys, prot,
-// level b % 3, memcache with "none" an empty cache, force_pte in owner bit 0) and 15 is
-// free_unlinked (addr: which live unlinked table). Encoding always writes the kind's own number
-// (0-12, 14, 15).
+// reads as an empty cache), code 13 is test_clear_young (addr, size, then one byte whose bit 0
+// is mkold, the other bits ignored), 14 is create_unlinked (phys, prot, level b % 3, memcache
+// with "none" an empty cache, force_pte in owner bit 0) and 15 is free_unlinked (addr: which live
+// unlinked table). A map in an arm64-6.12 stream carries one byte more after its operands: bit 0
+// KVM_PGTABLE_PROT_NORMAL_NC, bit 1 KVM_PGTABLE_WALK_SHARED, bit 2 KVM_PGTABLE_WALK_HANDLE_FAULT
+// (the other bits ignored); a 6.1 map has no such byte. Encoding always writes the kind's own
+// number (0-15).
 //   addr, size, phys  unsigned LEB128 (at most 10 bytes; bits past 64 are dropped)
 //   prot              one byte: bit 0 X, 1 W, 2 R, 3 device, 4-7 software bits 0-3
 //   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)
@@ -41,12 +44,14 @@ namespace mmudiff {
 inline constexpr unsigned kKindCodes = 16;
 // The kind a kind byte decodes to in a stream of ARCH.
 OpKind kind_from_code(uint8_t code, Arch arch = Arch::Arm64S2);
-// The same for a stream of PROFILE: only arm64-6.12 has split.
+// The same for a stream of PROFILE: only arm64-6.12 has split and test_clear_young.
 OpKind kind_from_code(uint8_t code, ProfileId profile);
 
 Stream decode_binary(std::span<const uint8_t> bytes);
 std::vector<uint8_t> encode_binary(const Stream& stream);
-void encode_op(const Op& op, std::vector<uint8_t>* out);
+// PROFILE: the stream's, which decides whether a map carries its 6.12 byte.
+void encode_op(const Op& op, std::vector<uint8_t>* out,
+               ProfileId profile = ProfileId::Arm64Linux61);
 
 // Reads one operation of a stream of PROFILE at *offset; false (and *offset unchanged) when the
 // bytes run out. An init at offset 0 may name another profile (flags bit 5: x86; bit 6: arm64

@@ -30,7 +30,8 @@ static constexpr std::array<std::string_view, kOpKindCount> kNames = {"init",
                                                                       "wrprot_gfn",
                                                                       "split",
                                                                       "create_unlinked",
-                                                                      "free_unlinked"};
+                                                                      "free_unlinked",
+                                                                      "test_clear_young"};
 static constexpr std::array<std::string_view, kArchCount> kArchNames = {"arm64-s2", "x86-ept"};
 
 std::string_view op_kind_name(OpKind kind) {
@@ -78,7 +79,7 @@ namespace {
 // The arm64 operations Linux 6.12 added, appended after x86's.
 bool linux612_only(OpKind kind) {
   return kind == OpKind::Arm64Split || kind == OpKind::CreateUnlinked ||
-         kind == OpKind::FreeUnlinked;
+         kind == OpKind::FreeUnlinked || kind == OpKind::Arm64TestClearYoung;
 }
 
 }  // namespace
@@ -171,7 +172,7 @@ OpShape op_shape(OpKind kind) {
     case OpKind::WrprotGfn:
       return {false, false, false, false, false, false, true, true};
     case OpKind::Map:
-      return {true, true, true, true, false, false};
+      return {true, true, true, true, false, false, true, false, true};
     case OpKind::Unmap:
     case OpKind::Wrprotect:
     case OpKind::Flush:
@@ -191,6 +192,8 @@ OpShape op_shape(OpKind kind) {
       return {false, true, true, true, true, false, false, true};
     case OpKind::FreeUnlinked:
       return {false, false, false, false, false, false};
+    case OpKind::Arm64TestClearYoung:
+      return {true, false, false, false, false, false, true, false, false, true};
   }
   return {};
 }
@@ -210,6 +213,8 @@ Op canonical(Op op) {
   if (s.prot) out.prot = op.prot;
   if (s.memcache) out.memcache = op.memcache;
   if (s.owner) out.owner = op.owner;
+  if (s.walk_flags) out.walk_flags = op.walk_flags & walk_flag::kAll;
+  if (s.mkold) out.mkold = op.mkold;
   if (s.config) {
     // Only the named architecture's configuration matters.
     out.config.arch = op.config.arch;

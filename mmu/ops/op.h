@@ -122,12 +122,21 @@ enum class OpKind : uint8_t {
   // ---- arm64-s2, Linux 6.12 only (profile arm64-6.12), appended so that no value moves ----------
   Arm64Split,  // kvm_pgtable_stage2_split(addr, size, split_page_cache of `memcache` pages);
                // spelt "split" in .mmu text, as x86's Split: the stream's profile tells them apart
-  CreateUnlinked,  // kvm_pgtable_stage2_create_unlinked(phys, level, prot, cache of `memcache`
-                   // pages, force_pte = owner): a detached table the backend keeps, in order
-  FreeUnlinked,    // kvm_pgtable_stage2_free_unlinked of the live unlinked table number
-                   // addr % (how many are live); -ENOENT, from the harness, when none is
+  CreateUnlinked,       // kvm_pgtable_stage2_create_unlinked(phys, level, prot, cache of `memcache`
+                        // pages, force_pte = owner): a detached table the backend keeps, in order
+  FreeUnlinked,         // kvm_pgtable_stage2_free_unlinked of the live unlinked table number
+                        // addr % (how many are live); -ENOENT, from the harness, when none is
+  Arm64TestClearYoung,  // kvm_pgtable_stage2_test_clear_young(addr, size, mkold) -> any leaf young
 };
-inline constexpr unsigned kOpKindCount = 26;
+inline constexpr unsigned kOpKindCount = 27;
+
+// The kvm_pgtable_walk_flags a caller of Linux 6.12's kvm_pgtable_stage2_map may add (Op's
+// walk_flags): user_mem_abort passes both. Only arm64-6.12 maps carry them.
+namespace walk_flag {
+inline constexpr uint8_t kShared = 1 << 0;       // KVM_PGTABLE_WALK_SHARED
+inline constexpr uint8_t kHandleFault = 1 << 1;  // KVM_PGTABLE_WALK_HANDLE_FAULT
+inline constexpr uint8_t kAll = kShared | kHandleFault;
+}  // namespace walk_flag
 
 // Memcache pages handed to an operation; kNoMemcache passes NULL, as a caller without one does.
 inline constexpr int32_t kNoMemcache = -1;
@@ -145,7 +154,9 @@ struct Op {
   uint8_t level = 0;  // x86: the level an operation takes (max, min or target level)
   int32_t memcache = kNoMemcache;
   uint8_t owner = 0;
-  Config config;  // Init only
+  uint8_t walk_flags = 0;  // arm64-6.12 map: walk_flag bits
+  bool mkold = false;      // test_clear_young: clear the access flag of the young leaves
+  Config config;           // Init only
 
   bool operator==(const Op&) const = default;
 };
@@ -180,6 +191,8 @@ struct OpShape {
   bool size, phys, prot, memcache, owner, config;
   bool addr = true;
   bool level = false;
+  bool walk_flags = false;
+  bool mkold = false;
 };
 OpShape op_shape(OpKind kind);
 // Whether the operation's memcache is one its caller always has, perhaps empty (split's
@@ -189,8 +202,8 @@ bool always_has_cache(OpKind kind);
 std::optional<Arch> op_arch(OpKind kind);
 bool op_in_arch(OpKind kind, Arch arch);
 // Whether a stream of PROFILE may hold the operation: its architecture's, and for operations a
-// later kernel added (Arm64Split, CreateUnlinked, FreeUnlinked: Linux 6.12), only that kernel's
-// profile.
+// later kernel added (Arm64Split, CreateUnlinked, FreeUnlinked, Arm64TestClearYoung: Linux
+// 6.12), only that kernel's profile.
 bool op_in_profile(OpKind kind, ProfileId profile);
 std::string_view arch_name(Arch arch);
 bool arch_from_name(std::string_view name, Arch* arch);

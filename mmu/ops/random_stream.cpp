@@ -145,6 +145,31 @@ Op random_create_unlinked(std::mt19937_64& rng, unsigned pa_bits) {
   return op;
 }
 
+// A 6.12 map's walk flags: often the fault path's (SHARED | HANDLE_FAULT, as user_mem_abort),
+// now and then one of them alone; and now and then normal non-cacheable memory.
+void random_612_map_extras(std::mt19937_64& rng, Op* op) {
+  switch (pick(rng, 8)) {
+    case 0:
+    case 1:
+    case 2:
+      op->walk_flags = walk_flag::kShared | walk_flag::kHandleFault;
+      break;
+    case 3:
+      op->walk_flags = walk_flag::kShared;
+      break;
+    case 4:
+      op->walk_flags = walk_flag::kHandleFault;
+      break;
+    default:
+      op->walk_flags = 0;
+  }
+  // Non-cacheable memory is neither executable nor device (else -EINVAL, now and then drawn too).
+  if (chance(rng, 15)) {
+    op->prot |= prot::kNormalNc;
+    if (!chance(rng, 10)) op->prot &= ~(prot::kX | prot::kDevice);
+  }
+}
+
 }  // namespace
 
 namespace x86gen {
@@ -266,7 +291,8 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
       OpKind::Unmap,    OpKind::Unmap,   OpKind::Wrprotect,  OpKind::Mkyoung,
       OpKind::Mkold,    OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,
       OpKind::SetOwner, OpKind::GetLeaf, OpKind::Destroy,    OpKind::Init};
-  // Linux 6.12 adds split and unlinked tables; a 6.1 stream draws exactly as it did before they
+  // Linux 6.12 adds split, unlinked tables and range aging; a 6.1 stream draws exactly as it did
+  // before they
   // existed.
   static constexpr OpKind kWeighted612[] = {OpKind::Map,
                                             OpKind::Map,
@@ -287,7 +313,8 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
                                             OpKind::Arm64Split,
                                             OpKind::Arm64Split,
                                             OpKind::CreateUnlinked,
-                                            OpKind::FreeUnlinked};
+                                            OpKind::FreeUnlinked,
+                                            OpKind::Arm64TestClearYoung};
   const bool linux612 = config.arm64.kernel == Arm64Kernel::Linux612;
   do {
     op.kind = linux612 ? kWeighted612[pick(rng, std::size(kWeighted612))]
@@ -302,8 +329,7 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
     return op;
   }
   if (op.kind == OpKind::Destroy) return op;
-  if (op.kind == OpKind::CreateUnlinked)
-    return random_create_unlinked(rng, config.arm64.pa_bits());
+  if (op.kind == OpKind::CreateUnlinked) return random_create_unlinked(rng, config.arm64.pa_bits());
   if (op.kind == OpKind::FreeUnlinked) {
     op.addr = pick(rng, 4);  // which of the live ones
     return op;
@@ -318,6 +344,8 @@ Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy) {
   if (shape.memcache)
     op.memcache = op.kind == OpKind::Arm64Split ? random_split_memcache(rng) : random_memcache(rng);
   if (shape.owner) op.owner = static_cast<uint8_t>(chance(rng, 90) ? pick(rng, 2) : pick(rng, 256));
+  if (shape.mkold) op.mkold = chance(rng, 50);
+  if (linux612 && op.kind == OpKind::Map) random_612_map_extras(rng, &op);
   return op;
 }
 
@@ -359,6 +387,11 @@ Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
   if (op.kind == OpKind::CreateUnlinked) {
     op.level = static_cast<uint8_t>(pick(rng, 3));
     op.owner &= 1;  // force_pte
+  }
+  if (profile == ProfileId::Arm64Linux612) {
+    op.walk_flags = static_cast<uint8_t>(pick(rng, walk_flag::kAll + 1));
+    op.mkold = chance(rng, 50);
+    if (op.kind == OpKind::Map && chance(rng, 50)) op.prot |= prot::kNormalNc;
   }
   op.config.arm64.ia_bits =
       static_cast<uint8_t>(kMinIaBits + pick(rng, kMaxIaBits - kMinIaBits + 1));

@@ -125,16 +125,49 @@ uint64_t parse_prot_letters(std::string_view word) {
       case 'd':
         b = prot::kDevice;
         break;
+      case 'n':
+        b = prot::kNormalNc;
+        break;
       case '-':
         continue;
       default:
-        throw LineError{
-            fmt::format("prot '{}' has '{}'; use the letters r, w, x, d or -", excerpt(word), c)};
+        throw LineError{fmt::format("prot '{}' has '{}'; use the letters r, w, x, d, n or -",
+                                    excerpt(word), c)};
     }
     if (p & b) throw LineError{fmt::format("prot '{}' repeats '{}'", excerpt(word), c)};
     p |= b;
   }
   return p;
+}
+
+// A 6.12 map's flags=: "shared", "fault" (KVM_PGTABLE_WALK_SHARED, _HANDLE_FAULT), comma-separated,
+// or 0 for none.
+uint8_t parse_walk_flags(std::string_view word) {
+  if (word == "0") return 0;
+  uint8_t flags = 0;
+  while (!word.empty()) {
+    const size_t comma = word.find(',');
+    const std::string_view name = word.substr(0, comma);
+    uint8_t f;
+    if (name == "shared")
+      f = walk_flag::kShared;
+    else if (name == "fault")
+      f = walk_flag::kHandleFault;
+    else
+      throw LineError{
+          fmt::format("flags has '{}'; the walk flags are shared and fault", excerpt(name))};
+    if (flags & f) throw LineError{fmt::format("flags repeats '{}'", excerpt(name))};
+    flags |= f;
+    word = comma == std::string_view::npos ? std::string_view() : word.substr(comma + 1);
+  }
+  return flags;
+}
+
+std::string format_walk_flags(uint8_t flags) {
+  std::string s;
+  if (flags & walk_flag::kShared) s += "shared";
+  if (flags & walk_flag::kHandleFault) s += s.empty() ? "fault" : ",fault";
+  return s;
 }
 
 ForcePte parse_force_pte(std::string_view word) {
@@ -201,12 +234,14 @@ std::string usage(OpKind kind, Arch arch) {
   if (kind == OpKind::ClearDirtyMasked) return u + " [mask=BITS (default 1)] [wrprot=0|1]";
   u += level_usage(kind);
   if (shape.phys) u += " [pa=PA]";
-  if (shape.prot) u += " [prot=rwxd] [sw=0..15]";
+  if (shape.prot) u += shape.walk_flags ? " [prot=rwxdn] [sw=0..15]" : " [prot=rwxd] [sw=0..15]";
   if (shape.owner) u += kind == OpKind::CreateUnlinked ? " [force_pte=0|1]" : " [owner=0..255]";
   // A split always has its cache (kvm_s2_mmu.split_page_cache), perhaps empty; create_unlinked
   // takes its pages from a cache KVM's callers always have.
   if (shape.memcache)
     u += fmt::format(" [mc=0..{}{}]", kMaxMemcache, always_has_cache(kind) ? "" : "|none");
+  if (shape.walk_flags) u += " [flags=shared,fault (6.12)]";
+  if (shape.mkold) u += " [mkold=0|1]";
   return u;
 }
 
@@ -379,6 +414,10 @@ bool parse_arm64_operand(Op& op, std::string_view key, std::string_view value) {
                       : static_cast<int32_t>(parse_bounded(value, "mc", 0, kMaxMemcache));
   } else if (shape.owner && key == "owner" && op.kind != OpKind::CreateUnlinked) {
     op.owner = static_cast<uint8_t>(parse_bounded(value, "owner", 0, 255));
+  } else if (shape.walk_flags && key == "flags") {
+    op.walk_flags = parse_walk_flags(value);
+  } else if (shape.mkold && key == "mkold") {
+    op.mkold = parse_flag(value, "mkold");
   } else {
     return false;
   }
@@ -423,10 +462,11 @@ Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
                     arch_name(*own), arch_name(arch),
                     pinned ? "" : fmt::format(": start it with 'init arch={}'", arch_name(*own)))};
   } else if (!op_in_profile(op.kind, profile)) {
-    // Only arm64's split and unlinked tables are of one kernel generation alone (Linux 6.12).
+    // Only arm64's split, unlinked tables and range test_clear_young are of one kernel
+    // generation alone (Linux 6.12 added them).
     throw LineError{fmt::format(
-        "{} is an operation of arm64-6.12 (kvm_pgtable_stage2_{}), and this stream is "
-        "for {}: start it with 'init kernel=6.12'",
+        "{} is an operation of arm64-6.12 (kvm_pgtable_stage2_{}), and this stream is for {}: "
+        "start it with 'init kernel=6.12'",
         words[0], op.kind == OpKind::Arm64Split ? "split" : words[0], profile_name(profile))};
   }
   OpShape shape = op_shape(op.kind);
@@ -477,6 +517,20 @@ Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
     throw LineError{
         fmt::format("init kernel={} in a stream for Linux {}: a stream keeps one kernel",
                     arm64_kernel_name(op.config.arm64.kernel), arm64_kernel_name(kernel))};
+  // Walk flags and NORMAL_NC are arguments only 6.12's map takes.
+  if (op.kind != OpKind::Map && op_arch(op.kind) == Arch::Arm64S2 && (op.prot & prot::kNormalNc))
+    throw LineError{
+        fmt::format("prot 'n' (KVM_PGTABLE_PROT_NORMAL_NC) is a map's alone, not {}'s", words[0])};
+  if (op.kind == OpKind::Map && profile != ProfileId::Arm64Linux612) {
+    if (op.walk_flags)
+      throw LineError{fmt::format(
+          "flags= in a stream for {}: only kernel=6.12's kvm_pgtable_stage2_map takes walk flags",
+          profile_name(profile))};
+    if (op.prot & prot::kNormalNc)
+      throw LineError{fmt::format(
+          "prot 'n' (KVM_PGTABLE_PROT_NORMAL_NC) in a stream for {}: only kernel=6.12 has it",
+          profile_name(profile))};
+  }
   // FEAT_TLBIRANGE is a question only 6.12's code asks.
   if (op.kind == OpKind::Init && op.config.arch == Arch::Arm64S2 &&
       op.config.arm64.kernel == Arm64Kernel::Linux61 &&
@@ -561,6 +615,7 @@ std::string format_prot_letters(uint64_t p) {
   if (p & prot::kW) s += 'w';
   if (p & prot::kX) s += 'x';
   if (p & prot::kDevice) s += 'd';
+  if (p & prot::kNormalNc) s += 'n';
   return s.empty() ? "-" : s;
 }
 
@@ -626,6 +681,9 @@ std::string format_op(const Op& op) {
   if (shape.owner) s += fmt::format(" owner={}", op.owner);
   if (shape.memcache)
     s += op.memcache == kNoMemcache ? std::string(" mc=none") : fmt::format(" mc={}", op.memcache);
+  // Printed only when there are some, so every map of before prints as it did.
+  if (shape.walk_flags && op.walk_flags) s += " flags=" + format_walk_flags(op.walk_flags);
+  if (shape.mkold) s += fmt::format(" mkold={}", int(op.mkold));
   return s;
 }
 

@@ -27,6 +27,12 @@
 //   free_unlinked N
 //       arm64-6.12 streams only: kvm_pgtable_stage2_create_unlinked (level 2 and 64 pages by
 //       default; never none), and _free_unlinked of the live unlinked table N modulo how many.
+//   test_clear_young ADDR SIZE [mkold=0|1]
+//       arm64-6.12 streams only: kvm_pgtable_stage2_test_clear_young over the range; 1 when a
+//       leaf it visited was young (mkold=1 makes them old).
+//   In arm64-6.12 streams a map also takes prot letter n (KVM_PGTABLE_PROT_NORMAL_NC) and
+//   flags=shared,fault (KVM_PGTABLE_WALK_SHARED, _HANDLE_FAULT; either alone; printed only when
+//   not 0).
 //
 // Omitted operands are 0 (pa, prot, sw, owner) or the default above. A stream holds at most
 // kMaxStreamOps operations. Control characters (other than tab and CR) are refused anywhere,

@@ -40,8 +40,10 @@ inline constexpr size_t kFuzzMaxTablePages = 512;
 // blocks that maps and earlier splits may have left in its range could take: 513 for a 1 GiB
 // block, 1 for a 2 MiB one); its create_unlinked 512 per page it can take (its cache, at most
 // the one page of a table of blocks or pages, or with force_pte every table down to pages: 513
-// for level 1). x86: a fault installs one leaf; a split turns each huge leaf that
-// faults and earlier splits can have left in its range into 512 per level it goes down.
+// for level 1); its test_clear_young installs nothing (it visits leaves others paid for, and a
+// map's walk flags or NORMAL_NC change no leaf count). x86: a fault installs one leaf; a split
+// turns each huge leaf that faults and earlier splits can have left in its range into 512 per
+// level it goes down.
 class LeafCounter {
  public:
   // The leaves `op` installs, at most `cap`; what it leaves behind is remembered for the next.

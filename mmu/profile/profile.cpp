@@ -37,12 +37,15 @@ std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> 
 constexpr std::array kArm64Ops = {
     OpKind::Map,     OpKind::Unmap,      OpKind::Wrprotect, OpKind::Mkyoung,  OpKind::Mkold,
     OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,     OpKind::SetOwner, OpKind::GetLeaf};
-// Linux 6.12 adds kvm_pgtable_stage2_split and the caller's unlinked tables.
-constexpr std::array kArm64Linux612Ops = {
-    OpKind::Map,         OpKind::Unmap,   OpKind::Wrprotect,  OpKind::Mkyoung,
-    OpKind::Mkold,       OpKind::IsYoung, OpKind::RelaxPerms, OpKind::Flush,
-    OpKind::SetOwner,    OpKind::GetLeaf, OpKind::Arm64Split, OpKind::CreateUnlinked,
-    OpKind::FreeUnlinked};
+// Linux 6.12 adds kvm_pgtable_stage2_split, the caller's unlinked tables and test_clear_young
+// over a range.
+constexpr std::array kArm64Linux612Ops = {OpKind::Map,          OpKind::Unmap,
+                                          OpKind::Wrprotect,    OpKind::Mkyoung,
+                                          OpKind::Mkold,        OpKind::IsYoung,
+                                          OpKind::RelaxPerms,   OpKind::Flush,
+                                          OpKind::SetOwner,     OpKind::GetLeaf,
+                                          OpKind::Arm64Split,   OpKind::CreateUnlinked,
+                                          OpKind::FreeUnlinked, OpKind::Arm64TestClearYoung};
 constexpr std::array kX86Ops = {OpKind::Fault,       OpKind::ZapLeafs,   OpKind::ZapAll,
                                 OpKind::WrprotSlot,  OpKind::ClearDirty, OpKind::ClearDirtyMasked,
                                 OpKind::Age,         OpKind::TestAge,    OpKind::Split,

@@ -89,7 +89,9 @@ constexpr typename D::Word build_owner_pte(const D& d, typename D::Word owner_id
 }
 
 // The leaf attributes map installs for prot. Not allowed: executable device memory, which the
-// architecture does not let a guest have (map returns -EINVAL).
+// architecture does not let a guest have (map returns -EINVAL). normal_nc: the kernel knows
+// KVM_PGTABLE_PROT_NORMAL_NC (6.12; 6.1 ignores the bit): normal non-cacheable memory, which is
+// never executable and never device too.
 template <class D>
 struct LeafAttrs {
   typename D::Bool allowed;
@@ -98,7 +100,8 @@ struct LeafAttrs {
 
 // With FEAT_LPA2 (lpa2) there is no SH field: VTCR_EL2.DS moves the shareability to VTCR_EL2.
 template <class D>
-constexpr LeafAttrs<D> build_leaf_attrs(const D& d, typename D::Word prot, bool fwb, bool lpa2) {
+constexpr LeafAttrs<D> build_leaf_attrs(const D& d, typename D::Word prot, bool fwb, bool lpa2,
+                                        bool normal_nc = false) {
   namespace p = arm64s2::prot;
   const auto has = [&](uint64_t bit) { return d.any(prot & d.lit(bit)); };
   const auto bit_if = [&](typename D::Bool c, uint64_t bit) {
@@ -106,14 +109,17 @@ constexpr LeafAttrs<D> build_leaf_attrs(const D& d, typename D::Word prot, bool 
   };
   const typename D::Bool device = has(p::kDevice);
   const typename D::Bool exec = has(p::kX);
-  typename D::Word attr = d.select(device, d.lit(memattr_field(arm64s2::mem_attr_device(fwb))),
-                                   d.lit(memattr_field(arm64s2::mem_attr_normal(fwb))));
+  const typename D::Bool nc = has(normal_nc ? p::kNormalNc : 0);
+  typename D::Word attr =
+      d.select(device, d.lit(memattr_field(arm64s2::mem_attr_device(fwb))),
+               d.select(nc, d.lit(memattr_field(arm64s2::mem_attr_normal_nc(fwb))),
+                        d.lit(memattr_field(arm64s2::mem_attr_normal(fwb)))));
   attr = attr | bit_if(!exec, arm64s2::kXn);
   attr = attr | bit_if(has(p::kR), arm64s2::kS2apR) | bit_if(has(p::kW), arm64s2::kS2apW);
   if (!lpa2) attr = attr | d.lit(arm64s2::kShInner << arm64s2::kShShift);
   attr = attr | d.lit(arm64s2::kAf);
   attr = attr | (prot & d.lit(p::kSwMask));
-  return {!(exec && device), attr};
+  return {!(exec && (device || nc)) && !(device && nc), attr};
 }
 
 // An in-place update of a valid leaf: bits to set and bits to clear, limited to the leaf

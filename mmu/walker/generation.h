@@ -34,8 +34,8 @@ struct Generation {
   // Each leaf's output address is phys plus its offset in the range rather than a cursor moved
   // by the leaves installed: with -EAGAIN going on past a leaf left as it is, a cursor would lag.
   bool pa_from_range_offset;
-  // A change of software bits only is one store, without break-before-make (non-shared walks,
-  // which are the only ones the backend makes).
+  // A change of software bits only is one store, without break-before-make, on a walk that is
+  // not shared (a shared one always breaks, map.cpp).
   bool sw_bits_change_in_place;
   // I-cache maintenance needs a valid new descriptor (stage2_pte_executable): an owner
   // annotation has no XN bit but is not executable.
@@ -56,6 +56,12 @@ struct Generation {
   bool mkyoung_barrier_only_on_success;
   // test_clear_young (is_young, mkold) WARNs when its walk fails (beyond the IPA space).
   bool aging_warns_on_walk_error;
+  // kvm_pgtable_stage2_test_clear_young ages a range and answers whether any leaf was young.
+  bool ages_ranges;
+  // kvm_pgtable_stage2_map takes walk flags from its caller (SHARED, HANDLE_FAULT).
+  bool map_takes_walk_flags;
+  // KVM_PGTABLE_PROT_NORMAL_NC: map installs normal non-cacheable memory (6.1 ignores the bit).
+  bool has_normal_nc;
 
   // ---- split ----
   // kvm_pgtable_stage2_split exists (6.12; 6.1 has no eager split).
@@ -80,6 +86,9 @@ inline constexpr Generation kLinux612Generation{
     .relax_flushes_on_eagain = true,
     .mkyoung_barrier_only_on_success = true,
     .aging_warns_on_walk_error = true,
+    .ages_ranges = true,
+    .map_takes_walk_flags = true,
+    .has_normal_nc = true,
     .has_split = true,
     .has_unlinked_tables = true,
 };

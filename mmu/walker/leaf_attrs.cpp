@@ -83,6 +83,24 @@ bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr) {
   return !u.ret && (u.old_pte & arm64s2::kAf);
 }
 
+// Each valid leaf with its access flag set makes the answer "young"; with mkold the flag is
+// cleared in place. An invalid entry is no leaf to age, and not an error: aging is no fault.
+int stage2_test_clear_young(Stage2PageTable& pgt, uint64_t addr, uint64_t size, bool mkold) {
+  if (!pgt.generation().ages_ranges) return -EOPNOTSUPP;
+  bool young = false;
+  const AttrChange<IntegerBits> make_old = mkold_change(kIntegerBits);
+  const int ret = walk(pgt, addr, size, Visit::Leaf, [&](const VisitedEntry& e) {
+    const Pte old = *e.ptep;
+    if (!pte_valid(old) || !(old & arm64s2::kAf)) return 0;
+    young = true;
+    // No TLBI: the MMU notifier that asked flushes.
+    if (mkold) pgt.mmu.write_pte(e.ptep, apply_attr_change(kIntegerBits, old, make_old));
+    return 0;
+  });
+  warn_if_aging_failed(pgt, LeafAttrUpdate{.ret = ret});
+  return young ? 1 : 0;
+}
+
 // Only ever adds permissions: R and W are set, XN is cleared, nothing is taken away.
 int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot) {
   if (relax_perms_refuses(kIntegerBits, prot)) return -EINVAL;

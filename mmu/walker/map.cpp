@@ -26,6 +26,9 @@ struct MapRequest {
   // An unlinked table's memory is clean already and nothing can have cached it
   // (KVM_PGTABLE_WALK_SKIP_CMO); its entries start empty, so no break needs a TLBI either.
   bool skip_cmo;
+  // KVM_PGTABLE_WALK_SHARED: other walkers may be in the table, so even a change of software
+  // bits goes through break-before-make (a single store could race with theirs).
+  bool shared = false;
 };
 
 bool block_mapping_supported(uint64_t addr, uint64_t end, uint64_t phys, unsigned level,
@@ -97,7 +100,9 @@ class Stage2MapWalker {
     const uint64_t in_place_mask = pgt_.plant == Plant::kWalker612InPlacePermissionChange
                                        ? arm64s2::kSwMask | kS2Perms
                                        : arm64s2::kSwMask;
-    if (gen_.sw_bits_change_in_place && !((old ^ next) & ~in_place_mask)) {
+    // A shared walk never does (Planted: it does, as if it held the table alone).
+    const bool exclusive = !req_.shared || pgt_.plant == Plant::kWalker612SharedMapSkipsBreak;
+    if (gen_.sw_bits_change_in_place && exclusive && !((old ^ next) & ~in_place_mask)) {
       if (pte_is_counted(old) && !pte_is_counted(next)) pgt_.mm.put_page(e.ptep);
       if (!pte_is_counted(old) && pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
       pgt_.mmu.write_pte(e.ptep, next);
@@ -303,18 +308,29 @@ bool force_pte_for(ForcePte policy, uint64_t prot) {
 }  // namespace
 
 int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
-               Memcache* memcache) {
+               Memcache* memcache, uint8_t walk_flags) {
+  if (walk_flags && !pgt.generation().map_takes_walk_flags) return -EOPNOTSUPP;
   if (pgt.config.idmap && addr != phys) {
     pgt.warnings.push_back("WARN_ON: identity-mapped table asked to map addr != phys");
     return -EINVAL;
   }
-  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb(), pgt.lpa2());
+  const std::optional<Pte> attr =
+      leaf_attrs_for_prot(prot, pgt.has_fwb(), pgt.lpa2(), pgt.generation().has_normal_nc);
   if (!attr) return -EINVAL;
 
-  const MapRequest request{align_down(phys, arm64s2::kPageSize),      *attr,    0,
-                           force_pte_for(pgt.config.force_pte, prot), memcache, false};
-  const int ret = walk(pgt, addr, size, map_visits(pgt.generation()),
-                       Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)));
+  const MapRequest request{align_down(phys, arm64s2::kPageSize),
+                           *attr,
+                           0,
+                           force_pte_for(pgt.config.force_pte, prot),
+                           memcache,
+                           /*skip_cmo=*/false,
+                           (walk_flags & walk_flag::kShared) != 0};
+  // A fault handler's walk (user_mem_abort's) ends at "nothing to do" and returns it.
+  const WalkFor purpose =
+      walk_flags & walk_flag::kHandleFault ? WalkFor::FaultHandler : WalkFor::Caller;
+  const int ret =
+      walk(pgt, addr, size, map_visits(pgt.generation()),
+           Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)), purpose);
   // Publish the new entries to the hardware walker whether or not the walk finished.
   pgt.mmu.dsb_ishst();
   return ret;
@@ -324,7 +340,8 @@ int stage2_create_unlinked(Stage2PageTable& pgt, uint64_t phys, unsigned level, 
                            Memcache& cache, bool force_pte) {
   if (!pgt.generation().has_unlinked_tables) return -EOPNOTSUPP;
   if (!is_aligned(phys, granule_size(level))) return -EINVAL;
-  const std::optional<Pte> attr = leaf_attrs_for_prot(prot, pgt.has_fwb(), pgt.lpa2());
+  const std::optional<Pte> attr =
+      leaf_attrs_for_prot(prot, pgt.has_fwb(), pgt.lpa2(), pgt.generation().has_normal_nc);
   if (!attr) return -EINVAL;
   Pte* table = pgt.mm.zalloc_page(&cache);
   if (!table) return -ENOMEM;

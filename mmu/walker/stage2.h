@@ -21,8 +21,9 @@ void stage2_destroy(Stage2PageTable& pgt);
 void free_unlinked_table(Stage2PageTable& pgt, Pte* table, unsigned parent_level);
 
 // map.cpp: both install leaves through the same visitor.
+// walk_flags: 6.12's walk_flag bits; -EOPNOTSUPP for any in a generation without them.
 int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot,
-               Memcache* memcache);
+               Memcache* memcache, uint8_t walk_flags = 0);
 int stage2_set_owner(Stage2PageTable& pgt, uint64_t addr, uint64_t size, Memcache* memcache,
                      uint8_t owner_id);
 
@@ -34,6 +35,9 @@ int stage2_wrprotect(Stage2PageTable& pgt, uint64_t addr, uint64_t size);
 Pte stage2_mkyoung(Stage2PageTable& pgt, uint64_t addr);
 Pte stage2_mkold(Stage2PageTable& pgt, uint64_t addr);
 bool stage2_is_young(Stage2PageTable& pgt, uint64_t addr);
+// 6.12's range test_clear_young: 1 when a valid leaf of the range was young, else 0;
+// -EOPNOTSUPP in a generation without it.
+int stage2_test_clear_young(Stage2PageTable& pgt, uint64_t addr, uint64_t size, bool mkold);
 int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot);
 
 // split.cpp: 6.12's eager split of the valid blocks in the range, with the pages of `cache`;

@@ -33,6 +33,10 @@ class WalkerBackend final : public Arm64S2Backend {
   int map(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc) override {
     return walker::stage2_map(pgt_, addr, size, phys, prot, mc);
   }
+  int map_with_walk_flags(uint64_t addr, uint64_t size, uint64_t phys, uint64_t prot, Memcache* mc,
+                          uint8_t walk_flags) override {
+    return walker::stage2_map(pgt_, addr, size, phys, prot, mc, walk_flags);
+  }
   int unmap(uint64_t addr, uint64_t size) override {
     return walker::stage2_unmap(pgt_, addr, size);
   }
@@ -42,6 +46,9 @@ class WalkerBackend final : public Arm64S2Backend {
   uint64_t mkyoung(uint64_t addr) override { return walker::stage2_mkyoung(pgt_, addr); }
   uint64_t mkold(uint64_t addr) override { return walker::stage2_mkold(pgt_, addr); }
   bool is_young(uint64_t addr) override { return walker::stage2_is_young(pgt_, addr); }
+  int test_clear_young(uint64_t addr, uint64_t size, bool mkold) override {
+    return walker::stage2_test_clear_young(pgt_, addr, size, mkold);
+  }
   int relax_perms(uint64_t addr, uint64_t prot) override {
     return walker::stage2_relax_perms(pgt_, addr, prot);
   }

@@ -16,6 +16,8 @@ std::string result_text(const Op& op, const OpResult& r) {
       return fmt::format("-> {:#x}", r.value);
     case OpKind::IsYoung:
       return r.ret ? "-> young" : "-> old";
+    case OpKind::Arm64TestClearYoung:
+      return r.ret == 1 ? "-> young" : r.ret == 0 ? "-> old" : fmt::format("-> {}", r.ret);
     case OpKind::GetLeaf:
       return r.ret ? fmt::format("-> {}", r.ret) : fmt::format("-> L{} {:#x}", r.level, r.value);
     default:
