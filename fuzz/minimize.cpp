@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "mmu/ops/sections.h"
 #include "mmu/profile/profile.h"
 #include "oracles/isolated_run.h"
 
@@ -23,8 +24,18 @@ class Shrinker {
       : keeps_(keeps), progress_(progress) {}
 
   bool reproduces(const Stream& s) {
+    // A stream that loses its first init becomes one of another profile, whose text would not
+    // hold the operations (a 6.12 map's walk flags, a section on vCPUs).
+    // Nor may an operation come before it: the text reads those in the default profile.
+    if (!s.empty() && profile_ &&
+        (stream_profile(s) != *profile_ || (starts_with_init_ && s.front().kind != OpKind::Init)))
+      return false;
     ++runs_;
     return keeps_(s);
+  }
+  void keep_profile(const Stream& original) {
+    profile_ = stream_profile(original);
+    starts_with_init_ = !original.empty() && original.front().kind == OpKind::Init;
   }
 
   // ddmin over operations: remove chunks, halving the chunk size until single operations.
@@ -33,10 +44,8 @@ class Shrinker {
     while (chunk >= 1) {
       bool shrunk = false;
       for (size_t start = 0; start < s.size();) {
-        Stream candidate;
-        candidate.insert(candidate.end(), s.begin(), s.begin() + static_cast<long>(start));
-        size_t end = std::min(s.size(), start + chunk);
-        candidate.insert(candidate.end(), s.begin() + static_cast<long>(end), s.end());
+        const size_t end = std::min(s.size(), start + chunk);
+        Stream candidate = without_ops(s, start, end);
         if (!candidate.empty() && reproduces(candidate)) {
           s = std::move(candidate);
           shrunk = true;
@@ -57,6 +66,7 @@ class Shrinker {
       for (const Op& candidate_op : simpler(s[i])) {
         Stream candidate = s;
         candidate[i] = candidate_op;
+        normalize_sections(candidate);
         if (reproduces(candidate)) {
           s = std::move(candidate);
           if (progress_) progress_(s);
@@ -88,15 +98,33 @@ class Shrinker {
       for (uint64_t prot : p.simpler_prots(op)) with([&](Op& o) { o.prot = prot; });
     if (shape.level && op.level > 1) with([&](Op& o) { o.level = 1; });
     if (shape.memcache) with([&](Op& o) { o.memcache = kDefaultMemcache; });
+    // A shorter schedule (one preemption fewer, or sooner), an operation out of its section
+    // (serial) or on vCPU 0: the interleaving shrinks with the operations.
+    if (op.opens_section) {
+      for (size_t k = 0; k < op.schedule.size(); ++k)
+        with([&](Op& o) { o.schedule.erase(o.schedule.begin() + static_cast<long>(k)); });
+      for (size_t k = 0; k < op.schedule.size(); ++k)
+        if (op.schedule[k].after > 0) with([&](Op& o) { o.schedule[k].after /= 2; });
+    }
+    if (op.vcpu != kSerial) {
+      with([&](Op& o) { o.vcpu = kSerial; });
+      if (op.vcpu != 0) with([&](Op& o) { o.vcpu = 0; });
+    }
     // The default configuration of the stream's own architecture.
     if (shape.config)
-      with([&](Op& o) { o.config = Config{.arch = o.config.arch, .arm64 = {}, .x86 = {}}; });
+      with([&](Op& o) {
+        Config c{.arch = o.config.arch, .arm64 = {}, .x86 = {}};
+        c.arm64.kernel = o.config.arm64.kernel;  // and of its own profile
+        o.config = c;
+      });
     return out;
   }
 
   const std::function<bool(const Stream&)>& keeps_;
   const std::function<void(const Stream&)>& progress_;
   size_t runs_ = 0;
+  std::optional<ProfileId> profile_;
+  bool starts_with_init_ = false;
 };
 
 }  // namespace
@@ -104,6 +132,7 @@ class Shrinker {
 ShrinkResult shrink(const Stream& stream, const std::function<bool(const Stream&)>& keeps,
                     const std::function<void(const Stream&)>& progress) {
   Shrinker m(keeps, progress);
+  m.keep_profile(stream);
   Stream s = m.drop_operations(stream);
   // Operand changes can make further operations unnecessary: repeat until nothing changes.
   for (int round = 0; round < 4; ++round) {

@@ -140,6 +140,9 @@ struct BackendInfo {
   // The ground truth of its profiles: the others are compared with it, and what every backend
   // does alike, it included, is its behaviour rather than a divergence (the real kernel's code).
   bool reference = false;
+  // Its shared walks make the kernel's scheduling points (mmu/sched/deterministic_scheduler.h):
+  // it runs concurrent sections (mmu/ops/sections.h), interleaved as the reference is.
+  bool shared_walks = false;
 
   bool implements(ProfileId id) const { return (profiles & profile_bit(id)) != 0; }
 };

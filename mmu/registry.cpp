@@ -88,11 +88,15 @@ const std::vector<BackendInfo>& registered_backends() {
          [](Machine& m, Plant p) -> std::unique_ptr<Backend> {
            return make_linux612_backend(m, p);
          },
-         /*reference=*/true},
+         /*reference=*/true, /*shared_walks=*/true},
 #endif
     };
 #ifdef MMUDIFF_HAVE_KERNEL_TREES
-    for (const BackendInfo& tree : kernel_tree_backends()) built_in.push_back(tree);
+    // A 6.12 tree is kernel code: its accesses are scheduling points, as linux612's are.
+    for (BackendInfo tree : kernel_tree_backends()) {
+      tree.shared_walks = tree.implements(ProfileId::Arm64Linux612);
+      built_in.push_back(tree);
+    }
 #endif
     return built_in;
   }();

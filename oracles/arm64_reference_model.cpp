@@ -44,6 +44,28 @@ constexpr uint64_t pa_field(uint64_t pa, bool lpa2) {
 
 ReferenceModel::ReferenceModel(size_t max_pages) : max_pages_(max_pages) {}
 
+ReferenceModel::ReferenceModel(const ReferenceModel& other) : max_pages_(other.max_pages_) {
+  *this = other;
+}
+
+ReferenceModel& ReferenceModel::operator=(const ReferenceModel& other) {
+  if (this == &other) return *this;
+  max_pages_ = other.max_pages_;
+  live_ = other.live_;
+  config_ = other.config_;
+  ia_bits_ = other.ia_bits_;
+  start_level_ = other.start_level_;
+  pgd_pages_ = other.pgd_pages_;
+  // The nodes come from this model's own pool, whatever the other's.
+  leaves_.clear();
+  leaves_.insert(other.leaves_.begin(), other.leaves_.end());
+  track_changes_ = other.track_changes_;
+  changed_ = other.changed_;
+  for (unsigned l = 0; l < kLevels; ++l) tables_[l] = other.tables_[l];
+  unlinked_ = other.unlinked_;
+  return *this;
+}
+
 uint64_t ReferenceModel::descriptor(const ModelLeaf& leaf, bool lpa2) {
   if (!leaf.valid) return (uint64_t{leaf.owner} << kOwnerShift) & kOwnerMask;
   uint64_t d = pa_field(leaf.pa, lpa2) | (leaf.attrs & kLeafAttrMaskAll) | kValid;
@@ -89,6 +111,20 @@ std::vector<ModelTable> ReferenceModel::tables() const {
   for (unsigned level = 0; level < kLevels; ++level)
     for (uint64_t base : tables_[level]) out.push_back({level, base});
   return out;
+}
+
+void ReferenceModel::adopt_tables(std::vector<ModelTable> tables) {
+  if (!live_) return;
+  std::sort(tables.begin(), tables.end());
+  for (const ModelTable& t : tables) {
+    if (t.level <= start_level_ || t.level >= kLevels) continue;
+    const unsigned entry = t.level - 1;  // the level of the entry that points to it
+    if (t.base % granule_size(entry) != 0) continue;
+    const bool hangs =
+        entry == start_level_ || is_table(entry - 1, align_down(t.base, granule_size(entry - 1)));
+    const ModelLeaf* leaf = covering_leaf(t.base);
+    if (hangs && !(leaf && leaf->level <= entry)) tables_[t.level].insert(t.base);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class ReferenceModel {
  public:
   // max_pages: the bound on live table pages, as the backends' SimMemory enforces it.
   explicit ReferenceModel(size_t max_pages = MemoryLimits{}.max_pages);
+  // Copies to try orders of operations on (the linearizability oracle), each with its own pool.
+  ReferenceModel(const ReferenceModel& other);
+  ReferenceModel& operator=(const ReferenceModel& other);
 
   // One operation, with the result apply_op() would give for a correct backend.
   OpResult apply(const Op& op);
@@ -91,6 +94,11 @@ class ReferenceModel {
   size_t live_pages() const;
   // The tables below the start level, by level then base.
   std::vector<ModelTable> tables() const;
+  // Takes on tables a table has that the model lacks, where they hang off the model's own and
+  // no leaf of the model's covers them: a shared map that lost its race (-EAGAIN) may still have
+  // installed the tables down to its leaf, and whether a later map needs its memcache depends on
+  // them (the linearizability oracle).
+  void adopt_tables(std::vector<ModelTable> tables);
   const std::pmr::map<uint64_t, ModelLeaf>& leaves() const { return leaves_; }
   // The live unlinked tables, oldest first, and what the i-th translates: an unlinked table
   // changes nothing of the table's own translation.

@@ -16,17 +16,21 @@
 #include "mmu/linux612_tdp/linux612_spte_check.h"
 #endif
 #include "mmu/machine_pool.h"
+#include "mmu/ops/sections.h"
 #include "mmu/ops/text_format.h"
 #include "mmu/ops/work_budget.h"
 #include "mmu/profile/profile.h"
+#include "mmu/sched/deterministic_scheduler.h"
 #include "oracles/arch_walk.h"
 #include "oracles/arm64_reference_model.h"
 #include "oracles/deciding_entry.h"
 #include "oracles/effects_check.h"
 #include "oracles/effects_mirror.h"
 #include "oracles/invariants.h"
+#include "oracles/linearizability.h"
 #include "oracles/objection.h"
 #include "oracles/table_delta.h"
+#include "oracles/table_snapshot.h"
 #include "oracles/translation_diff.h"
 #include "oracles/unlinked_tables.h"
 
@@ -155,7 +159,12 @@ class Run {
         format_(arch_ == Arch::Arm64S2 ? &resolve_format(options.format) : nullptr),
         model_(options.limits.max_pages) {
     report_.stream = stream;
-    report_.backends = resolve_backends(options.backends, profile_);
+    normalize_sections(report_.stream);
+    std::vector<std::string> left_out;
+    report_.backends = stream_backends(report_.stream, options.backends, &left_out);
+    for (const std::string& name : left_out)
+      report_.notes.push_back(fmt::format(
+          "{} left out: it has no shared walks to run this stream's concurrent sections", name));
     // Checks within windows need to know where the model changed (changed_since_last_check).
     model_.track_changes(options.check_every_op && options.hash_cache);
     MemoryLimits limits = options.limits;
@@ -165,6 +174,7 @@ class Run {
     // table descriptors hold next-level addresses with bits 51:50 too (in bits [9:8]).
     if (arch_ == Arch::Arm64S2 && every_table_has_lpa2(stream))
       limits.phys_base = kLpa2TablePhysBase;
+    sections_ = concurrent_sections(report_.stream);
     for (const auto& name : report_.backends) {
       Lane lane;
       lane.name = name;
@@ -204,8 +214,14 @@ class Run {
     }
     bool stopped = false;
     size_t last = stream.empty() ? 0 : stream.size() - 1;
+    auto section = sections_.begin();
     for (size_t i = 0; i < stream.size() && !stopped && !mirror_parted_; ++i) {
-      stopped = !step(i);
+      if (section != sections_.end() && section->begin == i) {
+        stopped = !step_section(*section);
+        i = section++->end - 1;
+      } else {
+        stopped = !step(i);
+      }
       if (stopped) last = i;
     }
     if (mirror_parted_) return std::move(report_);
@@ -291,6 +307,180 @@ class Run {
     else if ((op.kind == OpKind::CreateUnlinked || op.kind == OpKind::FreeUnlinked) && !skip)
       ok = compare_unlinked(i) && ok;  // freed by the end of the stream, perhaps
     return ok;
+  }
+
+  // A concurrent section: each lane runs its vCPUs under the section's schedule. Every lane's
+  // shared walks make the same scheduling points, so the same schedule interleaves them alike:
+  // where their switches part, that point is the finding. Then the results compare as serial
+  // ones do, and the model is held to some serial order of the section (oracles/
+  // linearizability.h).
+  bool step_section(const Section& s) {
+    const Stream& stream = report_.stream;
+    const bool skip = !lanes_.front().backend->root().live();
+    for (size_t i = s.begin; i < s.end; ++i) report_.skipped.push_back(skip);
+    std::vector<sched::ConcurrentRun> runs(lanes_.size());
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      Lane& lane = lanes_[b];
+      std::vector<OpResult> results(s.end - s.begin);
+      if (!skip) {
+        std::vector<std::function<void()>> vcpus(s.vcpus);
+        for (unsigned v = 0; v < s.vcpus; ++v)
+          vcpus[v] = [&, v, b] {
+            for (size_t i = s.begin; i < s.end; ++i) {
+              if (stream[i].vcpu != v) continue;
+              if (options_.on_apply) options_.on_apply(i, b);
+              // kvm_pgtable_get_leaf takes no RCU read lock of its own: its callers hold one
+              // (the MMU lock for read), so that no table it walks is freed under it.
+              const bool read_lock = stream[i].kind == OpKind::GetLeaf;
+              if (read_lock) sched::DeterministicScheduler::rcu_read_lock();
+              results[i - s.begin] = apply_op(*lane.backend, *lane.machine, stream[i], config_);
+              if (read_lock) sched::DeterministicScheduler::rcu_read_unlock();
+            }
+          };
+        sched::DeterministicScheduler scheduler(stream[s.begin].schedule);
+        runs[b] = scheduler.run(std::move(vcpus));
+        for (const std::exception_ptr& failure : runs[b].failures)
+          if (failure) std::rethrow_exception(failure);
+      }
+      for (const OpResult& r : results) report_.results[b].push_back(r);
+    }
+    for (auto& lane : lanes_) {
+      if (lane.machine->memory.bound_reached()) {
+        report_.bound_reached = true;
+        report_.bound_op = s.begin;
+        report_.refusal = fmt::format(
+            "the concurrent section at operation #{} needs more than the memory bound of {} table "
+            "pages",
+            s.begin, options_.limits.max_pages);
+        return false;
+      }
+    }
+    const size_t first_finding = report_.findings.size();
+    bool ok = !skip ? same_interleaving(s, runs) : true;
+    for (size_t i = s.begin; i < s.end && ok; ++i) ok = check_results(i);
+    if (ok && !skip && model_runs_) ok = check_linearizable(s);
+    const size_t last = s.end - 1;
+    // A warning one of the section's operations may cause is expected of the section.
+    size_t expecting = last;
+    for (size_t i = s.begin; i < s.end; ++i)
+      if (warning_expected(i)) expecting = i;
+    ok =
+        judge(last, "warnings", per_lane([&](Lane& l) { return warnings_of(l, expecting); })) && ok;
+    ok = judge(last, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
+    // The section's effects, interleaved, are judged as one shared walk's: break-before-make on
+    // each entry, no stale TLB entry and no missing cache maintenance once every vCPU is done.
+    ok = judge(s.begin, "effects", effects_objections(section_effects_op(s))) && ok;
+    if (mirror_parted_) return false;
+    ok = judge(s.begin, "effects-trace", effects_trace_differences(section_effects_op(s))) && ok;
+    for (auto& lane : lanes_) lane.machine->effects.clear();
+    if (options_.check_every_op && lanes_.front().backend->root().live())
+      ok = compare_tables(last, /*final_check=*/false) && ok;
+    // Every finding of the section says how it was interleaved, so that it can be read (and
+    // replayed) as it happened.
+    for (size_t f = first_finding; f < report_.findings.size(); ++f)
+      for (size_t b = 0; b < lanes_.size(); ++b)
+        report_.findings[f].evidence.push_back(
+            fmt::format("{}: {}", lanes_[b].name, describe_run(stream[s.begin].schedule, runs[b])));
+    return ok;
+  }
+
+  // The operation whose rules the section's effects are held to: a map's, when it has one (the
+  // rules every shared walk keeps), else its first operation's.
+  const Op& section_effects_op(const Section& s) const {
+    for (size_t i = s.begin; i < s.end; ++i)
+      if (report_.stream[i].kind == OpKind::Map) return report_.stream[i];
+    return report_.stream[s.begin];
+  }
+
+  static std::string describe_run(const sched::Schedule& schedule,
+                                  const sched::ConcurrentRun& run) {
+    std::string switches;
+    for (const sched::Switch& sw : run.switches)
+      switches += fmt::format("{}{}: vCPU {} -> {} at {}", switches.empty() ? "" : ", ", sw.point,
+                              sw.from, sw.to, sw.what);
+    return fmt::format("schedule '{}', {} scheduling points, switches: {}",
+                       sched::schedule_text(schedule), run.points,
+                       switches.empty() ? "none" : switches);
+  }
+
+  // The lanes' interleavings: the same switches at the same points.
+  bool same_interleaving(const Section& s, const std::vector<sched::ConcurrentRun>& runs) {
+    const sched::ConcurrentRun& ref = runs[ref_];
+    auto same = [](const sched::Switch& a, const sched::Switch& b) {
+      return a.point == b.point && a.from == b.from && a.to == b.to && a.what == b.what;
+    };
+    bool ok = true;
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      if (b == ref_) continue;
+      const sched::ConcurrentRun& mine = runs[b];
+      size_t k = 0;
+      while (k < ref.switches.size() && k < mine.switches.size() &&
+             same(ref.switches[k], mine.switches[k]))
+        ++k;
+      if (k == ref.switches.size() && k == mine.switches.size() && ref.points == mine.points)
+        continue;
+      auto at = [](const sched::ConcurrentRun& r, size_t n) {
+        if (n >= r.switches.size())
+          return fmt::format("no switch (the vCPUs ended after {} points)", r.points);
+        const sched::Switch& sw = r.switches[n];
+        return fmt::format("at point {}, {}: vCPU {} -> {}", sw.point, sw.what, sw.from, sw.to);
+      };
+      add(Severity::Functional, "interleaving", s.begin,
+          fmt::format("the same schedule interleaves {} and {} differently from switch #{}: "
+                      "their shared walks part there",
+                      lanes_[ref_].name, lanes_[b].name, k),
+          {fmt::format("{}: {}", lanes_[ref_].name, at(ref, k)),
+           fmt::format("{}: {}", lanes_[b].name, at(mine, k))},
+          "scheduling-points", lanes_[b].name);
+      ok = false;
+    }
+    return ok;
+  }
+
+  // The model holds the reference lane's results and table to some serial order of the section.
+  bool check_linearizable(const Section& s) {
+    const Lane& ref = lanes_[ref_];
+    std::vector<OpResult> results(report_.results[ref_].begin() + std::ptrdiff_t(s.begin),
+                                  report_.results[ref_].begin() + std::ptrdiff_t(s.end));
+    std::optional<Translation> observed;
+    std::vector<ModelTable> end_tables;
+    if (ref.backend->root().live()) {
+      observed = arch_walk(root_of(ref), ref.machine->memory).translation;
+      end_tables = tables_of(ref);
+    }
+    const LinearizabilityVerdict verdict =
+        linearize(model_, report_.stream, s, results, end_tables, [&](const ReferenceModel& m) {
+          if (!observed || !m.live()) return !observed && !m.live();
+          return !compare_translations(*observed, m.translation(), *format_);
+        });
+    if (verdict.found) {
+      model_ = verdict.found->model;
+      return true;
+    }
+    std::vector<std::string> evidence;
+    for (size_t i = s.begin; i < s.end; ++i)
+      evidence.push_back(fmt::format("#{} {}: {}", i, format_op(report_.stream[i]),
+                                     describe_result(report_.stream[i], results[i - s.begin])));
+    add(Severity::Functional, "reference-model", s.begin,
+        verdict.decided
+            ? fmt::format("no serial order of the concurrent section's {} operations gives what "
+                          "every backend returned and the table they left ({} model steps)",
+                          s.end - s.begin, verdict.steps)
+            : fmt::format("the concurrent section's {} operations were not linearized within {} "
+                          "model steps",
+                          s.end - s.begin, kMaxModelSteps),
+        std::move(evidence), "linearizability");
+    return false;
+  }
+
+  // The table pages a lane's table has, as the model names them: the level of the page and
+  // the first address it translates.
+  std::vector<ModelTable> tables_of(const Lane& lane) const {
+    std::vector<ModelTable> out;
+    for (const SnapshotEntry& e : take_snapshot(*lane.backend, lane.machine->memory).entries)
+      if (format_->classify(e.raw, e.level) == DescriptorKind::Table)
+        out.push_back({unsigned(e.level) + 1, e.ipa});
+    return out;
   }
 
   // report_.mappings, when the last check read the tables only within windows.
@@ -931,6 +1121,7 @@ class Run {
   // The profile's oracles (Profile::oracles_not_run): the abstract model knows arm64's
   // operations only; the zero check is x86's.
   const bool model_runs_;
+  std::vector<Section> sections_;
   const bool zero_check_runs_;
   // The run's table format: options.format on arm64; on x86 the one of the live configuration.
   const DescriptorFormat* format_;
@@ -951,6 +1142,24 @@ const Finding* StreamReport::worst() const {
   for (const auto& f : findings)
     if (!w || f.severity < w->severity) w = &f;
   return w;
+}
+
+std::vector<std::string> stream_backends(const Stream& stream,
+                                         const std::vector<std::string>& names,
+                                         std::vector<std::string>* left_out) {
+  const ProfileId profile = stream_profile(stream);
+  std::vector<std::string> all = resolve_backends(names, profile);
+  if (!has_sections(stream) || profile != ProfileId::Arm64Linux612) return all;
+  // The same schedule is the same interleaving only in backends whose shared walks make the
+  // kernel's scheduling points.
+  std::vector<std::string> kept;
+  for (std::string& name : all) {
+    if (find_backend(name, profile)->shared_walks)
+      kept.push_back(std::move(name));
+    else if (left_out)
+      left_out->push_back(std::move(name));
+  }
+  return kept;
 }
 
 std::vector<std::string> resolve_backends(const std::vector<std::string>& names, ProfileId id) {
@@ -1035,7 +1244,7 @@ StreamReport run_stream(const Stream& stream, const HarnessOptions& options) {
     // Nothing runs: the backends, their memory and the oracles are never set up.
     StreamReport report;
     report.stream = stream;
-    report.backends = resolve_backends(options.backends, stream_profile(stream));
+    report.backends = stream_backends(stream, options.backends);
     report.results.resize(report.backends.size());
     report.bound_reached = true;
     report.bound_op = excess->op;

@@ -81,6 +81,13 @@ StreamReport run_stream(const Stream& stream, const HarnessOptions& options);
 std::vector<std::string> resolve_backends(const std::vector<std::string>& names,
                                           ProfileId id = ProfileId::Arm64Linux61);
 
+// The backends that run STREAM: resolve_backends(NAMES, the stream's profile), less, when the
+// stream has concurrent sections (mmu/ops/sections.h), those without shared walks
+// (BackendInfo::shared_walks), which *LEFT_OUT gets when given.
+std::vector<std::string> stream_backends(const Stream& stream,
+                                         const std::vector<std::string>& names,
+                                         std::vector<std::string>* left_out = nullptr);
+
 // The oracles, in report order, and what "ok" means for each.
 struct OracleInfo {
   const char* name;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "mmu/memory/asan.h"
+#include "mmu/ops/sections.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/child_process.h"
 #include "oracles/stream_report_wire.h"
@@ -65,7 +66,12 @@ void child_main(const Stream& stream, HarnessOptions options, const IsolationOpt
                 ChildProgress& record, int out_fd) {
   options.on_apply = [&record](size_t op, size_t lane) { record.mark(0, op, lane); };
   memory_tag_fd = out_fd;
-  limit_memory(resolve_backends(options.backends).size() * options.limits.bytes_per_backend());
+  // A concurrent section's vCPUs are threads: each has its stack, and may have a malloc arena.
+  const uint64_t vcpu_threads =
+      has_sections(stream) ? uint64_t{kMaxSectionVcpus} * (8 + 64) * 1024 * 1024 : 0;
+  limit_memory(stream_backends(stream, options.backends).size() *
+                   options.limits.bytes_per_backend() +
+               vcpu_threads);
   std::set_new_handler(out_of_memory);
   std::string message;
   try {
@@ -118,7 +124,7 @@ bool is_crash_finding(const Finding& f) {
 IsolatedRun run_isolated(const Stream& stream, const HarnessOptions& options,
                          const IsolationOptions& isolation) {
   // Names are checked here, so a mistake is the caller's exception rather than a crash report.
-  std::vector<std::string> backends = resolve_backends(options.backends);
+  std::vector<std::string> backends = stream_backends(stream, options.backends);
   SharedProgress record;
   ChildOutcome child =
       run_in_child([&](int out_fd) { child_main(stream, options, isolation, *record, out_fd); },

@@ -319,10 +319,11 @@ TEST(BinaryDecode, Arm64_61DecodingIsUnchangedBySplit) {
     EXPECT_NE(kind_from_code(static_cast<uint8_t>(code), ProfileId::Arm64Linux61),
               OpKind::Arm64Split);
   // The same codes in a 6.12 stream (flags bit 6): 12 is split (addr, size, memcache), 13
-  // test_clear_young (addr, size, mkold byte), 16 + 2 a map with its 6.12 byte (14 and 15 are the
-  // unlinked tables', UnlinkedTablesTakeCodes14And15In612StreamsOnly).
+  // test_clear_young (addr, size, mkold byte), 32 + 2 a map with its 6.12 byte (14 and 15 are the
+  // unlinked tables', UnlinkedTablesTakeCodes14And15In612StreamsOnly; bit 4 would put the map on
+  // a vCPU, tests/concurrent_streams_test.cpp).
   Bytes b612 = {0,    8,    0x40, 12,   0x80, 0x20, 0x80, 0x40, 3, 13, 0x80,
-                0x20, 0x80, 0x40, 0xff, 18,   0,    0,    0,    0, 0,  0x07};
+                0x20, 0x80, 0x40, 0xff, 34,   0,    0,    0,    0, 0,  0x07};
   Stream t = decode(b612);
   ASSERT_EQ(t.size(), 4u);
   EXPECT_EQ(t[0].config.arm64.kernel, Arm64Kernel::Linux612);

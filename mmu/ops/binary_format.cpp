@@ -5,6 +5,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/format/x86_ept.h"
+#include "mmu/ops/sections.h"
 #include "mmu/x86/fault_flags.h"
 
 namespace mmudiff {
@@ -24,6 +25,13 @@ constexpr uint8_t kTlbRangeFlag = 1 << 7;
 // Bit 7 of an arm64-6.12 init's IA byte: the CPU has FEAT_LPA2 (the flags byte is full). The IA
 // is then taken from the other seven bits; in 6.1 streams the whole byte is the IA, as before.
 constexpr uint8_t kLpa2IaFlag = 1 << 7;
+
+// The kind byte of an operation that may run on a vCPU (mmu/ops/sections.h), in an arm64-6.12
+// stream: bit 4 puts it on vCPU bits 5-6; bit 7 opens a section, and its schedule follows the
+// kind byte. In any other operation or stream these bits are ignored, as they always were.
+constexpr uint8_t kOnVcpuBit = 1 << 4;
+constexpr unsigned kVcpuShift = 5;
+constexpr uint8_t kOpensSectionBit = 1 << 7;
 
 // The byte after a 6.12 map's operands: NORMAL_NC (a prot bit the prot byte has no room for) and
 // the walk flags.
@@ -174,6 +182,30 @@ void encode_x86_config(const x86::EptConfig& c, std::vector<uint8_t>* out) {
   put_varint(c.host_mmio_pfn, out);
 }
 
+// A section's schedule: a count byte (modulo kMaxSectionPreemptions + 1), then per preemption
+// AFTER as LEB128 (at most 2^32 - 1) and the vCPU byte (modulo kMaxSectionVcpus).
+bool read_schedule(Reader& r, sched::Schedule* schedule) {
+  uint8_t count;
+  if (!r.byte(&count)) return false;
+  schedule->resize(count % (kMaxSectionPreemptions + 1));
+  for (sched::Preemption& p : *schedule) {
+    uint64_t after;
+    uint8_t to;
+    if (!r.varint(&after) || !r.byte(&to)) return false;
+    p.after = static_cast<uint32_t>(std::min<uint64_t>(after, UINT32_MAX));
+    p.to = static_cast<uint8_t>(to % kMaxSectionVcpus);
+  }
+  return true;
+}
+
+void write_schedule(const sched::Schedule& schedule, std::vector<uint8_t>* out) {
+  out->push_back(static_cast<uint8_t>(schedule.size()));
+  for (const sched::Preemption& p : schedule) {
+    put_varint(p.after, out);
+    out->push_back(p.to);
+  }
+}
+
 }  // namespace
 
 bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileId profile) {
@@ -183,6 +215,11 @@ bool decode_op(std::span<const uint8_t> bytes, size_t* offset, Op* out, ProfileI
   if (!r.byte(&kind_byte)) return false;
   Op op;
   op.kind = kind_from_code(kind_byte, profile);
+  if ((kind_byte & kOnVcpuBit) && runs_on_vcpu(op.kind, profile)) {
+    op.vcpu = static_cast<uint8_t>((kind_byte >> kVcpuShift) & 3);
+    op.opens_section = kind_byte & kOpensSectionBit;
+    if (op.opens_section && !read_schedule(r, &op.schedule)) return false;
+  }
   OpShape shape = op_shape(op.kind);
   if (shape.addr && !r.varint(&op.addr)) return false;
   if (shape.size && !r.varint(&op.size)) return false;
@@ -263,12 +300,20 @@ Stream decode_binary(std::span<const uint8_t> bytes) {
     stream.push_back(op);
     if (op.kind == OpKind::Init) profile = profile_id(op.config);
   }
+  normalize_sections(stream);
   return stream;
 }
 
 void encode_op(const Op& op, std::vector<uint8_t>* out, ProfileId profile) {
   OpShape shape = op_shape(op.kind);
-  out->push_back(code_of(op.kind));
+  if (op.vcpu != kSerial && runs_on_vcpu(op.kind, profile)) {
+    out->push_back(static_cast<uint8_t>(code_of(op.kind) | kOnVcpuBit |
+                                        ((op.vcpu & 3) << kVcpuShift) |
+                                        (op.opens_section ? kOpensSectionBit : 0)));
+    if (op.opens_section) write_schedule(op.schedule, out);
+  } else {
+    out->push_back(code_of(op.kind));
+  }
   if (shape.addr) put_varint(op.addr, out);
   if (shape.size) put_varint(op.size, out);
   if (shape.phys) put_varint(op.phys, out);

@@ -13,8 +13,12 @@
 // with "none" an empty cache, force_pte in owner bit 0) and 15 is free_unlinked (addr: which live
 // unlinked table). A map in an arm64-6.12 stream carries one byte more after its operands: bit 0
 // KVM_PGTABLE_PROT_NORMAL_NC, bit 1 KVM_PGTABLE_WALK_SHARED, bit 2 KVM_PGTABLE_WALK_HANDLE_FAULT
-// (the other bits ignored); a 6.1 map has no such byte. Encoding always writes the kind's own
-// number (0-15).
+// (the other bits ignored); a 6.1 map has no such byte. In arm64-6.12 streams the kind byte of
+// an operation that may run on a vCPU (map, relax_perms, mkyoung, get_leaf) puts it in a
+// concurrent section (mmu/ops/sections.h) when bit 4 is set: bits 5-6 are its vCPU, bit 7 opens
+// a new section, whose schedule follows the kind byte (a count byte modulo 17, then per
+// preemption AFTER as LEB128 and the vCPU byte modulo 4); decoding makes the sections well
+// formed (normalize_sections). Encoding writes the kind's own number (0-15) and those bits.
 //   addr, size, phys  unsigned LEB128 (at most 10 bytes; bits past 64 are dropped)
 //   prot              one byte: bit 0 X, 1 W, 2 R, 3 device, 4-7 software bits 0-3
 //   memcache          LEB128: 0 = none, n = n-1 pages (clamped to kMaxMemcache)

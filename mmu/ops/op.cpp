@@ -215,6 +215,13 @@ Op canonical(Op op) {
   if (s.owner) out.owner = op.owner;
   if (s.walk_flags) out.walk_flags = op.walk_flags & walk_flag::kAll;
   if (s.mkold) out.mkold = op.mkold;
+  // Which section an operation is in is the stream's to say (normalize_sections); an operation
+  // alone keeps what it can: a serial one has no schedule, only an opener carries one.
+  if (op.vcpu != kSerial) {
+    out.vcpu = op.vcpu;
+    out.opens_section = op.opens_section;
+    if (op.opens_section) out.schedule = std::move(op.schedule);
+  }
   if (s.config) {
     // Only the named architecture's configuration matters.
     out.config.arch = op.config.arch;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mmu/sched/schedule.h"
 #include "mmu/x86/ept_config.h"
 
 namespace mmudiff {
@@ -138,6 +139,11 @@ inline constexpr uint8_t kHandleFault = 1 << 1;  // KVM_PGTABLE_WALK_HANDLE_FAUL
 inline constexpr uint8_t kAll = kShared | kHandleFault;
 }  // namespace walk_flag
 
+// Concurrent sections (mmu/ops/sections.h): consecutive operations on vCPUs that run at once,
+// interleaved by the deterministic scheduler as the section's schedule says. An operation outside
+// any section is kSerial: it runs alone, as the single writer holding the MMU lock for write.
+inline constexpr uint8_t kSerial = 0xff;
+
 // Memcache pages handed to an operation; kNoMemcache passes NULL, as a caller without one does.
 inline constexpr int32_t kNoMemcache = -1;
 inline constexpr int32_t kMaxMemcache = 4096;
@@ -157,6 +163,11 @@ struct Op {
   uint8_t walk_flags = 0;  // arm64-6.12 map: walk_flag bits
   bool mkold = false;      // test_clear_young: clear the access flag of the young leaves
   Config config;           // Init only
+  // In a concurrent section: the vCPU that runs it (0..kMaxSectionVcpus-1); else kSerial.
+  uint8_t vcpu = kSerial;
+  // The first operation of a concurrent section carries the section's schedule.
+  bool opens_section = false;
+  sched::Schedule schedule{};
 
   bool operator==(const Op&) const = default;
 };

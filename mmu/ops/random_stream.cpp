@@ -6,6 +6,7 @@
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/format/x86_ept.h"
+#include "mmu/ops/sections.h"
 #include "mmu/ops/work_budget.h"
 #include "mmu/x86/fault_flags.h"
 
@@ -406,6 +407,45 @@ Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
   return canonical(op);
 }
 
+namespace {
+
+// A concurrent section of 2 to kMaxSectionOps shared walks (at most ROOM) on VCPUS vCPUs, most
+// of them near one address so that they race for the same entries, under a schedule of a few
+// preemptions after a few points each: a shared walk makes a handful of points per level.
+void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, size_t room,
+                    Stream* stream) {
+  const ProfileId profile = profile_id(config);
+  const size_t count = 2 + pick(rng, std::min(room, kMaxSectionOps) - 1);
+  uint64_t hot = 0;
+  for (size_t k = 0; k < count; ++k) {
+    Op op;
+    do op = random_op(rng, config, /*allow_destroy=*/false);
+    while (!runs_on_vcpu(op.kind, profile));
+    if (k == 0)
+      hot = op.addr & ~uint64_t{0xfff};
+    else if (chance(rng, 75))
+      op.addr = hot + pick(rng, 4) * 0x1000 + (op.addr & 0xfff);
+    if (op.kind == OpKind::Map) {
+      // Mostly pages, as most faults are; now and then a block.
+      const unsigned r = static_cast<unsigned>(pick(rng, 100));
+      op.size = kFaultLeafSizes[r < 75 ? 0 : r < 95 ? 1 : 2];
+      make_fault_map(op);
+    }
+    // Every vCPU gets an operation before any gets a second.
+    op.vcpu = static_cast<uint8_t>(k < vcpus ? k : pick(rng, vcpus));
+    if (k == 0) {
+      op.opens_section = true;
+      const size_t preemptions = pick(rng, 5);
+      for (size_t p = 0; p < preemptions; ++p)
+        op.schedule.push_back(
+            {static_cast<uint32_t>(pick(rng, 12)), static_cast<uint8_t>(pick(rng, vcpus))});
+    }
+    stream->push_back(op);
+  }
+}
+
+}  // namespace
+
 Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   Stream s;
   Op init;
@@ -427,7 +467,14 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   size_t hi = std::min(std::max(options.max_ops, lo), kMaxStreamOps);
   size_t n = lo + pick(rng, hi - lo + 1);
   Config current = init.config;
+  const bool concurrent = options.vcpus >= 2 && options.arch == Arch::Arm64S2 &&
+                          options.kernel == Arm64Kernel::Linux612;
   while (s.size() < n) {
+    if (concurrent && n - s.size() >= 2 && chance(rng, 20)) {
+      append_section(rng, current, std::min<unsigned>(options.vcpus, kMaxSectionVcpus),
+                     n - s.size(), &s);
+      continue;
+    }
     Op op = random_op(rng, current, options.allow_destroy);
     if (op.kind == OpKind::Init) current = op.config;
     s.push_back(op);
@@ -445,6 +492,7 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   }
   // Every command refuses a stream over the work budget: draw only what runs.
   fit_work_budget(&s);
+  normalize_sections(s);
   return s;
 }
 

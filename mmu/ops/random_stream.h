@@ -18,6 +18,9 @@ struct RandomStreamOptions {
   bool allow_destroy = true;                  // destroy and re-init mid-stream
   Arch arch = Arch::Arm64S2;                  // the architecture the stream is for
   Arm64Kernel kernel = Arm64Kernel::Linux61;  // and on arm64, whose semantics (its profile)
+  // 2..kMaxSectionVcpus: an arm64-6.12 stream puts some of its shared walks on that many vCPUs,
+  // in concurrent sections (mmu/ops/sections.h) with random schedules. 0 or 1: none.
+  unsigned vcpus = 0;
 
   static RandomStreamOptions of_profile(ProfileId id) {
     RandomStreamOptions o;

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "mmu/format/arm64_s2.h"
 #include "mmu/format/x86_ept.h"
+#include "mmu/ops/sections.h"
 #include "mmu/x86/fault_flags.h"
 
 namespace mmudiff {
@@ -549,6 +551,82 @@ Op parse_line(const Words& words, Arch arch, bool pinned, Arm64Kernel kernel) {
 
 }  // namespace
 
+namespace {
+
+// "schedule 1>1 3>0": the words after the first, read from the line itself (a schedule may have
+// more preemptions than a line keeps words).
+sched::Schedule parse_schedule_line(std::string_view line) {
+  const size_t word = line.find("schedule");
+  std::string rest(line.substr(word + std::string_view("schedule").size()));
+  std::replace(rest.begin(), rest.end(), '\t', ' ');
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.pop_back();
+  // The columns parse_schedule names are the quoted schedule's.
+  rest.erase(0, rest.find_first_not_of(' ') == std::string::npos ? rest.size()
+                                                                 : rest.find_first_not_of(' '));
+  sched::Schedule schedule;
+  std::string error;
+  if (!sched::parse_schedule(rest, &schedule, &error))
+    throw LineError{fmt::format("schedule '{}': {} (a schedule is AFTER>VCPU ..., e.g. 1>1 3>0)",
+                                excerpt(rest), error)};
+  if (schedule.size() > kMaxSectionPreemptions)
+    throw LineError{fmt::format("a schedule has at most {} preemptions, this one {}",
+                                kMaxSectionPreemptions, schedule.size())};
+  for (const sched::Preemption& p : schedule)
+    if (p.to >= kMaxSectionVcpus)
+      throw LineError{fmt::format("schedule '{}': vCPU {} in a section of at most {} vCPUs (0-{})",
+                                  excerpt(rest), p.to, kMaxSectionVcpus, kMaxSectionVcpus - 1)};
+  return schedule;
+}
+
+// "vcpu N:" before an operation.
+uint8_t parse_vcpu_prefix(const Words& words) {
+  const std::string_view n = words.size() > 1 ? words[1] : std::string_view();
+  unsigned vcpu = 0;
+  auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), vcpu);
+  if (n.empty() || ec != std::errc() || end == n.data() || end + 1 != n.data() + n.size() ||
+      *end != ':')
+    throw LineError{fmt::format("expected 'vcpu N: OPERATION' with N 0-{}, got 'vcpu {}'",
+                                kMaxSectionVcpus - 1, excerpt(n))};
+  if (vcpu >= kMaxSectionVcpus)
+    throw LineError{fmt::format("vcpu {}: a section has at most {} vCPUs (0-{})", vcpu,
+                                kMaxSectionVcpus, kMaxSectionVcpus - 1)};
+  if (words.size() == 2) throw LineError{fmt::format("vcpu {}: which operation?", vcpu)};
+  return static_cast<uint8_t>(vcpu);
+}
+
+Words drop_words(const Words& words, size_t n) {
+  Words out;
+  for (size_t i = n; i < words.size(); ++i) out.word[out.count++] = words[i];
+  return out;
+}
+
+void place_on_vcpu(Op& op, uint8_t vcpu, Arch arch, Arm64Kernel kernel) {
+  const ProfileId profile = arch == Arch::X86Ept              ? ProfileId::X86Ept
+                            : kernel == Arm64Kernel::Linux612 ? ProfileId::Arm64Linux612
+                                                              : ProfileId::Arm64Linux61;
+  if (profile != ProfileId::Arm64Linux612)
+    throw LineError{fmt::format(
+        "operations on vCPUs are shared walks, which arm64-6.12 has and this stream ({}) has not: "
+        "start it with 'init kernel=6.12'",
+        profile_name(profile))};
+  if (!runs_on_vcpu(op.kind, profile))
+    throw LineError{
+        fmt::format("{} holds the MMU lock for write and runs alone, not on a vCPU; on a vCPU: map "
+                    "(flags=shared), relax_perms, mkyoung, get_leaf",
+                    op_kind_name(op.kind))};
+  if (op.kind == OpKind::Map) {
+    Op fault = op;
+    make_fault_map(fault);
+    if (!(fault == op))
+      throw LineError{
+          "a map on a vCPU is a fault's, as user_mem_abort makes it: one leaf (4K, 2M or 1G) "
+          "at an address and pa aligned to it, flags=shared,fault"};
+  }
+  op.vcpu = vcpu;
+}
+
+}  // namespace
+
 std::errc parse_plain_number(std::string_view text, uint64_t* value) {
   int base = 10;
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
@@ -568,6 +646,10 @@ Stream parse_text(std::string_view text, std::string_view filename) {
   Arch arch = Arch::Arm64S2;
   Arm64Kernel kernel = Arm64Kernel::Linux61;
   bool pinned = false;
+  // A schedule line waits for the first operation of its section.
+  std::optional<sched::Schedule> pending_schedule;
+  size_t pending_line = 0;
+  size_t section_ops = 0;
   size_t line_no = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -596,7 +678,40 @@ Stream parse_text(std::string_view text, std::string_view filename) {
       throw InputError(fmt::format("{}:{}: more than {} operations; split the stream", filename,
                                    line_no, kMaxStreamOps));
     try {
-      stream.push_back(parse_line(words, arch, pinned, kernel));
+      if (words[0] == "schedule") {
+        if (pending_schedule)
+          throw LineError{fmt::format(
+              "a second schedule after line {}'s: a schedule opens a section, whose operations "
+              "follow it ('vcpu N: OPERATION')",
+              pending_line)};
+        pending_schedule = parse_schedule_line(line);
+        pending_line = line_no;
+        continue;
+      }
+      uint8_t vcpu = kSerial;
+      if (words[0] == "vcpu") {
+        vcpu = parse_vcpu_prefix(words);
+        words = drop_words(words, 2);
+      }
+      Op op = parse_line(words, arch, pinned, kernel);
+      if (vcpu != kSerial) {
+        place_on_vcpu(op, vcpu, arch, kernel);
+        const bool opens = pending_schedule || stream.empty() || stream.back().vcpu == kSerial;
+        section_ops = opens ? 0 : section_ops;
+        if (++section_ops > kMaxSectionOps)
+          throw LineError{fmt::format(
+              "a section holds at most {} operations; open another with a 'schedule' line",
+              kMaxSectionOps)};
+        op.opens_section = opens;
+        if (pending_schedule) op.schedule = std::move(*pending_schedule);
+        pending_schedule.reset();
+      } else if (pending_schedule) {
+        throw LineError{fmt::format(
+            "the schedule of line {} opens a section, but this operation is not on a vCPU "
+            "('vcpu N: {}')",
+            pending_line, excerpt(words[0]))};
+      }
+      stream.push_back(std::move(op));
       if (stream.back().kind == OpKind::Init) {
         arch = stream.back().config.arch;
         kernel = stream.back().config.arm64.kernel;
@@ -606,6 +721,10 @@ Stream parse_text(std::string_view text, std::string_view filename) {
       throw InputError(fmt::format("{}:{}: {}", filename, line_no, e.message));
     }
   }
+  if (pending_schedule)
+    throw InputError(
+        fmt::format("{}:{}: the schedule opens a section, but no operation on a vCPU follows it",
+                    filename, pending_line));
   return stream;
 }
 
@@ -633,7 +752,8 @@ std::string format_size(uint64_t size) {
 
 std::string format_op(const Op& op) {
   OpShape shape = op_shape(op.kind);
-  std::string s(op_kind_name(op.kind));
+  std::string s = op.vcpu == kSerial ? std::string(op_kind_name(op.kind))
+                                     : fmt::format("vcpu {}: {}", op.vcpu, op_kind_name(op.kind));
   if (op.kind == OpKind::Init && op.config.arch == Arch::X86Ept) {
     const x86::EptConfig& c = op.config.x86;
     return fmt::format(
@@ -690,6 +810,12 @@ std::string format_op(const Op& op) {
 std::string format_stream(const Stream& stream) {
   std::string out;
   for (const Op& op : stream) {
+    // Every section says its schedule, even an empty one: where one section ends and the next
+    // begins is then plain to read.
+    if (op.vcpu != kSerial && op.opens_section) {
+      const std::string schedule = sched::schedule_text(op.schedule);
+      out += schedule.empty() ? "schedule\n" : "schedule " + schedule + "\n";
+    }
     out += format_op(op);
     out += '\n';
   }

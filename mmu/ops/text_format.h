@@ -33,6 +33,15 @@
 //   In arm64-6.12 streams a map also takes prot letter n (KVM_PGTABLE_PROT_NORMAL_NC) and
 //   flags=shared,fault (KVM_PGTABLE_WALK_SHARED, _HANDLE_FAULT; either alone; printed only when
 //   not 0).
+//   schedule [AFTER>VCPU ...]
+//   vcpu N: OPERATION
+//       arm64-6.12 streams only: a concurrent section (mmu/ops/sections.h). Consecutive
+//       operations prefixed "vcpu N:" (N 0-3) run at once on their vCPUs, interleaved by the
+//       deterministic scheduler; a schedule line opens a section and gives its schedule
+//       (mmu/sched/schedule.h: "1>1 3>0" lets vCPU 0 make one scheduling point, vCPU 1 three,
+//       then vCPU 0 goes on; a bare "schedule" has none). On a vCPU: map (one 4K, 2M or 1G leaf,
+//       aligned, flags=shared,fault: a fault's), relax_perms, mkyoung, get_leaf; at most 8
+//       operations a section.
 //
 // Omitted operands are 0 (pa, prot, sw, owner) or the default above. A stream holds at most
 // kMaxStreamOps operations. Control characters (other than tab and CR) are refused anywhere,

@@ -25,8 +25,23 @@ ConcurrentRun DeterministicScheduler::run(std::vector<std::function<void()>> vcp
   running_ = 0;
   std::vector<std::thread> threads;
   threads.reserve(vcpus.size());
-  for (unsigned i = 0; i < vcpus.size(); ++i)
-    threads.emplace_back([this, i, &vcpus] { vcpu_main(i, vcpus[i]); });
+  try {
+    for (unsigned i = 0; i < vcpus.size(); ++i)
+      threads.emplace_back([this, i, &vcpus] { vcpu_main(i, vcpus[i]); });
+  } catch (...) {
+    // No thread to be had (a memory limit): the vCPUs started run to their ends without the
+    // others, and the run fails.
+    {
+      std::lock_guard lock(mutex_);
+      for (size_t v = threads.size(); v < vcpus.size(); ++v) finished_[v] = true;
+      if (running_ >= threads.size()) {
+        running_ = 0;
+        turn_.notify_all();
+      }
+    }
+    for (std::thread& t : threads) t.join();
+    throw;
+  }
   for (std::thread& t : threads) t.join();
   return std::move(result_);
 }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "mmu/ops/random_stream.h"
+#include "mmu/ops/sections.h"
 #include "mmu/ops/text_format.h"
 #include "oracles/harness.h"
 #include "oracles/isolated_run.h"
@@ -36,6 +37,7 @@ struct SoakArgs {
   std::string plant;
   double op_timeout = kDefaultOpTimeoutSeconds;
   ProfileId profile = ProfileId::Arm64Linux61;
+  unsigned vcpus = 0;
 };
 
 }  // namespace
@@ -54,6 +56,11 @@ void add_soak_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(size_t{1}, kMaxStreamOps));
   cmd->add_option("--out", args->out, "directory for findings (default soak-findings)");
   cmd->add_flag("--every-op", args->every_op, "compare tables after every operation (slower)");
+  cmd->add_option("--vcpus", args->vcpus,
+                  "2-4: some shared walks run in concurrent sections on that many vCPUs, under "
+                  "random schedules (arm64-6.12 only)")
+      ->transform(strict_unsigned())
+      ->check(CLI::Range(2u, kMaxSectionVcpus));
   add_backends_option(cmd, &args->backends);
   add_profile_option(cmd, &args->profile);
   add_plant_option(cmd, &args->plant);
@@ -75,11 +82,15 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     fmt::print("{}", plant_banner(options.plant));
     // A finding under a plant replays only with it: the file says so.
     std::string plant_line = args->plant.empty() ? "" : fmt::format("# plant: {}\n", args->plant);
+    if (args->vcpus && args->profile != ProfileId::Arm64Linux612)
+      throw std::invalid_argument(fmt::format(
+          "--vcpus: concurrent sections are shared walks, which arm64-6.12 has and {} has not: "
+          "add --profile arm64-6.12",
+          profile_name(args->profile)));
     std::mt19937_64 rng(args->seed);
-    RandomStreamOptions ropt;
+    RandomStreamOptions ropt = RandomStreamOptions::of_profile(args->profile);
     ropt.max_ops = args->max_ops;
-    ropt = RandomStreamOptions::of_profile(args->profile);
-    ropt.max_ops = args->max_ops;
+    ropt.vcpus = args->vcpus;
     IsolationOptions isolation;
     isolation.op_timeout_seconds = args->op_timeout;
     std::map<std::string, size_t> by_signature;
