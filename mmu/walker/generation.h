@@ -68,9 +68,10 @@ struct Generation {
   // is made as one, and is a scheduling point of a concurrent run at the same place as the
   // kernel's; a shared walk (KVM_PGTABLE_WALK_SHARED) runs inside an RCU read-side section,
   // swaps entries with cmpxchg against what it read, and keeps off a locked entry (-EAGAIN).
+  // (A table that map replaces by a block is freed after an RCU grace period, as the host's
+  // stage2_free_unlinked_table does through call_rcu: that is block_over_table_on_the_way_down's
+  // path, map.cpp.)
   bool marks_descriptor_accesses;
-  // A table that map replaces by a block is freed after an RCU grace period too (the host's
-  // stage2_free_unlinked_table goes through call_rcu): a shared walk may still be inside it.
   // mkyoung and relax_perms run as shared walks (KVM_PGTABLE_WALK_HANDLE_FAULT | SHARED).
   bool fault_walks_are_shared;
 
