@@ -63,6 +63,18 @@ struct Generation {
   // KVM_PGTABLE_PROT_NORMAL_NC: map installs normal non-cacheable memory (6.1 ignores the bit).
   bool has_normal_nc;
 
+  // ---- Concurrency: shared walks (marked_access.h) ----
+  // Every descriptor access pgtable.c marks (READ_ONCE, WRITE_ONCE, smp_store_release, cmpxchg)
+  // is made as one, and is a scheduling point of a concurrent run at the same place as the
+  // kernel's; a shared walk (KVM_PGTABLE_WALK_SHARED) runs inside an RCU read-side section,
+  // swaps entries with cmpxchg against what it read, and keeps off a locked entry (-EAGAIN).
+  // (A table that map replaces by a block is freed after an RCU grace period, as the host's
+  // stage2_free_unlinked_table does through call_rcu: that is block_over_table_on_the_way_down's
+  // path, map.cpp.)
+  bool marks_descriptor_accesses;
+  // mkyoung and relax_perms run as shared walks (KVM_PGTABLE_WALK_HANDLE_FAULT | SHARED).
+  bool fault_walks_are_shared;
+
   // ---- split ----
   // kvm_pgtable_stage2_split exists (6.12; 6.1 has no eager split).
   bool has_split;
@@ -89,6 +101,8 @@ inline constexpr Generation kLinux612Generation{
     .ages_ranges = true,
     .map_takes_walk_flags = true,
     .has_normal_nc = true,
+    .marks_descriptor_accesses = true,
+    .fault_walks_are_shared = true,
     .has_split = true,
     .has_unlinked_tables = true,
 };

@@ -7,6 +7,7 @@
 
 #include "mmu/walker/attributes.h"
 #include "mmu/walker/descriptor_ops.h"
+#include "mmu/walker/marked_access.h"
 #include "mmu/walker/stage2.h"
 #include "mmu/walker/walk.h"
 
@@ -22,16 +23,21 @@ struct LeafAttrUpdate {
 };
 
 // purpose: mkyoung and relax_perms are the fault handler's; in 6.12 an invalid entry ends their
-// walk with -EAGAIN, while every other walk goes on past it.
+// walk with -EAGAIN, while every other walk goes on past it, and they are shared walks
+// (marked_access.h): the change is a swap against what the walk read, -EAGAIN when it is lost.
 LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t size,
                                  const AttrChange<IntegerBits>& change,
                                  WalkFor purpose = WalkFor::Caller) {
-  const int not_valid = pgt.generation().invalid_leaf_is_eagain ? -EAGAIN : 0;
+  const Generation& gen = pgt.generation();
+  const int not_valid = gen.invalid_leaf_is_eagain ? -EAGAIN : 0;
+  const bool shared = gen.fault_walks_are_shared && purpose == WalkFor::FaultHandler;
   LeafAttrUpdate found;
+  SharedWalkSection section(shared);
   found.ret = walk(
       pgt, addr, size, Visit::Leaf,
       [&](const VisitedEntry& e) {
-        const Pte old = *e.ptep;
+        // 6.12 decides from what the walk read (on a shared walk the entry may have changed).
+        const Pte old = gen.marks_descriptor_accesses ? e.old : *e.ptep;
         if (!pte_valid(old)) return not_valid;
         found.old_pte = old;
         found.level = e.level;
@@ -43,8 +49,12 @@ LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t s
         }
         // Racing with the hardware setting AF is harmless: at worst AF is set again on next
         // access.
-        pgt.mmu.write_pte(e.ptep, next);
-        return 0;
+        if (!gen.marks_descriptor_accesses) {
+          pgt.mmu.write_pte(e.ptep, next);
+          return 0;
+        }
+        // Another walker changed the entry since it was read: the fault is retried.
+        return try_set_pte(pgt, e, next, shared) ? 0 : -EAGAIN;
       },
       purpose);
   return found;
@@ -90,11 +100,12 @@ int stage2_test_clear_young(Stage2PageTable& pgt, uint64_t addr, uint64_t size, 
   bool young = false;
   const AttrChange<IntegerBits> make_old = mkold_change(kIntegerBits);
   const int ret = walk(pgt, addr, size, Visit::Leaf, [&](const VisitedEntry& e) {
-    const Pte old = *e.ptep;
+    const Pte old = e.old;
     if (!pte_valid(old) || !(old & arm64s2::kAf)) return 0;
     young = true;
-    // No TLBI: the MMU notifier that asked flushes.
-    if (mkold) pgt.mmu.write_pte(e.ptep, apply_attr_change(kIntegerBits, old, make_old));
+    // No TLBI: the MMU notifier that asked flushes. The walk holds the table alone (the MMU
+    // lock for writing), so the store cannot lose.
+    if (mkold) write_once(pgt, e.ptep, apply_attr_change(kIntegerBits, old, make_old));
     return 0;
   });
   warn_if_aging_failed(pgt, LeafAttrUpdate{.ret = ret});
@@ -112,7 +123,10 @@ int stage2_relax_perms(Stage2PageTable& pgt, uint64_t addr, uint64_t prot) {
   // nothing was found (level 0 then: any level). 6.12 invalidates on this CPU only (the
   // non-broadcast TLBI, which the effect log does not tell apart). Planted: without it the vCPU
   // faults again on the same address for as long as the old entry stays cached.
-  if (pgt.plant != Plant::kWalkerRelaxNoFlush) pgt.mmu.tlb_flush_ipa(addr, u.level);
+  // A walk that ended with -EAGAIN may have found a leaf and lost its swap: the level is then
+  // unknown as well (TLBI_TTL_UNKNOWN).
+  if (pgt.plant != Plant::kWalkerRelaxNoFlush)
+    pgt.mmu.tlb_flush_ipa(addr, u.ret == -EAGAIN ? 0 : u.level);
   return u.ret;
 }
 

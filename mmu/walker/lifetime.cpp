@@ -12,8 +12,7 @@ namespace {
 // What one entry holds goes: its reference on the page holding it and, for a table, the table
 // page's own reference, which frees the page once its entries have dropped theirs (children
 // come before their table entry's visit, so they have).
-void release_entry(Stage2PageTable& pgt, Pte* ptep, unsigned level) {
-  const Pte pte = *ptep;
+void release_entry(Stage2PageTable& pgt, Pte* ptep, Pte pte, unsigned level) {
   if (!pte_is_counted(pte)) return;
   pgt.mm.put_page(ptep);
   if (pte_is_table(pte, level)) pgt.mm.put_page(pgt.mm.phys_to_virt(pte_to_phys(pte, pgt.lpa2())));
@@ -26,7 +25,7 @@ void release_table_entries(Stage2PageTable& pgt, Pte* table, unsigned level) {
     const Pte pte = table[i];
     if (pte_is_table(pte, level))
       release_table_entries(pgt, pgt.mm.phys_to_virt(pte_to_phys(pte, pgt.lpa2())), level + 1);
-    release_entry(pgt, &table[i], level);
+    release_entry(pgt, &table[i], table[i], level);
   }
 }
 
@@ -57,7 +56,7 @@ void stage2_destroy(Stage2PageTable& pgt) {
   // references, so releasing the table page then frees it.
   int ret =
       walk(pgt, 0, pgt.ia_limit(), Visit::Leaf | Visit::TablePost, [&](const VisitedEntry& e) {
-        release_entry(pgt, e.ptep, e.level);
+        release_entry(pgt, e.ptep, *e.ptep, e.level);
         return 0;
       });
   if (ret) pgt.warnings.push_back("WARN_ON: destroy walk failed");
@@ -65,10 +64,18 @@ void stage2_destroy(Stage2PageTable& pgt) {
   pgt.pgd = nullptr;
 }
 
-// No walk can still be inside the table (the backend's walks are never shared), so it is freed at
-// once rather than after a grace period.
+// Called once no walk can still be inside the table (map defers it by a grace period). The
+// entries are released by a walk of the table alone, children before their table entry, which
+// reads each entry as 6.12's kvm_pgtable_stage2_free_unlinked does (a scheduling point of a
+// concurrent run per read): the grace period may end on another vCPU, in the middle of its own
+// operation.
 void free_unlinked_table(Stage2PageTable& pgt, Pte* table, unsigned parent_level) {
-  release_table_entries(pgt, table, parent_level + 1);
+  const int ret = walk_unlinked(pgt, table, parent_level, Visit::Leaf | Visit::TablePost,
+                                [&](const VisitedEntry& e) {
+                                  release_entry(pgt, e.ptep, e.old, e.level);
+                                  return 0;
+                                });
+  if (ret) pgt.warnings.push_back("WARN_ON: free_unlinked walk failed");
   // Only the unlinking entry's reference may be left.
   if (pgt.mm.page_count(table) != 1)
     pgt.warnings.push_back("WARN_ON: unlinked table still referenced");

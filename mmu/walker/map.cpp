@@ -5,7 +5,9 @@
 // does it otherwise, the visitor follows the table's generation (generation.h).
 #include <cerrno>
 
+#include "mmu/sched/deterministic_scheduler.h"
 #include "mmu/walker/attributes.h"
+#include "mmu/walker/marked_access.h"
 #include "mmu/walker/stage2.h"
 #include "mmu/walker/walk.h"
 
@@ -64,6 +66,7 @@ class Stage2MapWalker {
     Installed,
     TooLarge,         // this level cannot hold the leaf: go one level down
     PermissionsOnly,  // the entry already maps this, differing in R/W/XN at most
+    Busy,             // 6.12: another walker holds the entry (locked) or changed it first
   };
 
   // The output address of a leaf at addr; an invalid one stays as it is, so that it cannot be
@@ -84,7 +87,9 @@ class Stage2MapWalker {
     const uint64_t granule = granule_size(e.level);
     const uint64_t phys = phys_at(e.addr);
     const bool has_phys = phys_is_valid(phys, pgt_.lpa2());
-    const Pte old = *e.ptep;
+    // 6.12 decides from what the walk read: on a shared walk the entry may have changed since,
+    // and the swap below then fails rather than act on a value no longer there.
+    const Pte old = gen_.marks_descriptor_accesses ? e.old : *e.ptep;
     const Pte next = has_phys ? make_leaf_pte(phys, req_.attr, e.level, pgt_.plant, pgt_.lpa2())
                               : make_owner_pte(req_.owner_id);
 
@@ -105,11 +110,14 @@ class Stage2MapWalker {
     if (gen_.sw_bits_change_in_place && exclusive && !((old ^ next) & ~in_place_mask)) {
       if (pte_is_counted(old) && !pte_is_counted(next)) pgt_.mm.put_page(e.ptep);
       if (!pte_is_counted(old) && pte_is_counted(next)) pgt_.mm.get_page(e.ptep);
-      pgt_.mmu.write_pte(e.ptep, next);
+      if (gen_.marks_descriptor_accesses)
+        write_once(pgt_, e.ptep, next);
+      else
+        pgt_.mmu.write_pte(e.ptep, next);
       return LeafOutcome::Installed;
     }
 
-    break_entry(e);
+    if (!break_entry(e)) return LeafOutcome::Busy;
     // Planted: Linux before "KVM: arm64: Fix memory leak on stage2 update of a valid PTE"
     // counted the new leaf again although it replaces one: the table page is never freed.
     if (pgt_.plant == Plant::kWalkerLeakTableOnUpdate && pte_valid(old)) [[unlikely]]
@@ -140,12 +148,12 @@ class Stage2MapWalker {
   }
 
   // The break of break-before-make, before an entry is replaced. 6.1 breaks only a counted
-  // entry, to 0; 6.12 breaks every entry, to the locked value a concurrent walk keeps off.
-  void break_entry(const VisitedEntry& e) {
-    if (gen_.break_through_locked_entry)
-      break_to_locked(e);
-    else if (pte_is_counted(*e.ptep))
-      put_pte(e.ptep, e.addr, e.level);
+  // entry, to 0; 6.12 breaks every entry, to the locked value a concurrent walk keeps off, and
+  // fails (false) when another walker has the entry.
+  bool break_entry(const VisitedEntry& e) {
+    if (gen_.break_through_locked_entry) return break_to_locked(e);
+    if (pte_is_counted(*e.ptep)) put_pte(e.ptep, e.addr, e.level);
+    return true;
   }
 
   // 6.1's break: clear a counted entry, invalidate what the TLB may hold for a valid one, and
@@ -162,9 +170,15 @@ class Stage2MapWalker {
   // 6.12's break: the old value's translations are invalidated once the entry is locked. A
   // table's span is flushed as a range: range TLBIs over its granule with FEAT_TLBIRANGE, the
   // whole VMID without.
-  void break_to_locked(const VisitedEntry& e) {
-    const Pte old = *e.ptep;
-    pgt_.mmu.write_pte(e.ptep, kLockedPte);
+  bool break_to_locked(const VisitedEntry& e) {
+    const Pte old = e.old;
+    if (pte_is_locked(old)) {
+      // Another walker is between its break and its make: only a shared walk can meet that.
+      if (!req_.shared) pgt_.warnings.push_back("WARN_ON: locked entry met by an exclusive walk");
+      return false;
+    }
+    // Claimed only if it still holds what the walk read; otherwise another walker was first.
+    if (!try_set_pte(pgt_, e, kLockedPte, req_.shared)) return false;
     if (pte_is_table(old, e.level)) {
       const uint64_t granule = arm64s2::granule_size(e.level);
       // Planted: without it the TLB keeps the old leaves' translations after the block.
@@ -174,6 +188,7 @@ class Stage2MapWalker {
       pgt_.mmu.tlb_flush_ipa(e.addr, leaf_tlbi_level(e.level));
     }
     if (pte_is_counted(old)) pgt_.mm.put_page(e.ptep);
+    return true;
   }
 
   // Planted: every leaf taken for a page, so a block's hint names the wrong level and the TLBI
@@ -185,9 +200,13 @@ class Stage2MapWalker {
   // The make of break-before-make. 6.12 takes the reference before it publishes the entry, so
   // that the page cannot be freed under a walker that already sees it.
   void make_entry(Pte* ptep, Pte next) {
-    if (gen_.break_through_locked_entry && pte_is_counted(next)) pgt_.mm.get_page(ptep);
+    if (gen_.break_through_locked_entry) {
+      if (pte_is_counted(next)) pgt_.mm.get_page(ptep);
+      store_release(pgt_, ptep, next);
+      return;
+    }
     pgt_.mmu.write_pte(ptep, next);
-    if (!gen_.break_through_locked_entry && pte_is_counted(next)) pgt_.mm.get_page(ptep);
+    if (pte_is_counted(next)) pgt_.mm.get_page(ptep);
   }
 
   int table_pre(const VisitedEntry& e) {
@@ -196,10 +215,11 @@ class Stage2MapWalker {
   }
 
   // 6.12: a table wholly covered by a block this map can use is replaced like a leaf, and the
-  // table, no longer reachable, is freed with everything below it.
+  // table, no longer reachable, is freed with everything below it once no walk can be inside it
+  // any more.
   int replace_table_by_block(const VisitedEntry& e) {
     if (!leaf_allowed(e)) return 0;
-    Pte* child = pgt_.mm.phys_to_virt(pte_to_phys(*e.ptep, pgt_.lpa2()));
+    Pte* child = pgt_.mm.phys_to_virt(pte_to_phys(e.old, pgt_.lpa2()));
     // Planted: the subtree goes back to the allocator before the break's TLBI, while the walk
     // cache may still follow the entry that pointed to it.
     if (pgt_.plant == Plant::kWalker612FreeUnlinkedBeforeFlush) [[unlikely]] {
@@ -207,8 +227,25 @@ class Stage2MapWalker {
       try_leaf(e);
       return 0;
     }
-    if (try_leaf(e) == LeafOutcome::Installed) free_unlinked_table(pgt_, child, e.level);
+    switch (try_leaf(e)) {
+      case LeafOutcome::Installed:
+        free_after_grace_period(child, e.level);
+        return 0;
+      case LeafOutcome::Busy:
+        return -EAGAIN;
+      case LeafOutcome::TooLarge:
+      case LeafOutcome::PermissionsOnly:  // a block is never a table's permission change
+        break;
+    }
     return 0;
+  }
+
+  // Shared walks that were inside the table when it was unlinked may still read it: it goes
+  // after a grace period (at once outside a concurrent run, where no other walk exists).
+  void free_after_grace_period(Pte* table, unsigned level) {
+    Stage2PageTable* pgt = &pgt_;
+    sched::DeterministicScheduler::call_rcu(
+        [pgt, table, level] { free_unlinked_table(*pgt, table, level); });
   }
 
   // 6.1: a table wholly covered by a block this map can use: detach it now, release what is
@@ -237,6 +274,7 @@ class Stage2MapWalker {
       case LeafOutcome::Installed:
         return 0;
       case LeafOutcome::PermissionsOnly:
+      case LeafOutcome::Busy:
         return -EAGAIN;
       case LeafOutcome::TooLarge:
         break;
@@ -250,8 +288,11 @@ class Stage2MapWalker {
     if (!child) return -ENOMEM;
 
     // A block in the way is dropped, not split: the parts of it outside this range come back
-    // through later faults.
-    break_entry(e);
+    // through later faults. An entry another walker has is left to it, and the page goes back.
+    if (!break_entry(e)) {
+      pgt_.mm.put_page(child);
+      return -EAGAIN;
+    }
     if (pte_valid(*e.ptep)) {
       pgt_.warnings.push_back("WARN_ON: table installed over a valid entry");
     }
@@ -328,9 +369,12 @@ int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys
   // A fault handler's walk (user_mem_abort's) ends at "nothing to do" and returns it.
   const WalkFor purpose =
       walk_flags & walk_flag::kHandleFault ? WalkFor::FaultHandler : WalkFor::Caller;
+  // A shared walk (a vCPU's fault) runs beside others, inside an RCU read-side section.
+  SharedWalkSection section(request.shared);
   const int ret =
       walk(pgt, addr, size, map_visits(pgt.generation()),
            Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)), purpose);
+  section.leave();
   // Publish the new entries to the hardware walker whether or not the walk finished.
   pgt.mmu.dsb_ishst();
   return ret;

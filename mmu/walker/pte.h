@@ -32,6 +32,9 @@ inline constexpr bool pte_is_table(Pte pte, unsigned level) {
 // (KVM_INVALID_PTE_LOCKED): invalid, so the hardware walker faults on it, and told apart from an
 // empty entry so that a concurrent walk does not take the entry for free.
 inline constexpr Pte kLockedPte = arm64s2::bit(10);
+inline constexpr bool pte_is_locked(Pte pte) {
+  return !pte_valid(pte) && (pte & kLockedPte);
+}
 
 // Table pages count valid entries and owner annotations alike, so only an all-zero entry is
 // free: that is what lets a page be recognised as empty from its count alone.

@@ -56,6 +56,10 @@ struct WalkFlags {
   // A visitor's -EAGAIN is not an error: the walk goes on with the next entry (arm64 6.12's
   // walks outside a fault handler, which take -EAGAIN as "nothing to do here").
   bool eagain_continues = false;
+  // Called before each read of an entry (nullptr: nothing). arm64 6.12's walks make each read
+  // a scheduling point of a concurrent run, as the kernel's READ_ONCE is (walk.h), so that the
+  // walker reads the same entries in the same order as the kernel under one schedule.
+  void (*before_read)(const Pte* ptep) = nullptr;
   static constexpr unsigned kNoFloor = ~0u;
 };
 
@@ -90,6 +94,9 @@ struct VisitedEntry {
   uint64_t end;  // the end of the walk's whole range
   unsigned level;
   Pte* ptep;
+  // What the walk read from the entry before this visit (the kernel's ctx->old): a visitor of a
+  // shared walk decides from it, and swaps it for its new value only if the entry still holds it.
+  Pte old;
 };
 
 // A visitor returns 0 to go on or a negative errno to stop the walk with it.
@@ -148,20 +155,22 @@ class TableWalk {
     const uint64_t addr = addr_;
     // Read once, before TablePre (unless the flags say otherwise): a visitor that detaches a
     // table there still has its children walked, which is how they get released.
-    Pte pte = *ptep;
+    Pte pte = read(ptep);
+    const Pte old = pte;
     bool table = g_.is_table(pte, level);
     int ret = 0;
 
     if (table && visits_.contains(Visit::TablePre)) {
-      ret = visitor_(VisitedEntry{Visit::TablePre, addr, end_, level, ptep});
+      ret = visitor_(VisitedEntry{Visit::TablePre, addr, end_, level, ptep, old});
       if (flags_.reread_after_table_pre) {
-        pte = *ptep;
+        pte = read(ptep);
         table = g_.is_table(pte, level);
       }
     } else if (!table && visits_.contains(Visit::Leaf)) {
-      ret = visitor_(VisitedEntry{Visit::Leaf, addr, end_, level, ptep});
-      // A leaf visitor may have installed a table in place of the leaf: walk into it.
-      pte = *ptep;
+      ret = visitor_(VisitedEntry{Visit::Leaf, addr, end_, level, ptep, old});
+      // A leaf visitor may have installed a table in place of the leaf (or, on a shared walk,
+      // another walker may have): walk into it.
+      pte = read(ptep);
       table = g_.is_table(pte, level);
     }
     ret = go_on(ret);
@@ -177,9 +186,14 @@ class TableWalk {
     }
 
     if (visits_.contains(Visit::TablePost)) {
-      ret = go_on(visitor_(VisitedEntry{Visit::TablePost, addr, end_, level, ptep}));
+      ret = go_on(visitor_(VisitedEntry{Visit::TablePost, addr, end_, level, ptep, old}));
     }
     return ret;
+  }
+
+  Pte read(const Pte* ptep) const {
+    if (flags_.before_read) flags_.before_read(ptep);
+    return *ptep;
   }
 
   // The visitor's return code as the walk takes it: 0 goes on.

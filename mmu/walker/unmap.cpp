@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // unmap: remove every leaf the range touches, whole, and free the tables this leaves empty.
 #include "mmu/walker/attributes.h"
+#include "mmu/walker/marked_access.h"
 #include "mmu/walker/stage2.h"
 #include "mmu/walker/walk.h"
 
@@ -19,7 +20,7 @@ class Stage2UnmapWalker {
     if (!pte_valid(pte)) {
       // An owner annotation: nothing the TLB can hold, so no invalidation.
       if (pte_is_counted(pte)) {
-        pgt_.mmu.clear_pte(e.ptep);
+        clear(e.ptep);
         pgt_.mm.put_page(e.ptep);
       }
       return 0;
@@ -42,7 +43,7 @@ class Stage2UnmapWalker {
 
     // The whole leaf goes, even when the range covers only part of a block: the rest is
     // faulted back in later.
-    pgt_.mmu.clear_pte(e.ptep);
+    clear(e.ptep);
     // A table entry is flushed at once, at any level; a leaf's flush may wait for the range
     // flush after the walk.
     if (child || !defer_leaf_tlbis_) pgt_.mmu.tlb_flush_ipa(e.addr, child ? 0 : e.level);
@@ -63,6 +64,14 @@ class Stage2UnmapWalker {
   }
 
  private:
+  // 6.12 clears with WRITE_ONCE, a scheduling point of a concurrent run (marked_access.h).
+  void clear(Pte* ptep) {
+    if (pgt_.generation().marks_descriptor_accesses)
+      write_once(pgt_, ptep, 0);
+    else
+      pgt_.mmu.clear_pte(ptep);
+  }
+
   // Tables are put, cacheable leaves cleaned, as a subtree's release does.
   void release_below(Pte* table, unsigned level) {
     for (unsigned i = 0; i < arm64s2::kEntriesPerTable; ++i) {

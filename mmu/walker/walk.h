@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "mmu/format/arm64_s2.h"
+#include "mmu/walker/marked_access.h"
 #include "mmu/walker/page_table.h"
 #include "mmu/walker/pte.h"
 #include "mmu/walker/table_walk.h"
@@ -41,8 +42,7 @@ class Stage2PageGeometry {
 
 class Stage2Geometry : public Stage2PageGeometry {
  public:
-  explicit Stage2Geometry(const Stage2PageTable& pgt)
-      : Stage2PageGeometry(pgt.lpa2()), pgt_(pgt) {}
+  explicit Stage2Geometry(const Stage2PageTable& pgt) : Stage2PageGeometry(pgt.lpa2()), pgt_(pgt) {}
 
   uint64_t addr_limit() const { return pgt_.ia_limit(); }
   unsigned root_level() const { return pgt_.start_level; }
@@ -94,6 +94,8 @@ inline WalkFlags walk_flags(const Stage2PageTable& pgt, WalkFor purpose) {
   WalkFlags flags;
   flags.reread_after_table_pre = gen.reread_after_table_pre;
   flags.eagain_continues = gen.eagain_ends_only_fault_walks && purpose != WalkFor::FaultHandler;
+  // 6.12 reads each entry with READ_ONCE, a scheduling point of a concurrent run.
+  if (gen.marks_descriptor_accesses) flags.before_read = &read_once_point;
   return flags;
 }
 
@@ -114,8 +116,9 @@ int walk(const Stage2PageTable& pgt, uint64_t addr, uint64_t size, VisitSet visi
 template <EntryVisitor V>
 int walk_unlinked(const Stage2PageTable& pgt, Pte* table, unsigned level, VisitSet visits,
                   V&& visitor) {
-  return walk_range(UnlinkedGeometry(table, level, pgt.lpa2()), pgt.mm, 0, arm64s2::granule_size(level), visits,
-                    walk_flags(pgt, WalkFor::Caller), visitor);
+  return walk_range(UnlinkedGeometry(table, level, pgt.lpa2()), pgt.mm, 0,
+                    arm64s2::granule_size(level), visits, walk_flags(pgt, WalkFor::Caller),
+                    visitor);
 }
 
 }  // namespace mmudiff::walker
