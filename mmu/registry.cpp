@@ -51,9 +51,11 @@ const std::vector<BackendInfo>& registered_backends() {
          /*reference=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_WALKER
+        // Its 6.12 shared walks make the kernel's scheduling points (mmu/walker/marked_access.h).
         {"walker", Arch::Arm64S2, kArm64Linux61 | kArm64Linux612,
          "generic table walker with visitors, in the style of kvm_pgtable",
-         [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); }},
+         [](Machine& m, Plant p) -> std::unique_ptr<Backend> { return make_walker_backend(m, p); },
+         /*reference=*/false, /*shared_walks=*/true},
 #endif
 #ifdef MMUDIFF_HAVE_LEGACY
         {"legacy", Arch::Arm64S2, kArm64Linux61 | kArm64Linux612,
