@@ -78,6 +78,10 @@ const arm64k_host_ops Arm64KernelHost::kOps = {
           self(h).warnings_.push_back(
               fmt::format("WARN_ON({}) at {}:{}", condition, basename(file), line));
         },
+    // A descriptor access of a concurrent run to a page already freed: a table freed before
+    // every walker that could reach it had left (a grace period cut short).
+    .check_access = [](void* h, const void* addr,
+                       const char* what) { self(h).memory().check_use(addr, what); },
 };
 
 arm64k_config arm64k_config_of(const Arm64S2Config& config) {

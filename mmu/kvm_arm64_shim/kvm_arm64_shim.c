@@ -108,6 +108,12 @@ void arm64k_shim_store(void* entry, u64 old_value, u64 new_value) {
   in->ops->store(in->host, entry, old_value, new_value);
 }
 
+/* Reached only inside a concurrent run (prelude_common.h's __arm64k_access). */
+void arm64k_shim_check_access(const char* what, const void* addr) {
+  struct arm64k_instance* in = arm64k_current(what);
+  if (in->ops->check_access) in->ops->check_access(in->host, addr, what);
+}
+
 void arm64k_shim_warn(const char* file, int line, const char* condition) {
   struct arm64k_instance* in = arm64k_current("WARN_ON");
   in->ops->warn(in->host, file, line, condition);

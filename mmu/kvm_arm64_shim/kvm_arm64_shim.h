@@ -65,6 +65,10 @@ struct arm64k_host_ops {
   void (*barrier_isb)(void* host);
   /* A WARN_ON / WARN_ON_ONCE that fired: file is the kernel file, condition its text. */
   void (*warn)(void* host, const char* file, int line, const char* condition);
+  /* Inside a concurrent run only, before each marked access (READ_ONCE, WRITE_ONCE, store-release,
+   * cmpxchg; `what` names it) to addr, a descriptor's address: whether its page is still live.
+   * May be NULL. */
+  void (*check_access)(void* host, const void* addr, const char* what);
 };
 
 /* What a table is set up with: the knobs of Arm64S2Config, for the C side. */

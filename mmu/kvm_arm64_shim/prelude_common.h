@@ -177,28 +177,38 @@ static inline void __arm64k_write_u64(volatile u64* p, u64 v) {
 /*
  * Each marked access is also a scheduling point of concurrent streams, taken before the access
  * (mmu/sched/deterministic_scheduler.h): there another vCPU may run, as another CPU may between
- * two accesses. Outside a concurrent run a point returns at once.
+ * two accesses. Outside a concurrent run a point returns at once. Inside one, once the vCPU's turn
+ * has come back, the access is checked against the host's memory: a descriptor read or written in
+ * a page that was freed meanwhile (a table freed before its grace period ended) is a memory fault
+ * (SimMemory::check_use), named the moment it happens.
  */
-void mmudiff_sched_point(const char* what, const void* addr);
+#include "mmu/sched/sched_hooks.h"
+
+void arm64k_shim_check_access(const char* what, const void* addr);
+
+static inline void __arm64k_access(const char* what, const volatile void* addr) {
+  if (unlikely(mmudiff_sched_access(what, (const void*)addr)))
+    arm64k_shim_check_access(what, (const void*)addr);
+}
 
 #define WRITE_ONCE(x, val)                                                              \
   do {                                                                                  \
     _Static_assert(sizeof(x) == sizeof(u64), "kvm_arm64_shim: only 64-bit WRITE_ONCE"); \
-    mmudiff_sched_point("WRITE_ONCE", &(x));                                            \
+    __arm64k_access("WRITE_ONCE", &(x));                                                \
     __arm64k_write_u64((volatile u64*)&(x), (u64)(val));                                \
   } while (0)
 
 #define smp_store_release(p, v)                                                               \
   do {                                                                                        \
     _Static_assert(sizeof(*(p)) == sizeof(u64), "kvm_arm64_shim: only 64-bit store-release"); \
-    mmudiff_sched_point("smp_store_release", (p));                                            \
+    __arm64k_access("smp_store_release", (p));                                                \
     __arm64k_write_u64((volatile u64*)(p), (u64)(v));                                         \
   } while (0)
 
-#define READ_ONCE(x)                        \
-  ({                                        \
-    mmudiff_sched_point("READ_ONCE", &(x)); \
-    *(const volatile typeof(x)*)&(x);       \
+#define READ_ONCE(x)                    \
+  ({                                    \
+    __arm64k_access("READ_ONCE", &(x)); \
+    *(const volatile typeof(x)*)&(x);   \
   })
 
 /* ---- WARN_ON: each hit is a finding, counted for the current instance ----------------------- */

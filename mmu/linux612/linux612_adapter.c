@@ -7,7 +7,8 @@
  * mmu/kvm_arm64_shim/kvm_arm64_shim.c) reaches the host of the table being operated on.
  *
  * What is 6.12's own here: the free_unlinked_table callback (6.12 calls it unconditionally when a
- * block replaces a table; NULL would crash), the RCU read-side count of shared walks, the EL2
+ * block replaces a table; NULL would crash), which frees after an RCU grace period, the RCU read
+ * side of shared walks (counted, and told to the deterministic scheduler), the EL2
  * functions 6.12 calls (range and non-broadcast TLBI besides 6.1's two), and the VTCR's new home
  * in kvm_s2_mmu.
  *
@@ -44,15 +45,47 @@ static struct l612a_vm* current_vm(const char* what) {
 
 /* ---- mm_ops->free_unlinked_table ------------------------------------------------------------- */
 /*
- * KVM frees an unlinked table after an RCU grace period (stage2_free_unlinked_table). There is
- * one thread here, and the walk that unlinked the table reads the entry again and finds the block
- * that replaced it, so no walker can ever enter the table again, shared walk or not: the grace
- * period has nothing to wait for, and the kernel's own kvm_pgtable_stage2_free_unlinked() runs at
- * once.
+ * What KVM's free_unlinked_table does (kvm_s2_free_unlinked): call_rcu, and after the grace
+ * period the kernel's own kvm_pgtable_stage2_free_unlinked() (stage2_free_unlinked_table_rcu_cb).
+ * A shared walk (the fault path's map, relax_perms, mkyoung on another vCPU) may have read the
+ * table entry before this walk broke it and still be on its way down the detached table: its
+ * pages must stay until it has left its read-side section. The grace period is the deterministic
+ * scheduler's (mmu/sched/sched_hooks.h): in a serial stream, or with no vCPU reading, the free
+ * runs at once, inside this call, as it always did.
+ *
+ * A deferred free runs on whichever vCPU leaves its read-side section last, inside whatever call
+ * that vCPU is making (its walk's rcu_read_unlock) and so with that call's instance current, or
+ * none: the callback makes the unlinked table's own instance current for the kernel's free.
  */
+struct l612a_unlinked_free {
+  struct l612a_vm* vm;
+  void* table;
+  s8 level;
+};
+
+static void free_unlinked_now(struct l612a_vm* vm, void* table, s8 level) {
+  ARM64K_ENTER(vm);
+  kvm_pgtable_stage2_free_unlinked(&vm->mm_ops, table, level);
+  ARM64K_LEAVE();
+}
+
+static void free_unlinked_rcu_cb(void* arg) {
+  struct l612a_unlinked_free* f = arg;
+  free_unlinked_now(f->vm, f->table, f->level);
+  free(f);
+}
+
 static void mm_free_unlinked_table(void* addr, s8 level) {
   struct l612a_vm* vm = current_vm("free_unlinked_table");
-  kvm_pgtable_stage2_free_unlinked(&vm->mm_ops, addr, level);
+  struct l612a_unlinked_free* f = malloc(sizeof(*f));
+  if (!f) {
+    /* KVM's callback head lives in the table's page; ours cannot fail quietly: free now, and a
+     * walker still in the table is the memory oracle's to see. */
+    free_unlinked_now(vm, addr, level);
+    return;
+  }
+  *f = (struct l612a_unlinked_free){.vm = vm, .table = addr, .level = level};
+  mmudiff_sched_call_rcu(free_unlinked_rcu_cb, f);
 }
 
 /* ---- mm_ops->zalloc_page ------------------------------------------------------------------- */
@@ -72,16 +105,25 @@ static void* mm_zalloc_page(void* arg) {
 }
 
 /* ---- RCU read side --------------------------------------------------------------------------- */
+/*
+ * The nesting count is this thread's (a vCPU of a concurrent run is a thread of its own): it is
+ * what rcu_read_lock_held() answers. Each section is also told to the deterministic scheduler, so
+ * that a grace period (mm_free_unlinked_table's call_rcu) waits for it; outside a run that is
+ * nothing.
+ */
 
 static _Thread_local int rcu_depth;
 
 void L612A_NAME(shim_rcu_read_lock)(void) {
   ++rcu_depth;
+  mmudiff_sched_rcu_read_lock();
 }
 
 void L612A_NAME(shim_rcu_read_unlock)(void) {
   if (WARN_ON(rcu_depth <= 0)) return;
   --rcu_depth;
+  /* May end a grace period and run a deferred free here, on this vCPU. */
+  mmudiff_sched_rcu_read_unlock();
 }
 
 bool L612A_NAME(shim_rcu_read_lock_held)(void) {
@@ -172,10 +214,9 @@ static int stage2_create_unlinked(struct l612a_vm* vm, uint64_t phys, int level,
   return 0;
 }
 
+/* The caller's own table (create_unlinked's), never linked: no walker can be in it. */
 static void stage2_free_unlinked(struct l612a_vm* vm, void* table, int level) {
-  ARM64K_ENTER(vm);
-  kvm_pgtable_stage2_free_unlinked(&vm->mm_ops, table, (s8)level);
-  ARM64K_LEAVE();
+  free_unlinked_now(vm, table, (s8)level);
 }
 
 /* ---- The object's table ---------------------------------------------------------------------- */

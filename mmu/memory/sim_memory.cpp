@@ -52,6 +52,8 @@ const char* memory_fault_name(MemoryFaultKind kind) {
       return "page leaked";
     case MemoryFaultKind::BadFreeExact:
       return "bad free_pages_exact";
+    case MemoryFaultKind::UseAfterFree:
+      return "use of a freed page";
   }
   return "?";
 }
@@ -302,6 +304,19 @@ const uint64_t* SimMemory::table_page(uint64_t pa) const {
 bool SimMemory::is_live(uint64_t pa) const {
   if (pa < limits_.phys_base || pa >= limits_.phys_base + arena_pages_ * kPage) return false;
   return pages_[(pa - limits_.phys_base) / kPage].state == PageState::Live;
+}
+
+void SimMemory::check_use(const void* va, const char* what) {
+  size_t index;
+  if (!index_of(va, &index) || pages_[index].state != PageState::Free) return;
+  const uint64_t page = limits_.phys_base + index * kPage;
+  // A walk that strayed into a freed table reads on in it: its first access says it all.
+  if (!faults_.empty() && faults_.back().kind == MemoryFaultKind::UseAfterFree &&
+      (faults_.back().pa & ~uint64_t{kPage - 1}) == page)
+    return;
+  const uint64_t pa = virt_to_phys(va);
+  fault(MemoryFaultKind::UseAfterFree, pa,
+        fmt::format("{} of {:#x}: page {:#x} was freed", what ? what : "access", pa, page));
 }
 
 size_t SimMemory::report_leaks() {

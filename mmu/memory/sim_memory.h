@@ -52,6 +52,7 @@ enum class MemoryFaultKind : uint8_t {
   WriteAfterFree,  // a freed page's poison was overwritten
   LeakedPage,      // a page still allocated when the table was destroyed
   BadFreeExact,    // free_pages_exact on something zalloc_pages_exact did not return
+  UseAfterFree,    // a marked access (READ_ONCE, cmpxchg, ...) to a freed page: check_use()
 };
 
 struct MemoryFault {
@@ -105,6 +106,15 @@ class SimMemory {
   size_t total_allocations() const { return allocations_; }
   bool bound_reached() const { return bound_reached_; }
   const MemoryLimits& limits() const { return limits_; }
+
+  // A backend is about to access VA (WHAT: "READ_ONCE", "cmpxchg", ...): records a UseAfterFree
+  // fault when VA is in a freed page, once per page in a row. This is how a page freed while a
+  // walker may still be in it shows up, the moment the walker reads it: the kernel shims call it
+  // before each marked access of a concurrent run (never in a serial stream, where it would cost
+  // every READ_ONCE a lookup and find nothing a free can race with). Only a freed page not yet
+  // reused is caught: the quarantine (MemoryLimits::quarantine frees) is how long that lasts;
+  // after it the page is another table's, and a stale read of it looks like any other.
+  void check_use(const void* va, const char* what);
 
   // Records a LeakedPage fault for every page still allocated; returns how many.
   size_t report_leaks();

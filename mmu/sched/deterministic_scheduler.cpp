@@ -63,6 +63,7 @@ void DeterministicScheduler::vcpu_main(unsigned id, const std::function<void()>&
   finished_[id] = true;
   since_switch_ = 0;
   // A vCPU that ends holds no reference: an unbalanced read side ends with it.
+  if (rcu_depth_[id] > 0) rcu_event(RcuEvent::Kind::ReadUnlock, id);
   rcu_depth_[id] = 0;
   quiescent(lock, id);
   const unsigned next = next_after(id);
@@ -117,10 +118,16 @@ void DeterministicScheduler::point(const char* what, const void* addr) {
   if (tl_scheduler) tl_scheduler->at_point(tl_vcpu, what, addr);
 }
 
+void DeterministicScheduler::rcu_event(RcuEvent::Kind kind, unsigned vcpu, uint64_t callback,
+                                       uint32_t readers) {
+  result_.rcu_events.push_back({kind, vcpu, result_.points, callback, readers});
+}
+
 void DeterministicScheduler::rcu_read_lock() {
-  if (!tl_scheduler) return;
-  std::unique_lock lock(tl_scheduler->mutex_);
-  ++tl_scheduler->rcu_depth_[tl_vcpu];
+  DeterministicScheduler* s = tl_scheduler;
+  if (!s) return;
+  std::unique_lock lock(s->mutex_);
+  if (s->rcu_depth_[tl_vcpu]++ == 0) s->rcu_event(RcuEvent::Kind::ReadLock, tl_vcpu);
 }
 
 void DeterministicScheduler::rcu_read_unlock() {
@@ -129,7 +136,10 @@ void DeterministicScheduler::rcu_read_unlock() {
   std::unique_lock lock(s->mutex_);
   unsigned& depth = s->rcu_depth_[tl_vcpu];
   if (depth == 0) return;
-  if (--depth == 0) s->quiescent(lock, tl_vcpu);
+  if (--depth == 0) {
+    s->rcu_event(RcuEvent::Kind::ReadUnlock, tl_vcpu);
+    s->quiescent(lock, tl_vcpu);
+  }
 }
 
 void DeterministicScheduler::call_rcu(std::function<void()> free) {
@@ -139,11 +149,15 @@ void DeterministicScheduler::call_rcu(std::function<void()> free) {
     return;
   }
   std::unique_lock lock(s->mutex_);
-  ++s->result_.deferred;
-  Deferred d{std::move(free), std::vector<bool>(s->rcu_depth_.size())};
-  bool waits = false;
-  for (size_t v = 0; v < d.waits_for.size(); ++v) waits |= d.waits_for[v] = s->rcu_depth_[v] > 0;
-  if (!waits) {
+  Deferred d{std::move(free), ++s->result_.deferred, std::vector<bool>(s->rcu_depth_.size())};
+  uint32_t readers = 0;
+  for (size_t v = 0; v < d.waits_for.size(); ++v) {
+    d.waits_for[v] = s->rcu_depth_[v] > 0;
+    if (d.waits_for[v]) readers |= uint32_t{1} << v;
+  }
+  s->rcu_event(RcuEvent::Kind::CallRcu, tl_vcpu, d.id, readers);
+  if (!readers) {
+    s->rcu_event(RcuEvent::Kind::Callback, tl_vcpu, d.id);
     lock.unlock();
     d.free();
     return;
@@ -157,6 +171,7 @@ void DeterministicScheduler::quiescent(std::unique_lock<std::mutex>& lock, unsig
   for (auto it = deferred_.begin(); it != deferred_.end();) {
     it->waits_for[me] = false;
     if (std::none_of(it->waits_for.begin(), it->waits_for.end(), [](bool w) { return w; })) {
+      rcu_event(RcuEvent::Kind::Callback, me, it->id);
       due.push_back(std::move(it->free));
       it = deferred_.erase(it);
     } else {
@@ -171,6 +186,13 @@ void DeterministicScheduler::quiescent(std::unique_lock<std::mutex>& lock, unsig
   lock.lock();
 }
 
+bool DeterministicScheduler::in_read_side(unsigned vcpu) {
+  DeterministicScheduler* s = tl_scheduler;
+  if (!s) return false;
+  std::unique_lock lock(s->mutex_);
+  return vcpu < s->rcu_depth_.size() && s->rcu_depth_[vcpu] > 0;
+}
+
 std::optional<unsigned> DeterministicScheduler::current_vcpu() {
   if (!tl_scheduler) return std::nullopt;
   return tl_vcpu;
@@ -178,6 +200,34 @@ std::optional<unsigned> DeterministicScheduler::current_vcpu() {
 
 }  // namespace mmudiff::sched
 
+// The C hooks of mmu/sched/sched_hooks.h.
+
+using mmudiff::sched::DeterministicScheduler;
+
 extern "C" void mmudiff_sched_point(const char* what, const void* addr) {
-  mmudiff::sched::DeterministicScheduler::point(what, addr);
+  DeterministicScheduler::point(what, addr);
+}
+
+extern "C" int mmudiff_sched_access(const char* what, const void* addr) {
+  if (!mmudiff::sched::tl_scheduler) return 0;
+  DeterministicScheduler::point(what, addr);
+  return 1;
+}
+
+extern "C" void mmudiff_sched_rcu_read_lock(void) {
+  DeterministicScheduler::rcu_read_lock();
+}
+
+extern "C" void mmudiff_sched_rcu_read_unlock(void) {
+  DeterministicScheduler::rcu_read_unlock();
+}
+
+extern "C" void mmudiff_sched_call_rcu(void (*fn)(void*), void* arg) {
+  // Outside a run: at once, without making a std::function (a serial stream's every free of an
+  // unlinked table comes through here).
+  if (!mmudiff::sched::tl_scheduler) {
+    fn(arg);
+    return;
+  }
+  DeterministicScheduler::call_rcu([fn, arg] { fn(arg); });
 }

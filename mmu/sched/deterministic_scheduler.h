@@ -14,7 +14,8 @@
 // RCU is explicit: the code under test tells the scheduler where its read-side sections begin and
 // end (rcu_read_lock/unlock) and hands it what must wait for a grace period (call_rcu). A deferred
 // free runs once every vCPU that was inside a read-side section when it was deferred has left that
-// section, the moment the last one does: never while a walker may still be in the table.
+// section, the moment the last one does: never while a walker may still be in the table. C code
+// (the kernel shims) reaches all of this through mmu/sched/sched_hooks.h.
 //
 // Where the schedule ends, each vCPU runs to its end in turn, the lowest-numbered unfinished one
 // next, except that a vCPU that passes kSpinLimit points without finishing gives way to the next
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "mmu/sched/sched_hooks.h"
 #include "mmu/sched/schedule.h"
 
 namespace mmudiff::sched {
@@ -44,6 +46,24 @@ struct Switch {
   bool operator==(const Switch&) const = default;
 };
 
+// What RCU did in a run, in order, so that a test (or a report) can check every grace period
+// against the read-side sections it had to wait for. Only a section's outermost lock and unlock
+// are events.
+struct RcuEvent {
+  enum class Kind : uint8_t {
+    ReadLock,    // the vCPU entered a read-side section
+    ReadUnlock,  // and left it (or ended inside it)
+    CallRcu,     // the vCPU deferred callback `callback`, waiting for the vCPUs of `readers`
+    Callback,    // callback `callback` ran on the vCPU
+  };
+  Kind kind = Kind::ReadLock;
+  unsigned vcpu = 0;
+  uint64_t point = 0;     // scheduling points passed before it, over all vCPUs
+  uint64_t callback = 0;  // CallRcu, Callback: which call_rcu of the run, counted from 1
+  uint32_t readers = 0;   // CallRcu: the vCPUs inside a read-side section then, bit v for vCPU v
+  bool operator==(const RcuEvent&) const = default;
+};
+
 struct ConcurrentRun {
   std::vector<Switch> switches;
   uint64_t points = 0;
@@ -53,6 +73,7 @@ struct ConcurrentRun {
   bool spun = false;
   // call_rcu callbacks deferred during the run, and of those how many had to wait for a reader.
   uint64_t deferred = 0, waited = 0;
+  std::vector<RcuEvent> rcu_events;
 };
 
 class DeterministicScheduler {
@@ -80,6 +101,8 @@ class DeterministicScheduler {
   // Runs FREE after a grace period: once every vCPU inside a read-side section now (the caller
   // included) has left it. Outside a run there is no other reader: FREE runs at once.
   static void call_rcu(std::function<void()> free);
+  // Whether VCPU is inside a read-side section now; false outside a run.
+  static bool in_read_side(unsigned vcpu);
 
  private:
   void vcpu_main(unsigned id, const std::function<void()>& body);
@@ -91,8 +114,11 @@ class DeterministicScheduler {
   // ME has left its read-side section (or ended): the callbacks that waited only for it run.
   void quiescent(std::unique_lock<std::mutex>& lock, unsigned me);
 
+  void rcu_event(RcuEvent::Kind kind, unsigned vcpu, uint64_t callback = 0, uint32_t readers = 0);
+
   struct Deferred {
     std::function<void()> free;
+    uint64_t id = 0;
     std::vector<bool> waits_for;  // per vCPU: inside a read-side section when it was deferred
   };
 
@@ -109,6 +135,3 @@ class DeterministicScheduler {
 };
 
 }  // namespace mmudiff::sched
-
-// The C kernel shims' way in: DeterministicScheduler::point().
-extern "C" void mmudiff_sched_point(const char* what, const void* addr);

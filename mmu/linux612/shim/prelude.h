@@ -9,9 +9,10 @@
  *   kvm_lpa2_is_enabled() is); CONFIG_ARM64_PA_BITS_52 off as on Debian's 4 KiB-page build; BTI
  *   for the hyp stage 1 (never reached) answered "no";
  * - kernel helpers the newer code uses: kvm_pfn_t, __phys_to_pfn, min, INT_MAX, ERR_PTR & co.;
- * - RCU for shared walks: a per-thread read-side nesting count (the adapter's), which is all
- *   kvm_pgtable_walk_lock_held() asks about; rcu_dereference_check reads, after lockdep's check
- *   (a WARN_ON here);
+ * - RCU for shared walks: a per-thread read-side nesting count (the adapter's), which is what
+ *   kvm_pgtable_walk_lock_held() asks about, and which the adapter also tells the deterministic
+ *   scheduler of concurrent streams; rcu_dereference_check reads, after lockdep's check (a WARN_ON
+ *   here);
  * - cmpxchg on a descriptor, recorded as a Store when it succeeds: one atomic step after its
  *   scheduling point (vCPUs of a concurrent stream run one at a time, switching only at points);
  * - range TLBI (FEAT_TLBIRANGE a per-instance knob) and the EL2 TLB functions 6.12 calls;
@@ -66,7 +67,10 @@ static inline bool IS_ERR(const void* ptr) {
   return IS_ERR_VALUE((unsigned long)ptr);
 }
 
-/* ---- RCU: only the read-side nesting that kvm_pgtable_walk_lock_held() asks about ----------- */
+/* ---- RCU: read-side sections, told to the deterministic scheduler ---------------------------- */
+/* The adapter counts the nesting (kvm_pgtable_walk_lock_held() asks about it) and tells the
+ * scheduler (mmu/sched/sched_hooks.h), whose grace periods the adapter's free_unlinked_table
+ * waits for through call_rcu, as KVM's does. */
 #define __rcu
 void L612A_NAME(shim_rcu_read_lock)(void);
 void L612A_NAME(shim_rcu_read_unlock)(void);
@@ -82,9 +86,10 @@ bool L612A_NAME(shim_rcu_read_lock_held)(void);
   })
 
 /* ---- cmpxchg on a descriptor: a recorded Store when it succeeds ----------------------------- */
-/* One atomic step: its scheduling point comes before it, and no vCPU runs inside it. */
+/* One atomic step: its scheduling point (and, in a concurrent run, the check that its page is not
+ * freed) comes before it, and no vCPU runs inside it. */
 static inline u64 __l612a_cmpxchg_u64(volatile u64* p, u64 old, u64 new_value) {
-  mmudiff_sched_point("cmpxchg", (const void*)p);
+  __arm64k_access("cmpxchg", p);
   u64 cur = *p;
   if (cur == old) {
     *p = new_value;
