@@ -93,6 +93,9 @@ TEST(ConcurrentStreamsText, MalformedSectionsAreOneLineErrorsNamingTheLine) {
        "t.mmu:2: a map on a vCPU is a fault's"},
       {"init kernel=6.12\nvcpu 0: map 0x1000 8K flags=shared,fault\n",
        "t.mmu:2: a map on a vCPU is a fault's"},
+      // Where force_pte maps pages only, a fault maps a page.
+      {"init kernel=6.12 force_pte=always\nvcpu 0: map 0x200000 2M flags=shared,fault\n",
+       "t.mmu:2: a map on a vCPU is a fault's"},
       {"init kernel=6.12\nschedule 1>1\nunmap 0x1000 4K\n",
        "t.mmu:3: the schedule of line 2 opens a section"},
       {"init kernel=6.12\nschedule 1>1\n", "t.mmu:2: the schedule opens a section, but no"},

@@ -429,7 +429,7 @@ void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, 
       // Mostly pages, as most faults are; now and then a block.
       const unsigned r = static_cast<unsigned>(pick(rng, 100));
       op.size = kFaultLeafSizes[r < 75 ? 0 : r < 95 ? 1 : 2];
-      make_fault_map(op);
+      make_fault_map(op, config);
     }
     // Every vCPU gets an operation before any gets a second.
     op.vcpu = static_cast<uint8_t>(k < vcpus ? k : pick(rng, vcpus));

@@ -3,15 +3,25 @@
 
 #include <algorithm>
 
+#include "mmu/format/arm64_s2.h"
+
 namespace mmudiff {
 
 bool is_fault_leaf_size(uint64_t size) {
   return size == kFaultLeafSizes[0] || size == kFaultLeafSizes[1] || size == kFaultLeafSizes[2];
 }
 
-void make_fault_map(Op& op) {
+void make_fault_map(Op& op, const Config& config) {
   op.walk_flags = walk_flag::kShared | walk_flag::kHandleFault;
-  if (!is_fault_leaf_size(op.size)) op.size = kFaultLeafSizes[0];
+  // Where the table maps pages only, a fault maps a page (user_mem_abort's force_pte).
+  const ForcePte force = config.arm64.force_pte;
+  const bool pages_only = force == ForcePte::Always ||
+                          (force == ForcePte::Device && (op.prot & arm64s2::prot::kDevice));
+  if (!is_fault_leaf_size(op.size) || pages_only) op.size = kFaultLeafSizes[0];
+  // Nor does a fault map a 1 GiB block where the table starts below level 1 (fewer than three
+  // levels: an IPA space under 35 bits), as user_mem_abort falls back to PMD_SIZE there.
+  const unsigned levels = (config.arm64.ia_bits - 8u) / 9u;
+  if (op.size == kFaultLeafSizes[2] && levels < 3) op.size = kFaultLeafSizes[1];
   op.addr &= ~(op.size - 1);
   op.phys &= ~(op.size - 1);
 }
@@ -52,8 +62,10 @@ bool has_sections(const Stream& stream) {
 
 void normalize_sections(Stream& stream) {
   const ProfileId profile = stream_profile(stream);
+  Config config = profile_default_config(profile);
   size_t in_section = 0;  // operations of the current section so far; 0: none open
   for (Op& op : stream) {
+    if (op.kind == OpKind::Init) config = op.config;
     if (op.vcpu != kSerial && !runs_on_vcpu(op.kind, profile)) op.vcpu = kSerial;
     if (op.vcpu == kSerial) {
       op.opens_section = false;
@@ -62,7 +74,7 @@ void normalize_sections(Stream& stream) {
       continue;
     }
     op.vcpu %= kMaxSectionVcpus;
-    if (op.kind == OpKind::Map) make_fault_map(op);
+    if (op.kind == OpKind::Map) make_fault_map(op, config);
     if (in_section == 0 || in_section == kMaxSectionOps) op.opens_section = true;
     if (op.opens_section) {
       in_section = 0;

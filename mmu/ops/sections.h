@@ -16,9 +16,10 @@
 //
 // Only arm64-6.12 streams have sections, and on a vCPU only the shared walks and get_leaf, a
 // lockless read. The shared walks are a fault's: map as user_mem_abort calls it, one page or
-// block (4K, 2M or 1G) at an address and PA aligned to its size, with KVM_PGTABLE_WALK_SHARED and
-// _HANDLE_FAULT (a lost race returns -EAGAIN rather than being skipped); relax_perms; mkyoung.
-// A map of one leaf is all or nothing, which the linearizability oracle relies on.
+// block (4K, 2M or 1G; a page where force_pte says pages) at an address and PA aligned to it, with
+// KVM_PGTABLE_WALK_SHARED and _HANDLE_FAULT (a lost race returns -EAGAIN rather than being
+// skipped); relax_perms; mkyoung. A map of one leaf is all or nothing, which the linearizability
+// oracle relies on.
 #pragma once
 
 #include <cstddef>
@@ -38,9 +39,9 @@ inline constexpr size_t kMaxSectionPreemptions = 16;
 inline constexpr uint64_t kFaultLeafSizes[] = {uint64_t{1} << 12, uint64_t{1} << 21,
                                                uint64_t{1} << 30};
 bool is_fault_leaf_size(uint64_t size);
-// OP (a map) as a fault makes it: the walk flags, a leaf's size (4K unless it is one), the
-// address and PA aligned to it.
-void make_fault_map(Op& op);
+// OP (a map) as a fault makes it on a table of CONFIG: the walk flags, a leaf's size (4K unless
+// it is one, or where force_pte maps pages only), the address and PA aligned to it.
+void make_fault_map(Op& op, const Config& config);
 
 // Whether an operation of a stream of PROFILE may run on a vCPU in a section.
 bool runs_on_vcpu(OpKind kind, ProfileId profile);

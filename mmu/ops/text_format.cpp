@@ -594,13 +594,23 @@ uint8_t parse_vcpu_prefix(const Words& words) {
   return static_cast<uint8_t>(vcpu);
 }
 
+// The configuration of the table the next operation runs on: the last init's, or the default.
+Config current_config(const Stream& stream, Arch arch, Arm64Kernel kernel) {
+  for (auto it = stream.rbegin(); it != stream.rend(); ++it)
+    if (it->kind == OpKind::Init) return it->config;
+  Config c = profile_default_config(arch == Arch::X86Ept              ? ProfileId::X86Ept
+                                    : kernel == Arm64Kernel::Linux612 ? ProfileId::Arm64Linux612
+                                                                      : ProfileId::Arm64Linux61);
+  return c;
+}
+
 Words drop_words(const Words& words, size_t n) {
   Words out;
   for (size_t i = n; i < words.size(); ++i) out.word[out.count++] = words[i];
   return out;
 }
 
-void place_on_vcpu(Op& op, uint8_t vcpu, Arch arch, Arm64Kernel kernel) {
+void place_on_vcpu(Op& op, uint8_t vcpu, Arch arch, Arm64Kernel kernel, const Config& config) {
   const ProfileId profile = arch == Arch::X86Ept              ? ProfileId::X86Ept
                             : kernel == Arm64Kernel::Linux612 ? ProfileId::Arm64Linux612
                                                               : ProfileId::Arm64Linux61;
@@ -616,11 +626,11 @@ void place_on_vcpu(Op& op, uint8_t vcpu, Arch arch, Arm64Kernel kernel) {
                     op_kind_name(op.kind))};
   if (op.kind == OpKind::Map) {
     Op fault = op;
-    make_fault_map(fault);
+    make_fault_map(fault, config);
     if (!(fault == op))
       throw LineError{
-          "a map on a vCPU is a fault's, as user_mem_abort makes it: one leaf (4K, 2M or 1G) "
-          "at an address and pa aligned to it, flags=shared,fault"};
+          "a map on a vCPU is a fault's, as user_mem_abort makes it: one leaf (4K, 2M or 1G; 4K "
+          "where force_pte maps pages) at an address and pa aligned to it, flags=shared,fault"};
   }
   op.vcpu = vcpu;
 }
@@ -695,7 +705,7 @@ Stream parse_text(std::string_view text, std::string_view filename) {
       }
       Op op = parse_line(words, arch, pinned, kernel);
       if (vcpu != kSerial) {
-        place_on_vcpu(op, vcpu, arch, kernel);
+        place_on_vcpu(op, vcpu, arch, kernel, current_config(stream, arch, kernel));
         const bool opens = pending_schedule || stream.empty() || stream.back().vcpu == kSerial;
         section_ops = opens ? 0 : section_ops;
         if (++section_ops > kMaxSectionOps)
