@@ -127,6 +127,67 @@ void ReferenceModel::adopt_tables(std::vector<ModelTable> tables) {
   }
 }
 
+std::optional<ModelLeaf> ReferenceModel::asked_leaf(const Op& map, unsigned level,
+                                                    uint64_t base) const {
+  if (map.kind != OpKind::Map || level >= kLevels || base % granule_size(level) != 0)
+    return std::nullopt;
+  if (base < map.addr || base - map.addr + granule_size(level) > map.size) return std::nullopt;
+  uint64_t attrs = 0;
+  if (prot_to_attrs(map.prot, config_.arm64.has_fwb(), lpa2(), &attrs, linux612()))
+    return std::nullopt;
+  ModelLeaf leaf;
+  leaf.level = static_cast<uint8_t>(level);
+  leaf.valid = true;
+  leaf.pa = align_down(map.phys, kPageSize) + (base - map.addr);
+  leaf.attrs = attrs;
+  return leaf;
+}
+
+bool ReferenceModel::adopt_leaf(uint64_t base, const ModelLeaf& leaf) {
+  if (!live_ || base % granule_size(leaf.level) != 0) return false;
+  const Slot slot = slot_of(base);
+  if (slot.level != leaf.level || slot.base != base || covering_leaf(base)) return false;
+  leaves_.emplace(base, leaf);
+  touch(base, base + granule_size(leaf.level));
+  return true;
+}
+
+uint64_t ReferenceModel::fingerprint() const {
+  // FNV-1a over the state's words: a search's memo, not a security boundary.
+  uint64_t h = 0xcbf29ce484222325;
+  auto mix = [&](uint64_t word) {
+    for (unsigned byte = 0; byte < 8; ++byte) {
+      h ^= (word >> (8 * byte)) & 0xff;
+      h *= 0x100000001b3;
+    }
+  };
+  mix(live_);
+  for (const auto& [base, leaf] : leaves_) {
+    mix(base);
+    mix(uint64_t{leaf.level} | uint64_t{leaf.valid} << 8 | uint64_t{leaf.owner} << 16);
+    mix(leaf.pa);
+    mix(leaf.attrs);
+  }
+  for (unsigned level = 0; level < kLevels; ++level) {
+    mix(~uint64_t{level});
+    for (uint64_t base : tables_[level]) mix(base);
+  }
+  for (const ModelUnlinked& u : unlinked_) {
+    mix(u.level);
+    mix(u.phys);
+    mix(u.attrs);
+    mix(u.pages);
+  }
+  return h;
+}
+
+void ReferenceModel::drop_leaf(uint64_t base) {
+  auto it = leaves_.find(base);
+  if (it == leaves_.end()) return;
+  touch(base, base + granule_size(it->second.level));
+  leaves_.erase(it);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shape queries
 

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <memory_resource>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -100,9 +101,23 @@ class ReferenceModel {
   // them (the linearizability oracle).
   void adopt_tables(std::vector<ModelTable> tables);
   const std::pmr::map<uint64_t, ModelLeaf>& leaves() const { return leaves_; }
+  // The leaf a map would install at entry (level, base) if its walk put one there: its PA
+  // cursor at base, its attributes. None when the map's range does not hold the entry whole, or
+  // it is no valid map. A fault that reloads its entry and finds another vCPU's table there
+  // descends and maps such leaves (the linearizability oracle's allowance).
+  std::optional<ModelLeaf> asked_leaf(const Op& map, unsigned level, uint64_t base) const;
+  // Takes on a leaf where the model's tables lead to its level and nothing covers it yet; false
+  // (and no change) otherwise.
+  bool adopt_leaf(uint64_t base, const ModelLeaf& leaf);
+  // Forgets the leaf at base (its tables stay): a fault whose leaf went into a table another
+  // vCPU had just unlinked returns 0 and maps nothing.
+  void drop_leaf(uint64_t base);
   // The live unlinked tables, oldest first, and what the i-th translates: an unlinked table
   // changes nothing of the table's own translation.
   const std::vector<ModelUnlinked>& unlinked() const { return unlinked_; }
+  // A hash of the whole state (leaves, tables, unlinked tables): two models with the same state
+  // answer every operation alike, so a search over orders of operations need not visit both.
+  uint64_t fingerprint() const;
   Translation unlinked_translation(size_t i) const;
 
   // The descriptor the kernel stores for a leaf (what mkyoung, mkold and get_leaf return), in a

@@ -444,12 +444,19 @@ class Run {
                                   report_.results[ref_].begin() + std::ptrdiff_t(s.end));
     std::optional<Translation> observed;
     std::vector<ModelTable> end_tables;
+    std::vector<ObservedLeaf> end_leaves;
     if (ref.backend->root().live()) {
       observed = arch_walk(root_of(ref), ref.machine->memory).translation;
-      end_tables = tables_of(ref);
+      for (const SnapshotEntry& e : take_snapshot(*ref.backend, ref.machine->memory).entries) {
+        const DescriptorKind kind = format_->classify(e.raw, e.level);
+        if (kind == DescriptorKind::Table)
+          end_tables.push_back({unsigned(e.level) + 1, e.ipa});
+        else if (kind == DescriptorKind::Block || kind == DescriptorKind::Page)
+          end_leaves.push_back({e.level, e.ipa, e.raw});
+      }
     }
-    const LinearizabilityVerdict verdict =
-        linearize(model_, report_.stream, s, results, end_tables, [&](const ReferenceModel& m) {
+    const LinearizabilityVerdict verdict = linearize(
+        model_, report_.stream, s, results, end_tables, end_leaves, [&](const ReferenceModel& m) {
           if (!observed || !m.live()) return !observed && !m.live();
           return !compare_translations(*observed, m.translation(), *format_);
         });
@@ -471,16 +478,6 @@ class Run {
                           s.end - s.begin, kMaxModelSteps),
         std::move(evidence), "linearizability");
     return false;
-  }
-
-  // The table pages a lane's table has, as the model names them: the level of the page and
-  // the first address it translates.
-  std::vector<ModelTable> tables_of(const Lane& lane) const {
-    std::vector<ModelTable> out;
-    for (const SnapshotEntry& e : take_snapshot(*lane.backend, lane.machine->memory).entries)
-      if (format_->classify(e.raw, e.level) == DescriptorKind::Table)
-        out.push_back({unsigned(e.level) + 1, e.ipa});
-    return out;
   }
 
   // report_.mappings, when the last check read the tables only within windows.

@@ -2,6 +2,7 @@
 // Concurrent sections of a stream (mmu/ops/sections.h): the text and binary forms, what makes a
 // section well formed, how the harness runs one (every lane under the section's schedule) and
 // the linearizability oracle that holds its results to some serial order.
+#include <algorithm>
 #include <cerrno>
 #include <random>
 #include <string>
@@ -255,21 +256,115 @@ TEST(ConcurrentStreamsLinearizability, AnOrderIsFoundOnlyWhereOneExplainsTheResu
   const OpResult leaf = leaf_after({2, 3});
 
   // Both succeeded and the leaf has both: found, in stream order.
-  LinearizabilityVerdict v = linearize(before, s, section, {{0}, {0}, leaf}, {}, ends_as(both));
+  LinearizabilityVerdict v = linearize(before, s, section, {{0}, {0}, leaf}, {}, {}, ends_as(both));
   ASSERT_TRUE(v.found);
   EXPECT_EQ(v.found->order, (std::vector<size_t>{2, 3, 4}));
   EXPECT_EQ(v.found->model.translation(), both);
   // vCPU 0 lost its race: the order leaves it out.
-  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf_after({3})}, {}, ends_as(x_only));
+  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf_after({3})}, {}, {}, ends_as(x_only));
   ASSERT_TRUE(v.found);
   EXPECT_EQ(v.found->order, (std::vector<size_t>{3, 4}));
   // Both say they succeeded, but the table has only X: no serial order explains that.
-  v = linearize(before, s, section, {{0}, {0}, leaf}, {}, ends_as(x_only));
+  v = linearize(before, s, section, {{0}, {0}, leaf}, {}, {}, ends_as(x_only));
   EXPECT_FALSE(v.found);
   EXPECT_TRUE(v.decided);
   // vCPU 0 says -EAGAIN, but the table has its W: nor that.
-  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf}, {}, ends_as(both));
+  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf}, {}, {}, ends_as(both));
   EXPECT_FALSE(v.found);
+}
+
+// A 2M fault on vCPU 0 and a 4K fault on vCPU 1 in that 2M, and the table the kernel's race
+// leaves (oracles/linearizability.h): below the 4K fault's table, pages of the 2M fault up to the
+// 4K page. LEAVES: (offset into the 2M, PA) of each page the table has.
+struct BlockPageRace {
+  static constexpr uint64_t kBase = 0x40000000;
+  static constexpr uint64_t kBlockPa = 0x80000000;
+  static constexpr uint64_t kPagePa = 0x90000000;
+  Stream stream = parse_text(
+      "init kernel=6.12\n"
+      "map 0x40400000 4K pa=0x40400000 prot=r\n"  // the tables down to level 3, elsewhere
+      "schedule 5>1\n"
+      "vcpu 0: map 0x40000000 2M pa=0x80000000 prot=r mc=8 flags=shared,fault\n"
+      "vcpu 1: map 0x40003000 4K pa=0x90000000 prot=rw mc=8 flags=shared,fault\n",
+      "race.mmu");
+  Section section = concurrent_sections(stream).at(0);
+  ReferenceModel before;
+
+  BlockPageRace() {
+    before.apply(stream[0]);
+    before.apply(stream[1]);
+  }
+
+  static uint64_t attrs(uint64_t p) {
+    uint64_t a = 0;
+    EXPECT_EQ(ReferenceModel::prot_to_attrs(p, /*fwb=*/false, /*lpa2=*/false, &a, true), 0);
+    return a;
+  }
+  static ObservedLeaf page(uint64_t offset, uint64_t pa, uint64_t p) {
+    const ModelLeaf leaf{arm64s2::kLastLevel, true, pa, attrs(p), 0};
+    return {arm64s2::kLastLevel, kBase + offset, ReferenceModel::descriptor(leaf, false)};
+  }
+  // The table pages a serial run of both leaves (the 4K fault's table among them).
+  std::vector<ModelTable> tables() const {
+    ReferenceModel m = before;
+    m.apply(stream[3]);
+    m.apply(stream[4]);
+    return m.tables();
+  }
+  // The translation of the serial map, with LEAVES in place of whatever the race left there.
+  Translation translation(const std::vector<ObservedLeaf>& leaves, bool keep_before = true) const {
+    Translation t = keep_before ? before.translation() : Translation{};
+    for (const ObservedLeaf& l : leaves)
+      t.mappings.push_back(
+          {l.base, arm64s2::kPageSize, arm64s2::kOaMask & l.raw, l.raw & kTranslationAttrMask});
+    std::sort(t.mappings.begin(), t.mappings.end(),
+              [](const Mapping& a, const Mapping& b) { return a.ipa < b.ipa; });
+    normalise(&t);
+    return t;
+  }
+  LinearizabilityVerdict verdict(const std::vector<OpResult>& results,
+                                 const std::vector<ObservedLeaf>& leaves,
+                                 bool keep_before = true) const {
+    const Translation observed = translation(leaves, keep_before);
+    std::vector<ObservedLeaf> all = leaves;
+    if (keep_before)
+      for (const auto& [base, leaf] : before.leaves())
+        all.push_back({leaf.level, base, ReferenceModel::descriptor(leaf, false)});
+    return linearize(before, stream, section, results, tables(), all,
+                     [&](const ReferenceModel& m) { return m.translation() == observed; });
+  }
+};
+
+TEST(ConcurrentStreamsLinearizability, AFaultsPagesBelowAnotherVcpusTableAreWhatItAskedFor) {
+  const BlockPageRace race;
+  const uint64_t page = arm64s2::kPageSize;
+  const std::vector<ObservedLeaf> raced = {
+      BlockPageRace::page(0, BlockPageRace::kBlockPa, prot::kR),
+      BlockPageRace::page(page, BlockPageRace::kBlockPa + page, prot::kR),
+      BlockPageRace::page(2 * page, BlockPageRace::kBlockPa + 2 * page, prot::kR),
+      BlockPageRace::page(3 * page, BlockPageRace::kPagePa, prot::kR | prot::kW)};
+  // No serial order leaves that table: only the block's leaves, taken on, explain it, and the
+  // model goes on with the pages, not the block.
+  LinearizabilityVerdict v = race.verdict({{-EAGAIN}, {0}}, raced);
+  ASSERT_TRUE(v.found);
+  EXPECT_EQ(v.found->settled, 3u);
+  EXPECT_EQ(v.found->model.translation(), race.translation(raced));
+  ASSERT_TRUE(v.found->model.leaves().count(BlockPageRace::kBase));
+  EXPECT_EQ(v.found->model.leaves().at(BlockPageRace::kBase).level, arm64s2::kLastLevel);
+
+  // A page at a PA the fault did not ask for: nothing explains it.
+  std::vector<ObservedLeaf> foreign = raced;
+  foreign[1] = BlockPageRace::page(page, BlockPageRace::kBlockPa + 5 * page, prot::kR);
+  v = race.verdict({{-EAGAIN}, {0}}, foreign);
+  EXPECT_FALSE(v.found);
+  EXPECT_TRUE(v.decided);
+  // Nor with other permissions than it asked for.
+  std::vector<ObservedLeaf> writable = raced;
+  writable[2] =
+      BlockPageRace::page(2 * page, BlockPageRace::kBlockPa + 2 * page, prot::kR | prot::kW);
+  EXPECT_FALSE(race.verdict({{-EAGAIN}, {0}}, writable).found);
+  // The page mapped before the section, gone though no operation of it reached there.
+  EXPECT_FALSE(race.verdict({{-EAGAIN}, {0}}, raced, /*keep_before=*/false).found);
 }
 
 }  // namespace
