@@ -44,6 +44,7 @@ MMUDIFF_FINDING_STOP(mmudiff_found_warnings, 8)
 MMUDIFF_FINDING_STOP(mmudiff_found_effects_trace, 9)
 MMUDIFF_FINDING_STOP(mmudiff_found_hang, 10)
 MMUDIFF_FINDING_STOP(mmudiff_found_zero_check, 12)
+MMUDIFF_FINDING_STOP(mmudiff_found_interleaving, 13)
 MMUDIFF_FINDING_STOP(mmudiff_found_other_oracle, 11)
 
 #undef MMUDIFF_FINDING_STOP
@@ -76,6 +77,7 @@ constexpr Stop kStops[] = {
     MMUDIFF_STOP_ENTRY("effects-trace", mmudiff_found_effects_trace),
     MMUDIFF_STOP_ENTRY("hang", mmudiff_found_hang),
     MMUDIFF_STOP_ENTRY("zero-check", mmudiff_found_zero_check),
+    MMUDIFF_STOP_ENTRY("interleaving", mmudiff_found_interleaving),
 };
 constexpr Stop kOther = MMUDIFF_STOP_ENTRY("", mmudiff_found_other_oracle);
 #undef MMUDIFF_STOP_ENTRY

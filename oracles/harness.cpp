@@ -51,6 +51,8 @@ const std::vector<OracleInfo>& oracle_list() {
       {"warnings", "no backend warned"},
       {"zero-check",
        "every present SPTE written passes the kernel's is_rsvd_spte against shadow_zero_check"},
+      {"interleaving",
+       "every backend's shared walks switch vCPUs at the reference's scheduling points"},
   };
   return oracles;
 }

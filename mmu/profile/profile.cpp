@@ -20,12 +20,21 @@ constexpr std::array<uint64_t, 3> kArm64LeafSizes = {
 constexpr std::array<uint64_t, 3> kX86LeafSizes = {x86ept::level_size(3), x86ept::level_size(2),
                                                    x86ept::level_size(1)};
 
-constexpr std::array<OracleLeftOut, 1> kArm64NotRun = {
-    {{"zero-check", "x86 KVM's check of its SPTEs against shadow_zero_check; arm64 has none"}}};
-constexpr std::array<OracleLeftOut, 1> kX86NotRun = {
+constexpr OracleLeftOut kNoZeroCheck = {
+    "zero-check", "x86 KVM's check of its SPTEs against shadow_zero_check; arm64 has none"};
+constexpr std::array<OracleLeftOut, 2> kArm64NotRun = {
+    {kNoZeroCheck,
+     {"interleaving",
+      "Linux 6.1's stage-2 faults hold the MMU lock for write: no shared walks, no concurrent "
+      "sections"}}};
+constexpr std::array<OracleLeftOut, 1> kArm64Linux612NotRun = {{kNoZeroCheck}};
+constexpr std::array<OracleLeftOut, 2> kX86NotRun = {
     {{"reference-model",
       "the abstract model knows kvm_pgtable's operations only; no x86-ept "
-      "model yet"}}};
+      "model yet"},
+     {"interleaving",
+      "the TDP MMU's shared walks are not run concurrently yet: x86 streams have no concurrent "
+      "sections"}}};
 
 std::vector<uint64_t> fewer_bits(uint64_t prot, std::initializer_list<uint64_t> masks) {
   std::vector<uint64_t> out;
@@ -82,6 +91,7 @@ const Profile kArm64Linux612 = [] {
   p.name = "arm64-6.12";
   p.semantics = "Linux 6.12 kvm_pgtable stage 2 (arch/arm64/kvm/hyp/pgtable.c)";
   p.operations = kArm64Linux612Ops;
+  p.oracles_not_run = kArm64Linux612NotRun;
   return p;
 }();
 

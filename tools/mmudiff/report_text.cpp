@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "mmu/ops/sections.h"
 #include "mmu/ops/text_format.h"
 
 namespace mmudiff::cli {
@@ -63,6 +64,10 @@ std::string format_stream_report(const std::string& source, const StreamReport& 
   for (const auto& oracle : completed ? oracle_list() : kNotConsulted) {
     if (std::string_view why = why_oracle_not_run(oracle.name, profile); !why.empty()) {
       out += fmt::format("  {:<13} not run: {}\n", oracle.name, why);
+      continue;
+    }
+    if (std::string_view(oracle.name) == "interleaving" && !has_sections(report.stream)) {
+      out += fmt::format("  {:<13} not run: the stream has no concurrent section\n", oracle.name);
       continue;
     }
     size_t n = 0;
