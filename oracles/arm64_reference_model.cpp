@@ -188,6 +188,13 @@ void ReferenceModel::drop_leaf(uint64_t base) {
   leaves_.erase(it);
 }
 
+bool ReferenceModel::drop_table(const ModelTable& table) {
+  if (table.level <= start_level_ || table.level >= kLevels) return false;
+  if (!tables_[table.level].count(table.base) || !table_empty(table)) return false;
+  tables_[table.level].erase(table.base);
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shape queries
 

@@ -112,6 +112,9 @@ class ReferenceModel {
   // Forgets the leaf at base (its tables stay): a fault whose leaf went into a table another
   // vCPU had just unlinked returns 0 and maps nothing.
   void drop_leaf(uint64_t base);
+  // Forgets a table page that holds nothing (no leaf, no table below): false otherwise. The
+  // table a fault installed that another vCPU's block unlinked.
+  bool drop_table(const ModelTable& table);
   // The live unlinked tables, oldest first, and what the i-th translates: an unlinked table
   // changes nothing of the table's own translation.
   const std::vector<ModelUnlinked>& unlinked() const { return unlinked_; }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_set>
 
 namespace mmudiff {
@@ -21,7 +22,8 @@ class Search {
         section_(section),
         results_(results),
         ends_as_observed_(ends_as_observed),
-        next_(section.vcpus, section.begin) {
+        next_(section.vcpus, section.begin),
+        observed_tables_(end_tables.begin(), end_tables.end()) {
     for (unsigned v = 0; v < section.vcpus; ++v) advance(v);
     for (size_t i = section.begin; i < section.end; ++i)
       if (stream[i].kind == OpKind::Map) maps_.push_back(&stream[i]);
@@ -183,6 +185,10 @@ class Search {
   // translate as their block does, but a later fault of a page over them keeps the rest.
   bool ends_as_observed(const ReferenceModel& model) const {
     if (!ends_as_observed_(model)) return false;
+    // Nor a table the backend's lacks: the same empty translation with or without the tables of
+    // a fault at an invalid PA, but the next map needs its cache only without them.
+    for (const ModelTable& t : model.tables())
+      if (!observed_tables_.count(t)) return false;
     const bool lpa2 = model.config().arm64.lpa2;
     size_t leaves = 0;
     for (const auto& [base, leaf] : model.leaves()) {
@@ -221,6 +227,13 @@ class Search {
     }
     for (uint64_t base : lost) model->drop_leaf(base);
     changes += lost.size();
+    // And the tables that held them, where the backend has none: unlinked with them. Deepest
+    // first, so that a table emptied of its last table goes too.
+    const std::vector<ModelTable> tables = model->tables();
+    const std::vector<ModelTable> had = before_->tables();
+    for (auto t = tables.rbegin(); t != tables.rend(); ++t)
+      if (!observed_tables_.count(*t) && !std::binary_search(had.begin(), had.end(), *t))
+        model->drop_table(*t);
     model->adopt_tables(end_tables_);
     for (const auto& [base, seen] : observed_) {
       auto have = model->leaves().find(base);
@@ -267,6 +280,7 @@ class Search {
   const std::vector<OpResult>& results_;
   const std::function<bool(const ReferenceModel&)>& ends_as_observed_;
   std::vector<size_t> next_;
+  std::set<ModelTable> observed_tables_;
   std::vector<const Op*> maps_;                // the section's maps
   std::map<uint64_t, ObservedLeaf> observed_;  // the backend's leaves within them, by base
   const ReferenceModel* before_ = nullptr;

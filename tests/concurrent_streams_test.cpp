@@ -256,20 +256,25 @@ TEST(ConcurrentStreamsLinearizability, AnOrderIsFoundOnlyWhereOneExplainsTheResu
   const OpResult leaf = leaf_after({2, 3});
 
   // Both succeeded and the leaf has both: found, in stream order.
-  LinearizabilityVerdict v = linearize(before, s, section, {{0}, {0}, leaf}, {}, {}, ends_as(both));
+  LinearizabilityVerdict v =
+      linearize(before, s, section, {{0}, {0}, leaf}, before.tables(), {}, ends_as(both));
   ASSERT_TRUE(v.found);
   EXPECT_EQ(v.found->order, (std::vector<size_t>{2, 3, 4}));
   EXPECT_EQ(v.found->model.translation(), both);
   // vCPU 0 lost its race: the order leaves it out.
-  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf_after({3})}, {}, {}, ends_as(x_only));
+  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf_after({3})}, before.tables(), {},
+                ends_as(x_only));
   ASSERT_TRUE(v.found);
   EXPECT_EQ(v.found->order, (std::vector<size_t>{3, 4}));
   // Both say they succeeded, but the table has only X: no serial order explains that.
-  v = linearize(before, s, section, {{0}, {0}, leaf}, {}, {}, ends_as(x_only));
+  v = linearize(before, s, section, {{0}, {0}, leaf}, before.tables(), {}, ends_as(x_only));
   EXPECT_FALSE(v.found);
   EXPECT_TRUE(v.decided);
   // vCPU 0 says -EAGAIN, but the table has its W: nor that.
-  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf}, {}, {}, ends_as(both));
+  v = linearize(before, s, section, {{-EAGAIN}, {0}, leaf}, before.tables(), {}, ends_as(both));
+  EXPECT_FALSE(v.found);
+  // The right results and translation, but the backend's table lacks tables the order's has.
+  v = linearize(before, s, section, {{0}, {0}, leaf}, {}, {}, ends_as(both));
   EXPECT_FALSE(v.found);
 }
 
@@ -307,8 +312,8 @@ struct BlockPageRace {
   // The table pages a serial run of both leaves (the 4K fault's table among them).
   std::vector<ModelTable> tables() const {
     ReferenceModel m = before;
-    m.apply(stream[3]);
-    m.apply(stream[4]);
+    m.apply(stream[section.begin]);
+    m.apply(stream[section.begin + 1]);
     return m.tables();
   }
   // The translation of the serial map, with LEAVES in place of whatever the race left there.
