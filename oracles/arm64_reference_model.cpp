@@ -527,6 +527,13 @@ int ReferenceModel::test_clear_young(uint64_t addr, uint64_t size, bool mkold) {
 // relax_perms only adds: R and W set S2AP bits, X clears XN; a software bit is -EINVAL; nothing
 // mapped is not an error in 6.1. Linux 6.12 walks with KVM_PGTABLE_WALK_HANDLE_FAULT, and an
 // entry that is not a valid leaf ends that walk with -EAGAIN (the fault is retried).
+// stage2_relax_perms's attribute changes: R and W granted, X by clearing XN.
+void ReferenceModel::relax_bits(uint64_t prot, uint64_t* set, uint64_t* clr) {
+  if (prot & prot::kR) *set |= kS2apR;
+  if (prot & prot::kW) *set |= kS2apW;
+  if (prot & prot::kX) *clr |= kXn;
+}
+
 int ReferenceModel::relax_perms(uint64_t addr, uint64_t prot) {
   if (prot & prot::kSwMask) return -EINVAL;
   if (linux612()) {
@@ -536,10 +543,15 @@ int ReferenceModel::relax_perms(uint64_t addr, uint64_t prot) {
     if (!leaf || !leaf->valid) return -EAGAIN;
   }
   uint64_t set = 0, clr = 0;
-  if (prot & prot::kR) set |= kS2apR;
-  if (prot & prot::kW) set |= kS2apW;
-  if (prot & prot::kX) clr |= kXn;
+  relax_bits(prot, &set, &clr);
   return update_leaf_attrs(addr, 1, set, clr, nullptr, nullptr);
+}
+
+ModelLeaf ReferenceModel::relaxed(ModelLeaf leaf, uint64_t prot) {
+  uint64_t set = 0, clr = 0;
+  relax_bits(prot, &set, &clr);
+  leaf.attrs = (leaf.attrs | set) & ~clr;
+  return leaf;
 }
 
 // flush changes nothing; with FWB it returns 0 before even checking the range.

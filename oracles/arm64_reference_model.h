@@ -109,6 +109,8 @@ class ReferenceModel {
   // Takes on a leaf where the model's tables lead to its level and nothing covers it yet; false
   // (and no change) otherwise.
   bool adopt_leaf(uint64_t base, const ModelLeaf& leaf);
+  // The leaf as a relax_perms of prot leaves it (no software bits: those are -EINVAL).
+  static ModelLeaf relaxed(ModelLeaf leaf, uint64_t prot);
   // Forgets the leaf at base (its tables stay): a fault whose leaf went into a table another
   // vCPU had just unlinked returns 0 and maps nothing.
   void drop_leaf(uint64_t base);
@@ -190,6 +192,7 @@ class ReferenceModel {
   int unmap(uint64_t addr, uint64_t size);
   int set_owner(uint64_t addr, uint64_t size, int32_t memcache, uint8_t owner);
   int relax_perms(uint64_t addr, uint64_t prot);
+  static void relax_bits(uint64_t prot, uint64_t* set, uint64_t* clr);
   int flush(uint64_t addr, uint64_t size);
   int get_leaf(uint64_t addr, uint64_t* pte, uint32_t* level) const;
   // Linux 6.12's kvm_pgtable_stage2_split with a cache of `memcache` pages.

@@ -78,22 +78,42 @@ class Search {
     return lent;
   }
 
-  // Under the first race, a get_leaf or mkyoung may read a leaf of the racing fault's range
-  // where no serial order has one: a leaf some map of the section asked for. It changed nothing
-  // (mkyoung: the leaf is young already).
+  // Under the first race, a get_leaf or mkyoung may read a leaf of the racing walk's range
+  // where no serial order has one (racing_leaf). It changed nothing (mkyoung: the leaf is young
+  // already).
   bool read_a_racing_leaf(const Op& op, const OpResult& observed) const {
     if (!widen_ || observed.ret != 0 || !(observed.value & kValidBit)) return false;
     if (op.kind != OpKind::GetLeaf && op.kind != OpKind::Mkyoung) return false;
-    const bool lpa2 = before_->config().arm64.lpa2;
     for (unsigned level = 0; level < arm64s2::kLevels; ++level) {
       if (op.kind == OpKind::GetLeaf && level != observed.level) continue;
       const uint64_t base = op.addr & ~(arm64s2::granule_size(level) - 1);
-      for (const Op* map : maps_) {
-        const std::optional<ModelLeaf> asked = before_->asked_leaf(*map, level, base);
-        if (asked && ReferenceModel::descriptor(*asked, lpa2) == observed.value) return true;
-      }
+      if (racing_leaf(*before_, level, base, observed.value)) return true;
     }
     return false;
+  }
+
+  // A leaf at entry (level, base) with descriptor RAW that a map of the section asked for, as it
+  // asked or as the section's relax_perms there (one, or each in turn) left it: a leaf of the
+  // racing walk is a leaf like any other to a relax_perms on another vCPU.
+  std::optional<ModelLeaf> racing_leaf(const ReferenceModel& model, unsigned level, uint64_t base,
+                                       uint64_t raw) const {
+    const bool lpa2 = model.config().arm64.lpa2;
+    const uint64_t end = base + arm64s2::granule_size(level);
+    for (const Op* map : maps_) {
+      const std::optional<ModelLeaf> asked = model.asked_leaf(*map, level, base);
+      if (!asked) continue;
+      if (ReferenceModel::descriptor(*asked, lpa2) == raw) return asked;
+      ModelLeaf in_turn = *asked;
+      for (size_t i = section_.begin; i < section_.end; ++i) {
+        const Op& relax = stream_[i];
+        if (relax.kind != OpKind::RelaxPerms || relax.addr < base || relax.addr >= end) continue;
+        const ModelLeaf one = ReferenceModel::relaxed(*asked, relax.prot);
+        if (ReferenceModel::descriptor(one, lpa2) == raw) return one;
+        in_turn = ReferenceModel::relaxed(in_turn, relax.prot);
+        if (ReferenceModel::descriptor(in_turn, lpa2) == raw) return in_turn;
+      }
+    }
+    return std::nullopt;
   }
 
   // The first race below: a shared walk whose entry another vCPU's table replaced after it
@@ -238,40 +258,10 @@ class Search {
     for (const auto& [base, seen] : observed_) {
       auto have = model->leaves().find(base);
       if (have != model->leaves().end() && same_leaf(have->second, seen, lpa2)) continue;
-      for (const Op* map : maps_) {
-        const std::optional<ModelLeaf> asked = model->asked_leaf(*map, seen.level, base);
-        if (!asked) continue;
-        if (ReferenceModel::descriptor(*asked, lpa2) == seen.raw) {
-          if (model->adopt_leaf(base, *asked)) ++changes;
-          break;
-        }
-        if (const std::optional<ModelLeaf> relaxed =
-                relaxed_by_section(*model, base, *asked, seen)) {
-          if (model->adopt_leaf(base, *relaxed)) ++changes;
-          break;
-        }
-      }
+      const std::optional<ModelLeaf> asked = racing_leaf(*model, seen.level, base, seen.raw);
+      if (asked && model->adopt_leaf(base, *asked)) ++changes;
     }
     return changes;
-  }
-
-  // The leaf a map asked for, as a relax_perms of the section that reached it made it: a leaf of
-  // the racing fault is a leaf like any other to a relax_perms on another vCPU.
-  std::optional<ModelLeaf> relaxed_by_section(const ReferenceModel& model, uint64_t base,
-                                              const ModelLeaf& asked,
-                                              const ObservedLeaf& seen) const {
-    const uint64_t end = base + arm64s2::granule_size(seen.level);
-    for (size_t i = section_.begin; i < section_.end; ++i) {
-      const Op& relax = stream_[i];
-      if (relax.kind != OpKind::RelaxPerms || relax.addr < base || relax.addr >= end) continue;
-      ReferenceModel probe = model;
-      if (!probe.adopt_leaf(base, asked)) return std::nullopt;
-      probe.apply(relax);
-      auto leaf = probe.leaves().find(base);
-      if (leaf != probe.leaves().end() && same_leaf(leaf->second, seen, model.config().arm64.lpa2))
-        return leaf->second;
-    }
-    return std::nullopt;
   }
 
   const std::vector<ModelTable>& end_tables_;
