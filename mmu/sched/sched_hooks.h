@@ -29,6 +29,10 @@ void mmudiff_sched_rcu_read_unlock(void);
  * Outside a run, or with no reader, it runs before this returns. */
 void mmudiff_sched_call_rcu(void (*fn)(void*), void* arg);
 
+/* A compare-and-swap on a descriptor found another value than the one its walk read: a race
+ * lost. Counted in a threaded run (mmu/sched/threaded_run.h), nothing elsewhere. */
+void mmudiff_sched_lost_cmpxchg(void);
+
 #ifdef __cplusplus
 }
 #endif
