@@ -4,7 +4,9 @@
  * shims (mmu/kvm_arm64_shim/prelude_common.h, mmu/linux612) include this, and C++ may too. Each
  * function is DeterministicScheduler's static of the same name for the calling thread's vCPU;
  * outside a concurrent run each does what a single CPU would: a point returns at once, the read
- * side is nothing to wait for, and a deferred callback runs at once.
+ * side is nothing to wait for, and a deferred callback runs at once. On a vCPU of a threaded run
+ * (mmu/sched/threaded_run.h, real threads) a point does nothing, an access is still checked, and
+ * a deferred callback waits until every vCPU of the run has finished.
  */
 #ifndef MMUDIFF_SCHED_HOOKS_H
 #define MMUDIFF_SCHED_HOOKS_H
