@@ -29,6 +29,11 @@ struct Machine {
     memory.reset();
     effects.clear();
   }
+  // Shared by the vCPUs of a threaded run while on (mmu/sched/threaded_run.h).
+  void set_concurrent(bool on) {
+    memory.set_concurrent(on);
+    effects.set_concurrent(on);
+  }
   SimMemory memory;
   EffectLog effects;
 };

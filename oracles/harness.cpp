@@ -21,6 +21,7 @@
 #include "mmu/ops/work_budget.h"
 #include "mmu/profile/profile.h"
 #include "mmu/sched/deterministic_scheduler.h"
+#include "mmu/sched/threaded_run.h"
 #include "oracles/arch_walk.h"
 #include "oracles/arm64_reference_model.h"
 #include "oracles/deciding_entry.h"
@@ -194,7 +195,7 @@ class Run {
         ref_ = b;
         break;
       }
-    mirror_ = mirror && has_reference();
+    mirror_ = mirror && has_reference() && !options.threads;
     // The mirrors compare events, not traces.
     if (mirror_) lanes_[ref_].effects.set_tracing(false);
   }
@@ -230,7 +231,8 @@ class Run {
     // The tables are compared where the stream ended, or where an operation's oracles stopped
     // it: a stronger verdict on the same operation (a wrong translation behind a trace that
     // differs) classifies the finding. Every-op checking compared them there already.
-    if (!report_.bound_reached && !(stopped && options_.check_every_op))
+    if (!report_.bound_reached && !report_.threaded.raced_apart &&
+        !(stopped && options_.check_every_op))
       compare_tables(last, /*final_check=*/true);
     count_mappings();
     teardown(last);
@@ -298,9 +300,11 @@ class Run {
     ok = judge(i, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
     if (op.kind == OpKind::FreeUnlinked && !skip)
       ok = judge(i, "memory", pages_left_by_free(freed_tree)) && ok;
-    ok = judge(i, "effects", effects_objections(op)) && ok;
-    if (mirror_parted_) return false;
-    ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
+    if (effects_judged()) {
+      ok = judge(i, "effects", effects_objections(op)) && ok;
+      if (mirror_parted_) return false;
+      ok = judge(i, "effects-trace", effects_trace_differences(op)) && ok;
+    }
     if (zero_check_runs_)
       ok = judge(i, "zero-check", per_lane([&](Lane& l) { return zero_check_of(l); })) && ok;
     for (auto& lane : lanes_) lane.machine->effects.clear();
@@ -311,41 +315,19 @@ class Run {
     return ok;
   }
 
-  // A concurrent section: each lane runs its vCPUs under the section's schedule. Every lane's
-  // shared walks make the same scheduling points, so the same schedule interleaves them alike:
-  // where their switches part, that point is the finding. Then the results compare as serial
-  // ones do, and the model is held to some serial order of the section (oracles/
-  // linearizability.h).
-  bool step_section(const Section& s) {
-    const Stream& stream = report_.stream;
-    const bool skip = !lanes_.front().backend->root().live();
-    for (size_t i = s.begin; i < s.end; ++i) report_.skipped.push_back(skip);
-    std::vector<sched::ConcurrentRun> runs(lanes_.size());
-    for (size_t b = 0; b < lanes_.size(); ++b) {
-      Lane& lane = lanes_[b];
-      std::vector<OpResult> results(s.end - s.begin);
-      if (!skip) {
-        std::vector<std::function<void()>> vcpus(s.vcpus);
-        for (unsigned v = 0; v < s.vcpus; ++v)
-          vcpus[v] = [&, v, b] {
-            for (size_t i = s.begin; i < s.end; ++i) {
-              if (stream[i].vcpu != v) continue;
-              if (options_.on_apply) options_.on_apply(i, b);
-              // kvm_pgtable_get_leaf takes no RCU read lock of its own: its callers hold one
-              // (the MMU lock for read), so that no table it walks is freed under it.
-              const bool read_lock = stream[i].kind == OpKind::GetLeaf;
-              if (read_lock) sched::DeterministicScheduler::rcu_read_lock();
-              results[i - s.begin] = apply_op(*lane.backend, *lane.machine, stream[i], config_);
-              if (read_lock) sched::DeterministicScheduler::rcu_read_unlock();
-            }
-          };
-        sched::DeterministicScheduler scheduler(stream[s.begin].schedule);
-        runs[b] = scheduler.run(std::move(vcpus));
-        for (const std::exception_ptr& failure : runs[b].failures)
-          if (failure) std::rethrow_exception(failure);
-      }
-      for (const OpResult& r : results) report_.results[b].push_back(r);
-    }
+  // The warnings and memory oracles on every lane after section S. A warning one of the
+  // section's operations may cause is expected of the section.
+  bool judge_section_lanes(const Section& s) {
+    const size_t last = s.end - 1;
+    size_t expecting = last;
+    for (size_t i = s.begin; i < s.end; ++i)
+      if (warning_expected(i)) expecting = i;
+    bool ok = judge(last, "warnings", per_lane([&](Lane& l) { return warnings_of(l, expecting); }));
+    return judge(last, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
+  }
+
+  // A lane reached the memory bound in section S: the stream is refused there.
+  bool section_bound_reached(const Section& s) {
     for (auto& lane : lanes_) {
       if (lane.machine->memory.bound_reached()) {
         report_.bound_reached = true;
@@ -354,21 +336,64 @@ class Run {
             "the concurrent section at operation #{} needs more than the memory bound of {} table "
             "pages",
             s.begin, options_.limits.max_pages);
-        return false;
+        return true;
       }
     }
+    return false;
+  }
+
+  // The code of section S's vCPUs on lane B: each runs its operations in stream order, writing
+  // their results into RESULTS (indexed from the section's first operation).
+  std::vector<std::function<void()>> section_vcpus(const Section& s, size_t b,
+                                                   std::vector<OpResult>& results) {
+    std::vector<std::function<void()>> vcpus(s.vcpus);
+    for (unsigned v = 0; v < s.vcpus; ++v)
+      vcpus[v] = [this, &s, &results, v, b] {
+        const Stream& stream = report_.stream;
+        Lane& lane = lanes_[b];
+        for (size_t i = s.begin; i < s.end; ++i) {
+          if (stream[i].vcpu != v) continue;
+          if (options_.on_apply) options_.on_apply(i, b);
+          // kvm_pgtable_get_leaf takes no RCU read lock of its own: its callers hold one (the
+          // MMU lock for read), so that no table it walks is freed under it.
+          const bool read_lock = stream[i].kind == OpKind::GetLeaf;
+          if (read_lock) sched::DeterministicScheduler::rcu_read_lock();
+          results[i - s.begin] = apply_op(*lane.backend, *lane.machine, stream[i], config_);
+          if (read_lock) sched::DeterministicScheduler::rcu_read_unlock();
+        }
+      };
+    return vcpus;
+  }
+
+  // A concurrent section: each lane runs its vCPUs under the section's schedule. Every lane's
+  // shared walks make the same scheduling points, so the same schedule interleaves them alike:
+  // where their switches part, that point is the finding. Then the results compare as serial
+  // ones do, and the model is held to some serial order of the section (oracles/
+  // linearizability.h).
+  bool step_section(const Section& s) {
+    if (options_.threads) return step_threaded_section(s);
+    const Stream& stream = report_.stream;
+    const bool skip = !lanes_.front().backend->root().live();
+    for (size_t i = s.begin; i < s.end; ++i) report_.skipped.push_back(skip);
+    std::vector<sched::ConcurrentRun> runs(lanes_.size());
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      std::vector<OpResult> results(s.end - s.begin);
+      if (!skip) {
+        std::vector<std::function<void()>> vcpus = section_vcpus(s, b, results);
+        sched::DeterministicScheduler scheduler(stream[s.begin].schedule);
+        runs[b] = scheduler.run(std::move(vcpus));
+        for (const std::exception_ptr& failure : runs[b].failures)
+          if (failure) std::rethrow_exception(failure);
+      }
+      for (const OpResult& r : results) report_.results[b].push_back(r);
+    }
+    if (section_bound_reached(s)) return false;
     const size_t first_finding = report_.findings.size();
     bool ok = !skip ? same_interleaving(s, runs) : true;
     for (size_t i = s.begin; i < s.end && ok; ++i) ok = check_results(i);
     if (ok && !skip && model_runs_) ok = check_linearizable(s);
     const size_t last = s.end - 1;
-    // A warning one of the section's operations may cause is expected of the section.
-    size_t expecting = last;
-    for (size_t i = s.begin; i < s.end; ++i)
-      if (warning_expected(i)) expecting = i;
-    ok =
-        judge(last, "warnings", per_lane([&](Lane& l) { return warnings_of(l, expecting); })) && ok;
-    ok = judge(last, "memory", per_lane([&](Lane& l) { return memory_faults_of(l); })) && ok;
+    ok = judge_section_lanes(s) && ok;
     // The section's effects, interleaved, are judged as one shared walk's: break-before-make on
     // each entry, no stale TLB entry and no missing cache maintenance once every vCPU is done.
     ok = judge(s.begin, "effects", effects_objections(section_effects_op(s))) && ok;
@@ -384,6 +409,89 @@ class Run {
         report_.findings[f].evidence.push_back(
             fmt::format("{}: {}", lanes_[b].name, describe_run(stream[s.begin].schedule, runs[b])));
     return ok;
+  }
+
+  // The effects oracles follow the tables through the recorded stores, in order. The vCPUs of a
+  // threaded section record theirs in an order that is not quite the order of their atomics, so
+  // with real threads no operation of the stream is judged on its effects.
+  bool effects_judged() const { return !options_.threads; }
+
+  // A concurrent section on real threads (HarnessOptions::threads): each lane's vCPUs race as the
+  // machine lets them. Lanes need neither interleave nor return alike, so each is held to the
+  // model on its own: some serial order of the section gives its results and its table. Then the
+  // end-state oracles: warnings, memory (a use of a freed page among them) and, with
+  // check_every_op, the tables. Lanes that raced to different outcomes end the stream there.
+  bool step_threaded_section(const Section& s) {
+    const bool skip = !lanes_.front().backend->root().live();
+    for (size_t i = s.begin; i < s.end; ++i) report_.skipped.push_back(skip);
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      Lane& lane = lanes_[b];
+      std::vector<OpResult> results(s.end - s.begin);
+      if (!skip) {
+        std::vector<std::function<void()>> vcpus = section_vcpus(s, b, results);
+        sched::ThreadedRun run;
+        lane.machine->set_concurrent(true);
+        sched::ThreadedOutcome outcome;
+        try {
+          outcome = run.run(std::move(vcpus));
+        } catch (...) {
+          lane.machine->set_concurrent(false);
+          throw;
+        }
+        lane.machine->set_concurrent(false);
+        for (const std::exception_ptr& failure : outcome.failures)
+          if (failure) std::rethrow_exception(failure);
+        ++report_.threaded.sections;
+        report_.threaded.lost_cmpxchgs += outcome.lost_cmpxchgs;
+        for (const OpResult& r : results) report_.threaded.eagain += r.ret == -EAGAIN;
+      }
+      for (const OpResult& r : results) report_.results[b].push_back(r);
+      lane.machine->effects.clear();
+    }
+    if (section_bound_reached(s)) return false;
+    bool ok = true;
+    if (!skip && model_runs_) {
+      std::optional<ReferenceModel> after;
+      for (size_t b = 0; b < lanes_.size(); ++b) {
+        std::optional<ReferenceModel> m = linearized_model(s, b);
+        ok = m.has_value() && ok;
+        if (b == ref_ && m) after = std::move(m);
+      }
+      if (after) model_ = std::move(*after);
+    }
+    const size_t last = s.end - 1;
+    ok = judge_section_lanes(s) && ok;
+    if (!skip && !lanes_raced_alike(s)) {
+      report_.threaded.raced_apart = true;
+      return false;
+    }
+    if (options_.check_every_op && lanes_.front().backend->root().live())
+      ok = compare_tables(last, /*final_check=*/false) && ok;
+    return ok;
+  }
+
+  // Whether every lane returned what the reference did in section S and holds the same table
+  // (translation and table pages): then the stream can go on comparing them.
+  bool lanes_raced_alike(const Section& s) const {
+    const Lane& ref = lanes_[ref_];
+    if (!ref.backend->root().live()) return true;
+    const Translation ref_translation = arch_walk(root_of(ref), ref.machine->memory).translation;
+    std::vector<ModelTable> ref_tables = tables_of(ref);
+    std::sort(ref_tables.begin(), ref_tables.end());
+    for (size_t b = 0; b < lanes_.size(); ++b) {
+      if (b == ref_) continue;
+      for (size_t i = s.begin; i < s.end; ++i)
+        if (!(report_.results[b][i] == report_.results[ref_][i])) return false;
+      const Lane& lane = lanes_[b];
+      if (compare_translations(ref_translation,
+                               arch_walk(root_of(lane), lane.machine->memory).translation,
+                               *format_))
+        return false;
+      std::vector<ModelTable> tables = tables_of(lane);
+      std::sort(tables.begin(), tables.end());
+      if (tables != ref_tables) return false;
+    }
+    return true;
   }
 
   // The operation whose rules the section's effects are held to: a map's, when it has one (the
@@ -441,15 +549,23 @@ class Run {
 
   // The model holds the reference lane's results and table to some serial order of the section.
   bool check_linearizable(const Section& s) {
-    const Lane& ref = lanes_[ref_];
-    std::vector<OpResult> results(report_.results[ref_].begin() + std::ptrdiff_t(s.begin),
-                                  report_.results[ref_].begin() + std::ptrdiff_t(s.end));
+    std::optional<ReferenceModel> m = linearized_model(s, ref_);
+    if (m) model_ = std::move(*m);
+    return m.has_value();
+  }
+
+  // The model after some serial order of section S that gives lane B's results and table, or
+  // nothing, and then a finding (naming the lane unless it is the reference).
+  std::optional<ReferenceModel> linearized_model(const Section& s, size_t b) {
+    const Lane& lane = lanes_[b];
+    std::vector<OpResult> results(report_.results[b].begin() + std::ptrdiff_t(s.begin),
+                                  report_.results[b].begin() + std::ptrdiff_t(s.end));
     std::optional<Translation> observed;
     std::vector<ModelTable> end_tables;
     std::vector<ObservedLeaf> end_leaves;
-    if (ref.backend->root().live()) {
-      observed = arch_walk(root_of(ref), ref.machine->memory).translation;
-      for (const SnapshotEntry& e : take_snapshot(*ref.backend, ref.machine->memory).entries) {
+    if (lane.backend->root().live()) {
+      observed = arch_walk(root_of(lane), lane.machine->memory).translation;
+      for (const SnapshotEntry& e : take_snapshot(*lane.backend, lane.machine->memory).entries) {
         const DescriptorKind kind = format_->classify(e.raw, e.level);
         if (kind == DescriptorKind::Table)
           end_tables.push_back({unsigned(e.level) + 1, e.ipa});
@@ -462,10 +578,7 @@ class Run {
           if (!observed || !m.live()) return !observed && !m.live();
           return !compare_translations(*observed, m.translation(), *format_);
         });
-    if (verdict.found) {
-      model_ = verdict.found->model;
-      return true;
-    }
+    if (verdict.found) return verdict.found->model;
     std::vector<std::string> evidence;
     for (size_t i = s.begin; i < s.end; ++i)
       evidence.push_back(fmt::format("#{} {}: {}", i, format_op(report_.stream[i]),
@@ -478,8 +591,18 @@ class Run {
             : fmt::format("the concurrent section's {} operations were not linearized within {} "
                           "model steps",
                           s.end - s.begin, kMaxModelSteps),
-        std::move(evidence), "linearizability");
-    return false;
+        std::move(evidence), "linearizability", b == ref_ ? std::string() : lane.name);
+    return std::nullopt;
+  }
+
+  // The table pages a lane's table has, as the model names them: the level of the page and
+  // the first address it translates.
+  std::vector<ModelTable> tables_of(const Lane& lane) const {
+    std::vector<ModelTable> out;
+    for (const SnapshotEntry& e : take_snapshot(*lane.backend, lane.machine->memory).entries)
+      if (format_->classify(e.raw, e.level) == DescriptorKind::Table)
+        out.push_back({unsigned(e.level) + 1, e.ipa});
+    return out;
   }
 
   // report_.mappings, when the last check read the tables only within windows.

@@ -46,6 +46,23 @@ struct HarnessOptions {
   std::function<void(std::string_view backend, const Backend&, const Machine&)> inspect_final;
   // Called before backend LANE applies operation OP (oracles/isolated_run.h tracks progress).
   std::function<void(size_t op, size_t lane)> on_apply;
+  // 0: concurrent sections run under their schedules (mmu/sched/deterministic_scheduler.h).
+  // Otherwise each lane runs a section's vCPUs as real threads at once (mmu/sched/threaded_run.h):
+  // the interleaving is the machine's, so only the end-state oracles judge the stream (docs/
+  // concurrency.md, "Real threads"). arm64-6.12 only; the value is informational (the section says
+  // how many vCPUs).
+  unsigned threads = 0;
+};
+
+// How the threaded sections of a stream raced (HarnessOptions::threads), summed over its lanes.
+struct ThreadedStats {
+  size_t sections = 0;         // sections run on real threads (per lane)
+  uint64_t lost_cmpxchgs = 0;  // compare-and-swaps that met another vCPU's value
+  size_t eagain = 0;           // section operations that returned -EAGAIN
+  // The lanes raced to different outcomes (results or tables): each was held to the model on its
+  // own, and the rest of the stream, whose lanes no longer start alike, was not run.
+  bool raced_apart = false;
+  bool operator==(const ThreadedStats&) const = default;
 };
 
 struct StreamReport {
@@ -65,6 +82,7 @@ struct StreamReport {
   bool bound_reached = false;
   size_t bound_op = 0;
   std::string refusal;  // why, in one line
+  ThreadedStats threaded;
 
   bool equivalent() const { return findings.empty() && !bound_reached; }
   const Finding* worst() const;

@@ -68,10 +68,19 @@ std::string encode_stream_report(const StreamReport& r) {
   json findings = json::array();
   for (const auto& f : r.findings) findings.push_back(finding_to_json(f));
   json j = {
-      {"backends", r.backends},       {"results", results},     {"skipped", r.skipped},
-      {"findings", findings},         {"notes", r.notes},       {"root_hashes", r.root_hashes},
-      {"table_pages", r.table_pages}, {"mappings", r.mappings}, {"bound_reached", r.bound_reached},
-      {"bound_op", r.bound_op},       {"refusal", r.refusal}};
+      {"backends", r.backends},
+      {"results", results},
+      {"skipped", r.skipped},
+      {"findings", findings},
+      {"notes", r.notes},
+      {"root_hashes", r.root_hashes},
+      {"table_pages", r.table_pages},
+      {"mappings", r.mappings},
+      {"bound_reached", r.bound_reached},
+      {"bound_op", r.bound_op},
+      {"refusal", r.refusal},
+      {"threaded",
+       {r.threaded.sections, r.threaded.lost_cmpxchgs, r.threaded.eagain, r.threaded.raced_apart}}};
   return j.dump();
 }
 
@@ -96,6 +105,9 @@ StreamReport decode_stream_report(const std::string& bytes, const Stream& stream
     r.bound_reached = j.at("bound_reached").get<bool>();
     r.bound_op = j.at("bound_op").get<size_t>();
     r.refusal = j.at("refusal").get<std::string>();
+    const auto& t = j.at("threaded");
+    r.threaded = {t.at(0).get<size_t>(), t.at(1).get<uint64_t>(), t.at(2).get<size_t>(),
+                  t.at(3).get<bool>()};
     return r;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("a stream report that does not decode: ") + e.what());

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Installs the Debian packages mmudiff needs (if missing), then configures and builds the given
-# CMake presets (default: "default"; also asan, fuzz, afl). Safe to run again: it only does what
-# is missing.
+# CMake presets (default: "default"; also asan, tsan, fuzz, afl; tsan builds only mmudiff, its
+# build preset's one target). Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

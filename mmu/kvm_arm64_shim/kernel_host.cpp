@@ -75,8 +75,7 @@ const arm64k_host_ops Arm64KernelHost::kOps = {
     .barrier_isb = [](void* h) { self(h).effects().isb(); },
     .warn =
         [](void* h, const char* file, int line, const char* condition) {
-          self(h).warnings_.push_back(
-              fmt::format("WARN_ON({}) at {}:{}", condition, basename(file), line));
+          self(h).warn(fmt::format("WARN_ON({}) at {}:{}", condition, basename(file), line));
         },
     // A descriptor access of a concurrent run to a page already freed: a table freed before
     // every walker that could reach it had left (a grace period cut short).

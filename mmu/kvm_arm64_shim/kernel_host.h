@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,9 +30,16 @@ class Arm64KernelHost {
   size_t pgd_bytes() const { return pgd_bytes_; }
   void forget_pgd_bytes() { pgd_bytes_ = 0; }
   // The kernel's WARN_ONs since the last call, as "WARN_ON(cond) at file:line".
-  std::vector<std::string> take_warnings() { return std::exchange(warnings_, {}); }
-  // A problem the backend noticed itself, beside the kernel's WARN_ONs.
-  void warn(std::string what) { warnings_.push_back(std::move(what)); }
+  std::vector<std::string> take_warnings() {
+    std::lock_guard lock(warnings_mutex_);
+    return std::exchange(warnings_, {});
+  }
+  // A problem the backend noticed itself, beside the kernel's WARN_ONs. Locked: the vCPUs of a
+  // threaded run may warn at once, and a warning is rare enough to pay for it.
+  void warn(std::string what) {
+    std::lock_guard lock(warnings_mutex_);
+    warnings_.push_back(std::move(what));
+  }
 
  private:
   static Arm64KernelHost& self(void* host) { return *static_cast<Arm64KernelHost*>(host); }
@@ -40,6 +48,7 @@ class Arm64KernelHost {
 
   Machine& machine_;
   size_t pgd_bytes_ = 0;
+  std::mutex warnings_mutex_;
   std::vector<std::string> warnings_;
 };
 

@@ -168,9 +168,14 @@ bool arm64k_shim_supports_lpa2(void);
  */
 void arm64k_shim_store(void* entry, u64 old_value, u64 new_value);
 
-static inline void __arm64k_write_u64(volatile u64* p, u64 v) {
-  u64 old = *p;
-  *p = v;
+/*
+ * The store is an atomic exchange, so that the old value recorded is exactly the one it replaced
+ * even while other vCPUs of a threaded run (mmu/sched/threaded_run.h) change the entry: a
+ * WRITE_ONCE is relaxed, a store-release releases (what makes a new table's zeroed entries
+ * visible before the entry that links it). In a serial stream it stores what a plain store does.
+ */
+static inline void __arm64k_write_u64(volatile u64* p, u64 v, int order) {
+  u64 old = __atomic_exchange_n((u64*)p, v, order);
   arm64k_shim_store((void*)p, old, v);
 }
 
@@ -195,20 +200,26 @@ static inline void __arm64k_access(const char* what, const volatile void* addr) 
   do {                                                                                  \
     _Static_assert(sizeof(x) == sizeof(u64), "kvm_arm64_shim: only 64-bit WRITE_ONCE"); \
     __arm64k_access("WRITE_ONCE", &(x));                                                \
-    __arm64k_write_u64((volatile u64*)&(x), (u64)(val));                                \
+    __arm64k_write_u64((volatile u64*)&(x), (u64)(val), __ATOMIC_RELAXED);              \
   } while (0)
 
 #define smp_store_release(p, v)                                                               \
   do {                                                                                        \
     _Static_assert(sizeof(*(p)) == sizeof(u64), "kvm_arm64_shim: only 64-bit store-release"); \
     __arm64k_access("smp_store_release", (p));                                                \
-    __arm64k_write_u64((volatile u64*)(p), (u64)(v));                                         \
+    __arm64k_write_u64((volatile u64*)(p), (u64)(v), __ATOMIC_RELEASE);                       \
   } while (0)
 
-#define READ_ONCE(x)                    \
-  ({                                    \
-    __arm64k_access("READ_ONCE", &(x)); \
-    *(const volatile typeof(x)*)&(x);   \
+/*
+ * An acquire load, not a relaxed one: the kernel reads a child table through the address its
+ * entry holds (an address dependency orders that on arm64), which C cannot express, and without
+ * the acquire ThreadSanitizer would take the zeroing of a new table for a race with its reader.
+ */
+#define READ_ONCE(x)                                                                   \
+  ({                                                                                   \
+    _Static_assert(sizeof(x) == sizeof(u64), "kvm_arm64_shim: only 64-bit READ_ONCE"); \
+    __arm64k_access("READ_ONCE", &(x));                                                \
+    (typeof(x))__atomic_load_n((u64*)&(x), __ATOMIC_ACQUIRE);                          \
   })
 
 /* ---- WARN_ON: each hit is a finding, counted for the current instance ----------------------- */

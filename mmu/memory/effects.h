@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,29 +58,38 @@ class EffectLog {
     memory.set_free_observer(
         [](void* log, uint64_t pa) { static_cast<EffectLog*>(log)->page_freed(pa); }, this);
   }
-  void page_freed(uint64_t pa) { frees_.push_back({events_.size(), pa}); }
+  void page_freed(uint64_t pa) {
+    auto lock = guard();
+    frees_.push_back({events_.size(), pa});
+  }
+
+  // While on, each record holds a lock: the vCPUs of a threaded run (mmu/sched/threaded_run.h)
+  // record into one log, their effects interleaved as they happened to. Switched only while no
+  // vCPU runs.
+  void set_concurrent(bool on) { concurrent_ = on; }
 
   void store(uint64_t entry_pa, uint64_t old_value, uint64_t new_value) {
-    events_.push_back({EffectKind::Store, 0, Barrier::None, entry_pa, 0, old_value, new_value});
+    record({EffectKind::Store, 0, Barrier::None, entry_pa, 0, old_value, new_value});
+    // Outside the log's lock: the memory's own lock is taken before the log's when a page is
+    // freed (page_freed), never after it.
     if (tracked_) tracked_->note_store(entry_pa);
   }
   void tlbi_ipa(uint64_t ipa, unsigned level) {
-    events_.push_back({EffectKind::TlbiIpa, static_cast<uint8_t>(level), Barrier::None, ipa});
+    record({EffectKind::TlbiIpa, static_cast<uint8_t>(level), Barrier::None, ipa});
   }
   // kvm_flush_remote_tlbs_range: every cached translation of a GPA in [gpa, gpa + size), paging-
   // structure entries included; x86_level is the SDM level of a one-page range, else 0.
   void tlb_flush_range(uint64_t gpa, uint64_t size, unsigned x86_level) {
-    events_.push_back(
-        {EffectKind::TlbiIpa, static_cast<uint8_t>(x86_level), Barrier::None, gpa, size});
+    record({EffectKind::TlbiIpa, static_cast<uint8_t>(x86_level), Barrier::None, gpa, size});
   }
-  void tlbi_vmid() { events_.push_back({EffectKind::TlbiVmid}); }
-  void dsb(Barrier b) { events_.push_back({EffectKind::Dsb, 0, b}); }
-  void isb() { events_.push_back({EffectKind::Isb}); }
+  void tlbi_vmid() { record({EffectKind::TlbiVmid}); }
+  void dsb(Barrier b) { record({EffectKind::Dsb, 0, b}); }
+  void isb() { record({EffectKind::Isb}); }
   void dcache_clean_inval(uint64_t pa, uint64_t size) {
-    events_.push_back({EffectKind::DcacheCleanInval, 0, Barrier::None, pa, size});
+    record({EffectKind::DcacheCleanInval, 0, Barrier::None, pa, size});
   }
   void icache_inval(uint64_t pa, uint64_t size) {
-    events_.push_back({EffectKind::IcacheInval, 0, Barrier::None, pa, size});
+    record({EffectKind::IcacheInval, 0, Barrier::None, pa, size});
   }
 
   const std::vector<Effect>& events() const { return events_; }
@@ -92,9 +102,19 @@ class EffectLog {
   }
 
  private:
+  std::unique_lock<std::mutex> guard() {
+    return concurrent_ ? std::unique_lock<std::mutex>(mutex_) : std::unique_lock<std::mutex>();
+  }
+  void record(const Effect& e) {
+    auto lock = guard();
+    events_.push_back(e);
+  }
+
   std::vector<Effect> events_;
   std::vector<PageFree> frees_;
   SimMemory* tracked_ = nullptr;
+  bool concurrent_ = false;
+  std::mutex mutex_;
 };
 
 const char* effect_kind_name(EffectKind kind);

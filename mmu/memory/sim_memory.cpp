@@ -185,6 +185,7 @@ size_t SimMemory::free_run(size_t n, bool any_age) const {
 }
 
 void* SimMemory::zalloc_page() {
+  auto lock = guard();
   if (live_ >= limits_.max_pages) {
     bound_reached_ = true;
     return nullptr;
@@ -205,6 +206,7 @@ void* SimMemory::zalloc_page() {
 }
 
 void* SimMemory::zalloc_pages_exact(size_t bytes) {
+  auto lock = guard();
   size_t n = (bytes + kPage - 1) / kPage;
   if (n == 0 || n > 255 || live_ + n > limits_.max_pages) {
     bound_reached_ = bound_reached_ || n != 0;
@@ -230,6 +232,7 @@ void* SimMemory::zalloc_pages_exact(size_t bytes) {
 }
 
 void SimMemory::free_pages_exact(void* va, size_t bytes) {
+  auto lock = guard();
   size_t index;
   size_t n = (bytes + kPage - 1) / kPage;
   if (!index_of(va, &index) || reinterpret_cast<uintptr_t>(va) % kPage != 0 ||
@@ -241,10 +244,11 @@ void SimMemory::free_pages_exact(void* va, size_t bytes) {
   }
   pages_[index].run = 0;
   // Like the kernel's free_pages_exact: drop one reference on each page.
-  for (size_t i = index; i < index + n; ++i) put_page(page_ptr(i));
+  for (size_t i = index; i < index + n; ++i) put_page_locked(page_ptr(i));
 }
 
 void SimMemory::get_page(void* va) {
+  auto lock = guard();
   size_t index;
   if (!index_of(va, &index)) {
     fault(MemoryFaultKind::ForeignAddress, virt_to_phys(va), "get_page");
@@ -259,6 +263,11 @@ void SimMemory::get_page(void* va) {
 }
 
 void SimMemory::put_page(void* va) {
+  auto lock = guard();
+  put_page_locked(va);
+}
+
+void SimMemory::put_page_locked(void* va) {
   size_t index;
   if (!index_of(va, &index)) {
     fault(MemoryFaultKind::ForeignAddress, virt_to_phys(va), "put_page");
@@ -273,12 +282,14 @@ void SimMemory::put_page(void* va) {
 }
 
 int SimMemory::page_count(const void* va) const {
+  auto lock = guard();
   size_t index;
   if (!index_of(va, &index)) return 0;
   return pages_[index].state == PageState::Live ? pages_[index].refcount : 0;
 }
 
 void* SimMemory::phys_to_virt(uint64_t pa) const {
+  auto lock = guard();
   if (pa >= limits_.phys_base && pa < limits_.phys_base + arena_pages_ * kPage) {
     reached_ = std::max<size_t>(reached_, (pa - limits_.phys_base) / kPage + 1);
     return arena_ + (pa - limits_.phys_base);
@@ -307,6 +318,7 @@ bool SimMemory::is_live(uint64_t pa) const {
 }
 
 void SimMemory::check_use(const void* va, const char* what) {
+  auto lock = guard();
   size_t index;
   if (!index_of(va, &index) || pages_[index].state != PageState::Free) return;
   const uint64_t page = limits_.phys_base + index * kPage;
@@ -374,6 +386,7 @@ uint64_t SimMemory::generation(uint64_t pa) const {
 }
 
 void SimMemory::note_store(uint64_t entry_pa) {
+  auto lock = guard();
   if (entry_pa < limits_.phys_base) return;
   uint64_t index = (entry_pa - limits_.phys_base) / kPage;
   if (index < arena_pages_) bump_generation(index);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,11 @@ class SimMemory {
   void reset();
   static constexpr size_t kResidentAfterReset = 2048;
 
+  // While on, every call a backend's code makes (allocation, free, counts, conversion, checks)
+  // holds a lock: the vCPUs of a threaded run (mmu/sched/threaded_run.h) share the memory. Off,
+  // a serial stream pays no lock. Switched only while no vCPU runs.
+  void set_concurrent(bool on) { concurrent_ = on; }
+
   // mm_ops: zeroed pages with a reference count of 1; nullptr once the bound is reached.
   void* zalloc_page();
   void* zalloc_pages_exact(size_t bytes);
@@ -163,6 +169,10 @@ class SimMemory {
     uint32_t frees;  // the page's count when it was queued
   };
 
+  std::unique_lock<std::mutex> guard() const {
+    return concurrent_ ? std::unique_lock<std::mutex>(mutex_) : std::unique_lock<std::mutex>();
+  }
+  void put_page_locked(void* va);
   bool index_of(const void* va, size_t* index) const;
   uint8_t* page_ptr(size_t index) const { return arena_ + index * 4096; }
   void* take_page(size_t index);
@@ -197,6 +207,8 @@ class SimMemory {
   bool tracks_stores_ = false;
   FreeObserver free_observer_ = nullptr;
   void* free_context_ = nullptr;
+  bool concurrent_ = false;
+  mutable std::mutex mutex_;
 };
 
 // A kvm_mmu_memory_cache: pages set aside for an operation so the walk never calls the allocator

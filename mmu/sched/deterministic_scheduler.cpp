@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "mmu/sched/threaded_run.h"
+
 namespace mmudiff::sched {
 
 namespace {
@@ -125,14 +127,20 @@ void DeterministicScheduler::rcu_event(RcuEvent::Kind kind, unsigned vcpu, uint6
 
 void DeterministicScheduler::rcu_read_lock() {
   DeterministicScheduler* s = tl_scheduler;
-  if (!s) return;
+  if (!s) {
+    if (ThreadedRun* t = ThreadedRun::current()) t->rcu_read_lock();
+    return;
+  }
   std::unique_lock lock(s->mutex_);
   if (s->rcu_depth_[tl_vcpu]++ == 0) s->rcu_event(RcuEvent::Kind::ReadLock, tl_vcpu);
 }
 
 void DeterministicScheduler::rcu_read_unlock() {
   DeterministicScheduler* s = tl_scheduler;
-  if (!s) return;
+  if (!s) {
+    if (ThreadedRun* t = ThreadedRun::current()) t->rcu_read_unlock();
+    return;
+  }
   std::unique_lock lock(s->mutex_);
   unsigned& depth = s->rcu_depth_[tl_vcpu];
   if (depth == 0) return;
@@ -145,6 +153,7 @@ void DeterministicScheduler::rcu_read_unlock() {
 void DeterministicScheduler::call_rcu(std::function<void()> free) {
   DeterministicScheduler* s = tl_scheduler;
   if (!s) {
+    if (ThreadedRun* t = ThreadedRun::current()) return t->call_rcu(std::move(free));
     free();
     return;
   }
@@ -188,13 +197,16 @@ void DeterministicScheduler::quiescent(std::unique_lock<std::mutex>& lock, unsig
 
 bool DeterministicScheduler::in_read_side(unsigned vcpu) {
   DeterministicScheduler* s = tl_scheduler;
-  if (!s) return false;
+  if (!s) {
+    const ThreadedRun* t = ThreadedRun::current();
+    return t && t->in_read_side(vcpu);
+  }
   std::unique_lock lock(s->mutex_);
   return vcpu < s->rcu_depth_.size() && s->rcu_depth_[vcpu] > 0;
 }
 
 std::optional<unsigned> DeterministicScheduler::current_vcpu() {
-  if (!tl_scheduler) return std::nullopt;
+  if (!tl_scheduler) return ThreadedRun::current_vcpu();
   return tl_vcpu;
 }
 
@@ -209,7 +221,8 @@ extern "C" void mmudiff_sched_point(const char* what, const void* addr) {
 }
 
 extern "C" int mmudiff_sched_access(const char* what, const void* addr) {
-  if (!mmudiff::sched::tl_scheduler) return 0;
+  // A vCPU of a threaded run makes no point, but its access is checked all the same.
+  if (!mmudiff::sched::tl_scheduler) return mmudiff::sched::ThreadedRun::current() != nullptr;
   DeterministicScheduler::point(what, addr);
   return 1;
 }
@@ -225,9 +238,13 @@ extern "C" void mmudiff_sched_rcu_read_unlock(void) {
 extern "C" void mmudiff_sched_call_rcu(void (*fn)(void*), void* arg) {
   // Outside a run: at once, without making a std::function (a serial stream's every free of an
   // unlinked table comes through here).
-  if (!mmudiff::sched::tl_scheduler) {
+  if (!mmudiff::sched::tl_scheduler && !mmudiff::sched::ThreadedRun::current()) {
     fn(arg);
     return;
   }
   DeterministicScheduler::call_rcu([fn, arg] { fn(arg); });
+}
+
+extern "C" void mmudiff_sched_lost_cmpxchg(void) {
+  if (mmudiff::sched::ThreadedRun* t = mmudiff::sched::ThreadedRun::current()) t->lost_cmpxchg();
 }

@@ -4,7 +4,9 @@
  * shims (mmu/kvm_arm64_shim/prelude_common.h, mmu/linux612) include this, and C++ may too. Each
  * function is DeterministicScheduler's static of the same name for the calling thread's vCPU;
  * outside a concurrent run each does what a single CPU would: a point returns at once, the read
- * side is nothing to wait for, and a deferred callback runs at once.
+ * side is nothing to wait for, and a deferred callback runs at once. On a vCPU of a threaded run
+ * (mmu/sched/threaded_run.h, real threads) a point does nothing, an access is still checked, and
+ * a deferred callback waits until every vCPU of the run has finished.
  */
 #ifndef MMUDIFF_SCHED_HOOKS_H
 #define MMUDIFF_SCHED_HOOKS_H
@@ -28,6 +30,10 @@ void mmudiff_sched_rcu_read_unlock(void);
  * under test. So FN must set up whatever context it needs (the shim's current instance) itself.
  * Outside a run, or with no reader, it runs before this returns. */
 void mmudiff_sched_call_rcu(void (*fn)(void*), void* arg);
+
+/* A compare-and-swap on a descriptor found another value than the one its walk read: a race
+ * lost. Counted in a threaded run (mmu/sched/threaded_run.h), nothing elsewhere. */
+void mmudiff_sched_lost_cmpxchg(void);
 
 #ifdef __cplusplus
 }

@@ -293,7 +293,8 @@ class Stage2MapWalker {
       pgt_.mm.put_page(child);
       return -EAGAIN;
     }
-    if (pte_valid(*e.ptep)) {
+    // Atomic: on a shared walk other vCPUs' compare-and-swaps meet this entry (and fail on it).
+    if (pte_valid(__atomic_load_n(e.ptep, __ATOMIC_RELAXED))) {
       pgt_.warnings.push_back("WARN_ON: table installed over a valid entry");
     }
     make_entry(e.ptep, make_table_pte(pgt_.mm.virt_to_phys(child), pgt_.lpa2()));

@@ -53,8 +53,12 @@ inline bool try_set_pte(Stage2PageTable& pgt, const VisitedEntry& e, Pte value, 
     return true;
   }
   sched::DeterministicScheduler::point("cmpxchg", e.ptep);
-  if (*e.ptep != e.old) return false;
-  pgt.mmu.write_pte(e.ptep, value);
+  // A real compare-and-swap: on real threads (mmu/sched/threaded_run.h) another vCPU may change
+  // the entry between any two instructions.
+  if (!pgt.mmu.cmpxchg_pte(e.ptep, e.old, value)) {
+    mmudiff_sched_lost_cmpxchg();
+    return false;
+  }
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "mmu/walker/mm_ops.h"
 #include "mmu/walker/pte.h"
 #include "mmu/walker/stage2_mmu.h"
+#include "mmu/walker/warning_log.h"
 
 namespace mmudiff::walker {
 
@@ -50,7 +51,7 @@ struct Stage2PageTable {
   std::vector<Unlinked> unlinked;
 
   // The kernel's WARN_ONs that a caller can reach.
-  std::vector<std::string> warnings;
+  WarningLog warnings;
 
   uint64_t ia_limit() const { return arm64s2::bit(ia_bits); }
   unsigned pgd_pages() const { return walker::pgd_pages(ia_bits, start_level); }

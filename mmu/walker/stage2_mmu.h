@@ -18,9 +18,21 @@ class Stage2Mmu {
 
   // Every descriptor write goes through here, even one that stores the value already there:
   // the hardware sees a store either way.
+  // The store is an atomic exchange (release: a new table's zeroed entries are visible before the
+  // entry that links it), so that the old value recorded is exactly the one replaced even while
+  // another vCPU of a threaded run changes the entry.
   void write_pte(Pte* ptep, Pte value) {
-    effects_.store(memory_.virt_to_phys(ptep), *ptep, value);
-    *ptep = value;
+    const Pte old = __atomic_exchange_n(ptep, value, __ATOMIC_RELEASE);
+    effects_.store(memory_.virt_to_phys(ptep), old, value);
+  }
+  // VALUE replaces EXPECTED in one compare-and-swap, recorded when it succeeds; false when the
+  // entry held something else.
+  bool cmpxchg_pte(Pte* ptep, Pte expected, Pte value) {
+    if (!__atomic_compare_exchange_n(ptep, &expected, value, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+      return false;
+    effects_.store(memory_.virt_to_phys(ptep), expected, value);
+    return true;
   }
   void clear_pte(Pte* ptep) { write_pte(ptep, 0); }
 

@@ -193,7 +193,9 @@ class TableWalk {
 
   Pte read(const Pte* ptep) const {
     if (flags_.before_read) flags_.before_read(ptep);
-    return *ptep;
+    // Acquire, as the kernel shim's READ_ONCE: the child table read through this entry was
+    // zeroed by whoever linked it, maybe another vCPU's thread.
+    return __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
   }
 
   // The visitor's return code as the walk takes it: 0 goes on.

@@ -86,7 +86,7 @@ class WalkerBackend final : public Arm64S2Backend {
                      pgt_.pgd_pages(), pgt_.has_fwb(),   &arm64_s2_4k_format(pgt_.lpa2())};
   }
 
-  std::vector<std::string> take_warnings() override { return std::exchange(pgt_.warnings, {}); }
+  std::vector<std::string> take_warnings() override { return pgt_.warnings.take(); }
 
  private:
   walker::MmOps mm_;

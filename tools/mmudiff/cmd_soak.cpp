@@ -38,6 +38,7 @@ struct SoakArgs {
   double op_timeout = kDefaultOpTimeoutSeconds;
   ProfileId profile = ProfileId::Arm64Linux61;
   unsigned vcpus = 0;
+  unsigned threads = 0;
 };
 
 }  // namespace
@@ -61,11 +62,21 @@ void add_soak_command(CLI::App& app, int* exit_code) {
                   "random schedules (arm64-6.12 only)")
       ->transform(strict_unsigned())
       ->check(CLI::Range(2u, kMaxSectionVcpus));
+  cmd->add_option("--threads", args->threads,
+                  "2-4: run each concurrent section's vCPUs as real threads at once, judged by the "
+                  "end-state oracles only (arm64-6.12 only; implies --vcpus N without it)")
+      ->transform(strict_unsigned())
+      ->check(CLI::Range(2u, kMaxSectionVcpus));
   add_backends_option(cmd, &args->backends);
   add_profile_option(cmd, &args->profile);
   add_plant_option(cmd, &args->plant);
   add_op_timeout_option(cmd, &args->op_timeout);
   cmd->callback([args, exit_code] {
+    if (args->threads && args->profile != ProfileId::Arm64Linux612)
+      throw std::invalid_argument(fmt::format(
+          "--threads: real threads run concurrent sections, which only arm64-6.12 has, not {}: "
+          "add --profile arm64-6.12",
+          profile_name(args->profile)));
     // Checked before the first stream: a finding is never lost for want of a directory.
     bool created_out = prepare_output_directory(args->out);
     HarnessOptions options;
@@ -87,6 +98,8 @@ void add_soak_command(CLI::App& app, int* exit_code) {
           "--vcpus: concurrent sections are shared walks, which arm64-6.12 has and {} has not: "
           "add --profile arm64-6.12",
           profile_name(args->profile)));
+    if (args->threads && !args->vcpus) args->vcpus = args->threads;
+    options.threads = args->threads;
     std::mt19937_64 rng(args->seed);
     RandomStreamOptions ropt = RandomStreamOptions::of_profile(args->profile);
     ropt.max_ops = args->max_ops;
@@ -94,13 +107,18 @@ void add_soak_command(CLI::App& app, int* exit_code) {
     IsolationOptions isolation;
     isolation.op_timeout_seconds = args->op_timeout;
     std::map<std::string, size_t> by_signature;
-    size_t ops = 0, refused = 0, with_findings = 0;
+    size_t ops = 0, refused = 0, with_findings = 0, raced_apart = 0;
+    ThreadedStats threaded;
     auto start = std::chrono::steady_clock::now();
     for (size_t n = 0; n < args->streams; ++n) {
       Stream stream = random_stream(rng, ropt);
       ops += stream.size();
       // A stream on which a backend crashes or hangs is a finding like any other.
       StreamReport r = run_isolated(stream, options, isolation).report;
+      threaded.sections += r.threaded.sections;
+      threaded.lost_cmpxchgs += r.threaded.lost_cmpxchgs;
+      threaded.eagain += r.threaded.eagain;
+      raced_apart += r.threaded.raced_apart;
       if (r.bound_reached) {
         ++refused;
         continue;
@@ -137,6 +155,12 @@ void add_soak_command(CLI::App& app, int* exit_code) {
         double(args->streams) / secs, args->seed);
     fmt::print("soak: {} with findings in {} distinct signatures, {} refused by the memory bound\n",
                with_findings, by_signature.size(), refused);
+    // Whether the threads raced at all: on two cores they seldom do (docs/concurrency.md).
+    if (args->threads)
+      fmt::print(
+          "soak: threads: {} sections on real threads (per lane), {} lost cmpxchgs, {} -EAGAIN "
+          "results, {} streams whose lanes raced apart\n",
+          threaded.sections, threaded.lost_cmpxchgs, threaded.eagain, raced_apart);
     // A soak without findings leaves no empty directory behind.
     std::error_code ignored;
     if (created_out && by_signature.empty()) std::filesystem::remove(args->out, ignored);

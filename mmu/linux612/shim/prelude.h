@@ -14,7 +14,8 @@
  *   scheduler of concurrent streams; rcu_dereference_check reads, after lockdep's check (a WARN_ON
  *   here);
  * - cmpxchg on a descriptor, recorded as a Store when it succeeds: one atomic step after its
- *   scheduling point (vCPUs of a concurrent stream run one at a time, switching only at points);
+ *   scheduling point (vCPUs of a concurrent stream run one at a time, switching only at points;
+ *   on real threads it is a real compare-and-swap, and a lost one is counted);
  * - range TLBI (FEAT_TLBIRANGE a per-instance knob) and the EL2 TLB functions 6.12 calls;
  * - the normal non-cacheable memory types, and struct kvm_s2_mmu as 6.12 has it: the VTCR moved
  *   into it, and the split cache with its object count lives in it.
@@ -90,11 +91,13 @@ bool L612A_NAME(shim_rcu_read_lock_held)(void);
  * freed) comes before it, and no vCPU runs inside it. */
 static inline u64 __l612a_cmpxchg_u64(volatile u64* p, u64 old, u64 new_value) {
   __arm64k_access("cmpxchg", p);
-  u64 cur = *p;
-  if (cur == old) {
-    *p = new_value;
+  u64 cur = old;
+  /* Fully ordered, as the kernel's cmpxchg is; on failure cur is the value found. */
+  if (__atomic_compare_exchange_n((u64*)p, &cur, new_value, false, __ATOMIC_SEQ_CST,
+                                  __ATOMIC_SEQ_CST))
     arm64k_shim_store((void*)p, cur, new_value);
-  }
+  else
+    mmudiff_sched_lost_cmpxchg();
   return cur;
 }
 
