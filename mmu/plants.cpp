@@ -117,6 +117,35 @@ const std::vector<PlantInfo>& planted_bugs() {
        "wrong memory attributes: a non-cacheable mapping (NORMAL_NC) given the normal cacheable "
        "MemAttr, so the guest's view of device-like memory goes through the caches",
        Arm64Kernel::Linux612},
+      {Plant::kWalker612LockCmpxchgUnchecked, "walker-612-lock-cmpxchg-unchecked", "walker",
+       Arch::Arm64S2,
+       "a plain store where a compare-and-swap is needed: the cmpxchg that locks an entry is not "
+       "checked, so a vCPU that lost the race overwrites the winner's new entry (lost update)",
+       Arm64Kernel::Linux612},
+      {Plant::kWalker612RetryStaleOld, "walker-612-retry-stale-old", "walker", Arch::Arm64S2,
+       "a lost race retried without reloading: after a failed cmpxchg the attribute change is "
+       "swapped in again, computed from the stale value, undoing the other vCPU's change",
+       Arm64Kernel::Linux612},
+      {Plant::kWalker612FreeUnlinkedNoGracePeriod, "walker-612-free-unlinked-no-grace-period",
+       "walker", Arch::Arm64S2,
+       "an unlinked table freed before the grace period: a table a block replaces is freed at "
+       "once instead of through call_rcu, under another vCPU's walk still inside it",
+       Arm64Kernel::Linux612},
+      {Plant::kWalker612LostRaceExtraPut, "walker-612-lost-race-extra-put", "walker", Arch::Arm64S2,
+       "a reference dropped twice on the locked path: a fault that loses the race to install a "
+       "table puts the parent table page's reference as though it had taken one",
+       Arm64Kernel::Linux612},
+      {Plant::kWalker612PublishWithoutRelease, "walker-612-publish-without-release", "walker",
+       Arch::Arm64S2,
+       "a missing barrier: the entry that replaces a locked PTE is published with a plain "
+       "WRITE_ONCE, not smp_store_release, so another CPU may see it before the table's reference "
+       "and contents",
+       Arm64Kernel::Linux612},
+      {Plant::kWalker612SharedWalkWithoutRcu, "walker-612-shared-walk-without-rcu", "walker",
+       Arch::Arm64S2,
+       "a lockless walk outside an RCU read-side section: another vCPU's unlinked table is freed "
+       "after its grace period while this walk is still inside it",
+       Arm64Kernel::Linux612},
   };
   return kPlants;
 }

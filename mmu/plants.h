@@ -63,6 +63,13 @@ enum class Plant : uint32_t {
   kWalker612Lpa2PaBits5150,       // with FEAT_LPA2 a leaf's PA[51:50] are not stored (bits 9:8)
   kWalker612SharedMapSkipsBreak,  // a shared map changes software bits in place, without a break
   kLegacy612NcMappedCacheable,    // NORMAL_NC mapped with the normal (cacheable) MemAttr
+  // arm64 6.12's shared walks (mmu/walker/marked_access.h): seen only when vCPUs race.
+  kWalker612LockCmpxchgUnchecked,       // the lock's cmpxchg may fail: the walk goes on regardless
+  kWalker612RetryStaleOld,              // a lost attribute swap is retried with the stale change
+  kWalker612FreeUnlinkedNoGracePeriod,  // a table a block replaces is freed at once, not by RCU
+  kWalker612LostRaceExtraPut,           // a map that loses its race drops the parent's reference
+  kWalker612PublishWithoutRelease,      // the new entry after the lock is a plain WRITE_ONCE
+  kWalker612SharedWalkWithoutRcu,       // a shared walk takes no RCU read lock
 };
 
 struct PlantInfo {

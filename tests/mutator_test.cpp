@@ -6,10 +6,14 @@
 
 #include <cstdint>
 #include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "fuzz/mutator.h"
+#include "fuzz/section_mutations.h"
 #include "mmu/ops/binary_format.h"
+#include "mmu/ops/sections.h"
 #include "mmu/ops/text_format.h"
 #include "mmu/ops/work_budget.h"
 
@@ -130,6 +134,128 @@ TEST(Mutator, ChangesTheLevelOfX86Operations) {
   }
   EXPECT_GE(fault_deeper, 10);
   EXPECT_GE(split_shallower, 10);
+}
+
+// Issue 19: arm64-6.12 streams race, and the mutator moves them toward races: schedules change,
+// sections appear where there were none, and two vCPUs end up at one address.
+Stream serial_612() {
+  return parse_text(
+      "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12\n"
+      "map 0x40000000 4K pa=0x80000000 prot=r mc=8\n"
+      "relax_perms 0x40000000 prot=w\n"
+      "map 0x40200000 4K pa=0x80200000 prot=rw mc=8 flags=shared,fault\n"
+      "mkyoung 0x40200000\n",
+      "serial_612");
+}
+
+Stream racing_612() {
+  return parse_text(
+      "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12\n"
+      "map 0x40000000 4K pa=0x80000000 prot=r mc=8\n"
+      "schedule 3>1\n"
+      "vcpu 0: relax_perms 0x40000000 prot=w\n"
+      "vcpu 1: relax_perms 0x40000000 prot=x\n",
+      "racing_612");
+}
+
+// A section's shape as normalize_sections leaves it, and every vCPU's operation a shared walk.
+void expect_well_formed(const Stream& s, unsigned seed) {
+  Stream normal = s;
+  normalize_sections(normal);
+  ASSERT_EQ(normal, s) << "seed " << seed << "\n" << format_stream(s);
+  for (const Section& sec : concurrent_sections(s)) {
+    ASSERT_LE(sec.end - sec.begin, kMaxSectionOps);
+    ASSERT_TRUE(s[sec.begin].opens_section);
+    for (size_t i = sec.begin; i < sec.end; ++i) {
+      ASSERT_TRUE(runs_on_vcpu(s[i].kind, ProfileId::Arm64Linux612)) << format_stream(s);
+      ASSERT_LT(s[i].vcpu, kMaxSectionVcpus);
+      if (s[i].kind == OpKind::Map) {
+        EXPECT_TRUE(is_fault_leaf_size(s[i].size)) << format_stream(s);
+        EXPECT_EQ(s[i].addr % s[i].size, 0u) << format_stream(s);
+        EXPECT_EQ(s[i].walk_flags, walk_flag::kShared | walk_flag::kHandleFault);
+      }
+    }
+  }
+}
+
+// Whether two operations of one section, on different vCPUs, start at the same address.
+bool two_vcpus_at_one_address(const Stream& s) {
+  for (const Section& sec : concurrent_sections(s))
+    for (size_t i = sec.begin; i < sec.end; ++i)
+      for (size_t j = i + 1; j < sec.end; ++j)
+        if (s[i].vcpu != s[j].vcpu && s[i].addr == s[j].addr) return true;
+  return false;
+}
+
+TEST(Mutator, MutatesTheSectionsAndSchedulesOf612Streams) {
+  std::set<std::string> schedules;
+  int with_sections = 0, raced = 0, changed_schedule = 0, mixed_sizes = 0;
+  const Stream racing = racing_612();
+  for (unsigned seed = 0; seed < 2000; ++seed) {
+    // From a stream with no section: the mutator opens some.
+    {
+      std::vector<uint8_t> buf = encode_binary(serial_612());
+      size_t size = buf.size();
+      buf.resize(1024);
+      size = mutate_bytes(buf.data(), size, buf.size(), seed);
+      const Stream s = decode_binary(std::span<const uint8_t>(buf.data(), size));
+      ASSERT_EQ(encode_binary(s), std::vector<uint8_t>(buf.begin(), buf.begin() + long(size)))
+          << format_stream(s);
+      expect_well_formed(s, seed);
+      with_sections += has_sections(s);
+      raced += two_vcpus_at_one_address(s);
+    }
+    // From a racing one: its schedule changes, and faults of different sizes meet.
+    Stream s = racing;
+    std::mt19937_64 rng(seed);
+    if (!mutate_sections(&s, rng, kMaxFuzzOps)) continue;
+    expect_well_formed(s, seed);
+    // What the engine stores decodes to the same sections and schedules, and stores again alike.
+    const std::vector<uint8_t> bytes = encode_binary(s);
+    const Stream decoded = decode_binary(bytes);
+    ASSERT_EQ(encode_binary(decoded), bytes) << "seed " << seed;
+    ASSERT_EQ(concurrent_sections(decoded).size(), concurrent_sections(s).size());
+    for (const Section& sec : concurrent_sections(s))
+      schedules.insert(sched::schedule_text(s[sec.begin].schedule));
+    const auto sections = concurrent_sections(s);
+    if (!sections.empty() && s[sections[0].begin].schedule != racing[2].schedule)
+      ++changed_schedule;
+    std::set<uint64_t> fault_sizes;
+    for (const Op& op : s)
+      if (op.vcpu != kSerial && op.kind == OpKind::Map) fault_sizes.insert(op.size);
+    mixed_sizes += fault_sizes.size() > 1;
+  }
+  EXPECT_GE(with_sections, 50);
+  EXPECT_GE(raced, 10);
+  EXPECT_GE(changed_schedule, 100);
+  EXPECT_GE(schedules.size(), 20u);
+  EXPECT_GE(mixed_sizes, 5);
+}
+
+TEST(Mutator, NeverPutsOperationsOfOtherProfilesOnVcpus) {
+  const Stream bases[] = {parse_text("init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never\n"
+                                     "map 0x40000000 4K pa=0x80000000 prot=r mc=8\n"
+                                     "relax_perms 0x40000000 prot=w\n"
+                                     "mkyoung 0x40000000\n",
+                                     "arm64-6.1"),
+                          parse_text("init arch=x86-ept max_level=3 host_level=3\n"
+                                     "fault 0x40200000 level=1 access=rw\n",
+                                     "x86")};
+  for (const Stream& base : bases) {
+    Stream untouched = base;
+    std::mt19937_64 rng0(1);
+    EXPECT_FALSE(mutate_sections(&untouched, rng0, kMaxFuzzOps));
+    EXPECT_EQ(untouched, base);
+    std::vector<uint8_t> buf = encode_binary(base);
+    size_t size = buf.size();
+    buf.resize(1024);
+    for (unsigned seed = 0; seed < 2000; ++seed) {
+      size = mutate_bytes(buf.data(), size, buf.size(), seed);
+      const Stream s = decode_binary(std::span<const uint8_t>(buf.data(), size));
+      if (stream_profile(s) == ProfileId::Arm64Linux612) continue;  // a tweaked init's
+      for (const Op& op : s) ASSERT_EQ(op.vcpu, kSerial) << "seed " << seed << format_stream(s);
+    }
+  }
 }
 
 }  // namespace

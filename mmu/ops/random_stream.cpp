@@ -407,11 +407,6 @@ Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
   return canonical(op);
 }
 
-namespace {
-
-// A concurrent section of 2 to kMaxSectionOps shared walks (at most ROOM) on VCPUS vCPUs, most
-// of them near one address so that they race for the same entries, under a schedule of a few
-// preemptions after a few points each: a shared walk makes a handful of points per level.
 void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, size_t room,
                     Stream* stream) {
   const ProfileId profile = profile_id(config);
@@ -443,8 +438,6 @@ void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, 
     stream->push_back(op);
   }
 }
-
-}  // namespace
 
 Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options) {
   Stream s;

@@ -36,6 +36,14 @@ struct RandomStreamOptions {
 // the text form's domain.
 Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options = {});
 
+// Appends a concurrent section of 2 to kMaxSectionOps shared walks (at most ROOM, at least 2) on
+// VCPUS vCPUs (2..kMaxSectionVcpus) of a table of CONFIG (arm64-6.12), most of them near one
+// address so that they race for the same entries, under a schedule of a few preemptions after a
+// few points each: a shared walk makes a handful of points per level. The mutator inserts them
+// too (fuzz/section_mutations.cpp).
+void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, size_t room,
+                    Stream* stream);
+
 // One operation on a table of the given configuration.
 Op random_op(std::mt19937_64& rng, const Config& config, bool allow_destroy);
 

@@ -32,7 +32,7 @@ LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t s
   const int not_valid = gen.invalid_leaf_is_eagain ? -EAGAIN : 0;
   const bool shared = gen.fault_walks_are_shared && purpose == WalkFor::FaultHandler;
   LeafAttrUpdate found;
-  SharedWalkSection section(shared);
+  SharedWalkSection section(shared, pgt.plant);
   found.ret = walk(
       pgt, addr, size, Visit::Leaf,
       [&](const VisitedEntry& e) {
@@ -54,7 +54,16 @@ LeafAttrUpdate update_leaf_attrs(Stage2PageTable& pgt, uint64_t addr, uint64_t s
           return 0;
         }
         // Another walker changed the entry since it was read: the fault is retried.
-        return try_set_pte(pgt, e, next, shared) ? 0 : -EAGAIN;
+        if (try_set_pte(pgt, e, next, shared)) return 0;
+        // Planted: the swap is tried again against what the entry holds now, but with the value
+        // computed from the stale one: the other walker's change is undone.
+        if (pgt.plant == Plant::kWalker612RetryStaleOld) [[unlikely]] {
+          VisitedEntry again = e;
+          read_once_point(pgt.mm, e.ptep);
+          again.old = *e.ptep;
+          return try_set_pte(pgt, again, next, shared) ? 0 : -EAGAIN;
+        }
+        return -EAGAIN;
       },
       purpose);
   return found;

@@ -178,7 +178,11 @@ class Stage2MapWalker {
       return false;
     }
     // Claimed only if it still holds what the walk read; otherwise another walker was first.
-    if (!try_set_pte(pgt_, e, kLockedPte, req_.shared)) return false;
+    // Planted: the swap's outcome is ignored, so a walk that lost goes on as the entry's owner
+    // and overwrites what the winner installs.
+    if (!try_set_pte(pgt_, e, kLockedPte, req_.shared) &&
+        pgt_.plant != Plant::kWalker612LockCmpxchgUnchecked)
+      return false;
     if (pte_is_table(old, e.level)) {
       const uint64_t granule = arm64s2::granule_size(e.level);
       // Planted: without it the TLB keeps the old leaves' translations after the block.
@@ -202,7 +206,12 @@ class Stage2MapWalker {
   void make_entry(Pte* ptep, Pte next) {
     if (gen_.break_through_locked_entry) {
       if (pte_is_counted(next)) pgt_.mm.get_page(ptep);
-      store_release(pgt_, ptep, next);
+      // Planted: published with a plain store, no release: nothing orders the reference and a
+      // new table's contents before the entry that makes them reachable.
+      if (pgt_.plant == Plant::kWalker612PublishWithoutRelease) [[unlikely]]
+        write_once(pgt_, ptep, next);
+      else
+        store_release(pgt_, ptep, next);
       return;
     }
     pgt_.mmu.write_pte(ptep, next);
@@ -229,7 +238,11 @@ class Stage2MapWalker {
     }
     switch (try_leaf(e)) {
       case LeafOutcome::Installed:
-        free_after_grace_period(child, e.level);
+        // Planted: freed at once, though another vCPU's walk may still be inside the table.
+        if (pgt_.plant == Plant::kWalker612FreeUnlinkedNoGracePeriod) [[unlikely]]
+          free_unlinked_table(pgt_, child, e.level);
+        else
+          free_after_grace_period(child, e.level);
         return 0;
       case LeafOutcome::Busy:
         return -EAGAIN;
@@ -291,6 +304,10 @@ class Stage2MapWalker {
     // through later faults. An entry another walker has is left to it, and the page goes back.
     if (!break_entry(e)) {
       pgt_.mm.put_page(child);
+      // Planted: the error path also drops a reference on the entry's table page, as if the
+      // lost entry had been counted: the page's count falls one short of its entries.
+      if (pgt_.plant == Plant::kWalker612LostRaceExtraPut) [[unlikely]]
+        pgt_.mm.put_page(e.ptep);
       return -EAGAIN;
     }
     // Atomic: on a shared walk other vCPUs' compare-and-swaps meet this entry (and fail on it).
@@ -371,7 +388,7 @@ int stage2_map(Stage2PageTable& pgt, uint64_t addr, uint64_t size, uint64_t phys
   const WalkFor purpose =
       walk_flags & walk_flag::kHandleFault ? WalkFor::FaultHandler : WalkFor::Caller;
   // A shared walk (a vCPU's fault) runs beside others, inside an RCU read-side section.
-  SharedWalkSection section(request.shared);
+  SharedWalkSection section(request.shared, pgt.plant);
   const int ret =
       walk(pgt, addr, size, map_visits(pgt.generation()),
            Stage2MapWalker(pgt, request, align_down(addr, arm64s2::kPageSize)), purpose);

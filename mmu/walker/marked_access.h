@@ -16,23 +16,33 @@
 // concurrent run (mmu/sched/deterministic_scheduler.h), named as the kernel shim names its own
 // (READ_ONCE, WRITE_ONCE, smp_store_release, cmpxchg) and taken before the access: under one
 // schedule the walker and linux612 interleave alike. Outside a concurrent run a point costs a
-// thread-local test.
+// thread-local test. Inside one, each access is also checked against the host's memory once the
+// vCPU runs again, as the kernel shim checks the kernel's: a descriptor read or written in a page
+// freed meanwhile (a table freed before its grace period ended) is a memory fault, "use of a
+// freed page" (SimMemory::check_use), so linux612 and the walker are judged alike.
 #pragma once
 
+#include "mmu/plants.h"
 #include "mmu/sched/deterministic_scheduler.h"
+#include "mmu/sched/sched_hooks.h"
 #include "mmu/walker/page_table.h"
 #include "mmu/walker/pte.h"
 #include "mmu/walker/table_walk.h"
 
 namespace mmudiff::walker {
 
-inline void read_once_point(const Pte* ptep) {
-  sched::DeterministicScheduler::point("READ_ONCE", ptep);
+// The scheduling point before the access WHAT to PTEP, and its check.
+inline void marked_access(const MmOps& mm, const char* what, const Pte* ptep) {
+  if (mmudiff_sched_access(what, ptep)) mm.check_use(ptep, what);
+}
+
+inline void read_once_point(const MmOps& mm, const Pte* ptep) {
+  marked_access(mm, "READ_ONCE", ptep);
 }
 
 // A plain store by a walk that holds the table alone (WRITE_ONCE).
 inline void write_once(Stage2PageTable& pgt, Pte* ptep, Pte value) {
-  sched::DeterministicScheduler::point("WRITE_ONCE", ptep);
+  marked_access(pgt.mm, "WRITE_ONCE", ptep);
   pgt.mmu.write_pte(ptep, value);
 }
 
@@ -40,7 +50,7 @@ inline void write_once(Stage2PageTable& pgt, Pte* ptep, Pte value) {
 // make it valid (the reference on the table page, a new table's zeroed contents) is visible
 // before the entry is.
 inline void store_release(Stage2PageTable& pgt, Pte* ptep, Pte value) {
-  sched::DeterministicScheduler::point("smp_store_release", ptep);
+  marked_access(pgt.mm, "smp_store_release", ptep);
   pgt.mmu.write_pte(ptep, value);
 }
 
@@ -52,7 +62,7 @@ inline bool try_set_pte(Stage2PageTable& pgt, const VisitedEntry& e, Pte value, 
     write_once(pgt, e.ptep, value);
     return true;
   }
-  sched::DeterministicScheduler::point("cmpxchg", e.ptep);
+  marked_access(pgt.mm, "cmpxchg", e.ptep);
   // A real compare-and-swap: on real threads (mmu/sched/threaded_run.h) another vCPU may change
   // the entry between any two instructions.
   if (!pgt.mmu.cmpxchg_pte(e.ptep, e.old, value)) {
@@ -67,7 +77,10 @@ inline bool try_set_pte(Stage2PageTable& pgt, const VisitedEntry& e, Pte value, 
 // that is not shared, nor outside a concurrent run.
 class SharedWalkSection {
  public:
-  explicit SharedWalkSection(bool shared) : shared_(shared) {
+  // Planted (walker-612-shared-walk-without-rcu): a shared walk enters no read-side section, so
+  // a table another vCPU unlinks meanwhile is freed under it.
+  SharedWalkSection(bool shared, Plant plant)
+      : shared_(shared && plant != Plant::kWalker612SharedWalkWithoutRcu) {
     if (shared_) sched::DeterministicScheduler::rcu_read_lock();
   }
   ~SharedWalkSection() { leave(); }

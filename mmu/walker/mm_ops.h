@@ -33,6 +33,10 @@ class MmOps {
   void put_page(Pte* inside) { memory_.put_page(inside); }
   int page_count(const Pte* inside) const { return memory_.page_count(inside); }
 
+  // A marked access of a concurrent run is about to touch ENTRY: a freed page there is a memory
+  // fault (SimMemory::check_use), as it is when the kernel's code makes the access.
+  void check_use(const Pte* entry, const char* what) const { memory_.check_use(entry, what); }
+
   Pte* phys_to_virt(uint64_t pa) const { return static_cast<Pte*>(memory_.phys_to_virt(pa)); }
   uint64_t virt_to_phys(const Pte* va) const { return memory_.virt_to_phys(va); }
 

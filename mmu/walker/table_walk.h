@@ -59,7 +59,7 @@ struct WalkFlags {
   // Called before each read of an entry (nullptr: nothing). arm64 6.12's walks make each read
   // a scheduling point of a concurrent run, as the kernel's READ_ONCE is (walk.h), so that the
   // walker reads the same entries in the same order as the kernel under one schedule.
-  void (*before_read)(const Pte* ptep) = nullptr;
+  void (*before_read)(const MmOps& mm, const Pte* ptep) = nullptr;
   static constexpr unsigned kNoFloor = ~0u;
 };
 
@@ -192,7 +192,7 @@ class TableWalk {
   }
 
   Pte read(const Pte* ptep) const {
-    if (flags_.before_read) flags_.before_read(ptep);
+    if (flags_.before_read) flags_.before_read(mm_, ptep);
     // Acquire, as the kernel shim's READ_ONCE: the child table read through this entry was
     // zeroed by whoever linked it, maybe another vCPU's thread.
     return __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
