@@ -56,6 +56,9 @@ class Search {
   bool may_have_lost(const Op& op, const OpResult& observed, const OpResult& serial) const {
     if (observed.ret == -EAGAIN) return true;
     if (read_a_racing_leaf(op, observed)) return true;
+    // A fault whose walk, reloading an entry after its table visit, finds that another vCPU's
+    // block has replaced the table, skips the entry: 0, and nothing mapped.
+    if (widen_ && op.kind == OpKind::Map && observed.ret == 0) return true;
     // mkyoung returns the descriptor it read, whether or not its store then lost a race; one
     // that read an entry another vCPU held locked (no valid leaf) made nothing young.
     if (op.kind == OpKind::Mkyoung && (observed == serial || !(observed.value & kValidBit)))
@@ -247,13 +250,12 @@ class Search {
     }
     for (uint64_t base : lost) model->drop_leaf(base);
     changes += lost.size();
-    // And the tables that held them, where the backend has none: unlinked with them. Deepest
-    // first, so that a table emptied of its last table goes too.
+    // And the tables that held them, where the backend has none: unlinked with them (a table of
+    // the same place from before the section may have been removed and made again). Deepest
+    // first, so that a table emptied of its last table goes too; one that holds a leaf stays.
     const std::vector<ModelTable> tables = model->tables();
-    const std::vector<ModelTable> had = before_->tables();
     for (auto t = tables.rbegin(); t != tables.rend(); ++t)
-      if (!observed_tables_.count(*t) && !std::binary_search(had.begin(), had.end(), *t))
-        model->drop_table(*t);
+      if (!observed_tables_.count(*t)) model->drop_table(*t);
     model->adopt_tables(end_tables_);
     for (const auto& [base, seen] : observed_) {
       auto have = model->leaves().find(base);

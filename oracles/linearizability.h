@@ -17,17 +17,20 @@
 //    there for a while (a get_leaf or mkyoung may have read it, or a leaf of its range);
 //  - a fault stores its leaf into a table another vCPU's block has just unlinked (the table is
 //    freed only after the grace period), returns 0, and its leaf is gone with the table;
+//  - a fault whose walk reloads an entry after visiting it as a table and finds another vCPU's
+//    block there skips it: it returns 0 and maps nothing;
 //  - a fault that loses its race keeps the tables it installed, and another vCPU's fault may map
 //    in them without the cache it would otherwise need, though a block removes them later.
 // So when no order ends as observed, a second search allows a map or relax_perms that returned
-// -EAGAIN to have taken effect, and a get_leaf or mkyoung to have read a leaf a map of the
-// section asked for; and an order ends as observed whose model, less leaves the section made
-// that the backend's table lacks, plus leaves a map of the section asked for (perhaps relaxed by
-// a relax_perms of it) where the model has none, is the backend's table, leaf for leaf where the
-// section's maps reach (Linearization::settled counts those leaves). Strict still: every result
-// some order must explain; a leaf from before the section must stay unless an operation of the
-// order removes it; a leaf at a PA or with attributes no operation asked for is a finding; and
-// outside the section's maps, the translation must be the order's.
+// -EAGAIN to have taken effect, a map that returned 0 to have done nothing, and a get_leaf or
+// mkyoung to have read a leaf a map of the section asked for; and an order ends as observed
+// whose model, less leaves (and then empty table pages) the section made that the backend's
+// table lacks, plus leaves a map of the section asked for (perhaps relaxed by a relax_perms of
+// it) where the model has none, is the backend's table, leaf for leaf where the section's maps
+// reach (Linearization::settled counts those leaves). Strict still: every result some order must
+// explain; a leaf from before the section must stay unless an operation of the order removes it;
+// a leaf at a PA or with attributes no operation asked for is a finding; and outside the
+// section's maps, the translation must be the order's.
 #pragma once
 
 #include <cstddef>
