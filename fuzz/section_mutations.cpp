@@ -82,6 +82,25 @@ bool change_schedule(Stream* s, std::mt19937_64& rng) {
   return true;
 }
 
+// Two vCPUs of a section trade their operations: the schedule stays, so the one it preempted
+// now preempts (who reads first and who loses the swap is who runs on which vCPU).
+bool swap_vcpus(Stream* s, std::mt19937_64& rng) {
+  const std::vector<Section> sections = concurrent_sections(*s);
+  if (sections.empty()) return false;
+  const Section& sec = sections[pick(rng, sections.size())];
+  if (sec.vcpus < 2) return false;
+  const auto a = static_cast<uint8_t>(pick(rng, sec.vcpus));
+  const auto b = static_cast<uint8_t>((a + 1 + pick(rng, sec.vcpus - 1)) % sec.vcpus);
+  for (size_t i = sec.begin; i < sec.end; ++i) {
+    Op& op = (*s)[i];
+    if (op.vcpu == a)
+      op.vcpu = b;
+    else if (op.vcpu == b)
+      op.vcpu = a;
+  }
+  return true;
+}
+
 bool move_onto_vcpu(Stream* s, std::mt19937_64& rng) {
   const ProfileId profile = stream_profile(*s);
   const std::vector<size_t> serial = where(*s, [&](const Op& op, size_t) {
@@ -189,9 +208,12 @@ bool mutate_sections(Stream* s, std::mt19937_64& rng, size_t max_ops) {
   if (s->empty() || stream_profile(*s) != ProfileId::Arm64Linux612) return false;
   normalize_sections(*s);
   bool changed;
-  switch (pick(rng, 5)) {
+  switch (pick(rng, 6)) {
     case 0:
       changed = change_schedule(s, rng);
+      break;
+    case 5:
+      changed = swap_vcpus(s, rng);
       break;
     case 1:
       changed = move_onto_vcpu(s, rng);

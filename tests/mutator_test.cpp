@@ -189,7 +189,7 @@ bool two_vcpus_at_one_address(const Stream& s) {
 
 TEST(Mutator, MutatesTheSectionsAndSchedulesOf612Streams) {
   std::set<std::string> schedules;
-  int with_sections = 0, raced = 0, changed_schedule = 0, mixed_sizes = 0;
+  int with_sections = 0, raced = 0, changed_schedule = 0, mixed_sizes = 0, swapped = 0;
   const Stream racing = racing_612();
   for (unsigned seed = 0; seed < 2000; ++seed) {
     // From a stream with no section: the mutator opens some.
@@ -224,12 +224,17 @@ TEST(Mutator, MutatesTheSectionsAndSchedulesOf612Streams) {
     for (const Op& op : s)
       if (op.vcpu != kSerial && op.kind == OpKind::Map) fault_sizes.insert(op.size);
     mixed_sizes += fault_sizes.size() > 1;
+    // The two vCPUs traded their operations under the same schedule: the one preempted first
+    // is now the other.
+    swapped += s.size() == racing.size() && s[2].vcpu == 1 && s[3].vcpu == 0 &&
+               s[2].schedule == racing[2].schedule && s[2].prot == racing[2].prot;
   }
   EXPECT_GE(with_sections, 50);
   EXPECT_GE(raced, 10);
   EXPECT_GE(changed_schedule, 100);
   EXPECT_GE(schedules.size(), 20u);
   EXPECT_GE(mixed_sizes, 5);
+  EXPECT_GE(swapped, 20);
 }
 
 TEST(Mutator, NeverPutsOperationsOfOtherProfilesOnVcpus) {
