@@ -250,17 +250,24 @@ std::optional<ProfileId> campaign_profile() {
 // The target runs no stream of another profile than its campaign's, so a mutation of one is
 // wasted, and from no seeds at all (the empty input decodes to an arm64-6.1 stream) a 6.12
 // campaign would never reach a stream it runs. An arm64 stream is moved into the campaign's
-// kernel, as the campaign moves its seeds; a stream of another architecture starts over.
+// kernel, as the campaign moves its seeds; a stream of another architecture starts over, and one
+// that turns to another architecture part way (a crossover's) ends there.
 void into_profile(Stream* s, ProfileId id) {
   const Config want = profile_default_config(id);
   if (s->empty() || s->front().kind != OpKind::Init) s->insert(s->begin(), init_op(want));
-  if (stream_profile(*s) == id) return;
   if (s->front().config.arch != want.arch) {
     *s = Stream{init_op(want)};
     return;
   }
-  for (Op& op : *s)
-    if (op.kind == OpKind::Init) op.config.arm64.kernel = want.arm64.kernel;
+  for (size_t i = 0; i < s->size(); ++i) {
+    Op& op = (*s)[i];
+    if (op.kind != OpKind::Init) continue;
+    if (op.config.arch != want.arch) {
+      s->resize(i);
+      return;
+    }
+    if (want.arch == Arch::Arm64S2) op.config.arm64.kernel = want.arm64.kernel;
+  }
 }
 
 // Encodes `s` into data, dropping operations from the end until it fits max_size.
@@ -293,7 +300,9 @@ size_t mutate_bytes(uint8_t* data, size_t size, size_t max_size, unsigned seed) 
 size_t cross_bytes(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out,
                    size_t max_size, unsigned seed) {
   std::mt19937_64 rng(seed);
-  return store(cross_streams(decode_binary(a), decode_binary(b), rng), out, max_size);
+  Stream s = cross_streams(decode_binary(a), decode_binary(b), rng);
+  if (const std::optional<ProfileId> profile = campaign_profile()) into_profile(&s, *profile);
+  return store(std::move(s), out, max_size);
 }
 
 }  // namespace mmudiff

@@ -263,5 +263,38 @@ TEST(Mutator, NeverPutsOperationsOfOtherProfilesOnVcpus) {
   }
 }
 
+// A crossover can splice a 6.1 or x86 stream's tail, init and all, behind a 6.12 stream's head.
+// Section mutations there once drew operations forever, waiting for one that runs on a vCPU of
+// a 6.1 table, and stalled the campaign's fuzz workers. Now they race only under a 6.12 init.
+TEST(Mutator, RacesOnlyUnderA612InitOfAStreamThatChangesProfilePartWay) {
+  for (const char* tail : {"init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never\n"
+                           "map 0x40000000 4K pa=0x80000000 prot=r mc=8\n",
+                           "init arch=x86-ept max_level=3 host_level=3\n"
+                           "fault 0x40200000 level=1 access=rw\n"}) {
+    // Spliced as a crossover does it: the text form would read the tail's init as 6.12's.
+    Stream base = parse_text(
+        "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12\n"
+        "map 0x40000000 4K pa=0x80000000 prot=r mc=8\n",
+        "head");
+    const Stream foreign = parse_text(tail, "tail");
+    base.insert(base.end(), foreign.begin(), foreign.end());
+    int inserted = 0;
+    for (unsigned seed = 0; seed < 2000; ++seed) {
+      Stream s = base;
+      std::mt19937_64 rng(seed);
+      mutate_sections(&s, rng, kMaxFuzzOps);
+      size_t first_foreign_init = 0;
+      for (size_t i = 1; i < s.size() && !first_foreign_init; ++i)
+        if (s[i].kind == OpKind::Init && profile_id(s[i].config) != ProfileId::Arm64Linux612)
+          first_foreign_init = i;
+      ASSERT_NE(first_foreign_init, 0u) << format_stream(s);
+      for (size_t i = first_foreign_init; i < s.size(); ++i)
+        ASSERT_EQ(s[i].vcpu, kSerial) << "seed " << seed << "\n" << format_stream(s);
+      inserted += s.size() > base.size();
+    }
+    EXPECT_GE(inserted, 100) << "sections still go where the table is 6.12's";
+  }
+}
+
 }  // namespace
 }  // namespace mmudiff

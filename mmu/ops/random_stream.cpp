@@ -410,6 +410,8 @@ Op random_wild_op(std::mt19937_64& rng, ProfileId profile) {
 void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, size_t room,
                     Stream* stream) {
   const ProfileId profile = profile_id(config);
+  // The operations below are drawn until one runs on a vCPU: on another profile none ever does.
+  if (!runs_on_vcpu(OpKind::Map, profile) || room < 2) return;
   const size_t count = 2 + pick(rng, std::min(room, kMaxSectionOps) - 1);
   uint64_t hot = 0;
   for (size_t k = 0; k < count; ++k) {

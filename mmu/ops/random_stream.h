@@ -40,7 +40,8 @@ Stream random_stream(std::mt19937_64& rng, const RandomStreamOptions& options = 
 // VCPUS vCPUs (2..kMaxSectionVcpus) of a table of CONFIG (arm64-6.12), most of them near one
 // address so that they race for the same entries, under a schedule of a few preemptions after a
 // few points each: a shared walk makes a handful of points per level. The mutator inserts them
-// too (fuzz/section_mutations.cpp).
+// too (fuzz/section_mutations.cpp). A table of another profile has no shared walks: nothing is
+// appended.
 void append_section(std::mt19937_64& rng, const Config& config, unsigned vcpus, size_t room,
                     Stream* stream);
 
