@@ -255,6 +255,13 @@ class Run {
     return report_.findings.back();
   }
 
+  // Hands the findings made since the last call to HarnessOptions::on_finding. Called before
+  // anything runs a backend again, from the harness's own thread.
+  void pass_on_findings() {
+    for (; passed_on_ < report_.findings.size(); ++passed_on_)
+      if (options_.on_finding) options_.on_finding(report_.findings[passed_on_]);
+  }
+
   bool step(size_t i) {
     const Op& op = report_.stream[i];
     bool skip = op.kind != OpKind::Init && !lanes_.front().backend->root().live();
@@ -275,6 +282,7 @@ class Run {
         lane.machine->memory.report_leaks();
       }
       OpResult r;
+      pass_on_findings();
       if (options_.on_apply) options_.on_apply(i, b);
       if (!skip) r = apply_op(*lane.backend, *lane.machine, op, config_);
       if (op.kind == OpKind::Destroy && !skip) lane.machine->memory.report_leaks();
@@ -371,6 +379,7 @@ class Run {
   // ones do, and the model is held to some serial order of the section (oracles/
   // linearizability.h).
   bool step_section(const Section& s) {
+    pass_on_findings();  // here: the vCPUs' threads must not
     if (options_.threads) return step_threaded_section(s);
     const Stream& stream = report_.stream;
     const bool skip = !lanes_.front().backend->root().live();
@@ -1214,6 +1223,7 @@ class Run {
       Lane& lane = lanes_[b];
       // A backend that crashes in its destroy (a table page freed early walks its poison) is
       // the one blamed, not the last to apply an operation.
+      pass_on_findings();
       if (options_.on_apply) options_.on_apply(last, b);
       if (lane.backend->root().live()) lane.backend->destroy();
       lane.machine->memory.report_leaks();
@@ -1257,8 +1267,9 @@ class Run {
   StreamReport report_;
   std::vector<Lane> lanes_;
   ReferenceModel model_;
-  Config config_;   // of the live table
-  size_t ref_ = 0;  // the lane the others are compared with
+  Config config_;         // of the live table
+  size_t ref_ = 0;        // the lane the others are compared with
+  size_t passed_on_ = 0;  // findings handed to HarnessOptions::on_finding
   bool mirror_ = false;
   bool mirror_parted_ = false;
   bool mappings_counted_ = true;  // report_.mappings is the last check's

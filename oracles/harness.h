@@ -46,6 +46,10 @@ struct HarnessOptions {
   std::function<void(std::string_view backend, const Backend&, const Machine&)> inspect_final;
   // Called before backend LANE applies operation OP (oracles/isolated_run.h tracks progress).
   std::function<void(size_t op, size_t lane)> on_apply;
+  // Called with each finding once the operation or section that made it has been judged, before
+  // the next one runs (oracles/isolated_run.h sends them on at once: a backend that crashes
+  // later must not take them with it). Every finding is in the report as well.
+  std::function<void(const Finding&)> on_finding;
   // 0: concurrent sections run under their schedules (mmu/sched/deterministic_scheduler.h).
   // Otherwise each lane runs a section's vCPUs as real threads at once (mmu/sched/threaded_run.h):
   // the interleaving is the machine's, so only the end-state oracles judge the stream (docs/

@@ -25,6 +25,9 @@ constexpr char kReportTag = 'R';
 constexpr char kInvalidArgumentTag = 'I';
 constexpr char kErrorTag = 'E';
 constexpr char kMemoryTag = 'M';  // an allocation failed under the memory bound
+// Before any of those, each finding as the harness makes it: "F<size>\n<finding>". A child that
+// dies later has still handed on what it found before.
+constexpr char kFindingTag = 'F';
 
 // The child's end of the pipe, for the new-handler: it must not allocate.
 int memory_tag_fd = -1;
@@ -65,6 +68,10 @@ void limit_memory(uint64_t extra) {
 void child_main(const Stream& stream, HarnessOptions options, const IsolationOptions& isolation,
                 ChildProgress& record, int out_fd) {
   options.on_apply = [&record](size_t op, size_t lane) { record.mark(0, op, lane); };
+  options.on_finding = [out_fd](const Finding& f) {
+    const std::string bytes = encode_finding(f);
+    write_all(out_fd, kFindingTag + fmt::format("{}\n", bytes.size()) + bytes);
+  };
   memory_tag_fd = out_fd;
   // A concurrent section's vCPUs are threads: each has its stack, and may have a malloc arena.
   const uint64_t vcpu_threads =
@@ -121,6 +128,22 @@ bool is_crash_finding(const Finding& f) {
          f.rule.rfind("signal ", 0) == 0;
 }
 
+// Takes the findings the child handed on before its last message off the front of MESSAGE.
+std::vector<Finding> take_findings(std::string* message) {
+  std::vector<Finding> findings;
+  size_t at = 0;
+  while (at < message->size() && (*message)[at] == kFindingTag) {
+    const size_t nl = message->find('\n', at);
+    if (nl == std::string::npos) break;  // cut off by the child's death
+    const size_t size = std::stoul(message->substr(at + 1, nl - at - 1));
+    if (message->size() < nl + 1 + size) break;
+    findings.push_back(decode_finding(message->substr(nl + 1, size)));
+    at = nl + 1 + size;
+  }
+  message->erase(0, at);
+  return findings;
+}
+
 IsolatedRun run_isolated(const Stream& stream, const HarnessOptions& options,
                          const IsolationOptions& isolation) {
   // Names are checked here, so a mistake is the caller's exception rather than a crash report.
@@ -129,6 +152,8 @@ IsolatedRun run_isolated(const Stream& stream, const HarnessOptions& options,
   ChildOutcome child =
       run_in_child([&](int out_fd) { child_main(stream, options, isolation, *record, out_fd); },
                    record, isolation.op_timeout_seconds);
+  // The report repeats them; they matter only when there is none.
+  std::vector<Finding> handed_on = take_findings(&child.message);
 
   if (child.clean() && !child.message.empty()) {
     // The child's own diagnostics belong on our stderr, as they would without the fork.
@@ -145,6 +170,7 @@ IsolatedRun run_isolated(const Stream& stream, const HarnessOptions& options,
         run.report.backends = backends;
         run.report.results.resize(backends.size());
         run.report.bound_reached = true;
+        run.report.findings = std::move(handed_on);
         uint64_t mib = (options.limits.bytes_per_backend() + (1 << 20) - 1) >> 20;
         if (child.steps == 0 || child.op >= stream.size()) {
           run.report.refusal =
@@ -176,6 +202,7 @@ IsolatedRun run_isolated(const Stream& stream, const HarnessOptions& options,
   run.report.stream = stream;
   run.report.backends = backends;
   run.report.results.resize(backends.size());
+  run.report.findings = std::move(handed_on);
   run.report.findings.push_back(
       crash_finding(stream, backends, child, isolation.op_timeout_seconds));
   return run;

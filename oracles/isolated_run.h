@@ -4,13 +4,15 @@
 // becomes a finding of its own, and the caller goes on with its next stream.
 //
 // The child (oracles/child_process.h) runs run_stream and sends its StreamReport back through a
-// pipe. Before each backend applies an operation, the harness's on_apply hook marks which
-// operation and which backend lane in the progress record the parent shares; when the record
-// has not moved for the operation timeout, the parent kills the child. A child that
-// dies without a report gives a finding of class security: oracle "memory" with rule "SIGSEGV",
-// "SIGBUS", "SIGABRT", ... or "sanitizer" (with the sanitizer's first line from the child's
-// stderr), or oracle "hang" with rule "timeout"; its backend and operation are the ones the
-// record names.
+// pipe, and before that each finding as soon as the operation that made it has been judged, so
+// that a crash later in the stream does not take them with it. Before each backend applies an
+// operation, the harness's on_apply hook marks which operation and which backend lane in the
+// progress record the parent shares; when the record has not moved for the operation timeout, the
+// parent kills the child. A child that dies without a report gives a finding of class security:
+// oracle "memory" with rule "SIGSEGV", "SIGBUS", "SIGABRT", ... or "sanitizer" (with the
+// sanitizer's first line from the child's stderr), or oracle "hang" with rule "timeout"; its
+// backend and operation are the ones the record names. It comes after the findings the child sent
+// before it died.
 //
 // The fuzz targets do not use this: the engines catch crashes and timeouts themselves.
 #pragma once
@@ -33,7 +35,8 @@ struct IsolationOptions {
 };
 
 struct IsolatedRun {
-  // run_stream's report; when the child died, the stream, the backends and the one finding.
+  // run_stream's report; when the child died, the stream, the backends, the findings it sent
+  // and last the crash or hang.
   StreamReport report;
   bool completed = true;  // false: the child crashed or hung before it could report
   std::string payload;

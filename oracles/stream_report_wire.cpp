@@ -84,6 +84,18 @@ std::string encode_stream_report(const StreamReport& r) {
   return j.dump();
 }
 
+std::string encode_finding(const Finding& finding) {
+  return finding_to_json(finding).dump();
+}
+
+Finding decode_finding(const std::string& bytes) {
+  try {
+    return finding_from_json(json::parse(bytes));
+  } catch (const json::exception& e) {
+    throw std::runtime_error(std::string("a finding that does not decode: ") + e.what());
+  }
+}
+
 StreamReport decode_stream_report(const std::string& bytes, const Stream& stream) {
   try {
     json j = json::parse(bytes);

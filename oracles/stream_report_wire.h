@@ -15,4 +15,9 @@ std::string encode_stream_report(const StreamReport& report);
 // std::runtime_error when the bytes are not such a report.
 StreamReport decode_stream_report(const std::string& bytes, const Stream& stream);
 
+// One finding alone, as a replay sends each on before its report (HarnessOptions::on_finding).
+std::string encode_finding(const Finding& finding);
+// Throws std::runtime_error when the bytes are not such a finding.
+Finding decode_finding(const std::string& bytes);
+
 }  // namespace mmudiff

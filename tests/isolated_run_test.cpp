@@ -4,6 +4,7 @@
 // security finding naming the backend, the operation and the signal or the timeout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -118,6 +119,37 @@ TEST(IsolatedRun, ABackendThatCrashesIsASecurityFindingNamingItAndTheOperation) 
   IsolatedRun clean = run_isolated(s, with_plant(Plant::kNone));
   EXPECT_TRUE(clean.completed);
   EXPECT_TRUE(clean.report.equivalent());
+}
+
+// A finding made before the backend crashes comes back with the crash: here the refcount that
+// a lost race's extra put left one short, found when the section ends, and then the SIGSEGV of
+// tearing down the table page it freed too early (walker-612-lost-race-extra-put).
+TEST(IsolatedRun, FindingsMadeBeforeACrashComeBackWithIt) {
+  const Stream s = parse_text(
+      "init ia=40 fwb=0 nofwb=0 idmap=0 force_pte=never kernel=6.12\n"
+      "map 0x40000000 4K pa=0x80000000 prot=r sw=0 mc=8\n"
+      "schedule 3>1\n"
+      "vcpu 0: map 0x40200000 4K pa=0x80200000 prot=r sw=0 mc=8 flags=shared,fault\n"
+      "vcpu 1: map 0x40200000 4K pa=0x80200000 prot=r sw=0 mc=8 flags=shared,fault\n",
+      "inline");
+  HarnessOptions o = with_plant(Plant::kWalker612LostRaceExtraPut);
+  o.backends = {"linux612", "walker"};
+  IsolatedRun run = run_isolated(s, o);
+  EXPECT_FALSE(run.completed);
+  ASSERT_GE(run.report.findings.size(), 2u);
+  const std::vector<Finding>& fs = run.report.findings;
+  for (size_t i = 0; i + 1 < fs.size(); ++i) {
+    EXPECT_FALSE(is_crash_finding(fs[i])) << fs[i].signature();
+    EXPECT_EQ(fs[i].backend, "walker") << fs[i].signature();
+    EXPECT_TRUE(fs[i].op_index == 2 || fs[i].op_index == 3) << fs[i].signature();  // the section
+  }
+  EXPECT_TRUE(std::any_of(fs.begin(), fs.end() - 1, [](const Finding& f) {
+    return f.signature() == "functional/invariants/map/refcount/walker";
+  })) << fs.front().signature();
+  const Finding& crash = fs.back();
+  EXPECT_TRUE(is_crash_finding(crash)) << crash.signature();
+  EXPECT_EQ(crash.backend, "walker");
+  EXPECT_EQ(crash.op_kind, "map");
 }
 
 TEST(IsolatedRun, AnOperationThatNeverReturnsIsAHangAfterTheTimeout) {

@@ -87,10 +87,10 @@ void copy_inputs(const fs::path& from, const fs::path& to) {
   }
 }
 
-// The seeds a campaign of PROFILE starts from. arm64-6.12 has no seeds of its own: it takes
-// arm64-6.1's, each init put in 6.12 (the same operations, which 6.12 runs its way; every other
-// seed on a CPU with FEAT_TLBIRANGE, every third with FEAT_LPA2), written under WORK; every other
-// profile takes the seeds as they are.
+// The seeds a campaign of PROFILE starts from. arm64-6.12 takes its own (the races, splits and
+// walk flags only 6.12 has) and arm64-6.1's, each init of those put in 6.12 (the same operations,
+// which 6.12 runs its way; every other seed on a CPU with FEAT_TLBIRANGE, every third with
+// FEAT_LPA2), written under WORK; every other profile takes the seeds as they are.
 fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::path& work) {
   ProfileId id;
   if (!profile_from_name(profile, &id) || id != ProfileId::Arm64Linux612) return seeds;
@@ -106,7 +106,7 @@ fs::path seeds_for(const std::string& profile, const fs::path& seeds, const fs::
                                      std::istreambuf_iterator<char>());
     Stream stream = decode_binary(bytes);
     const ProfileId seed_profile = stream_profile(stream);
-    // A seed of 6.12's own (split) goes in as it is; 6.1's are moved into 6.12.
+    // A seed of 6.12's own goes in as it is; 6.1's are moved into 6.12.
     if (seed_profile != ProfileId::Arm64Linux61 && seed_profile != id) continue;
     if (seed_profile == ProfileId::Arm64Linux61) {
       // Every other seed runs on a CPU with range TLBIs (FEAT_TLBIRANGE), every third on one
