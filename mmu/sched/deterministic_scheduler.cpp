@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <thread>
 
 #include "mmu/sched/threaded_run.h"
+#include "mmu/sched/vcpu_threads.h"
 
 namespace mmudiff::sched {
 
@@ -25,26 +25,18 @@ ConcurrentRun DeterministicScheduler::run(std::vector<std::function<void()>> vcp
   rcu_depth_.assign(vcpus.size(), 0);
   result_.failures.assign(vcpus.size(), nullptr);
   running_ = 0;
-  std::vector<std::thread> threads;
-  threads.reserve(vcpus.size());
-  try {
-    for (unsigned i = 0; i < vcpus.size(); ++i)
-      threads.emplace_back([this, i, &vcpus] { vcpu_main(i, vcpus[i]); });
-  } catch (...) {
-    // No thread to be had (a memory limit): the vCPUs started run to their ends without the
-    // others, and the run fails.
-    {
-      std::lock_guard lock(mutex_);
-      for (size_t v = threads.size(); v < vcpus.size(); ++v) finished_[v] = true;
-      if (running_ >= threads.size()) {
-        running_ = 0;
-        turn_.notify_all();
-      }
-    }
-    for (std::thread& t : threads) t.join();
-    throw;
-  }
-  for (std::thread& t : threads) t.join();
+  run_vcpu_threads(
+      static_cast<unsigned>(vcpus.size()), [this, &vcpus](unsigned i) { vcpu_main(i, vcpus[i]); },
+      [this, &vcpus](size_t started) {
+        // No thread to be had (a memory limit): the vCPUs started run to their ends without the
+        // others, and the run fails.
+        std::lock_guard lock(mutex_);
+        for (size_t v = started; v < vcpus.size(); ++v) finished_[v] = true;
+        if (running_ >= started) {
+          running_ = 0;
+          turn_.notify_all();
+        }
+      });
   return std::move(result_);
 }
 

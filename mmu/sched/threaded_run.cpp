@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "mmu/sched/schedule.h"
+#include "mmu/sched/vcpu_threads.h"
 
 namespace mmudiff::sched {
 
@@ -25,18 +26,12 @@ ThreadedOutcome ThreadedRun::run(std::vector<std::function<void()>> vcpus) {
   used_ = true;
   rcu_depth_ = std::vector<std::atomic<unsigned>>(vcpus.size());
   outcome_.failures.assign(vcpus.size(), nullptr);
-  std::vector<std::thread> threads;
-  threads.reserve(vcpus.size());
-  try {
-    for (unsigned i = 0; i < vcpus.size(); ++i)
-      threads.emplace_back([this, i, &vcpus] { vcpu_main(i, vcpus[i]); });
-  } catch (...) {
-    // No thread to be had: let the ones started past the barrier, and fail the run.
-    arrived_.fetch_add(static_cast<unsigned>(vcpus.size() - threads.size()));
-    for (std::thread& t : threads) t.join();
-    throw;
-  }
-  for (std::thread& t : threads) t.join();
+  run_vcpu_threads(
+      static_cast<unsigned>(vcpus.size()), [this, &vcpus](unsigned i) { vcpu_main(i, vcpus[i]); },
+      [this, &vcpus](size_t started) {
+        // No thread to be had: let the ones started past the barrier, and fail the run.
+        arrived_.fetch_add(static_cast<unsigned>(vcpus.size() - started));
+      });
   // Every vCPU has finished: no read-side section is left, the grace period is over.
   outcome_.deferred = deferred_.size();
   for (auto& free : deferred_) free();
